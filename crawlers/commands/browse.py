@@ -1,0 +1,177 @@
+"""`scrapy browse`: open the Dispatches database in Datasette with the metadata we ship.
+
+Owns starting Datasette (a child process running `python -m datasette serve`) and fitting
+`store/metadata.yml` to whatever the database file is called: Datasette keys table settings by
+the file's stem, and the shipped file knows only `dispatches` and `demo`. The schema, the views and
+the metadata itself belong to `store/`.
+
+Datasette always opens the file read-only and never immutable (`-i`) or with `--nolock`: a crawl
+may be writing it at the same time, which WAL allows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from scrapy.commands import ScrapyCommand
+
+SHIPPED_DATABASE_KEY = "dispatches"
+
+# Long statement texts make the table pages unreadable; the row page still shows them whole.
+DATASETTE_SETTINGS = {"truncate_cells_html": "400"}
+
+
+class BrowseError(Exception):
+    """A database Datasette should not be started on; the message is one line for the user."""
+
+
+def load_metadata() -> dict:
+    """The metadata shipped in `store/metadata.yml`, as a dict."""
+    text = resources.files("store").joinpath("metadata.yml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def metadata_for(db_path: str | Path, metadata: dict | None = None) -> dict:
+    """The shipped metadata with its database block under the name Datasette gives `db_path`.
+
+    Args:
+        db_path: the SQLite file; Datasette names the database after its stem.
+        metadata: metadata to adapt (default: the shipped file).
+    """
+    metadata = copy.deepcopy(metadata if metadata is not None else load_metadata())
+    databases = metadata.get("databases") or {}
+    block = databases.get(SHIPPED_DATABASE_KEY) or {}
+    metadata["databases"] = {Path(db_path).stem: block}
+    return metadata
+
+
+def check_database(db_path: str | Path) -> str:
+    """Check that `db_path` is a Dispatches database Datasette can read; return its journal mode.
+
+    Raises:
+        BrowseError: missing, unreadable, not SQLite, or not a Dispatches database.
+    """
+    path = Path(db_path)
+    if not path.exists():
+        raise BrowseError(f"{path}: no such database (run `scrapy demo` or `scrapy crawl ...` first)")
+    if not path.is_file():
+        raise BrowseError(f"{path}: not a file")
+    try:
+        conn = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise BrowseError(f"{path}: cannot open: {exc}") from None
+    try:
+        tables = {row[0] for row in conn.execute("select name from sqlite_master where type in ('table', 'view')")}
+        mode = conn.execute("pragma journal_mode").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise BrowseError(f"{path}: not a readable SQLite database: {exc}") from None
+    finally:
+        conn.close()
+    if "articles" not in tables:
+        raise BrowseError(f"{path}: not a Dispatches database (no `articles` table)")
+    if mode == "wal":
+        shm = path.with_name(path.name + "-shm")
+        if not shm.exists() and not _writable_dir(path.parent):
+            # A reader of a WAL database must create -shm unless it exists (sqlite.org/wal.html).
+            raise BrowseError(f"{path}: WAL database in a read-only directory without {shm.name}")
+    return mode
+
+
+def _writable_dir(path: Path) -> bool:
+    try:
+        with tempfile.TemporaryFile(dir=path):
+            return True
+    except OSError:
+        return False
+
+
+def datasette_argv(db_path: str | Path, metadata_path: str | Path, host: str, port: int) -> list[str]:
+    """The `datasette serve` command line: read-only, never immutable, never --nolock."""
+    argv = [
+        sys.executable, "-m", "datasette", "serve", str(db_path),
+        "--metadata", str(metadata_path),
+        "--host", host, "--port", str(port),
+    ]
+    for name, value in DATASETTE_SETTINGS.items():
+        argv += ["--setting", name, value]
+    return argv
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "[--db PATH] [--port N] [--host HOST]"
+
+    def short_desc(self) -> str:
+        return "Browse the database in Datasette with the shipped metadata and queries"
+
+    def long_desc(self) -> str:
+        return (
+            "Start Datasette on the Dispatches database (default: the DISPATCHES_DB setting) with "
+            "store/metadata.yml: titles, facets, full-text search and canned queries. "
+            "Safe while a crawl writes the same file (WAL, read-only). Ctrl-C stops it."
+        )
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--db", metavar="PATH", help="SQLite database (default: DISPATCHES_DB setting)")
+        parser.add_argument("--port", type=int, default=8001, help="port to listen on (default: 8001; 0 = any free port)")
+        parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        db_path = Path(opts.db or self.settings.get("DISPATCHES_DB"))
+        try:
+            mode = check_database(db_path)
+        except BrowseError as exc:
+            print(f"browse: {exc}", file=sys.stderr)
+            self.exitcode = 2
+            return
+        if mode != "wal":
+            print(f"browse: warning: {db_path} is not in WAL mode ({mode}); a crawl writing it "
+                  "at the same time may see 'database is locked'", file=sys.stderr)
+        with tempfile.TemporaryDirectory(prefix="dispatches-browse-") as tmp:
+            metadata_path = Path(tmp) / "metadata.json"
+            metadata_path.write_text(json.dumps(metadata_for(db_path), indent=2), encoding="utf-8")
+            argv = datasette_argv(db_path, metadata_path, opts.host, opts.port)
+            shown = f"http://{opts.host}:{opts.port}/" if opts.port else f"{opts.host} (a free port)"
+            print(f"browse: serving {db_path} at {shown} (Ctrl-C to stop)", file=sys.stderr)
+            self.exitcode = _run_child(argv)
+
+
+def _run_child(argv: list[str]) -> int:
+    """Run Datasette in the foreground; SIGTERM and Ctrl-C stop it cleanly; return its exit code."""
+    proc = subprocess.Popen(argv)
+
+    def forward(signum, frame):
+        proc.send_signal(signum)
+
+    previous = signal.signal(signal.SIGTERM, forward)
+    try:
+        while True:
+            try:
+                code = proc.wait()
+                break
+            except KeyboardInterrupt:
+                # The terminal sent SIGINT to the whole process group; Datasette shuts down on it.
+                continue
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=10)
+    # A stop by signal is how one ends a server: not an error.
+    return 0 if code in (-signal.SIGINT, -signal.SIGTERM) else code
