@@ -41,6 +41,36 @@ REDIRECT_MAX_TIMES = 5
 RETRY_TIMES = 2
 # Only http and https: a crawled link or redirect must never read a local file.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+REMOTE_CONTROL_ENABLED = False  # Scrapy 2.18+ control server runs code; never for cron runs
+DNS_TIMEOUT = 10  # a dead resolver costs 10 s per host, not 60
+URLLENGTH_LIMIT = 2083  # longer URLs are traps, not statements
+MEMUSAGE_ENABLED = True
+MEMUSAGE_LIMIT_MB = int(os.environ.get("DISPATCHES_MEMORY_LIMIT_MB", "1024"))  # last resort: close the run
+MEMUSAGE_WARNING_MB = MEMUSAGE_LIMIT_MB // 2
+MEMUSAGE_CHECK_INTERVAL_SECONDS = 15
+# End a run cleanly (reason closespider_timeout) before the next cron run; keep it below the
+# cron interval. 0 turns it off; `-s CLOSESPIDER_TIMEOUT=...` for one run.
+CLOSESPIDER_TIMEOUT = float(os.environ.get("DISPATCHES_MAX_RUN_SECONDS", str(6 * 3600)))
+# SSRF guard: names are checked on the address they resolve to, at connect time.
+TWISTED_DNS_RESOLVER = "crawlers.middlewares.safety.SafeResolver"
+# Hosts (host, host:port, *.suffix) allowed to be loopback/private addresses: test rigs only.
+DISPATCHES_ALLOW_HOSTS = [h.strip() for h in os.environ.get("DISPATCHES_ALLOW_HOSTS", "").split(",") if h.strip()]
+DISPATCHES_ALLOW_PRIVATE = os.environ.get("DISPATCHES_ALLOW_PRIVATE", "0").lower() in ("1", "true", "yes", "on")
+# Query parameters stripped from every URL besides the built-in list (token, api_key, ...).
+DISPATCHES_SECRET_PARAMS = [p.strip() for p in os.environ.get("DISPATCHES_SECRET_PARAMS", "").split(",") if p.strip()]
+# A host failing this many pages in a row (after retries) is left alone for the run; 0 = off.
+DISPATCHES_CIRCUIT_BREAKER = int(os.environ.get("DISPATCHES_CIRCUIT_BREAKER", "5"))
+# Discovery caps read by the spiders: nested sitemap indexes followed, URLs taken from one
+# feed or sitemap (the protocol allows 50,000), sitemaps fetched per host per run.
+DISPATCHES_MAX_SITEMAP_DEPTH = int(os.environ.get("DISPATCHES_MAX_SITEMAP_DEPTH", "3"))
+DISPATCHES_MAX_ITEMS_PER_SOURCE = int(os.environ.get("DISPATCHES_MAX_ITEMS_PER_SOURCE", "50000"))
+DISPATCHES_MAX_SITEMAPS_PER_HOST = int(os.environ.get("DISPATCHES_MAX_SITEMAPS_PER_HOST", "500"))
+# Merged with entries other sections register, whichever section comes first.
+DOWNLOADER_MIDDLEWARES = {
+    **globals().get("DOWNLOADER_MIDDLEWARES", {}),
+    "crawlers.middlewares.safety.SafetyMiddleware": 40,  # before offsite (50) and robots (100)
+    "crawlers.middlewares.safety.RedirectGuardMiddleware": 610,  # sees Location before redirect (600)
+}
 
 # --- Output ---------------------------------------------------------------------------------
 ITEM_PIPELINES = {}

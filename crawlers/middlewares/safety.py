@@ -1,0 +1,437 @@
+"""What a crawl may touch: schemes, addresses, credentials, and hosts that keep failing.
+
+Owns four guards that Scrapy 2.19 does not provide by itself:
+
+* ``SafetyMiddleware`` (downloader middleware, before offsite and robots) checks every request,
+  including each redirect hop and robots.txt fetches: only http/https; no loopback, private,
+  link-local, CGNAT, ULA, multicast, metadata or unspecified address, whatever way the IP is
+  spelled (``2130706433``, ``0x7f.1``, ``0177.0.0.1``, ``[::ffff:127.0.0.1]``); no
+  ``localhost``-style names; userinfo and secret query parameters (``token``, ``api_key``...)
+  removed from the URL before the request is fetched, logged or stored. It also runs the
+  per-host circuit breaker: a host whose requests fail ``DISPATCHES_CIRCUIT_BREAKER`` times in
+  a row (after Scrapy's retries) is left alone for the rest of the run.
+* ``RedirectGuardMiddleware`` (response side, just before Scrapy's redirect middleware) refuses
+  a 3xx whose ``Location`` is not http(s) or names a blocked address, and strips credentials
+  from ``Location`` so they never reach a log line.
+* ``SafeResolver`` (``TWISTED_DNS_RESOLVER``) checks the address a *name* resolves to, at the
+  moment the connection is made (so a DNS answer that changes between a check and the connect
+  cannot slip through). When a proxy is configured the proxy resolves target names and only the
+  proxy's own name passes through here.
+* ``redact_url()`` for anyone else (store, logs) that handles URLs from untrusted pages.
+
+Left to others: robots.txt fail-closed, Retry-After and Crawl-delay (``robots.py``,
+``politeness.py``), extraction time limits (``cleaners/pool.py``), database durability
+(``store``). Decompression bounds, offsite-on-redirect and http(s)-only redirects are Scrapy's
+own and are verified by ``tests/faults``.
+
+Settings (all also read from the environment, see ``crawlers/settings.py``):
+``DISPATCHES_ALLOW_HOSTS`` (``host``, ``host:port``, ``*.suffix``, ``*.suffix:port``),
+``DISPATCHES_ALLOW_PRIVATE`` (bool, test rigs only), ``DISPATCHES_CIRCUIT_BREAKER`` (int, 0 =
+off), ``DISPATCHES_SECRET_PARAMS`` (extra query parameter names to strip).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import socket
+import urllib.request
+from typing import Iterable
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest
+from scrapy.resolver import CachingThreadedResolver
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet import defer
+from twisted.internet.error import DNSLookupError
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+
+# Query parameters that carry secrets often enough that a crawler should never keep them.
+SECRET_PARAMS = frozenset(
+    {
+        "token", "access_token", "refresh_token", "id_token", "auth", "auth_token", "authtoken",
+        "api_key", "apikey", "api-key", "key", "secret", "client_secret", "password", "passwd",
+        "pwd", "pass", "session", "sessionid", "session_id", "sid", "jsessionid", "phpsessid",
+        "sig", "signature", "x-amz-signature", "x-amz-credential", "x-amz-security-token",
+        "awsaccesskeyid", "code", "ticket",
+    }
+)
+
+# Names that mean "this machine" or a cloud metadata service, whatever they resolve to.
+BLOCKED_NAMES = frozenset(
+    {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback",
+     "metadata", "metadata.google.internal", "metadata.goog", "instance-data",
+     "instance-data.ec2.internal", "metadata.azure.com"}
+)
+BLOCKED_SUFFIXES = (".localhost",)
+
+# Addresses of metadata services, named in the reason so a log reader sees what was tried.
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a)
+    for a in ("169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254")
+)
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+# Names the resolver refused, so the middleware can turn the retried DNS error into a reason.
+_refused_names: dict[str, str] = {}
+
+
+def _env_list(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+def parse_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address a URL host stands for, or None when it is a name.
+
+    Accepts every spelling the C resolver accepts for IPv4 (``2130706433``, ``0x7f.1``,
+    ``0177.0.0.1``, ``127.1``), since that is how a name like that would be connected to.
+    """
+    host = host.strip().strip("[]").rstrip(".")
+    if "%" in host:  # IPv6 zone id: fe80::1%eth0
+        host = host.split("%", 1)[0]
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    if host and all(c in "0123456789abcdefxABCDEFX." for c in host) and host[0].isdigit():
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
+def address_block_reason(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Why a crawler must not connect to this address, or None if it is a public one."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            return address_block_reason(embedded)
+    if ip in METADATA_ADDRESSES:
+        return "metadata"
+    if ip.is_unspecified:
+        return "unspecified"
+    if ip.is_loopback:
+        return "loopback"
+    if ip.is_link_local:
+        return "link_local"
+    if isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT:
+        return "cgnat"
+    if isinstance(ip, ipaddress.IPv6Address) and ip in ipaddress.ip_network("fc00::/7"):
+        return "ula"
+    if ip.is_multicast:
+        return "multicast"
+    if ip.is_private:
+        return "private"
+    if ip.is_reserved or not ip.is_global:
+        return "reserved"
+    return None
+
+
+def host_block_reason(host: str) -> str | None:
+    """Why a URL host is refused before any lookup: a blocked address spelling or name."""
+    host = (host or "").lower().rstrip(".")
+    if not host:
+        return "no_host"
+    ip = parse_ip(host)
+    if ip is not None:
+        return address_block_reason(ip)
+    if host in BLOCKED_NAMES or host.endswith(BLOCKED_SUFFIXES):
+        return "local_name"
+    return None
+
+
+def redact_url(url: str, secret_params: Iterable[str] = SECRET_PARAMS) -> str:
+    """The URL without userinfo and without query parameters that carry secrets.
+
+    Everything else (order of the other parameters, fragment, path) is kept as it was.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = netloc.rsplit("@", 1)[1]
+    query = parts.query
+    if query:
+        secrets = {p.lower() for p in secret_params}
+        pairs = parse_qsl(query, keep_blank_values=True)
+        kept = [(k, v) for k, v in pairs if k.lower() not in secrets]
+        if len(kept) != len(pairs):
+            query = urlencode(kept)
+    if netloc == parts.netloc and query == parts.query:
+        return url
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+class AllowList:
+    """``DISPATCHES_ALLOW_HOSTS`` entries: ``host``, ``host:port``, ``*.suffix[:port]``."""
+
+    def __init__(self, entries: Iterable[str], allow_private: bool = False):
+        self.allow_private = allow_private
+        self.rules: list[tuple[str, int | None]] = []
+        for entry in entries:
+            entry = entry.strip().lower()
+            if not entry:
+                continue
+            host, port = entry, None
+            if entry.startswith("["):  # [::1]:8080
+                end = entry.index("]")
+                host, rest = entry[1:end], entry[end + 1:]
+                port = int(rest[1:]) if rest.startswith(":") else None
+            elif entry.count(":") == 1:
+                host, _, p = entry.partition(":")
+                port = int(p)
+            self.rules.append((host, port))
+
+    def allows(self, host: str, port: int | None = None) -> bool:
+        if self.allow_private:
+            return True
+        host = (host or "").lower().strip("[]").rstrip(".")
+        for rule_host, rule_port in self.rules:
+            if rule_port is not None and port is not None and rule_port != port:
+                continue
+            if rule_port is not None and port is None:
+                continue
+            if rule_host.startswith("*."):
+                if host.endswith(rule_host[1:]) or host == rule_host[2:]:
+                    return True
+            elif host == rule_host:
+                return True
+        return False
+
+    def allows_name(self, host: str) -> bool:
+        """Port-agnostic: may this name or literal resolve to / be a private address."""
+        if self.allow_private:
+            return True
+        host = (host or "").lower().strip("[]").rstrip(".")
+        for rule_host, _ in self.rules:
+            if rule_host.startswith("*."):
+                if host.endswith(rule_host[1:]) or host == rule_host[2:]:
+                    return True
+            elif host == rule_host:
+                return True
+        return False
+
+    @classmethod
+    def from_settings(cls, settings) -> "AllowList":
+        entries = _env_list(settings.get("DISPATCHES_ALLOW_HOSTS"))
+        return cls(entries, settings.getbool("DISPATCHES_ALLOW_PRIVATE", False))
+
+
+def _port(parsed) -> int:
+    try:
+        port = parsed.port
+    except ValueError:
+        port = None
+    return port or (443 if parsed.scheme == "https" else 80)
+
+
+def check_url(url: str, allow: AllowList) -> str | None:
+    """The reason this URL must not be fetched, or None. Does not resolve names."""
+    try:
+        parsed = urlsplit(url)
+    except ValueError:
+        return "bad_url"
+    if parsed.scheme.lower() not in ALLOWED_SCHEMES:
+        return "scheme"
+    host = parsed.hostname or ""
+    reason = host_block_reason(host)
+    if reason and not allow.allows(host, _port(parsed)):
+        return reason
+    return None
+
+
+class SafetyMiddleware:
+    """Scheme, address and credential guard on every request; per-host circuit breaker.
+
+    Runs before the offsite and robots.txt middlewares so a refused URL costs no robots.txt
+    fetch. Refused requests raise ``IgnoreRequest("blocked <reason>: <url>")``, reach the
+    request's errback and count under ``safety/blocked/<reason>``.
+    """
+
+    def __init__(self, crawler):
+        settings = crawler.settings
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.allow = AllowList.from_settings(settings)
+        self.secret_params = SECRET_PARAMS | {p.lower() for p in _env_list(settings.get("DISPATCHES_SECRET_PARAMS"))}
+        self.threshold = settings.getint("DISPATCHES_CIRCUIT_BREAKER", 5)
+        self.failures: dict[str, int] = {}
+        self.open_hosts: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        mw = cls(crawler)
+        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        return mw
+
+    # --- requests ------------------------------------------------------------------------
+    def process_request(self, request, spider=None):
+        url = request.url
+        reason = check_url(url, self.allow)
+        if reason:
+            self._block(reason, url)
+        host = (urlparse_cached(request).hostname or "").lower()
+        if host in _refused_names and not self.allow.allows_name(host):
+            self._block(_refused_names[host], url, detail="resolves to a blocked address")
+        if host in self.open_hosts:
+            self.stats.inc_value(f"safety/circuit_open_skipped/{host}")
+            raise IgnoreRequest(f"circuit open for {host}: {redact_url(url, self.secret_params)}")
+        clean = redact_url(url, self.secret_params)
+        if clean != url:
+            self.stats.inc_value("safety/credentials_stripped")
+            logger.info("Removed credentials from a URL on %s before fetching it", host)
+            return request.replace(url=clean)
+        return None
+
+    def _block(self, reason: str, url: str, detail: str = ""):
+        shown = redact_url(url, self.secret_params)
+        self.stats.inc_value(f"safety/blocked/{reason}")
+        logger.warning("Blocked %s request%s: %r", reason, f" ({detail})" if detail else "", shown)
+        raise IgnoreRequest(f"blocked {reason}: {shown}")
+
+    # --- outcomes, for the circuit breaker -----------------------------------------------
+    def process_response(self, request, response, spider=None):
+        host = (urlparse_cached(request).hostname or "").lower()
+        if response.status >= 500 or response.status == 429:
+            self._failed(host, f"HTTP {response.status}")
+        else:
+            self.failures.pop(host, None)
+        return response
+
+    def process_exception(self, request, exception, spider=None):
+        if isinstance(exception, IgnoreRequest):
+            return None
+        host = (urlparse_cached(request).hostname or "").lower()
+        if host in _refused_names:
+            return None
+        self._failed(host, type(exception).__name__)
+        return None
+
+    def _failed(self, host: str, what: str):
+        if not self.threshold or not host:
+            return
+        n = self.failures.get(host, 0) + 1
+        self.failures[host] = n
+        if n >= self.threshold and host not in self.open_hosts:
+            self.open_hosts.add(host)
+            self.stats.set_value("safety/circuit_open", sorted(self.open_hosts))
+            logger.error(
+                "Circuit breaker: %s failed %d times in a row (last: %s); leaving it alone for the rest of this run",
+                host, n, what,
+            )
+
+    def spider_closed(self, spider, reason):
+        if self.open_hosts:
+            self.stats.set_value("safety/circuit_open", sorted(self.open_hosts))
+
+
+class RedirectGuardMiddleware:
+    """Checks a 3xx ``Location`` before Scrapy's RedirectMiddleware follows or logs it.
+
+    Register with an order just above ``RedirectMiddleware`` (600) so its
+    ``process_response`` runs first.
+    """
+
+    def __init__(self, crawler):
+        self.stats = crawler.stats
+        self.allow = AllowList.from_settings(crawler.settings)
+        self.secret_params = SECRET_PARAMS | {
+            p.lower() for p in _env_list(crawler.settings.get("DISPATCHES_SECRET_PARAMS"))
+        }
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request, response, spider=None):
+        if response.status not in (301, 302, 303, 307, 308) or b"Location" not in response.headers:
+            return response
+        location = response.headers[b"Location"].decode("latin-1").strip()
+        target = response.urljoin(location)
+        reason = check_url(target, self.allow)
+        if reason:
+            shown = redact_url(target, self.secret_params)
+            self.stats.inc_value(f"safety/blocked/{reason}")
+            self.stats.inc_value("safety/blocked_redirects")
+            logger.warning(
+                "Blocked redirect (%s) from %r to %r", reason, redact_url(request.url, self.secret_params), shown
+            )
+            raise IgnoreRequest(f"blocked redirect {reason}: {shown}")
+        clean = redact_url(target, self.secret_params)
+        if clean != target:
+            self.stats.inc_value("safety/credentials_stripped")
+            headers = response.headers.copy()
+            headers[b"Location"] = clean.encode("ascii", "ignore")
+            return response.replace(headers=headers)
+        return response
+
+
+class SafeResolver(CachingThreadedResolver):
+    """Scrapy's caching resolver, refusing names that resolve to a blocked address.
+
+    The check happens on the address Twisted will connect to, so a name that answered a
+    public address to an earlier check and a private one now is still refused. Names in
+    ``DISPATCHES_ALLOW_HOSTS`` and the configured proxies' hosts pass.
+    """
+
+    def __init__(self, reactor, cache_size, timeout, allow: AllowList | None = None):
+        super().__init__(reactor, cache_size, timeout)
+        self.allow = allow or AllowList(())
+
+    @classmethod
+    def from_crawler(cls, crawler, reactor):
+        settings = crawler.settings
+        cache_size = settings.getint("DNSCACHE_SIZE") if settings.getbool("DNSCACHE_ENABLED") else 0
+        allow = AllowList.from_settings(settings)
+        # The proxy's own name (http_proxy=http://proxy.internal:3128) is ours to connect to.
+        for proxy_url in urllib.request.getproxies().values():
+            try:
+                proxy_host = urlsplit(proxy_url if "//" in proxy_url else f"//{proxy_url}").hostname
+            except ValueError:
+                proxy_host = None
+            if proxy_host:
+                allow.rules.append((proxy_host.lower(), None))
+        return cls(reactor, cache_size, settings.getfloat("DNS_TIMEOUT"), allow)
+
+    def lookup(self, name: str, timeout) -> defer.Deferred:
+        """The plain resolution; tests replace this with a fixed table."""
+        return CachingThreadedResolver.getHostByName(self, name, timeout)
+
+    def getHostByName(self, name: str, timeout=()):
+        literal = parse_ip(name)
+        if literal is not None:
+            reason = address_block_reason(literal)
+            if reason and not self.allow.allows_name(name):
+                return defer.fail(self._refuse(name, str(literal), reason))
+            return defer.succeed(str(literal))
+        d = self.lookup(name, timeout)
+        d.addCallback(self._check, name)
+        return d
+
+    def _check(self, address: str, name: str) -> str:
+        ip = parse_ip(address)
+        reason = address_block_reason(ip) if ip is not None else "unparseable_address"
+        if reason and not self.allow.allows_name(name):
+            raise self._refuse(name, address, reason)
+        return address
+
+    def _refuse(self, name: str, address: str, reason: str) -> DNSLookupError:
+        _refused_names[name.lower()] = reason
+        logger.warning("Refused to connect to %s: it resolves to %s (%s)", name, address, reason)
+        return DNSLookupError(f"{name} resolves to a blocked address ({reason})")
+
