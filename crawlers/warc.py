@@ -1,0 +1,256 @@
+"""WARC in and out with warcio: records -> `RawPage`s for ingest, `RawPage`s -> WARC/1.1 for export.
+
+Reading: every `response` record of an http(s) page becomes a RawPage with its real URL, its
+WARC-Date and its HTTP headers (body decoded from chunked/gzip by warcio, so the encoding
+headers are dropped as Scrapy's compression middleware does). `resource` records written by
+`write_warc` for captures without a URL come back as file captures with their original path.
+Everything else is counted, not read: requests, metadata, revisits, images, redirects.
+
+Writing: a warcinfo record, then one response record per stored page (or one resource record
+for a file capture); warcio adds `WARC-Block-Digest` and `WARC-Payload-Digest`.
+
+Leaves walking files to `crawlers.diskinput` and the database to `store`.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime, timezone
+from http import HTTPStatus
+from typing import BinaryIO, Iterable, Iterator
+from urllib.parse import quote, unquote, urlsplit
+
+from cleaners.model import RawPage
+
+__all__ = ["FILE_URI_PREFIX", "iter_warc", "write_warc", "warc_date", "file_uri"]
+
+FILE_URI_PREFIX = "urn:dispatches:file:"
+PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
+# The body handed on is already decoded, so these would now describe it wrongly.
+_DECODED_AWAY = {"content-encoding", "transfer-encoding", "content-length"}
+
+
+def file_uri(source_path: str) -> str:
+    """The WARC-Target-URI of a capture that has no URL: a URN holding its escaped path."""
+    return FILE_URI_PREFIX + quote(source_path, safe="/!$&'()*+,;=:@-._~")
+
+
+def warc_date(fetched_at: str | None) -> str:
+    """A WARC/1.1 date (UTC, "Z") from our ISO timestamp; now when missing or unreadable."""
+    dt = None
+    if fetched_at:
+        try:
+            dt = datetime.fromisoformat(fetched_at.replace("Z", "+00:00"))
+        except ValueError:
+            dt = None
+    if dt is None:
+        dt = datetime.now(timezone.utc)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    dt = dt.astimezone(timezone.utc)
+    if dt.microsecond:
+        return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _iso_from_warc(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        m = re.fullmatch(r"(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)", value.strip())  # ARC dates
+        if not m:
+            return None
+        dt = datetime(*map(int, m.groups()), tzinfo=timezone.utc)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def iter_warc(fh: BinaryIO, *, name: str, shown: str | None = None, max_size: int) -> Iterator:
+    """RawPages (and `diskinput.Skip`s) from one WARC/ARC file, plain or gzipped.
+
+    Args:
+        fh: the opened file (read sequentially; memory stays at one record).
+        name: the file's path relative to the ingest root (kept in `RawPage.meta`).
+        shown: the file's path for messages.
+        max_size: records whose decoded payload is larger are skipped "too_large".
+    """
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.bufferedreaders import BufferedReader
+    from warcio.exceptions import ArchiveLoadFailed
+
+    from crawlers.diskinput import Skip, iso_utc, sniff_binary
+
+    shown = shown or name
+    supported = set(BufferedReader.get_supported_decompressors())
+    records = ArchiveIterator(fh, arc2warc=True)
+    try:
+        for record in records:
+            rtype = record.rec_type
+            if rtype not in ("response", "resource"):
+                continue  # warcinfo, request, metadata, conversion: nothing to read
+            uri = (record.rec_headers.get_header("WARC-Target-URI") or "").strip().strip("<>")
+            where = f"{shown}#{uri}" if uri else shown
+            is_file = uri.startswith(FILE_URI_PREFIX)
+            if not is_file and urlsplit(uri).scheme not in ("http", "https"):
+                yield Skip(where, "warc_not_http", uri.split(":", 1)[0] or "no URI", failure=False)
+                continue
+            if record.rec_headers.get_header("WARC-Truncated"):
+                yield Skip(where, "warc_truncated", record.rec_headers.get_header("WARC-Truncated"))
+                continue
+            fetched_at = _iso_from_warc(record.rec_headers.get_header("WARC-Date")) or iso_utc(datetime.now(timezone.utc))
+            if rtype == "response" and record.http_headers is not None:
+                try:
+                    status = int(record.http_headers.get_statuscode())
+                except (TypeError, ValueError):
+                    yield Skip(where, "warc_bad_http", "status line unreadable")
+                    continue
+                headers: dict[str, str] = {}
+                for key, value in record.http_headers.headers:
+                    key = key.strip().lower()
+                    headers[key] = f"{headers[key]}, {value}" if key in headers else value
+                encoding = (headers.get("content-encoding") or "").strip().lower()
+                if encoding and encoding not in ("identity",) and encoding not in supported:
+                    yield Skip(where, "unsupported_encoding", encoding)
+                    continue
+            elif rtype == "response":
+                yield Skip(where, "warc_bad_http", "response record without HTTP headers")
+                continue
+            else:  # resource: the record block is the body; its WARC Content-Type is the type
+                status = 200
+                headers = {"content-type": record.rec_headers.get_header("Content-Type") or ""}
+            if status != 200:
+                yield Skip(where, f"http_{status}", "", failure=False)
+                continue
+            ctype = (headers.get("content-type") or "").split(";")[0].strip().lower()
+            if ctype not in PAGE_TYPES:
+                yield Skip(where, "not_a_page", ctype, failure=False)
+                continue
+            try:
+                body = record.content_stream().read(max_size + 1)
+            except Exception as exc:  # zlib/brotli errors inside one record: skip it, keep going
+                yield Skip(where, "bad_encoding", f"{type(exc).__name__}: {exc}"[:200])
+                continue
+            if len(body) > max_size:
+                yield Skip(where, "too_large", f"payload over {max_size // (1024 * 1024)} MiB")
+                continue
+            if not body.strip():
+                yield Skip(where, "empty")
+                continue
+            kind = sniff_binary(body)
+            if kind:
+                yield Skip(where, "binary", kind)
+                continue
+            headers = {k: v for k, v in headers.items() if k not in _DECODED_AWAY}
+            if not ctype:
+                headers["content-type"] = "text/html" if body.lstrip()[:1] == b"<" else "text/plain"
+            meta = {
+                "warc_file": name,
+                "warc_record_id": record.rec_headers.get_header("WARC-Record-ID") or "",
+            }
+            if is_file:
+                yield RawPage(
+                    url=None,
+                    final_url=None,
+                    status=200,
+                    headers=headers,
+                    body=body,
+                    fetched_at=fetched_at,
+                    spider="ingest",
+                    discovered_via="warc",
+                    source_path=unquote(uri[len(FILE_URI_PREFIX):]),
+                    meta=meta,
+                )
+            else:
+                yield RawPage(
+                    url=uri,
+                    final_url=uri,
+                    status=status,
+                    headers=headers,
+                    body=body,
+                    fetched_at=fetched_at,
+                    spider="ingest",
+                    discovered_via="warc",
+                    meta=meta,
+                )
+    except (ArchiveLoadFailed, EOFError, OSError, ValueError, IndexError) as exc:
+        first_line = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
+        yield Skip(shown, "warc_corrupt", first_line[:200])
+    finally:
+        records.close()
+
+
+def write_warc(
+    out: BinaryIO,
+    pages: Iterable[RawPage],
+    *,
+    filename: str = "",
+    gzip: bool = True,
+    info: dict[str, str] | None = None,
+) -> int:
+    """Write `pages` as WARC/1.1: a warcinfo record, then one record per page.
+
+    A page with a URL becomes a `response` record (its final URL, fetched_at as WARC-Date, the
+    status line and headers it was stored with, Content-Length of the stored body). A page read
+    from a file without a URL becomes a `resource` record at `file_uri(source_path)`.
+
+    Returns:
+        the number of page records written.
+    """
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    writer = WARCWriter(out, gzip=gzip, warc_version="1.1")
+    fields = {
+        "software": "Dispatches (warcio)",
+        "format": "WARC File Format 1.1",
+        "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+        "description": "Raw pages stored by Dispatches. Bodies are stored decoded, so "
+        "Content-Encoding and Transfer-Encoding are dropped and Content-Length is the body's.",
+    }
+    fields.update(info or {})
+    writer.write_record(writer.create_warcinfo_record(filename, fields))
+    count = 0
+    for raw in pages:
+        uri = raw.final_url or raw.url
+        warc_headers = {"WARC-Date": warc_date(raw.fetched_at)}
+        if uri:
+            if raw.url and raw.final_url and raw.url != raw.final_url:
+                warc_headers["WARC-Dispatches-Requested-URI"] = raw.url
+            try:
+                reason = HTTPStatus(raw.status).phrase
+            except ValueError:
+                reason = "Unknown"
+            header_list = [
+                (_title_case(k), str(v)) for k, v in raw.headers.items() if k.lower() not in _DECODED_AWAY
+            ]
+            header_list.append(("Content-Length", str(len(raw.body))))
+            http_headers = StatusAndHeaders(f"{raw.status} {reason}", header_list, protocol="HTTP/1.1")
+            record = writer.create_warc_record(
+                uri,
+                "response",
+                payload=io.BytesIO(raw.body),
+                length=len(raw.body),
+                http_headers=http_headers,
+                warc_headers_dict=warc_headers,
+            )
+        else:
+            ctype = raw.headers.get("content-type") or "application/octet-stream"
+            record = writer.create_warc_record(
+                file_uri(raw.source_path or "unnamed"),
+                "resource",
+                payload=io.BytesIO(raw.body),
+                length=len(raw.body),
+                warc_content_type=ctype,
+                warc_headers_dict=warc_headers,
+            )
+        writer.write_record(record)
+        count += 1
+    return count
+
+
+def _title_case(name: str) -> str:
+    return "-".join(part[:1].upper() + part[1:] for part in name.split("-"))
