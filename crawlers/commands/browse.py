@@ -28,7 +28,11 @@ from scrapy.commands import ScrapyCommand
 SHIPPED_DATABASE_KEY = "dispatches"
 
 # Long statement texts make the table pages unreadable; the row page still shows them whole.
-DATASETTE_SETTINGS = {"truncate_cells_html": "400"}
+DATASETTE_SETTINGS = {
+    "truncate_cells_html": "400",
+    # Suggestions such as "facet by text" are noise here; the useful facets are configured.
+    "suggest_facets": "off",
+}
 
 
 class BrowseError(Exception):
@@ -53,6 +57,55 @@ def metadata_for(db_path: str | Path, metadata: dict | None = None) -> dict:
     block = databases.get(SHIPPED_DATABASE_KEY) or {}
     metadata["databases"] = {Path(db_path).stem: block}
     return metadata
+
+
+def drop_missing_columns(metadata: dict, schema: dict[str, set[str]]) -> list[str]:
+    """Remove facets, sorts and label/FTS settings naming columns or tables the database lacks.
+
+    Datasette answers a whole table page with an error when one configured facet names a missing
+    column, so an older or newer schema would lose the page, not just the facet.
+
+    Args:
+        metadata: metadata as returned by `metadata_for` (changed in place).
+        schema: table or view name -> its column names.
+    Returns:
+        One "table.key=value" note per removed setting.
+    """
+    dropped = []
+    for block in (metadata.get("databases") or {}).values():
+        for table, config in (block.get("tables") or {}).items():
+            columns = schema.get(table)
+            if columns is None:
+                continue
+            facets = []
+            for facet in config.get("facets") or []:
+                column = facet if isinstance(facet, str) else next(iter(facet.values()), None)
+                if column in columns:
+                    facets.append(facet)
+                else:
+                    dropped.append(f"{table}.facets={column}")
+            if "facets" in config:
+                config["facets"] = facets
+            for key in ("sort", "sort_desc", "label_column"):
+                if key in config and config[key] not in columns:
+                    dropped.append(f"{table}.{key}={config.pop(key)}")
+            if "fts_table" in config and config["fts_table"] not in schema:
+                dropped.append(f"{table}.fts_table={config.pop('fts_table')}")
+                config.pop("fts_pk", None)
+    return dropped
+
+
+def read_schema(db_path: str | Path) -> dict[str, set[str]]:
+    """Table and view names of `db_path` -> their column names (read-only)."""
+    conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
+    try:
+        names = [row[0] for row in conn.execute("select name from sqlite_master where type in ('table', 'view')")]
+        return {
+            name: {row[1] for row in conn.execute("select * from pragma_table_xinfo(?)", (name,))}
+            for name in names
+        }
+    finally:
+        conn.close()
 
 
 def check_database(db_path: str | Path) -> str:
@@ -143,9 +196,12 @@ class Command(ScrapyCommand):
         if mode != "wal":
             print(f"browse: warning: {db_path} is not in WAL mode ({mode}); a crawl writing it "
                   "at the same time may see 'database is locked'", file=sys.stderr)
+        metadata = metadata_for(db_path)
+        for note in drop_missing_columns(metadata, read_schema(db_path)):
+            print(f"browse: warning: the database has no column for {note}; left out", file=sys.stderr)
         with tempfile.TemporaryDirectory(prefix="dispatches-browse-") as tmp:
             metadata_path = Path(tmp) / "metadata.json"
-            metadata_path.write_text(json.dumps(metadata_for(db_path), indent=2), encoding="utf-8")
+            metadata_path.write_text(json.dumps(metadata, indent=2), encoding="utf-8")
             argv = datasette_argv(db_path, metadata_path, opts.host, opts.port)
             shown = f"http://{opts.host}:{opts.port}/" if opts.port else f"{opts.host} (a free port)"
             print(f"browse: serving {db_path} at {shown} (Ctrl-C to stop)", file=sys.stderr)

@@ -1,0 +1,168 @@
+"""PNG screenshots of Dispatches in Datasette, taken with headless Chromium (Debian's `chromium`).
+
+    python scripts/screenshots.py [--db data/demo.db] [--out screenshots/]
+
+Starts `scrapy browse` on a free loopback port, then saves:
+  articles.png        the statements table (search box, facets, newest first)
+  article.png         one statement's own page (its fields and the link to its copies)
+  article-copies.png  where that statement appeared: every copy, its role, match and similarity
+  crawl-health.png    the crawl-health query (last run of each spider)
+The statement shown is the one with the most copies. Prints the PNG paths on stdout, one a line.
+Owns nothing but these pictures; what they show comes from `store/metadata.yml`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+WINDOW = (1440, 1100)
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--hide-scrollbars", "--no-proxy-server",
+]
+
+
+class ScreenshotError(Exception):
+    """Something the user must fix; the message is one line."""
+
+
+def find_chromium(explicit: str | None = None) -> str | None:
+    """Path of a Chromium binary: the given one, else `chromium` / `chromium-browser` on PATH."""
+    if explicit:
+        return explicit if Path(explicit).exists() else shutil.which(explicit)
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def most_copied_article(db_path: Path) -> int:
+    """The id of the statement with the most copies (the most telling one to show)."""
+    conn = sqlite3.connect(f"file:{db_path.resolve()}?mode=ro", uri=True)
+    try:
+        row = conn.execute(
+            "select article_id from copies group by article_id order by count(*) desc, article_id limit 1"
+        ).fetchone()
+    finally:
+        conn.close()
+    if row is None:
+        raise ScreenshotError(f"{db_path}: no copies to show (is the database empty?)")
+    return row[0]
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ScreenshotError(f"scrapy browse exited with {proc.returncode} before serving")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.3)
+    raise ScreenshotError(f"Datasette did not answer at {url} within {timeout:.0f}s")
+
+
+def shoot(chromium: str, url: str, png: Path, profile: Path, timeout: float = 90.0) -> None:
+    """One screenshot of `url` into `png`."""
+    argv = [
+        chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}", f"--screenshot={png}", url,
+    ]
+    try:
+        done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise ScreenshotError(f"chromium took more than {timeout:.0f}s on {url}") from None
+    if done.returncode != 0 or not png.exists() or png.stat().st_size == 0:
+        last = (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no output"])[-1]
+        raise ScreenshotError(f"chromium failed on {url}: {last}")
+
+
+def take_screenshots(db_path: Path, out_dir: Path, chromium: str) -> list[Path]:
+    """Serve `db_path` with `scrapy browse` and save the PNGs into `out_dir`; return their paths."""
+    if not db_path.is_file():
+        raise ScreenshotError(f"{db_path}: no such database (run `scrapy demo` first)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    article_id = most_copied_article(db_path)
+    name = db_path.stem
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    pages = [
+        ("articles.png", f"/{name}/articles"),
+        ("article.png", f"/{name}/articles/{article_id}"),
+        ("article-copies.png", f"/{name}/statement_copies?article_id={article_id}"),
+        ("crawl-health.png", f"/{name}/crawl_health"),
+    ]
+    log = tempfile.TemporaryFile()
+    browse = subprocess.Popen(
+        [sys.executable, "-m", "scrapy", "browse", "--db", str(db_path.resolve()),
+         "--port", str(port), "--host", "127.0.0.1"],
+        cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=log,
+    )
+    saved = []
+    try:
+        try:
+            wait_until_up(f"{base}/-/versions.json", browse)
+        except ScreenshotError as exc:
+            log.seek(0)
+            last = (log.read().decode("utf-8", "replace").strip().splitlines() or [""])[-1]
+            raise ScreenshotError(f"{exc}: {last}" if last else str(exc)) from None
+        with tempfile.TemporaryDirectory(prefix="dispatches-chromium-") as profile:
+            for filename, path in pages:
+                png = out_dir / filename
+                png.unlink(missing_ok=True)
+                shoot(chromium, base + path, png, Path(profile))
+                saved.append(png)
+    finally:
+        browse.terminate()
+        try:
+            browse.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            browse.kill()
+            browse.wait()
+        log.close()
+    return saved
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", default=os.environ.get("DISPATCHES_DB", "data/demo.db"),
+                        help="database to show (default: data/demo.db, or DISPATCHES_DB)")
+    parser.add_argument("--out", default="screenshots", help="folder for the PNGs (default: screenshots/)")
+    parser.add_argument("--chromium", help="Chromium binary (default: chromium on PATH)")
+    args = parser.parse_args(argv)
+    chromium = find_chromium(args.chromium)
+    if chromium is None:
+        print("screenshots: chromium not found (Debian: apt-get install chromium)", file=sys.stderr)
+        return 2
+    try:
+        for png in take_screenshots(Path(args.db), Path(args.out), chromium):
+            print(png)
+    except ScreenshotError as exc:
+        print(f"screenshots: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
