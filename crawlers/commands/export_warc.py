@@ -1,0 +1,124 @@
+"""`scrapy export-warc OUT.warc.gz`: the stored raw pages as a WARC/1.1 file for archives.
+
+Scrapy names a command after its module, and a module name with a dash cannot be written as
+an import statement, so the command body lives here as `ExportWarc` and the two-line module
+`export-warc.py` next to it turns it into the `export-warc` command (a plain `Command` class
+here would also register an `export_warc` twin in `scrapy -h`).
+
+Owns choosing the pages (`--site`, `--since`), writing atomically (a temporary file renamed
+into place, so a failed export never leaves half a WARC under the final name) and the
+summary. Record layout is `crawlers.warc.write_warc`'s; the pages come from `Store.raw_pages`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from datetime import date
+
+from scrapy.exceptions import UsageError
+
+
+def check_since(value: str | None) -> str | None:
+    """An ISO date (or date-time) string, or UsageError."""
+    if not value:
+        return None
+    try:
+        date.fromisoformat(value[:10])
+    except ValueError:
+        raise UsageError(f"--since must be a date like 2024-01-31, not {value!r}", print_help=False) from None
+    return value
+
+
+class ExportWarc:
+    """The body of `scrapy export-warc` (mixed with ScrapyCommand in `export-warc.py`)."""
+
+    requires_project = True
+    requires_crawler_process = False
+
+    def syntax(self) -> str:
+        return "[options] OUT.warc.gz"
+
+    def short_desc(self) -> str:
+        return "Write stored raw pages as a WARC/1.1 file (readable by warcio and scrapy ingest)"
+
+    def long_desc(self) -> str:
+        return (
+            "Write the raw pages kept in the database (DISPATCHES_KEEP_RAW) as WARC/1.1: a warcinfo "
+            "record, then one response record per page with its original URL, fetch date, status "
+            "and headers, and WARC-Payload-Digest; captures read from files without a URL become "
+            "resource records at urn:dispatches:file:PATH. OUT ending in .gz is gzipped per record. "
+            "The file appears only when complete. Exit status 0 written, 1 failed, 2 bad usage."
+        )
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)  # type: ignore[misc]
+        group = parser.add_argument_group("Export")
+        group.add_argument("--db", metavar="PATH", help="SQLite database (default DISPATCHES_DB)")
+        group.add_argument("--site", metavar="HOST", help="only pages of this host (e.g. www.state.gov)")
+        group.add_argument("--since", metavar="DATE", help="only pages fetched on or after DATE (YYYY-MM-DD)")
+        group.add_argument("--force", action="store_true", help="replace OUT if it exists")
+        group.add_argument("--json", action="store_true", help="print what was written as JSON on stdout")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        from crawlers.commands.ingest import open_store, reject_unknown_options
+        from crawlers.warc import write_warc
+
+        paths = reject_unknown_options(args)
+        if len(paths) != 1:
+            raise UsageError("give exactly one output file, e.g. export.warc.gz")
+        out = paths[0]
+        since = check_since(opts.since)
+        if os.path.isdir(out):
+            raise UsageError(f"{out} is a directory; give a file name", print_help=False)
+        if os.path.lexists(out) and not opts.force:
+            raise UsageError(f"{out} exists; use --force to replace it", print_help=False)
+        db_path = opts.db or self.settings.get("DISPATCHES_DB")  # type: ignore[attr-defined]
+        if not os.path.isfile(db_path):
+            sys.stderr.write(f"dispatches: {db_path}: no such database\n")
+            self.exitcode = 1
+            return
+        try:
+            from store import StoreError
+        except ImportError:
+            StoreError = RuntimeError  # noqa: N806
+        out_dir = os.path.dirname(os.path.abspath(out))
+        tmp = None
+        try:
+            db = open_store(self.settings, db_path)  # type: ignore[attr-defined]
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".warc.part", dir=out_dir)
+                with os.fdopen(fd, "wb") as fh:
+                    n = write_warc(
+                        fh,
+                        db.raw_pages(site=opts.site, since=since),
+                        filename=os.path.basename(out),
+                        gzip=out.endswith(".gz"),
+                        info={"dispatches-site": opts.site or "", "dispatches-since": since or ""},
+                    )
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.chmod(tmp, 0o644)
+                os.replace(tmp, out)
+                tmp = None
+            finally:
+                db.close()
+        except StoreError as exc:
+            sys.stderr.write(f"dispatches: {exc}\n")
+            self.exitcode = 1
+            return
+        except OSError as exc:
+            sys.stderr.write(f"dispatches: cannot write {out}: {exc.strerror or exc}\n")
+            self.exitcode = 1
+            return
+        finally:
+            if tmp and os.path.exists(tmp):
+                os.unlink(tmp)
+        if opts.json:
+            sys.stdout.write(json.dumps({"path": out, "records": n, "site": opts.site, "since": since}) + "\n")
+        else:
+            sys.stderr.write(f"Wrote {n} page records to {out}" + (" (no raw pages matched)" if n == 0 else "") + "\n")
+        self.exitcode = 0
