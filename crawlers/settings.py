@@ -25,12 +25,30 @@ USER_AGENT = f"Dispatches/0.1 (+{DISPATCHES_CONTACT}; statement archive for rese
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2  # government sites: never more than two at once per host
-DOWNLOAD_DELAY = 1  # floor between requests to one host; robots Crawl-delay raises it
+DOWNLOAD_DELAY = float(os.environ.get("DISPATCHES_DOWNLOAD_DELAY", "1"))  # floor per host; robots Crawl-delay raises it
 AUTOTHROTTLE_ENABLED = True  # back off when a host slows down
 AUTOTHROTTLE_START_DELAY = 1
 AUTOTHROTTLE_MAX_DELAY = 60
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 COOKIES_ENABLED = False  # statements need no session; cookies only leak across hosts
+# Scrapy ignores robots Crawl-delay; PolitenessMiddleware applies it, capped here (state.gov asks 5 s).
+DISPATCHES_MAX_CRAWL_DELAY = float(os.environ.get("DISPATCHES_MAX_CRAWL_DELAY", "30"))
+# Retry-After above this defers the host to the next run instead of waiting (RFC 9110; seconds).
+DISPATCHES_MAX_RETRY_AFTER = float(os.environ.get("DISPATCHES_MAX_RETRY_AFTER", "600"))
+DISPATCHES_RETRY_BACKOFF = 2.0  # pause after a 429/503 without a usable Retry-After, doubled per retry
+# A second run on the same database waits this long for the first, then exits non-zero.
+DISPATCHES_LOCK_WAIT = float(os.environ.get("DISPATCHES_LOCK_WAIT", "0"))
+DISPATCHES_CLEAN_WORKERS = int(os.environ.get("DISPATCHES_CLEAN_WORKERS", "2"))  # extraction processes
+DOWNLOADER_MIDDLEWARES = {
+    **globals().get("DOWNLOADER_MIDDLEWARES", {}),
+    # robots.txt the RFC 9309 way: 5xx/unreachable = host not crawled this run
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawlers.middlewares.robots.RFCRobotsTxtMiddleware": 100,
+    # Crawl-delay floors and Retry-After pauses; sees 429/503 before RetryMiddleware (550)
+    "crawlers.middlewares.politeness.PolitenessMiddleware": 560,
+    # soft blocks (200 error pages, HTML where JSON was due), after decompression (590)
+    "crawlers.middlewares.softblock.SoftBlockMiddleware": 585,
+}
 
 # --- Limits and hardening (issue 8) -------------------------------------------------------
 TELNETCONSOLE_ENABLED = False  # a local code-execution surface; never needed for cron runs
@@ -73,6 +91,6 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 # --- Output ---------------------------------------------------------------------------------
-ITEM_PIPELINES = {}
+ITEM_PIPELINES = {"crawlers.pipelines.StorePipeline": 300}  # clean (process pool) -> store.save
 LOG_LEVEL = os.environ.get("DISPATCHES_LOG_LEVEL", "INFO")
 FEED_EXPORT_ENCODING = "utf-8"

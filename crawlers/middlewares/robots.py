@@ -1,0 +1,84 @@
+"""robots.txt the RFC 9309 way, on top of Scrapy's RobotsTxtMiddleware.
+
+Scrapy hands any robots.txt body to the parser, whatever the status, and allows everything
+when the download fails (scrapy/scrapy#2443). For government sites we take the RFC's side:
+
+* 2xx: parsed (Protego); `Crawl-delay` is picked up by `PolitenessMiddleware` from the
+  `robots_parsed` signal.
+* 4xx (404, 410, 403...): "unavailable" -> allow all.
+* 5xx, 429, timeouts, network errors: "unreachable" -> the host is not crawled this run; one
+  clear log line; `dispatches/robots_blocked/<host>` in stats; every request to it is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["RFCRobotsTxtMiddleware", "RobotsUnreachable"]
+
+
+class RobotsUnreachable(IgnoreRequest):
+    """A request dropped because its host's robots.txt could not be fetched this run."""
+
+
+class _Unreachable:
+    """Parser stand-in for a host whose robots.txt was unreachable: disallow everything."""
+
+    def __init__(self, why: str):
+        self.why = why
+
+    def allowed(self, url, user_agent) -> bool:
+        return False
+
+    def crawl_delay(self, user_agent):
+        return None
+
+
+class _AllowAll:
+    def allowed(self, url, user_agent) -> bool:
+        return True
+
+    def crawl_delay(self, user_agent):
+        return None
+
+
+class RFCRobotsTxtMiddleware(RobotsTxtMiddleware):
+    async def _parse_robots(self, response, netloc, request):
+        status = response.status
+        if 200 <= status < 300:
+            return await super()._parse_robots(response, netloc, request)
+        self._stats.inc_value("robotstxt/response_count")
+        self._stats.inc_value(f"robotstxt/response_status_count/{status}")
+        if 400 <= status < 500 and status != 429:
+            logger.info("robots.txt of %s answered %d: no rules, all allowed", netloc, status)
+            self._resolve(netloc, _AllowAll())
+        else:
+            self._block(netloc, f"robots.txt answered {status}")
+
+    def _robots_error(self, exc, netloc):
+        if not isinstance(exc, IgnoreRequest):
+            self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
+        self._block(netloc, f"robots.txt could not be fetched ({type(exc).__name__}: {exc})")
+
+    def _block(self, netloc: str, why: str) -> None:
+        host = netloc.split("@")[-1].split(":")[0]
+        logger.error("%s: %s is not crawled this run (RFC 9309: unreachable robots.txt means disallow)", why, host)
+        self._stats.set_value(f"dispatches/robots_blocked/{host}", why)
+        self._resolve(netloc, _Unreachable(why))
+
+    def _resolve(self, netloc, parser) -> None:
+        pending = self._parsers.get(netloc)
+        self._parsers[netloc] = parser
+        if pending is not None and hasattr(pending, "callback") and not pending.called:
+            pending.callback(parser)
+
+    def process_request_2(self, rp, request):
+        if isinstance(rp, _Unreachable):
+            self._stats.inc_value("dispatches/robots_blocked_requests")
+            raise RobotsUnreachable(f"robots.txt unreachable: {rp.why}")
+        return super().process_request_2(rp, request)

@@ -1,0 +1,295 @@
+"""The one junction: RawPage -> cleaners.clean (worker processes) -> store.save (one DB thread).
+
+`StorePipeline` opens the database named by `DISPATCHES_DB` under the run lock, writes a
+`crawls` row, cleans pages in a `CleanerPool` (both cores work while the reactor keeps
+downloading), saves them on a dedicated database thread (a locked-database retry sleeps there,
+never on the event loop), counts everything, and closes the crawl row with the stats contract
+of the common brief when the spider closes. The spiders read incremental state (known URLs,
+ETags, lastmod) through the same `StoreWorker`, so one connection serves the whole run.
+
+It leaves extraction to `cleaners`, identity and provenance to `store`, and deciding what to
+fetch to the spiders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
+from typing import Any
+
+from scrapy import signals
+from scrapy.exceptions import DropItem, NotConfigured
+
+from cleaners.model import RawPage, Rejected
+from crawlers.discovery import matches_topic
+from crawlers.runlock import run_lock
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["StorePipeline", "StoreWorker", "get_store", "crawl_status"]
+
+
+def _setting_list(value) -> list[str]:
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return list(value or [])
+
+
+class StoreWorker:
+    """A `store.Store` whose every call runs on one thread of its own."""
+
+    def __init__(self, path: str, official_domains=None, keep_raw: bool = True):
+        from store import Store  # imported late: `scrapy list` must work before the store exists
+
+        self.path = path
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatches-db")
+        if path != ":memory:":
+            parent = os.path.dirname(os.path.abspath(path))
+            os.makedirs(parent, exist_ok=True)
+        self.db = self.executor.submit(
+            Store, path, official_domains=official_domains, keep_raw=keep_raw
+        ).result()
+        self.closed = False
+
+    async def call(self, method: str, *args, **kwargs) -> Any:
+        fut = self.executor.submit(getattr(self.db, method), *args, **kwargs)
+        return await asyncio.wrap_future(fut)
+
+    def call_sync(self, method: str, *args, **kwargs) -> Any:
+        return self.executor.submit(getattr(self.db, method), *args, **kwargs).result()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self.executor.submit(self.db.close).result()
+        finally:
+            self.executor.shutdown(wait=True)
+
+
+def get_store(crawler) -> StoreWorker | None:
+    """The run's StoreWorker (opened by StorePipeline), or None when the pipeline is off."""
+    return getattr(crawler, "dispatches_store", None)
+
+
+def _jsonable(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _by_host(stats: dict, prefix: str) -> dict:
+    return {k[len(prefix):]: v for k, v in stats.items() if k.startswith(prefix)}
+
+
+def crawl_status(reason: str, stats: dict) -> str:
+    """ok | degraded | failed | interrupted, from the finish reason and the run's stats dict."""
+    if reason in ("shutdown", "cancelled") or str(reason).startswith("memusage"):
+        return "interrupted"
+    hosts = set(stats["discovery"]) | set(stats["discovery_failed"]) | set(stats["robots_blocked"])
+    failed_hosts = set(stats["discovery_failed"]) | set(stats["robots_blocked"]) | set(stats["circuit_open"])
+    fetched = stats["pages_fetched"] + stats["not_modified"]
+    if hosts and failed_hosts >= hosts and fetched == 0:
+        return "failed"
+    if stats.get("store_errors", 0) and fetched and stats["store_errors"] >= fetched:
+        return "failed"
+    if failed_hosts or stats["errors"] or stats.get("deferred"):
+        return "degraded"
+    return "ok"
+
+
+class StorePipeline:
+    """Clean and save every RawPage; keep the run's record in the `crawls` table."""
+
+    def __init__(self, crawler):
+        s = crawler.settings
+        if not s.get("DISPATCHES_DB"):
+            raise NotConfigured("DISPATCHES_DB is not set")
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.db_path = s.get("DISPATCHES_DB")
+        self.official = _setting_list(s.get("DISPATCHES_OFFICIAL_DOMAINS"))
+        self.keep_raw = s.getbool("DISPATCHES_KEEP_RAW", True)
+        self.lock_wait = s.getfloat("DISPATCHES_LOCK_WAIT", 0.0)
+        self.workers = s.getint("DISPATCHES_CLEAN_WORKERS", 2)
+        self.clean_timeout = s.getfloat("DISPATCHES_CLEAN_TIMEOUT", 20.0)
+        self.exit = contextlib.ExitStack()
+        self.store: StoreWorker | None = None
+        self.pool = None
+        self.crawl_id: int | None = None
+        self.finished = False
+        # The lock and the database are taken here, before the spider's start() asks for state.
+        self.exit.enter_context(run_lock(self.db_path, wait=self.lock_wait))
+        try:
+            self.store = StoreWorker(self.db_path, self.official or None, self.keep_raw)
+        except Exception:
+            self.exit.close()
+            raise
+        crawler.dispatches_store = self.store
+        crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def open_spider(self, spider=None):
+        spider = spider or self.crawler.spider
+        from cleaners.pool import CleanerPool
+
+        self.pool = CleanerPool(workers=self.workers, timeout=self.clean_timeout)
+        self.topic = [k for k in getattr(spider, "topic_keywords", []) if k]
+        args = {k: v for k, v in getattr(spider, "run_args", {}).items() if v not in (None, "")}
+        self.crawl_id = self.store.call_sync("start_crawl", spider.name, args)
+        logger.info("Crawl %s of %s into %s", self.crawl_id, spider.name, self.db_path)
+
+    # --- items -----------------------------------------------------------------------------
+    async def process_item(self, item, spider=None):
+        if not isinstance(item, RawPage):
+            return item
+        raw = item
+        url = raw.final_url or raw.url
+        soft = raw.meta.get("soft_block")
+        if soft:
+            await self._event(url, "fetch", "soft_block", str(soft))
+            raise DropItem(f"soft block ({soft}): {url}")
+        if raw.status == 304:
+            await self.store.call("touch", raw.url, raw.fetched_at, crawl_id=self.crawl_id, status=304)
+            await self._remember(raw)
+            self.stats.inc_value("dispatches/not_modified")
+            return item
+        if raw.status != 200:
+            if raw.status == 0:
+                await self._event(url, "fetch", "fetch_failed", str(raw.meta.get("fetch_error", "")))
+                raise DropItem(f"fetch failed: {url}")
+            reason = "gone" if raw.status in (404, 410) else f"http_{raw.status}"
+            await self._event(url, "fetch", reason, f"HTTP {raw.status}")
+            raise DropItem(f"HTTP {raw.status}: {url}")
+        self.stats.inc_value("dispatches/pages_fetched")
+        try:
+            doc = await asyncio.wrap_future(self.pool.submit(raw))
+        except Rejected as exc:
+            self.stats.inc_value(f"dispatches/rejected/{exc.reason}")
+            await self._event(url, "clean", exc.reason, exc.detail)
+            raise DropItem(f"rejected ({exc.reason}): {url}") from None
+        if self.topic and not matches_topic(self.topic, doc.title, doc.text, url):
+            self.stats.inc_value("dispatches/rejected/off_topic")
+            await self._event(url, "clean", "off_topic", ",".join(self.topic))
+            await self._remember(raw)
+            raise DropItem(f"off topic: {url}")
+        try:
+            res = await self.store.call("save", doc, raw, crawl_id=self.crawl_id)
+        except Exception as exc:  # never a silently lost item (RELIABILITY #66)
+            self.stats.inc_value("dispatches/errors")
+            self.stats.inc_value("dispatches/store_errors")
+            logger.error("Could not save %s: %s: %s", url, type(exc).__name__, exc)
+            with contextlib.suppress(Exception):
+                await self._event(url, "store", "save_failed", f"{type(exc).__name__}: {exc}")
+            raise DropItem(f"save failed: {url}") from None
+        outcome = getattr(res, "outcome", None)
+        self.stats.inc_value(f"dispatches/outcome/{outcome}")
+        if outcome in ("new", "copy"):
+            self.stats.inc_value("dispatches/copies_new")
+        if outcome == "new":
+            self.stats.inc_value("dispatches/articles_new")
+        elif outcome == "copy":
+            self.stats.inc_value("dispatches/copies_merged")
+        elif outcome == "version":
+            self.stats.inc_value("dispatches/versions_new")
+        elif outcome == "unchanged":
+            self.stats.inc_value("dispatches/unchanged")
+        await self._remember(raw)
+        return item
+
+    async def _remember(self, raw: RawPage) -> None:
+        """Keep discovery hints (sitemap lastmod, REST modified_gmt) for the next run's decision."""
+        hints = {k: raw.meta.get(k) for k in ("lastmod", "modified_gmt") if raw.meta.get(k)}
+        if hints and raw.url:
+            await self.store.call("set_url_state", raw.url, **hints)
+
+    async def _event(self, url, stage, reason, detail=""):
+        await self.store.call("record_event", self.crawl_id, url, stage, reason, detail)
+
+    # --- the end -----------------------------------------------------------------------------
+    def contract_stats(self, reason: str) -> dict:
+        s = dict(self.stats.get_stats())
+        val = lambda k: int(s.get(f"dispatches/{k}", 0) or 0)  # noqa: E731
+        stats = {
+            "pages_fetched": val("pages_fetched"),
+            "articles_new": val("articles_new"),
+            "copies_new": val("copies_new"),
+            "copies_merged": val("copies_merged"),
+            "versions_new": val("versions_new"),
+            "unchanged": val("unchanged"),
+            "not_modified": val("not_modified"),
+            "errors": val("errors"),
+            "store_errors": val("store_errors"),
+            "soft_blocks": val("soft_blocks"),
+            "rejected": _by_host(s, "dispatches/rejected/"),
+            "soft_blocks_by_host": _by_host(s, "dispatches/soft_blocks/"),
+            "discovery": _by_host(s, "dispatches/discovery/"),
+            "discovery_failed": sorted(_by_host(s, "dispatches/discovery_failed/")),
+            "robots_blocked": sorted(_by_host(s, "dispatches/robots_blocked/")),
+            "circuit_open": sorted(set(_by_host(s, "dispatches/circuit_open/")) | set(s.get("safety/circuit_open") or [])),
+            "deferred": sorted(_by_host(s, "dispatches/deferred/")),
+            "crawl_delay": _by_host(s, "dispatches/crawl_delay/"),
+            "finish_reason": reason,
+        }
+        # Downloads that failed for good (after retries) count as errors of the run.
+        stats["errors"] += int(s.get("dispatches/fetch_failed", 0) or 0)
+        stats["scrapy"] = _jsonable({k: v for k, v in s.items() if not k.startswith("dispatches/")})
+        return stats
+
+    def _spider_closed(self, spider, reason):
+        if self.finished:
+            return
+        self.finished = True
+        try:
+            stats = self.contract_stats(reason)
+            status = crawl_status(reason, stats)
+            self.crawler.dispatches_status = status
+            self.stats.set_value("dispatches/status", status)
+            if self.crawl_id is not None:
+                self.store.call_sync("finish_crawl", self.crawl_id, status, stats)
+            level = logging.INFO if status == "ok" else logging.WARNING
+            logger.log(
+                level,
+                "Crawl %s %s: %d pages, %d new articles, %d new copies, %d versions, %d not modified, "
+                "%d errors, %d soft blocks%s",
+                self.crawl_id, status, stats["pages_fetched"], stats["articles_new"], stats["copies_new"],
+                stats["versions_new"], stats["not_modified"], stats["errors"], stats["soft_blocks"],
+                "".join(
+                    f"; {k}: {', '.join(stats[k])}"
+                    for k in ("robots_blocked", "discovery_failed", "circuit_open", "deferred")
+                    if stats[k]
+                ),
+            )
+        finally:
+            self._close()
+
+    def close_spider(self, spider=None):
+        # Closing happens in _spider_closed (it knows the finish reason); the pool can go now.
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+
+    def _close(self):
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+        try:
+            if self.store is not None:
+                self.store.close()
+        finally:
+            self.exit.close()

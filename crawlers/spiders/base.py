@@ -1,0 +1,411 @@
+"""What the three spiders share: arguments, incremental decisions, discovery fallback, RawPage.
+
+A spider finds article URLs through discovery methods tried in order of preference per host
+(REST, sitemap, listing, feed); the first whose first document makes sense wins, and
+`dispatches/discovery/<host>` says which. A method that fails (error, HTML where JSON was due,
+empty) hands over to the next with a log line; when none is left the host goes into
+`dispatches/discovery_failed/<host>`.
+
+Whether to fetch an article is decided against the database (read through the pipeline's
+`StoreWorker`): a URL whose discovery hint (sitemap `lastmod`, REST `modified_gmt`) is not newer
+than the stored one is skipped without a request; any other known URL is fetched with
+`If-None-Match`/`If-Modified-Since` from its stored `ETag`/`Last-Modified`. Nothing is kept in
+JOBDIR: the database is the record, so a killed run simply starts over and skips what it stored.
+
+Spiders never clean text: they yield `RawPage` items and the pipeline does the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date, datetime, timezone
+from typing import Iterable, Iterator
+from urllib.parse import urlencode, urlsplit
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.gz import gunzip
+
+from cleaners.model import RawPage
+from crawlers.discovery import Found, NotDiscovery, in_window, matches_topic, parse_when
+from crawlers.pipelines import get_store
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["DispatchesSpider", "ArgumentError", "parse_day", "parse_list"]
+
+ARTICLE_STATUSES = [304, 404, 410]
+# Child sitemaps that never hold statements (WordPress/Yoast taxonomies, authors, media).
+SKIP_SITEMAPS = re.compile(r"(category|tag|author|attachment|media|page|taxonom|country|bureau|people)[-_]?sitemap", re.I)
+
+
+class ArgumentError(ValueError):
+    """A spider argument that cannot be used; the message is one line for the user."""
+
+
+def parse_day(value, name: str) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise ArgumentError(f"-a {name}={value!r}: expected a date like 2024-01-31") from None
+
+
+def parse_list(value) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [v.strip() for v in str(value).split(",") if v.strip()]
+
+
+def _utcnow() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _norm(url: str) -> str:
+    try:
+        from store import normalise_url
+    except ImportError:  # the store not there yet: the URL as given
+        return url
+    return normalise_url(url)
+
+
+class DispatchesSpider(scrapy.Spider):
+    """Base class; subclasses define `hosts_to_crawl()` and `discovery_methods(host)`."""
+
+    #: methods in order of preference; each name maps to `start_<name>(host)`
+    discovery_order: tuple[str, ...] = ()
+    role_hint: str | None = None
+
+    def __init__(self, since=None, until=None, limit=None, topic=None, **kwargs):
+        super().__init__(**kwargs)
+        self.since = parse_day(since, "since")
+        self.until = parse_day(until, "until")
+        if self.since and self.until and self.since > self.until:
+            raise ArgumentError(f"-a since={self.since} is after -a until={self.until}")
+        try:
+            self.limit = int(limit) if limit not in (None, "") else None
+        except ValueError:
+            raise ArgumentError(f"-a limit={limit!r}: expected a whole number") from None
+        if self.limit is not None and self.limit < 0:
+            raise ArgumentError(f"-a limit={limit!r}: expected a whole number >= 0")
+        self.topic_keywords = parse_list(topic)
+        self.run_args = {"since": since, "until": until, "limit": limit, "topic": topic}
+        self.known: dict[str, dict] = {}
+        self.planned: set[str] = set()
+        self.scheduled = 0
+        self._disc: dict[str, dict] = {}
+
+    @classmethod
+    def check_args(cls, args: dict) -> None:
+        """Validate `-a` arguments without starting a crawl (raises ArgumentError)."""
+        cls(**args)
+
+    # --- settings-derived limits ----------------------------------------------------------
+    @property
+    def max_items(self) -> int:
+        return self.settings.getint("DISPATCHES_MAX_ITEMS_PER_SOURCE", 50000)
+
+    @property
+    def max_sitemap_depth(self) -> int:
+        return self.settings.getint("DISPATCHES_MAX_SITEMAP_DEPTH", 3)
+
+    # --- start ---------------------------------------------------------------------------------
+    def hosts_to_crawl(self) -> list[str]:
+        raise NotImplementedError
+
+    async def start(self):
+        hosts = self.hosts_to_crawl()
+        await self.load_state(hosts)
+        for host in hosts:
+            for request in self.begin_discovery(host):
+                yield request
+
+    async def load_state(self, hosts: Iterable[str]) -> None:
+        store = get_store(self.crawler)
+        if store is None:
+            return
+        for host in hosts:
+            state = await store.call("known_urls", host)
+            self.known.update(state or {})
+        self.logger.info("%d URLs already known on %d host(s)", len(self.known), len(list(hosts)))
+
+    # --- discovery fallback chain ---------------------------------------------------------
+    def begin_discovery(self, host: str) -> Iterator[scrapy.Request]:
+        self._disc[host] = {"i": -1, "method": None}
+        yield from self._next_method(host, None)
+
+    def _next_method(self, host: str, why: str | None) -> Iterator[scrapy.Request]:
+        st = self._disc[host]
+        failed = st["method"]
+        order = self.discovery_order
+        st["i"] += 1
+        if why and failed:
+            nxt = order[st["i"]] if st["i"] < len(order) else None
+            self.logger.warning(
+                "Discovery by %s failed on %s (%s); %s", failed, host, why,
+                f"falling back to {nxt}" if nxt else "no method left",
+            )
+            self.crawler.stats.inc_value(f"dispatches/discovery_fallback/{host}")
+        if st["i"] >= len(order):
+            self.crawler.stats.set_value(f"dispatches/discovery_failed/{host}", why or "no method")
+            self.crawler.stats.set_value(f"dispatches/discovery/{host}", "none")
+            return
+        st["method"] = order[st["i"]]
+        requests = list(getattr(self, f"start_{st['method']}")(host) or [])
+        if not requests:
+            yield from self._next_method(host, f"{st['method']} not available")
+            return
+        yield from requests
+
+    def discovery_failed(self, host: str, method: str, why: str) -> Iterator[scrapy.Request]:
+        """Called by a method's first callback/errback when its document is unusable."""
+        st = self._disc.get(host)
+        if not st or st["method"] != method or st.get("ok"):
+            self.logger.warning("Discovery document of %s on %s unusable: %s", method, host, why)
+            self.crawler.stats.inc_value(f"dispatches/discovery_partial/{host}")
+            return
+        yield from self._next_method(host, why)
+
+    def discovery_ok(self, host: str, method: str) -> None:
+        st = self._disc.setdefault(host, {"i": 0, "method": method})
+        if not st.get("ok"):
+            st["ok"] = True
+            self.crawler.stats.set_value(f"dispatches/discovery/{host}", method)
+            self.logger.info("Discovery on %s by %s", host, method)
+
+    def discovery_request(self, url: str, host: str, method: str, callback, expect: str, first: bool, **meta):
+        """A request for a discovery document (REST page, sitemap, feed, listing page)."""
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self._discovery_errback,
+            dont_filter=first,
+            meta={
+                "host": host, "method": method, "first": first, "dispatches_expect": expect,
+                "handle_httpstatus_list": [400, 404, 410], **meta,
+            },
+            priority=10,
+        )
+
+    def _discovery_errback(self, failure):
+        request = failure.request
+        host, method = request.meta["host"], request.meta["method"]
+        if failure.check(IgnoreRequest) and "robots" in str(failure.value):
+            # robots.txt unreachable or forbidding: no method will do better this run.
+            self._disc[host]["i"] = len(self.discovery_order)
+            self.crawler.stats.set_value(f"dispatches/discovery/{host}", "none")
+            return
+        why = f"{type(failure.value).__name__}: {failure.value}"
+        if request.meta.get("first"):
+            yield from self.discovery_failed(host, method, why)
+        else:
+            self.logger.warning("Discovery request %s failed: %s", request.url, why)
+            self.crawler.stats.inc_value(f"dispatches/discovery_partial/{host}")
+
+    def unusable(self, response) -> str | None:
+        """Why a discovery response cannot be used (status, soft block), or None."""
+        if response.status != 200:
+            return f"HTTP {response.status}"
+        soft = response.meta.get("dispatches_soft_block")
+        if soft:
+            return f"soft block: {soft}"
+        return None
+
+    # --- sitemaps (shared by all three spiders) -------------------------------------------
+    def start_sitemap(self, host: str):
+        return [self.sitemap_request(f"https://{host}/sitemap_index.xml", host, first=True)]
+
+    def sitemap_request(self, url: str, host: str, first: bool = False, depth: int = 0, method: str = "sitemap"):
+        return self.discovery_request(url, host, method, self.parse_sitemap, "xml", first, depth=depth)
+
+    def sitemap_body(self, response) -> bytes | None:
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            try:
+                body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE", 10 * 1024 * 1024))
+            except Exception as exc:
+                self.logger.warning("Ignoring invalid sitemap %s: %s", response.url, exc)
+                return None
+        return body
+
+    def parse_sitemap(self, response):
+        from crawlers.discovery import parse_sitemap
+
+        meta = response.meta
+        host, method, depth = meta["host"], meta["method"], meta.get("depth", 0)
+        why = self.unusable(response)
+        body = None if why else self.sitemap_body(response)
+        kind, entries = None, []
+        if body is not None and not why:
+            try:
+                kind, entries = parse_sitemap(body, response.url)
+            except NotDiscovery as exc:
+                why = str(exc)
+        elif not why:
+            why = "invalid sitemap body"
+        if not why and not entries:
+            why = "empty sitemap"
+        if why:
+            if meta.get("first"):
+                yield from self.discovery_failed(host, method, why)
+            else:
+                self.logger.warning("Ignoring sitemap %s: %s", response.url, why)
+            return
+        if len(entries) > self.max_items:
+            self.logger.warning("Sitemap %s lists %d URLs; taking %d", response.url, len(entries), self.max_items)
+            entries = entries[: self.max_items]
+        if kind == "sitemapindex":
+            if depth >= self.max_sitemap_depth:
+                self.logger.warning("Sitemap index %s nested deeper than %d; not followed", response.url, depth)
+                return
+            children = [e for e in entries if not SKIP_SITEMAPS.search(urlsplit(e.url).path)] or entries
+            self.discovery_ok(host, method)
+            for child in children:
+                if urlsplit(child.url).hostname != host:
+                    continue
+                yield self.sitemap_request(child.url, host, depth=depth + 1, method=method)
+            return
+        self.discovery_ok(host, method)
+        for found in entries:
+            if urlsplit(found.url).hostname != host:
+                continue  # cross-submitted URLs (RELIABILITY #55)
+            req = self.article_request(found)
+            if req is not None:
+                yield req
+
+    # --- feeds ------------------------------------------------------------------------------
+    def feed_request(self, url: str, host: str, first: bool = False, method: str = "feed"):
+        return self.discovery_request(url, host, method, self.parse_feed, "xml", first)
+
+    def parse_feed(self, response):
+        from crawlers.discovery import parse_feed
+
+        meta = response.meta
+        host, method = meta["host"], meta["method"]
+        why = self.unusable(response)
+        items = []
+        if not why:
+            try:
+                items = parse_feed(response.body, response.url)
+            except NotDiscovery as exc:
+                why = str(exc)
+        if not why and not items:
+            why = "empty feed"
+        if why:
+            if meta.get("first"):
+                yield from self.discovery_failed(host, method, why)
+            else:
+                self.logger.warning("Ignoring feed %s: %s", response.url, why)
+            return
+        self.discovery_ok(host, method)
+        for found in items[: self.max_items]:
+            req = self.article_request(found)
+            if req is not None:
+                yield req
+
+    # --- articles ---------------------------------------------------------------------------
+    def wanted(self, found: Found) -> bool:
+        """Date window and topic keywords, on what discovery knows (titles, slugs, dates)."""
+        if not in_window(found.when, self.since, self.until):
+            return False
+        if self.topic_keywords and not matches_topic(self.topic_keywords, found.title, urlsplit(found.url).path):
+            return False
+        return True
+
+    def article_request(self, found: Found, **meta) -> scrapy.Request | None:
+        """The request for an article page, or None when it is not wanted or not changed."""
+        if not self.wanted(found):
+            self.crawler.stats.inc_value("dispatches/skipped/out_of_scope")
+            return None
+        key = _norm(found.url)
+        if key in self.planned:
+            return None
+        self.planned.add(key)
+        state = self.known.get(key)
+        hint = found.lastmod
+        if state and hint:
+            stored = parse_when(state.get("modified_gmt") or state.get("lastmod"))
+            new = parse_when(hint)
+            if stored and new and new <= stored:
+                self.crawler.stats.inc_value("dispatches/skipped/unchanged")
+                return None
+        if self.limit is not None and self.scheduled >= self.limit:
+            self.crawler.stats.inc_value("dispatches/skipped/limit")
+            return None
+        self.scheduled += 1
+        headers = {}
+        if state:
+            if state.get("etag"):
+                headers["If-None-Match"] = state["etag"]
+            if state.get("last_modified"):
+                headers["If-Modified-Since"] = state["last_modified"]
+        hints = {"via": found.via}
+        if found.lastmod:
+            hints["modified_gmt" if found.via == "rest" else "lastmod"] = found.lastmod
+        if found.published:
+            hints["published"] = found.published
+        if found.title:
+            hints["discovered_title"] = found.title
+        return scrapy.Request(
+            found.url,
+            callback=self.parse_article,
+            errback=self.article_failed,
+            headers=headers,
+            meta={"hints": hints, "handle_httpstatus_list": ARTICLE_STATUSES, "dispatches_expect": "html", **meta},
+        )
+
+    def page_hints(self, response) -> dict:
+        """Extra RawPage.meta from the page itself (language, translation_of); spiders extend."""
+        return {}
+
+    def parse_article(self, response):
+        hints = dict(response.meta.get("hints") or {})
+        via = hints.pop("via", None)
+        if self.role_hint:
+            hints["role"] = self.role_hint
+        soft = response.meta.get("dispatches_soft_block")
+        if soft:
+            hints["soft_block"] = soft
+        elif response.status == 200:
+            hints.update(self.page_hints(response))
+        first = (response.meta.get("redirect_urls") or [response.url])[0]
+        headers = {
+            k.decode("latin-1").lower(): b", ".join(v).decode("latin-1")
+            for k, v in response.headers.items()
+        }
+        yield RawPage(
+            url=first,
+            final_url=response.url,
+            status=response.status,
+            headers=headers,
+            body=response.body if response.status == 200 else b"",
+            fetched_at=_utcnow(),
+            spider=self.name,
+            discovered_via=via,
+            meta=hints,
+        )
+
+    def article_failed(self, failure):
+        request = failure.request
+        if failure.check(IgnoreRequest):
+            self.crawler.stats.inc_value("dispatches/skipped/ignored")
+            return
+        self.crawler.stats.inc_value("dispatches/fetch_failed")
+        why = f"{type(failure.value).__name__}: {failure.value}"
+        self.logger.warning("Giving up on %s: %s", request.url, why)
+        # Through the pipeline, so the failure is an `events` row like every other skip.
+        yield RawPage(
+            url=request.url, final_url=None, status=0, headers={}, body=b"", fetched_at=_utcnow(),
+            spider=self.name, discovered_via=(request.meta.get("hints") or {}).get("via"),
+            meta={"fetch_error": why},
+        )
+
+    # --- helpers ----------------------------------------------------------------------------
+    @staticmethod
+    def query(url: str, **params) -> str:
+        params = {k: v for k, v in params.items() if v not in (None, "")}
+        return f"{url}?{urlencode(params)}" if params else url

@@ -1,0 +1,158 @@
+"""`state_gov`: press releases, statements, briefings and remarks of www.state.gov and its archives.
+
+Discovery per host, best first: the WordPress REST collections (`state_press_release`, then
+`state_briefing`), the sitemap index with `lastmod`, the listing pages `/press-releases/page/N/`,
+the RSS feed. Archive hosts (2021-2025.state.gov ...) come in with `-a archives=HOST,HOST`; they
+have no REST API, so they start at the sitemap.
+
+    scrapy crawl state_gov -a since=2024-01-01 -a topic=trafficking -a limit=200
+"""
+
+from __future__ import annotations
+
+import math
+from urllib.parse import urlsplit
+
+from crawlers.discovery import NotDiscovery, parse_listing, parse_rest
+from crawlers.spiders.base import ArgumentError, DispatchesSpider, parse_list
+
+MAIN_HOST = "www.state.gov"
+COLLECTIONS = ("state_press_release", "state_briefing")
+REST_FIELDS = "id,link,modified_gmt,date_gmt,title"
+PER_PAGE = 100
+
+
+class StateGovSpider(DispatchesSpider):
+    name = "state_gov"
+    role_hint = "original"
+    discovery_order = ("rest", "sitemap", "listing", "feed")
+
+    def __init__(self, archives=None, main="yes", **kwargs):
+        super().__init__(**kwargs)
+        self.archives = parse_list(archives)
+        for host in self.archives:
+            if not (host.endswith(".state.gov") and host != MAIN_HOST) or "/" in host:
+                raise ArgumentError(f"-a archives: {host!r} is not an archive host like 2021-2025.state.gov")
+        self.crawl_main = str(main).lower() not in ("no", "0", "false", "off")
+        self.run_args["archives"] = ",".join(self.archives)
+
+    def hosts_to_crawl(self):
+        return ([MAIN_HOST] if self.crawl_main else []) + self.archives
+
+    def begin_discovery(self, host):
+        if host != MAIN_HOST:
+            self._disc[host] = {"i": 0, "method": None}
+            # Archives are static snapshots without the REST API: start at the sitemap.
+            self._disc[host]["i"] = self.discovery_order.index("sitemap") - 1
+            yield from self._next_method(host, None)
+            return
+        yield from super().begin_discovery(host)
+
+    # --- REST ------------------------------------------------------------------------------
+    def rest_url(self, host: str, collection: str, page: int) -> str:
+        return self.query(
+            f"https://{host}/wp-json/wp/v2/{collection}",
+            _fields=REST_FIELDS,
+            per_page=PER_PAGE,
+            page=page,
+            after=f"{self.since.isoformat()}T00:00:00" if self.since else None,
+            before=f"{self.until.isoformat()}T23:59:59" if self.until else None,
+        )
+
+    def start_rest(self, host):
+        return [
+            self.discovery_request(
+                self.rest_url(host, COLLECTIONS[0], 1), host, "rest", self.parse_rest, "json", True,
+                collection=COLLECTIONS[0], page=1,
+            )
+        ]
+
+    def parse_rest(self, response):
+        meta = response.meta
+        host, collection, page = meta["host"], meta["collection"], meta["page"]
+        primary = collection == COLLECTIONS[0] and page == 1
+        if response.status == 400 and page > 1:
+            return  # past the last page: WordPress's normal end (rest_post_invalid_page_number)
+        why = self.unusable(response)
+        found = []
+        if not why:
+            try:
+                found = parse_rest(response.body)
+            except NotDiscovery as exc:
+                why = str(exc)
+        if primary and not why and not found and not self.since and not self.until:
+            why = "empty collection"
+        if why:
+            if primary:
+                yield from self.discovery_failed(host, "rest", why)
+            elif page == 1:
+                self.logger.info("REST collection %s on %s not usable (%s); skipped", collection, host, why)
+            else:
+                self.logger.warning("REST page %s failed: %s", response.url, why)
+                self.crawler.stats.inc_value(f"dispatches/discovery_partial/{host}")
+            return
+        self.discovery_ok(host, "rest")
+        if page == 1:
+            total = response.headers.get(b"X-WP-TotalPages")
+            try:
+                pages = int(total) if total else None
+            except ValueError:
+                pages = None
+            if pages is None:  # no header: keep asking until the 400
+                pages = 2 if len(found) >= PER_PAGE else 1
+                meta_more = True
+            else:
+                meta_more = False
+            cap = math.ceil(self.max_items / PER_PAGE)
+            for n in range(2, min(pages, cap) + 1):
+                yield self.discovery_request(
+                    self.rest_url(host, collection, n), host, "rest", self.parse_rest, "json", False,
+                    collection=collection, page=n, probe=meta_more,
+                )
+            if collection == COLLECTIONS[0]:
+                for other in COLLECTIONS[1:]:
+                    yield self.discovery_request(
+                        self.rest_url(host, other, 1), host, "rest", self.parse_rest, "json", False,
+                        collection=other, page=1,
+                    )
+        elif meta.get("probe") and len(found) >= PER_PAGE:
+            yield self.discovery_request(
+                self.rest_url(host, collection, page + 1), host, "rest", self.parse_rest, "json", False,
+                collection=collection, page=page + 1, probe=True,
+            )
+        for item in found:
+            if urlsplit(item.url).hostname != host:
+                continue
+            req = self.article_request(item)
+            if req is not None:
+                yield req
+
+    # --- listing pages -------------------------------------------------------------------
+    def start_listing(self, host):
+        return [self.discovery_request(f"https://{host}/press-releases/", host, "listing", self.parse_listing, "html", True, page=1)]
+
+    def parse_listing(self, response):
+        meta = response.meta
+        host = meta["host"]
+        why = self.unusable(response)
+        found, nxt = ([], None) if why else parse_listing(response.body, response.url)
+        if not why and not found:
+            why = "no article links"
+        if why:
+            if meta.get("first"):
+                yield from self.discovery_failed(host, "listing", why)
+            return
+        self.discovery_ok(host, "listing")
+        new = 0
+        for item in found:
+            req = self.article_request(item)
+            if req is not None:
+                new += 1
+                yield req
+        # Listings run newest first: a page with nothing new means older pages hold nothing new.
+        if nxt and (new or not self.known) and meta["page"] * 10 < self.max_items:
+            yield self.discovery_request(nxt, host, "listing", self.parse_listing, "html", False, page=meta["page"] + 1)
+
+    # --- RSS ----------------------------------------------------------------------------------
+    def start_feed(self, host):
+        return [self.feed_request(f"https://{host}/rss-feed/press-releases/feed/", host, first=True)]

@@ -1,0 +1,93 @@
+"""`syndication`: aggregators that republish statements (their copies are stored as syndicated).
+
+Sources come from `crawlers/data/sources.toml` (name, feeds, sitemaps, role, group) or from the
+command line: `-a feeds=URL,URL`, `-a sitemaps=URL,URL`, `-a sources=NAME,NAME` (names or
+groups of the file). Every feed item and sitemap URL is followed to its article page, which
+goes to the pipeline like any other page; identity and the claimed original are the store's
+and cleaners' business.
+
+    scrapy crawl syndication -a feeds=https://example.org/feed/
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from urllib.parse import urlsplit
+
+from crawlers.spiders.base import ArgumentError, DispatchesSpider, parse_list
+
+
+def load_sources() -> list[dict]:
+    text = resources.files("crawlers").joinpath("data/sources.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text).get("source", [])
+
+
+def _check_url(url: str, arg: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ArgumentError(f"-a {arg}: {url!r} is not an http(s) URL")
+    return url
+
+
+class SyndicationSpider(DispatchesSpider):
+    name = "syndication"
+    role_hint = "syndicated"
+    discovery_order = ("sources",)
+
+    def __init__(self, feeds=None, sitemaps=None, sources=None, **kwargs):
+        super().__init__(**kwargs)
+        feeds = [_check_url(u, "feeds") for u in parse_list(feeds)]
+        sitemaps = [_check_url(u, "sitemaps") for u in parse_list(sitemaps)]
+        names = parse_list(sources)
+        table = load_sources()
+        if names:
+            picked = [s for s in table if s.get("name") in names or s.get("group") in names]
+            unknown = set(names) - {s.get("name") for s in picked} - {s.get("group") for s in picked}
+            if unknown:
+                raise ArgumentError(f"-a sources: unknown source(s) {', '.join(sorted(unknown))} (see crawlers/data/sources.toml)")
+        elif feeds or sitemaps:
+            picked = []
+        else:
+            picked = [s for s in table if s.get("group", "default") == "default"]
+        self.feeds = feeds + [u for s in picked for u in s.get("feeds", [])]
+        self.sitemaps = sitemaps + [u for s in picked for u in s.get("sitemaps", [])]
+        self.run_args.update(feeds=",".join(feeds), sitemaps=",".join(sitemaps), sources=",".join(names))
+
+    def hosts_to_crawl(self):
+        hosts = []
+        for url in self.feeds + self.sitemaps:
+            host = urlsplit(url).hostname
+            if host not in hosts:
+                hosts.append(host)
+        return hosts
+
+    # Each aggregator host is discovered through all its listed feeds and sitemaps together;
+    # it has failed when none of them gave anything.
+    def start_sources(self, host):
+        requests = []
+        for url in self.feeds:
+            if urlsplit(url).hostname == host:
+                requests.append(self.feed_request(url, host, first=True, method="feed"))
+        for url in self.sitemaps:
+            if urlsplit(url).hostname == host:
+                requests.append(self.sitemap_request(url, host, first=True, method="sitemap"))
+        self._disc[host]["pending"] = len(requests)
+        return requests
+
+    def discovery_ok(self, host, method):
+        st = self._disc.setdefault(host, {"i": 0, "method": "sources"})
+        done = st.setdefault("ok_methods", [])
+        if method not in done:
+            done.append(method)
+            st["ok"] = True
+            self.crawler.stats.set_value(f"dispatches/discovery/{host}", "+".join(sorted(done)) if len(done) > 1 else method)
+
+    def discovery_failed(self, host, method, why):
+        st = self._disc.get(host, {})
+        st["pending"] = st.get("pending", 1) - 1
+        self.logger.warning("Source %s on %s failed: %s", method, host, why)
+        if st["pending"] <= 0 and not st.get("ok"):
+            self.crawler.stats.set_value(f"dispatches/discovery_failed/{host}", why)
+            self.crawler.stats.set_value(f"dispatches/discovery/{host}", "none")
+        return iter(())
