@@ -1,0 +1,169 @@
+"""`scrapy demo`: the whole pipeline, offline, against the bundled fixture web.
+
+Starts the fixture web of `tests/fixtures/web/` (an HTTP(S) proxy on 127.0.0.1 that serves
+www.state.gov, 2021-2025.state.gov, two embassy sites and two aggregators), runs `state_gov`
+(with the 2021-2025 archive), `usembassy` (mx and ca) and `syndication` (the two fixture
+aggregators) through it, one `scrapy crawl` child after the other, into `data/demo.db`, and
+prints a summary on stderr: articles, copies by role, copies merged into an existing article,
+cruft removed, and the command that opens the result in Datasette.
+
+The fixture web is part of a source checkout, not of an installed wheel: outside one, the
+command says so and exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from scrapy.commands import ScrapyCommand
+from scrapy.utils.conf import closest_scrapy_cfg
+
+FIXTURE_HOSTS = ("www.state.gov", "2021-2025.state.gov", "mx.usembassy.gov", "ca.usembassy.gov",
+                 "policy-digest.example", "worldwire.example")
+
+CRAWLS = (
+    ("state_gov", {"archives": "2021-2025.state.gov"}),
+    ("usembassy", {"hosts": "mx.usembassy.gov,ca.usembassy.gov"}),
+    ("syndication", {"sources": "demo"}),
+)
+
+# The fixture announces the real sites' Crawl-delay; on loopback a tenth of a second is plenty
+# to show the delay is applied without making the demo slow.
+DEMO_SETTINGS = {
+    "DISPATCHES_MAX_CRAWL_DELAY": "0.05",
+    "DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_ENABLED": "False",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "4",
+    "LOG_LEVEL": "WARNING",
+}
+
+
+class DemoError(Exception):
+    """Something the user must fix; one line."""
+
+
+def project_root() -> Path:
+    cfg = closest_scrapy_cfg()
+    if not cfg:
+        raise DemoError("run scrapy demo inside the Dispatches checkout (no scrapy.cfg found)")
+    return Path(cfg).resolve().parent
+
+
+def fixture_dir(root: Path) -> Path:
+    web = root / "tests" / "fixtures" / "web"
+    if not (web / "fixtureweb.py").is_file():
+        raise DemoError(f"the fixture web is missing ({web / 'fixtureweb.py'}); scrapy demo needs a source checkout")
+    return web
+
+
+def summarise(db_path: str) -> dict:
+    """Counts for the summary, read straight from the database (read-only)."""
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        q = lambda sql: con.execute(sql).fetchall()  # noqa: E731
+        tables = {r[0] for r in q("select name from sqlite_master where type in ('table','view')")}
+        out = {"articles": q("select count(*) from articles")[0][0], "copies": q("select count(*) from copies")[0][0]}
+        out["by_role"] = dict(q("select role, count(*) from copies group by role order by count(*) desc"))
+        out["merged"] = q("select count(*) from copies where coalesce(match_method, 'new') != 'new'")[0][0]
+        out["by_method"] = dict(q("select match_method, count(*) from copies group by match_method order by count(*) desc"))
+        out["removed"] = None
+        for table in ("removals", "removed", "cruft"):
+            if table in tables:
+                out["removed"] = q(f"select count(*) from {table}")[0][0]
+                rule_col = [r[1] for r in q(f"pragma table_info({table})") if r[1] in ("rule", "rule_name")]
+                if rule_col:
+                    out["removed_by_rule"] = dict(q(f"select {rule_col[0]}, count(*) from {table} group by 1 order by 2 desc limit 8"))
+                break
+        out["crawls"] = q("select spider, status from crawls order by id")
+        return out
+    finally:
+        con.close()
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    default_settings = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "[--db PATH] [--scale N]"
+
+    def short_desc(self) -> str:
+        return "Crawl the bundled fixture web (offline, loopback) into data/demo.db and summarise"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--db", metavar="PATH", default="data/demo.db", help="database to fill (default: data/demo.db)")
+        parser.add_argument("--scale", type=int, default=1, help="size of the fixture web (1 = ~50 statements)")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if args:
+            raise argparse.ArgumentTypeError  # pragma: no cover - scrapy shows usage
+        try:
+            self.exitcode = self._run(opts)
+        except DemoError as exc:
+            print(f"dispatches: {exc}", file=sys.stderr)
+            self.exitcode = 1
+
+    def _run(self, opts) -> int:
+        if opts.scale < 1:
+            raise DemoError("--scale must be 1 or more")
+        root = project_root()
+        web_dir = fixture_dir(root)
+        db_path = os.path.abspath(opts.db)
+        os.makedirs(os.path.dirname(db_path), exist_ok=True)
+        sys.path.insert(0, str(web_dir))
+        from fixtureweb import FixtureWeb
+
+        started = time.monotonic()
+        print(f"Starting the fixture web (scale {opts.scale}) on loopback...", file=sys.stderr)
+        failed = []
+        with FixtureWeb(scale=opts.scale, phase=1, crawl_delay=5) as web:
+            env = web.env()
+            env["DISPATCHES_DB"] = db_path
+            for spider, spider_args in CRAWLS:
+                cmd = [sys.executable, "-m", "scrapy", "crawl", spider]
+                for key, value in spider_args.items():
+                    cmd += ["-a", f"{key}={value}"]
+                for key, value in DEMO_SETTINGS.items():
+                    cmd += ["-s", f"{key}={value}"]
+                t0 = time.monotonic()
+                print(f"Crawling {spider} ({', '.join(f'{k}={v}' for k, v in spider_args.items())})...", file=sys.stderr)
+                proc = subprocess.run(cmd, cwd=root, env=env)
+                if proc.returncode != 0:
+                    failed.append(spider)
+                    print(f"  {spider} exited with status {proc.returncode}", file=sys.stderr)
+                else:
+                    print(f"  done in {time.monotonic() - t0:.1f} s", file=sys.stderr)
+        if not os.path.exists(db_path):
+            raise DemoError(f"no database was written at {db_path}")
+        self._print_summary(db_path, root, time.monotonic() - started)
+        return 1 if failed else 0
+
+    def _print_summary(self, db_path: str, root: Path, seconds: float) -> None:
+        s = summarise(db_path)
+        err = lambda line="": print(line, file=sys.stderr)  # noqa: E731
+        err()
+        err(f"Demo database: {db_path}  ({seconds:.0f} s)")
+        err(f"  articles:                         {s['articles']}")
+        err(f"  copies:                           {s['copies']}")
+        for role, n in s["by_role"].items():
+            err(f"    {role or '?':<30} {n}")
+        err(f"  copies merged into an article:    {s['merged']}  "
+            f"({', '.join(f'{m}: {n}' for m, n in s['by_method'].items() if m and m != 'new')})")
+        if s["removed"] is not None:
+            rules = s.get("removed_by_rule") or {}
+            err(f"  cruft spans removed:              {s['removed']}"
+                + (f"  ({', '.join(f'{r}: {n}' for r, n in rules.items())})" if rules else ""))
+        err(f"  crawls:                           {', '.join(f'{sp} {st}' for sp, st in s['crawls'])}")
+        err()
+        rel = os.path.relpath(db_path)
+        meta = os.path.relpath(root / "store" / "metadata.yml")
+        err("Browse it:")
+        err(f"  datasette {rel} --metadata {meta}")
+        err(f"  (or: scrapy browse --db {rel})")
