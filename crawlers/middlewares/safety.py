@@ -213,6 +213,21 @@ class AllowList:
                 return True
         return False
 
+    def port_pinned(self, host: str, port: int) -> bool:
+        """True when this name is allow-listed only on other ports (a pinned test server): the
+        resolver would let it through at any port, so the middleware refuses the others."""
+        if self.allow_private:
+            return False
+        host = (host or "").lower().strip("[]").rstrip(".")
+        pinned = False
+        for rule_host, rule_port in self.rules:
+            hit = (host.endswith(rule_host[1:]) or host == rule_host[2:]) if rule_host.startswith("*.") else host == rule_host
+            if hit:
+                if rule_port is None or rule_port == port:
+                    return False
+                pinned = True
+        return pinned
+
     def allows_name(self, host: str) -> bool:
         """Port-agnostic: may this name or literal resolve to / be a private address."""
         if self.allow_private:
@@ -249,9 +264,12 @@ def check_url(url: str, allow: AllowList) -> str | None:
     if parsed.scheme.lower() not in ALLOWED_SCHEMES:
         return "scheme"
     host = parsed.hostname or ""
+    port = _port(parsed)
     reason = host_block_reason(host)
-    if reason and not allow.allows(host, _port(parsed)):
+    if reason and not allow.allows(host, port):
         return reason
+    if not reason and allow.port_pinned(host, port):
+        return "port_not_allowed"
     return None
 
 
