@@ -108,5 +108,5 @@ class SoftBlockMiddleware:
             logger.info("Soft block (%s) from %s, retrying once", reason, request.url)
             return retry
         logger.warning("Soft block (%s) from %s: not stored", reason, request.url)
-        response.meta["dispatches_soft_block"] = reason
+        request.meta["dispatches_soft_block"] = reason  # becomes response.meta
         return response
