@@ -1,0 +1,229 @@
+"""Near-duplicate text: shingles, the sampled-fingerprint index, and the confirmation test.
+
+No SQL here; `store.db` keeps the index in SQLite and calls these functions.
+
+Index. Every distinct text is cut into word 5-gram shingles (case-folded, NFKC, quotes and
+dashes folded like `cleaners.model.normalise_text`), each hashed to 64 bits. The shingles
+whose hash is 0 modulo `SAMPLE_MOD` are the text's *fingerprints* and go into an inverted
+index (`fingerprints(hash, text_id)`). The sampling depends only on the shingle, so the
+fingerprints of a truncated copy are a subset of the original's, and the share of a
+copy's fingerprints found in a candidate estimates *containment* (what truncated and
+cruft-wrapped copies need), which MinHash bands, estimating Jaccard, do not: a copy
+holding 30% of the original has a Jaccard of 0.3 and is usually missed by banded
+MinHash. Hashes occurring in more than `DF_CAP` texts (boilerplate such as "The
+following is attributable to Spokesperson ...") stop getting postings, so a lookup costs
+at most |fingerprints| x DF_CAP rows however large the database grows.
+
+Confirmation. Candidates from the index are confirmed on the full shingle sets:
+containment of the shorter text in the longer, then an alignment through shared shingles
+that finds short *replacements* (a word run in one text standing where another run
+stands in the other). Formulaic look-alikes differ exactly there: the country, the
+names, the anniversary number, the date. A replacement holding a capitalised word or a
+number makes the pair different. Insertions (cruft lines, "Read more") and missing
+tails (truncation) are not replacements and do not count against a match.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zlib
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+K = 5  # words per shingle
+SAMPLE_MOD = 4  # one shingle in SAMPLE_MOD becomes a fingerprint
+MAX_FP = 1000  # per text (bottom-k of the sampled hashes); texts over ~4,000 words are capped
+DF_CAP = 64  # a fingerprint in more texts than this is boilerplate: no more postings
+MIN_SHINGLES = 8  # texts shorter than this (about a dozen words) are never near-matched
+
+MERGE_AT = 0.80  # containment from which a confirmed pair is the same statement
+TITLE_SURE_AT = 0.90  # above this, a disagreeing title alone does not block a merge
+REVIEW_AT = 0.50  # pairs from here up that are not merged are listed for review
+DATE_SLACK_DAYS = 7  # aggregators republish within days; national days come yearly
+MAX_REPLACEMENT = 8  # replacement runs longer than this are rewritten passages, not names
+
+_WORD = re.compile(r"\w+")
+_PUNCT = re.compile(r"[\u2018\u2019\u201a\u201b\u2032]")
+_DQUOTE = re.compile(r"[\u201c\u201d\u201e\u201f\u2033]")
+_DASH = re.compile(r"[\u2010-\u2015\u2212]")
+_MULT = np.array(
+    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD],
+    dtype=np.uint64,
+)[:K]
+
+_STOP = frozenset(
+    "a an and the of on in to for with by at from as is are be was were this that its it "
+    "u s us department state statement press release secretary spokesperson office".split()
+)
+
+
+def words(text: str) -> list[str]:
+    """Words of a text with their case kept (NFKC, quotes and dashes folded)."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = _DASH.sub("-", _DQUOTE.sub('"', _PUNCT.sub("'", text)))
+    return _WORD.findall(text)
+
+
+def shingle_hashes(folded: list[str]) -> np.ndarray:
+    """64-bit hashes of the word K-grams, in text order (one hash for a text < K words)."""
+    if not folded:
+        return np.zeros(0, dtype=np.uint64)
+    th = np.fromiter((zlib.crc32(w.encode("utf-8")) for w in folded), dtype=np.uint64, count=len(folded))
+    n = len(folded) - K + 1
+    if n <= 0:
+        th = np.concatenate([th, np.zeros(K - len(folded), dtype=np.uint64)])
+        n = 1
+    with np.errstate(over="ignore"):
+        h = np.zeros(n, dtype=np.uint64)
+        for j in range(K):
+            h = h + th[j : j + n] * _MULT[j]
+        h ^= h >> np.uint64(29)
+        h = h * np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(32)
+    return h
+
+
+def fingerprints(hashes: np.ndarray) -> list[int]:
+    """The sampled, de-duplicated fingerprints of a text as signed 63-bit ints (SQLite INTEGER)."""
+    sampled = np.unique(hashes[hashes % np.uint64(SAMPLE_MOD) == 0])
+    if len(sampled) > MAX_FP:
+        sampled = sampled[:MAX_FP]
+    return [int(x) for x in (sampled >> np.uint64(1)).astype(np.int64)]
+
+
+@dataclass
+class Text:
+    """A text prepared for comparison."""
+
+    words: list[str]
+    folded: list[str]
+    hashes: np.ndarray
+    unique: np.ndarray = field(init=False)
+
+    def __post_init__(self):
+        self.unique = np.unique(self.hashes)
+
+    @classmethod
+    def of(cls, text: str) -> "Text":
+        w = words(text)
+        f = [x.casefold() for x in w]
+        return cls(w, f, shingle_hashes(f))
+
+    @property
+    def size(self) -> int:
+        return len(self.unique)
+
+
+def containment(a: Text, b: Text) -> float:
+    """Share of the smaller shingle set found in the larger one (0..1)."""
+    if not a.size or not b.size:
+        return 0.0
+    common = len(np.intersect1d(a.unique, b.unique, assume_unique=True))
+    return common / min(a.size, b.size)
+
+
+def _named(tokens) -> bool:
+    return any(t[:1].isupper() or any(c.isdigit() for c in t) for t in tokens)
+
+
+def replacements(a: Text, b: Text) -> list[tuple[list[str], list[str]]]:
+    """Short runs of words that stand in the same place in both texts but differ.
+
+    Walks the shorter text; its shingles found in the longer one are anchors (shingle
+    position in the shorter -> position in the longer). Between two anchors, words of
+    the shorter not covered by a shared shingle, facing words of the longer that are not
+    covered either, form a replacement. Runs at the edges (truncation, cruft before or
+    after) are not replacements; neither are one-sided gaps (inserted lines).
+    """
+    s, l = (a, b) if len(a.hashes) <= len(b.hashes) else (b, a)
+    positions: dict[int, list[int]] = {}
+    for p, h in enumerate(l.hashes.tolist()):
+        positions.setdefault(h, []).append(p)
+    anchors: list[tuple[int, int]] = []  # (pos in s, pos in l), monotone in both
+    last_l = -1
+    for i, h in enumerate(s.hashes.tolist()):
+        ps = positions.get(h)
+        if not ps:
+            continue
+        nxt = next((p for p in ps if p > last_l), None)
+        if nxt is None:
+            continue
+        anchors.append((i, nxt))
+        last_l = nxt
+    out: list[tuple[list[str], list[str]]] = []
+    for (i0, p0), (i1, p1) in zip(anchors, anchors[1:]):
+        # words covered by anchor i0 end at i0+K; the next anchor's words start at i1
+        s_gap = s.words[i0 + K : i1] if i1 > i0 + K else []
+        l_gap = l.words[p0 + K : p1] if p1 > p0 + K else []
+        if not s_gap or not l_gap:
+            continue
+        if len(s_gap) > MAX_REPLACEMENT or len(l_gap) > MAX_REPLACEMENT:
+            continue
+        fs, fl = {w.casefold() for w in s_gap}, {w.casefold() for w in l_gap}
+        only_s = [w for w in s_gap if w.casefold() not in fl]
+        only_l = [w for w in l_gap if w.casefold() not in fs]
+        if only_s or only_l:
+            out.append((only_s, only_l))
+    return out
+
+
+def title_words(title: str | None) -> set[str]:
+    return {w.casefold() for w in words(title or "")} - _STOP
+
+
+def titles_disagree(t1: str | None, t2: str | None) -> bool:
+    """Both titles known and each has words the other lacks (a prefix or suffix added by
+    a republisher — one set inside the other — is agreement)."""
+    a, b = title_words(t1), title_words(t2)
+    if not a or not b:
+        return False
+    return bool(a - b) and bool(b - a) and len(a & b) / min(len(a), len(b)) < 0.75
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Outcome of comparing a new text with a candidate's text."""
+
+    same: bool
+    score: float  # containment
+    review: str | None = None  # reason to list the pair for review when not merged
+    detail: str = ""
+
+
+def compare(
+    new: Text,
+    old: Text,
+    *,
+    new_title: str | None = None,
+    old_title: str | None = None,
+    new_date: date | None = None,
+    old_date: date | None = None,
+) -> Verdict:
+    """Decide whether two texts are one statement (see the module docstring)."""
+    if min(new.size, old.size) < MIN_SHINGLES:
+        return Verdict(False, 0.0)
+    c = containment(new, old)
+    if c < REVIEW_AT:
+        return Verdict(False, c)
+    reps = replacements(new, old)
+    named = [(x, y) for x, y in reps if _named(x) or _named(y)]
+    if named:
+        detail = "; ".join(f"{' '.join(x) or '-'} / {' '.join(y) or '-'}" for x, y in named[:5])
+        return Verdict(False, c, "lookalike" if c >= 0.7 else None, detail)
+    if new_date and old_date and abs((new_date - old_date).days) > DATE_SLACK_DAYS:
+        if c >= 0.95 and not reps:
+            return Verdict(True, c)
+        return Verdict(False, c, "date_mismatch" if c >= 0.7 else None, f"{new_date} / {old_date}")
+    if c >= MERGE_AT:
+        if c < TITLE_SURE_AT and titles_disagree(new_title, old_title):
+            return Verdict(False, c, "title_mismatch", f"{new_title} / {old_title}")
+        return Verdict(True, c)
+    return Verdict(False, c, "grey_zone")
+
+
+def similarity(a: str, b: str) -> float:
+    """Containment of the shorter text in the longer, for display (`copies.similarity`)."""
+    return round(containment(Text.of(a), Text.of(b)), 4)

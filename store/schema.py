@@ -1,0 +1,266 @@
+"""Schema of the Dispatches database as sqlite-utils migrations, plus what must hold after them.
+
+Every schema change is a new function appended to `MIGRATIONS` (never edit an applied
+one). `migrate()` applies the pending ones inside the caller's `BEGIN IMMEDIATE`
+transaction, then re-creates what `Table.transform()` can silently drop: the FTS
+triggers on `articles` (and a rebuild of `articles_fts` if it drifted) and the views.
+`PRAGMA user_version` is set to `SCHEMA_VERSION` so an older Dispatches can refuse a
+newer file.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("dispatches")
+
+
+@MIGRATIONS(name="0001_core")
+def _core(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS articles (
+            id INTEGER PRIMARY KEY,
+            title TEXT,
+            text TEXT,
+            published TEXT,            -- ISO date, from the official copy when there is one
+            modified TEXT,
+            canonical_url TEXT,        -- the official original when known
+            publisher TEXT,
+            speaker TEXT,
+            doc_type TEXT,
+            language TEXT,
+            copies_count INTEGER NOT NULL DEFAULT 0,
+            first_seen TEXT,
+            updated_at TEXT,
+            content_hash TEXT,         -- sha256 of the normalised text (cleaners.model.content_hash)
+            removed_count INTEGER NOT NULL DEFAULT 0,
+            rep_copy_id INTEGER,       -- the copy whose title/text represent the article
+            rep_rank INTEGER,          -- 0 state.gov, 1 embassy, 2 archive/other official, 3 unofficial
+            translation_of_article_id INTEGER,
+            translation_of_key TEXT    -- normalised URL of the English original, until it is seen
+        );
+        CREATE TABLE IF NOT EXISTS copies (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            url_key TEXT NOT NULL UNIQUE,   -- normalised URL, or file:<path> for bare files
+            url TEXT,                       -- as served, credentials/trackers removed
+            site TEXT,
+            role TEXT NOT NULL,             -- original, archive, embassy, syndicated, file
+            rank INTEGER NOT NULL,
+            fetched_at TEXT,
+            first_fetched_at TEXT,
+            http_status INTEGER,
+            etag TEXT,
+            last_modified TEXT,
+            claimed_original_url TEXT,
+            match_method TEXT NOT NULL,     -- url, attribution, exact, near, new
+            match_score REAL,
+            similarity REAL,                -- containment vs the article's current text
+            page_sha256 TEXT,
+            text_sha256 TEXT,
+            title TEXT,
+            published TEXT,
+            modified TEXT,
+            publisher TEXT,
+            speaker TEXT,
+            doc_type TEXT,
+            language TEXT,
+            translation_of TEXT,
+            canonical TEXT,
+            source_line TEXT,
+            removed TEXT,                   -- JSON [{rule, text}] of the cruft the cleaner cut
+            removed_count INTEGER NOT NULL DEFAULT 0,
+            discovered_via TEXT,
+            source_path TEXT,
+            spider TEXT,
+            crawl_id INTEGER,
+            raw_url TEXT,                   -- the URL asked for (redacted)
+            final_url TEXT,                 -- after redirects (redacted)
+            headers TEXT,                   -- JSON of the response headers (for WARC export)
+            meta TEXT,                      -- JSON of RawPage.meta (discovery hints), for reprocess
+            gone INTEGER NOT NULL DEFAULT 0 -- 1: moved away (301) or removed
+        );
+        CREATE INDEX IF NOT EXISTS copies_article ON copies(article_id);
+        CREATE INDEX IF NOT EXISTS copies_text ON copies(text_sha256);
+        CREATE INDEX IF NOT EXISTS copies_site ON copies(site);
+        CREATE INDEX IF NOT EXISTS copies_fetched ON copies(fetched_at);
+        CREATE TABLE IF NOT EXISTS versions (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            text_sha256 TEXT NOT NULL,
+            text TEXT NOT NULL,
+            title TEXT,
+            seen_at TEXT,
+            url TEXT,
+            role TEXT,
+            UNIQUE (article_id, text_sha256)
+        );
+        CREATE TABLE IF NOT EXISTS pages (
+            sha256 TEXT PRIMARY KEY,
+            content_type TEXT,
+            encoding TEXT,                  -- charset declared by the response, if any
+            compression TEXT NOT NULL,      -- zstd or zlib
+            body BLOB NOT NULL,
+            size INTEGER NOT NULL,          -- uncompressed bytes
+            stored_at TEXT
+        );
+        CREATE TABLE IF NOT EXISTS crawls (
+            id INTEGER PRIMARY KEY,
+            spider TEXT NOT NULL,
+            args TEXT,
+            started_at TEXT,
+            finished_at TEXT,
+            status TEXT,
+            stats TEXT,
+            pages INTEGER,
+            new_articles INTEGER,
+            new_copies INTEGER,
+            errors INTEGER,
+            soft_blocks INTEGER
+        );
+        """
+    )
+
+
+@MIGRATIONS(name="0002_provenance_and_index")
+def _provenance(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS texts (
+            id INTEGER PRIMARY KEY,
+            sha256 TEXT NOT NULL UNIQUE,    -- cleaners.model.content_hash of the text
+            article_id INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            words INTEGER,
+            fp_count INTEGER
+        );
+        CREATE INDEX IF NOT EXISTS texts_article ON texts(article_id);
+        CREATE TABLE IF NOT EXISTS fingerprints (
+            hash INTEGER NOT NULL,
+            text_id INTEGER NOT NULL,
+            PRIMARY KEY (hash, text_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS fp_df (
+            hash INTEGER PRIMARY KEY,
+            n INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS events (
+            id INTEGER PRIMARY KEY,
+            crawl_id INTEGER,
+            url TEXT,
+            stage TEXT,
+            reason TEXT,
+            detail TEXT,
+            at TEXT
+        );
+        CREATE INDEX IF NOT EXISTS events_crawl ON events(crawl_id);
+        CREATE TABLE IF NOT EXISTS url_state (
+            url_key TEXT PRIMARY KEY,
+            url TEXT,
+            lastmod TEXT,
+            modified_gmt TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            gone INTEGER NOT NULL DEFAULT 0,
+            discovered_via TEXT,
+            updated_at TEXT
+        );
+        CREATE TABLE IF NOT EXISTS redirects (
+            from_key TEXT PRIMARY KEY,
+            to_key TEXT NOT NULL,
+            from_url TEXT,
+            to_url TEXT,
+            seen_at TEXT
+        );
+        CREATE INDEX IF NOT EXISTS redirects_to ON redirects(to_key);
+        CREATE TABLE IF NOT EXISTS pending_attributions (
+            claimed_key TEXT PRIMARY KEY,   -- a claimed original URL not yet crawled
+            claimed_url TEXT,
+            article_id INTEGER NOT NULL,
+            copy_id INTEGER,
+            created_at TEXT
+        );
+        CREATE TABLE IF NOT EXISTS review_pairs (
+            id INTEGER PRIMARY KEY,
+            copy_id INTEGER NOT NULL,
+            article_id INTEGER NOT NULL,    -- the candidate the copy was not merged into
+            score REAL,
+            reason TEXT,                    -- grey_zone, lookalike, date_mismatch, title_mismatch
+            detail TEXT,
+            created_at TEXT,
+            UNIQUE (copy_id, article_id)
+        );
+        CREATE TABLE IF NOT EXISTS merged_articles (
+            old_id INTEGER PRIMARY KEY,
+            new_id INTEGER NOT NULL,
+            reason TEXT,
+            merged_at TEXT
+        );
+        """
+    )
+
+
+@MIGRATIONS(name="0003_fts")
+def _fts(db: Database) -> None:
+    db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
+
+
+SCHEMA_VERSION = len(MIGRATIONS._migrations)
+KNOWN = {m.name for m in MIGRATIONS._migrations}
+
+VIEWS = {
+    "article_copies": """
+        SELECT a.id AS article_id, a.title, a.published, a.publisher, a.canonical_url,
+               c.id AS copy_id, c.url, c.site, c.role, c.match_method, c.match_score,
+               c.similarity, c.fetched_at, c.claimed_original_url
+        FROM copies c JOIN articles a ON a.id = c.article_id
+    """,
+    "review": """
+        SELECT r.id, r.copy_id, c.article_id AS copy_article_id, c.url AS copy_url,
+               c.title AS copy_title, r.article_id, a.canonical_url AS article_url,
+               a.title AS article_title, r.score, r.reason, r.detail, r.created_at
+        FROM review_pairs r
+        JOIN copies c ON c.id = r.copy_id
+        JOIN articles a ON a.id = r.article_id
+    """,
+}
+
+FTS_TRIGGERS = ("articles_ai", "articles_ad", "articles_au")
+
+
+def drop_views(db: Database) -> None:
+    for name in VIEWS:
+        db.execute(f"DROP VIEW IF EXISTS [{name}]")
+
+
+def ensure_fts(db: Database) -> None:
+    """Re-create the FTS triggers if a migration dropped them, and rebuild the index if it
+    no longer matches `articles` (both happen after `Table.transform()`)."""
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()}
+    fts_exists = db["articles_fts"].exists()
+    if not fts_exists or not set(FTS_TRIGGERS) <= names:
+        db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter", replace=True)
+        return
+    n_articles = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+    n_fts = db.execute("SELECT count(*) FROM articles_fts").fetchone()[0]
+    if n_articles != n_fts:
+        db["articles"].rebuild_fts()
+
+
+def migrate(db: Database, migrations: Migrations = MIGRATIONS) -> list[str]:
+    """Apply pending migrations (inside the caller's transaction) and restore FTS and views.
+
+    Returns the names applied.
+    """
+    pending = [m.name for m in migrations.pending(db)]
+    if not pending:
+        return []
+    drop_views(db)
+    migrations.apply(db)
+    ensure_fts(db)
+    for name, sql in VIEWS.items():
+        db.execute(f"CREATE VIEW [{name}] AS {sql}")
+    db.execute(f"PRAGMA user_version = {max(SCHEMA_VERSION, len(migrations._migrations))}")
+    return pending
