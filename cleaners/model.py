@@ -83,6 +83,7 @@ class Document:
     source_line: str | None = None  # "Press release, Apr. 15, 2014, Embassy of the United States, Mexico City"
     translation_of: str | None = None  # URL of the English original of a translation
     tags: tuple[str, ...] = ()
+    encoding: str | None = None     # the charset the body was decoded with (None for str input)
 
 
 class Rejected(Exception):

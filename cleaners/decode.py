@@ -1,0 +1,179 @@
+"""Bytes to text, safely: binary sniffing, charset choice, scrubbing.
+
+Owns everything that happens before a parser sees the page: refusing binary payloads by
+their magic bytes, choosing one decoding (BOM, header charset, the body's own declaration,
+then detection with charset_normalizer), and removing what SQLite or lxml refuse (NULs,
+control characters, lone surrogates). trafilatura only ever gets the `str` made here, so
+its own byte path (which inflates any compressed input without a limit) is never used.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import charset_normalizer
+
+# Magic numbers of payloads that are never a statement page. Checked at offset 0 (PDF also
+# after leading whitespace, which some servers prepend).
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "pdf"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"PK\x03\x04", "zip"),
+    (b"PK\x05\x06", "zip"),
+    (b"PK\x07\x08", "zip"),
+    (b"\x1f\x8b", "gzip"),
+    (b"\x7fELF", "elf"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"),
+    (b"\x00\x00\x01\x00", "ico"),
+    (b"OggS", "ogg"),
+    (b"ID3", "mp3"),
+    (b"\x1a\x45\xdf\xa3", "webm"),
+)
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.I)
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I
+)
+# Everything XML 1.0 and sqlite3 refuse, except tab/newline/carriage return.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Declared single-byte defaults that servers send for UTF-8 pages (browser-compatible
+# labels all mean windows-1252 anyway).
+_WESTERN = {"iso-8859-1", "latin-1", "latin1", "l1", "cp1252", "windows-1252", "us-ascii", "ascii", "cp819"}
+
+
+def _cp1252_fallback(err: UnicodeDecodeError) -> tuple[str, int]:
+    """Decode the bytes UTF-8 refused one by one as windows-1252 (the usual culprit: a
+    0x92 apostrophe pasted into a UTF-8 page); bytes cp1252 leaves undefined become U+FFFD."""
+    bad = err.object[err.start : err.end]
+    return bad.decode("cp1252", errors="replace"), err.end
+
+
+codecs.register_error("dispatches-cp1252", _cp1252_fallback)
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    text: str
+    encoding: str
+    replaced: bool  # some bytes did not fit the chosen encoding
+
+
+def sniff_binary(body: bytes) -> str | None:
+    """The kind of binary payload `body` is ('pdf', 'png', ...), or None for text."""
+    head = body[:16]
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    if body[:1024].lstrip().startswith(b"%PDF-"):
+        return "pdf"
+    return None
+
+
+def _codec(name: str | None) -> str | None:
+    if not name:
+        return None
+    name = name.strip().strip("\"'").lower()
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def header_charset(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    m = _HEADER_CHARSET.search(content_type)
+    return _codec(m.group(1)) if m else None
+
+
+def meta_charset(body: bytes) -> str | None:
+    m = _META_CHARSET.search(body[:4096])
+    return _codec(m.group(1).decode("ascii", "ignore")) if m else None
+
+
+def _looks_nul_heavy(body: bytes) -> bool:
+    sample = body[:2048]
+    return bool(sample) and sample.count(0) > len(sample) // 8
+
+
+def decode_body(body: bytes, content_type: str | None = None) -> Decoded:
+    """Decode a page body once, in browser order, never raising.
+
+    Order: BOM; the Content-Type charset; the body's `<meta charset>`; strict UTF-8;
+    charset_normalizer's best guess; UTF-8 with replacement. A declared western
+    single-byte charset loses to strict UTF-8 when the body is valid multi-byte UTF-8
+    (decoding it as latin-1 would only produce mojibake). A declared UTF-8 body with a few
+    stray bytes keeps UTF-8 and reads those bytes as windows-1252.
+    """
+    for bom, enc in _BOMS:
+        if body.startswith(bom):
+            return _decode_as(body[len(bom) :], enc)
+    declared = header_charset(content_type) or meta_charset(body)
+    if declared in ("utf-16", "utf-32") or (declared and declared.startswith(("utf-16", "utf-32"))):
+        return _decode_as(body, declared)
+    if declared and declared != "utf-8":
+        if declared.replace("_", "-") in _WESTERN or declared in ("cp1252", "latin-1", "iso8859-1", "ascii"):
+            try:
+                text = body.decode("utf-8")
+                if any(ord(c) > 127 for c in text[:100000]):
+                    return Decoded(text, "utf-8", False)
+            except UnicodeDecodeError:
+                pass
+        return _decode_as(body, declared)
+    try:
+        return Decoded(body.decode("utf-8"), "utf-8", False)
+    except UnicodeDecodeError as err:
+        if declared == "utf-8" or _mostly_utf8(body, err):
+            return _decode_as(body, "utf-8")
+    best = None
+    if not _looks_nul_heavy(body):
+        try:
+            best = charset_normalizer.from_bytes(body[:200_000]).best()
+        except Exception:  # detection is a guess; a failing guess must not fail the page
+            best = None
+    if best is not None and best.encoding:
+        enc = _codec(best.encoding) or "utf-8"
+        return _decode_as(body, enc)
+    return _decode_as(body, "utf-8")
+
+
+def _mostly_utf8(body: bytes, err: UnicodeDecodeError) -> bool:
+    """True when the body holds real multi-byte UTF-8 before the first bad byte."""
+    prefix = body[: err.start]
+    return any(b >= 0xC2 for b in prefix)
+
+
+def _decode_as(body: bytes, encoding: str) -> Decoded:
+    try:
+        return Decoded(body.decode(encoding), encoding, False)
+    except UnicodeDecodeError:
+        handler = "dispatches-cp1252" if encoding == "utf-8" else "replace"
+        return Decoded(body.decode(encoding, errors=handler), encoding, True)
+    except LookupError:
+        return Decoded(body.decode("utf-8", errors="replace"), "utf-8", True)
+
+
+def scrub(text: str) -> str:
+    """NFC text without NULs, control characters or lone surrogates."""
+    text = _SURROGATE.sub("\ufffd", text)
+    text = _CONTROL.sub("", text)
+    return unicodedata.normalize("NFC", text)

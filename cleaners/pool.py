@@ -1,0 +1,369 @@
+"""`CleanerPool`: `clean` in worker processes, with a time limit per page.
+
+trafilatura/lxml can hang on a pathological page (adbar/trafilatura#704) or crash the
+process (#840, #925), and their caches grow over long runs (#216). So pages are cleaned in
+worker processes: a page that runs past `timeout` gets its worker killed and becomes
+`Rejected("timeout")`; a worker that dies becomes `Rejected("worker_crashed")`; either way
+one page is lost, a fresh worker takes the slot and the crawl goes on. Workers retire after
+`max_tasks_per_child` pages and call `trafilatura.meta.reset_caches()` every
+`reset_every` pages.
+
+concurrent.futures.ProcessPoolExecutor is not enough here: it has no per-task timeout, a
+hung task cannot be killed without killing the pool, and one crashed worker breaks every
+pending future (BrokenProcessPool). This pool keeps one pipe per worker and a dispatcher
+thread that owns them all.
+"""
+
+from __future__ import annotations
+
+import collections
+import importlib
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import Future
+from multiprocessing.connection import Connection, wait
+from typing import Any, Callable
+
+from cleaners.model import Document, RawPage, Rejected
+
+logger = logging.getLogger(__name__)
+
+
+def _func_ref(func: Callable[..., Any] | None) -> str:
+    if func is None:
+        return ""
+    return f"{func.__module__}:{func.__qualname__}"
+
+
+def _resolve(ref: str) -> Callable[[RawPage], Document]:
+    if not ref:
+        from cleaners.core import clean
+
+        return clean
+    module, _, name = ref.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def worker_main(read_fd: int, write_fd: int, func_ref: str, reset_every: int) -> None:
+    """Loop of one worker process: receive a RawPage, send back ('ok', doc) or
+    ('rejected', reason, detail). Runs as `python -m cleaners._worker`."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    conn_in = Connection(read_fd, writable=False)
+    conn_out = Connection(write_fd, readable=False)
+    func = _resolve(func_ref)
+    from trafilatura.meta import reset_caches
+
+    done = 0
+    conn_out.send(("ready",))
+    while True:
+        try:
+            raw = conn_in.recv()
+        except (EOFError, OSError):
+            return
+        if raw is None:
+            return
+        try:
+            reply: tuple[Any, ...] = ("ok", func(raw))
+        except Rejected as exc:
+            reply = ("rejected", exc.reason, exc.detail)
+        except Exception as exc:  # a bug or an lxml error costs this page, not the worker
+            reply = ("rejected", "extraction_error", f"{type(exc).__name__}: {exc}"[:500])
+        try:
+            conn_out.send(reply)
+        except (EOFError, OSError):
+            return
+        except Exception as exc:  # an unpicklable result
+            conn_out.send(("rejected", "extraction_error", f"unsendable result: {exc}"[:500]))
+        done += 1
+        if reset_every and done % reset_every == 0:
+            reset_caches()
+
+
+class _Worker:
+    """One `python -m cleaners._worker` process and the two pipes to it.
+
+    A plain subprocess rather than multiprocessing: it never re-imports the caller's main
+    module (spawn/forkserver do, which breaks unguarded scripts) and never forks a parent
+    that runs threads (Scrapy's reactor)."""
+
+    def __init__(self, func_ref: str, reset_every: int):
+        p2c_r, p2c_w = os.pipe()
+        c2p_r, c2p_w = os.pipe()
+        env = os.environ.copy()
+        paths = [p for p in sys.path if p]
+        if env.get("PYTHONPATH"):
+            paths.append(env["PYTHONPATH"])
+        env["PYTHONPATH"] = os.pathsep.join(paths)
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "cleaners._worker", str(p2c_r), str(c2p_w), func_ref, str(reset_every)],
+                pass_fds=(p2c_r, c2p_w),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,  # stdout is for data; a chatty library must not pollute it
+                env=env,
+                close_fds=True,
+            )
+        finally:
+            os.close(p2c_r)
+            os.close(c2p_w)
+        self.to_child = Connection(p2c_w, readable=False)
+        self.conn = Connection(c2p_r, writable=False)
+        self.ready = False
+        self.tasks = 0
+        self.future: Future | None = None
+        self.deadline = 0.0
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def _close_pipes(self) -> None:
+        for c in (self.to_child, self.conn):
+            try:
+                c.close()
+            except OSError:
+                pass
+
+    def kill(self) -> None:
+        if self.alive():
+            self.proc.kill()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        self._close_pipes()
+
+    def retire(self) -> None:
+        try:
+            self.to_child.send(None)
+        except OSError:
+            pass
+        try:
+            self.proc.wait(2)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        self._close_pipes()
+
+
+class CleanerPool:
+    """Run `cleaners.clean` in `workers` processes; `submit(raw)` returns a Future[Document].
+
+    Args:
+        workers: number of worker processes.
+        timeout: seconds one page may take; then its worker is killed -> Rejected("timeout").
+        max_tasks_per_child: pages a worker cleans before it is replaced (memory creep).
+        reset_every: pages between `trafilatura.meta.reset_caches()` calls in a worker.
+        func: what the workers run instead of `clean`, a module-level function (tests).
+    """
+
+    MAX_START_FAILURES = 3
+
+    def __init__(
+        self,
+        workers: int = 2,
+        timeout: float = 20.0,
+        max_tasks_per_child: int = 200,
+        *,
+        reset_every: int = 50,
+        func: Callable[[RawPage], Document] | None = None,
+    ):
+        if workers < 1:
+            raise ValueError("workers must be >= 1")
+        self.timeout = float(timeout)
+        self.max_tasks_per_child = max(1, int(max_tasks_per_child))
+        self._reset_every = int(reset_every)
+        self._func_ref = _func_ref(func)
+        self._pending: collections.deque[tuple[RawPage, Future]] = collections.deque()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._abort = False  # close(wait=False): stop pages in flight too
+        self._broken: str | None = None
+        self._start_failures = 0
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self.stats: collections.Counter[str] = collections.Counter()
+        self._workers = [self._spawn() for _ in range(workers)]
+        self._thread = threading.Thread(target=self._run, name="cleaner-pool", daemon=True)
+        self._thread.start()
+
+    # --- public ---------------------------------------------------------------------------
+
+    def submit(self, raw: RawPage) -> Future:
+        """Queue one page; the Future holds its Document or raises Rejected."""
+        fut: Future = Future()
+        with self._lock:
+            if self._broken:
+                raise RuntimeError(self._broken)
+            if self._closed:
+                raise RuntimeError("CleanerPool is closed")
+            self._pending.append((raw, fut))
+        self._wake()
+        return fut
+
+    def close(self, wait: bool = True) -> None:
+        """Stop the workers. With `wait`, pages already submitted are finished first;
+        without it they are cancelled."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if not wait:
+                self._abort = True
+                while self._pending:
+                    _, fut = self._pending.popleft()
+                    fut.cancel()
+        self._wake()
+        self._thread.join()
+        for w in self._workers:
+            if w.future is not None and not w.future.done():
+                w.future.set_exception(Rejected("worker_crashed", "pool closed"))
+            if w.alive():
+                w.retire()
+        self._workers = []
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def __enter__(self) -> "CleanerPool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close(wait=exc[0] is None)
+
+    # --- dispatcher (one thread owns every worker) ----------------------------------------
+
+    def _spawn(self) -> _Worker:
+        return _Worker(self._func_ref, self._reset_every)
+
+    def _wake(self) -> None:
+        try:
+            self._wake_w.send(b"x")
+        except OSError:
+            pass
+
+    def _drain_wake(self) -> None:
+        try:
+            while self._wake_r.recv(4096):
+                pass
+        except OSError:
+            pass
+
+    def _replace(self, idx: int) -> None:
+        self._workers[idx].kill()
+        self._workers[idx] = self._spawn()
+
+    def _assign(self) -> None:
+        for i, w in enumerate(self._workers):
+            if w.future is not None or not w.ready:
+                continue
+            with self._lock:
+                if not self._pending:
+                    return
+                raw, fut = self._pending.popleft()
+            if not fut.set_running_or_notify_cancel():
+                continue
+            try:
+                w.to_child.send(raw)
+            except OSError:
+                self.stats["worker_crashed"] += 1
+                fut.set_exception(Rejected("worker_crashed", "worker gone before the page was sent"))
+                self._replace(i)
+                continue
+            except Exception as exc:  # the page itself cannot be pickled
+                fut.set_exception(exc)
+                continue
+            w.future, w.deadline = fut, time.monotonic() + self.timeout
+
+    def _receive(self, idx: int) -> None:
+        w = self._workers[idx]
+        try:
+            reply = w.conn.recv()
+        except (EOFError, OSError):
+            self._died(idx)
+            return
+        if reply[0] == "ready":
+            w.ready = True
+            self._start_failures = 0
+            return
+        fut, w.future = w.future, None
+        w.tasks += 1
+        if fut is not None:
+            if reply[0] == "ok":
+                fut.set_result(reply[1])
+            else:
+                self.stats[reply[1]] += 1
+                fut.set_exception(Rejected(reply[1], reply[2]))
+        if w.tasks >= self.max_tasks_per_child:
+            w.retire()
+            self._workers[idx] = self._spawn()
+
+    def _died(self, idx: int) -> None:
+        w = self._workers[idx]
+        w.kill()
+        code = w.proc.returncode
+        if not w.ready:
+            self._start_failures += 1
+            logger.error("cleaner worker exited while starting (exit code %s)", code)
+            if self._start_failures >= self.MAX_START_FAILURES:
+                self._break(f"cleaner workers cannot start (exit code {code}); see the errors above")
+                return
+        else:
+            self._fail(idx, "worker_crashed", f"exit code {code}")
+        self._workers[idx] = self._spawn()
+
+    def _fail(self, idx: int, reason: str, why: str) -> None:
+        w = self._workers[idx]
+        fut, w.future = w.future, None
+        self.stats[reason] += 1
+        if fut is not None and not fut.done():
+            fut.set_exception(Rejected(reason, why))
+        logger.warning("cleaner worker: %s (%s); replaced", reason, why)
+
+    def _break(self, why: str) -> None:
+        with self._lock:
+            self._broken = why
+            pending, self._pending = list(self._pending), collections.deque()
+        for _, fut in pending:
+            if fut.set_running_or_notify_cancel():
+                fut.set_exception(RuntimeError(why))
+
+    def _run(self) -> None:
+        while True:
+            if self._broken:
+                return
+            if self._abort:
+                for i, w in enumerate(self._workers):
+                    if w.future is not None:
+                        self._fail(i, "worker_crashed", "pool closed")
+                        w.kill()
+                return
+            self._assign()
+            busy = [w for w in self._workers if w.future is not None]
+            with self._lock:
+                if self._closed and not busy and not self._pending:
+                    return
+            now = time.monotonic()
+            wait_for = min((w.deadline - now for w in busy), default=1.0)
+            ready = wait([self._wake_r] + [w.conn for w in self._workers], timeout=max(0.0, min(wait_for, 1.0)))
+            if self._wake_r in ready:
+                self._drain_wake()
+            for i in range(len(self._workers)):
+                w = self._workers[i]
+                if w.conn in ready:
+                    self._receive(i)
+                    if self._broken:
+                        return
+                    continue
+                if w.future is not None and time.monotonic() >= w.deadline:
+                    self._fail(i, "timeout", f"no result after {self.timeout:g} s")
+                    self._replace(i)

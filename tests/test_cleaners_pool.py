@@ -1,0 +1,104 @@
+"""CleanerPool: real worker processes; a crash and a hang each cost one page, nothing more."""
+
+import os
+import signal
+import time
+
+import pytest
+
+from cleaners.model import Document, RawPage, Rejected
+from cleaners.pool import CleanerPool
+
+PAGE = (
+    b"<html><head><title>Readout of a Meeting - United States Department of State</title></head><body>"
+    b"<article><h1>Readout of a Meeting</h1>"
+    + b"".join(
+        b"<p>Paragraph %d of a readout written for the pool tests; the Secretary and the Minister "
+        b"discussed cooperation on trade, migration and the fight against human trafficking.</p>" % i
+        for i in range(6)
+    )
+    + b"</article></body></html>"
+)
+
+
+def raw(url: str, body: bytes = PAGE) -> RawPage:
+    return RawPage(url, url, 200, {"content-type": "text/html"}, body, "2024-01-01T00:00:00+00:00")
+
+
+def misbehave(page: RawPage):
+    """Worker function for these tests: crash, hang, report the pid, or clean for real."""
+    if page.url.endswith("/segv"):
+        os.kill(os.getpid(), signal.SIGSEGV)
+    if page.url.endswith("/exit"):
+        os._exit(3)
+    if page.url.endswith("/hang"):
+        time.sleep(60)
+    if page.url.endswith("/pid"):
+        return os.getpid()
+    from cleaners import clean
+
+    return clean(page)
+
+
+@pytest.fixture(scope="module")
+def pool():
+    p = CleanerPool(workers=2, timeout=3, max_tasks_per_child=3, func=misbehave)
+    yield p
+    p.close()
+
+
+def test_real_clean_in_workers_returns_documents():
+    with CleanerPool(workers=2, timeout=20) as p:
+        futures = [p.submit(raw(f"https://www.state.gov/readout-{i}/")) for i in range(4)]
+        docs = [f.result(timeout=60) for f in futures]
+    assert all(isinstance(d, Document) for d in docs)
+    assert docs[0].title == "Readout of a Meeting"
+    assert docs[0].publisher == "U.S. Department of State"
+    assert "Paragraph 5 of a readout" in docs[3].text
+
+
+def test_rejection_travels_back_with_its_reason(pool):
+    fut = pool.submit(raw("https://example.org/x.pdf", b"%PDF-1.7\n%binary"))
+    with pytest.raises(Rejected) as info:
+        fut.result(timeout=30)
+    assert info.value.reason == "binary_payload"
+
+
+@pytest.mark.parametrize("kind", ["segv", "exit"])
+def test_crashed_worker_costs_one_page(pool, kind):
+    bad = pool.submit(raw(f"https://example.org/{kind}"))
+    good = [pool.submit(raw(f"https://www.state.gov/after-{kind}-{i}/")) for i in range(3)]
+    with pytest.raises(Rejected) as info:
+        bad.result(timeout=30)
+    assert info.value.reason == "worker_crashed"
+    assert all(isinstance(f.result(timeout=30), Document) for f in good)
+
+
+def test_hung_worker_is_killed_at_the_timeout(pool):
+    start = time.monotonic()
+    bad = pool.submit(raw("https://example.org/hang"))
+    good = pool.submit(raw("https://www.state.gov/after-hang/"))
+    with pytest.raises(Rejected) as info:
+        bad.result(timeout=30)
+    elapsed = time.monotonic() - start
+    assert info.value.reason == "timeout"
+    assert 2.5 <= elapsed < 10
+    assert isinstance(good.result(timeout=30), Document)
+
+
+def test_workers_are_recycled_after_max_tasks(pool):
+    pids = [pool.submit(raw(f"https://example.org/{i}/pid")).result(timeout=30) for i in range(8)]
+    # 2 workers x 3 tasks each: eight sequential pages need at least three processes
+    assert len(set(pids)) >= 3
+
+
+def test_close_without_wait_cancels_pending():
+    p = CleanerPool(workers=1, timeout=5, func=misbehave)
+    first = p.submit(raw("https://example.org/hang"))
+    queued = [p.submit(raw(f"https://example.org/{i}/pid")) for i in range(3)]
+    time.sleep(0.2)
+    p.close(wait=False)
+    assert all(f.cancelled() for f in queued)
+    assert first.done()
+    with pytest.raises(RuntimeError):
+        p.submit(raw("https://example.org/late"))
