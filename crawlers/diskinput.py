@@ -194,19 +194,22 @@ def decode_text(data: bytes) -> tuple[str, str]:
         return _check_text(data.decode(enc)), enc
     if b"\x00" in data:
         raise UnicodeError("NUL bytes in a text that is neither UTF-16 nor UTF-32")
-    # Old captures are mostly Windows-1252; charset-normalizer covers the rest (Cyrillic, CJK).
-    try:
-        text = data.decode("cp1252")
-        if not re.search(r"[\x80-\x9f]", text):
-            return _check_text(text), "cp1252"
-    except UnicodeDecodeError:
-        pass
+    # charset-normalizer weighs the candidates (cp1252 for most old captures, cp1251, CJK ...).
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is None or best.encoding is None:
-        raise UnicodeError("no text encoding fits these bytes")
-    return _check_text(str(best)), best.encoding
+    results = from_bytes(data)
+    best = results.best()
+    if best is not None and best.encoding:
+        # On a tie, Windows-1252 (what old US captures are) beats its Central European cousins.
+        for match in results:
+            if match.encoding == "cp1252" and match.chaos <= best.chaos and match.coherence >= best.coherence:
+                best = match
+                break
+        return _check_text(str(best)), best.encoding
+    try:
+        return _check_text(data.decode("cp1252")), "cp1252"
+    except UnicodeDecodeError:
+        raise UnicodeError("no text encoding fits these bytes") from None
 
 
 def _check_text(text: str) -> str:

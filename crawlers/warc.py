@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import re
+import zlib
 from datetime import datetime, timezone
 from http import HTTPStatus
 from typing import BinaryIO, Iterable, Iterator
@@ -80,107 +81,210 @@ def iter_warc(fh: BinaryIO, *, name: str, shown: str | None = None, max_size: in
     """
     from warcio.archiveiterator import ArchiveIterator
     from warcio.bufferedreaders import BufferedReader
-    from warcio.exceptions import ArchiveLoadFailed
 
-    from crawlers.diskinput import Skip, iso_utc, sniff_binary
+    from crawlers.diskinput import Skip
 
     shown = shown or name
+    problem = _not_an_archive(fh)
+    if problem:
+        yield Skip(shown, "warc_corrupt", problem)
+        return
     supported = set(BufferedReader.get_supported_decompressors())
+    gunzip = None
+    if fh.read(2) == b"\x1f\x8b":
+        # Per-record gzip members and whole-file gzip alike (warcio refuses the latter).
+        fh.seek(0)
+        fh = gunzip = _Gunzip(fh)
+    else:
+        fh.seek(0)
     records = ArchiveIterator(fh, arc2warc=True)
     try:
         for record in records:
-            rtype = record.rec_type
-            if rtype not in ("response", "resource"):
-                continue  # warcinfo, request, metadata, conversion: nothing to read
-            uri = (record.rec_headers.get_header("WARC-Target-URI") or "").strip().strip("<>")
-            where = f"{shown}#{uri}" if uri else shown
-            is_file = uri.startswith(FILE_URI_PREFIX)
-            if not is_file and urlsplit(uri).scheme not in ("http", "https"):
-                yield Skip(where, "warc_not_http", uri.split(":", 1)[0] or "no URI", failure=False)
-                continue
-            if record.rec_headers.get_header("WARC-Truncated"):
-                yield Skip(where, "warc_truncated", record.rec_headers.get_header("WARC-Truncated"))
-                continue
-            fetched_at = _iso_from_warc(record.rec_headers.get_header("WARC-Date")) or iso_utc(datetime.now(timezone.utc))
-            if rtype == "response" and record.http_headers is not None:
-                try:
-                    status = int(record.http_headers.get_statuscode())
-                except (TypeError, ValueError):
-                    yield Skip(where, "warc_bad_http", "status line unreadable")
-                    continue
-                headers: dict[str, str] = {}
-                for key, value in record.http_headers.headers:
-                    key = key.strip().lower()
-                    headers[key] = f"{headers[key]}, {value}" if key in headers else value
-                encoding = (headers.get("content-encoding") or "").strip().lower()
-                if encoding and encoding not in ("identity",) and encoding not in supported:
-                    yield Skip(where, "unsupported_encoding", encoding)
-                    continue
-            elif rtype == "response":
-                yield Skip(where, "warc_bad_http", "response record without HTTP headers")
-                continue
-            else:  # resource: the record block is the body; its WARC Content-Type is the type
-                status = 200
-                headers = {"content-type": record.rec_headers.get_header("Content-Type") or ""}
-            if status != 200:
-                yield Skip(where, f"http_{status}", "", failure=False)
-                continue
-            ctype = (headers.get("content-type") or "").split(";")[0].strip().lower()
-            if ctype not in PAGE_TYPES:
-                yield Skip(where, "not_a_page", ctype, failure=False)
-                continue
-            try:
-                body = record.content_stream().read(max_size + 1)
-            except Exception as exc:  # zlib/brotli errors inside one record: skip it, keep going
-                yield Skip(where, "bad_encoding", f"{type(exc).__name__}: {exc}"[:200])
-                continue
-            if len(body) > max_size:
-                yield Skip(where, "too_large", f"payload over {max_size // (1024 * 1024)} MiB")
-                continue
-            if not body.strip():
-                yield Skip(where, "empty")
-                continue
-            kind = sniff_binary(body)
-            if kind:
-                yield Skip(where, "binary", kind)
-                continue
-            headers = {k: v for k, v in headers.items() if k not in _DECODED_AWAY}
-            if not ctype:
-                headers["content-type"] = "text/html" if body.lstrip()[:1] == b"<" else "text/plain"
-            meta = {
-                "warc_file": name,
-                "warc_record_id": record.rec_headers.get_header("WARC-Record-ID") or "",
-            }
-            if is_file:
-                yield RawPage(
-                    url=None,
-                    final_url=None,
-                    status=200,
-                    headers=headers,
-                    body=body,
-                    fetched_at=fetched_at,
-                    spider="ingest",
-                    discovered_via="warc",
-                    source_path=unquote(uri[len(FILE_URI_PREFIX):]),
-                    meta=meta,
-                )
-            else:
-                yield RawPage(
-                    url=uri,
-                    final_url=uri,
-                    status=status,
-                    headers=headers,
-                    body=body,
-                    fetched_at=fetched_at,
-                    spider="ingest",
-                    discovered_via="warc",
-                    meta=meta,
-                )
-    except (ArchiveLoadFailed, EOFError, OSError, ValueError, IndexError) as exc:
+            item = _page_or_skip(record, name, shown, max_size, supported)
+            if not getattr(record, "_dispatches_read", False) and not _drain(record):
+                # The file ends inside a record we did not need: say so rather than stop silently.
+                uri = record.rec_headers.get_header("WARC-Target-URI") or record.rec_type
+                yield Skip(f"{shown}#{uri}", "warc_truncated", "file ends inside this record")
+                return
+            if item is not None:
+                yield item
+        if gunzip is not None and gunzip.truncated:
+            yield Skip(shown, "warc_truncated", "the gzip stream ends early")
+    except Exception as exc:  # ArchiveLoadFailed, zlib errors, and warcio's own bugs on cut headers
         first_line = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
         yield Skip(shown, "warc_corrupt", first_line[:200])
     finally:
         records.close()
+
+
+def _page_or_skip(record, name: str, shown: str, max_size: int, supported: set):
+    """One record -> a RawPage, a Skip, or None (records that are not pages: requests, metadata)."""
+    from crawlers.diskinput import Skip, iso_utc, sniff_binary
+
+    rtype = record.rec_type
+    if rtype not in ("response", "resource"):
+        return None
+    uri = (record.rec_headers.get_header("WARC-Target-URI") or "").strip().strip("<>")
+    where = f"{shown}#{uri}" if uri else shown
+    is_file = uri.startswith(FILE_URI_PREFIX)
+    if not is_file and urlsplit(uri).scheme not in ("http", "https"):
+        return Skip(where, "warc_not_http", uri.split(":", 1)[0] or "no URI", failure=False)
+    if record.rec_headers.get_header("WARC-Truncated"):
+        return Skip(where, "warc_truncated", record.rec_headers.get_header("WARC-Truncated"))
+    fetched_at = _iso_from_warc(record.rec_headers.get_header("WARC-Date")) or iso_utc(datetime.now(timezone.utc))
+    if rtype == "response":
+        if record.http_headers is None:
+            return Skip(where, "warc_bad_http", "response record without HTTP headers")
+        try:
+            status = int(record.http_headers.get_statuscode())
+        except (TypeError, ValueError):
+            return Skip(where, "warc_bad_http", "status line unreadable")
+        headers: dict[str, str] = {}
+        for key, value in record.http_headers.headers:
+            key = key.strip().lower()
+            headers[key] = f"{headers[key]}, {value}" if key in headers else value
+        encoding = (headers.get("content-encoding") or "").strip().lower()
+        if encoding and encoding != "identity" and encoding not in supported:
+            return Skip(where, "unsupported_encoding", encoding)
+    else:  # resource: the record block is the body; its WARC Content-Type is the type
+        status = 200
+        headers = {"content-type": record.rec_headers.get_header("Content-Type") or ""}
+    if status != 200:
+        return Skip(where, f"http_{status}", "", failure=False)
+    ctype = (headers.get("content-type") or "").split(";")[0].strip().lower()
+    if ctype not in PAGE_TYPES:
+        return Skip(where, "not_a_page", ctype, failure=False)
+    record._dispatches_read = True
+    try:
+        body, complete = _read_payload(record, max_size)
+    except Exception as exc:  # zlib/brotli errors inside one record: skip it, keep going
+        return Skip(where, "bad_encoding", f"{type(exc).__name__}: {exc}"[:200])
+    if not complete:  # warcio hands on what is there; a cut page must not become an article
+        return Skip(where, "warc_truncated", "record shorter than its Content-Length")
+    if len(body) > max_size:
+        return Skip(where, "too_large", f"payload over {max_size / (1024 * 1024):.1f} MiB")
+    if not body.strip():
+        return Skip(where, "empty")
+    kind = sniff_binary(body)
+    if kind:
+        return Skip(where, "binary", kind)
+    headers = {k: v for k, v in headers.items() if k not in _DECODED_AWAY}
+    if not ctype:
+        headers["content-type"] = "text/html" if body.lstrip()[:1] == b"<" else "text/plain"
+    meta = {"warc_file": name, "warc_record_id": record.rec_headers.get_header("WARC-Record-ID") or ""}
+    if is_file:
+        return RawPage(
+            url=None, final_url=None, status=200, headers=headers, body=body, fetched_at=fetched_at,
+            spider="ingest", discovered_via="warc", source_path=unquote(uri[len(FILE_URI_PREFIX):]), meta=meta,
+        )
+    return RawPage(
+        url=uri, final_url=uri, status=status, headers=headers, body=body, fetched_at=fetched_at,
+        spider="ingest", discovered_via="warc", meta=meta,
+    )
+
+
+def _drain(record) -> bool:
+    """Read the rest of a record we did not use; False when the file ends before it does."""
+    owed = getattr(record.raw_stream, "limit", None)
+    if owed is None:
+        return False
+    while owed > 0:
+        chunk = record.raw_stream.read(min(owed, 1 << 16))
+        if not chunk:
+            return False
+        owed = record.raw_stream.limit
+    return True
+
+
+class _Gunzip:
+    """A read-only stream of the decompressed members of a gzip file, bounded per read.
+
+    Unlike `gzip.GzipFile`, a file cut short gives every byte that could be decompressed and
+    then sets `truncated` instead of raising (and losing the last block's data).
+    """
+
+    def __init__(self, raw: BinaryIO):
+        self.raw = raw
+        self.dec = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self.pending = b""
+        self.truncated = False
+        self.done = False
+
+    def read(self, size: int = -1) -> bytes:
+        size = size if size and size > 0 else 1 << 20
+        out = []
+        n = 0
+        while n < size and not self.done:
+            if self.dec.eof:  # next member, or the end
+                rest = self.dec.unused_data
+                self.dec = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                self.pending = rest + self.pending
+                if not self.pending:
+                    self.pending = self.raw.read(1 << 16)
+                    if not self.pending:
+                        self.done = True
+                        break
+                if not self.pending.strip(b"\x00"):  # zero padding after the last member
+                    self.done = True
+                    break
+            if not self.pending and not self.dec.unconsumed_tail:
+                self.pending = self.raw.read(1 << 16)
+                if not self.pending:
+                    self.truncated = True
+                    self.done = True
+                    break
+            data = self.dec.unconsumed_tail + self.pending
+            self.pending = b""
+            chunk = self.dec.decompress(data, size - n)
+            if chunk:
+                out.append(chunk)
+                n += len(chunk)
+        return b"".join(out)
+
+    def close(self) -> None:
+        pass
+
+
+def _not_an_archive(fh: BinaryIO) -> str | None:
+    """Why `fh` is not a WARC/ARC file (from its first bytes), or None; rewinds `fh`."""
+    try:
+        start = fh.tell()
+        head = fh.read(4096)
+        fh.seek(start)
+    except (OSError, ValueError):
+        return None  # not seekable: let warcio decide
+    if head[:2] == b"\x1f\x8b":
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 64)
+        except zlib.error as exc:
+            return f"broken gzip: {exc}"
+    head = head.lstrip(b"\r\n")
+    if head.startswith((b"WARC/", b"filedesc://")):
+        return None
+    return "not a WARC or ARC file (no WARC/ version line at the start)"
+
+
+def _read_payload(record, max_size: int) -> tuple[bytes, bool]:
+    """Up to max_size + 1 decoded payload bytes, and whether the record block was complete."""
+    stream = record.content_stream()
+    chunks, n = [], 0
+    while n <= max_size:
+        chunk = stream.read(min(1 << 16, max_size + 1 - n))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        n += len(chunk)
+    body = b"".join(chunks)
+    if n > max_size:
+        return body, True
+    # The record's own LimitReader counts down the block's Content-Length: bytes still owed
+    # that the file cannot give mean the file ends inside this record.
+    owed = getattr(record.raw_stream, "limit", None)
+    if owed is None:  # no usable Content-Length: the header block itself was cut
+        return body, False
+    if owed > 0:
+        return body, len(record.raw_stream.read(owed)) == owed
+    return body, True
 
 
 def write_warc(

@@ -462,8 +462,8 @@ class Command(ScrapyCommand):
         )
 
 
-def run_command(settings, db_path: str, opts, body: Callable, title: str) -> int:
-    """Lock, open, run `body(Ingester-like)`, summarise; the exit status of the command."""
+def run_command(settings, db_path: str, opts, body: Callable, title: str, printer: Callable | None = None) -> int:
+    """Lock, open the store and a cleaner pool, run `body(Ingester)`, summarise; the exit status."""
     from crawlers.runlock import LockBusy, run_lock
 
     workers = opts.workers if opts.workers is not None else settings.getint("DISPATCHES_CLEAN_WORKERS", 2)
@@ -510,6 +510,8 @@ def run_command(settings, db_path: str, opts, body: Callable, title: str) -> int
         return 1
     if opts.json:
         sys.stdout.write(json.dumps(summary.as_json(), ensure_ascii=False, sort_keys=True) + "\n")
+    elif printer:
+        printer(summary)
     else:
         print_summary(summary, title)
     return 1 if summary.failures else 0

@@ -1,0 +1,277 @@
+"""`scrapy reprocess [--site HOST] [--since DATE]`: re-clean stored raw pages, no network.
+
+Owns the run: the run lock, a `crawls` row (spider "reprocess"), cleaning every stored raw
+page again in a `CleanerPool`, saving the new Document through the store (a copy whose
+identity changed is moved by `store.reprocess.resave`: merged into another article or split
+into a new one), and the report of what changed: counts and a few unified diffs of article
+texts. Raw pages come from `Store.raw_pages`; cleaning is `cleaners`', identity the store's.
+
+Exit status: 0 done, 1 some pages could not be cleaned or saved (or the database is locked or
+unusable), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import logging
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from cleaners.model import RawPage, Rejected
+from crawlers.commands.ingest import (
+    FAILED_CLEANING,
+    Interrupted,
+    add_run_options,
+    clean_in_order,
+    reject_unknown_options,
+    run_command,
+)
+from crawlers.commands.export_warc import check_since
+
+logger = logging.getLogger(__name__)
+
+DIFFS = 3  # example diffs in the report
+DIFF_LINES = 40  # lines per example diff
+
+
+def text_diff(before: str, after: str, name: str, limit: int = DIFF_LINES) -> str:
+    """A unified diff of two article texts, paragraph per line, cut to `limit` lines."""
+    lines = list(
+        difflib.unified_diff(
+            before.splitlines(), after.splitlines(), fromfile=f"{name} (stored)", tofile=f"{name} (now)", lineterm="", n=1
+        )
+    )
+    if len(lines) > limit:
+        lines = lines[:limit] + [f"... {len(lines) - limit} more diff lines"]
+    return "\n".join(lines)
+
+
+@dataclass
+class Report:
+    """What reprocessing changed; the stats keep the crawls contract names."""
+
+    pages: int = 0
+    unchanged: int = 0
+    text_changed: int = 0
+    meta_changed: int = 0
+    merged: int = 0  # copy moved onto an article that existed already
+    split: int = 0  # copy moved onto a new article of its own
+    articles_new: int = 0
+    articles_removed: int = 0  # articles left without copies after a move
+    errors: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    outcomes: Counter = field(default_factory=Counter)
+    examples: list = field(default_factory=list)
+    moves: list = field(default_factory=list)
+    status: str = "running"
+    crawl_id: int | None = None
+    seconds: float = 0.0
+
+    @property
+    def failures(self) -> int:
+        return self.errors + sum(n for r, n in self.rejected.items() if r in FAILED_CLEANING)
+
+    def as_stats(self) -> dict:
+        return {
+            "pages_fetched": self.pages,
+            "articles_new": self.articles_new,
+            "copies_new": 0,
+            "versions_new": self.outcomes.get("version", 0),
+            "unchanged": self.unchanged,
+            "not_modified": 0,
+            "errors": self.failures,
+            "soft_blocks": 0,
+            "rejected": dict(self.rejected),
+            "soft_blocks_by_host": {},
+            "discovery": {},
+            "discovery_failed": [],
+            "robots_blocked": [],
+            "circuit_open": [],
+            "text_changed": self.text_changed,
+            "meta_changed": self.meta_changed,
+            "merged": self.merged,
+            "split": self.split,
+            "articles_removed": self.articles_removed,
+            "outcomes": dict(self.outcomes),
+            "seconds": round(self.seconds, 3),
+        }
+
+    def as_json(self) -> dict:
+        out = self.as_stats()
+        out.update(status=self.status, crawl_id=self.crawl_id, examples=self.examples, moves=self.moves)
+        return out
+
+
+class Reprocessor:
+    """Re-clean and re-save stored raw pages in one open `Store`."""
+
+    def __init__(self, db, pool=None, *, window: int = 16, progress=None):
+        self.db = db
+        self.pool = pool
+        self.window = window
+        self.progress = progress
+        self.report = Report()
+
+    def run(self, site: str | None, since: str | None, args: dict) -> Report:
+        from store.reprocess import resave, snapshot
+
+        r = self.report
+        started = time.monotonic()
+        r.crawl_id = self.db.start_crawl("reprocess", args)
+        try:
+            pages = self.db.raw_pages(site=site, since=since)
+            for raw, result in clean_in_order(pages, self.pool, self.window):
+                r.pages += 1
+                where = raw.where
+                if isinstance(result, Rejected):
+                    r.rejected[result.reason] += 1
+                    self.db.record_event(r.crawl_id, where, "clean", result.reason, result.detail)
+                    self._tick()
+                    continue
+                before = snapshot(self.db, raw)  # just before: earlier moves may have changed it
+                try:
+                    res = resave(self.db, result, raw, crawl_id=r.crawl_id)
+                except Exception as exc:  # one bad page never ends the run
+                    r.errors += 1
+                    detail = f"{type(exc).__name__}: {exc}"
+                    logger.error("could not re-save %s: %s", where, detail)
+                    self.db.record_event(r.crawl_id, where, "store", "save_failed", detail)
+                    self._tick()
+                    continue
+                r.outcomes[getattr(res, "outcome", "unknown")] += 1
+                self._compare(where, before, snapshot(self.db, raw), res)
+                self._tick()
+        except (Interrupted, KeyboardInterrupt):
+            r.status = "interrupted"
+            raise
+        except Exception:
+            r.status = "failed"
+            raise
+        else:
+            r.status = "degraded" if r.failures else "ok"
+        finally:
+            r.seconds = time.monotonic() - started
+            try:
+                self.db.finish_crawl(r.crawl_id, r.status, r.as_stats())
+            except Exception as exc:
+                logger.error("could not close crawl row %s: %s", r.crawl_id, exc)
+        return r
+
+    def _compare(self, where: str, before: dict | None, after: dict | None, res) -> None:
+        r = self.report
+        if getattr(res, "outcome", None) == "new":
+            r.articles_new += 1
+        if before is None or after is None:
+            r.text_changed += 1
+            return
+        moved = before.get("article_id") != after.get("article_id")
+        if moved:
+            if getattr(res, "outcome", None) == "new" or after.get("article_created"):
+                r.split += 1
+            else:
+                r.merged += 1
+            if after.get("old_article_removed"):
+                r.articles_removed += 1
+            if len(r.moves) < 20:
+                r.moves.append(
+                    {"page": where, "from_article": before.get("article_id"), "to_article": after.get("article_id")}
+                )
+        changed = False
+        if (before.get("text") or "") != (after.get("text") or ""):
+            r.text_changed += 1
+            changed = True
+            if len(r.examples) < DIFFS:
+                r.examples.append(
+                    {"page": where, "article_id": after.get("article_id"),
+                     "diff": text_diff(before.get("text") or "", after.get("text") or "", where)}
+                )
+        meta = ("title", "published", "publisher", "canonical_url", "language")
+        if any(before.get(k) != after.get(k) for k in meta):
+            r.meta_changed += 1
+            changed = True
+        if not changed and not moved:
+            r.unchanged += 1
+
+    def _tick(self):
+        if self.progress:
+            self.progress(self.report.pages, self.report.pages)
+
+
+def print_report(r: Report) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(stderr=True, highlight=False)
+    table = Table(title=f"Reprocess: {r.status} (crawl {r.crawl_id}, {r.seconds:.1f} s)", show_header=False)
+    table.add_column("what")
+    table.add_column("n", justify="right")
+    for label, n in (
+        ("raw pages re-cleaned", r.pages),
+        ("unchanged", r.unchanged),
+        ("article text changed", r.text_changed),
+        ("title/date/publisher/URL changed", r.meta_changed),
+        ("copies merged into another article", r.merged),
+        ("copies split into a new article", r.split),
+        ("articles removed (no copies left)", r.articles_removed),
+        ("save errors", r.errors),
+    ):
+        table.add_row(label, str(n))
+    for reason, n in sorted(r.rejected.items()):
+        table.add_row(f"rejected now: {reason}", str(n))
+    console.print(table)
+    for ex in r.examples:
+        console.print(f"[bold]article {ex['article_id']}[/bold]: {ex['page']}", markup=True)
+        console.print(ex["diff"], markup=False)
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+
+    def syntax(self) -> str:
+        return "[options]"
+
+    def short_desc(self) -> str:
+        return "Re-run the current cleaners over stored raw pages and update articles (no network)"
+
+    def long_desc(self) -> str:
+        return (
+            "Clean every raw page kept in the database again (DISPATCHES_KEEP_RAW) with the current "
+            "cleaners and save the result: texts and metadata are updated, copies whose identity "
+            "changed are merged into the right article or split into a new one, and the report "
+            "gives counts and a few diffs. No network. Exit status 0 done, 1 some pages failed, 2 bad usage."
+        )
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        add_run_options(parser, self.settings)
+        group = parser.add_argument_group("Reprocess")
+        group.add_argument("--site", metavar="HOST", help="only pages of this host (e.g. www.state.gov)")
+        group.add_argument("--since", metavar="DATE", help="only pages fetched on or after DATE (YYYY-MM-DD)")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        extra = reject_unknown_options(args)
+        if extra:
+            raise UsageError(f"reprocess takes no paths (got {extra[0]!r}); use --site or --since")
+        since = check_since(opts.since)
+        db_path = opts.db or self.settings.get("DISPATCHES_DB")
+        import os
+
+        if not os.path.isfile(db_path):
+            sys.stderr.write(f"dispatches: {db_path}: no such database\n")
+            self.exitcode = 1
+            return
+        run_args = {"site": opts.site, "since": since}
+
+        def body(ingester):
+            rep = Reprocessor(ingester.db, ingester.pool, progress=ingester.progress)
+            return rep.run(opts.site, since, run_args)
+
+        self.exitcode = run_command(self.settings, db_path, opts, body, title="Reprocess", printer=print_report)
