@@ -1,0 +1,443 @@
+"""The fixture web, tested the way the spiders use it: through its proxy, over http and https."""
+
+from __future__ import annotations
+
+import difflib
+import gzip
+import html
+import http.client
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+WEB = Path(__file__).resolve().parent / "fixtures" / "web"
+sys.path.insert(0, str(WEB))
+
+import generate  # noqa: E402
+from fixtureweb import FixtureWeb  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
+SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+REST = "https://www.state.gov/wp-json/wp/v2/state_press_release"
+
+
+@pytest.fixture(scope="module")
+def web():
+    with FixtureWeb(scale=1, phase=1, crawl_delay=3) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def fresh(web):
+    web.reset()
+    yield
+
+
+def _json(body: bytes):
+    return json.loads(body.decode("utf-8"))
+
+
+def _meta(html: str, prop: str) -> str | None:
+    m = re.search(rf'<meta (?:property|name)="{re.escape(prop)}" content="([^"]*)"', html)
+    return m.group(1) if m else None
+
+
+# ---------------------------------------------------------------------- serving
+
+
+def test_state_gov_article_over_https_has_the_real_template(web):
+    man = web.manifest()
+    stmt = next(s for s in man["statements"] if s["id"] == "visa-restrictions-recruiters")
+    status, headers, body = web.fetch(stmt["official_url"])
+    assert status == 200
+    assert headers["content-type"].startswith("text/html")
+    page = body.decode()
+    assert "An official website of the United States Government" in page
+    assert "Here&#039;s how you know" in page
+    assert f'<link rel="canonical" href="{stmt["official_url"]}">' in page
+    assert '<p class="article-meta doctype-meta">Press Statement</p>' in page
+    assert 'class="featured-content__headline stars-above">Visa Restrictions on Labor Recruiters' in page
+    assert _meta(page, "article:published_time") == stmt["published_at"]
+    assert _meta(page, "og:type") == "article"
+    ld = json.loads(re.search(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', page, re.S).group(1))
+    types = {node["@type"] for node in ld["@graph"]}
+    assert {"NewsArticle", "WebPage", "BreadcrumbList"} <= types
+    assert page.count('<p class="wp-block-paragraph">') == len(stmt["text"].split("\n\n"))
+    assert "Related Articles" in page and "related-tags" in page and "Privacy Policy" in page
+    assert stmt["official_url"].startswith("https://www.state.gov/releases/office-of-the-spokesperson/2025/03/")
+
+
+def test_http_and_https_serve_the_same_page_and_log_the_scheme(web):
+    url = "https://www.state.gov/press-releases/"
+    s1, _, b1 = web.fetch(url)
+    s2, _, b2 = web.fetch(url.replace("https:", "http:"))
+    assert (s1, s2) == (200, 200) and b1 == b2
+    schemes = [(r["scheme"], r["host"], r["path"]) for r in web.requests()]
+    assert schemes == [("https", "www.state.gov", "/press-releases/"), ("http", "www.state.gov", "/press-releases/")]
+
+
+def test_unknown_host_path_and_bare_slug(web):
+    status, _, body = web.fetch("http://evil.test/")
+    assert status == 502
+    status, _, body = web.fetch("https://www.state.gov/no-such-statement/")
+    assert status == 404 and b"Page Not Found" in body
+    status, headers, _ = web.fetch("https://www.state.gov/press-releases")
+    assert status == 301 and headers["location"] == "https://www.state.gov/press-releases/"
+    status, headers, _ = web.fetch("https://state.gov/press-releases/")
+    assert status == 301 and headers["location"] == "https://www.state.gov/press-releases/"
+
+
+def test_conditional_get_answers_304(web):
+    url = "https://www.state.gov/rss-feed/press-releases/feed/"
+    status, headers, body = web.fetch(url)
+    assert status == 200 and headers["etag"] and headers["last-modified"]
+    assert web.fetch(url, headers={"If-None-Match": headers["etag"]})[0] == 304
+    assert web.fetch(url, headers={"If-None-Match": 'W/' + headers["etag"]})[0] == 304
+    assert web.fetch(url, headers={"If-None-Match": '"stale"'})[0] == 200
+    assert web.fetch(url, headers={"If-Modified-Since": headers["last-modified"]})[0] == 304
+    assert web.fetch(url, headers={"If-Modified-Since": "Mon, 01 Jan 2024 00:00:00 GMT"})[0] == 200
+    # If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2)
+    both = {"If-None-Match": '"stale"', "If-Modified-Since": headers["last-modified"]}
+    assert web.fetch(url, headers=both)[0] == 200
+    statuses = [r["status"] for r in web.requests()]
+    assert statuses == [200, 304, 304, 200, 304, 200, 200]
+    assert [r["bytes"] for r in web.requests()][1] == 0
+
+
+def test_gzip_only_when_asked(web):
+    url = "https://mx.usembassy.gov/sitemap_index.xml"
+    _, plain_headers, plain = web.fetch(url, headers={"Accept-Encoding": "identity"})
+    status, headers, body = web.fetch(url, headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
+    assert status == 200 and "content-encoding" not in plain_headers
+    assert headers["content-encoding"] == "gzip" and headers["vary"] == "Accept-Encoding"
+    assert int(headers["content-length"]) == len(body)
+    assert gzip.decompress(body) == plain
+    assert web.fetch(url, headers={"Accept-Encoding": "gzip;q=0"})[1].get("content-encoding") is None
+
+
+def test_robots_txt_announces_crawl_delay_and_sitemap(web):
+    for host in generate.HOSTS:
+        status, headers, body = web.fetch(f"https://{host}/robots.txt")
+        text = body.decode()
+        assert status == 200 and headers["content-type"].startswith("text/plain")
+        assert "Crawl-delay: 3" in text
+        assert re.search(rf"^Sitemap: https://{re.escape(host)}/\S+\.xml$", text, re.M)
+
+
+# ---------------------------------------------------------------------- discovery surfaces
+
+
+def _sitemap_urls(web, index_url: str) -> dict[str, str]:
+    status, _, body = web.fetch(index_url)
+    assert status == 200
+    root = ET.fromstring(body)
+    out = {}
+    children = [(sm.findtext(f"{SM}loc"), sm.findtext(f"{SM}lastmod")) for sm in root.iter(f"{SM}sitemap")]
+    assert children and all(lastmod for _, lastmod in children)
+    for loc, _ in children:
+        status, _, child = web.fetch(loc)
+        assert status == 200, loc
+        for url in ET.fromstring(child).iter(f"{SM}url"):
+            out[url.findtext(f"{SM}loc")] = url.findtext(f"{SM}lastmod")
+    return out
+
+
+def test_sitemap_index_children_carry_lastmod_of_each_page(web):
+    urls = _sitemap_urls(web, "https://www.state.gov/sitemap_index.xml")
+    man = web.manifest()
+    official = {s["official_url"]: s for s in man["statements"] if s["official_site"] == "www.state.gov"}
+    assert set(official) <= set(urls)
+    for url, stmt in official.items():
+        assert urls[url] == stmt["modified_at"]
+    some = next(iter(official))
+    page = web.fetch(some)[2].decode()
+    assert _meta(page, "article:modified_time") == urls[some]
+    # the embassy index lists the Spanish sitemap too
+    mx = _sitemap_urls(web, "https://mx.usembassy.gov/sitemap_index.xml")
+    assert any("/es/" in u for u in mx)
+
+
+def test_rest_collection_pages_headers_and_errors(web):
+    status, headers, body = web.fetch(f"{REST}?per_page=4&_fields=id,link,modified_gmt,date_gmt,title")
+    total, pages = int(headers["x-wp-total"]), int(headers["x-wp-totalpages"])
+    assert status == 200 and total >= 8 and pages == -(-total // 4)
+    assert 'rel="next"' in headers["link"]
+    seen = []
+    for page in range(1, pages + 1):
+        status, headers, body = web.fetch(f"{REST}?per_page=4&page={page}&_fields=id,link,modified_gmt,date_gmt,title")
+        items = _json(body)
+        assert status == 200 and set(items[0]) == {"id", "link", "modified_gmt", "date_gmt", "title"}
+        seen += items
+    assert len(seen) == total == len({i["id"] for i in seen})
+    dates = [i["date_gmt"] for i in seen]
+    assert dates == sorted(dates, reverse=True)
+    status, _, body = web.fetch(f"{REST}?per_page=4&page={pages + 1}")
+    assert status == 400 and _json(body)["code"] == "rest_post_invalid_page_number"
+    assert web.fetch(f"{REST}?per_page=101")[0] == 400
+    status, _, body = web.fetch(f"{REST}?after=2025-01-01")  # WordPress wants a full date-time
+    assert status == 400 and _json(body)["code"] == "rest_invalid_param"
+    # filters
+    status, headers, body = web.fetch(f"{REST}?after=2025-01-01T00:00:00&per_page=100&order=asc&_fields=date_gmt")
+    got = [i["date_gmt"] for i in _json(body)]
+    assert got == sorted(got) and all(d > "2025-01-01" for d in got) and len(got) < total
+    status, _, body = web.fetch(f"{REST}?modified_after=2099-01-01T00:00:00Z")
+    assert status == 200 and _json(body) == []
+    one = seen[0]
+    status, _, body = web.fetch(f"{REST}/{one['id']}?_fields=id,title.rendered")
+    assert _json(body) == {"id": one["id"], "title": {"rendered": one["title"]["rendered"]}}
+    assert web.fetch("https://www.state.gov/wp-json/wp/v2/nothing_here")[0] == 404
+    status, headers, body = web.fetch("https://www.state.gov/wp-json/wp/v2/state_briefing")
+    assert status == 200 and int(headers["x-wp-total"]) >= 1
+
+
+def test_feeds_and_listings_link_to_served_pages(web):
+    for feed in ("https://www.state.gov/rss-feed/press-releases/feed/", "https://mx.usembassy.gov/feed/",
+                 "https://policy-digest.example/feed/", "https://worldwire.example/feed/"):
+        status, headers, body = web.fetch(feed)
+        assert status == 200 and "rss" in headers["content-type"]
+        links = [i.findtext("link") for i in ET.fromstring(body).iter("item")]
+        assert links and all(web.fetch(u)[0] == 200 for u in links[:3])
+    listing = web.fetch("https://www.state.gov/press-releases/page/2/")[2].decode()
+    assert listing.count('class="collection-result__link"') <= 10
+    assert 'href="https://www.state.gov/press-releases/"' in listing  # previous page
+
+
+# ---------------------------------------------------------------------- the test cases inside the web
+
+
+def test_manifest_names_every_required_case_and_every_copy_is_served(web):
+    man = web.manifest()
+    stmts = {s["id"]: s for s in man["statements"]}
+    assert len(stmts) >= 35
+    five = [s for s in stmts.values() if len({c["site"] for c in s["copies"]}) >= 5]
+    assert five, "one statement must be on five sites"
+    assert len(man["lookalike_groups"]) >= 2 and all(len(g) >= 2 for g in man["lookalike_groups"])
+    assert man["edited"] and man["moved"] and man["phase2_additions"] and man["truncated"] and man["translations"]
+    kinds = {c["kind"] for s in stmts.values() for c in s["copies"]}
+    assert {"full", "cruft", "truncated", "translation", "archive"} <= kinds
+    roles = {c["role"] for s in stmts.values() for c in s["copies"]}
+    assert roles == {"original", "archive", "embassy", "syndicated"}
+    assert not set(man["phase2_additions"]) & set(stmts), "phase-2 statements are absent in phase 1"
+    for s in stmts.values():
+        for copy in s["copies"]:
+            assert web.fetch(copy["url"])[0] == 200, copy["url"]
+
+
+def test_aggregator_copy_names_its_official_original(web):
+    man = web.manifest()
+    sid = man["attribution"][0]
+    stmt = next(s for s in man["statements"] if s["id"] == sid)
+    digest = next(c for c in stmt["copies"] if c["site"] == "policy-digest.example")
+    page = web.fetch(digest["url"])[2].decode()
+    assert f"Official news published at {stmt['official_url']}" in page
+    for cruft in ("Share/Save/Bookmark Tell a Friend", "FAIR USE NOTICE", "originally published at",
+                  "Previous post", "Next post", "Leave a Reply"):
+        assert cruft in page
+
+
+def test_truncated_copy_and_canonical_to_original(web):
+    man = web.manifest()
+    stmt = next(s for s in man["statements"] if s["id"] == man["truncated"][0])
+    copy = next(c for c in stmt["copies"] if c["kind"] == "truncated")
+    page = html.unescape(web.fetch(copy["url"])[2].decode())
+    paragraphs = stmt["text"].split("\n\n")
+    assert "Read more at" in page
+    assert paragraphs[1] in page and paragraphs[-1] not in page
+    wire = [c for s in man["statements"] for c in s["copies"] if c["site"] == "worldwire.example"]
+    canonicals = {c["url"]: re.search(r'rel="canonical" href="([^"]+)"', web.fetch(c["url"])[2].decode()).group(1) for c in wire}
+    assert any(urlsplit(v).hostname == "www.state.gov" for v in canonicals.values())
+    assert any(k == v for k, v in canonicals.items())
+
+
+def test_embassy_page_title_is_not_the_site_name_and_translation_links_back(web):
+    man = web.manifest()
+    tr = man["translations"][0]
+    english = web.fetch(tr["original_url"])[2].decode()
+    spanish = web.fetch(tr["url"])[2].decode()
+    assert '<h1 class="site-title">' in english and "U.S. Embassy &amp; Consulates in Mexico</a></h1>" in english
+    assert '<h2 class="entry-title">' in english
+    assert re.search(r"<title>[^<]+ \| U\.S\. Embassy &amp; Consulates in Mexico</title>", english)
+    assert f'hreflang="es" href="{tr["url"]}"' in english
+    assert f'hreflang="en" href="{tr["original_url"]}"' in spanish
+    assert '<html lang="es-MX">' in spanish and "trata de personas" in spanish.lower()
+
+
+def test_lookalikes_differ_only_in_names(web):
+    man = web.manifest()
+    stmts = {s["id"]: s for s in man["statements"]}
+    for group in man["lookalike_groups"]:
+        a, b = (stmts[i]["text"].split() for i in group[:2])
+        assert difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() > 0.85, group
+        assert a != b and stmts[group[0]]["title"] != stmts[group[1]]["title"]
+
+
+def test_phase_switch_edits_one_statement_and_moves_one_page(web):
+    man1 = web.manifest()
+    edited_id = man1["edited"][0]
+    edited = next(s for s in man1["statements"] if s["id"] == edited_id)
+    moved = man1["moved"][0]
+    _, h1, b1 = web.fetch(edited["official_url"])
+    assert web.fetch(moved["old_url"])[0] == 200
+    status, headers, _ = web.fetch(f"{REST}?per_page=100&_fields=id")
+    before_total = int(headers["x-wp-total"])
+
+    web.set_phase(2)
+    status, h2, b2 = web.fetch(edited["official_url"], headers={"If-None-Match": h1["etag"]})
+    assert status == 200 and h2["etag"] != h1["etag"] and b2 != b1
+    assert b"Editor\xe2\x80\x99s note" in b2 and b"Editor\xe2\x80\x99s note" not in b1
+    status, headers, _ = web.fetch(moved["old_url"])
+    assert status == 301 and headers["location"] == moved["new_url"]
+    assert web.fetch(moved["new_url"])[0] == 200
+    man2 = web.manifest()
+    assert set(man2["phase2_additions"]) <= {s["id"] for s in man2["statements"]}
+    status, headers, body = web.fetch(f"{REST}?modified_after=2025-03-15T00:00:00&per_page=100&_fields=id,link,modified_gmt")
+    changed = {i["link"] for i in _json(body)}
+    assert edited["official_url"] in changed and moved["new_url"] in changed
+    assert int(web.fetch(f"{REST}?per_page=100")[1]["x-wp-total"]) > before_total
+    smap = _sitemap_urls(web, "https://www.state.gov/sitemap_index.xml")
+    assert moved["new_url"] in smap and moved["old_url"] not in smap
+    # aggregators keep the text they copied before the edit
+    copy = next(c for c in edited["copies"] if c["role"] == "syndicated")
+    assert b"Editor\xe2\x80\x99s note" not in web.fetch(copy["url"])[2]
+
+
+# ---------------------------------------------------------------------- faults and the request log
+
+
+def test_faults_apply_n_times_then_the_page_returns(web):
+    url = "https://www.state.gov/press-releases/"
+    web.add_fault("www.state.gov", "/press-releases/", status=429, headers={"Retry-After": "120"}, times=2)
+    first, second, third = (web.fetch(url) for _ in range(3))
+    assert first[0] == second[0] == 429 and first[1]["retry-after"] == "120"
+    assert third[0] == 200
+    web.add_fault("mx.usembassy.gov", "*", soft_block=True, times=1)
+    status, _, body = web.fetch("https://mx.usembassy.gov/feed/")
+    assert status == 200 and b"Technical Difficulties" in body
+    assert web.fetch("https://mx.usembassy.gov/feed/")[0] == 200
+    web.add_fault("www.state.gov", "/robots.txt", status=503, times=None)
+    assert [web.fetch("https://www.state.gov/robots.txt")[0] for _ in range(3)] == [503, 503, 503]
+    assert web.faults()[0]["hits"] == 3
+    web.clear_faults()
+    assert web.fetch("https://www.state.gov/robots.txt")[0] == 200
+    wire = next(c["url"] for s in web.manifest()["statements"] for c in s["copies"] if c["site"] == "worldwire.example")
+    web.add_fault("worldwire.example", "/story/*", drop=True)
+    with pytest.raises((OSError, http.client.HTTPException)):
+        web.fetch(wire)
+    assert web.fetch(wire)[0] == 200
+    flagged = [r["fault"] for r in web.requests()]
+    assert flagged.count(True) == 2 + 1 + 3 + 1
+
+
+def test_request_log_records_headers_and_clears(web):
+    web.fetch("https://ca.usembassy.gov/feed/", headers={"User-Agent": "dispatches-test/1.0", "If-None-Match": '"x"'})
+    web.fetch("http://policy-digest.example/robots.txt", method="HEAD")
+    log = web.requests()
+    assert [(r["method"], r["host"], r["path"]) for r in log] == [
+        ("GET", "ca.usembassy.gov", "/feed/"), ("HEAD", "policy-digest.example", "/robots.txt")]
+    assert log[0]["headers"]["user-agent"] == "dispatches-test/1.0" and log[0]["bytes"] > 0
+    assert log[1]["bytes"] == 0 and log[0]["time"] <= log[1]["time"]
+    assert web.requests(since=1) == log[1:]
+    web.clear_requests()
+    assert web.requests() == []
+
+
+# ---------------------------------------------------------------------- process and scale
+
+
+def test_server_script_prints_ready_line_and_stops_on_sigterm():
+    proc = subprocess.Popen([sys.executable, str(WEB / "server.py"), "--port", "0", "--crawl-delay", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    try:
+        info = json.loads(proc.stdout.readline())
+        assert info["proxy"].startswith("http://127.0.0.1:") and Path(info["ca"]).read_text().startswith("-----BEGIN CERTIFICATE")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        assert not Path(info["ca"]).exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    bad = subprocess.run([sys.executable, str(WEB / "server.py"), "--scale", "0"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+
+
+def test_scrapy_crawls_through_the_proxy_without_tls_warnings(web, tmp_path):
+    spider = tmp_path / "walk.py"
+    spider.write_text(
+        "import scrapy\n"
+        "class Walk(scrapy.Spider):\n"
+        "    name = 'walk'\n"
+        "    custom_settings = {'ROBOTSTXT_OBEY': True, 'DOWNLOAD_DELAY': 0, 'LOG_LEVEL': 'INFO', 'TELNETCONSOLE_ENABLED': False}\n"
+        "    start_urls = ['https://www.state.gov/sitemap_index.xml', 'http://worldwire.example/sitemap.xml']\n"
+        "    def parse(self, response):\n"
+        "        for loc in response.xpath(\"//*[local-name()='loc']/text()\").getall():\n"
+        "            yield response.follow(loc, self.parse)\n"
+        "        yield {'url': response.url, 'status': response.status}\n"
+    )
+    out = tmp_path / "out.jsonl"
+    started = time.monotonic()
+    run = subprocess.run([sys.executable, "-m", "scrapy", "runspider", str(spider), "-o", str(out)],
+                         cwd=tmp_path, env=web.env(), capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "WARNING" not in run.stderr and "ERROR" not in run.stderr, run.stderr[-2000:]
+    items = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(items) > 20 and all(i["status"] == 200 for i in items)
+    log = web.requests()
+    assert {r["host"] for r in log} == {"www.state.gov", "worldwire.example"}
+    assert sum(r["path"] == "/robots.txt" for r in log) == 2
+    assert time.monotonic() - started < 60
+
+
+def test_generation_is_deterministic_and_scales():
+    a = generate.build_site(scale=1, phase=1, crawl_delay=5)
+    b = generate.build_site(scale=1, phase=1, crawl_delay=5)
+    assert {k: v.etag for k, v in a.items()} == {k: v.etag for k, v in b.items()}
+    started = time.perf_counter()
+    big = generate.build_site(scale=60, phase=1, crawl_delay=0)
+    took = time.perf_counter() - started
+    html_pages = sum(1 for r in big.values() if r.headers["Content-Type"].startswith("text/html"))
+    texts = [s["text"] for s in big.manifest["statements"]]
+    print(f"scale=60: {len(big)} resources, {html_pages} html pages, {len(texts)} statements in {took:.2f}s")
+    assert html_pages >= 5000
+    assert len(set(texts)) == len(texts)
+    assert len({s["official_url"] for s in big.manifest["statements"]}) == len(texts)
+
+
+def test_fixture_texts_copy_no_twelve_word_run_from_the_third_party_texts():
+    seeds = SHARED / "seeds"
+    history = SHARED / "corpus" / "real-pages" / "state-gov" / "rss-item-history"
+    if not seeds.is_dir():
+        pytest.skip("shared seeds absent")
+
+    def words(text: str) -> list[str]:
+        text = re.sub(r"<[^>]+>", " ", text)
+        return re.findall(r"[a-z0-9]+", text.lower().replace("’", "'"))
+
+    def shingles(text: str) -> set[str]:
+        w = words(text)
+        return {" ".join(w[i : i + 12]) for i in range(len(w) - 11)}
+
+    import statements
+
+    ours: set[str] = set()
+    for s in statements.STATEMENTS:
+        ours |= shingles(" ".join([s["title"], *s["paragraphs"], *s.get("edit", {}).get("paragraphs", [])]))
+        ours |= shingles(" ".join(s.get("translation", {}).get("paragraphs", [])))
+    for text in (generate.FAIR_USE, generate.WIRE_DISCLAIMER, generate.GOV_BANNER, generate.ARCHIVE_BANNER, generate.STATE_FOOTER):
+        ours |= shingles(text)
+    third_party = [path.read_text(errors="replace") for path in seeds.glob("*.txt")]
+    for path in history.glob("*.jsonl.gz") if history.is_dir() else []:
+        with gzip.open(path, "rt") as fh:
+            for line in fh:
+                item = json.loads(line)
+                third_party.append(item.get("title", "") + " " + (item.get("content_encoded") or item.get("description") or ""))
+    copied = sorted({sh for text in third_party for sh in shingles(text) & ours})
+    assert copied == []
