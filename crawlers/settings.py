@@ -76,8 +76,9 @@ DISPATCHES_ALLOW_HOSTS = [h.strip() for h in os.environ.get("DISPATCHES_ALLOW_HO
 DISPATCHES_ALLOW_PRIVATE = os.environ.get("DISPATCHES_ALLOW_PRIVATE", "0").lower() in ("1", "true", "yes", "on")
 # Query parameters stripped from every URL besides the built-in list (token, api_key, ...).
 DISPATCHES_SECRET_PARAMS = [p.strip() for p in os.environ.get("DISPATCHES_SECRET_PARAMS", "").split(",") if p.strip()]
-# A host failing this many pages in a row (after retries) is left alone for the run; 0 = off.
-DISPATCHES_CIRCUIT_BREAKER = int(os.environ.get("DISPATCHES_CIRCUIT_BREAKER", "5"))
+# A host failing this many attempts in a row (5xx, 429, timeouts, resets; retries count) is
+# left alone for the rest of the run; 0 = off.
+DISPATCHES_CIRCUIT_BREAKER = int(os.environ.get("DISPATCHES_CIRCUIT_BREAKER", "10"))
 # Discovery caps read by the spiders: nested sitemap indexes followed, URLs taken from one
 # feed or sitemap (the protocol allows 50,000), sitemaps fetched per host per run.
 DISPATCHES_MAX_SITEMAP_DEPTH = int(os.environ.get("DISPATCHES_MAX_SITEMAP_DEPTH", "3"))
@@ -87,6 +88,7 @@ DISPATCHES_MAX_SITEMAPS_PER_HOST = int(os.environ.get("DISPATCHES_MAX_SITEMAPS_P
 DOWNLOADER_MIDDLEWARES = {
     **globals().get("DOWNLOADER_MIDDLEWARES", {}),
     "crawlers.middlewares.safety.SafetyMiddleware": 40,  # before offsite (50) and robots (100)
+    "crawlers.middlewares.safety.CircuitBreakerMiddleware": 555,  # sees every attempt before retry (550)
     "crawlers.middlewares.safety.RedirectGuardMiddleware": 610,  # sees Location before redirect (600)
 }
 

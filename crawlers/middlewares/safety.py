@@ -1,15 +1,15 @@
 """What a crawl may touch: schemes, addresses, credentials, and hosts that keep failing.
 
-Owns four guards that Scrapy 2.19 does not provide by itself:
+Owns the guards that Scrapy 2.19 does not provide by itself:
 
 * ``SafetyMiddleware`` (downloader middleware, before offsite and robots) checks every request,
   including each redirect hop and robots.txt fetches: only http/https; no loopback, private,
   link-local, CGNAT, ULA, multicast, metadata or unspecified address, whatever way the IP is
   spelled (``2130706433``, ``0x7f.1``, ``0177.0.0.1``, ``[::ffff:127.0.0.1]``); no
   ``localhost``-style names; userinfo and secret query parameters (``token``, ``api_key``...)
-  removed from the URL before the request is fetched, logged or stored. It also runs the
-  per-host circuit breaker: a host whose requests fail ``DISPATCHES_CIRCUIT_BREAKER`` times in
-  a row (after Scrapy's retries) is left alone for the rest of the run.
+  removed from the URL before the request is fetched, logged or stored.
+* ``CircuitBreakerMiddleware`` (just after Scrapy's retry middleware): a host whose attempts
+  fail ``DISPATCHES_CIRCUIT_BREAKER`` times in a row is left alone for the rest of the run.
 * ``RedirectGuardMiddleware`` (response side, just before Scrapy's redirect middleware) refuses
   a 3xx whose ``Location`` is not http(s) or names a blocked address, and strips credentials
   from ``Location`` so they never reach a log line.
@@ -40,7 +40,6 @@ import urllib.request
 from typing import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.resolver import CachingThreadedResolver
 from scrapy.utils.httpobj import urlparse_cached
@@ -287,15 +286,10 @@ class SafetyMiddleware:
         self.stats = crawler.stats
         self.allow = AllowList.from_settings(settings)
         self.secret_params = SECRET_PARAMS | {p.lower() for p in _env_list(settings.get("DISPATCHES_SECRET_PARAMS"))}
-        self.threshold = settings.getint("DISPATCHES_CIRCUIT_BREAKER", 5)
-        self.failures: dict[str, int] = {}
-        self.open_hosts: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler):
-        mw = cls(crawler)
-        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
-        return mw
+        return cls(crawler)
 
     # --- requests ------------------------------------------------------------------------
     def process_request(self, request, spider=None):
@@ -306,9 +300,6 @@ class SafetyMiddleware:
         host = (urlparse_cached(request).hostname or "").lower()
         if host in _refused_names and not self.allow.allows_name(host):
             self._block(_refused_names[host], url, detail="resolves to a blocked address")
-        if host in self.open_hosts:
-            self.stats.inc_value(f"safety/circuit_open_skipped/{host}")
-            raise IgnoreRequest(f"circuit open for {host}: {redact_url(url, self.secret_params)}")
         clean = redact_url(url, self.secret_params)
         if clean != url:
             self.stats.inc_value("safety/credentials_stripped")
@@ -322,7 +313,34 @@ class SafetyMiddleware:
         logger.warning("Blocked %s request%s: %r", reason, f" ({detail})" if detail else "", shown)
         raise IgnoreRequest(f"blocked {reason}: {shown}")
 
-    # --- outcomes, for the circuit breaker -----------------------------------------------
+
+class CircuitBreakerMiddleware:
+    """Leaves a host alone for the rest of the run after K failed attempts in a row.
+
+    A failed attempt is a 5xx or 429 response or a download exception (timeout, reset,
+    refused...), counted on every attempt: register it just after RetryMiddleware (550) so it
+    sees each response and exception before the retry decision. Any other response resets the
+    count. Once open, every request to the host (retries included) raises
+    ``IgnoreRequest("circuit open ...")``; the open hosts are in stats ``safety/circuit_open``.
+    """
+
+    def __init__(self, crawler):
+        self.stats = crawler.stats
+        self.threshold = crawler.settings.getint("DISPATCHES_CIRCUIT_BREAKER", 10)
+        self.failures: dict[str, int] = {}
+        self.open_hosts: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        host = (urlparse_cached(request).hostname or "").lower()
+        if host in self.open_hosts:
+            self.stats.inc_value(f"safety/circuit_open_skipped/{host}")
+            raise IgnoreRequest(f"circuit open for {host}: {redact_url(request.url)}")
+        return None
+
     def process_response(self, request, response, spider=None):
         host = (urlparse_cached(request).hostname or "").lower()
         if response.status >= 500 or response.status == 429:
@@ -335,13 +353,13 @@ class SafetyMiddleware:
         if isinstance(exception, IgnoreRequest):
             return None
         host = (urlparse_cached(request).hostname or "").lower()
-        if host in _refused_names:
+        if host in _refused_names:  # our own SSRF refusal, not the host failing
             return None
         self._failed(host, type(exception).__name__)
         return None
 
     def _failed(self, host: str, what: str):
-        if not self.threshold or not host:
+        if self.threshold <= 0 or not host:
             return
         n = self.failures.get(host, 0) + 1
         self.failures[host] = n
@@ -352,10 +370,6 @@ class SafetyMiddleware:
                 "Circuit breaker: %s failed %d times in a row (last: %s); leaving it alone for the rest of this run",
                 host, n, what,
             )
-
-    def spider_closed(self, spider, reason):
-        if self.open_hosts:
-            self.stats.set_value("safety/circuit_open", sorted(self.open_hosts))
 
 
 class RedirectGuardMiddleware:
