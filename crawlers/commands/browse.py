@@ -29,9 +29,10 @@ SHIPPED_DATABASE_KEY = "dispatches"
 
 # Long statement texts make the table pages unreadable; the row page still shows them whole.
 DATASETTE_SETTINGS = {
-    "truncate_cells_html": "400",
-    # Suggestions such as "facet by text" are noise here; the useful facets are configured.
-    "suggest_facets": "off",
+    "truncate_cells_html": 400,
+    # Suggestions ("facet by text") are noise here and cost a query per column on every table
+    # page; the useful facets are configured.
+    "suggest_facets": False,
 }
 
 
@@ -156,7 +157,8 @@ def datasette_argv(db_path: str | Path, metadata_path: str | Path, host: str, po
         "--host", host, "--port", str(port),
     ]
     for name, value in DATASETTE_SETTINGS.items():
-        argv += ["--setting", name, value]
+        shown = ("on" if value else "off") if isinstance(value, bool) else str(value)
+        argv += ["--setting", name, shown]
     return argv
 
 

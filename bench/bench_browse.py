@@ -1,0 +1,129 @@
+"""How fast Datasette answers the pages and canned queries we ship, on a large database.
+
+    python bench/bench_browse.py [--articles 50000] [--copies-per-article 4] [--repeat 5]
+
+Builds a synthetic database with the store's schema (Store(path) migrates it), fills it with
+plain SQL (schema only, no cleaning or dedup: this measures reading, not writing), then times each
+page through Datasette's test client with the shipped metadata. Prints one table: median time,
+ratio to a baseline page that touches no table (`/-/versions.json`), and the share of Datasette's
+default SQL time limit (1000 ms) — above 100 % the page would fail with "query took too long".
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from datasette.app import Datasette  # noqa: E402
+
+from crawlers.commands.browse import DATASETTE_SETTINGS, drop_missing_columns, metadata_for, read_schema  # noqa: E402
+from store import Store  # noqa: E402
+
+WORDS = ("trafficking persons secretary embassy cooperation security maritime agreement "
+         "partners democracy elections sanctions humanitarian assistance visa consular travel "
+         "health climate energy trade investment human rights freedom press religious").split()
+SITES = [("www.state.gov", "original"), ("2021-2025.state.gov", "archive"), ("mx.usembassy.gov", "embassy"),
+         ("ca.usembassy.gov", "embassy"), ("news.example", "syndicated"), ("wire.example", "syndicated")]
+SPIDERS = ["state_gov", "usembassy", "syndication", "ingest"]
+
+
+def build(path: Path, n_articles: int, per_article: int, seed: int = 7) -> None:
+    Store(str(path)).close()
+    rng = random.Random(seed)
+    conn = sqlite3.connect(path)
+    with conn:
+        for i in range(1, n_articles + 1):
+            text = " ".join(rng.choice(WORDS) for _ in range(300))
+            year = 2010 + i % 16
+            published = f"{year}-{1 + i % 12:02d}-{1 + i % 28:02d}"
+            first_seen = f"2026-{1 + i % 11:02d}-{1 + i % 28:02d}T10:00:00Z"
+            n = 1 + rng.randrange(per_article * 2 - 1)
+            conn.execute(
+                "insert into articles (id, title, text, published, canonical_url, publisher, language,"
+                " copies_count, first_seen, updated_at) values (?,?,?,?,?,?,?,?,?,?)",
+                (i, f"Statement {i} on {rng.choice(WORDS)} and {rng.choice(WORDS)}", text, published,
+                 f"https://www.state.gov/statement-{i}/", rng.choice(["U.S. Department of State", "U.S. Embassy in Mexico"]),
+                 rng.choice(["en", "en", "en", "es", "fr"]), n, first_seen, first_seen))
+            for j in range(n):
+                site, role = SITES[j % len(SITES)]
+                conn.execute(
+                    "insert into copies (article_id, url_key, url, site, role, rank, fetched_at, http_status,"
+                    " match_method, match_score, similarity) values (?,?,?,?,?,?,?,?,?,?,?)",
+                    (i, f"{site}/s-{i}-{j}", f"https://{site}/s-{i}-{j}/", site, role, j, first_seen, 200,
+                     "new" if j == 0 else rng.choice(["url", "attribution", "exact", "near"]),
+                     1.0 if j == 0 else round(rng.uniform(0.7, 1.0), 3),
+                     1.0 if j == 0 else round(rng.uniform(0.5, 1.0), 3)))
+            conn.execute("insert into versions (article_id, text_sha256, text, seen_at, url) values (?,?,?,?,?)",
+                         (i, f"{i:064x}", text[:200], first_seen, f"https://www.state.gov/statement-{i}/"))
+            if i % 50 == 0:
+                conn.execute("insert into versions (article_id, text_sha256, text, seen_at, url) values (?,?,?,?,?)",
+                             (i, f"{i:063x}e", text[:180], "2026-11-20T10:00:00Z", f"https://www.state.gov/statement-{i}/"))
+        for k in range(400):
+            stats = {"pages_fetched": 100, "errors": k % 3, "soft_blocks": k % 2, "discovery": {"www.state.gov": "rest"},
+                     "discovery_failed": ["ca.usembassy.gov"] if k % 5 == 0 else [], "robots_blocked": [], "circuit_open": []}
+            conn.execute("insert into crawls (spider, started_at, finished_at, status, stats, pages, new_articles,"
+                         " new_copies, errors, soft_blocks) values (?,?,?,?,?,?,?,?,?,?)",
+                         (SPIDERS[k % 4], f"2026-{1 + k % 11:02d}-{1 + k % 28:02d}T{k % 24:02d}:00:00Z", None,
+                          "ok", json.dumps(stats), 100, 10, 20, k % 3, k % 2))
+            for e in range(20):
+                conn.execute("insert into events (crawl_id, url, stage, reason, detail, at) values (?,?,?,?,?,?)",
+                             (k + 1, f"https://news.example/x-{k}-{e}", "clean", rng.choice(["too_short", "soft_block"]), "", ""))
+    conn.close()
+
+
+async def time_pages(db: Path, urls: list[str], repeat: int) -> dict[str, float]:
+    metadata = metadata_for(db)  # as `scrapy browse` serves it
+    for note in drop_missing_columns(metadata, read_schema(db)):
+        print(f"bench: the schema has no column for {note}; left out", file=sys.stderr)
+    ds = Datasette([str(db)], metadata=metadata, settings=DATASETTE_SETTINGS)
+    out = {}
+    for url in urls:
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            resp = await ds.client.get(url)
+            times.append((time.perf_counter() - t0) * 1000)
+            if resp.status_code != 200:
+                raise SystemExit(f"bench: {url} answered {resp.status_code}: {resp.text[:200]}")
+        out[url] = statistics.median(times)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=50_000)
+    parser.add_argument("--copies-per-article", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "dispatches.db"
+        t0 = time.perf_counter()
+        build(db, args.articles, args.copies_per_article)
+        n_copies = sqlite3.connect(db).execute("select count(*) from copies").fetchone()[0]
+        print(f"built {args.articles} articles, {n_copies} copies in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+        d = "/dispatches"
+        urls = ["/-/versions.json", f"{d}", f"{d}/articles", f"{d}/articles?_search=maritime",
+                f"{d}/articles/12345", f"{d}/copies", f"{d}/article_copies?article_id=12345", f"{d}/crawls",
+                f"{d}/most_copied", f"{d}/altered_copies", f"{d}/edited_statements", f"{d}/new_since",
+                f"{d}/new_since?since=2026-11-01", f"{d}/crawl_health", f"{d}/crawl_problems",
+                f"{d}/statement_copies?article_id=12345", f"{d}/review_list"]
+        results = asyncio.run(time_pages(db, urls, args.repeat))
+    base = results[urls[0]]
+    print(f"{'page':45} {'median ms':>10} {'x baseline':>11} {'% of 1 s limit':>15}")
+    for url, ms in results.items():
+        print(f"{url:45} {ms:10.1f} {ms / base:11.1f} {ms / 10:14.0f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

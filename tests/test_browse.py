@@ -1,0 +1,500 @@
+"""Browsing with Datasette (issue 7): the shipped metadata, canned queries and `scrapy browse`.
+
+Runs against a database built by `scrapy demo` (the bundled fixture web on loopback), through
+Datasette's own test client, plus one real `scrapy browse` on a loopback port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+from datasette.app import Datasette
+
+from cleaners.model import Document, RawPage, content_hash
+from crawlers.commands.browse import drop_missing_columns, metadata_for, read_schema
+
+PROJECT = Path(__file__).resolve().parents[1]
+METADATA_FILE = PROJECT / "store" / "metadata.yml"
+TABLES = ["articles", "copies", "versions", "pages", "crawls", "events", "url_state"]
+VIEWS = ["article_copies", "review"]
+# Keys Datasette 0.65 reads (docs/metadata.rst, docs/sql_queries.rst of 0.65.x).
+TOP_KEYS = {"title", "description", "description_html", "source", "source_url", "license",
+            "license_url", "about", "about_url", "databases"}
+TABLE_KEYS = {"title", "description", "description_html", "source", "source_url", "license",
+              "license_url", "about", "about_url", "columns", "units", "sort", "sort_desc", "size",
+              "sortable_columns", "label_column", "facets", "facet_size", "fts_table", "fts_pk",
+              "searchmode", "hidden"}
+QUERY_KEYS = {"sql", "title", "description", "description_html", "hide_sql", "params", "fragment"}
+
+
+def run_scrapy(*args: str, timeout: float = 240, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", *args], cwd=PROJECT, capture_output=True, text=True,
+        timeout=timeout, env=env,
+    )
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """A database built by `scrapy demo` (read-only for the tests: copy it to change it)."""
+    path = tmp_path_factory.mktemp("browse") / "demo.db"
+    done = run_scrapy("demo", "--db", str(path))
+    assert done.returncode == 0, done.stderr[-2000:]
+    return path
+
+
+@pytest.fixture
+def writable_db(demo_db, tmp_path) -> Path:
+    """A private copy of the demo database, safe to write."""
+    path = tmp_path / "dispatches.db"
+    src = sqlite3.connect(demo_db)
+    dst = sqlite3.connect(path)
+    src.backup(dst)
+    src.close()
+    dst.execute("pragma journal_mode=wal")
+    dst.close()
+    return path
+
+
+def fetch(db_path: Path, *paths: str, metadata: dict | None = None) -> list:
+    """GET each path through Datasette's test client with our metadata; return the responses."""
+    ds = Datasette([str(db_path)], metadata=metadata or metadata_for(db_path))
+
+    async def go():
+        return [await ds.client.get(p) for p in paths]
+
+    return asyncio.run(go())
+
+
+def rows(db_path: Path, path: str) -> list[dict]:
+    """Rows of a table, view or canned query as dicts (`path` without the database name)."""
+    sep = "&" if "?" in path else "?"
+    url = f"/{db_path.stem}/{path.replace('?', '.json?', 1) if '?' in path else path + '.json'}{sep}_shape=objects&_size=max"
+    (resp,) = fetch(db_path, url)
+    assert resp.status_code == 200, (path, resp.text[:500])
+    return resp.json()["rows"]
+
+
+def sql(db_path: Path, query: str, *params) -> list[tuple]:
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        return conn.execute(query, params).fetchall()
+    finally:
+        conn.close()
+
+
+def save_document(db_path: Path, title: str, text: str, url: str) -> int:
+    """Store one statement through the store API, as a crawl would; return its article id."""
+    raw = RawPage(url=url, final_url=url, status=200, headers={"content-type": "text/plain"},
+                  body=text.encode(), fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                  spider="ingest", discovered_via="file")
+    doc = Document(url=url, title=title, text=text, published=date(2024, 5, 1),
+                   publisher="U.S. Department of State", language="en", claimed_original=None,
+                   content_hash=content_hash(text))
+    from store import Store
+
+    db = Store(str(db_path))
+    try:
+        return db.save(doc, raw).article_id
+    finally:
+        db.close()
+
+
+# --- the metadata file ---------------------------------------------------------------------
+
+
+def test_metadata_uses_only_keys_datasette_reads_and_allows_no_writes():
+    meta = yaml.safe_load(METADATA_FILE.read_text())
+    assert set(meta) <= TOP_KEYS
+    assert meta["license"] and meta["source"] and meta["title"]
+    dbs = meta["databases"]
+    # `datasette data/dispatches.db` and `datasette data/demo.db` both get the block.
+    assert dbs["dispatches"] == dbs["demo"]
+    block = dbs["dispatches"]
+    assert block["title"] and block["description"]
+    for name in TABLES + VIEWS:
+        assert name in block["tables"], name
+        config = block["tables"][name]
+        assert set(config) <= TABLE_KEYS, (name, set(config) - TABLE_KEYS)
+        assert config["title"] and config["description"], name
+        assert "allow" not in config and "allow_sql" not in config
+    assert {"most_copied", "altered_copies", "edited_statements", "new_since", "crawl_health",
+            "statement_copies", "review_list"} <= set(block["queries"])
+    for name, query in block["queries"].items():
+        assert set(query) <= QUERY_KEYS, (name, set(query) - QUERY_KEYS)
+        assert not query.get("write") and "allow" not in query, name
+        assert re.match(r"\s*(select|with)\b", query["sql"], re.I), name
+    assert "allow" not in block and "allow_sql" not in block and "allow" not in meta
+
+
+def test_metadata_is_rekeyed_to_any_database_name():
+    meta = metadata_for("/somewhere/my-archive.db")
+    assert list(meta["databases"]) == ["my-archive"]
+    assert meta["databases"]["my-archive"]["tables"]["articles"]["label_column"] == "title"
+
+
+def test_facets_on_missing_columns_are_dropped_not_fatal():
+    meta = metadata_for("x.db")
+    schema = {"articles": {"id", "title", "publisher", "language", "published"}, "articles_fts": set()}
+    notes = drop_missing_columns(meta, schema)
+    assert notes == ["articles.facets=year"]
+    assert meta["databases"]["x"]["tables"]["articles"]["facets"] == ["publisher", "language"]
+
+
+# --- Datasette on the demo database ---------------------------------------------------------
+
+
+def test_every_configured_facet_and_sort_column_exists_in_the_demo_schema(demo_db):
+    meta = metadata_for(demo_db)
+    assert drop_missing_columns(meta, read_schema(demo_db)) == []
+
+
+def test_documented_datasette_command_applies_the_shipped_file(demo_db, tmp_path):
+    # datasette data/dispatches.db --metadata store/metadata.yml
+    path = tmp_path / "dispatches.db"
+    shutil.copy(demo_db, path)
+    meta = yaml.safe_load(METADATA_FILE.read_text())
+    home, table = fetch(path, "/dispatches", "/dispatches/articles", metadata=meta)
+    assert home.status_code == 200 and "Statements with the most copies" in home.text
+    assert table.status_code == 200 and "<h1>" in table.text and "Statements" in table.text
+
+
+@pytest.mark.parametrize("name", TABLES + VIEWS)
+def test_every_table_and_view_page_renders(demo_db, name):
+    html, data = fetch(demo_db, f"/demo/{name}", f"/demo/{name}.json?_shape=objects")
+    assert html.status_code == 200, html.text[:500]
+    assert data.status_code == 200
+    if name in ("articles", "copies", "versions", "crawls", "article_copies"):
+        assert data.json()["rows"], f"{name} is empty in the demo database"
+
+
+def test_home_and_database_pages_show_titles_and_queries(demo_db):
+    home, database = fetch(demo_db, "/", "/demo")
+    assert home.status_code == 200 and "Dispatches" in home.text
+    assert database.status_code == 200
+    for title in ("Statements with the most copies", "Crawl health (last run of each spider)",
+                  "Copies whose text differs from the official text", "Review list of borderline matches"):
+        assert title in database.text
+    # internal tables are hidden from the list, not from the URL space
+    assert "Raw pages (internal)" not in database.text.split("hidden tables")[0]
+
+
+def test_articles_are_newest_first_searchable_and_faceted(demo_db):
+    data = fetch(demo_db, "/demo/articles.json?_shape=objects&_size=max")[0].json()
+    published = [r["published"] for r in data["rows"] if r["published"]]
+    assert published == sorted(published, reverse=True)
+    assert set(data["facet_results"]) >= {"publisher", "language", "year"}
+    publishers = {f["value"]: f["count"] for f in data["facet_results"]["publisher"]["results"]}
+    assert sum(publishers.values()) == sum(1 for r in data["rows"] if r["publisher"])
+
+
+def test_full_text_search_finds_an_article_by_a_word_of_its_text(demo_db):
+    article_id, text = sql(demo_db, "select id, text from articles order by length(text) desc limit 1")[0]
+    words = [w for w in re.findall(r"[A-Za-z]{7,}", text)]
+    counts = {w: sql(demo_db, "select count(*) from articles where text like ?", f"%{w}%")[0][0] for w in words}
+    word = min(words, key=lambda w: counts[w])  # the rarest long word of that text
+    found = rows(demo_db, f"articles?_search={word}")
+    assert article_id in {r["id"] for r in found}
+    assert len(found) <= counts[word]
+    assert rows(demo_db, "articles?_search=zzqxnotaword") == []
+
+
+def test_copies_facets_and_article_label(demo_db):
+    (resp,) = fetch(demo_db, "/demo/copies.json?_size=1")
+    facets = resp.json()["facet_results"]
+    assert set(facets) >= {"site", "role", "match_method"}
+    roles = {f["value"] for f in facets["role"]["results"]}
+    assert roles <= {"original", "archive", "embassy", "syndicated", "file"}
+    assert "original" in roles
+    # the foreign key shows the article's title instead of its bare id
+    (resp,) = fetch(demo_db, "/demo/copies.json?_labels=on&_shape=objects&_size=max")
+    titles = dict(sql(demo_db, "select id, title from articles"))
+    for row in resp.json()["rows"]:
+        assert row["article_id"]["label"] == titles[row["article_id"]["value"]]
+
+
+def test_article_page_links_to_its_copies(demo_db):
+    article_id, n = sql(demo_db, "select article_id, count(*) from copies group by article_id "
+                                 "order by count(*) desc limit 1")[0]
+    assert n >= 2
+    html, data = fetch(demo_db, f"/demo/articles/{article_id}",
+                       f"/demo/articles/{article_id}.json?_extras=foreign_key_tables")
+    assert html.status_code == 200
+    assert "Links from other tables" in html.text
+    assert f"/demo/copies?article_id={article_id}" in html.text
+    tables = {t["other_table"]: t["count"] for t in data.json()["foreign_key_tables"]}
+    assert tables["copies"] == n
+    assert len(rows(demo_db, f"copies?article_id={article_id}")) == n
+    listed = rows(demo_db, f"statement_copies?article_id={article_id}")
+    assert len(listed) == n
+    assert listed[0]["role"] in ("original", "archive", "embassy")
+
+
+# --- canned queries --------------------------------------------------------------------------
+
+
+def test_every_canned_query_runs(demo_db):
+    names = list(metadata_for(demo_db)["databases"]["demo"]["queries"])
+    pages = fetch(demo_db, *[f"/demo/{n}" for n in names], *[f"/demo/{n}.json" for n in names])
+    for name, html, data in zip(names, pages[:len(names)], pages[len(names):]):
+        assert html.status_code == 200, (name, html.text[:300])
+        assert data.status_code == 200 and data.json()["ok"] is True, (name, data.text[:300])
+
+
+def test_most_copied_matches_the_copies_table(demo_db):
+    found = rows(demo_db, "most_copied")
+    # the query reads the store's articles.copies_count: it must agree with the copies themselves
+    expected = sql(demo_db, "select article_id, count(*) from copies group by article_id having count(*) >= 2")
+    assert found, "the demo has statements with several copies"
+    assert {(r["article_id"], r["copies"]) for r in found} == set(expected)
+    assert [r["copies"] for r in found] == sorted((r["copies"] for r in found), reverse=True)
+    assert len(rows(demo_db, "most_copied?min_copies=1")) == sql(demo_db, "select count(distinct article_id) from copies")[0][0]
+
+
+def test_altered_copies_uses_the_threshold(demo_db):
+    scored = sql(demo_db, "select count(*) from copies where similarity is not null")[0][0]
+    assert scored, "the store scores copies against the official text"
+    assert len(rows(demo_db, "altered_copies?max_similarity=1.01")) == scored
+    default = rows(demo_db, "altered_copies")
+    assert all(r["similarity"] < 0.9 for r in default)
+    assert len(default) == sql(demo_db, "select count(*) from copies where similarity < 0.9")[0][0]
+
+
+def test_edited_statements_come_from_versions(demo_db, writable_db):
+    expected = {r[0] for r in sql(demo_db, "select article_id from versions group by article_id having count(*) > 1")}
+    assert {r["article_id"] for r in rows(demo_db, "edited_statements")} == expected
+    # an edit stored through the store API shows up
+    url = "https://www.state.gov/browse-test-edited-statement/"
+    first = "The Department welcomes the agreement reached today between the parties. " * 8
+    article_id = save_document(writable_db, "Agreement welcomed", first, url)
+    save_document(writable_db, "Agreement welcomed", first + "Updated with a correction to the date.", url)
+    edited = {r["article_id"]: r for r in rows(writable_db, "edited_statements")}
+    assert edited[article_id]["versions"] == 2
+
+
+def test_new_since_a_date_and_since_the_last_crawl(demo_db):
+    everything = rows(demo_db, "new_since?since=1900-01-01")
+    assert len(everything) == sql(demo_db, "select count(*) from articles")[0][0]
+    assert rows(demo_db, "new_since?since=2999-01-01") == []
+    last_start = sql(demo_db, "select max(started_at) from crawls")[0][0]
+    expected = sql(demo_db, "select count(*) from articles where first_seen >= ?", last_start)[0][0]
+    assert len(rows(demo_db, "new_since")) == expected
+
+
+def test_crawl_health_shows_the_last_run_of_each_spider(demo_db):
+    found = rows(demo_db, "crawl_health")
+    spiders = {r[0] for r in sql(demo_db, "select distinct spider from crawls")}
+    assert {r["spider"] for r in found} == spiders and len(found) == len(spiders)
+    for r in found:
+        last = sql(demo_db, "select max(id) from crawls where spider = ?", r["spider"])[0][0]
+        assert r["crawl_id"] == last
+        assert r["health"] in ("healthy", "check", "failing", "running")
+        for key in ("pages", "new_articles", "errors", "soft_blocks", "discovery_failed", "discovery"):
+            assert key in r
+
+
+def test_crawl_health_lists_failed_discovery_from_the_stats_json(writable_db):
+    from store import Store
+
+    db = Store(str(writable_db))
+    crawl_id = db.start_crawl("usembassy", {"hosts": "ca.usembassy.gov"})
+    db.finish_crawl(crawl_id, "degraded", {
+        "pages_fetched": 3, "articles_new": 0, "copies_new": 0, "versions_new": 0, "unchanged": 0,
+        "not_modified": 0, "errors": 2, "soft_blocks": 1, "rejected": {}, "soft_blocks_by_host": {"ca.usembassy.gov": 1},
+        "discovery": {"ca.usembassy.gov": "none"}, "discovery_failed": ["ca.usembassy.gov"],
+        "robots_blocked": [], "circuit_open": ["ca.usembassy.gov"], "scrapy": {},
+    })
+    db.close()
+    health = {r["spider"]: r for r in rows(writable_db, "crawl_health")}["usembassy"]
+    assert health["crawl_id"] == crawl_id
+    assert health["status"] == "degraded" and health["health"] == "check"
+    assert health["discovery_failed"] == "ca.usembassy.gov"
+    assert health["gave_up_on"] == "ca.usembassy.gov"
+    assert health["errors"] == 2 and health["soft_blocks"] == 1 and health["pages"] == 3
+
+
+def test_review_list_matches_the_review_view(demo_db):
+    assert len(rows(demo_db, "review_list")) == sql(demo_db, "select count(*) from review")[0][0]
+
+
+def test_crawl_problems_groups_events_of_the_last_run(demo_db):
+    last = sql(demo_db, "select max(id) from crawls")[0][0]
+    expected = sql(demo_db, "select count(*) from events where crawl_id = ?", last)[0][0]
+    assert sum(r["times"] for r in rows(demo_db, "crawl_problems")) == expected
+
+
+# --- safety ---------------------------------------------------------------------------------
+
+
+def test_script_in_an_article_is_shown_as_text(writable_db):
+    text = ("Remarks on <script>alert('dispatches')</script> and <img src=x onerror=alert(1)> in "
+            "a statement about maritime security cooperation in the region. ") * 4
+    article_id = save_document(writable_db, "<script>alert(1)</script> Maritime security",
+                               text, "https://www.state.gov/browse-test-script/")
+    pages = fetch(writable_db, f"/dispatches/articles/{article_id}", "/dispatches/articles?_search=maritime",
+                  f"/dispatches/statement_copies?article_id={article_id}")
+    for resp in pages:
+        assert resp.status_code == 200
+        assert "<script>alert" not in resp.text
+        assert "<img src=x" not in resp.text
+        assert "&lt;script&gt;alert" in resp.text
+
+
+def test_canned_queries_cannot_write(demo_db):
+    (resp,) = fetch(demo_db, "/demo.json?sql=delete+from+articles")
+    assert resp.status_code in (400, 403)
+    assert sql(demo_db, "select count(*) from articles")[0][0] > 0
+
+
+# --- reading while a crawl writes ----------------------------------------------------------
+
+WRITER = """
+import random, sys
+from datetime import date, datetime, timezone
+from cleaners.model import Document, RawPage, content_hash
+from store import Store
+db = Store(sys.argv[1])
+for i in range(int(sys.argv[2])):
+    url = f"https://www.state.gov/browse-test-writer-{i}/"
+    # distinct vocabulary per statement, so that no two are near-duplicates
+    rng = random.Random(i)
+    vocab = [f"{a}{b}" for a in ("con", "pro", "tra", "dis", "re", "in", "ex", "sub") for b in
+             ("sular", "vision", "ference", "mission", "lation", "tection", "change", "sidy", "port", "trict")]
+    text = " ".join(rng.choice(vocab) for _ in range(120)) + "."
+    raw = RawPage(url=url, final_url=url, status=200, headers={"content-type": "text/plain"},
+                  body=text.encode(), fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                  spider="ingest", discovered_via="file")
+    doc = Document(url=url, title=f"Consular services {i}", text=text, published=date(2024, 6, 1),
+                   publisher="U.S. Department of State", language="en", claimed_original=None,
+                   content_hash=content_hash(text))
+    db.save(doc, raw)
+    print(i, flush=True)
+db.close()
+"""
+
+
+def test_datasette_reads_while_another_process_writes(writable_db):
+    n = 60
+    before = sql(writable_db, "select count(*) from articles")[0][0]
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(writable_db), str(n)], cwd=PROJECT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ds = Datasette([str(writable_db)], metadata=metadata_for(writable_db))
+    seen = []
+
+    async def read_until_done():
+        while True:
+            done = writer.poll() is not None
+            resp = await ds.client.get("/dispatches/articles.json?_size=1&_nofacet=1")
+            assert resp.status_code == 200, resp.text[:300]
+            seen.append(resp.json()["filtered_table_rows_count"])
+            for path in ("/dispatches/crawl_health.json", "/dispatches/copies.json?_size=5"):
+                assert (await ds.client.get(path)).status_code == 200
+            if done:
+                return
+            await asyncio.sleep(0.01)
+
+    asyncio.run(read_until_done())
+    out, err = writer.communicate(timeout=60)
+    assert writer.returncode == 0, err[-2000:]
+    assert seen == sorted(seen), "a reader saw rows disappear"
+    assert len(seen) > 3
+    assert seen[-1] == before + n
+
+
+# --- the scrapy browse command ----------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_scrapy_browse_serves_the_database_over_http(demo_db, tmp_path):
+    db = tmp_path / "my archive.db"  # a name the shipped file does not know, with a space
+    shutil.copy(demo_db, db)
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "scrapy", "browse", "--db", str(db), "--port", str(port)],
+                            cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.communicate()[1][-2000:]
+            try:
+                with urllib.request.urlopen(f"{base}/-/versions.json", timeout=2):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "scrapy browse did not start"
+                time.sleep(0.3)
+        with urllib.request.urlopen(f"{base}/my%20archive/articles", timeout=10) as resp:
+            page = resp.read().decode()
+        assert "Statements</h1>" in page
+        with urllib.request.urlopen(f"{base}/-/databases.json", timeout=10) as resp:
+            (info,) = json.load(resp)
+        assert info["is_mutable"] is True  # never immutable mode on a file a crawl may write
+        with urllib.request.urlopen(f"{base}/my%20archive/crawl_health.json?_shape=objects", timeout=10) as resp:
+            assert json.load(resp)["rows"]
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err[-2000:]
+    assert "Traceback" not in err
+
+
+def test_scrapy_browse_rejects_a_bad_database_in_one_line(tmp_path):
+    notdb = tmp_path / "notes.db"
+    notdb.write_text("these are my notes, not a database\n" * 100)
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("create table t (x)").connection.close()
+    # started together: each one pays Scrapy's start-up time
+    procs = [subprocess.Popen([sys.executable, "-m", "scrapy", "browse", "--db", str(path)], cwd=PROJECT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for path in (tmp_path / "none.db", notdb, other)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 2
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("browse: "), err
+        assert "Traceback" not in err
+
+
+def test_scrapy_browse_help():
+    done = run_scrapy("browse", "--help", timeout=60)
+    assert done.returncode == 0
+    for option in ("--db", "--port", "--host"):
+        assert option in done.stdout
+
+
+# --- screenshots ------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
+                    reason="Debian's chromium package is not installed")
+def test_screenshot_script_saves_readable_pngs(demo_db, tmp_path):
+    out = tmp_path / "shots"
+    done = subprocess.run([sys.executable, str(PROJECT / "scripts" / "screenshots.py"), "--db", str(demo_db),
+                           "--out", str(out)], cwd=PROJECT, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    names = [Path(p).name for p in done.stdout.split()]
+    assert names == ["articles.png", "article.png", "article-copies.png", "crawl-health.png"]
+    for name in names:
+        data = (out / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        assert (width, height) == (1440, 1100)
+        assert len(data) > 20_000, f"{name} looks blank"
