@@ -336,6 +336,18 @@ def test_faults_apply_n_times_then_the_page_returns(web):
     assert flagged.count(True) == 2 + 1 + 3 + 1
 
 
+def test_most_specific_fault_wins(web):
+    web.add_fault("www.state.gov", "*", status=500, times=None)
+    web.add_fault("www.state.gov", "/wp-json/*", status=404, times=None)
+    web.add_fault("www.state.gov", "/robots.txt", status=410, times=None)
+    web.add_fault("*", "/feed/", status=418, times=None)
+    assert web.fetch("https://www.state.gov/robots.txt")[0] == 410
+    assert web.fetch(REST)[0] == 404
+    assert web.fetch("https://www.state.gov/press-releases/")[0] == 500
+    assert web.fetch("https://worldwire.example/feed/")[0] == 418
+    assert web.fetch("https://worldwire.example/robots.txt")[0] == 200
+
+
 def test_request_log_records_headers_and_clears(web):
     web.fetch("https://ca.usembassy.gov/feed/", headers={"User-Agent": "dispatches-test/1.0", "If-None-Match": '"x"'})
     web.fetch("http://policy-digest.example/robots.txt", method="HEAD")
