@@ -477,7 +477,7 @@ def run_command(settings, db_path: str, opts, body: Callable, title: str, printe
         return 1
     from scrapy.utils.log import configure_logging
 
-    configure_logging(settings, install_root_handler=True)
+    configure_logging(settings)
     summary = None
     try:
         with _Signals(), run_lock(db_path, wait=lock_wait):
