@@ -139,6 +139,11 @@ class StorePipeline:
             raise
         crawler.dispatches_store = self.store
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
+        # Workers start now (they import trafilatura, a few seconds) while Scrapy sets up and
+        # discovery runs.
+        from cleaners.pool import CleanerPool
+
+        self.pool = CleanerPool(workers=self.workers, timeout=self.clean_timeout)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -146,9 +151,6 @@ class StorePipeline:
 
     def open_spider(self, spider=None):
         spider = spider or self.crawler.spider
-        from cleaners.pool import CleanerPool
-
-        self.pool = CleanerPool(workers=self.workers, timeout=self.clean_timeout)
         self.topic = [k for k in getattr(spider, "topic_keywords", []) if k]
         args = {k: v for k, v in getattr(spider, "run_args", {}).items() if v not in (None, "")}
         self.crawl_id = self.store.call_sync("start_crawl", spider.name, args)

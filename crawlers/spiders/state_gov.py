@@ -34,6 +34,7 @@ class StateGovSpider(DispatchesSpider):
             if not (host.endswith(".state.gov") and host != MAIN_HOST) or "/" in host:
                 raise ArgumentError(f"-a archives: {host!r} is not an archive host like 2021-2025.state.gov")
         self.crawl_main = str(main).lower() not in ("no", "0", "false", "off")
+        self.rest_newest: dict[tuple[str, str], str] = {}
         self.run_args["archives"] = ",".join(self.archives)
 
     def hosts_to_crawl(self):
@@ -49,15 +50,53 @@ class StateGovSpider(DispatchesSpider):
         yield from super().begin_discovery(host)
 
     # --- REST ------------------------------------------------------------------------------
+    # The watermark: the newest `modified_gmt` of a collection, remembered (as the state of the
+    # collection's URL) only after a run that went through the whole collection and saved every
+    # page. The next run asks only for posts modified after it (`modified_after`, WordPress 5.7+);
+    # a killed or partial run leaves the old watermark, so nothing can be skipped by mistake.
+    def collection_url(self, host: str, collection: str) -> str:
+        return f"https://{host}/wp-json/wp/v2/{collection}"
+
+    def watermark(self, host: str, collection: str) -> str | None:
+        if self.settings.getbool("DISPATCHES_FULL_DISCOVERY", False):
+            return None
+        from crawlers.spiders.base import _norm
+
+        state = self.known.get(_norm(self.collection_url(host, collection))) or {}
+        return state.get("modified_gmt")
+
     def rest_url(self, host: str, collection: str, page: int) -> str:
+        mark = self.watermark(host, collection)
         return self.query(
-            f"https://{host}/wp-json/wp/v2/{collection}",
+            self.collection_url(host, collection),
             _fields=REST_FIELDS,
             per_page=PER_PAGE,
             page=page,
             after=f"{self.since.isoformat()}T00:00:00" if self.since else None,
             before=f"{self.until.isoformat()}T23:59:59" if self.until else None,
+            modified_after=mark.replace("Z", "") if mark else None,
         )
+
+    def closed(self, reason):
+        """Move the REST watermarks forward after a complete, clean run."""
+        from crawlers.pipelines import get_store
+
+        store = get_store(self.crawler)
+        stats = self.crawler.stats
+        if store is None or reason != "finished" or stats.get_value("dispatches/fetch_failed") \
+                or stats.get_value("dispatches/errors") or self.limit is not None \
+                or self.since or self.until or self.topic_keywords:
+            return
+        for (host, collection), newest in self.rest_newest.items():
+            if stats.get_value(f"dispatches/discovery_partial/{host}") or not newest \
+                    or stats.get_value(f"dispatches/soft_blocks/{host}"):
+                continue
+            if stats.get_value(f"dispatches/discovery/{host}") != "rest":
+                continue
+            try:
+                store.call_sync("set_url_state", self.collection_url(host, collection), modified_gmt=newest)
+            except Exception as exc:  # the next run just lists the whole collection again
+                self.logger.warning("Could not keep the REST watermark of %s: %s", host, exc)
 
     def start_rest(self, host):
         return [
@@ -80,7 +119,7 @@ class StateGovSpider(DispatchesSpider):
                 found = parse_rest(response.body)
             except NotDiscovery as exc:
                 why = str(exc)
-        if primary and not why and not found and not self.since and not self.until:
+        if primary and not why and not found and not (self.since or self.until or self.watermark(host, collection)):
             why = "empty collection"
         if why:
             if primary:
@@ -92,6 +131,10 @@ class StateGovSpider(DispatchesSpider):
                 self.crawler.stats.inc_value(f"dispatches/discovery_partial/{host}")
             return
         self.discovery_ok(host, "rest")
+        newest = max((f.lastmod for f in found if f.lastmod), default=None)
+        key = (host, collection)
+        if newest and (self.rest_newest.get(key) or "") < newest:
+            self.rest_newest[key] = newest
         if page == 1:
             total = response.headers.get(b"X-WP-TotalPages")
             try:
