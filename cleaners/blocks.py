@@ -80,14 +80,15 @@ def block_text(el: HtmlElement) -> str:
 def prune_blocks(tree: HtmlElement, host: str | None, page_chars: int) -> list[Removal]:
     """Cut every block a rule matches (within its budget) from `tree`, in place."""
     removals: list[Removal] = []
+    root = tree.getroottree().getroot()
     limit = max(400, page_chars // 5)
     for rule in BLOCK_RULES:
         if not rule.applies_to(host):
             continue
         for el in _COMPILED[rule.name](tree):
             parent = el.getparent()
-            if parent is None:
-                continue
+            if parent is None or not _attached(el, root):
+                continue  # already cut with an ancestor
             text = block_text(el)
             if rule.max_chars is not None and len(text) > rule.max_chars:
                 continue
@@ -99,6 +100,13 @@ def prune_blocks(tree: HtmlElement, host: str | None, page_chars: int) -> list[R
                 removals.append(Removal(rule.name, text[:1000]))
             _drop(el)
     return removals
+
+
+def _attached(el: HtmlElement, root: HtmlElement) -> bool:
+    top = el
+    for top in el.iterancestors():
+        pass
+    return top is root
 
 
 def _drop(el: HtmlElement) -> None:

@@ -238,7 +238,7 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str) -> Docu
     if modified == published:
         modified = None
 
-    doc_type = hero.get("doc_type") or att.doc_type or doc_type_from_title(title)
+    doc_type = hero.get("doc_type") or att.doc_type or doc_type_from_title(title) or _category_doc_type(tree, meta)
     publisher = _publisher(official, host, site_name, title_raw=meta.get("og:title") or _title_tag(tree), att=att,
                            claimed=claimed, fallback=result.sitename)
     language = detect_language(body) or _html_lang(tree)
@@ -462,6 +462,9 @@ def strip_title_suffix(title: str, site_name: str | None = None, host: str | Non
     if len(parts) < 2:
         return title.strip()
     site_key = normalise_text(site_name) if site_name else None
+    if site_key and any(normalise_text(p) == site_key for p in parts):
+        parts = [p for p in parts if normalise_text(p) != site_key]
+        return _rejoin(title.strip(), parts)
     host_words = set(_SLUG_WORD.findall((host or "").lower())) - {"www", "com", "org", "net", "gov"}
 
     def site_like(seg: str) -> bool:
@@ -476,8 +479,12 @@ def strip_title_suffix(title: str, site_name: str | None = None, host: str | Non
         parts.pop()
     while len(parts) > 1 and site_like(parts[0]) and len(parts[0].split()) <= 6:
         parts.pop(0)
-    # separators inside the remaining title were part of it ("U.S.-Mexico - Title" stays)
-    kept = title.strip()
+    return _rejoin(title.strip(), parts)
+
+
+def _rejoin(kept: str, parts: list[str]) -> str:
+    """The span of the original title from the first to the last kept part (separators
+    inside it were part of the title: "U.S.-Mexico - Joint Statement" stays whole)."""
     start = kept.find(parts[0])
     end = kept.rfind(parts[-1]) + len(parts[-1])
     return kept[start:end].strip() if start >= 0 and end > start else " - ".join(parts)
@@ -528,7 +535,27 @@ def _publisher(official, host, site_name, title_raw, att: Attribution, claimed, 
     pub = host_publisher(host_of(claimed))
     if pub == "U.S. Embassy":
         return f"U.S. Embassy ({host_of(claimed)})"
-    return pub or site_name or fallback
+    if pub or site_name:
+        return pub or site_name
+    # trafilatura's sitename can be a title fragment; accept only a short name
+    if fallback and len(fallback.split()) <= 5 and not _TITLE_SPLIT.search(fallback):
+        return fallback
+    return host
+
+
+def _category_doc_type(tree: HtmlElement, meta: dict[str, str]) -> str | None:
+    """A document type named by the post's categories ("Press Releases" -> "press release")."""
+    names: list[str] = []
+    if meta.get("article:section"):
+        names.append(meta["article:section"])
+    for el in tree.xpath("//*[contains(@class,'cat-links')] | //a[contains(concat(' ', normalize-space(@rel), ' '), ' category ')]")[:4]:
+        names.extend(re.split(r"\s*[,|;/]\s*", _WS.sub(" ", el.text_content())))
+    for name in names:
+        key = re.sub(r"^(?:topics?|categories|category)\s*:\s*", "", name.strip().lower())
+        m = DOC_TYPE_LINE.match(key)
+        if m:
+            return m.group("type").lower()
+    return None
 
 
 def _title_suffix(title: str | None) -> str | None:
@@ -600,8 +627,9 @@ def _soft_block_in_tree(tree: HtmlElement, status: int = 200) -> str | None:
     visible = _WS.sub(" ", " ".join(texts)).strip()
     short = len(visible) < 1500
     headings = " ".join(_WS.sub(" ", h.text_content()) for h in body.xpath(".//h1|.//h2")[:3]).lower()
+    tiny = len(visible) < 400
     for phrase, reason in _SOFT_TITLES:
-        if phrase in title or (short and (phrase in headings or phrase in visible.lower()[:600])):
+        if phrase in title or (short and phrase in headings) or (tiny and phrase in visible.lower()):
             return reason
     if short:
         html_bits = " ".join(tree.xpath("//script/@src") + tree.xpath("//form/@action") + tree.xpath("//div/@class") + tree.xpath("//iframe/@src"))

@@ -82,6 +82,7 @@ class LineRule:
         max_words: only lines up to this many words (guards body text).
         where: "any", "head" (before the first body paragraph) or "tail" (after body text).
         rest: also cut every following line (a comment form or related block at the end).
+        strip: cut only the matched span at the start of the line and keep the rest.
         capture: reads provenance from the cut line into an Attribution.
     """
 
@@ -90,6 +91,7 @@ class LineRule:
     max_words: int | None = None
     where: str = "any"
     rest: bool = False
+    strip: bool = False
     capture: Callable[[str, re.Match[str] | None, Attribution], None] | None = None
     description: str = ""
 
@@ -113,6 +115,15 @@ def _claim_url(line: str, m: re.Match[str] | None, att: Attribution) -> None:
     found = URL.search(line)
     if found:
         att.claim(found.group(0))
+
+
+def _capture_original(line: str, m: re.Match[str] | None, att: Attribution) -> None:
+    _claim_url(line, m, att)
+    tail = re.split(r"originally\s+(?:published|posted|appeared|ran)\s+(?:at|on|in|by)?", line, flags=re.I)
+    for part in tail:
+        if ISSUER.search(part) and len(part.split()) <= 12 and not URL.search(part):
+            att.publisher = att.publisher or normalise_publisher(re.split(r"\s+[–—-]\s+", part.strip())[-1])
+            return
 
 
 def normalise_publisher(name: str) -> str:
@@ -181,7 +192,21 @@ def _is_source_line(line: str, ctx: Context) -> bool:
     return parse_source_line(line) is not None
 
 
+_WIRE_TYPE = re.compile(rf"\|\s*(?P<type>{_DOC_TYPE_RX})s?\s*\|", re.I)
+_DISTRIBUTED = re.compile(r"\|\s*distributed\s+by\b|^\s*distributed\s+by\s+\w+.{0,40}\bon\b", re.I)
+
+
+def _is_wire_header(line: str, ctx: Context) -> bool:
+    """A bar-separated header naming a document type and a date, or "Distributed by"."""
+    if _DISTRIBUTED.search(line):
+        return True
+    return _WIRE_TYPE.search(line) is not None and parse_date(line) is not None
+
+
 def _capture_wire_header(line: str, m: re.Match[str] | None, att: Attribution) -> None:
+    t = _WIRE_TYPE.search(line)
+    if t:
+        att.doc_type = att.doc_type or t.group("type").lower()
     first = line.split("|")[0].strip()
     if first and ISSUER.search(first):
         att.publisher = att.publisher or normalise_publisher(first)
@@ -225,6 +250,37 @@ ATTRIBUTABLE = re.compile(
     r"^(?:the\s+)?(?:following|below)\s+(?:statement\s+|readout\s+)?is\s+attributable\s+to\s+(?:the\s+)?(?P<who>[^:]{3,90}?)\s*:?\s*$",
     re.I,
 )
+
+
+_DOC_TYPE_BYLINE = re.compile(
+    rf"^\s*(?P<type>{_DOC_TYPE_RX})\s*(?:[:|\-–—]\s*(?:by\s+)?|\s+by\s+|\s+from\s+)(?:the\s+)?(?P<who>.{{3,100}}?)\s*$", re.I
+)
+
+
+def _is_doc_type_byline(line: str, ctx: Context) -> bool:
+    if ctx.kept_body > 0 or ctx.index > 5:
+        return False
+    m = _DOC_TYPE_BYLINE.match(line.strip())
+    if not m:
+        return False
+    who = m.group("who").strip()
+    return BYLINE.match(who) is not None or BYLINE.match("Office of the " + who) is not None or ISSUER.search(who) is not None
+
+
+def _capture_doc_type_byline(line: str, m: re.Match[str] | None, att: Attribution) -> None:
+    m = _DOC_TYPE_BYLINE.match(line.strip())
+    if not m:
+        return
+    att.doc_type = att.doc_type or m.group("type").lower()
+    who = m.group("who").strip()
+    if re.match(r"^u\.?\s?s\.?\s+(?:embassy|consulate|mission)", who, re.I) or re.match(r"^(?:embassy|consulate)", who, re.I):
+        att.publisher = att.publisher or normalise_publisher(who)
+    else:
+        if who.lower().startswith("office of"):
+            who = "Office of " + who[len("office of "):]
+        att.speaker = att.speaker or who
+        if re.search(r"secretary of state|spokes|department of state", who, re.I):
+            att.publisher = att.publisher or "U.S. Department of State"
 
 
 def _capture_byline(line: str, m: re.Match[str] | None, att: Attribution) -> None:
@@ -348,7 +404,7 @@ LINE_RULES: tuple[LineRule, ...] = (
              capture=_claim_url, description='"Official news published at <url>": the original, kept as claimed_original'),
     LineRule("originally_published_at", re.compile(
         r"\boriginally\s+(?:published|posted|appeared|ran)\b|\b(?:re-?published|reprinted|republished)\s+(?:here\s+)?with\s+(?:the\s+)?permission\b", re.I), 45,
-             capture=_claim_url, description='"X originally published at Y", "This post originally appeared on ..."'),
+             capture=_capture_original, description='"X originally published at Y", "This post originally appeared on ..."'),
     LineRule("read_more_at", re.compile(
         r"^\s*(?:read\s+(?:more|the\s+(?:full|original|complete)\s+(?:story|article|statement|release|text|post))|continue\s+reading|full\s+story|view\s+(?:the\s+)?original|source\s+link)\b", re.I), 25,
              capture=_claim_url, description='"Read more at ...", "Continue reading"'),
@@ -357,11 +413,18 @@ LINE_RULES: tuple[LineRule, ...] = (
         r"in\s+accordance\s+with\s+title\s+17\s+u\.?\s?s\.?\s?c\.?\s+section\s+107", re.I),
              description="FAIR USE NOTICE paragraphs (Title 17 U.S.C. Section 107)"),
     LineRule("wire_disclaimer", re.compile(
-        r"published\s+this\s+content\s+on\b.{0,120}\bsolely\s+responsible|unedited\s+and\s+unaltered|"
-        r"solely\s+responsible\s+for\s+the\s+information\s+contained\s+therein", re.I),
-             description='"... published this content on ..., and is solely responsible ... unedited and unaltered"'),
-    LineRule("wire_header", re.compile(r"\|\s*press\s+release\s*\||\|\s*distributed\s+by\b|^\s*distributed\s+by\s+\w+.{0,40}\bon\b", re.I), 40,
-             capture=_capture_wire_header, description='"Issuer | Press release | Distributed by ..."'),
+        r"published\s+this\s+content\s+on\b|unedited\s+and\s+unaltered|solely\s+responsible\s+for\s+the\s+(?:information|content)|"
+        r"distribut\w*\s+this\s+(?:press\s+)?(?:release|content|statement|material)\s+on\s+behalf\s+of|"
+        r"(?:has|have)\s+not\s+been\s+(?:edited|verified|reviewed)\s+by\s+(?:our|the)\s+(?:newsroom|editors|editorial)|"
+        r"accepts?\s+no\s+responsibility\s+for\s+(?:its|the|their)\s+(?:accuracy|content)", re.I),
+             description='wire-service disclaimers: "... published this content on ..., and is solely responsible ... unedited and unaltered"'),
+    LineRule("wire_header", _is_wire_header, 40, capture=_capture_wire_header,
+             description='"Issuer | Press release | Distributed by ..." / "Wire | Media Note | April 2, 2024"'),
+    LineRule("doc_type_byline", _is_doc_type_byline, 16, capture=_capture_doc_type_byline,
+             description='"Press Statement – Antony J. Blinken, Secretary of State" above a reposted statement -> doc_type, speaker'),
+    LineRule("wire_dateline", re.compile(
+        r"^[A-Z][A-Z .,'’-]{2,40},?\s*(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,\s*\d{4})?\s*)?\((?:[A-Z][\w.&' -]{1,30})\)\s*(?:--|—|–|-)\s*"), None,
+             strip=True, description='"WASHINGTON, Mar. 4 (WorldWire) -- " glued to the first paragraph by a wire service'),
     LineRule("source_line", _is_source_line, 25, capture=_capture_source_line,
              description='"Press release, Apr. 15, 2014, Embassy of the United States, Mexico City" -> publisher, date, type'),
     LineRule("embassy_meta_line", re.compile(
@@ -451,6 +514,7 @@ def apply_line_rules(
     (text captures), short lines before the first body paragraph that no rule claims are
     returned separately instead of kept: the caller picks the title among them.
     """
+    paragraphs = list(paragraphs)
     kept: list[str] = []
     removals: list[Removal] = []
     head_lines: list[str] = []
@@ -466,10 +530,11 @@ def apply_line_rules(
             head = False
         ctx = Context(i, total, title_key, previous_key, head, kept_body)
         fired = None
+        m_fired = None
         for rule in LINE_RULES:
             ok, m = rule.test(line, ctx)
             if ok:
-                fired = rule
+                fired, m_fired = rule, m
                 if rule.capture:
                     rule.capture(line, m, att)
                 break
@@ -482,6 +547,10 @@ def apply_line_rules(
                 if _is_body(line):
                     kept_body += 1
             i += 1
+            continue
+        if fired.strip and m_fired is not None and m_fired.end() < len(line):
+            removals.append(Removal(fired.name, m_fired.group(0).strip()))
+            paragraphs[i] = line[m_fired.end():].strip()
             continue
         removals.append(Removal(fired.name, line))
         if fired.rest:
