@@ -27,6 +27,8 @@ from cleaners.model import RawPage
 __all__ = ["FILE_URI_PREFIX", "iter_warc", "write_warc", "warc_date", "file_uri"]
 
 FILE_URI_PREFIX = "urn:dispatches:file:"
+SOURCE_PATH_HEADER = "WARC-Dispatches-Source-Path"
+_PATH_SAFE = "/!$&'()*+,;=:@-._~"
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 # The body handed on is already decoded, so these would now describe it wrongly.
 _DECODED_AWAY = {"content-encoding", "transfer-encoding", "content-length"}
@@ -34,7 +36,7 @@ _DECODED_AWAY = {"content-encoding", "transfer-encoding", "content-length"}
 
 def file_uri(source_path: str) -> str:
     """The WARC-Target-URI of a capture that has no URL: a URN holding its escaped path."""
-    return FILE_URI_PREFIX + quote(source_path, safe="/!$&'()*+,;=:@-._~")
+    return FILE_URI_PREFIX + quote(source_path, safe=_PATH_SAFE)
 
 
 def warc_date(fetched_at: str | None) -> str:
@@ -177,9 +179,10 @@ def _page_or_skip(record, name: str, shown: str, max_size: int, supported: set):
             url=None, final_url=None, status=200, headers=headers, body=body, fetched_at=fetched_at,
             spider="ingest", discovered_via="warc", source_path=unquote(uri[len(FILE_URI_PREFIX):]), meta=meta,
         )
+    source_path = record.rec_headers.get_header(SOURCE_PATH_HEADER)
     return RawPage(
         url=uri, final_url=uri, status=status, headers=headers, body=body, fetched_at=fetched_at,
-        spider="ingest", discovered_via="warc", meta=meta,
+        spider="ingest", discovered_via="warc", source_path=unquote(source_path) if source_path else None, meta=meta,
     )
 
 
@@ -324,6 +327,8 @@ def write_warc(
         if uri:
             if raw.url and raw.final_url and raw.url != raw.final_url:
                 warc_headers["WARC-Dispatches-Requested-URI"] = raw.url
+            if raw.source_path:  # a saved HTML file that named its URL: keep where it was read
+                warc_headers[SOURCE_PATH_HEADER] = quote(raw.source_path, safe=_PATH_SAFE)
             try:
                 reason = HTTPStatus(raw.status).phrase
             except ValueError:

@@ -1,0 +1,96 @@
+"""`scrapy export-warc` end to end: valid WARC/1.1 (warcio, digests), filters, and the round trip
+export -> `scrapy ingest` into a new database -> the same articles."""
+
+from __future__ import annotations
+
+import json
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from test_ingest_e2e import FIXTURES, rows, run_in_process, scrapy
+
+
+@pytest.fixture(scope="module")
+def source_db(tmp_path_factory):
+    db = tmp_path_factory.mktemp("warc") / "source.db"
+    scrapy("ingest", "--workers", "0", "--base-url", "https://ca.usembassy.gov/",
+           str(FIXTURES / "captures"), str(FIXTURES / "html"), str(FIXTURES / "extra"), db=db, check=0)
+    return db
+
+
+def article_set(db):
+    return sorted(
+        (a["title"], a["text"], a["canonical_url"], a["published"], a["publisher"], a["copies_count"])
+        for a in rows(db, "SELECT * FROM articles")
+    )
+
+
+def copy_set(db):
+    return sorted((c["url"] or "", c["source_path"] or "", c["role"], c["page_sha256"]) for c in rows(db, "SELECT * FROM copies"))
+
+
+def test_export_is_valid_warc_and_ingests_back_to_the_same_articles(source_db, tmp_path):
+    out = tmp_path / "export.warc.gz"
+    proc = scrapy("export-warc", str(out), "--json", db=source_db, check=0)
+    n_copies = len(rows(source_db, "SELECT id FROM copies"))
+    assert json.loads(proc.stdout)["records"] == n_copies
+    assert not list(tmp_path.glob(".export-*"))  # no temporary file left behind
+
+    with open(out, "rb") as fh:
+        records = list(ArchiveIterator(fh, check_digests=True))
+    assert records[0].rec_type == "warcinfo"
+    assert {r.rec_headers.protocol for r in records} == {"WARC/1.1"}
+    pages = records[1:]
+    assert len(pages) == n_copies
+    with open(out, "rb") as fh:
+        for rec in ArchiveIterator(fh, check_digests="raise"):  # raises on a wrong digest
+            rec.content_stream().read()
+    for rec in pages:
+        assert rec.rec_headers.get_header("WARC-Payload-Digest").startswith("sha1:")
+        assert rec.rec_headers.get_header("WARC-Date").endswith("Z")
+    responses = {r.rec_headers.get_header("WARC-Target-URI"): r for r in pages if r.rec_type == "response"}
+    assert "https://www.state.gov/deputy-secretary-meets-civil-society-leaders-on-labor-rights/" in responses
+    resources = [r for r in pages if r.rec_type == "resource"]
+    assert {r.rec_headers.get_header("WARC-Target-URI") for r in resources} >= {
+        "urn:dispatches:file:harbor_release.txt"}  # relative to its argument
+
+    copy_db = tmp_path / "copy.db"
+    back = json.loads(scrapy("ingest", str(out), "--json", "--workers", "0", db=copy_db, check=0).stdout)
+    assert back["pages_fetched"] == n_copies and back["skipped"] == {}
+    assert article_set(copy_db) == article_set(source_db)
+    assert copy_set(copy_db) == copy_set(source_db)
+    # The dates travel too.
+    src = {c["url"] or c["source_path"]: c["fetched_at"] for c in rows(source_db, "SELECT * FROM copies")}
+    dst = {c["url"] or c["source_path"]: c["fetched_at"] for c in rows(copy_db, "SELECT * FROM copies")}
+    assert src == dst
+
+
+def test_export_filters_and_refusals(source_db, tmp_path):
+    site = tmp_path / "site.warc"
+    proc = scrapy("export-warc", str(site), "--site", "www.state.gov", "--json", db=source_db, check=0)
+    assert json.loads(proc.stdout)["records"] == 1
+    with open(site, "rb") as fh:
+        uris = [r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(fh) if r.rec_type != "warcinfo"]
+    assert uris == ["https://www.state.gov/deputy-secretary-meets-civil-society-leaders-on-labor-rights/"]
+
+    future = tmp_path / "future.warc.gz"
+    assert json.loads(scrapy("export-warc", str(future), "--since", "2999-01-01", "--json",
+                             db=source_db, check=0).stdout)["records"] == 0
+
+    assert scrapy("export-warc", str(site), "--force", db=source_db).returncode == 0
+
+
+def test_export_usage_errors(source_db, tmp_path, monkeypatch, capsys):
+    site = tmp_path / "exists.warc"
+    site.write_bytes(b"keep me")
+    code, _, err = run_in_process(monkeypatch, capsys, "export-warc", str(site), "--db", str(source_db))
+    assert code == 2 and "--force" in err and site.read_bytes() == b"keep me"
+    code, _, err = run_in_process(monkeypatch, capsys, "export-warc", str(tmp_path / "x.warc"), "--since",
+                                  "last tuesday", "--db", str(source_db))
+    assert code == 2 and "--since" in err
+    code, _, err = run_in_process(monkeypatch, capsys, "export-warc", "--db", str(source_db))
+    assert code == 2
+    code, _, err = run_in_process(monkeypatch, capsys, "export-warc", str(tmp_path / "y.warc"),
+                                  "--db", str(tmp_path / "missing.db"))
+    assert code == 1 and "no such database" in err
+    assert not (tmp_path / "missing.db").exists() and not (tmp_path / "y.warc").exists()
