@@ -40,7 +40,7 @@ DEMO_SETTINGS = {
     "DOWNLOAD_DELAY": "0",
     "AUTOTHROTTLE_ENABLED": "False",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "4",
-    "LOG_LEVEL": "WARNING",
+    "LOG_LEVEL": "ERROR",
 }
 
 
@@ -72,14 +72,17 @@ def summarise(db_path: str) -> dict:
         out["by_role"] = dict(q("select role, count(*) from copies group by role order by count(*) desc"))
         out["merged"] = q("select count(*) from copies where coalesce(match_method, 'new') != 'new'")[0][0]
         out["by_method"] = dict(q("select match_method, count(*) from copies group by match_method order by count(*) desc"))
+        cols = {r[1] for r in q("pragma table_info(copies)")}
         out["removed"] = None
-        for table in ("removals", "removed", "cruft"):
-            if table in tables:
-                out["removed"] = q(f"select count(*) from {table}")[0][0]
-                rule_col = [r[1] for r in q(f"pragma table_info({table})") if r[1] in ("rule", "rule_name")]
-                if rule_col:
-                    out["removed_by_rule"] = dict(q(f"select {rule_col[0]}, count(*) from {table} group by 1 order by 2 desc limit 8"))
-                break
+        if "removed_count" in cols:
+            out["removed"] = q("select coalesce(sum(removed_count), 0) from copies")[0][0]
+        if "removed" in cols:
+            try:
+                out["removed_by_rule"] = dict(q(
+                    "select j.value ->> 'rule', count(*) from copies, json_each(copies.removed) j "
+                    "where copies.removed is not null group by 1 order by 2 desc limit 6"))
+            except sqlite3.Error:  # an SQLite without ->> (before 3.38)
+                pass
         out["crawls"] = q("select spider, status from crawls order by id")
         return out
     finally:
@@ -158,12 +161,17 @@ class Command(ScrapyCommand):
             f"({', '.join(f'{m}: {n}' for m, n in s['by_method'].items() if m and m != 'new')})")
         if s["removed"] is not None:
             rules = s.get("removed_by_rule") or {}
-            err(f"  cruft spans removed:              {s['removed']}"
+            err(f"  cruft removed (spans):            {s['removed']}"
                 + (f"  ({', '.join(f'{r}: {n}' for r, n in rules.items())})" if rules else ""))
         err(f"  crawls:                           {', '.join(f'{sp} {st}' for sp, st in s['crawls'])}")
         err()
         rel = os.path.relpath(db_path)
+        rel = db_path if rel.startswith("..") else rel
         meta = os.path.relpath(root / "store" / "metadata.yml")
+        meta = str(root / "store" / "metadata.yml") if meta.startswith("..") else meta
         err("Browse it:")
-        err(f"  datasette {rel} --metadata {meta}")
-        err(f"  (or: scrapy browse --db {rel})")
+        if Path(db_path).stem in ("demo", "dispatches"):
+            err(f"  datasette {rel} --metadata {meta}")
+            err(f"  (or: scrapy browse --db {rel})")
+        else:  # the shipped metadata is keyed by database name; browse re-keys it
+            err(f"  scrapy browse --db {rel}")
