@@ -325,6 +325,7 @@ class CircuitBreakerMiddleware:
     """
 
     def __init__(self, crawler):
+        self.crawler = crawler
         self.stats = crawler.stats
         self.threshold = crawler.settings.getint("DISPATCHES_CIRCUIT_BREAKER", 10)
         self.failures: dict[str, int] = {}
@@ -370,6 +371,34 @@ class CircuitBreakerMiddleware:
                 "Circuit breaker: %s failed %d times in a row (last: %s); leaving it alone for the rest of this run",
                 host, n, what,
             )
+            self._drain_queued(host)
+
+    def _drain_queued(self, host: str) -> None:
+        """Fail the requests for ``host`` already waiting in a download slot.
+
+        They passed ``process_request`` before the breaker opened and would otherwise still be
+        sent (one per DOWNLOAD_DELAY). Uses the downloader's slot queues, which are internal to
+        Scrapy: if their shape changes this does nothing and only new requests are refused.
+        """
+        downloader = getattr(getattr(self.crawler, "engine", None), "downloader", None)
+        for slot in list(getattr(downloader, "slots", {}).values()):
+            queue = getattr(slot, "queue", None)
+            if not queue:
+                continue
+            kept = []
+            while queue:
+                entry = queue.popleft()
+                try:
+                    request, dfd = entry
+                    ours = (urlparse_cached(request).hostname or "").lower() == host
+                except (TypeError, ValueError):
+                    ours = False
+                if ours and not dfd.called:
+                    self.stats.inc_value(f"safety/circuit_open_skipped/{host}")
+                    dfd.errback(IgnoreRequest(f"circuit open for {host}: {redact_url(request.url)}"))
+                else:
+                    kept.append(entry)
+            queue.extend(kept)
 
 
 class RedirectGuardMiddleware:

@@ -262,6 +262,13 @@ async def route(c: Conn, method, host, path, q, headers):
         if COUNTERS[key] == 1:
             return await c.respond(500, b"<html>try again</html>")
         return await c.respond(200, _page(path.rsplit("/", 1)[-1]))
+    if path.startswith("/ratelimit/"):  # 429/503 + Retry-After on the first request, then the page
+        key = f"{host}{path}"
+        COUNTERS[key] = COUNTERS.get(key, 0) + 1
+        if COUNTERS[key] == 1:
+            return await c.respond(int(q.get("code", "429")), b"<html>slow down</html>",
+                                   {"Retry-After": q.get("retry_after", "2")})
+        return await c.respond(200, _page(path.rsplit("/", 1)[-1]))
     if path.startswith("/storm/"):
         return await c.respond(503, b"<html><body>Service Unavailable</body></html>")
     # --- redirects --------------------------------------------------------------------------

@@ -177,7 +177,8 @@ def test_5xx_storm_opens_circuit_other_hosts_continue(fault_server, tmp_path):
     urls = [s.url("storm", f"/storm/{i}") for i in range(12)] + [s.url("calm", f"/page/calm-{i}") for i in range(3)]
     res = run_crawl(urls, tmp_path, settings={
         "DISPATCHES_ALLOW_HOSTS": f"*.fault.test:{s.port}", "DISPATCHES_CIRCUIT_BREAKER": "6",
-        "CONCURRENT_REQUESTS": "1", "DISPATCHES_RETRY_BACKOFF": "0.05"})
+        "CONCURRENT_REQUESTS_PER_DOMAIN": "1", "DOWNLOAD_DELAY": "0.05",
+        "DISPATCHES_RETRY_BACKOFF": "0.05"})
     storm = [r for r in s.requests("storm.fault.test") if r["path"] != "/robots.txt"]
     per_page = {}
     for r in storm:
