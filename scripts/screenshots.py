@@ -4,8 +4,7 @@
 
 Starts `scrapy browse` on a free loopback port, then saves:
   articles.png        the statements table (search box, facets, newest first)
-  article.png         one statement's own page (its fields and the link to its copies)
-  article-copies.png  where that statement appeared: every copy, its role, match and similarity
+  article-copies.png  one statement and where it appeared: every copy, its role, match, similarity
   crawl-health.png    the crawl-health query (last run of each spider)
 The statement shown is the one with the most copies. Prints the PNG paths on stdout, one a line.
 Owns nothing but these pictures; what they show comes from `store/metadata.yml`.
@@ -27,7 +26,7 @@ import urllib.request
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
-WINDOW = (1440, 1100)
+WIDTH = 1440
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -83,11 +82,11 @@ def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> No
     raise ScreenshotError(f"Datasette did not answer at {url} within {timeout:.0f}s")
 
 
-def shoot(chromium: str, url: str, png: Path, profile: Path, timeout: float = 90.0) -> None:
-    """One screenshot of `url` into `png`."""
+def shoot(chromium: str, url: str, png: Path, profile: Path, height: int, timeout: float = 90.0) -> None:
+    """One screenshot of `url` into `png`, `WIDTH` x `height` pixels."""
     argv = [
         chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-        f"--window-size={WINDOW[0]},{WINDOW[1]}", f"--screenshot={png}", url,
+        f"--window-size={WIDTH},{height}", f"--screenshot={png}", url,
     ]
     try:
         done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout)
@@ -107,11 +106,11 @@ def take_screenshots(db_path: Path, out_dir: Path, chromium: str) -> list[Path]:
     name = db_path.stem
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    # heights that show the first rows under each page's description, facets and forms
     pages = [
-        ("articles.png", f"/{name}/articles"),
-        ("article.png", f"/{name}/articles/{article_id}"),
-        ("article-copies.png", f"/{name}/statement_copies?article_id={article_id}"),
-        ("crawl-health.png", f"/{name}/crawl_health"),
+        ("articles.png", f"/{name}/articles", 1600),
+        ("article-copies.png", f"/{name}/statement_copies?article_id={article_id}", 1100),
+        ("crawl-health.png", f"/{name}/crawl_health", 900),
     ]
     log = tempfile.TemporaryFile()
     browse = subprocess.Popen(
@@ -128,10 +127,10 @@ def take_screenshots(db_path: Path, out_dir: Path, chromium: str) -> list[Path]:
             last = (log.read().decode("utf-8", "replace").strip().splitlines() or [""])[-1]
             raise ScreenshotError(f"{exc}: {last}" if last else str(exc)) from None
         with tempfile.TemporaryDirectory(prefix="dispatches-chromium-") as profile:
-            for filename, path in pages:
+            for filename, path, height in pages:
                 png = out_dir / filename
                 png.unlink(missing_ok=True)
-                shoot(chromium, base + path, png, Path(profile))
+                shoot(chromium, base + path, png, Path(profile), height)
                 saved.append(png)
     finally:
         browse.terminate()

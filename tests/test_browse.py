@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import shutil
 import socket
@@ -25,7 +24,9 @@ import yaml
 from datasette.app import Datasette
 
 from cleaners.model import Document, RawPage, content_hash
-from crawlers.commands.browse import drop_missing_columns, metadata_for, read_schema
+from crawlers.commands.browse import (
+    DATASETTE_SETTINGS, drop_missing_columns, metadata_for, served_metadata,
+)
 
 PROJECT = Path(__file__).resolve().parents[1]
 METADATA_FILE = PROJECT / "store" / "metadata.yml"
@@ -71,8 +72,8 @@ def writable_db(demo_db, tmp_path) -> Path:
 
 
 def fetch(db_path: Path, *paths: str, metadata: dict | None = None) -> list:
-    """GET each path through Datasette's test client with our metadata; return the responses."""
-    ds = Datasette([str(db_path)], metadata=metadata or metadata_for(db_path))
+    """GET each path through Datasette as `scrapy browse` configures it; return the responses."""
+    ds = Datasette([str(db_path)], metadata=metadata or served_metadata(db_path)[0], settings=DATASETTE_SETTINGS)
 
     async def go():
         return [await ds.client.get(p) for p in paths]
@@ -149,18 +150,20 @@ def test_metadata_is_rekeyed_to_any_database_name():
 
 def test_facets_on_missing_columns_are_dropped_not_fatal():
     meta = metadata_for("x.db")
-    schema = {"articles": {"id", "title", "publisher", "language", "published"}, "articles_fts": set()}
+    schema = {"articles": {"id", "title", "publisher", "published"}, "copies": {"id", "url", "site"}}
     notes = drop_missing_columns(meta, schema)
-    assert notes == ["articles.facets=year"]
-    assert meta["databases"]["x"]["tables"]["articles"]["facets"] == ["publisher", "language"]
+    assert notes == ["articles.facets=language", "articles.fts_table=articles_fts",
+                     "copies.facets=role", "copies.facets=match_method", "copies.sort_desc=fetched_at"]
+    articles = meta["databases"]["x"]["tables"]["articles"]
+    assert articles["facets"] == ["publisher", {"date": "published"}]
+    assert "fts_table" not in articles and "fts_pk" not in articles
 
 
 # --- Datasette on the demo database ---------------------------------------------------------
 
 
 def test_every_configured_facet_and_sort_column_exists_in_the_demo_schema(demo_db):
-    meta = metadata_for(demo_db)
-    assert drop_missing_columns(meta, read_schema(demo_db)) == []
+    assert served_metadata(demo_db)[1] == []
 
 
 def test_documented_datasette_command_applies_the_shipped_file(demo_db, tmp_path):
@@ -197,7 +200,7 @@ def test_articles_are_newest_first_searchable_and_faceted(demo_db):
     data = fetch(demo_db, "/demo/articles.json?_shape=objects&_size=max")[0].json()
     published = [r["published"] for r in data["rows"] if r["published"]]
     assert published == sorted(published, reverse=True)
-    assert set(data["facet_results"]) >= {"publisher", "language", "year"}
+    assert set(data["facet_results"]) >= {"publisher", "language", "published"}
     publishers = {f["value"]: f["count"] for f in data["facet_results"]["publisher"]["results"]}
     assert sum(publishers.values()) == sum(1 for r in data["rows"] if r["publisher"])
 
@@ -425,7 +428,7 @@ def _free_port() -> int:
 
 
 def test_scrapy_browse_serves_the_database_over_http(demo_db, tmp_path):
-    db = tmp_path / "my archive.db"  # a name the shipped file does not know, with a space
+    db = tmp_path / "my-archive.db"  # a name the shipped file does not know
     shutil.copy(demo_db, db)
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "scrapy", "browse", "--db", str(db), "--port", str(port)],
@@ -441,13 +444,13 @@ def test_scrapy_browse_serves_the_database_over_http(demo_db, tmp_path):
             except OSError:
                 assert time.monotonic() < deadline, "scrapy browse did not start"
                 time.sleep(0.3)
-        with urllib.request.urlopen(f"{base}/my%20archive/articles", timeout=10) as resp:
+        with urllib.request.urlopen(f"{base}/my-archive/articles", timeout=10) as resp:
             page = resp.read().decode()
         assert "Statements</h1>" in page
         with urllib.request.urlopen(f"{base}/-/databases.json", timeout=10) as resp:
             (info,) = json.load(resp)
         assert info["is_mutable"] is True  # never immutable mode on a file a crawl may write
-        with urllib.request.urlopen(f"{base}/my%20archive/crawl_health.json?_shape=objects", timeout=10) as resp:
+        with urllib.request.urlopen(f"{base}/my-archive/crawl_health.json?_shape=objects", timeout=10) as resp:
             assert json.load(resp)["rows"]
     finally:
         proc.terminate()
@@ -491,10 +494,9 @@ def test_screenshot_script_saves_readable_pngs(demo_db, tmp_path):
                            "--out", str(out)], cwd=PROJECT, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
     names = [Path(p).name for p in done.stdout.split()]
-    assert names == ["articles.png", "article.png", "article-copies.png", "crawl-health.png"]
-    for name in names:
+    assert names == ["articles.png", "article-copies.png", "crawl-health.png"]
+    for name, height in zip(names, (1600, 1100, 900)):
         data = (out / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
-        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-        assert (width, height) == (1440, 1100)
+        assert (int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")) == (1440, height)
         assert len(data) > 20_000, f"{name} looks blank"

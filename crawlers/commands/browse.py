@@ -29,7 +29,7 @@ SHIPPED_DATABASE_KEY = "dispatches"
 
 # Long statement texts make the table pages unreadable; the row page still shows them whole.
 DATASETTE_SETTINGS = {
-    "truncate_cells_html": 400,
+    "truncate_cells_html": 160,
     # Suggestions ("facet by text") are noise here and cost a query per column on every table
     # page; the useful facets are configured.
     "suggest_facets": False,
@@ -58,6 +58,12 @@ def metadata_for(db_path: str | Path, metadata: dict | None = None) -> dict:
     block = databases.get(SHIPPED_DATABASE_KEY) or {}
     metadata["databases"] = {Path(db_path).stem: block}
     return metadata
+
+
+def served_metadata(db_path: str | Path) -> tuple[dict, list[str]]:
+    """The metadata `scrapy browse` serves for `db_path`, and notes on what was left out."""
+    metadata = metadata_for(db_path)
+    return metadata, drop_missing_columns(metadata, read_schema(db_path))
 
 
 def drop_missing_columns(metadata: dict, schema: dict[str, set[str]]) -> list[str]:
@@ -198,8 +204,8 @@ class Command(ScrapyCommand):
         if mode != "wal":
             print(f"browse: warning: {db_path} is not in WAL mode ({mode}); a crawl writing it "
                   "at the same time may see 'database is locked'", file=sys.stderr)
-        metadata = metadata_for(db_path)
-        for note in drop_missing_columns(metadata, read_schema(db_path)):
+        metadata, notes = served_metadata(db_path)
+        for note in notes:
             print(f"browse: warning: the database has no column for {note}; left out", file=sys.stderr)
         with tempfile.TemporaryDirectory(prefix="dispatches-browse-") as tmp:
             metadata_path = Path(tmp) / "metadata.json"
