@@ -25,7 +25,7 @@ from cleaners.model import Document, RawPage
 from . import neardup
 from .db import SaveResult, Store, _now, normalise_url
 
-__all__ = ["resave", "snapshot"]
+__all__ = ["article_exists", "resave", "snapshot"]
 
 MOVABLE = ("attribution", "exact", "near")
 ARTICLE_FIELDS = ("title", "text", "published", "publisher", "canonical_url", "language")
@@ -58,6 +58,12 @@ def snapshot(db: Store, raw: RawPage) -> dict | None:
     return out
 
 
+def article_exists(db: Store, article_id: int | None) -> bool:
+    """Whether the article is still there (a move may have folded it into another)."""
+    with db._lock:
+        return article_id is not None and db._article_exists(article_id)
+
+
 def resave(db: Store, doc: Document, raw: RawPage, crawl_id: int | None = None) -> SaveResult:
     """Save a re-cleaned page and move its copy where the identity cascade now puts it.
 
@@ -71,15 +77,18 @@ def resave(db: Store, doc: Document, raw: RawPage, crawl_id: int | None = None) 
 
 
 def _resave_tx(db: Store, doc: Document, raw: RawPage, p: dict) -> SaveResult:
+    # Asked before saving: the save files the new text under the copy's current article,
+    # and the exact-text rule would then find it there.
+    before = db._one("SELECT article_id FROM copies WHERE url_key = ?", (p["key"],))
+    target, method, score = _ask_again(db, doc, p) if before else (None, "new", None)
     res = db._save_tx(doc, raw, p)
     row = db._one("SELECT * FROM copies WHERE url_key = ?", (p["key"],))
-    if row is None:
+    if row is None or before is None:
         return res
     current = row["article_id"]
     siblings = db._one("SELECT count(*) AS n FROM copies WHERE article_id = ?", (current,))["n"]
     if row["match_method"] not in MOVABLE and siblings > 1:
         return res
-    target, method, score = _ask_again(db, doc, p, current)
     if target == current:
         return res
     if target is None:
@@ -95,7 +104,7 @@ def _resave_tx(db: Store, doc: Document, raw: RawPage, p: dict) -> SaveResult:
     return SaveResult(outcome, target, row["id"], row["role"], method, score, (), ())
 
 
-def _ask_again(db: Store, doc: Document, p: dict, current: int) -> tuple[int | None, str, float | None]:
+def _ask_again(db: Store, doc: Document, p: dict) -> tuple[int | None, str, float | None]:
     """Where attribution, then exact text, then near text put this copy (the URL rule left out)."""
     aid, method, score, _ = db._by_attribution(p)
     if aid is not None:

@@ -165,6 +165,8 @@ class Reprocessor:
         return r
 
     def _compare(self, where: str, before: dict | None, after: dict | None, res) -> None:
+        from store.reprocess import article_exists
+
         r = self.report
         if getattr(res, "outcome", None) == "new":
             r.articles_new += 1
@@ -173,11 +175,11 @@ class Reprocessor:
             return
         moved = before.get("article_id") != after.get("article_id")
         if moved:
-            if getattr(res, "outcome", None) == "new" or after.get("article_created"):
+            if getattr(res, "outcome", None) == "new":
                 r.split += 1
             else:
                 r.merged += 1
-            if after.get("old_article_removed"):
+            if not article_exists(self.db, before.get("article_id")):
                 r.articles_removed += 1
             if len(r.moves) < 20:
                 r.moves.append(

@@ -1,0 +1,159 @@
+"""Benchmark of `scrapy ingest` on a WARC of fixture-web pages, against `clean()` alone.
+
+    python bench/ingest.py [--pages 5000] [--workers 2] [--keep DIR]
+
+The pages are the article pages of the fixture web (tests/fixtures/web/generate.py) at the
+scale that gives at least PAGES copies: state.gov, archive, embassy and aggregator copies of the
+same statements, so the store does real identity work (URL, attribution, exact and near
+matches). They are written as a WARC/1.1 with `crawlers.warc.write_warc`, then measured in this
+run, each on the same pages:
+
+1. `cleaners.clean()` alone, one process: the baseline;
+2. ingest with cleaning in this process (`--workers 0`): read WARC + clean + save;
+3. ingest with a CleanerPool of WORKERS processes (the default of the command);
+4. export-warc of the resulting database, and reprocess of it with WORKERS processes.
+
+Prints one table: seconds, documents per second, and the ratio to the baseline's docs/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "web"))
+
+from cleaners import Rejected, clean  # noqa: E402
+from cleaners.model import RawPage  # noqa: E402
+from crawlers.commands.ingest import Ingester, open_pool  # noqa: E402
+from crawlers.commands.reprocess import Reprocessor  # noqa: E402
+from crawlers.diskinput import DiskReader  # noqa: E402
+from crawlers.warc import write_warc  # noqa: E402
+from store import Store  # noqa: E402
+
+
+def fixture_pages(n: int) -> list[RawPage]:
+    """At least `n` article pages of the fixture web, in a stable order, cut to `n`."""
+    from generate import build_site
+
+    scale = max(1, n // 80)
+    while True:
+        site = build_site(scale=scale, phase=1, crawl_delay=0)
+        urls = [c["url"] for s in site.manifest["statements"] for c in s["copies"]]
+        if len(urls) >= n or scale > 500:
+            break
+        scale = int(scale * n / max(1, len(urls))) + 1
+    pages = []
+    for url in urls[:n]:
+        host, path = url.split("://", 1)[1].split("/", 1)
+        res = site.get((host, "/" + path))
+        if res is None or res.status != 200:
+            continue
+        headers = {k.lower(): v for k, v in res.headers.items()}
+        pages.append(RawPage(url=url, final_url=url, status=200, headers=headers, body=res.body,
+                             fetched_at="2026-01-01T00:00:00+00:00", spider="bench", discovered_via="sitemap"))
+    return pages
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pages", type=int, default=5000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--keep", metavar="DIR", help="keep the WARC and databases here")
+    args = ap.parse_args()
+
+    work = Path(args.keep or tempfile.mkdtemp(prefix="bench-ingest-"))
+    work.mkdir(parents=True, exist_ok=True)
+    pages, t_gen = timed(lambda: fixture_pages(args.pages))
+    warc = work / "pages.warc.gz"
+    with open(warc, "wb") as fh:
+        _, t_write = timed(lambda: write_warc(fh, pages, filename=warc.name))
+    print(f"{len(pages)} pages generated in {t_gen:.1f} s; WARC {warc.stat().st_size / 1e6:.1f} MB written in {t_write:.1f} s",
+          file=sys.stderr)
+
+    rows = []
+
+    def baseline():
+        ok = 0
+        for raw in pages:
+            try:
+                clean(raw)
+                ok += 1
+            except Rejected:
+                pass
+        return ok
+
+    for raw in pages[:20]:  # warm up: trafilatura's lazy imports and caches are not per page
+        try:
+            clean(raw)
+        except Rejected:
+            pass
+    ok, t_clean = timed(baseline)
+    base = len(pages) / t_clean
+    rows.append(("clean() alone, 1 process", len(pages), t_clean, f"{ok} documents"))
+
+    def ingest(workers: int, db_path: Path):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        db = Store(str(db_path))
+        pool = open_pool(workers, 60.0)
+        try:
+            return Ingester(db, pool, window=max(16, 8 * workers)).run(DiskReader(), [str(warc)], {"bench": True})
+        finally:
+            if pool is not None:
+                pool.close()
+            db.close()
+
+    for workers in (0, args.workers):
+        db_path = work / f"ingest-w{workers}.db"
+        summary, t = timed(lambda: ingest(workers, db_path))
+        rows.append((f"ingest WARC, {'in-process cleaning' if workers == 0 else f'{workers} cleaner processes'}",
+                     summary.pages_read, t,
+                     f"{summary.articles_new} articles, {summary.copies_merged} joined, "
+                     f"{sum(summary.rejected.values())} rejected, {summary.failures} failed"))
+    last_db = work / f"ingest-w{args.workers}.db"
+
+    db = Store(str(last_db))
+    try:
+        out = work / "export.warc.gz"
+        with open(out, "wb") as fh:
+            n, t = timed(lambda: write_warc(fh, db.raw_pages(), filename=out.name))
+        rows.append(("export-warc of that database", n, t, f"{out.stat().st_size / 1e6:.1f} MB"))
+        pool = open_pool(args.workers, 60.0)
+        try:
+            report, t = timed(lambda: Reprocessor(db, pool).run(None, None, {"bench": True}))
+        finally:
+            if pool is not None:
+                pool.close()
+        rows.append((f"reprocess, {args.workers} cleaner processes", report.pages, t,
+                     f"{report.unchanged} unchanged, {report.merged + report.split} moved"))
+    finally:
+        db.close()
+
+    cores = os.cpu_count()
+    print(f"\nIngest benchmark: {len(pages)} fixture-web pages, {cores} CPUs (shared), baseline = clean() alone\n")
+    print(f"{'step':<44} {'docs':>6} {'seconds':>8} {'docs/s':>8} {'x clean()':>9}  notes")
+    for name, n, t, note in rows:
+        rate = n / t if t else float("inf")
+        print(f"{name:<44} {n:>6} {t:>8.1f} {rate:>8.1f} {rate / base:>9.2f}  {note}")
+    if not args.keep:
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
