@@ -30,6 +30,7 @@ import unicodedata
 import zlib
 from dataclasses import dataclass, field
 from datetime import date
+from difflib import SequenceMatcher
 
 import numpy as np
 
@@ -42,13 +43,11 @@ MIN_SHINGLES = 8  # texts shorter than this (about a dozen words) are never near
 MERGE_AT = 0.80  # containment from which a confirmed pair is the same statement
 TITLE_SURE_AT = 0.90  # above this, a disagreeing title alone does not block a merge
 REVIEW_AT = 0.50  # pairs from here up that are not merged are listed for review
+MIN_COVERAGE = 0.35  # share of the shorter text that must be shared at all
 DATE_SLACK_DAYS = 7  # aggregators republish within days; national days come yearly
 MAX_REPLACEMENT = 8  # replacement runs longer than this are rewritten passages, not names
 
 _WORD = re.compile(r"\w+")
-_PUNCT = re.compile(r"[\u2018\u2019\u201a\u201b\u2032]")
-_DQUOTE = re.compile(r"[\u201c\u201d\u201e\u201f\u2033]")
-_DASH = re.compile(r"[\u2010-\u2015\u2212]")
 _MULT = np.array(
     [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD],
     dtype=np.uint64,
@@ -60,18 +59,48 @@ _STOP = frozenset(
 )
 
 
+_FOLD = (
+    [(c, "'") for c in "\u2018\u2019\u201a\u201b\u2032"]
+    + [(c, '"') for c in "\u201c\u201d\u201e\u201f\u2033"]
+    + [(chr(c), "-") for c in range(0x2010, 0x2016)]
+    + [("\u2212", "-")]
+)
+
+
+def _fold(text: str) -> str:
+    """NFKC, then quotes and dashes folded like `cleaners.model.normalise_text`
+    (str.replace per character: much faster than str.translate on long texts)."""
+    text = unicodedata.normalize("NFKC", text or "")
+    for ch, rep in _FOLD:
+        if ch in text:
+            text = text.replace(ch, rep)
+    return text
+_WORD_HASH: dict[str, int] = {}  # word -> crc32; words repeat, hashing them once is most of the speed
+
+
 def words(text: str) -> list[str]:
     """Words of a text with their case kept (NFKC, quotes and dashes folded)."""
-    text = unicodedata.normalize("NFKC", text or "")
-    text = _DASH.sub("-", _DQUOTE.sub('"', _PUNCT.sub("'", text)))
-    return _WORD.findall(text)
+    return _WORD.findall(_fold(text))
+
+
+def _word_hashes(folded: list[str]) -> np.ndarray:
+    cache = _WORD_HASH
+    if len(cache) > 500_000:
+        cache.clear()
+    out = []
+    for w in folded:
+        h = cache.get(w)
+        if h is None:
+            h = cache[w] = zlib.crc32(w.encode("utf-8"))
+        out.append(h)
+    return np.array(out, dtype=np.uint64)
 
 
 def shingle_hashes(folded: list[str]) -> np.ndarray:
     """64-bit hashes of the word K-grams, in text order (one hash for a text < K words)."""
     if not folded:
         return np.zeros(0, dtype=np.uint64)
-    th = np.fromiter((zlib.crc32(w.encode("utf-8")) for w in folded), dtype=np.uint64, count=len(folded))
+    th = _word_hashes(folded)
     n = len(folded) - K + 1
     if n <= 0:
         th = np.concatenate([th, np.zeros(K - len(folded), dtype=np.uint64)])
@@ -108,8 +137,11 @@ class Text:
 
     @classmethod
     def of(cls, text: str) -> "Text":
-        w = words(text)
-        f = [x.casefold() for x in w]
+        norm = _fold(text)
+        w = _WORD.findall(norm)
+        f = _WORD.findall(norm.casefold())
+        if len(f) != len(w):  # a letter whose case folding is not a word character
+            f = [x.casefold() for x in w]
         return cls(w, f, shingle_hashes(f))
 
     @property
@@ -125,24 +157,61 @@ def containment(a: Text, b: Text) -> float:
     return common / min(a.size, b.size)
 
 
-def _named(tokens) -> bool:
-    return any(t[:1].isupper() or any(c.isdigit() for c in t) for t in tokens)
+def _digits(tokens) -> set[str]:
+    return {t for t in tokens if any(c.isdigit() for c in t)}
 
 
-def replacements(a: Text, b: Text) -> list[tuple[list[str], list[str]]]:
-    """Short runs of words that stand in the same place in both texts but differ.
+def _named(x: list[str], y: list[str]) -> bool:
+    """A replacement that changes who, where or when: a capitalised word or a number.
 
-    Walks the shorter text; its shingles found in the longer one are anchors (shingle
-    position in the shorter -> position in the longer). Between two anchors, words of
-    the shorter not covered by a shared shingle, facing words of the longer that are not
-    covered either, form a replacement. Runs at the edges (truncation, cruft before or
-    after) are not replacements; neither are one-sided gaps (inserted lines).
+    Not counted: the same letters split differently ("D.C." / "DC") and spelling fixes
+    of one name ("Natalia" / "Natalie"), unless a number changed.
     """
+    if _digits(x) != _digits(y):
+        return True
+    jx, jy = "".join(x).casefold(), "".join(y).casefold()
+    if jx == jy:
+        return False
+    caps = [t for t in x + y if t[:1].isupper()]
+    if not caps:
+        return False
+    if x and y and SequenceMatcher(None, jx, jy).ratio() >= 0.75:
+        return False  # a spelling fix, not another name
+    return True
+
+
+@dataclass
+class Alignment:
+    """How the shorter text `s` lies inside the longer `l`."""
+
+    anchors: list[tuple[int, int]]  # (shingle position in s, in l), increasing in both
+    s_positions: int  # shingle positions of s
+    span: int  # shingle positions of s from the first anchor to the last
+    replacements: list[tuple[list[str], list[str]]]
+
+    @property
+    def coverage(self) -> float:
+        """Share of the shorter text's shingles found, in order, in the longer."""
+        return len(self.anchors) / self.s_positions if self.s_positions else 0.0
+
+    @property
+    def span_containment(self) -> float:
+        """Share found between the first and last shared shingle: edge cruft and a cut
+        tail do not lower it; replaced or inserted passages inside do."""
+        return len(self.anchors) / self.span if self.span else 0.0
+
+
+def align(a: Text, b: Text) -> Alignment:
+    """Anchor the shorter text in the longer through shared shingles, and collect the
+    short *replacements* between anchors (a word run in one text standing where another
+    run stands in the other). Runs at the edges (truncation, cruft before or after) are
+    not replacements, except for a changed number (a date or anniversary at the start);
+    neither are one-sided gaps (inserted lines)."""
     s, l = (a, b) if len(a.hashes) <= len(b.hashes) else (b, a)
     positions: dict[int, list[int]] = {}
     for p, h in enumerate(l.hashes.tolist()):
         positions.setdefault(h, []).append(p)
-    anchors: list[tuple[int, int]] = []  # (pos in s, pos in l), monotone in both
+    anchors: list[tuple[int, int]] = []
     last_l = -1
     for i, h in enumerate(s.hashes.tolist()):
         ps = positions.get(h)
@@ -154,24 +223,40 @@ def replacements(a: Text, b: Text) -> list[tuple[list[str], list[str]]]:
         anchors.append((i, nxt))
         last_l = nxt
     out: list[tuple[list[str], list[str]]] = []
-    for (i0, p0), (i1, p1) in zip(anchors, anchors[1:]):
-        # words covered by anchor i0 end at i0+K; the next anchor's words start at i1
-        s_gap = s.words[i0 + K : i1] if i1 > i0 + K else []
-        l_gap = l.words[p0 + K : p1] if p1 > p0 + K else []
-        if not s_gap or not l_gap:
-            continue
-        if len(s_gap) > MAX_REPLACEMENT or len(l_gap) > MAX_REPLACEMENT:
-            continue
+
+    def gap(s_gap, l_gap):
+        if not s_gap or not l_gap or len(s_gap) > MAX_REPLACEMENT or len(l_gap) > MAX_REPLACEMENT:
+            return None
         fs, fl = {w.casefold() for w in s_gap}, {w.casefold() for w in l_gap}
         only_s = [w for w in s_gap if w.casefold() not in fl]
         only_l = [w for w in l_gap if w.casefold() not in fs]
-        if only_s or only_l:
-            out.append((only_s, only_l))
-    return out
+        return (only_s, only_l) if (only_s or only_l) else None
+
+    for (i0, p0), (i1, p1) in zip(anchors, anchors[1:]):
+        # words covered by anchor i0 end at i0+K; the next anchor's words start at i1
+        r = gap(s.words[i0 + K : i1], l.words[p0 + K : p1])
+        if r:
+            out.append(r)
+    if anchors:
+        (fi, fp), (li, lp) = anchors[0], anchors[-1]
+        for r in (gap(s.words[:fi], l.words[:fp]), gap(s.words[li + K :], l.words[lp + K :])):
+            if r and _digits(r[0]) != _digits(r[1]) and _digits(r[0]) and _digits(r[1]):
+                out.append(r)
+        span = li - fi + 1
+    else:
+        span = 0
+    return Alignment(anchors, len(s.hashes), span, out)
 
 
 def title_words(title: str | None) -> set[str]:
     return {w.casefold() for w in words(title or "")} - _STOP
+
+
+def title_numbers_differ(t1: str | None, t2: str | None) -> bool:
+    """Both titles carry numbers and not the same ones ("Public Schedule – July 1, 2021"
+    / "July 2, 2021"): dated formulaic pages, never one statement."""
+    a, b = _digits(words(t1 or "")), _digits(words(t2 or ""))
+    return bool(a) and bool(b) and a != b
 
 
 def titles_disagree(t1: str | None, t2: str | None) -> bool:
@@ -202,19 +287,31 @@ def compare(
     new_date: date | None = None,
     old_date: date | None = None,
 ) -> Verdict:
-    """Decide whether two texts are one statement (see the module docstring)."""
+    """Decide whether two texts are one statement (see the module docstring).
+
+    The score is the containment of the shorter text in the longer, measured between
+    the first and last shared shingle when at least `MIN_COVERAGE` of the shorter text
+    is shared (so a truncated copy that also carries cruft still scores high), else over
+    the whole shorter text.
+    """
     if min(new.size, old.size) < MIN_SHINGLES:
         return Verdict(False, 0.0)
     c = containment(new, old)
+    if c < MIN_COVERAGE:
+        return Verdict(False, c)
+    al = align(new, old)
+    if al.coverage >= MIN_COVERAGE:
+        c = max(c, al.span_containment)
     if c < REVIEW_AT:
         return Verdict(False, c)
-    reps = replacements(new, old)
-    named = [(x, y) for x, y in reps if _named(x) or _named(y)]
+    named = [(x, y) for x, y in al.replacements if _named(x, y)]
     if named:
         detail = "; ".join(f"{' '.join(x) or '-'} / {' '.join(y) or '-'}" for x, y in named[:5])
         return Verdict(False, c, "lookalike" if c >= 0.7 else None, detail)
+    if title_numbers_differ(new_title, old_title):
+        return Verdict(False, c, "title_mismatch" if c >= 0.7 else None, f"{new_title} / {old_title}")
     if new_date and old_date and abs((new_date - old_date).days) > DATE_SLACK_DAYS:
-        if c >= 0.95 and not reps:
+        if c >= 0.95 and not al.replacements:
             return Verdict(True, c)
         return Verdict(False, c, "date_mismatch" if c >= 0.7 else None, f"{new_date} / {old_date}")
     if c >= MERGE_AT:

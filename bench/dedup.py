@@ -1,0 +1,388 @@
+"""Benchmark of the store's deduplication: accuracy on real state.gov data, and scale.
+
+    python bench/dedup.py                 # everything (about 5-8 minutes on 2 cores)
+    python bench/dedup.py --quick         # real data + scale at 2,000 vs 20,000 articles
+    python bench/dedup.py --skip-scale    # accuracy only
+
+1. Real data: the 2,242 versions of 2,031 state.gov releases in
+   ../shared/corpus/real-pages/state-gov/rss-item-history/ (one JSON line per version of
+   a feed item), saved in the order they were first seen as copies at their `link`.
+   Scored against the guid clustering, where releases with identical texts count as
+   one: pairwise precision and recall over versions.
+2. The same releases saved again as syndicated copies on other hosts: truncated,
+   wrapped in cruft, or both. Recall = share attached to their release's article.
+3. Scale: a synthetic corpus with planted near-duplicates and formulaic look-alikes.
+   Mean time per `Store.save` at 2,000 and at 200,000 articles (the large database is
+   built with `Store._bulk_load`, a fast path that skips the cascade), and peak RSS.
+
+Prints one table on stdout; progress on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import resource
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import lxml.html
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from cleaners.model import Document, RawPage, content_hash  # noqa: E402
+from store import Store  # noqa: E402
+
+CORPUS = ROOT / ".." / "shared" / "corpus" / "real-pages" / "state-gov" / "rss-item-history"
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- real data
+
+
+def html_text(fragment: str) -> str:
+    """Paragraph texts of a feed item's HTML, blank-line separated (scripts dropped)."""
+    if not fragment or not fragment.strip():
+        return ""
+    root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    for bad in root.xpath("//script|//style"):
+        bad.drop_tree()
+    paras = [" ".join(p.text_content().split()) for p in root.xpath("//p|//li|//h2|//h3")]
+    paras = [p for p in paras if p]
+    if not paras:
+        paras = [" ".join(root.text_content().split())]
+    return "\n\n".join(paras)
+
+
+def load_versions() -> list[dict]:
+    rows = []
+    for f in sorted(CORPUS.glob("*.jsonl.gz")):
+        with gzip.open(f, "rt", encoding="utf-8") as fh:
+            rows += [json.loads(line) for line in fh if line.strip()]
+    for r in rows:
+        r["text"] = html_text(r.get("content_encoded") or r.get("description") or "")
+        try:
+            r["published"] = parsedate_to_datetime(r["pubDate"]).date()
+        except (TypeError, ValueError):
+            r["published"] = None
+    rows.sort(key=lambda r: (r["first_seen_commit_date"], r["guid"], r["version_index"]))
+    return rows
+
+
+def make(url, text, title, published, fetched_at, claimed=None, spider="bench"):
+    doc = Document(url=url, title=title, text=text, published=published, publisher=None, language="en",
+                   claimed_original=claimed, content_hash=content_hash(text))
+    raw = RawPage(url=url, final_url=url, status=200, headers={"content-type": "text/html; charset=utf-8"},
+                  body=("<html><body>" + text + "</body></html>").encode(), fetched_at=fetched_at, spider=spider)
+    return doc, raw
+
+
+def pairwise(truth: dict, pred: dict) -> tuple[float, float]:
+    """Pairwise precision/recall of clusterings given as element -> cluster label."""
+    def pairs(labels):
+        return sum(n * (n - 1) // 2 for n in Counter(labels).values())
+    elems = list(truth)
+    tp = pairs([(truth[e], pred[e]) for e in elems])
+    pp = pairs([pred[e] for e in elems])
+    tpairs = pairs([truth[e] for e in elems])
+    return (tp / pp if pp else 1.0), (tp / tpairs if tpairs else 1.0)
+
+
+class UnionFind:
+    def __init__(self):
+        self.parent = {}
+
+    def find(self, x):
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a, b):
+        self.parent[self.find(a)] = self.find(b)
+
+
+CRUFT_BEFORE = [
+    "Posted by the newsroom desk | Share on social media | Print this page",
+    "Wire copy: republished from an official source for our readers",
+    "Foreign affairs desk. Filed under diplomacy and world news",
+]
+CRUFT_AFTER = [
+    "Related stories: more world news from our partners. Subscribe to our newsletter for daily updates.",
+    "Copyright notice: this item is reproduced for information. Comments are closed.",
+    "Tags: diplomacy, world. Share this article with friends. Advertisement",
+]
+
+
+def syndicate(text: str, i: int, rng: random.Random) -> str:
+    """A republished copy: truncated, wrapped in cruft, or both."""
+    kind = i % 3
+    paras = text.split("\n\n")
+    if kind in (0, 2):
+        words = text.split()
+        keep = max(25, int(len(words) * rng.uniform(0.45, 0.85)))
+        body = " ".join(words[:keep]) + " ... Read more"
+    else:
+        body = text
+    if kind in (1, 2):
+        body = "\n\n".join([rng.choice(CRUFT_BEFORE), body, rng.choice(CRUFT_AFTER)])
+    elif len(paras) > 1:
+        body = body
+    return body
+
+
+def bench_real(tmp: Path) -> dict:
+    if not CORPUS.exists():
+        log(f"real data: {CORPUS} absent, skipped")
+        return {}
+    rows = load_versions()
+    rows = [r for r in rows if r["text"]]
+    log(f"real data: {len(rows)} versions of {len({r['guid'] for r in rows})} releases")
+    db = Store(tmp / "real.db")
+    t0 = time.perf_counter()
+    copy_of = []  # copy id of each version (copy ids are stable; articles may merge later)
+    for r in rows:
+        doc, raw = make(r["link"], r["text"], r["title"], r["published"], r["first_seen_commit_date"])
+        copy_of.append(db.save(doc, raw).copy_id)
+    t_real = time.perf_counter() - t0
+    copy_article = dict(db.db.execute("SELECT id, article_id FROM copies"))
+    copy_method = dict(db.db.execute("SELECT id, match_method || ' ' || ifnull(match_score, '') FROM copies"))
+
+    uf = UnionFind()
+    by_hash = {}
+    for i, r in enumerate(rows):
+        uf.union(("v", i), ("g", r["guid"]))
+        h = content_hash(r["text"])
+        if h in by_hash:
+            uf.union(("v", i), ("v", by_hash[h]))
+        by_hash.setdefault(h, i)
+    truth = {i: uf.find(("v", i)) for i in range(len(rows))}
+    pred = {i: copy_article[copy_of[i]] for i in range(len(rows))}
+    precision, recall = pairwise(truth, pred)
+    n_true = len(set(truth.values()))
+    n_articles = db.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+    # what went wrong, for the log
+    wrong_merge = defaultdict(set)
+    for i in truth:
+        wrong_merge[pred[i]].add(truth[i])
+    bad = [a for a, ts in wrong_merge.items() if len(ts) > 1]
+    for a in bad[:5]:
+        titles = {(rows[i]["title"][:60], rows[i]["link"][-40:], copy_method[copy_of[i]]) for i in truth if pred[i] == a}
+        log(f"  merged distinct releases into article {a}: {sorted(titles)[:4]}")
+    split = defaultdict(set)
+    for i in truth:
+        split[truth[i]].add(pred[i])
+    for t, arts in list((t, a) for t, a in split.items() if len(a) > 1)[:5]:
+        titles = {rows[i]["title"] for i in truth if truth[i] == t}
+        log(f"  split one release over articles {sorted(arts)}: {sorted(titles)[:3]}")
+
+    # syndicated copies of each release's latest version
+    latest = {}
+    for i, r in enumerate(rows):
+        latest[r["guid"]] = i
+    rng = random.Random(4)
+    hosts = ["wire.example", "worldnews.example", "diplomacy-digest.example"]
+    attached = total = wrong = 0
+    t1 = time.perf_counter()
+    methods = Counter()
+    missed = []
+    for n, (guid, i) in enumerate(sorted(latest.items())):
+        r = rows[i]
+        text = syndicate(r["text"], n, rng)
+        if len(text.split()) < 20:
+            continue
+        url = f"https://{hosts[n % 3]}/{n}/{r['link'].rstrip('/').rsplit('/', 1)[-1]}"
+        title = r["title"] if n % 2 else f"{r['title']} | World News"
+        fetched = (datetime.fromisoformat(r["first_seen_commit_date"]) + timedelta(days=1)).isoformat()
+        doc, raw = make(url, text, title, r["published"] + timedelta(days=n % 3) if r["published"] else None, fetched)
+        res = db.save(doc, raw)
+        methods[res.match_method] += 1
+        total += 1
+        official = db.db.execute("SELECT article_id FROM copies WHERE id = ?", (copy_of[i],)).fetchone()[0]
+        if res.article_id == official:
+            attached += 1
+        else:
+            if res.match_method != "new":
+                wrong += 1
+            if len(missed) < 8:
+                missed.append((n % 3, res.match_method, res.match_score, r["title"][:50],
+                               db.db.execute("SELECT title FROM articles WHERE id = ?", (res.article_id,)).fetchone()[0][:50]))
+    t_synd = time.perf_counter() - t1
+    for m in missed:
+        log(f"  syndicated copy not attached to its release: {m}")
+    review = db.db.execute("SELECT count(*) FROM review").fetchone()[0]
+    db.close()
+    return {
+        "versions": len(rows), "true_clusters": n_true, "articles": n_articles,
+        "precision": precision, "recall": recall, "save_ms_real": 1000 * t_real / len(rows),
+        "synd_total": total, "synd_recall": attached / total if total else 0.0, "synd_wrong": wrong,
+        "synd_methods": dict(methods), "save_ms_synd": 1000 * t_synd / max(total, 1), "review_rows": review,
+    }
+
+
+# ---------------------------------------------------------------- synthetic scale
+
+COUNTRIES = ("Albania Algeria Angola Argentina Armenia Australia Austria Azerbaijan Bahrain Bangladesh Belgium "
+             "Benin Bolivia Botswana Brazil Bulgaria Cambodia Cameroon Canada Chile Colombia Croatia Cyprus Denmark "
+             "Ecuador Egypt Estonia Ethiopia Fiji Finland Gabon Georgia Ghana Greece Guatemala Guinea Haiti Honduras "
+             "Hungary Iceland India Indonesia Iraq Ireland Jamaica Japan Jordan Kenya Kosovo Latvia Lebanon Liberia "
+             "Lithuania Malawi Malaysia Mali Malta Mexico Moldova Mongolia Morocco Namibia Nepal Nicaragua Niger "
+             "Nigeria Norway Oman Pakistan Panama Paraguay Peru Poland Portugal Qatar Romania Rwanda Senegal Serbia "
+             "Slovakia Slovenia Spain Sweden Tanzania Thailand Togo Tunisia Uganda Ukraine Uruguay Vietnam Zambia").split()
+NAMES = ("Adeyemi Bauer Castillo Dimitrov Eriksen Fonseca Gashi Haddad Ibrahim Jansen Kowalski Lindqvist Moreau "
+         "Nakamura Okafor Petrov Quispe Rossi Santos Tanaka Umarov Varga Wojcik Xavier Yilmaz Zoric").split()
+
+
+class Synth:
+    """Random statement-like texts: readouts and national-day messages (formulaic, look-alike
+    prone) and free statements from a small vocabulary, plus syndicated variants."""
+
+    def __init__(self, seed=7):
+        self.rng = random.Random(seed)
+        words = ("policy security cooperation partners region economic support human rights trafficking "
+                 "democracy governance trade investment energy climate health migration border dialogue peace "
+                 "commitment assistance development prosperity stability reform transparency accountability "
+                 "election civil society justice sanctions humanitarian crisis recovery infrastructure education "
+                 "women youth technology cyber maritime counterterrorism alliance shared values future").split()
+        self.vocab = words + [f"{w}{s}" for w in words for s in ("s", "ing", "ed", "al")]
+
+    def sentence(self, n):
+        w = [self.rng.choice(self.vocab) for _ in range(n)]
+        return " ".join(w).capitalize() + "."
+
+    def statement(self, i):
+        r = self.rng
+        kind = i % 4
+        c1, c2 = r.choice(COUNTRIES), r.choice(COUNTRIES)
+        n1, n2 = r.choice(NAMES), r.choice(NAMES)
+        body = " ".join(self.sentence(r.randint(10, 18)) for _ in range(r.randint(4, 8)))
+        if kind == 0:
+            title = f"Secretary's Call with {c1} Foreign Minister {n1}"
+            text = (f"The following is attributable to the Spokesperson: The Secretary spoke today with {c1} Foreign "
+                    f"Minister {n1} about regional security and shared priorities. {body} The Secretary and Foreign "
+                    f"Minister {n1} agreed to stay in close contact.")
+        elif kind == 1:
+            title = f"{c1} National Day"
+            text = (f"On behalf of the Government of the United States of America, I offer best wishes to the people "
+                    f"of {c1} on the occasion of your {r.randint(20, 230)}th National Day. {body} The United States "
+                    f"values its partnership with {c1}. Congratulations on this special day.")
+        else:
+            title = f"Statement on {r.choice(self.vocab)} {r.choice(self.vocab)} in {c1} and {c2}"
+            text = body + f" We call on {c1} and {c2} to work with {n2} and partners."
+        return title, text
+
+    def variant(self, text):
+        words = text.split()
+        if self.rng.random() < 0.5:
+            return " ".join(words[: max(20, int(len(words) * self.rng.uniform(0.5, 0.9)))]) + " Read more"
+        return "Republished by a news wire. " + text + " Share this story. Comments are closed."
+
+
+def bench_scale(tmp: Path, sizes: list[int], n_saves: int = 400) -> list[dict]:
+    out = []
+    for size in sizes:
+        syn = Synth(seed=size)
+        path = tmp / f"scale-{size}.db"
+        db = Store(path)
+        t0 = time.perf_counter()
+        texts = []
+
+        def items():
+            for i in range(size):
+                title, text = syn.statement(i)
+                if i < 5000:
+                    texts.append((title, text))
+                day = date(2015, 1, 1) + timedelta(days=i % 3650)
+                yield make(f"https://www.state.gov/synthetic/{size}/{i}/", text, title, day,
+                           f"{day.isoformat()}T12:00:00Z")
+
+        db._bulk_load(items(), progress=lambda n: log(f"  bulk load {size}: {n}") if n % 50000 == 0 else None)
+        t_load = time.perf_counter() - t0
+        # timed saves: a mix of planted near-dups of existing articles, look-alikes and new statements
+        rng = random.Random(size + 1)
+        work = []
+        for j in range(n_saves):
+            kind = j % 3
+            day = date(2025, 1, 1) + timedelta(days=j % 300)
+            if kind == 0:
+                title, text = rng.choice(texts)
+                work.append(make(f"https://wire.example/{size}/{j}", syn.variant(text), title, None, f"{day}T00:00:00Z"))
+            elif kind == 1:
+                title, text = syn.statement(j * 4 + 1)  # national-day look-alike of many stored ones
+                work.append(make(f"https://www.state.gov/new/{size}/{j}/", text, title, day, f"{day}T00:00:00Z"))
+            else:
+                title, text = syn.statement(j * 4 + 2)
+                work.append(make(f"https://www.state.gov/new/{size}/{j}/", text, title, day, f"{day}T00:00:00Z"))
+        methods = Counter()
+        t1 = time.perf_counter()
+        for doc, raw in work:
+            methods[db.save(doc, raw).match_method] += 1
+        dt = time.perf_counter() - t1
+        articles = db.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        db.close()
+        size_mb = path.stat().st_size / 1e6
+        log(f"scale {size}: load {t_load:.1f}s, {1000 * dt / n_saves:.2f} ms/save, {dict(methods)}")
+        out.append({"articles": articles, "ms_per_save": 1000 * dt / n_saves, "load_s": t_load,
+                    "db_mb": size_mb, "methods": dict(methods)})
+        path.unlink()
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="scale at 2,000 vs 20,000 articles")
+    ap.add_argument("--skip-scale", action="store_true")
+    ap.add_argument("--skip-real", action="store_true")
+    ap.add_argument("--large", type=int, default=200_000)
+    args = ap.parse_args(argv)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="dedup-bench-") as d:
+        tmp = Path(d)
+        if not args.skip_real:
+            r = bench_real(tmp)
+            if r:
+                rows += [
+                    ("real: versions / true clusters / articles", f"{r['versions']} / {r['true_clusters']} / {r['articles']}", ""),
+                    ("real: pairwise precision", f"{r['precision']:.4f}", ">= 0.995"),
+                    ("real: pairwise recall", f"{r['recall']:.4f}", ">= 0.99"),
+                    ("real: ms per save", f"{r['save_ms_real']:.2f}", ""),
+                    ("syndicated: copies", str(r["synd_total"]), ""),
+                    ("syndicated: recall (attached to official)", f"{r['synd_recall']:.4f}", ">= 0.98"),
+                    ("syndicated: attached to a wrong article", str(r["synd_wrong"]), "0"),
+                    ("syndicated: match methods", json.dumps(r["synd_methods"]), ""),
+                    ("syndicated: ms per save", f"{r['save_ms_synd']:.2f}", ""),
+                    ("review rows", str(r["review_rows"]), ""),
+                ]
+        if not args.skip_scale:
+            large = 20_000 if args.quick else args.large
+            small, big = bench_scale(tmp, [2_000, large])
+            ratio = big["ms_per_save"] / small["ms_per_save"]
+            rows += [
+                (f"scale: ms per save at {small['articles']:,} articles", f"{small['ms_per_save']:.2f}", ""),
+                (f"scale: ms per save at {big['articles']:,} articles", f"{big['ms_per_save']:.2f}", ""),
+                ("scale: ratio large/small", f"{ratio:.2f}", "<= 1.5"),
+                (f"scale: bulk load of {big['articles']:,} articles (s) / db size (MB)", f"{big['load_s']:.0f} / {big['db_mb']:.0f}", ""),
+            ]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rows.append(("peak RSS (MB)", f"{peak:.0f}", ""))
+    w = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{w}}  {'value':>24}  target")
+    for name, value, target in rows:
+        print(f"{name:<{w}}  {value:>24}  {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
