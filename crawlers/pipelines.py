@@ -139,11 +139,8 @@ class StorePipeline:
             raise
         crawler.dispatches_store = self.store
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
-        # Workers start now (they import trafilatura, a few seconds) while Scrapy sets up and
-        # discovery runs.
-        from cleaners.pool import CleanerPool
-
-        self.pool = CleanerPool(workers=self.workers, timeout=self.clean_timeout)
+        # The cleaner workers (a few seconds to import trafilatura) start with the first page
+        # to clean, so a re-crawl where nothing changed never pays for them.
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -179,6 +176,10 @@ class StorePipeline:
             await self._event(url, "fetch", reason, f"HTTP {raw.status}")
             raise DropItem(f"HTTP {raw.status}: {url}")
         self.stats.inc_value("dispatches/pages_fetched")
+        if self.pool is None and not self.finished:
+            from cleaners.pool import CleanerPool
+
+            self.pool = CleanerPool(workers=self.workers, timeout=self.clean_timeout)
         try:
             doc = await asyncio.wrap_future(self.pool.submit(raw))
         except Rejected as exc:

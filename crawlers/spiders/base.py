@@ -98,6 +98,15 @@ class DispatchesSpider(scrapy.Spider):
         self.planned: set[str] = set()
         self.scheduled = 0
         self._disc: dict[str, dict] = {}
+        # validators of discovery documents fetched in full this run, kept for the next run
+        # only if the run went through its host cleanly (see `closed`)
+        self.doc_validators: dict[str, tuple[str, dict]] = {}
+        self.watermarks: list[tuple[str, str, dict]] = []  # (host, url, url_state fields)
+
+    @property
+    def filtered(self) -> bool:
+        """Whether this run looks at only part of what discovery lists (then it keeps no watermarks)."""
+        return bool(self.since or self.until or self.limit is not None or self.topic_keywords)
 
     @classmethod
     def check_args(cls, args: dict) -> None:
@@ -177,19 +186,80 @@ class DispatchesSpider(scrapy.Spider):
             self.crawler.stats.set_value(f"dispatches/discovery/{host}", method)
             self.logger.info("Discovery on %s by %s", host, method)
 
-    def discovery_request(self, url: str, host: str, method: str, callback, expect: str, first: bool, **meta):
-        """A request for a discovery document (REST page, sitemap, feed, listing page)."""
+    def discovery_request(self, url: str, host: str, method: str, callback, expect: str, first: bool,
+                          conditional: bool = True, **meta):
+        """A request for a discovery document (REST page, sitemap, feed, listing page).
+
+        A document whose validators were kept after the last clean, complete run of its host
+        is asked for conditionally: a 304 means nothing it lists has changed since.
+        """
+        headers = {}
+        state = self.known.get(_norm(url)) if conditional and not self.settings.getbool("DISPATCHES_FULL_DISCOVERY", False) else None
+        if state:
+            if state.get("etag"):
+                headers["If-None-Match"] = state["etag"]
+            if state.get("last_modified"):
+                headers["If-Modified-Since"] = state["last_modified"]
         return scrapy.Request(
             url,
             callback=callback,
             errback=self._discovery_errback,
             dont_filter=first,
+            headers=headers,
             meta={
                 "host": host, "method": method, "first": first, "dispatches_expect": expect,
-                "handle_httpstatus_list": [400, 404, 410], **meta,
+                "handle_httpstatus_list": [304, 400, 404, 410], **meta,
             },
             priority=10,
         )
+
+    def doc_not_modified(self, response) -> bool:
+        """True (and discovery counted as working) when a discovery document answered 304."""
+        if response.status != 304:
+            return False
+        meta = response.meta
+        self.discovery_ok(meta["host"], meta["method"])
+        self.crawler.stats.inc_value("dispatches/discovery_not_modified")
+        return True
+
+    def remember_doc(self, response) -> None:
+        """Keep a discovery document's validators for the next run (stored only after a clean run)."""
+        etag = response.headers.get(b"ETag")
+        lm = response.headers.get(b"Last-Modified")
+        if etag or lm:
+            fields = {"etag": etag.decode("latin-1") if etag else None,
+                      "last_modified": lm.decode("latin-1") if lm else None}
+            self.doc_validators[response.url] = (response.meta["host"], fields)
+
+    def host_was_clean(self, host: str) -> bool:
+        stats = self.crawler.stats
+        return not any(stats.get_value(f"dispatches/{k}/{host}") for k in (
+            "fetch_failed", "soft_blocks", "discovery_partial", "discovery_failed", "robots_blocked", "deferred",
+        )) and host not in (stats.get_value("safety/circuit_open") or [])
+
+    def closed(self, reason):
+        """After a complete run: keep discovery validators and watermarks of the hosts that went cleanly.
+
+        The next run then skips what has not changed since. A killed, partial or filtered run
+        keeps nothing, so nothing can be skipped by mistake.
+        """
+        store = get_store(self.crawler)
+        stats = self.crawler.stats
+        if store is None or reason != "finished" or self.filtered or stats.get_value("dispatches/errors"):
+            return
+        kept = 0
+        try:
+            for url, (host, fields) in self.doc_validators.items():
+                if self.host_was_clean(host):
+                    store.call_sync("set_url_state", url, **fields)
+                    kept += 1
+            for host, url, fields in self.watermarks:
+                if self.host_was_clean(host):
+                    store.call_sync("set_url_state", url, **fields)
+                    kept += 1
+        except Exception as exc:  # the next run just lists everything again
+            self.logger.warning("Could not keep discovery validators: %s", exc)
+        self.logger.info("Kept validators of %d discovery documents for the next run", kept)
 
     def _discovery_errback(self, failure):
         request = failure.request
@@ -237,6 +307,8 @@ class DispatchesSpider(scrapy.Spider):
 
         meta = response.meta
         host, method, depth = meta["host"], meta["method"], meta.get("depth", 0)
+        if self.doc_not_modified(response):
+            return
         why = self.unusable(response)
         body = None if why else self.sitemap_body(response)
         kind, entries = None, []
@@ -264,12 +336,14 @@ class DispatchesSpider(scrapy.Spider):
                 return
             children = [e for e in entries if not SKIP_SITEMAPS.search(urlsplit(e.url).path)] or entries
             self.discovery_ok(host, method)
+            self.remember_doc(response)
             for child in children:
                 if urlsplit(child.url).hostname != host:
                     continue
                 yield self.sitemap_request(child.url, host, depth=depth + 1, method=method)
             return
         self.discovery_ok(host, method)
+        self.remember_doc(response)
         for found in entries:
             if urlsplit(found.url).hostname != host:
                 continue  # cross-submitted URLs (RELIABILITY #55)
@@ -286,6 +360,8 @@ class DispatchesSpider(scrapy.Spider):
 
         meta = response.meta
         host, method = meta["host"], meta["method"]
+        if self.doc_not_modified(response):
+            return
         why = self.unusable(response)
         items = []
         if not why:
@@ -302,6 +378,7 @@ class DispatchesSpider(scrapy.Spider):
                 self.logger.warning("Ignoring feed %s: %s", response.url, why)
             return
         self.discovery_ok(host, method)
+        self.remember_doc(response)
         for found in items[: self.max_items]:
             req = self.article_request(found)
             if req is not None:
@@ -395,6 +472,7 @@ class DispatchesSpider(scrapy.Spider):
             self.crawler.stats.inc_value("dispatches/skipped/ignored")
             return
         self.crawler.stats.inc_value("dispatches/fetch_failed")
+        self.crawler.stats.inc_value(f"dispatches/fetch_failed/{urlsplit(request.url).hostname}")
         why = f"{type(failure.value).__name__}: {failure.value}"
         self.logger.warning("Giving up on %s: %s", request.url, why)
         # Through the pipeline, so the failure is an `events` row like every other skip.

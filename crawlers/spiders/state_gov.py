@@ -77,32 +77,11 @@ class StateGovSpider(DispatchesSpider):
             modified_after=mark.replace("Z", "") if mark else None,
         )
 
-    def closed(self, reason):
-        """Move the REST watermarks forward after a complete, clean run."""
-        from crawlers.pipelines import get_store
-
-        store = get_store(self.crawler)
-        stats = self.crawler.stats
-        if store is None or reason != "finished" or stats.get_value("dispatches/fetch_failed") \
-                or stats.get_value("dispatches/errors") or self.limit is not None \
-                or self.since or self.until or self.topic_keywords:
-            return
-        for (host, collection), newest in self.rest_newest.items():
-            if stats.get_value(f"dispatches/discovery_partial/{host}") or not newest \
-                    or stats.get_value(f"dispatches/soft_blocks/{host}"):
-                continue
-            if stats.get_value(f"dispatches/discovery/{host}") != "rest":
-                continue
-            try:
-                store.call_sync("set_url_state", self.collection_url(host, collection), modified_gmt=newest)
-            except Exception as exc:  # the next run just lists the whole collection again
-                self.logger.warning("Could not keep the REST watermark of %s: %s", host, exc)
-
     def start_rest(self, host):
         return [
             self.discovery_request(
                 self.rest_url(host, COLLECTIONS[0], 1), host, "rest", self.parse_rest, "json", True,
-                collection=COLLECTIONS[0], page=1,
+                conditional=False, collection=COLLECTIONS[0], page=1,
             )
         ]
 
@@ -134,7 +113,12 @@ class StateGovSpider(DispatchesSpider):
         newest = max((f.lastmod for f in found if f.lastmod), default=None)
         key = (host, collection)
         if newest and (self.rest_newest.get(key) or "") < newest:
+            if not self.rest_newest.get(key):
+                self.watermarks.append((host, self.collection_url(host, collection), {}))
             self.rest_newest[key] = newest
+            for i, (h, url, _) in enumerate(self.watermarks):
+                if url == self.collection_url(host, collection):
+                    self.watermarks[i] = (h, url, {"modified_gmt": newest})
         if page == 1:
             total = response.headers.get(b"X-WP-TotalPages")
             try:

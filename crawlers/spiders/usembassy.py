@@ -59,6 +59,10 @@ class UsEmbassySpider(DispatchesSpider):
     def hosts_to_crawl(self):
         return self.hosts
 
+    @property
+    def filtered(self) -> bool:
+        return super().filtered or self.lang != "all"
+
     def wanted(self, found: Found) -> bool:
         if self.lang != "all":
             lang = path_language(found.url) or "en"

@@ -1,0 +1,189 @@
+"""Crawl benchmark: the three spiders over the fixture web scaled to ~5,000 pages.
+
+Measures, in one run (ratios against baselines of the same run, so the machine's speed cancels):
+
+1. end-to-end pages/s (fetch + clean in the process pool + store) against the same crawl with
+   processing switched off (`ITEM_PIPELINES={}`): target ratio >= 0.5;
+2. a re-crawl of the unchanged site: full-body fetches (200 answers) <= 2 % of the first
+   crawl's, wall time <= 10 %;
+3. after the fixture's phase-2 edits (edited statements, a moved page, new statements):
+   every change picked up, nothing else fetched in full.
+
+Each "crawl" runs state_gov (+ the 2021-2025 archive), usembassy (mx, ca) and syndication
+(the two fixture aggregators) one after the other in ONE Python process (as a Scrapyd or
+script deployment would), so process start-up is counted once per crawl.
+
+    python bench/crawl.py [--pages 5000] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WEB = ROOT / "tests" / "fixtures" / "web"
+sys.path.insert(0, str(WEB))
+
+SETTINGS = {
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+    "DISPATCHES_MAX_CRAWL_DELAY": 0,
+    "CONCURRENT_REQUESTS": 32,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    "LOG_LEVEL": "WARNING",
+    "CLOSESPIDER_TIMEOUT": 0,
+}
+CRAWLS = [
+    ("state_gov", {"archives": "2021-2025.state.gov"}),
+    ("usembassy", {"hosts": "mx.usembassy.gov,ca.usembassy.gov"}),
+    ("syndication", {"sources": "demo"}),
+]
+
+RUNNER = textwrap.dedent("""
+    import json, sys
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.project import get_project_settings
+    from twisted.internet import defer
+    cfg = json.loads(sys.argv[1])
+    settings = get_project_settings()
+    for k, v in cfg["settings"].items():
+        settings.set(k, v, priority="cmdline")
+    process = CrawlerProcess(settings)
+    @defer.inlineCallbacks
+    def run():
+        for name, kwargs in cfg["crawls"]:
+            yield process.crawl(name, **kwargs)
+    run()
+    process.start()
+""")
+
+
+def pick_scale(pages: int) -> tuple[int, int]:
+    import generate
+
+    def html(scale):
+        site = generate.build_site(scale=scale, phase=1, crawl_delay=0)
+        return sum(1 for r in site.values() if r.headers.get("Content-Type", "").startswith("text/html") and r.status == 200)
+
+    one, two = html(1), html(2)
+    per = max(1, two - one)
+    scale = max(1, round((pages - one) / per) + 1)
+    return scale, html(scale)
+
+
+def crawl(web, settings: dict, label: str) -> float:
+    cfg = {"settings": {**SETTINGS, **settings}, "crawls": CRAWLS}
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", RUNNER, json.dumps(cfg)], cwd=ROOT, env=web.env(),
+                          capture_output=True, text=True)
+    took = time.perf_counter() - t0
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr[-4000:])
+        raise SystemExit(f"{label}: crawl failed with status {proc.returncode}")
+    return took
+
+
+def counts(requests: list[dict]) -> dict:
+    full = [r for r in requests if r["status"] == 200]
+    return {"requests": len(requests), "full": len(full), "not_modified": sum(r["status"] == 304 for r in requests),
+            "full_articles": [r for r in full if _is_article(r)]}
+
+
+def _is_article(r) -> bool:
+    p = r["path"]
+    return not (p.startswith(("/robots.txt", "/wp-json", "/press-releases", "/category/", "/rss-feed"))
+                or "sitemap" in p or p.endswith("/feed/") or p == "/")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--pages", type=int, default=5000, help="approximate number of HTML pages in the fixture web")
+    ap.add_argument("--keep", help="directory for the databases (default: a temporary one)")
+    args = ap.parse_args()
+    from fixtureweb import FixtureWeb
+
+    scale, html_pages = pick_scale(args.pages)
+    print(f"fixture web: scale {scale}, {html_pages} HTML pages", file=sys.stderr)
+    out = Path(args.keep or tempfile.mkdtemp(prefix="bench-crawl-"))
+    out.mkdir(parents=True, exist_ok=True)
+    db = out / "bench.db"
+    for f in out.glob("bench.db*"):
+        f.unlink()
+    rows = []
+    with FixtureWeb(scale=scale, phase=1, crawl_delay=0, startup_timeout=300) as web:
+        # 1. baseline: the same crawl, processing off
+        web.clear_requests()
+        t_base = crawl(web, {"ITEM_PIPELINES": {}}, "baseline")
+        base = counts(web.requests())
+        # 2. end to end
+        web.clear_requests()
+        t_first = crawl(web, {"DISPATCHES_DB": str(db)}, "first")
+        first = counts(web.requests())
+        # 3. unchanged re-crawl
+        web.clear_requests()
+        t_re = crawl(web, {"DISPATCHES_DB": str(db)}, "re-crawl")
+        re_ = counts(web.requests())
+        # 4. phase 2 (edits, a move, new statements)
+        web.set_phase(2)
+        man = web.manifest()
+        web.clear_requests()
+        t_edit = crawl(web, {"DISPATCHES_DB": str(db)}, "edit re-crawl")
+        ed = counts(web.requests())
+
+    con = sqlite3.connect(db)
+    copies = con.execute("select count(*) from copies").fetchone()[0]
+    articles = con.execute("select count(*) from articles").fetchone()[0]
+    edited_ok = []
+    for sid in man["edited"]:
+        s = next(s for s in man["statements"] if s["id"] == sid)
+        last_par = man["edited_texts"][sid]["2"].split("\n\n")[-1]
+        (text,) = con.execute("select a.text from articles a join copies c on c.article_id = a.id where c.url = ?",
+                              (s["official_url"],)).fetchone() or ("",)
+        edited_ok.append(" ".join(last_par.split()[:8]) in " ".join(text.split()))
+    moved_ok = [con.execute("select count(*) from copies where url = ?", (m["new_url"],)).fetchone()[0] == 1 for m in man["moved"]]
+    added = [s for s in man["statements"] if s["id"] in man["phase2_additions"]]
+    added_urls = {c["url"] for s in added for c in s["copies"]}
+    added_ok = [con.execute("select count(*) from copies where url = ?", (u,)).fetchone()[0] == 1 for u in added_urls]
+    con.close()
+    changed_pages = len({c["url"] for s in man["statements"] if s["id"] in man["edited"] for c in s["copies"]}) \
+        + len(man["moved"]) + len(added_urls)
+
+    pps_base = len(base["full_articles"]) / t_base
+    pps_first = len(first["full_articles"]) / t_first
+    rows = [
+        ("pages (HTML, fixture)", f"{html_pages}", ""),
+        ("articles / copies stored", f"{articles} / {copies}", ""),
+        ("baseline: pages/s, processing off", f"{pps_base:.1f}", f"{len(base['full_articles'])} pages in {t_base:.1f} s"),
+        ("end to end: pages/s", f"{pps_first:.1f}", f"{len(first['full_articles'])} pages in {t_first:.1f} s"),
+        ("ratio end-to-end / baseline (>= 0.5)", f"{pps_first / pps_base:.2f}", "PASS" if pps_first / pps_base >= 0.5 else "FAIL"),
+        ("re-crawl: full-body fetches / first (<= 2%)", f"{100 * re_['full'] / first['full']:.2f} %",
+         f"{re_['full']} of {first['full']} ({len(re_['full_articles'])} article pages, {re_['not_modified']} x 304)"
+         + ("  PASS" if re_["full"] <= 0.02 * first["full"] else "  FAIL")),
+        ("re-crawl: wall time / first (<= 10%)", f"{100 * t_re / t_first:.1f} %",
+         f"{t_re:.1f} s vs {t_first:.1f} s" + ("  PASS" if t_re <= 0.10 * t_first else "  FAIL")),
+        ("edit re-crawl: changes picked up", f"{sum(edited_ok)}/{len(edited_ok)} edits, {sum(moved_ok)}/{len(moved_ok)} moves, "
+         f"{sum(added_ok)}/{len(added_ok)} new copies", "PASS" if all(edited_ok + moved_ok + added_ok) else "FAIL"),
+        ("edit re-crawl: article pages fetched in full", f"{len(ed['full_articles'])}",
+         f"changed pages {changed_pages} ({100 * changed_pages / html_pages:.2f} % of the web); "
+         + ("PASS" if len(ed["full_articles"]) <= changed_pages else "FAIL") + f"; {t_edit:.1f} s"),
+    ]
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    print(f"{'measure':<{w0}}  {'value':<{w1}}  note")
+    print(f"{'-' * w0}  {'-' * w1}  ----")
+    for a, b, c in rows:
+        print(f"{a:<{w0}}  {b:<{w1}}  {c}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
