@@ -363,6 +363,16 @@ async def route(c: Conn, method, host, path, q, headers):
         body = ("<html><head><title>Deep nesting</title></head><body>" + "<div>" * depth + inner
                 + "</div>" * depth + "</body></html>")
         return await c.respond(200, body.encode())
+    if path == "/huge-line":  # one long line, no newlines
+        words = " ".join(article_text("huge-line", 2)).encode()
+        n = int(q.get("kb", "4096")) * 1024 // len(words) + 1
+        body = b"<html><head><title>One line</title></head><body><p>" + (words + b" ") * n + b"</p></body></html>"
+        return await c.respond(200, body)
+    if path == "/many-elements":
+        n = int(q.get("n", "500000"))
+        body = (b"<html><head><title>Many elements</title></head><body><div>" + b"<span>x</span>" * n
+                + b"".join(b"<p>%s</p>" % p.encode() for p in article_text("many")) + b"</div></body></html>")
+        return await c.respond(200, body)
     if path == "/xss":
         title = "<script>alert('xss')</script> Statement on <img src=x onerror=alert(1)>"
         extra = ("<p>The crawler must keep this verbatim: &lt;script&gt;alert(document.cookie)&lt;/script&gt; "
