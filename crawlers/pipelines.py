@@ -139,8 +139,10 @@ class StorePipeline:
             raise
         crawler.dispatches_store = self.store
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
-        # The cleaner workers (a few seconds to import trafilatura) start with the first page
-        # to clean, so a re-crawl where nothing changed never pays for them.
+        # The cleaner workers (a few seconds to import trafilatura) start when the spider
+        # schedules its first article (`warm_pool`), so they are ready when pages arrive and a
+        # re-crawl where nothing changed never pays for them.
+        crawler.dispatches_warm = self.warm_pool
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -176,10 +178,7 @@ class StorePipeline:
             await self._event(url, "fetch", reason, f"HTTP {raw.status}")
             raise DropItem(f"HTTP {raw.status}: {url}")
         self.stats.inc_value("dispatches/pages_fetched")
-        if self.pool is None and not self.finished:
-            from cleaners.pool import CleanerPool
-
-            self.pool = CleanerPool(workers=self.workers, timeout=self.clean_timeout)
+        self.warm_pool()
         try:
             doc = await asyncio.wrap_future(self.pool.submit(raw))
         except Rejected as exc:
@@ -214,6 +213,13 @@ class StorePipeline:
             self.stats.inc_value("dispatches/unchanged")
         await self._remember(raw)
         return item
+
+    def warm_pool(self) -> None:
+        """Start the cleaner workers if they are not running yet."""
+        if self.pool is None and not self.finished:
+            from cleaners.pool import CleanerPool
+
+            self.pool = CleanerPool(workers=self.workers, timeout=self.clean_timeout)
 
     async def _remember(self, raw: RawPage) -> None:
         """Keep discovery hints (sitemap lastmod, REST modified_gmt) for the next run's decision."""

@@ -414,6 +414,10 @@ class DispatchesSpider(scrapy.Spider):
             self.crawler.stats.inc_value("dispatches/skipped/limit")
             return None
         self.scheduled += 1
+        if self.scheduled == 1:
+            warm = getattr(self.crawler, "dispatches_warm", None)
+            if warm is not None:
+                warm()
         headers = {}
         if state:
             if state.get("etag"):
