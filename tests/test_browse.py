@@ -25,7 +25,7 @@ from datasette.app import Datasette
 
 from cleaners.model import Document, RawPage, content_hash
 from crawlers.commands.browse import (
-    DATASETTE_SETTINGS, drop_missing_columns, metadata_for, served_metadata,
+    DATASETTE_SETTINGS, datasette_argv, drop_missing_columns, metadata_for, served_metadata,
 )
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -355,6 +355,14 @@ def test_script_in_an_article_is_shown_as_text(writable_db):
         assert "<script>alert" not in resp.text
         assert "<img src=x" not in resp.text
         assert "&lt;script&gt;alert" in resp.text
+    # a value that is a javascript: URL stays text (Datasette links only http and https)
+    js = save_document(writable_db, "javascript:alert(document.cookie)",
+                       "javascript:alert(document.cookie) The Secretary spoke with the Foreign Minister of "
+                       "Iceland about Arctic fisheries, search and rescue and shipping lanes. " * 3,
+                       "https://www.state.gov/browse-test-javascript/")
+    (row,) = fetch(writable_db, f"/dispatches/articles/{js}")
+    assert "javascript:alert(document.cookie)" in row.text
+    assert 'href="javascript' not in row.text.lower()
 
 
 def test_canned_queries_cannot_write(demo_db):
@@ -459,28 +467,32 @@ def test_scrapy_browse_serves_the_database_over_http(demo_db, tmp_path):
     assert "Traceback" not in err
 
 
-def test_scrapy_browse_rejects_a_bad_database_in_one_line(tmp_path):
+def test_datasette_is_never_started_immutable_or_without_locks(tmp_path):
+    argv = datasette_argv(tmp_path / "dispatches.db", tmp_path / "metadata.json", "127.0.0.1", 8001)
+    assert argv[1:4] == ["-m", "datasette", "serve"]
+    assert not {"-i", "--immutable", "--nolock", "--root", "--crossdb"} & set(argv)
+    assert argv[argv.index("--host") + 1] == "127.0.0.1"
+
+
+def test_scrapy_browse_help_and_bad_databases_in_one_line(tmp_path):
     notdb = tmp_path / "notes.db"
     notdb.write_text("these are my notes, not a database\n" * 100)
     other = tmp_path / "other.db"
     sqlite3.connect(other).execute("create table t (x)").connection.close()
     # started together: each one pays Scrapy's start-up time
-    procs = [subprocess.Popen([sys.executable, "-m", "scrapy", "browse", "--db", str(path)], cwd=PROJECT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for path in (tmp_path / "none.db", notdb, other)]
-    for proc in procs:
-        _, err = proc.communicate(timeout=60)
+    runs = [["--help"]] + [["--db", str(p)] for p in (tmp_path / "none.db", notdb, other)]
+    procs = [subprocess.Popen([sys.executable, "-m", "scrapy", "browse", *args], cwd=PROJECT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for args in runs]
+    results = [(proc, *proc.communicate(timeout=90)) for proc in procs]
+    help_proc, help_out, _ = results[0]
+    assert help_proc.returncode == 0
+    for option in ("--db", "--port", "--host"):
+        assert option in help_out
+    for proc, _, err in results[1:]:
         assert proc.returncode == 2
         lines = err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("browse: "), err
         assert "Traceback" not in err
-
-
-def test_scrapy_browse_help():
-    done = run_scrapy("browse", "--help", timeout=60)
-    assert done.returncode == 0
-    for option in ("--db", "--port", "--host"):
-        assert option in done.stdout
 
 
 # --- screenshots ------------------------------------------------------------------------------
