@@ -504,7 +504,8 @@ class Store:
         if key is None:
             where = raw.source_path or served or hashlib.sha256(raw.body).hexdigest()
             key = f"file:{where}"
-            role, host = "file", None
+            # A capture naming its official original was republished by someone (issue 6: seed 004).
+            role, host = ("syndicated" if doc.claimed_original else "file"), None
         else:
             host = host_of(served)
             role = role_for(served)
