@@ -19,21 +19,24 @@ from lxml.html import HtmlElement
 from cleaners.model import Removal
 
 
-def _cls(*names: str) -> str:
-    """XPath predicate: class or id contains any of the names (lower-case)."""
-    parts = []
-    for n in names:
-        parts.append(f"contains(translate(@class,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz'),'{n}')")
-        parts.append(f"contains(translate(@id,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz'),'{n}')")
-    return " or ".join(parts)
-
-
 @dataclass(frozen=True)
 class BlockRule:
+    """A named kind of block, found by the class/id names themes give it.
+
+    Args:
+        names: substrings looked for in the element's lower-cased class and id.
+        ids: exact ids.
+        tags: only these tags (empty = any).
+        max_chars: cut only blocks with at most this much text (None = any size).
+        hosts: fnmatch patterns of the sites the rule applies to (empty = every site).
+    """
+
     name: str
-    xpath: str
-    max_chars: int | None = 2000      # cut only blocks with at most this much text
-    hosts: tuple[str, ...] = ()       # fnmatch patterns; empty = every site
+    names: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    max_chars: int | None = 2000
+    hosts: tuple[str, ...] = ()
     description: str = ""
 
     def applies_to(self, host: str | None) -> bool:
@@ -42,63 +45,88 @@ class BlockRule:
         return bool(host) and any(fnmatch.fnmatch(host, pat) for pat in self.hosts)
 
 
-_NOT_ROOT = "not(self::html or self::body or self::main or self::article)"
-
 BLOCK_RULES: tuple[BlockRule, ...] = (
-    BlockRule("official_banner", f"//*[{_cls('usa-banner', 'govbanner', 'gov-banner', 'official-banner')}][{_NOT_ROOT}]", 800,
+    BlockRule("official_banner", ("usa-banner", "govbanner", "gov-banner", "official-banner"), max_chars=800,
               description='"An official website of the United States Government"'),
-    BlockRule("official_hero", "//section[contains(@class,'wp-block-default-hero-container')] | "
-              "//div[contains(@class,'featured-content') and .//*[contains(@class,'featured-content__headline')]]"
-              "[not(ancestor::section[contains(@class,'wp-block-default-hero-container')])]", 1500,
+    BlockRule("official_hero", ("wp-block-default-hero-container",), tags=("section", "div"), max_chars=1500,
               description="state.gov hero: title, document type and date repeated above the body"),
-    BlockRule("breadcrumb", f"//*[{_cls('breadcrumb', 'bc_row', 'crumbs')}][{_NOT_ROOT}] | //nav[contains(@aria-label,'readcrumb')]", 600,
-              description="breadcrumb trails"),
-    BlockRule("share_bar", f"//*[{_cls('share', 'sharedaddy', 'addtoany', 'a2a_', 'essb', 'social-links', 'social-icons', 'socialicons', 'social-media', 'page-header__actions')}][{_NOT_ROOT}]", 400,
+    BlockRule("breadcrumb", ("breadcrumb", "bc_row", "crumbs"), max_chars=600, description="breadcrumb trails"),
+    BlockRule("share_bar", ("share", "sharedaddy", "addtoany", "a2a_", "essb", "social-links", "social-icons",
+                            "socialicons", "social-media", "page-header__actions"), max_chars=400,
               description="share bars and social buttons"),
-    BlockRule("related_block", f"//*[{_cls('related', 'yarpp', 'jp-relatedposts', 'more-from', 'recommended', 'read-next', 'also-read')}][{_NOT_ROOT}]", 3000,
-              description="related-post and 'more from' blocks"),
-    BlockRule("prev_next_post", f"//*[{_cls('post-navigation', 'nav-links', 'next-prev', 'prev-next', 'nav-previous', 'nav-next', 'post-nav', 'navigation-post', 'jeg_popup_post', 'single-post-nav')}][{_NOT_ROOT}] | //p[@class='previous' or @class='next']", 800,
+    BlockRule("related_block", ("related", "yarpp", "more-from", "more-stories", "recommended", "read-next", "also-read"),
+              max_chars=3000, description="related-post and 'more from' blocks"),
+    BlockRule("prev_next_post", ("post-navigation", "nav-links", "next-prev", "prev-next", "nav-previous", "nav-next",
+                                 "post-nav", "navigation-post", "jeg_popup_post", "single-post-nav"), max_chars=800,
               description="previous/next post navigation"),
-    BlockRule("tags_block", f"//*[{_cls('post-tags', 'tag-links', 'tags-links', 'tagcloud', 'entry-tags', 'td-tags', 'article-tags', 'related-tags', 'tags-list', 'jeg_post_tags', 'taxonomy')}][{_NOT_ROOT}]", 600,
+    BlockRule("tags_block", ("post-tags", "tag-links", "tags-links", "tagcloud", "entry-tags", "td-tags", "article-tags",
+                             "tags-list", "jeg_post_tags", "taxonomy", "story-topics"), max_chars=600,
               description="tag and category lists"),
-    BlockRule("comment_block", f"//*[@id='respond' or @id='comments' or @id='disqus_thread' or {_cls('comment-respond', 'comments-area', 'comment-list', 'commentlist', 'comment-form', 'comments-section')}][{_NOT_ROOT}]", None,
+    BlockRule("comment_block", ("comment-respond", "comments-area", "comment-list", "commentlist", "comment-form",
+                                "comments-section"), ids=("respond", "comments", "disqus_thread"), max_chars=None,
               description="comment threads and forms"),
-    BlockRule("newsletter", f"//*[{_cls('newsletter', 'subscribe', 'mc_embed', 'signup-form', 'email-signup', 'govdelivery')}][{_NOT_ROOT}]", 1200,
-              description="newsletter sign-up boxes"),
-    BlockRule("embassy_footer", f"//*[{_cls('external-link-disclaimer', 'exit-disclaimer', 'site-disclaimer', 'footer-disclaimer')}][{_NOT_ROOT}]", 1200,
-              description="embassy footers and external-link disclaimers"),
+    BlockRule("newsletter", ("newsletter", "subscribe", "mc_embed", "signup-form", "email-signup", "govdelivery"),
+              max_chars=1200, description="newsletter sign-up boxes"),
+    BlockRule("embassy_footer", ("external-link-disclaimer", "exit-disclaimer", "site-disclaimer", "footer-disclaimer"),
+              max_chars=1200, description="embassy footers and external-link disclaimers"),
 )
 
 _WS = re.compile(r"\s+")
-_COMPILED = {r.name: XPath(r.xpath) for r in BLOCK_RULES}
+_ROOTS = {"html", "body", "main", "article"}
+_WITH_NAMES = XPath("//*[@class or @id]")  # document order; far cheaper than walking every node in Python
+_ANY_NAME = re.compile("|".join(re.escape(n) for r in BLOCK_RULES for n in r.names))
 
 
 def block_text(el: HtmlElement) -> str:
     return _WS.sub(" ", el.text_content()).strip()
 
 
-def prune_blocks(tree: HtmlElement, host: str | None, page_chars: int) -> list[Removal]:
-    """Cut every block a rule matches (within its budget) from `tree`, in place."""
-    removals: list[Removal] = []
-    root = tree.getroottree().getroot()
-    limit = max(400, page_chars // 5)
-    for rule in BLOCK_RULES:
-        if not rule.applies_to(host):
+def _rule_for(el: HtmlElement, rules: tuple[BlockRule, ...]) -> BlockRule | None:
+    cls = el.get("class")
+    ident = el.get("id")
+    if not cls and not ident:
+        return None
+    key = f"{cls or ''} {ident or ''}".lower()
+    if not _ANY_NAME.search(key) and ident not in ("respond", "comments", "disqus_thread"):
+        return None
+    for rule in rules:
+        if rule.tags and el.tag not in rule.tags:
             continue
-        for el in _COMPILED[rule.name](tree):
-            parent = el.getparent()
-            if parent is None or not _attached(el, root):
-                continue  # already cut with an ancestor
-            text = block_text(el)
-            if rule.max_chars is not None and len(text) > rule.max_chars:
-                continue
-            if rule.max_chars is not None and len(text) > limit:
-                continue
-            if el.xpath("boolean(.//h1[contains(@class,'entry-title') or contains(@class,'post-title')])"):
-                continue
-            if text:
-                removals.append(Removal(rule.name, text[:1000]))
-            _drop(el)
+        if (ident and ident in rule.ids) or any(n in key for n in rule.names):
+            return rule
+    return None
+
+
+def prune_blocks(tree: HtmlElement, host: str | None, page_chars: int) -> list[Removal]:
+    """Cut every block a rule matches (within its budget) from `tree`, in place.
+
+    One pass over the elements in document order; a block inside one already cut is
+    not counted again."""
+    rules = tuple(r for r in BLOCK_RULES if r.applies_to(host))
+    removals: list[Removal] = []
+    limit = max(400, page_chars // 5)
+    found: list[tuple[HtmlElement, BlockRule]] = []
+    for el in _WITH_NAMES(tree):
+        if el.tag in _ROOTS:
+            continue
+        rule = _rule_for(el, rules)
+        if rule is not None:
+            found.append((el, rule))
+    root = tree.getroottree().getroot()
+    for el, rule in found:
+        parent = el.getparent()
+        if parent is None or not _attached(el, root):
+            continue  # already cut with an ancestor
+        budget = None if rule.max_chars is None else min(rule.max_chars, limit)
+        raw_text = el.text_content()
+        if budget is not None and len(raw_text) > 4 * budget + 200:
+            continue  # far over budget even before whitespace is collapsed
+        text = _WS.sub(" ", raw_text).strip()
+        if budget is not None and len(text) > budget:
+            continue
+        if text:
+            removals.append(Removal(rule.name, text[:1000]))
+        _drop(el)
     return removals
 
 

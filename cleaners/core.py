@@ -118,7 +118,9 @@ def clean(raw: RawPage) -> Document:
     if kind == "other":
         raise Rejected("not_html", raw.content_type or "unknown type")
     decoded = decode_body(body, raw.headers.get("content-type"))
-    text = scrub(decoded.text)
+    text = decoded.text  # C0 controls already gone; outputs are scrubbed at the end
+    if kind == "text":
+        text = scrub(text)
     if not text.strip():
         raise Rejected("empty_body")
     url = raw.final_url or raw.url
@@ -145,16 +147,19 @@ def clean_text(
     if len(paragraphs) >= 2 and normalise_text(paragraphs[0]) == normalise_text(paragraphs[1]):
         title = paragraphs[0].strip()
     kept, removals, head_lines = apply_line_rules(paragraphs, title=title, att=att, head_zone=True)
-    byline_speaker(att, kept)
-    if title is None and head_lines:
-        title = max(reversed(head_lines), key=lambda s: len(s.split()))
-    for line in head_lines:
-        if title and line == title:
-            removals.append(Removal("title_line", line))
+    title_at = 1 if title is not None else _title_position(head_lines, att.head_marks)
+    if title is None and title_at is not None:
+        title = paragraphs[title_at]
+    # above the title: the aggregator's own header; below it: the statement's first lines
+    # (a remark's location, a schedule's time), which are body
+    body_head = []
+    for i, line in head_lines:
+        if title_at is not None and i > title_at:
+            body_head.append(line)
         else:
-            removals.append(Removal("header_line", line))
-    if title is not None and normalise_text(title) in {normalise_text(k) for k in kept[:1]}:
-        removals.append(Removal("repeated_title", kept.pop(0)))
+            removals.append(Removal("title_line" if i == title_at else "header_line", line))
+    kept = body_head + kept
+    byline_speaker(att, kept)
     body = "\n\n".join(kept)
     _check_length(body, removals)
     claimed = _plausible_claim(att.claimed_original, url)
@@ -184,7 +189,7 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str) -> Docu
     tree = load_html(html)
     if tree is None or not isinstance(tree, HtmlElement):
         raise Rejected("not_html", "unparseable")
-    reason = _soft_block_in_tree(tree, raw.status)
+    reason = _soft_block_title(tree)
     if reason:
         raise Rejected("soft_block", reason)
     host = host_of(url)
@@ -195,12 +200,12 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str) -> Docu
     att = Attribution()
 
     # provenance written in the page, read before any pruning
-    att.claim(_scan_attribution(tree, url))
+    att.claim(_scan_attribution(tree, html, url))
     canonical = _canonical(tree, meta, url)
-    hero = _state_hero(tree)
+    hero = _state_hero(tree) if "featured-content__headline" in html or "doctype-meta" in html else {}
     tags = _tags(tree, meta)
 
-    page_chars = len(block_text(tree.body)) if tree.body is not None else len(html)
+    page_chars = len(tree.body.text_content()) if tree.body is not None else len(html)
     removals = prune_blocks(tree, host, page_chars)
 
     try:
@@ -209,15 +214,21 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str) -> Docu
         )
     except (ValueError, TypeError, RecursionError, MemoryError) as err:
         raise Rejected("boilerplate_only", f"extraction failed: {type(err).__name__}") from err
+    if result is None or len(result.text or "") < 1500:
+        # only a page with little text can be a block page; the full check is not free
+        reason = _soft_block_in_tree(tree, raw.status)
+        if reason:
+            raise Rejected("soft_block", reason)
     if result is None or not (result.text or "").strip():
         raise Rejected("boilerplate_only" if page_chars >= MIN_TEXT_CHARS else "too_short", "no main text")
 
     title = _title(tree, meta, ld, hero, result, site_name, host)
+    title = scrub(title) if title else None
     paragraphs = split_paragraphs(result.text)
     kept, line_removals, _ = apply_line_rules(paragraphs, title=title, att=att)
     removals.extend(line_removals)
     byline_speaker(att, kept)
-    body = "\n\n".join(kept)
+    body = scrub("\n\n".join(kept))
     _check_length(body, removals)
 
     claimed = _plausible_claim(att.claimed_original, url)
@@ -238,7 +249,9 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str) -> Docu
     if modified == published:
         modified = None
 
-    doc_type = hero.get("doc_type") or att.doc_type or doc_type_from_title(title) or _category_doc_type(tree, meta)
+    doc_type = hero.get("doc_type") or att.doc_type or doc_type_from_title(title)
+    if doc_type is None and ("cat-links" in html or "category" in html or "article:section" in meta):
+        doc_type = _category_doc_type(tree, meta)
     publisher = _publisher(official, host, site_name, title_raw=meta.get("og:title") or _title_tag(tree), att=att,
                            claimed=claimed, fallback=result.sitename)
     language = detect_language(body) or _html_lang(tree)
@@ -289,6 +302,25 @@ def split_paragraphs(text: str) -> list[str]:
     return out
 
 
+def _title_position(head_lines: list[tuple[int, str]], marks: list[tuple[int, str]]) -> int | None:
+    """Which unclaimed line above the body of a text capture is the title: the last one
+    before the source header ("U.S. Embassy - Mexico"), else the first after the date line,
+    else the longest."""
+    if not head_lines:
+        return None
+    sources = [i for i, rule in marks if rule == "source_header"]
+    if sources:
+        before = [i for i, _ in head_lines if i < sources[0]]
+        if before:
+            return before[-1]
+    dates = [i for i, rule in marks if rule == "dateline"]
+    if dates:
+        after = [i for i, _ in head_lines if i > dates[0]]
+        if after:
+            return after[0]
+    return max(reversed(head_lines), key=lambda item: len(item[1].split()))[0]
+
+
 def _check_length(body: str, removals: list[Removal]) -> None:
     if len(body) >= MIN_TEXT_CHARS:
         return
@@ -330,7 +362,7 @@ def _json_ld(tree: HtmlElement) -> dict[str, object]:
 
 
 def _canonical(tree: HtmlElement, meta: dict[str, str], url: str | None) -> str | None:
-    hrefs = tree.xpath("//link[contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]/@href")
+    hrefs = [el.get("href") for el in tree.iterfind(".//link") if "canonical" in (el.get("rel") or "").lower().split() and el.get("href")]
     href = hrefs[0].strip() if hrefs else meta.get("og:url")
     if not href:
         return None
@@ -369,23 +401,26 @@ def _tags(tree: HtmlElement, meta: dict[str, str]) -> list[str]:
     return tags[:30]
 
 
+# Case-insensitive enough without translate(): the first letter is left out.
 _ATTR_TEXT = (
-    "official news published at",
-    "originally published",
-    "originally posted",
-    "originally appeared",
-    "republished here with permission",
-    "republished with permission",
+    "fficial news published at",
+    "riginally published",
+    "riginally posted",
+    "riginally appeared",
+    "epublished here with permission",
+    "epublished with permission",
 )
-_LOWER = "translate(., 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+_ATTR_QUICK = ("official news published", "originally published", "originally posted", "originally appeared", "republished")
 
 
-def _scan_attribution(tree: HtmlElement, url: str | None) -> str | None:
+def _scan_attribution(tree: HtmlElement, html: str, url: str | None) -> str | None:
     """The URL an attribution sentence in the page links to ("Official news published at
     <a href=...>", "This article was originally published on <a href=...>")."""
+    if not any(q in html for q in _ATTR_TEXT):
+        return None
     own = _site_key(host_of(url))
     for phrase in _ATTR_TEXT:
-        for node in tree.xpath(f"//body//text()[contains({_LOWER}, '{phrase}')]"):
+        for node in tree.xpath(f"//body//text()[contains(., '{phrase}')]"):
             el = node.getparent()
             if el is None:
                 continue
@@ -588,7 +623,7 @@ _langid = None
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of the text (py3langid), None for too little text."""
     global _langid
-    sample = text[:3000]
+    sample = text[:800]
     if len(sample.strip()) < 40:
         return None
     if _langid is None:
@@ -619,25 +654,39 @@ _SOFT_TITLES = (
 _CAPTCHA_MARKUP = re.compile(r"g-recaptcha|h-captcha|hcaptcha\.com|cf-challenge|cf_chl_|challenge-platform|/captcha", re.I)
 
 
-def _soft_block_in_tree(tree: HtmlElement, status: int = 200) -> str | None:
+def _soft_block_title(tree: HtmlElement) -> str | None:
     title = (_title_tag(tree) or "").lower()
+    if len(title) > 80:
+        return None
+    for phrase, reason in _SOFT_TITLES:
+        if phrase in title:
+            return reason
+    return None
+
+
+def _soft_block_in_tree(tree: HtmlElement, status: int = 200) -> str | None:
+    reason = _soft_block_title(tree)
+    if reason:
+        return reason
     body = tree.body if tree.body is not None else tree
-    # text without scripts/styles, cheaply
+    if len(body.text_content()) > 30000:
+        return None  # a page with this much text (scripts included) is not a block page
+    # text without scripts/styles
     texts = body.xpath(".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]")
     visible = _WS.sub(" ", " ".join(texts)).strip()
-    short = len(visible) < 1500
+    if len(visible) >= 1500:
+        return None
     headings = " ".join(_WS.sub(" ", h.text_content()) for h in body.xpath(".//h1|.//h2")[:3]).lower()
     tiny = len(visible) < 400
+    low = visible.lower()
     for phrase, reason in _SOFT_TITLES:
-        if phrase in title or (short and phrase in headings) or (tiny and phrase in visible.lower()):
+        if phrase in headings or (tiny and phrase in low):
             return reason
-    if short:
-        html_bits = " ".join(tree.xpath("//script/@src") + tree.xpath("//form/@action") + tree.xpath("//div/@class") + tree.xpath("//iframe/@src"))
-        if _CAPTCHA_MARKUP.search(html_bits) or "captcha" in visible.lower():
-            return "captcha"
-        scripts = tree.xpath("//script")
-        if len(visible) < 60 and scripts:
-            return "empty_shell"
+    html_bits = " ".join(tree.xpath("//script/@src") + tree.xpath("//form/@action") + tree.xpath("//div/@class") + tree.xpath("//iframe/@src"))
+    if _CAPTCHA_MARKUP.search(html_bits) or "captcha" in low:
+        return "captcha"
+    if len(visible) < 60 and tree.xpath("//script"):
+        return "empty_shell"
     return None
 
 

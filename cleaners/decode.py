@@ -134,13 +134,14 @@ def decode_body(body: bytes, content_type: str | None = None) -> Decoded:
         if declared.replace("_", "-") in _WESTERN or declared in ("cp1252", "latin-1", "iso8859-1", "ascii"):
             try:
                 text = body.decode("utf-8")
-                if any(ord(c) > 127 for c in text[:100000]):
-                    return Decoded(text, "utf-8", False)
+                if not text.isascii():
+                    return _decode_as(body, "utf-8")
             except UnicodeDecodeError:
                 pass
         return _decode_as(body, declared)
     try:
-        return Decoded(body.decode("utf-8"), "utf-8", False)
+        body.decode("utf-8")
+        return _decode_as(body, "utf-8")
     except UnicodeDecodeError as err:
         if declared == "utf-8" or _mostly_utf8(body, err):
             return _decode_as(body, "utf-8")
@@ -162,7 +163,14 @@ def _mostly_utf8(body: bytes, err: UnicodeDecodeError) -> bool:
     return any(b >= 0xC2 for b in prefix)
 
 
+# C0 controls except tab, newline and carriage return; removed from 8-bit bodies before
+# decoding (bytes.translate is far cheaper than a regex over the decoded page).
+_C0_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13)) + b"\x7f"
+
+
 def _decode_as(body: bytes, encoding: str) -> Decoded:
+    if not encoding.startswith(("utf-16", "utf-32", "utf_16", "utf_32")):
+        body = body.translate(None, _C0_BYTES)
     try:
         return Decoded(body.decode(encoding), encoding, False)
     except UnicodeDecodeError:
@@ -176,4 +184,6 @@ def scrub(text: str) -> str:
     """NFC text without NULs, control characters or lone surrogates."""
     text = _SURROGATE.sub("\ufffd", text)
     text = _CONTROL.sub("", text)
+    if unicodedata.is_normalized("NFC", text):
+        return text
     return unicodedata.normalize("NFC", text)

@@ -15,7 +15,7 @@ tests/test_cleaners_rules.py; a new rule needs one too.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Callable
 
@@ -54,6 +54,7 @@ class Attribution:
     speaker: str | None = None
     tags: list[str] = field(default_factory=list)
     dateline: date | None = None  # a date line at the top (the aggregator's or the hero's)
+    head_marks: list[tuple[int, str]] = field(default_factory=list)  # (paragraph, rule) fired above the body
 
     def claim(self, url: str | None) -> None:
         if url and not self.claimed_original:
@@ -65,6 +66,9 @@ class Context:
     """What a line rule may consult besides the line itself."""
 
     index: int            # position of the paragraph
+    words: int            # words in the paragraph
+    key: str              # normalise_text of the paragraph
+    low: str              # the paragraph lower-cased
     total: int            # number of paragraphs
     title_key: str        # normalise_text(title) or ""
     previous_key: str     # normalise_text of the previous kept paragraph
@@ -83,6 +87,8 @@ class LineRule:
         where: "any", "head" (before the first body paragraph) or "tail" (after body text).
         rest: also cut every following line (a comment form or related block at the end).
         strip: cut only the matched span at the start of the line and keep the rest.
+        needles: lower-case strings one of which must be in the line (a cheap pre-check
+            that keeps long body paragraphs away from the slower patterns).
         capture: reads provenance from the cut line into an Attribution.
     """
 
@@ -92,15 +98,18 @@ class LineRule:
     where: str = "any"
     rest: bool = False
     strip: bool = False
+    needles: tuple[str, ...] = ()
     capture: Callable[[str, re.Match[str] | None, Attribution], None] | None = None
     description: str = ""
 
     def test(self, line: str, ctx: Context) -> tuple[bool, re.Match[str] | None]:
-        if self.max_words is not None and len(line.split()) > self.max_words:
+        if self.max_words is not None and ctx.words > self.max_words:
             return False, None
         if self.where == "head" and not ctx.head:
             return False, None
         if self.where == "tail" and ctx.kept_body == 0:
+            return False, None
+        if self.needles and not any(n in ctx.low for n in self.needles):
             return False, None
         if isinstance(self.match, re.Pattern):
             m = self.match.search(line)
@@ -288,7 +297,7 @@ def _capture_byline(line: str, m: re.Match[str] | None, att: Attribution) -> Non
 
 
 def _is_byline(line: str, ctx: Context) -> bool:
-    return ctx.kept_body == 0 and ctx.index < 4 and BYLINE.match(line.strip()) is not None
+    return ctx.kept_body == 0 and (ctx.index < 4 or ctx.head) and BYLINE.match(line.strip()) is not None
 
 
 # --- predicates -----------------------------------------------------------------------------
@@ -320,7 +329,7 @@ def _is_breadcrumb(line: str, ctx: Context) -> bool:
 def _is_repeated_title(line: str, ctx: Context) -> bool:
     if not ctx.title_key:
         return False
-    key = normalise_text(line)
+    key = ctx.key
     if key == ctx.title_key:
         return True
     # the title with the site's suffix glued on: "Title - Site Name"
@@ -330,7 +339,7 @@ def _is_repeated_title(line: str, ctx: Context) -> bool:
 
 
 def _is_repeated_line(line: str, ctx: Context) -> bool:
-    return bool(ctx.previous_key) and normalise_text(line) == ctx.previous_key
+    return bool(ctx.previous_key) and ctx.key == ctx.previous_key
 
 
 def _is_dateline(line: str, ctx: Context) -> bool:
@@ -368,8 +377,8 @@ def _is_prev_next(line: str, ctx: Context) -> bool:
     """"Previous post"/"Next post" navigation. Lower-case forms count only on lines that
     are not sentences, so "the next article of the treaty" stays."""
     if _PREV_NEXT_CASED.search(line):
-        return True
-    return not line.rstrip().endswith(_SENTENCE_END) and _PREV_NEXT_ANY.search(line) is not None
+        return True  # two glued titles can be long: up to the rule's 120 words
+    return ctx.words <= 60 and not line.rstrip().endswith(_SENTENCE_END) and _PREV_NEXT_ANY.search(line) is not None
 
 
 _NEWSLETTER_STRONG = re.compile(
@@ -399,7 +408,7 @@ def _is_homoglyph_spam(line: str, ctx: Context) -> bool:
 
 # --- the table ------------------------------------------------------------------------------
 
-LINE_RULES: tuple[LineRule, ...] = (
+_LINE_RULES: tuple[LineRule, ...] = (
     LineRule("official_news_published_at", re.compile(r"^\s*official news published at\b", re.I), 40,
              capture=_claim_url, description='"Official news published at <url>": the original, kept as claimed_original'),
     LineRule("originally_published_at", re.compile(
@@ -436,9 +445,9 @@ LINE_RULES: tuple[LineRule, ...] = (
         r"a\s+\.gov\s+website\s+belongs\s+to\s+an\s+official|safely\s+connected\s+to\s+the\s+\.gov\s+website", re.I), 60,
              description='"An official website of the United States Government Here\'s how you know"'),
     LineRule("external_link_disclaimer", re.compile(
-        r"external\s+links\s+to\s+other\s+internet\s+sites\s+should\s+not\s+be\s+construed|"
-        r"you\s+are\s+(?:now\s+)?leaving\s+(?:a|the)\s+(?:u\.?\s?s\.?\s+)?(?:government|embassy|state\s+department)\s+(?:web\s*)?site|"
-        r"links?\s+to\s+(?:other|external)\s+(?:web\s*)?sites?\s+(?:do|does|should)\s+not\s+(?:constitute|imply|be\s+construed)", re.I), 80,
+        r"\blinks?\s+to\s+(?:other|external|outside|third[- ]party)\b.{0,120}\b(?:endorse|construed)|"
+        r"\bexternal\s+links?\b.{0,120}\b(?:endorse|construed)|"
+        r"you\s+are\s+(?:now\s+)?leaving\s+(?:a|the)\s+(?:u\.?\s?s\.?\s+)?(?:government|embassy|state\s+department)\s+(?:web\s*)?site", re.I), 80,
              description="embassy disclaimers about external links"),
     LineRule("embassy_footer", re.compile(
         r"^\s*this\s+is\s+the\s+official\s+website\s+of\s+the\s+u\.?\s?s\.?\s+(?:embassy|mission|consulate)|"
@@ -452,7 +461,7 @@ LINE_RULES: tuple[LineRule, ...] = (
     LineRule("share_bar", SHARE_BAR, 20, description='"Share/Save/Bookmark", "Tell a Friend", share bars'),
     LineRule("share_heading", re.compile(r"^\s*(?:share\s+this|share\s+on|click\s+to\s+share|like\s+this|like\s+loading|be\s+the\s+first\s+to\s+like)\b", re.I), 14,
              description='"Share this:", "Like this:"'),
-    LineRule("prev_next_post", _is_prev_next, 60,
+    LineRule("prev_next_post", _is_prev_next, 120,
              description='"Previous post" / "Next post" with the neighbouring titles glued to them'),
     LineRule("nav_line", _is_nav_line, 40, description='"Home | Columns, Commentary and News | Reports | Links | About/Contact"'),
     LineRule("breadcrumb", _is_breadcrumb, 30, description='"Home > Press Releases > ..." leaked into the text'),
@@ -496,6 +505,19 @@ LINE_RULES: tuple[LineRule, ...] = (
              where="head", capture=_capture_source_header, description='"U.S. Embassy - Mexico" above the body -> publisher'),
 )
 
+# Cheap pre-checks for the patterns that have no word limit or a long one.
+_NEEDLES = {
+    "fair_use_notice": ("fair use", "copyrighted material", "title 17"),
+    "wire_disclaimer": ("published this content", "unaltered", "solely responsible", "on behalf of", "not been", "no responsibility"),
+    "external_link_disclaimer": ("endorse", "construed", "leaving"),
+    "official_banner": ("official website", "how you know", ".gov"),
+    "originally_published_at": ("originally", "permission"),
+    "official_news_published_at": ("official news",),
+    "copyright_notice": ("©", "(c)", "copyright", "reserved", "redistributed"),
+    "comment_form": ("email", "required fields", "notify me", "akismet"),
+    "wire_dateline": (") --", ") —", ") –", ") -"),
+}
+LINE_RULES: tuple[LineRule, ...] = tuple(replace(r, needles=_NEEDLES.get(r.name, r.needles)) for r in _LINE_RULES)
 RULES_BY_NAME = {r.name: r for r in LINE_RULES}
 
 
@@ -510,14 +532,14 @@ def apply_line_rules(
 ) -> tuple[list[str], list[Removal], list[str]]:
     """Run LINE_RULES over paragraphs in order.
 
-    Returns (kept paragraphs, removals, head lines no rule claimed). With `head_zone`
-    (text captures), short lines before the first body paragraph that no rule claims are
-    returned separately instead of kept: the caller picks the title among them.
+    Returns (kept paragraphs, removals, head lines no rule claimed as (index, line)). With
+    `head_zone` (text captures), short lines before the first body paragraph that no rule
+    claims are returned separately instead of kept: the caller picks the title among them.
     """
     paragraphs = list(paragraphs)
     kept: list[str] = []
     removals: list[Removal] = []
-    head_lines: list[str] = []
+    head_lines: list[tuple[int, str]] = []
     title_key = normalise_text(title) if title else ""
     previous_key = ""
     head = True
@@ -528,7 +550,8 @@ def apply_line_rules(
         line = paragraphs[i]
         if head and _is_body(line):
             head = False
-        ctx = Context(i, total, title_key, previous_key, head, kept_body)
+        key = normalise_text(line)
+        ctx = Context(i, len(line.split()), key, line.lower(), total, title_key, previous_key, head, kept_body)
         fired = None
         m_fired = None
         for rule in LINE_RULES:
@@ -537,11 +560,13 @@ def apply_line_rules(
                 fired, m_fired = rule, m
                 if rule.capture:
                     rule.capture(line, m, att)
+                if head:
+                    att.head_marks.append((i, rule.name))
                 break
         if fired is None:
-            previous_key = normalise_text(line)
+            previous_key = key
             if head_zone and head:
-                head_lines.append(line)
+                head_lines.append((i, line))
             else:
                 kept.append(line)
                 if _is_body(line):
