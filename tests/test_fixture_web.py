@@ -257,6 +257,32 @@ def test_truncated_copy_and_canonical_to_original(web):
     assert any(k == v for k, v in canonicals.items())
 
 
+def test_manifest_says_which_copies_name_their_original(web):
+    man = web.manifest()
+    named = [(s, c) for s in man["statements"] for c in s["copies"] if c["names_original"]]
+    assert {c["site"] for _, c in named} == {"policy-digest.example", "worldwire.example"}
+    for s, c in named:
+        page = web.fetch(c["url"])[2].decode()
+        assert c["names_original"] == s["official_url"]
+        assert (f"Official news published at {s['official_url']}" in page
+                or f'<link rel="canonical" href="{s["official_url"]}">' in page)
+    unnamed = [c for s in man["statements"] for c in s["copies"] if c["role"] == "syndicated" and not c["names_original"]]
+    assert unnamed  # most aggregator copies must be matched by their text
+
+
+def test_wordpress_shortlink_and_feed_content(web):
+    man = web.manifest()
+    stmt = next(s for s in man["statements"] if s["wp_id"] and s["collection"] == "state_press_release")
+    status, headers, _ = web.fetch(f"https://www.state.gov/?p={stmt['wp_id']}")
+    assert status == 301 and headers["location"] == stmt["official_url"]
+    feed = ET.fromstring(web.fetch("https://www.state.gov/rss-feed/press-releases/feed/")[2])
+    item = next(feed.iter("item"))
+    content = item.findtext("{http://purl.org/rss/1.0/modules/content/}encoded")
+    assert 'class="featured-content__headline stars-above"' in content and '<p class="wp-block-paragraph">' in content
+    _, headers, _ = web.fetch(stmt["official_url"])
+    assert headers["strict-transport-security"].startswith("max-age=") and "api.w.org" in headers["link"]
+
+
 def test_embassy_page_title_is_not_the_site_name_and_translation_links_back(web):
     man = web.manifest()
     tr = man["translations"][0]
@@ -334,6 +360,22 @@ def test_faults_apply_n_times_then_the_page_returns(web):
     assert web.fetch(wire)[0] == 200
     flagged = [r["fault"] for r in web.requests()]
     assert flagged.count(True) == 2 + 1 + 3 + 1
+
+
+def test_faults_with_raw_bytes_truncation_and_delay(web):
+    url = "https://www.state.gov/press-releases/"
+    bomb = gzip.compress(b"\0" * 1_000_000)
+    web.add_fault("www.state.gov", "/press-releases/", status=200, body=bomb,
+                  headers={"Content-Encoding": "gzip", "Content-Type": "text/html"})
+    status, headers, body = web.fetch(url)
+    assert status == 200 and body == bomb and headers["content-encoding"] == "gzip"
+    web.add_fault("www.state.gov", "/press-releases/", status=200, body=b"<html>" + b"x" * 5000, truncate=100)
+    with pytest.raises(http.client.IncompleteRead):
+        web.fetch(url)
+    web.add_fault("www.state.gov", "/press-releases/", status=200, body="late", delay=0.5)
+    started = time.monotonic()
+    assert web.fetch(url)[2] == b"late" and time.monotonic() - started >= 0.5
+    assert web.fetch(url)[0] == 200 and b"collection-results" in web.fetch(url)[2]
 
 
 def test_most_specific_fault_wins(web):
