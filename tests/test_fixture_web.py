@@ -375,6 +375,8 @@ def test_faults_with_raw_bytes_truncation_and_delay(web):
     web.add_fault("www.state.gov", "/press-releases/", status=200, body="late", delay=0.5)
     started = time.monotonic()
     assert web.fetch(url)[2] == b"late" and time.monotonic() - started >= 0.5
+    late = web.requests()[-1]
+    assert late["answered"] - late["time"] >= 0.5  # time = arrival
     assert web.fetch(url)[0] == 200 and b"collection-results" in web.fetch(url)[2]
 
 
