@@ -30,6 +30,7 @@ from crawlers.commands.browse import (
 
 PROJECT = Path(__file__).resolve().parents[1]
 METADATA_FILE = PROJECT / "store" / "metadata.yml"
+README = PROJECT / "README.md"
 TABLES = ["articles", "copies", "versions", "pages", "crawls", "events", "url_state"]
 VIEWS = ["article_copies", "review"]
 # Keys Datasette 0.65 reads (docs/metadata.rst, docs/sql_queries.rst of 0.65.x).
@@ -479,15 +480,31 @@ def test_scrapy_browse_help_and_bad_databases_in_one_line(tmp_path):
     notdb.write_text("these are my notes, not a database\n" * 100)
     other = tmp_path / "other.db"
     sqlite3.connect(other).execute("create table t (x)").connection.close()
+    good = tmp_path / "dispatches.db"
+    sqlite3.connect(good).execute("create table articles (id integer primary key)").connection.close()
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
     # started together: each one pays Scrapy's start-up time
     runs = [["--help"]] + [["--db", str(p)] for p in (tmp_path / "none.db", notdb, other)]
-    procs = [subprocess.Popen([sys.executable, "-m", "scrapy", "browse", *args], cwd=PROJECT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for args in runs]
-    results = [(proc, *proc.communicate(timeout=90)) for proc in procs]
+    runs.append(["--db", str(good), "--port", str(busy.getsockname()[1])])
+    try:
+        procs = [subprocess.Popen([sys.executable, "-m", "scrapy", "browse", *args], cwd=PROJECT,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for args in runs]
+        results = [(proc, *proc.communicate(timeout=90)) for proc in procs]
+    finally:
+        busy.close()
     help_proc, help_out, _ = results[0]
     assert help_proc.returncode == 0
     for option in ("--db", "--port", "--host"):
         assert option in help_out
+    # the README's examples use only options that exist
+    section = README.read_text().split("<!-- section: browse -->")[1].split("<!-- section:")[0]
+    examples = [line for line in section.splitlines() if line.startswith("scrapy browse")]
+    assert examples
+    for line in examples:
+        for option in re.findall(r"\s(--[a-z-]+)", line.split("#")[0]):
+            assert option in help_out, line
     for proc, _, err in results[1:]:
         assert proc.returncode == 2
         lines = err.strip().splitlines()

@@ -15,6 +15,7 @@ import argparse
 import copy
 import json
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -201,6 +202,11 @@ class Command(ScrapyCommand):
             print(f"browse: {exc}", file=sys.stderr)
             self.exitcode = 2
             return
+        if opts.port and not _port_free(opts.host, opts.port):
+            print(f"browse: {opts.host}:{opts.port} is already in use (another scrapy browse or datasette?); "
+                  "pick another with --port", file=sys.stderr)
+            self.exitcode = 2
+            return
         if mode != "wal":
             print(f"browse: warning: {db_path} is not in WAL mode ({mode}); a crawl writing it "
                   "at the same time may see 'database is locked'", file=sys.stderr)
@@ -214,6 +220,21 @@ class Command(ScrapyCommand):
             shown = f"http://{opts.host}:{opts.port}/" if opts.port else f"{opts.host} (a free port)"
             print(f"browse: serving {db_path} at {shown} (Ctrl-C to stop)", file=sys.stderr)
             self.exitcode = _run_child(argv)
+
+
+def _port_free(host: str, port: int) -> bool:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return True  # let Datasette report a bad --host in its own words
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind(address)
+        except OSError:
+            return False
+    return True
 
 
 def _run_child(argv: list[str]) -> int:
