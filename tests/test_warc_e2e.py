@@ -4,10 +4,18 @@ export -> `scrapy ingest` into a new database -> the same articles."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from test_ingest_e2e import FIXTURES, rows, run_in_process, scrapy
+from test_ingest_e2e import FIXTURES, REPO, SCRAPY, rows, run_in_process, scrapy
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +102,58 @@ def test_export_usage_errors(source_db, tmp_path, monkeypatch, capsys):
                                   "--db", str(tmp_path / "missing.db"))
     assert code == 1 and "no such database" in err
     assert not (tmp_path / "missing.db").exists() and not (tmp_path / "y.warc").exists()
+
+
+def fixture_web_warc(path: Path, n: int) -> int:
+    """A WARC of `n` article pages of the fixture web (state.gov, embassy and aggregator copies)."""
+    sys.path.insert(0, str(REPO / "tests" / "fixtures" / "web"))
+    from generate import build_site
+
+    from cleaners.model import RawPage
+    from crawlers.warc import write_warc
+
+    site = build_site(scale=max(1, n // 80), phase=1, crawl_delay=0)
+    urls = [c["url"] for s in site.manifest["statements"] for c in s["copies"]][:n]
+    pages = []
+    for url in urls:
+        host, rest = url.split("://", 1)[1].split("/", 1)
+        res = site[(host, "/" + rest)]
+        pages.append(RawPage(url=url, final_url=url, status=200, body=res.body, fetched_at="2026-01-01T00:00:00+00:00",
+                             headers={k.lower(): v for k, v in res.headers.items()}))
+    with open(path, "wb") as fh:
+        return write_warc(fh, pages)
+
+
+def test_sigterm_mid_ingest_keeps_whole_pages_and_a_rerun_finishes(tmp_path):
+    warc = tmp_path / "web.warc.gz"
+    total = fixture_web_warc(warc, 60)
+    db = tmp_path / "term.db"
+    cmd = [*SCRAPY, "ingest", str(warc), "--workers", "0", "--json", "--db", str(db)]
+    env = {k: v for k, v in os.environ.items() if k != "DISPATCHES_DB"}
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 120
+    saved = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            saved = rows(db, "SELECT count(*) AS n FROM copies")[0]["n"]
+        except sqlite3.Error:
+            saved = 0
+        if saved >= 10:
+            break
+        time.sleep(0.1)
+    assert proc.poll() is None, "ingest finished before it could be interrupted"
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err[-2000:]
+    assert "interrupted" in err and "Traceback" not in err
+    assert rows(db, "PRAGMA integrity_check")[0]["integrity_check"] == "ok"
+    crawl = rows(db, "SELECT status, stats FROM crawls")
+    assert [c["status"] for c in crawl] == ["interrupted"]
+    done = rows(db, "SELECT count(*) AS n FROM copies")[0]["n"]
+    assert saved <= done < total
+    assert json.loads(crawl[0]["stats"])["pages_fetched"] >= done
+
+    again = json.loads(scrapy("ingest", str(warc), "--workers", "0", "--json", db=db, check=0).stdout)
+    assert again["status"] == "ok" and again["unchanged"] == done
+    assert rows(db, "SELECT count(*) AS n FROM copies")[0]["n"] == total
+    assert rows(db, "SELECT count(DISTINCT url) AS n FROM copies")[0]["n"] == total

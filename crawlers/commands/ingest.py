@@ -53,22 +53,38 @@ def setting_list(value) -> list[str]:
     return [str(v).strip() for v in (value or []) if str(v).strip()]
 
 
-class Interrupted(Exception):
-    """SIGTERM/SIGINT during a run: stop reading, close the crawl row as "interrupted"."""
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM/SIGINT: the run stops between pages and its crawl row says "interrupted"."""
 
 
-def _raise_interrupted(signum, frame):  # noqa: ARG001
-    raise Interrupted(signal.Signals(signum).name)
+class Stop:
+    """SIGTERM (cron timeout, systemd stop) and Ctrl-C end a run between two pages.
 
+    The first signal only asks: the page being saved is finished, then the run stops at a
+    clean point and records itself as "interrupted". A second signal stops at once (what was
+    committed stays; an open transaction is rolled back when the store closes).
+    """
 
-class _Signals:
-    """SIGTERM (cron timeout, systemd stop) ends a run like Ctrl-C: the crawl row says why."""
+    def __init__(self):
+        self.requested: str | None = None
+        self.saved: dict = {}
+
+    def _handle(self, signum, frame):  # noqa: ARG002
+        name = signal.Signals(signum).name
+        if self.requested:
+            raise Interrupted(f"{name} again")
+        self.requested = name
+        logger.warning("%s received: finishing the current page, then stopping (again to stop now)", name)
+
+    def check(self) -> None:
+        """Raise Interrupted when a stop was asked for (call between pages)."""
+        if self.requested:
+            raise Interrupted(self.requested)
 
     def __enter__(self):
-        self.saved = {}
         for sig in (signal.SIGTERM, signal.SIGINT):
             try:
-                self.saved[sig] = signal.signal(sig, _raise_interrupted)
+                self.saved[sig] = signal.signal(sig, self._handle)
             except ValueError:  # not the main thread (tests calling in-process)
                 pass
         return self
@@ -191,11 +207,12 @@ class Ingester:
         progress: called with (bytes_done, pages_done) after every item; may be None.
     """
 
-    def __init__(self, db, pool=None, *, window: int = 16, progress: Callable | None = None):
+    def __init__(self, db, pool=None, *, window: int = 16, progress: Callable | None = None, stop: Stop | None = None):
         self.db = db
         self.pool = pool
         self.window = window
         self.progress = progress
+        self.stop = stop or Stop()
         self.summary = Summary()
 
     def run(self, reader, paths: list[str], args: dict, spider: str = "ingest") -> Summary:
@@ -207,6 +224,7 @@ class Ingester:
         consecutive_store_errors = 0
         try:
             for item, result in clean_in_order(reader.iter_inputs(paths), self.pool, self.window):
+                self.stop.check()
                 if isinstance(item, Skip):
                     if item.failure:
                         s.skipped[item.reason] += 1
@@ -248,7 +266,7 @@ class Ingester:
                 consecutive_store_errors = 0
                 self._count(res)
                 self._tick(reader)
-        except (Interrupted, KeyboardInterrupt):
+        except KeyboardInterrupt:  # Interrupted too
             s.status = "interrupted"
             raise
         except Exception:
@@ -480,13 +498,13 @@ def run_command(settings, db_path: str, opts, body: Callable, title: str, printe
     configure_logging(settings)
     summary = None
     try:
-        with _Signals(), run_lock(db_path, wait=lock_wait):
+        with Stop() as stop, run_lock(db_path, wait=lock_wait):
             db = open_store(settings, db_path)
             try:
                 pool = open_pool(workers, timeout)
                 try:
                     with Progress(enabled=not opts.no_progress and sys.stderr.isatty(), label=title.lower()) as progress:
-                        ingester = body_runner(db, pool, progress)
+                        ingester = Ingester(db, pool, progress=progress, stop=stop)
                         summary = body(ingester)
                 finally:
                     if pool is not None:
@@ -499,7 +517,7 @@ def run_command(settings, db_path: str, opts, body: Callable, title: str, printe
     except StoreError as exc:
         err(f"dispatches: {exc}")
         return 1
-    except (Interrupted, KeyboardInterrupt) as exc:
+    except KeyboardInterrupt as exc:  # Interrupted too
         err(f"dispatches: {title.lower()} interrupted ({exc or 'SIGINT'}); what was saved is kept, run it again to finish")
         return 130
     except RuntimeError as exc:
@@ -515,10 +533,6 @@ def run_command(settings, db_path: str, opts, body: Callable, title: str, printe
     else:
         print_summary(summary, title)
     return 1 if summary.failures else 0
-
-
-def body_runner(db, pool, progress):
-    return Ingester(db, pool, progress=progress)
 
 
 def _stderr_line(msg: str) -> None:

@@ -27,7 +27,7 @@ from scrapy.exceptions import UsageError
 from cleaners.model import RawPage, Rejected
 from crawlers.commands.ingest import (
     FAILED_CLEANING,
-    Interrupted,
+    Stop,
     add_run_options,
     clean_in_order,
     reject_unknown_options,
@@ -112,11 +112,12 @@ class Report:
 class Reprocessor:
     """Re-clean and re-save stored raw pages in one open `Store`."""
 
-    def __init__(self, db, pool=None, *, window: int = 16, progress=None):
+    def __init__(self, db, pool=None, *, window: int = 16, progress=None, stop: Stop | None = None):
         self.db = db
         self.pool = pool
         self.window = window
         self.progress = progress
+        self.stop = stop or Stop()
         self.report = Report()
 
     def run(self, site: str | None, since: str | None, args: dict) -> Report:
@@ -128,6 +129,7 @@ class Reprocessor:
         try:
             pages = self.db.raw_pages(site=site, since=since)
             for raw, result in clean_in_order(pages, self.pool, self.window):
+                self.stop.check()
                 r.pages += 1
                 where = raw.where
                 if isinstance(result, Rejected):
@@ -148,7 +150,7 @@ class Reprocessor:
                 r.outcomes[getattr(res, "outcome", "unknown")] += 1
                 self._compare(where, before, snapshot(self.db, raw), res)
                 self._tick()
-        except (Interrupted, KeyboardInterrupt):
+        except KeyboardInterrupt:  # Interrupted too
             r.status = "interrupted"
             raise
         except Exception:
@@ -273,7 +275,7 @@ class Command(ScrapyCommand):
         run_args = {"site": opts.site, "since": since}
 
         def body(ingester):
-            rep = Reprocessor(ingester.db, ingester.pool, progress=ingester.progress)
+            rep = Reprocessor(ingester.db, ingester.pool, progress=ingester.progress, stop=ingester.stop)
             return rep.run(opts.site, since, run_args)
 
         self.exitcode = run_command(self.settings, db_path, opts, body, title="Reprocess", printer=print_report)
