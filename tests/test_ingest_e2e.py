@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -226,6 +225,8 @@ def test_usage_errors_exit_2_with_one_line(tmp_path, monkeypatch, capsys):
         ["ingest", "--db", db, "--frobnicate", str(FIXTURES)],
         ["ingest", "--db", db, "--base-url", "ftp://x/", str(FIXTURES)],
         ["ingest", "--db", db, "--root", str(tmp_path / "no-such-dir"), str(FIXTURES)],
+        ["ingest", "--db", db, "--timeout", "0", str(FIXTURES)],
+        ["ingest", "--db", db, "--workers", "-2", str(FIXTURES)],
     ):
         code, out, err = run_in_process(monkeypatch, capsys, *argv)
         assert code == 2, (argv, err)

@@ -404,6 +404,14 @@ def add_run_options(parser: argparse.ArgumentParser, settings) -> None:
     group.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
 
 
+def check_run_options(opts) -> None:
+    """UsageError for --workers/--timeout values no run can use."""
+    if opts.workers is not None and opts.workers < 0:
+        raise UsageError(f"--workers must be 0 or more, not {opts.workers}", print_help=False)
+    if opts.timeout is not None and not opts.timeout > 0:
+        raise UsageError(f"--timeout must be a positive number of seconds, not {opts.timeout}", print_help=False)
+
+
 def reject_unknown_options(args: list[str]) -> list[str]:
     """Scrapy parses options with parse_known_args: an unknown option would arrive as a path."""
     paths, literal = [], False
@@ -457,6 +465,7 @@ class Command(ScrapyCommand):
         paths = reject_unknown_options(args)
         if not paths:
             raise UsageError("give at least one file or folder to ingest")
+        check_run_options(opts)
         try:
             max_size = parse_size(opts.max_size)
         except ValueError as exc:

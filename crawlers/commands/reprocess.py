@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import logging
 import sys
 import time
@@ -24,11 +23,12 @@ from dataclasses import dataclass, field
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from cleaners.model import RawPage, Rejected
+from cleaners.model import Rejected
 from crawlers.commands.ingest import (
     FAILED_CLEANING,
     Stop,
     add_run_options,
+    check_run_options,
     clean_in_order,
     reject_unknown_options,
     run_command,
@@ -264,6 +264,7 @@ class Command(ScrapyCommand):
         extra = reject_unknown_options(args)
         if extra:
             raise UsageError(f"reprocess takes no paths (got {extra[0]!r}); use --site or --since")
+        check_run_options(opts)
         since = check_since(opts.since)
         db_path = opts.db or self.settings.get("DISPATCHES_DB")
         import os
