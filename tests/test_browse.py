@@ -269,13 +269,34 @@ def test_most_copied_matches_the_copies_table(demo_db):
     assert len(rows(demo_db, "most_copied?min_copies=1")) == sql(demo_db, "select count(distinct article_id) from copies")[0][0]
 
 
-def test_altered_copies_uses_the_threshold(demo_db):
+def fixture_manifest() -> dict:
+    """Ground truth of the fixture web `scrapy demo` crawls (scale 1, phase 1), built offline."""
+    sys.path.insert(0, str(PROJECT / "tests" / "fixtures" / "web"))
+    try:
+        import generate
+    finally:
+        sys.path.pop(0)
+    return generate.build_site(scale=1, phase=1).manifest
+
+
+def test_altered_copies_are_exactly_the_truncated_syndication(demo_db):
+    manifest = fixture_manifest()
+    truncated = {c["url"] for s in manifest["statements"] for c in s["copies"] if c["kind"] == "truncated"}
+    assert truncated, "the fixture web has a truncated republication"
+    found = {r["url"]: r for r in rows(demo_db, "altered_copies")}
+    # copies that only carried cruft are the same text once cleaned: not listed
+    assert set(found) == truncated
+    for url in truncated:
+        assert found[url]["difference"] == "truncated"
+        assert found[url]["length_ratio"] < 0.9 and found[url]["role"] == "syndicated"
+
+
+def test_altered_copies_threshold_is_a_parameter(demo_db):
     scored = sql(demo_db, "select count(*) from copies where similarity is not null")[0][0]
     assert scored, "the store scores copies against the official text"
-    assert len(rows(demo_db, "altered_copies?max_similarity=1.01")) == scored
-    default = rows(demo_db, "altered_copies")
-    assert all(r["similarity"] < 0.9 for r in default)
-    assert len(default) == sql(demo_db, "select count(*) from copies where similarity < 0.9")[0][0]
+    everything = rows(demo_db, "altered_copies?threshold=1.01")
+    assert len(everything) == sql(demo_db, "select count(*) from copies where similarity < 1.01")[0][0]
+    assert all(r["similarity"] < 0.5 or r["length_ratio"] < 0.5 for r in rows(demo_db, "altered_copies?threshold=0.5"))
 
 
 def test_edited_statements_come_from_versions(demo_db, writable_db):
