@@ -291,6 +291,16 @@ def test_altered_copies_are_exactly_the_truncated_syndication(demo_db):
         assert found[url]["length_ratio"] < 0.9 and found[url]["role"] == "syndicated"
 
 
+def test_most_copied_puts_the_five_site_statement_first(demo_db):
+    manifest = fixture_manifest()
+    (widest,) = [s for s in manifest["statements"] if s["id"] in manifest["five_sites"]]
+    # a translation is its own statement, linked to the English one, not a copy of it
+    sites = {c["site"] for c in widest["copies"] if c["kind"] != "translation"}
+    top = rows(demo_db, "most_copied")[0]
+    assert top["canonical_url"] == widest["official_url"]
+    assert top["sites"] == len(sites) >= 5
+
+
 def test_altered_copies_threshold_is_a_parameter(demo_db):
     scored = sql(demo_db, "select count(*) from copies where similarity is not null")[0][0]
     assert scored, "the store scores copies against the official text"
