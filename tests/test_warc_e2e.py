@@ -157,3 +157,30 @@ def test_sigterm_mid_ingest_keeps_whole_pages_and_a_rerun_finishes(tmp_path):
     assert again["status"] == "ok" and again["unchanged"] == done
     assert rows(db, "SELECT count(*) AS n FROM copies")[0]["n"] == total
     assert rows(db, "SELECT count(DISTINCT url) AS n FROM copies")[0]["n"] == total
+
+
+def test_disk_full_stops_with_one_line_and_a_rerun_completes(tmp_path):
+    """RELIABILITY #59 from ingest's side: writes fail (RLIMIT_FSIZE; Python ignores SIGXFSZ),
+    the run stops with one clear line and exit 1, nothing half-written, a rerun finishes."""
+    import resource
+
+    warc = tmp_path / "web.warc.gz"
+    total = fixture_web_warc(warc, 40)
+    db = tmp_path / "full.db"
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))
+
+    env = {k: v for k, v in os.environ.items() if k != "DISPATCHES_DB"}
+    proc = subprocess.run([*SCRAPY, "ingest", str(warc), "--workers", "0", "--db", str(db)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=180, preexec_fn=small_files)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert len([ln for ln in proc.stderr.splitlines() if ln.startswith("dispatches:")]) == 1
+    assert rows(db, "PRAGMA integrity_check")[0]["integrity_check"] == "ok"
+    stored = rows(db, "SELECT count(*) AS n FROM copies")[0]["n"]
+    assert stored < total
+    again = json.loads(scrapy("ingest", str(warc), "--workers", "0", "--json", db=db, check=0).stdout)
+    assert again["status"] == "ok"
+    assert rows(db, "SELECT count(DISTINCT url) AS n FROM copies")[0]["n"] == total
+    assert rows(db, "SELECT count(*) AS n FROM copies")[0]["n"] == total

@@ -57,6 +57,10 @@ class Interrupted(KeyboardInterrupt):
     """SIGTERM/SIGINT: the run stops between pages and its crawl row says "interrupted"."""
 
 
+class DatabaseFailing(RuntimeError):
+    """Writes to the database fail (disk full, I/O error): the run cannot go on."""
+
+
 class Stop:
     """SIGTERM (cron timeout, systemd stop) and Ctrl-C end a run between two pages.
 
@@ -255,12 +259,9 @@ class Ingester:
                     detail = f"{type(exc).__name__}: {exc}"
                     s.failed(where, "save_failed", detail)
                     logger.error("could not save %s: %s", where, detail)
-                    try:
-                        self._event(where, "store", "save_failed", detail)
-                    except Exception:  # the database itself is failing; the count says so
-                        pass
                     if consecutive_store_errors >= 5:
-                        raise RuntimeError(f"the database keeps failing ({detail}); stopped") from exc
+                        raise DatabaseFailing(f"the database keeps failing ({detail}); stopped") from exc
+                    self._event(where, "store", "save_failed", detail)
                     self._tick(reader)
                     continue
                 consecutive_store_errors = 0
@@ -298,7 +299,10 @@ class Ingester:
             s.unchanged += 1
 
     def _event(self, where: str, stage: str, reason: str, detail: str = "") -> None:
-        self.db.record_event(self.summary.crawl_id, where, stage, reason, detail)
+        try:
+            self.db.record_event(self.summary.crawl_id, where, stage, reason, detail)
+        except Exception as exc:  # the database itself is failing (disk full, I/O error)
+            raise DatabaseFailing(f"cannot write to the database ({type(exc).__name__}: {exc}); stopped") from exc
 
     def _tick(self, reader) -> None:
         if self.progress:
@@ -529,11 +533,15 @@ def run_command(settings, db_path: str, opts, body: Callable, title: str, printe
     except KeyboardInterrupt as exc:  # Interrupted too
         err(f"dispatches: {title.lower()} interrupted ({exc or 'SIGINT'}); what was saved is kept, run it again to finish")
         return 130
-    except RuntimeError as exc:
+    except RuntimeError as exc:  # DatabaseFailing
         err(f"dispatches: {exc}")
         return 1
     except OSError as exc:
         err(f"dispatches: {db_path}: {exc.strerror or exc}")
+        return 1
+    except Exception as exc:  # sqlite3 errors outside a save: one line, never a traceback
+        logging.getLogger(__name__).debug("run failed", exc_info=True)
+        err(f"dispatches: {title.lower()} failed: {type(exc).__name__}: {exc} (details with -L DEBUG)")
         return 1
     if opts.json:
         sys.stdout.write(json.dumps(summary.as_json(), ensure_ascii=False, sort_keys=True) + "\n")

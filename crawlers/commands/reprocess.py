@@ -25,6 +25,7 @@ from scrapy.exceptions import UsageError
 
 from cleaners.model import Rejected
 from crawlers.commands.ingest import (
+    DatabaseFailing,
     FAILED_CLEANING,
     Stop,
     add_run_options,
@@ -134,7 +135,7 @@ class Reprocessor:
                 where = raw.where
                 if isinstance(result, Rejected):
                     r.rejected[result.reason] += 1
-                    self.db.record_event(r.crawl_id, where, "clean", result.reason, result.detail)
+                    self._event(where, "clean", result.reason, result.detail)
                     self._tick()
                     continue
                 before = snapshot(self.db, raw)  # just before: earlier moves may have changed it
@@ -144,7 +145,7 @@ class Reprocessor:
                     r.errors += 1
                     detail = f"{type(exc).__name__}: {exc}"
                     logger.error("could not re-save %s: %s", where, detail)
-                    self.db.record_event(r.crawl_id, where, "store", "save_failed", detail)
+                    self._event(where, "store", "save_failed", detail)
                     self._tick()
                     continue
                 r.outcomes[getattr(res, "outcome", "unknown")] += 1
@@ -202,6 +203,12 @@ class Reprocessor:
             changed = True
         if not changed and not moved:
             r.unchanged += 1
+
+    def _event(self, where: str, stage: str, reason: str, detail: str = "") -> None:
+        try:
+            self.db.record_event(self.report.crawl_id, where, stage, reason, detail)
+        except Exception as exc:  # the database itself is failing (disk full, I/O error)
+            raise DatabaseFailing(f"cannot write to the database ({type(exc).__name__}: {exc}); stopped") from exc
 
     def _tick(self):
         if self.progress:
