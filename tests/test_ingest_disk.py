@@ -103,6 +103,11 @@ def test_bad_inputs_are_skipped_with_reasons(tmp_path):
     os.symlink("loop_a.txt", root / "loop_b.txt")
     os.symlink("gone.txt", root / "dangling.txt")
     os.symlink("good.txt", root / "alias.txt")
+    try:  # a character device (/dev/zero's numbers): reading it would never end
+        os.mknod(root / "zero.html", stat.S_IFCHR | 0o600, os.makedev(1, 5))
+        device = True
+    except (PermissionError, OSError):
+        device = False
     sock = socket.socket(socket.AF_UNIX)
     try:
         sock.bind(str(root / "sock.html"))
@@ -135,6 +140,8 @@ def test_bad_inputs_are_skipped_with_reasons(tmp_path):
     }
     if sock is not None:
         expected["sock.html"] = ("not_regular_file", True)
+    if device:
+        expected["zero.html"] = ("not_regular_file", True)
     for name, want in expected.items():
         assert reasons.get(name) == want, (name, reasons.get(name))
     assert got["image.html"].detail == "png" and got["bomb.html"].detail == "gzip"
