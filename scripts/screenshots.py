@@ -3,6 +3,7 @@
     python scripts/screenshots.py [--db data/demo.db] [--out screenshots/]
 
 Starts `scrapy browse` on a free loopback port, then saves:
+  database.png        the start page: what the database holds, the canned queries, the tables
   articles.png        the statements table (search box, facets, newest first)
   article-copies.png  one statement and where it appeared: every copy, its role, match, similarity
   crawl-health.png    the crawl-health query (last run of each spider)
@@ -108,6 +109,7 @@ def take_screenshots(db_path: Path, out_dir: Path, chromium: str) -> list[Path]:
     base = f"http://127.0.0.1:{port}"
     # heights that show the first rows under each page's description, facets and forms
     pages = [
+        ("database.png", f"/{name}", 1100),
         ("articles.png", f"/{name}/articles", 1600),
         ("article-copies.png", f"/{name}/statement_copies?article_id={article_id}", 1100),
         ("crawl-health.png", f"/{name}/crawl_health", 900),

@@ -167,6 +167,14 @@ def test_every_configured_facet_and_sort_column_exists_in_the_demo_schema(demo_d
     assert served_metadata(demo_db)[1] == []
 
 
+def test_every_table_and_view_of_the_demo_has_a_title_and_description(demo_db):
+    tables = metadata_for(demo_db)["databases"]["demo"]["tables"]
+    names = [r[0] for r in sql(demo_db, "select name from sqlite_master where type in ('table', 'view') "
+                                        "and name not like 'articles_fts%' and name not like 'sqlite_%'")]
+    missing = [n for n in names if not (tables.get(n, {}).get("title") and tables[n].get("description"))]
+    assert missing == [], "tables without a title and description in store/metadata.yml"
+
+
 def test_documented_datasette_command_applies_the_shipped_file(demo_db, tmp_path):
     # datasette data/dispatches.db --metadata store/metadata.yml
     path = tmp_path / "dispatches.db"
@@ -554,8 +562,8 @@ def test_screenshot_script_saves_readable_pngs(demo_db, tmp_path):
                            "--out", str(out)], cwd=PROJECT, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
     names = [Path(p).name for p in done.stdout.split()]
-    assert names == ["articles.png", "article-copies.png", "crawl-health.png"]
-    for name, height in zip(names, (1600, 1100, 900)):
+    assert names == ["database.png", "articles.png", "article-copies.png", "crawl-health.png"]
+    for name, height in zip(names, (1100, 1600, 1100, 900)):
         data = (out / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         assert (int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")) == (1440, height)
