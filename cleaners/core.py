@@ -200,7 +200,9 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str) -> Docu
     att = Attribution()
 
     # provenance written in the page, read before any pruning
-    att.claim(_scan_attribution(tree, html, url))
+    scanned = _scan_attribution(tree, html, url)
+    if scanned:
+        att.claim(scanned[0])
     canonical = _canonical(tree, meta, url)
     hero = _state_hero(tree) if "featured-content__headline" in html or "doctype-meta" in html else {}
     tags = _tags(tree, meta)
@@ -226,7 +228,13 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str) -> Docu
     title = scrub(title) if title else None
     paragraphs = split_paragraphs(result.text)
     kept, line_removals, _ = apply_line_rules(paragraphs, title=title, att=att)
+    if kept and title and _longer_title(kept[0], title):
+        removals.append(Removal("repeated_title", kept[0]))
+        title = kept.pop(0)
     removals.extend(line_removals)
+    if scanned and not any(scanned[1] in r.text or r.text in scanned[1] for r in removals):
+        # the sentence that gave the claim, when extraction had already left it out
+        removals.append(Removal(scanned[2], scanned[1]))
     byline_speaker(att, kept)
     body = scrub("\n\n".join(kept))
     _check_length(body, removals)
@@ -390,7 +398,7 @@ def _state_hero(tree: HtmlElement) -> dict[str, object]:
 
 def _tags(tree: HtmlElement, meta: dict[str, str]) -> list[str]:
     tags: list[str] = []
-    for el in tree.xpath("//a[contains(concat(' ', normalize-space(@rel), ' '), ' tag ')]"):
+    for el in tree.xpath("//a[contains(concat(' ', normalize-space(@rel), ' '), ' tag ') and not(contains(@rel, 'category'))]"):
         t = _WS.sub(" ", el.text_content()).strip()
         if t and t not in tags and len(t) < 60:
             tags.append(t)
@@ -409,13 +417,17 @@ _ATTR_TEXT = (
     "riginally appeared",
     "epublished here with permission",
     "epublished with permission",
+    "ead more at",
+    "ead the original",
+    "ead the full statement",
 )
 _ATTR_QUICK = ("official news published", "originally published", "originally posted", "originally appeared", "republished")
 
 
-def _scan_attribution(tree: HtmlElement, html: str, url: str | None) -> str | None:
-    """The URL an attribution sentence in the page links to ("Official news published at
-    <a href=...>", "This article was originally published on <a href=...>")."""
+def _scan_attribution(tree: HtmlElement, html: str, url: str | None) -> tuple[str, str, str] | None:
+    """(url, sentence, rule) of an attribution sentence in the page and the URL it names or
+    links to ("Official news published at <a href=...>", "This article was originally
+    published on <a href=...>"), or None."""
     if not any(q in html for q in _ATTR_TEXT):
         return None
     own = _site_key(host_of(url))
@@ -426,7 +438,7 @@ def _scan_attribution(tree: HtmlElement, html: str, url: str | None) -> str | No
                 continue
             if el.tag in ("a", "em", "strong", "b", "i", "span") and el.getparent() is not None:
                 el = el.getparent()
-            text = _WS.sub(" ", el.text_content())
+            text = _WS.sub(" ", el.text_content()).strip()
             if len(text.split()) > 60:
                 continue
             candidates = [m.group(0) for m in URL.finditer(text)] + [h for h in el.xpath(".//a/@href")]
@@ -434,7 +446,9 @@ def _scan_attribution(tree: HtmlElement, html: str, url: str | None) -> str | No
                 full = urljoin(url or "", cand.strip())
                 h = host_of(full)
                 if h and full.startswith(("http://", "https://")) and _site_key(h) != own:
-                    return full
+                    rule = ("official_news_published_at" if phrase.startswith("fficial")
+                            else "read_more_at" if phrase.startswith("ead ") else "originally_published_at")
+                    return full, text, rule
     return None
 
 
@@ -494,13 +508,19 @@ def _title_tag(tree: HtmlElement) -> str | None:
 def strip_title_suffix(title: str, site_name: str | None = None, host: str | None = None) -> str:
     """'Title - United States Department of State' -> 'Title'; also 'Site | Title'."""
     parts = [p for p in _TITLE_SPLIT.split(title.strip()) if p]
+    host_words = set(_SLUG_WORD.findall((host or "").lower())) - {"www", "com", "org", "net", "gov", "example"}
+    if len(parts) == 1 and ": " in title:
+        # "Labor Watch Blog: Title" on laborwatch.example
+        head, _, rest = title.partition(": ")
+        squashed = re.sub(r"[^a-z0-9]", "", normalise_text(head))
+        if rest.strip() and len(head.split()) <= 4 and any(len(w) >= 4 and squashed.startswith(w) for w in host_words):
+            return rest.strip()
     if len(parts) < 2:
         return title.strip()
     site_key = normalise_text(site_name) if site_name else None
     if site_key and any(normalise_text(p) == site_key for p in parts):
         parts = [p for p in parts if normalise_text(p) != site_key]
         return _rejoin(title.strip(), parts)
-    host_words = set(_SLUG_WORD.findall((host or "").lower())) - {"www", "com", "org", "net", "gov"}
 
     def site_like(seg: str) -> bool:
         key = normalise_text(seg)
@@ -525,10 +545,30 @@ def _rejoin(kept: str, parts: list[str]) -> str:
     return kept[start:end].strip() if start >= 0 and end > start else " - ".join(parts)
 
 
+def _longer_title(line: str, title: str) -> bool:
+    """The first paragraph is the statement's own title and the page's title a shorter
+    form of it ("Embassy funds shelters" / "U.S. Embassy Funds Shelter Network for ...")."""
+    words = line.split()
+    if not 3 <= len(words) <= 20 or line.rstrip().endswith((".", "!", "?", ":", '"', "\u201d")):
+        return False
+    capitalised = [w for w in words if len(w) > 3]
+    if not capitalised or sum(w[0].isupper() for w in capitalised) / len(capitalised) < 0.6:
+        return False
+    tw = {w for w in _SLUG_WORD.findall(normalise_text(title)) if w not in _STOP}
+    lw = {w for w in _SLUG_WORD.findall(normalise_text(line)) if w not in _STOP}
+    return bool(tw) and len(tw & lw) / len(tw) >= 0.6 and len(lw) >= len(tw)
+
+
 def _is_site_name(candidate: str, site_name: str | None, host: str | None) -> bool:
     key = normalise_text(candidate)
     if site_name and key == normalise_text(site_name):
         return True
+    if host and len(key.split()) <= 4:
+        # "Labor Watch Blog" on laborwatch.example
+        label = next((p for p in host.split(".") if p not in ("www", "m", "blog", "news")), "")
+        squashed = re.sub(r"[^a-z0-9]", "", key)
+        if len(label) >= 4 and squashed.startswith(label):
+            return True
     if re.match(r"^u\.?\s?s\.?\s+(?:embassy|mission|consulates?)\b.{0,50}$", key) and len(key.split()) <= 8:
         return True
     return key in ("united states department of state", "u.s. department of state", "home")
@@ -561,7 +601,7 @@ def _publisher(official, host, site_name, title_raw, att: Attribution, claimed, 
         base = host_publisher(host)
         if base == "U.S. Embassy":
             for cand in (site_name, _title_suffix(title_raw)):
-                if cand and re.search(r"embass|consulate|mission", cand, re.I):
+                if cand and re.search(r"embass|consulat|mission|embajada|ambassade|embaixada", cand, re.I):
                     return cand.strip()
             return f"U.S. Embassy ({host})"
         return base
