@@ -1,9 +1,9 @@
 """`scrapy browse`: open the Dispatches database in Datasette with the metadata we ship.
 
 Owns starting Datasette (a child process running `python -m datasette serve`) and fitting
-`store/metadata.yml` to whatever the database file is called: Datasette keys table settings by
-the file's stem, and the shipped file knows only `dispatches` and `demo`. The schema, the views and
-the metadata itself belong to `store/`.
+`store/metadata.yml` (shipped inside the `store` package) to whatever the database file is called:
+Datasette keys table settings by the file's stem, and the shipped file knows only `dispatches` and
+`demo`. The schema and the views belong to `store/`.
 
 Datasette always opens the file read-only and never immutable (`-i`) or with `--nolock`: a crawl
 may be writing it at the same time, which WAL allows.
@@ -210,6 +210,9 @@ class Command(ScrapyCommand):
         if mode != "wal":
             print(f"browse: warning: {db_path} is not in WAL mode ({mode}); a crawl writing it "
                   "at the same time may see 'database is locked'", file=sys.stderr)
+        if opts.host not in ("127.0.0.1", "localhost", "::1"):
+            print(f"browse: warning: listening on {opts.host}: anyone who can reach it can read the whole "
+                  "database and run read-only SQL", file=sys.stderr)
         metadata, notes = served_metadata(db_path)
         for note in notes:
             print(f"browse: warning: the database has no column for {note}; left out", file=sys.stderr)
