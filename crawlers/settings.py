@@ -84,6 +84,10 @@ DISPATCHES_CIRCUIT_BREAKER = int(os.environ.get("DISPATCHES_CIRCUIT_BREAKER", "1
 DISPATCHES_MAX_SITEMAP_DEPTH = int(os.environ.get("DISPATCHES_MAX_SITEMAP_DEPTH", "3"))
 DISPATCHES_MAX_ITEMS_PER_SOURCE = int(os.environ.get("DISPATCHES_MAX_ITEMS_PER_SOURCE", "50000"))
 DISPATCHES_MAX_SITEMAPS_PER_HOST = int(os.environ.get("DISPATCHES_MAX_SITEMAPS_PER_HOST", "500"))
+# On SIGTERM / CLOSESPIDER_TIMEOUT drop requests still queued behind download delays, so a
+# stop takes at most DOWNLOAD_TIMEOUT (the next run fetches them).
+DISPATCHES_BOUNDED_STOP = True
+EXTENSIONS = {**globals().get("EXTENSIONS", {}), "crawlers.middlewares.safety.BoundedStop": 100}
 # Merged with entries other sections register, whichever section comes first.
 DOWNLOADER_MIDDLEWARES = {
     **globals().get("DOWNLOADER_MIDDLEWARES", {}),

@@ -17,6 +17,8 @@ Owns the guards that Scrapy 2.19 does not provide by itself:
   moment the connection is made (so a DNS answer that changes between a check and the connect
   cannot slip through). When a proxy is configured the proxy resolves target names and only the
   proxy's own name passes through here.
+* ``BoundedStop`` (extension): when the spider is closing, requests still queued behind
+  download delays are dropped, so SIGTERM / CLOSESPIDER_TIMEOUT end within DOWNLOAD_TIMEOUT.
 * ``redact_url()`` for anyone else (store, logs) that handles URLs from untrusted pages.
 
 Left to others: robots.txt fail-closed, Retry-After and Crawl-delay (``robots.py``,
@@ -40,7 +42,8 @@ import urllib.request
 from typing import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from scrapy.exceptions import IgnoreRequest
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.resolver import CachingThreadedResolver
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import defer
@@ -380,25 +383,88 @@ class CircuitBreakerMiddleware:
         sent (one per DOWNLOAD_DELAY). Uses the downloader's slot queues, which are internal to
         Scrapy: if their shape changes this does nothing and only new requests are refused.
         """
-        downloader = getattr(getattr(self.crawler, "engine", None), "downloader", None)
-        for slot in list(getattr(downloader, "slots", {}).values()):
-            queue = getattr(slot, "queue", None)
-            if not queue:
-                continue
-            kept = []
-            while queue:
-                entry = queue.popleft()
-                try:
-                    request, dfd = entry
-                    ours = (urlparse_cached(request).hostname or "").lower() == host
-                except (TypeError, ValueError):
-                    ours = False
-                if ours and not dfd.called:
-                    self.stats.inc_value(f"safety/circuit_open_skipped/{host}")
-                    dfd.errback(IgnoreRequest(f"circuit open for {host}: {redact_url(request.url)}"))
-                else:
-                    kept.append(entry)
-            queue.extend(kept)
+        n = drain_download_queues(
+            self.crawler, lambda request: (urlparse_cached(request).hostname or "").lower() == host,
+            lambda request: IgnoreRequest(f"circuit open for {host}: {redact_url(request.url)}"),
+        )
+        if n:
+            self.stats.inc_value(f"safety/circuit_open_skipped/{host}", n)
+
+
+def drain_download_queues(crawler, match, make_exc) -> int:
+    """Fail requests waiting in the downloader's slot queues (not yet sent) that ``match``.
+
+    Requests pass the downloader middlewares *before* they wait in their host's slot for
+    DOWNLOAD_DELAY, so a decision taken later (circuit open, shutdown) would not stop them.
+    The slot queues are internal to Scrapy (2.19: deque of (request, Deferred)); if their shape
+    changes this does nothing.
+    """
+    downloader = getattr(getattr(crawler, "engine", None), "downloader", None)
+    drained = 0
+    for slot in list(getattr(downloader, "slots", {}).values()):
+        queue = getattr(slot, "queue", None)
+        if not queue:
+            continue
+        kept = []
+        while queue:
+            entry = queue.popleft()
+            try:
+                request, dfd = entry
+                hit = match(request) and not dfd.called
+            except (TypeError, ValueError):
+                hit = False
+            if hit:
+                drained += 1
+                dfd.errback(make_exc(request))
+            else:
+                kept.append(entry)
+        queue.extend(kept)
+    return drained
+
+
+class BoundedStop:
+    """Extension: once the spider is closing (SIGTERM, CLOSESPIDER_TIMEOUT, memory limit),
+    requests still waiting in a download slot are dropped instead of downloaded one by one.
+
+    Scrapy's graceful stop waits for every request the engine holds, including those queued
+    behind DOWNLOAD_DELAY / Crawl-delay (up to CONCURRENT_REQUESTS of them), so a stop could
+    take minutes. Only transfers already under way finish (bounded by DOWNLOAD_TIMEOUT); the
+    dropped URLs are fetched by the next run (the database, not the queue, is the record).
+    Stats: ``safety/dropped_at_stop``.
+    """
+
+    def __init__(self, crawler, interval: float = 0.2):
+        self.crawler = crawler
+        self.interval = interval
+        self.loop = None
+        crawler.signals.connect(self.opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("DISPATCHES_BOUNDED_STOP", True):
+            raise NotConfigured
+        return cls(crawler)
+
+    def opened(self, spider=None):
+        from twisted.internet import task
+
+        self.loop = task.LoopingCall(self.check)
+        self.loop.start(self.interval, now=False)
+
+    def check(self):
+        slot = getattr(getattr(self.crawler, "engine", None), "_slot", None)
+        if slot is None or getattr(slot, "closing", None) is None:
+            return
+        n = drain_download_queues(self.crawler, lambda request: True,
+                                  lambda request: IgnoreRequest(f"spider closing: not fetched: {redact_url(request.url)}"))
+        if n:
+            self.crawler.stats.inc_value("safety/dropped_at_stop", n)
+            logger.info("Stopping: %d queued request(s) dropped; the next run fetches them", n)
+
+    def closed(self, spider=None, reason=None):
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
 
 
 class RedirectGuardMiddleware:

@@ -114,10 +114,14 @@ def crawl_env(extra: dict | None = None) -> dict:
 SPIDER_FILES = {"faults": HERE / "faultspider.py", "fault_sitemaps": HERE / "sitemapspider.py"}
 
 
-def crawl_command(urls, out: Path, spider="faults", settings: dict | None = None, args: dict | None = None):
+def crawl_command(urls, out: Path, spider="faults", settings: dict | None = None, args: dict | None = None,
+                  via_crawl: bool = False):
     """`scrapy runspider` of a test spider (project settings apply; the project's own `crawl`
-    command and spiders are not involved), or `scrapy crawl NAME` for a project spider."""
-    if spider in SPIDER_FILES:
+    command and spiders are not involved), or, with ``via_crawl``, the project's `scrapy crawl`
+    command (run lock, database checks, exit status) running the test spider."""
+    if via_crawl:
+        cmd = [SCRAPY, "crawl", spider, "-a", f"out={out}", "-s", "SPIDER_MODULES=faultspider"]
+    elif spider in SPIDER_FILES:
         cmd = [SCRAPY, "runspider", str(SPIDER_FILES[spider]), "-a", f"out={out}"]
     else:
         cmd = [SCRAPY, "crawl", spider, "-a", f"out={out}"]
@@ -146,10 +150,50 @@ def read_results(out: Path, proc_rc: int, log: str, seconds: float) -> CrawlResu
     return res
 
 
-def run_crawl(urls, tmp: Path, *, spider="faults", settings=None, args=None, env=None, timeout=120) -> CrawlResult:
+class RunningCrawl:
+    """A crawl started in the background (for signals, overlaps and kills)."""
+
+    def __init__(self, urls, tmp: Path, *, spider="faults", settings=None, args=None, env=None, via_crawl=True):
+        self.out = tmp / f"out-{time.monotonic_ns()}.jsonl"
+        self.log_path = self.out.with_suffix(".log")
+        cmd = crawl_command(urls, self.out, spider, settings, args, via_crawl=via_crawl)
+        self.t0 = time.monotonic()
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=crawl_env(env), stdout=subprocess.DEVNULL,
+                                     stderr=self._log, text=True, start_new_session=True)
+
+    def items_recorded(self) -> int:
+        if not self.out.exists():
+            return 0
+        return sum(1 for line in self.out.read_text(encoding="utf-8").splitlines() if '"kind": "item"' in line)
+
+    def wait_for(self, predicate, timeout=60.0, poll=0.05) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            if self.proc.poll() is not None:
+                return predicate()
+            time.sleep(poll)
+        return False
+
+    def finish(self, timeout=60.0) -> CrawlResult:
+        try:
+            rc = self.proc.wait(timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait(10)
+            self._log.close()
+        return read_results(self.out, rc, self.log_path.read_text(encoding="utf-8", errors="replace"),
+                            time.monotonic() - self.t0)
+
+
+def run_crawl(urls, tmp: Path, *, spider="faults", settings=None, args=None, env=None, timeout=120,
+              via_crawl=False) -> CrawlResult:
     """Run one crawl as a subprocess from the project root and collect what it recorded."""
     out = tmp / f"out-{time.monotonic_ns()}.jsonl"
-    cmd = crawl_command(urls, out, spider, settings, args)
+    cmd = crawl_command(urls, out, spider, settings, args, via_crawl=via_crawl)
     t0 = time.monotonic()
     proc = subprocess.run(cmd, cwd=ROOT, env=crawl_env(env), capture_output=True, text=True, timeout=timeout)
     return read_results(out, proc.returncode, proc.stderr, time.monotonic() - t0)

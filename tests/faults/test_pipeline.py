@@ -26,7 +26,7 @@ STORED = {
     "enc-utf16": "/enc/utf16-bom", "enc-unknown": "/enc/unknown-charset", "enc-nul": "/enc/nul-controls",
     "xss": "/xss", "sqli": "/sqli", "loginj": "/log-injection", "control": "/page/pipeline-control",
 }
-HEAVY = {"deep": "/deep", "hugeline": "/huge-line?kb=3072", "many": "/many-elements?n=400000"}
+HEAVY = {"deep": "/deep", "hugeline": "/huge-line?kb=1536", "many": "/many-elements?n=400000"}
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +113,7 @@ def test_encodings_decoded_sensibly(stored, host):
 
 @pytest.mark.parametrize("host", ["deep", "hugeline", "many"])
 def test_pathological_html_costs_one_page(stored, host):
-    """#40, #41: 10,000 nested divs, a 3 MiB single line, 400,000 elements: each ends as an
+    """#40, #41: 10,000 nested divs, a 1.5 MiB single line, 400,000 elements: each ends as an
     article or a skip with a reason (timeout included) -- never a crashed or stuck crawl."""
     res, con, _ = stored
     assert len(_copies(con, host)) + len(_events(con, host)) == 1
