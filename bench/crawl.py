@@ -34,7 +34,7 @@ WEB = ROOT / "tests" / "fixtures" / "web"
 sys.path.insert(0, str(WEB))
 
 SETTINGS = {
-    "DOWNLOAD_DELAY": 0,
+    "DOWNLOAD_DELAY": 0.001,  # 0 would let Scrapy 2.19 (asyncio) ignore the per-host concurrency
     "AUTOTHROTTLE_ENABLED": False,
     "DISPATCHES_MAX_CRAWL_DELAY": 0,
     "CONCURRENT_REQUESTS": 32,

@@ -124,6 +124,10 @@ class PolitenessMiddleware:
 
     def _downloaded(self, response, request, **kw):
         self._apply(self._key(request))
+        if response.status in (429, 503):
+            # Here, not in process_response: this signal fires before the downloader frees the
+            # slot and dequeues the next request, so the pause stops that one too.
+            self._retry_after(request, response)
 
     # --- Retry-After ---------------------------------------------------------------------
     def _hold(self, key: str, until: float) -> None:
@@ -145,9 +149,7 @@ class PolitenessMiddleware:
             raise IgnoreRequest(f"{key} asked to wait beyond DISPATCHES_MAX_RETRY_AFTER; deferred to the next run")
         return None
 
-    def process_response(self, request, response, spider=None):
-        if response.status not in (429, 503):
-            return response
+    def _retry_after(self, request, response) -> None:
         key = self._key(request)
         header = response.headers.get(b"Retry-After")
         delay = parse_retry_after(header)
@@ -155,6 +157,7 @@ class PolitenessMiddleware:
             if header is not None:
                 logger.warning("Unusable Retry-After %r from %s; backing off", header, request.url)
             delay = self.backoff * (2 ** request.meta.get("retry_times", 0))
+        request.meta["dispatches_retry_after"] = delay
         if delay > self.max_retry_after:
             if key not in self.deferred:
                 logger.warning(
@@ -163,12 +166,18 @@ class PolitenessMiddleware:
                 )
             self.deferred.add(key)
             self.stats.set_value(f"dispatches/deferred/{key}", 1)
-            request.meta["dont_retry"] = True
-            return response
+            return
         until = time.monotonic() + delay
         if until > self.paused_until.get(key, 0):
             self.paused_until[key] = until
             logger.info("%s answered %d: pausing the host for %.1f s (Retry-After)", key, response.status, delay)
             self.stats.inc_value("dispatches/retry_after_pauses")
             self._hold(key, until)
+
+    def process_response(self, request, response, spider=None):
+        if response.status in (429, 503):
+            if "dispatches_retry_after" not in request.meta:
+                self._retry_after(request, response)
+            if self._key(request) in self.deferred:
+                request.meta["dont_retry"] = True  # beyond the cap: the next run, not this one
         return response
