@@ -623,6 +623,8 @@ class Store:
         if aid is None:
             aid, score, merged, reviews = self._by_near(p, doc)
             method = "near" if aid is not None else "new"
+        else:
+            aid, merged = self._bridged(p, doc, aid)
         outcome = "copy"
         if aid is None:
             outcome = "new"
@@ -741,11 +743,12 @@ class Store:
                 out.append(t)
         return out[:5]
 
-    def _by_near(self, p: dict, doc: Document):
+    def _near(self, p: dict, doc: Document) -> dict[int, neardup.Verdict]:
+        """Best verdict per candidate article from the fingerprint index."""
         obj: neardup.Text = p["textobj"]
-        if obj.size < neardup.MIN_SHINGLES:
-            return None, None, [], []
         best: dict[int, neardup.Verdict] = {}
+        if obj.size < neardup.MIN_SHINGLES:
+            return best
         for t in self._candidates(neardup.fingerprints(obj.hashes)):
             aid = t["article_id"]
             art = self._one("SELECT id, title, published, language, rep_rank FROM articles WHERE id = ?", (aid,))
@@ -755,16 +758,37 @@ class Store:
                 continue
             old = self._tcache.get(t["sha256"]) or self._text(
                 t["sha256"], self.db.conn.execute("SELECT text FROM texts WHERE id = ?", (t["id"],)).fetchone()[0])
+            both_official = p["rank"] <= 2 and self._rank_of(art) <= 2
             v = neardup.compare(obj, old, new_title=doc.title, old_title=art["title"],
-                                new_date=doc.published, old_date=_date(art["published"]))
-            if v.same and p["rank"] <= 2 and (art["rep_rank"] if art["rep_rank"] is not None else 3) <= 2:
+                                new_date=doc.published, old_date=_date(art["published"]), edges_ok=not both_official,
+                                old_official=self._rank_of(art) <= 2)
+            if v.same and both_official:
                 # Two official pages where one holds the other (a briefing quoting a
                 # statement): never one article by text alone.
                 if min(obj.size, old.size) / max(obj.size, old.size, 1) < OFFICIAL_SIZE_RATIO:
                     v = neardup.Verdict(False, v.score, "contained_official", f"{obj.size} / {old.size} shingles")
+            if v.same and p["rank"] <= 2 and p["copy"]["site"] and self._one(
+                    "SELECT 1 AS x FROM copies WHERE article_id = ? AND site = ? AND gone = 0 AND url_key != ? LIMIT 1",
+                    (aid, p["copy"]["site"], p["key"])):
+                # Two live URLs of one official site are two posts (state.gov re-posts a
+                # statement under "-2" with small edits, and counts it as another release);
+                # a moved page answers with a 301 (URL rule) or keeps its text (exact).
+                v = neardup.Verdict(False, v.score, "same_site_duplicate", p["copy"]["site"])
             prev = best.get(aid)
             if prev is None or (v.same, v.score) > (prev.same, prev.score):
                 best[aid] = v
+        return best
+
+    @staticmethod
+    def _rank_of(art: dict | None) -> int:
+        return 3 if not art or art.get("rep_rank") is None else art["rep_rank"]
+
+    def _unofficial_only(self, aid: int) -> bool:
+        return self._rank_of(self._one("SELECT rep_rank FROM articles WHERE id = ?", (aid,))) >= 3
+
+    def _by_near(self, p: dict, doc: Document):
+        """(article, score, unofficial-only articles to fold into it, review pairs)."""
+        best = self._near(p, doc)
         same = sorted((a for a, v in best.items() if v.same), key=lambda a: (-best[a].score, a))
         reviews = [(a, v) for a, v in best.items() if not v.same and v.review]
         if not same:
@@ -775,16 +799,29 @@ class Store:
         if p["rank"] <= 2 and len(same) > 1:
             # An official copy containing several unofficial-only articles (a truncated
             # excerpt and a cruft-wrapped copy that arrived before it) joins them.
-            for other in same[1:]:
-                r = self._one("SELECT rep_rank FROM articles WHERE id = ?", (other,))
-                if r and (r["rep_rank"] is None or r["rep_rank"] >= 3):
-                    merged.append(other)
-            pr = self._one("SELECT rep_rank FROM articles WHERE id = ?", (primary,))
-            if merged and pr and (pr["rep_rank"] is None or pr["rep_rank"] >= 3):
-                # keep the oldest article id so links stay stable
-                ids = sorted([primary, *merged])
+            merged = [other for other in same[1:] if self._unofficial_only(other)]
+            if merged and self._unofficial_only(primary):
+                ids = sorted([primary, *merged])  # keep the oldest id so links stay stable
                 primary, merged = ids[0], ids[1:]
         return primary, round(best[same[0]].score, 4), merged, reviews
+
+    def _bridged(self, p: dict, doc: Document, aid: int) -> tuple[int, list[int]]:
+        """An official copy that joined `aid` by URL, attribution or exact text also
+        gathers the unofficial-only articles its text confirms (copies that arrived before
+        it and matched nothing else), so the order of arrival does not matter. When `aid`
+        itself is unofficial-only (an aggregator's claim) and the text confirms exactly one
+        official article, that article is the one kept."""
+        if p["rank"] > 2:
+            return aid, []
+        same = {a for a, v in self._near(p, doc).items() if v.same and a != aid}
+        if not same:
+            return aid, []
+        officials = sorted(a for a in same if not self._unofficial_only(a))
+        primary = aid
+        if self._unofficial_only(aid) and len(officials) == 1:
+            primary = officials[0]
+        merged = sorted(a for a in ({aid} | same) if a != primary and self._unofficial_only(a))
+        return primary, merged
 
     # ------------------------------------------------------------------ texts, versions, articles
 

@@ -44,6 +44,7 @@ MERGE_AT = 0.80  # containment from which a confirmed pair is the same statement
 TITLE_SURE_AT = 0.90  # above this, a disagreeing title alone does not block a merge
 REVIEW_AT = 0.50  # pairs from here up that are not merged are listed for review
 MIN_COVERAGE = 0.35  # share of the shorter text that must be shared at all
+HELD_MIN_SHARE = 0.4  # a known text inside a new one must be this share of it (cruft around a copy is small)
 DATE_SLACK_DAYS = 7  # aggregators republish within days; national days come yearly
 MAX_REPLACEMENT = 8  # replacement runs longer than this are rewritten passages, not names
 
@@ -286,24 +287,32 @@ def compare(
     old_title: str | None = None,
     new_date: date | None = None,
     old_date: date | None = None,
+    edges_ok: bool = True,
+    old_official: bool = False,
 ) -> Verdict:
     """Decide whether two texts are one statement (see the module docstring).
 
-    The score is the containment of the shorter text in the longer, measured between
-    the first and last shared shingle when at least `MIN_COVERAGE` of the shorter text
-    is shared (so a truncated copy that also carries cruft still scores high), else over
-    the whole shorter text.
+    The score is the containment of the shorter text in the longer. With `edges_ok`
+    (one side is a republished copy) it is measured between the first and last shared
+    shingle when at least `MIN_COVERAGE` of the shorter text is shared, so a truncated
+    copy that also carries cruft still scores high. Two official pages get no such
+    allowance: formulaic readouts share their whole first paragraph and then diverge,
+    which looks like a cut tail. A new text that holds an official `old` text and much
+    more besides (`HELD_MIN_SHARE`) is another document quoting it.
     """
     if min(new.size, old.size) < MIN_SHINGLES:
         return Verdict(False, 0.0)
-    c = containment(new, old)
-    if c < MIN_COVERAGE:
-        return Verdict(False, c)
+    raw = containment(new, old)
+    if raw < MIN_COVERAGE:
+        return Verdict(False, raw)
     al = align(new, old)
-    if al.coverage >= MIN_COVERAGE:
-        c = max(c, al.span_containment)
+    c = max(raw, al.span_containment) if edges_ok and al.coverage >= MIN_COVERAGE else raw
     if c < REVIEW_AT:
         return Verdict(False, c)
+    if old_official and old.size < new.size * HELD_MIN_SHARE:
+        # the new text holds the old one and much more: a briefing that opens with a
+        # statement, a digest of several releases; not a copy of it
+        return Verdict(False, c, "holds_candidate" if c >= 0.7 else None, f"{old.size} / {new.size} shingles")
     named = [(x, y) for x, y in al.replacements if _named(x, y)]
     if named:
         detail = "; ".join(f"{' '.join(x) or '-'} / {' '.join(y) or '-'}" for x, y in named[:5])
@@ -311,7 +320,8 @@ def compare(
     if title_numbers_differ(new_title, old_title):
         return Verdict(False, c, "title_mismatch" if c >= 0.7 else None, f"{new_title} / {old_title}")
     if new_date and old_date and abs((new_date - old_date).days) > DATE_SLACK_DAYS:
-        if c >= 0.95 and not al.replacements:
+        # weeks apart: only the very same text (a late republication) is the same statement
+        if raw >= 0.95 and not al.replacements:
             return Verdict(True, c)
         return Verdict(False, c, "date_mismatch" if c >= 0.7 else None, f"{new_date} / {old_date}")
     if c >= MERGE_AT:

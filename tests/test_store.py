@@ -423,3 +423,24 @@ def test_sqlite_error_types_are_not_retried(db, caplog):
         db._write(lambda: db.db.conn.execute("INSERT INTO copies (id, article_id, url_key, role, rank, match_method) "
                                              "VALUES (1, 1, 'k', 'file', 3, 'new'), (1, 1, 'k2', 'file', 3, 'new')"))
     assert "retry" not in caplog.text
+
+
+def test_two_live_urls_on_one_official_site_are_two_posts_unless_the_text_is_identical(db):
+    a = db.save(*page(OFFICIAL, HARBOUR, "Harbour Agreement", DAY))
+    reposted = HARBOUR.replace("We thank the mediators", "We also thank the mediators")
+    b = db.save(*page("https://www.state.gov/harbour-agreement-2/", reposted, "Harbour Agreement", DAY))
+    assert b.article_id != a.article_id and a.article_id in b.review
+    assert db._one("SELECT reason FROM review")["reason"] == "same_site_duplicate"
+    c = db.save(*page("https://www.state.gov/harbour-agreement-3/", HARBOUR, "Harbour Agreement", DAY))
+    assert (c.article_id, c.match_method) == (a.article_id, "exact")
+    # another official host with the edited text is still joined by its text
+    d = db.save(*page("https://2021-2025.state.gov/harbour-agreement-2/", reposted, "Harbour Agreement", DAY))
+    assert d.article_id == b.article_id
+
+
+def test_a_page_quoting_a_whole_statement_and_much_more_is_not_a_copy_of_it(db):
+    a = db.save(*page("https://www.state.gov/radio-grants/", GRANTS, "Community Radio Grants", DAY))
+    digest = "\n\n".join([GRANTS, HARBOUR, national_day("Norland", "Norlanders", 75, "Ilse Brandt")])
+    b = db.save(*page("https://digest.example/this-week", digest, "This week in diplomacy", DAY))
+    assert b.article_id != a.article_id
+    assert db._one("SELECT reason FROM review")["reason"] == "holds_candidate"
