@@ -45,6 +45,13 @@ def _json(body: bytes):
     return json.loads(body.decode("utf-8"))
 
 
+def _page(web, url: str) -> str:
+    """The page decoded with the charset its Content-Type names."""
+    _, headers, body = web.fetch(url)
+    charset = headers.get("content-type", "").partition("charset=")[2] or "utf-8"
+    return body.decode(charset)
+
+
 def _meta(html: str, prop: str) -> str | None:
     m = re.search(rf'<meta (?:property|name)="{re.escape(prop)}" content="([^"]*)"', html)
     return m.group(1) if m else None
@@ -236,7 +243,7 @@ def test_aggregator_copy_names_its_official_original(web):
     sid = man["attribution"][0]
     stmt = next(s for s in man["statements"] if s["id"] == sid)
     digest = next(c for c in stmt["copies"] if c["site"] == "policy-digest.example")
-    page = web.fetch(digest["url"])[2].decode()
+    page = _page(web, digest["url"])
     assert f"Official news published at {stmt['official_url']}" in page
     for cruft in ("Share/Save/Bookmark Tell a Friend", "FAIR USE NOTICE", "originally published at",
                   "Previous post", "Next post", "Leave a Reply"):
@@ -262,12 +269,41 @@ def test_manifest_says_which_copies_name_their_original(web):
     named = [(s, c) for s in man["statements"] for c in s["copies"] if c["names_original"]]
     assert {c["site"] for _, c in named} == {"policy-digest.example", "worldwire.example"}
     for s, c in named:
-        page = web.fetch(c["url"])[2].decode()
+        page = _page(web, c["url"])
         assert c["names_original"] == s["official_url"]
         assert (f"Official news published at {s['official_url']}" in page
                 or f'<link rel="canonical" href="{s["official_url"]}">' in page)
     unnamed = [c for s in man["statements"] for c in s["copies"] if c["role"] == "syndicated" and not c["names_original"]]
     assert unnamed  # most aggregator copies must be matched by their text
+
+
+def test_legacy_aggregator_pages_are_windows_1252(web):
+    man = web.manifest()
+    stmt, copy = next((s, c) for s in man["statements"] for c in s["copies"]
+                      if c["site"] == "policy-digest.example" and "’" in c["expected_text"])
+    status, headers, body = web.fetch(copy["url"])
+    assert headers["content-type"] == "text/html; charset=windows-1252"
+    assert b"charset=windows-1252" in body and b"\x92" in body  # the right single quote in cp1252
+    with pytest.raises(UnicodeDecodeError):
+        body.decode("utf-8")
+    text = html.unescape(re.sub(r"<[^>]+>", "", body.decode("cp1252")))
+    assert copy["expected_text"].split("\n\n")[0] in text
+
+
+def test_manifest_expected_text_per_copy(web):
+    web.set_phase(2)
+    man = web.manifest()
+    stmts = {s["id"]: s for s in man["statements"]}
+    edited = stmts[man["edited"][0]]
+    for c in edited["copies"]:
+        if c["role"] == "syndicated":
+            assert c["expected_text"] == man["edited_texts"][edited["id"]]["1"]
+        else:
+            assert c["expected_text"] == edited["text"] == man["edited_texts"][edited["id"]]["2"]
+    trunc = next(c for s in man["statements"] for c in s["copies"] if c["kind"] == "truncated")
+    assert trunc["expected_text"].count("\n\n") == 1
+    tr = next(c for s in man["statements"] for c in s["copies"] if c["kind"] == "translation")
+    assert tr["translation_of"] and "trata de personas" in tr["expected_text"].lower()
 
 
 def test_wordpress_shortlink_and_feed_content(web):
@@ -378,6 +414,19 @@ def test_faults_with_raw_bytes_truncation_and_delay(web):
     late = web.requests()[-1]
     assert late["answered"] - late["time"] >= 0.5  # time = arrival
     assert web.fetch(url)[0] == 200 and b"collection-results" in web.fetch(url)[2]
+
+
+def test_soft_block_flavours(web):
+    url = "https://www.state.gov/press-releases/"
+    web.add_fault("www.state.gov", "/press-releases/", soft_block="access_denied")
+    status, _, body = web.fetch(url)
+    assert status == 403 and b"Access Denied" in body
+    web.add_fault("www.state.gov", "/press-releases/", soft_block="challenge")
+    status, _, body = web.fetch(url)
+    assert status == 200 and b"Checking your browser" in body
+    status, _, body = web.fetch("http://fixture.control/faults", method="POST",
+                                data=json.dumps({"host": "www.state.gov", "soft_block": "nonsense"}).encode())
+    assert status == 400 and b"soft_block must be" in body
 
 
 def test_most_specific_fault_wins(web):
