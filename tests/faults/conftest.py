@@ -111,7 +111,7 @@ def crawl_env(extra: dict | None = None) -> dict:
     return env
 
 
-SPIDER_FILES = {"faults": HERE / "faultspider.py", "fault_sitemaps": HERE / "sitemapspider.py"}
+SPIDER_FILES = {"faults": HERE / "faultspider.py"}
 
 
 def crawl_command(urls, out: Path, spider="faults", settings: dict | None = None, args: dict | None = None,
@@ -124,7 +124,7 @@ def crawl_command(urls, out: Path, spider="faults", settings: dict | None = None
     elif spider in SPIDER_FILES:
         cmd = [SCRAPY, "runspider", str(SPIDER_FILES[spider]), "-a", f"out={out}"]
     else:
-        cmd = [SCRAPY, "crawl", spider, "-a", f"out={out}"]
+        cmd = [SCRAPY, "crawl", spider]  # a project spider: results are in its database
     if urls:
         listing = out.with_suffix(".urls")
         listing.write_text("\n".join(urls) + "\n", encoding="utf-8")

