@@ -1,0 +1,63 @@
+"""Extraction faults in the cleaner worker pool (RELIABILITY.md Part C #47, #48)."""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import wait
+
+import pytest
+
+from cleaners.model import RawPage, Rejected
+from cleaners.pool import CleanerPool
+from conftest import HERE, ROOT
+from server import article_html
+
+
+def page(name: str, body: bytes | None = None) -> RawPage:
+    url = f"https://www.state.gov/faults/{name}/"
+    return RawPage(url=url, final_url=url, status=200, headers={"content-type": "text/html; charset=utf-8"},
+                   body=body if body is not None else article_html(name).encode(), fetched_at="2025-03-04T00:00:00+00:00",
+                   spider="faults", discovered_via="link")
+
+
+@pytest.fixture
+def hook_path(monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(HERE), str(ROOT), os.environ.get("PYTHONPATH", "")]))
+
+
+def test_crash_and_hang_cost_one_page_each(hook_path):
+    """#47: a worker killed by SIGSEGV -> that page is Rejected("worker_crashed"); a hanging
+    extraction -> Rejected("timeout") after the time limit; the pool replaces the worker and
+    goes on with the next pages."""
+    from faulthooks import crash_or_clean
+
+    with CleanerPool(workers=2, timeout=3.0, func=crash_or_clean) as pool:
+        t0 = time.monotonic()
+        futures = {name: pool.submit(page(name, body)) for name, body in [
+            ("before", None), ("crash", b"<html>CRASH</html>"), ("hang", b"<html>HANG</html>"),
+            ("after-1", None), ("after-2", None)]}
+        wait(futures.values(), timeout=30)
+        elapsed = time.monotonic() - t0
+
+    def reason(name):
+        exc = futures[name].exception()
+        return exc.reason if isinstance(exc, Rejected) else exc
+
+    assert reason("crash") == "worker_crashed"
+    assert reason("hang") == "timeout"
+    for name in ("before", "after-1", "after-2"):
+        assert futures[name].result().title
+    assert elapsed < 15
+
+
+def test_workers_recycled_after_max_tasks(hook_path):
+    """#48: memory creep is bounded by recycling workers every `max_tasks_per_child` pages."""
+    from faulthooks import crash_or_clean
+
+    pids = set()
+    with CleanerPool(workers=1, timeout=10.0, max_tasks_per_child=2, func=crash_or_clean) as pool:
+        for i in range(4):
+            exc = pool.submit(page(f"pid-{i}", b"<html>PID</html>")).exception(timeout=30)
+            pids.add(str(exc).split("pid=")[-1])
+    assert len(pids) >= 2
