@@ -79,9 +79,23 @@ def host_publisher(host: str | None) -> str | None:
 # --- entry points ---------------------------------------------------------------------------
 
 
+def content_type_header(raw: RawPage) -> str | None:
+    """The Content-Type header, whatever the case of its name (WARC records keep theirs)."""
+    headers = raw.headers or {}
+    value = headers.get("content-type")
+    if value is None:
+        for key, val in headers.items():
+            if str(key).lower() == "content-type":
+                value = val
+                break
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    return value
+
+
 def page_kind(raw: RawPage) -> str:
     """'html', 'text' or 'other' from the Content-Type, the file name and the body."""
-    ct = raw.content_type
+    ct = (content_type_header(raw) or "").split(";")[0].strip().lower()
     head = raw.body[:4096]
     path = (raw.source_path or urlsplit(raw.final_url or raw.url or "").path or "").lower()
     if ct in ("text/html", "application/xhtml+xml") or path.endswith((".html", ".htm", ".xhtml", ".shtml")):
@@ -116,8 +130,8 @@ def clean(raw: RawPage) -> Document:
         raise Rejected("binary_payload", binary)
     kind = page_kind(raw)
     if kind == "other":
-        raise Rejected("not_html", raw.content_type or "unknown type")
-    decoded = decode_body(body, raw.headers.get("content-type"))
+        raise Rejected("not_html", content_type_header(raw) or "unknown type")
+    decoded = decode_body(body, content_type_header(raw))
     text = decoded.text  # C0 controls already gone; outputs are scrubbed at the end
     if kind == "text":
         text = scrub(text)
@@ -738,7 +752,7 @@ def soft_block_reason(raw: RawPage) -> str | None:
         return None
     if page_kind(raw) != "html":
         return None
-    tree = load_html(scrub(decode_body(body, raw.headers.get("content-type")).text))
+    tree = load_html(scrub(decode_body(body, content_type_header(raw)).text))
     if tree is None or not isinstance(tree, HtmlElement):
         return None
     return _soft_block_in_tree(tree, raw.status)

@@ -187,6 +187,14 @@ def test_deeply_nested_page_finishes():
         assert exc.reason in ("too_short", "boilerplate_only")
 
 
+def test_header_names_in_any_case():
+    body = b"<html><body>" + paras_html().encode() + b"</body></html>"
+    assert PARAS[0] in clean(RawPage("u", "u", 200, {"Content-Type": "text/html; charset=utf-8"}, body, "")).text
+    with pytest.raises(Rejected) as info:
+        clean(RawPage("u", "u", 200, {"Content-Type": "application/json"}, b'{"a": 1}', ""))
+    assert info.value.reason == "not_html"
+
+
 def test_html_served_as_octet_stream_or_text_plain_is_sniffed():
     html = page(paras_html())
     assert PARAS[0] in clean(raw(html, ctype="application/octet-stream")).text
@@ -388,6 +396,14 @@ def test_cli_prints_document_json(tmp_path):
     assert out["title"] == "Secretary's Call with the Foreign Minister"
     assert out["published"] == "2024-03-05"
     assert {"rule": "byline", "text": "Office of the Spokesperson"} in out["removed"]
+
+
+def test_cli_text_capture(tmp_path):
+    f = tmp_path / "capture.txt"
+    f.write_bytes((Path(__file__).parent / "fixtures" / "texts" / "embassy_repost.txt").read_bytes())
+    res = run_cli(str(f), "--text-only")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("Forty labor inspectors") and "FAIR USE" not in res.stdout
 
 
 def test_cli_errors_are_one_line(tmp_path):
