@@ -29,6 +29,7 @@ FAST = {
     "RETRY_TIMES": "1",
     "DISPATCHES_RETRY_BACKOFF": "0.2",
     "LOG_LEVEL": "INFO",
+    "DISPATCHES_CLEAN_WORKERS": "1",  # scale 1 needs no second worker; saves a trafilatura start-up per crawl
 }
 STATE = "www.state.gov"
 ARCHIVE = "2021-2025.state.gov"
@@ -251,6 +252,19 @@ def test_phase2_edit_and_move_picked_up(fresh, tmp_path):
     assert_ok(crawl(web, db, "state_gov"))
     web.set_phase(2)
     man = web.manifest()
+    # A stale sitemap still lists the moved page's old URL: the 301 is followed, the old copy
+    # is marked gone and the new URL joins the same article.
+    stale = "".join(f"<url><loc>{m['old_url']}</loc></url>" for m in man["moved"])
+    web.add_fault(STATE, "/stale-sitemap.xml", status=200, times=None, headers={"Content-Type": "application/xml"},
+                  body=f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{stale}</urlset>')
+    assert_ok(crawl(web, db, "syndication", [f"sitemaps=https://{STATE}/stale-sitemap.xml"]))
+    for m in man["moved"]:
+        hops = [r for r in web.requests() if r["url"].endswith(m["old_url"].split("://", 1)[1])]
+        assert hops and hops[-1]["status"] == 301
+        new = q(db, "select article_id, gone from copies where url = ?", m["new_url"])
+        old = q(db, "select article_id, gone from copies where url = ?", m["old_url"])
+        assert new and new[0][1] == 0
+        assert old == [] or (old[0][0] == new[0][0] and old[0][1] == 1), (old, new)
     web.clear_requests()
     assert_ok(crawl(web, db, "state_gov"))
     status, stats = last_crawl(db)
