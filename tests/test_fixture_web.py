@@ -413,6 +413,9 @@ def test_faults_with_raw_bytes_truncation_and_delay(web):
     assert web.fetch(url)[2] == b"late" and time.monotonic() - started >= 0.5
     late = web.requests()[-1]
     assert late["answered"] - late["time"] >= 0.5  # time = arrival
+    web.add_fault("www.state.gov", "/press-releases/", status=200, body=b"0123456789" * 3, drip=0.3)
+    with pytest.raises(OSError):  # the client's timeout fires while the body still trickles
+        web.fetch(url, timeout=0.1)
     assert web.fetch(url)[0] == 200 and b"collection-results" in web.fetch(url)[2]
 
 
