@@ -81,7 +81,11 @@ class SyndicationSpider(DispatchesSpider):
         if method not in done:
             done.append(method)
             st["ok"] = True
-            self.crawler.stats.set_value(f"dispatches/discovery/{host}", "+".join(sorted(done)) if len(done) > 1 else method)
+            # the stats contract names one method per host: the first that worked; all of them
+            # are in dispatches/discovery_methods/<host>
+            if len(done) == 1:
+                self.crawler.stats.set_value(f"dispatches/discovery/{host}", method)
+            self.crawler.stats.set_value(f"dispatches/discovery_methods/{host}", ",".join(done))
 
     def discovery_failed(self, host, method, why):
         st = self._disc.get(host, {})
