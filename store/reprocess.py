@@ -77,11 +77,20 @@ def resave(db: Store, doc: Document, raw: RawPage, crawl_id: int | None = None) 
 
 
 def _resave_tx(db: Store, doc: Document, raw: RawPage, p: dict) -> SaveResult:
+    stored = _copy_row(db, raw)
+    if stored is not None and stored["url_key"] != p["key"]:
+        # A copy retired under another key (the URL now holds another statement): saving its
+        # old page at the URL would retire the current copy in turn. It stays as it is.
+        return SaveResult("unchanged", stored["article_id"], stored["id"], stored["role"],
+                          stored["match_method"], stored["match_score"], (), ())
     # Asked before saving: the save files the new text under the copy's current article,
     # and the exact-text rule would then find it there.
-    before = db._one("SELECT article_id FROM copies WHERE url_key = ?", (p["key"],))
+    before = db._one("SELECT article_id, gone FROM copies WHERE url_key = ?", (p["key"],))
     target, method, score = _ask_again(db, doc, p) if before else (None, "new", None)
     res = db._save_tx(doc, raw, p)
+    if before is not None and before["gone"]:
+        # Re-cleaning is not a fetch: a copy marked gone (moved, deleted upstream) stays gone.
+        db.db.conn.execute("UPDATE copies SET gone = 1 WHERE url_key = ?", (p["key"],))
     row = db._one("SELECT * FROM copies WHERE url_key = ?", (p["key"],))
     if row is None or before is None:
         return res

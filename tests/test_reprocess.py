@@ -116,3 +116,41 @@ def test_reprocess_usage(tmp_path, monkeypatch, capsys):
     assert code == 2
     code, _, err = run_in_process(monkeypatch, capsys, "reprocess", "--db", str(tmp_path / "x.db"))
     assert code == 1 and "no such database" in err and not (tmp_path / "x.db").exists()
+
+
+def article_html(path: Path) -> bytes:
+    """A plain page around a capture's paragraphs (title = first line)."""
+    lines = [ln.strip() for ln in path.read_text(encoding="utf-8").split("\n\n") if ln.strip()]
+    body = "".join(f"<p>{ln}</p>" for ln in lines[1:])
+    return (f"<html><head><title>{lines[0]}</title></head><body><article><h1>{lines[0]}</h1>{body}"
+            f"</article></body></html>").encode("utf-8")
+
+
+def test_retired_and_gone_copies_are_left_as_they_are(tmp_path):
+    """A URL that now holds another statement keeps its old copy retired, and a copy marked gone
+    stays gone: re-cleaning is not a fetch."""
+    from crawlers.commands.reprocess import Reprocessor
+
+    reused = "https://www.state.gov/reused-slug/"
+    moved = "https://www.state.gov/old-home-of-a-statement/"
+    db = Store(str(tmp_path / "r.db"))
+    try:
+        for body, when, url in (
+            ((FIXTURES / "html" / "mirror" / "news" / "index.html").read_bytes(), "2025-01-01T00:00:00+00:00", reused),
+            (article_html(FIXTURES / "extra" / "coastal_patrol.txt"), "2025-02-01T00:00:00+00:00", reused),
+            (article_html(FIXTURES / "captures" / "harbor_release.txt"), "2025-03-01T00:00:00+00:00", moved),
+        ):
+            raw = RawPage(url=url, final_url=url, status=200, headers={"content-type": "text/html; charset=utf-8"},
+                          body=body, fetched_at=when, spider="state_gov")
+            db.save(clean(raw), raw)
+        db.db.conn.execute("UPDATE copies SET gone = 1 WHERE url = ?", (moved,))
+        db.db.conn.commit()
+        before = [dict(r) for r in db._all("SELECT id, article_id, url_key, gone, text_sha256 FROM copies ORDER BY id")]
+        assert any("#superseded-" in r["url_key"] for r in before), before
+        report = Reprocessor(db).run(None, None, {})
+        after = [dict(r) for r in db._all("SELECT id, article_id, url_key, gone, text_sha256 FROM copies ORDER BY id")]
+    finally:
+        db.close()
+    assert report.status == "ok" and report.pages == 3
+    assert (report.merged, report.split, report.text_changed) == (0, 0, 0)
+    assert after == before
