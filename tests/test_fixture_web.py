@@ -300,6 +300,10 @@ def test_manifest_expected_text_per_copy(web):
             assert c["expected_text"] == man["edited_texts"][edited["id"]]["1"]
         else:
             assert c["expected_text"] == edited["text"] == man["edited_texts"][edited["id"]]["2"]
+    for s in man["statements"]:
+        official = next(c for c in s["copies"] if c["url"] == s["official_url"])
+        assert official["published"] == s["published"]
+        assert all(c["published"] >= s["published"] for c in s["copies"])
     trunc = next(c for s in man["statements"] for c in s["copies"] if c["kind"] == "truncated")
     assert trunc["expected_text"].count("\n\n") == 1
     tr = next(c for s in man["statements"] for c in s["copies"] if c["kind"] == "translation")
