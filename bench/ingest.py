@@ -84,6 +84,14 @@ def main() -> int:
           file=sys.stderr)
 
     rows = []
+    header = f"{'step':<44} {'docs':>6} {'seconds':>8} {'docs/s':>8} {'x clean()':>9}  notes"
+    base = None
+
+    def row(name, n, t, note):
+        """Record and print a row at once (a long run under load still leaves its numbers)."""
+        rows.append((name, n, t, note))
+        rate = n / t if t else float("inf")
+        print(f"{name:<44} {n:>6} {t:>8.1f} {rate:>8.1f} {rate / base:>9.2f}  {note}", file=sys.stderr, flush=True)
 
     def baseline():
         ok = 0
@@ -100,9 +108,10 @@ def main() -> int:
             clean(raw)
         except Rejected:
             pass
+    print(header, file=sys.stderr, flush=True)
     ok, t_clean = timed(baseline)
     base = len(pages) / t_clean
-    rows.append(("clean() alone, 1 process", len(pages), t_clean, f"{ok} documents"))
+    row("clean() alone, 1 process", len(pages), t_clean, f"{ok} documents")
 
     def ingest(workers: int, db_path: Path):
         for suffix in ("", "-wal", "-shm"):
@@ -116,13 +125,13 @@ def main() -> int:
                 pool.close()
             db.close()
 
-    for workers in (0, args.workers):
+    for workers in (args.workers, 0):
         db_path = work / f"ingest-w{workers}.db"
         summary, t = timed(lambda: ingest(workers, db_path))
-        rows.append((f"ingest WARC, {'in-process cleaning' if workers == 0 else f'{workers} cleaner processes'}",
-                     summary.pages_read, t,
-                     f"{summary.articles_new} articles, {summary.copies_merged} joined, "
-                     f"{sum(summary.rejected.values())} rejected, {summary.failures} failed"))
+        row(f"ingest WARC, {'in-process cleaning' if workers == 0 else f'{workers} cleaner processes'}",
+            summary.pages_read, t,
+            f"{summary.articles_new} articles, {summary.copies_merged} joined, "
+            f"{sum(summary.rejected.values())} rejected, {summary.failures} failed")
     last_db = work / f"ingest-w{args.workers}.db"
 
     db = Store(str(last_db))
@@ -130,21 +139,21 @@ def main() -> int:
         out = work / "export.warc.gz"
         with open(out, "wb") as fh:
             n, t = timed(lambda: write_warc(fh, db.raw_pages(), filename=out.name))
-        rows.append(("export-warc of that database", n, t, f"{out.stat().st_size / 1e6:.1f} MB"))
+        row("export-warc of that database", n, t, f"{out.stat().st_size / 1e6:.1f} MB")
         pool = open_pool(args.workers, 60.0)
         try:
             report, t = timed(lambda: Reprocessor(db, pool).run(None, None, {"bench": True}))
         finally:
             if pool is not None:
                 pool.close()
-        rows.append((f"reprocess, {args.workers} cleaner processes", report.pages, t,
-                     f"{report.unchanged} unchanged, {report.merged + report.split} moved"))
+        row(f"reprocess, {args.workers} cleaner processes", report.pages, t,
+            f"{report.unchanged} unchanged, {report.merged + report.split} moved")
     finally:
         db.close()
 
     cores = os.cpu_count()
     print(f"\nIngest benchmark: {len(pages)} fixture-web pages, {cores} CPUs (shared), baseline = clean() alone\n")
-    print(f"{'step':<44} {'docs':>6} {'seconds':>8} {'docs/s':>8} {'x clean()':>9}  notes")
+    print(header)
     for name, n, t, note in rows:
         rate = n / t if t else float("inf")
         print(f"{name:<44} {n:>6} {t:>8.1f} {rate:>8.1f} {rate / base:>9.2f}  {note}")
