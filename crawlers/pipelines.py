@@ -211,7 +211,7 @@ class StorePipeline:
             self.stats.inc_value("dispatches/versions_new")
         elif outcome == "unchanged":
             self.stats.inc_value("dispatches/unchanged")
-        await self._remember(raw)
+        # store.save keeps raw.meta's lastmod/modified_gmt in the same transaction
         return item
 
     def warm_pool(self) -> None:
