@@ -1,5 +1,7 @@
 """Shared pytest options and fixtures. Keep this file minimal; add your fixture with a comment."""
 
+import pytest
+
 
 def pytest_addoption(parser):
     # cleaners (issue 3): rewrite tests/fixtures/pages/**/expected.json from the current output
@@ -9,3 +11,22 @@ def pytest_addoption(parser):
         default=False,
         help="rewrite golden expected.json files from the current cleaner output (review the diff)",
     )
+
+
+# browse (issue 7): one `scrapy demo` run per test session, shared by every test that only reads
+# its database (copy it before writing). Returns the path and the finished process (stdout,
+# stderr, returncode) so a test can also check the summary. Built on first use only.
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory):
+    import subprocess
+    import sys
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    root = Path(__file__).resolve().parents[1]
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "demo", "--db", str(path)], cwd=root,
+                          capture_output=True, text=True, timeout=300)
+    return SimpleNamespace(path=path, returncode=proc.returncode, stdout=proc.stdout, stderr=proc.stderr)

@@ -52,25 +52,27 @@ def run_scrapy(*args: str, timeout: float = 240, env: dict | None = None) -> sub
 
 
 @pytest.fixture(scope="session")
-def demo_db(tmp_path_factory) -> Path:
-    """A database built by `scrapy demo` (read-only for the tests: copy it to change it)."""
-    path = tmp_path_factory.mktemp("browse") / "demo.db"
-    done = run_scrapy("demo", "--db", str(path))
-    assert done.returncode == 0, done.stderr[-2000:]
-    return path
+def demo_db(demo_build) -> Path:
+    """The database `scrapy demo` built (conftest.py; read-only here: copy it to change it)."""
+    assert demo_build.returncode == 0, demo_build.stderr[-2000:]
+    return demo_build.path
 
 
-@pytest.fixture
-def writable_db(demo_db, tmp_path) -> Path:
-    """A private copy of the demo database, safe to write."""
-    path = tmp_path / "dispatches.db"
-    src = sqlite3.connect(demo_db)
+def copy_db(src_path: Path, path: Path) -> Path:
+    """A consistent copy of a (WAL) database through SQLite's backup API, in WAL mode too."""
+    src = sqlite3.connect(f"file:{src_path}?mode=ro", uri=True)
     dst = sqlite3.connect(path)
     src.backup(dst)
     src.close()
     dst.execute("pragma journal_mode=wal")
     dst.close()
     return path
+
+
+@pytest.fixture
+def writable_db(demo_db, tmp_path) -> Path:
+    """A private copy of the demo database, safe to write."""
+    return copy_db(demo_db, tmp_path / "dispatches.db")
 
 
 def fetch(db_path: Path, *paths: str, metadata: dict | None = None) -> list:
@@ -179,7 +181,7 @@ def test_every_table_and_view_of_the_demo_has_a_title_and_description(demo_db):
 def test_documented_datasette_command_applies_the_shipped_file(demo_db, tmp_path):
     # datasette data/dispatches.db --metadata store/metadata.yml
     path = tmp_path / "dispatches.db"
-    shutil.copy(demo_db, path)
+    copy_db(demo_db, path)
     meta = yaml.safe_load(METADATA_FILE.read_text())
     home, table = fetch(path, "/dispatches", "/dispatches/articles", metadata=meta)
     assert home.status_code == 200 and "Statements with the most copies" in home.text
@@ -478,7 +480,7 @@ def _free_port() -> int:
 
 def test_scrapy_browse_serves_the_database_over_http(demo_db, tmp_path):
     db = tmp_path / "my-archive.db"  # a name the shipped file does not know
-    shutil.copy(demo_db, db)
+    copy_db(demo_db, db)
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "scrapy", "browse", "--db", str(db), "--port", str(port)],
                             cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
