@@ -553,3 +553,49 @@ def test_fixture_texts_copy_no_twelve_word_run_from_the_third_party_texts():
                 third_party.append(item.get("title", "") + " " + (item.get("content_encoded") or item.get("description") or ""))
     copied = sorted({sh for text in third_party for sh in shingles(text) & ours})
     assert copied == []
+
+
+def test_rest_paging_property():
+    """Any per_page/orderby/order/date filter: the pages concatenate to exactly the filtered, sorted set."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    import server
+
+    site = generate.build_site(scale=3, phase=2, crawl_delay=0)
+    items = site.collections[("www.state.gov", "state_press_release")]
+    dates = sorted({i["date_gmt"] for i in items} | {i["modified_gmt"] for i in items})
+
+    @settings(max_examples=60, deadline=None)
+    @given(per_page=st.integers(1, 100), orderby=st.sampled_from(["date", "modified", "id", "slug"]),
+           order=st.sampled_from(["asc", "desc"]), field=st.sampled_from(["", "after", "before", "modified_after"]),
+           when=st.sampled_from(dates))
+    def check(per_page, orderby, order, field, when):
+        query = f"per_page={per_page}&orderby={orderby}&order={order}&_fields=id,date_gmt,modified_gmt,slug"
+        if field:
+            query += f"&{field}={when}"
+        got, page, total_pages = [], 1, None
+        while True:
+            status, headers, body = server._rest(site, "www.state.gov", "/wp-json/wp/v2/state_press_release", f"{query}&page={page}")
+            if total_pages is not None and page > total_pages:
+                assert status == 400 and json.loads(body)["code"] == "rest_post_invalid_page_number"
+                break
+            assert status == 200
+            total_pages = int(headers["X-WP-TotalPages"])
+            chunk = json.loads(body)
+            assert len(chunk) <= per_page
+            got += chunk
+            page += 1
+            if page > total_pages:
+                if total_pages == 0:
+                    break
+                continue
+        want = [i for i in items if not field
+                or (field == "after" and i["date_gmt"] > when)
+                or (field == "before" and i["date_gmt"] < when)
+                or (field == "modified_after" and i["modified_gmt"] > when)]
+        assert sorted(i["id"] for i in got) == sorted(i["id"] for i in want)
+        keys = [{"date": i["date_gmt"], "modified": i["modified_gmt"], "id": i["id"], "slug": i["slug"]}[orderby] for i in got]
+        assert keys == sorted(keys, reverse=(order == "desc"))
+
+    check()
