@@ -20,7 +20,10 @@ from urllib.parse import urljoin, urlsplit
 
 import trafilatura
 from lxml.html import HtmlElement
-from trafilatura.utils import load_html
+import threading
+
+from lxml.html import HTMLParser, fromstring
+from trafilatura.utils import repair_faulty_html
 
 from cleaners.blocks import block_text, prune_blocks
 from cleaners.dates import parse_date, parse_iso
@@ -42,6 +45,41 @@ STATE_HOSTS = ("state.gov", "*.state.gov")
 
 _HTML_SNIFF = re.compile(rb"<\s*(?:!doctype\s+html|html|head|body|p|div|article|title|meta)\b", re.I)
 _WS = re.compile(r"[ \t\r\f\v\u00a0]+")
+
+
+_PARSERS = threading.local()
+
+
+def _parser() -> HTMLParser:
+    # trafilatura's parser options plus huge_tree: libxml2 otherwise drops everything nested
+    # deeper than 256 elements without a word (broken markup with unclosed tags gets there).
+    # One per thread: lxml parsers must not be shared between threads.
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = HTMLParser(
+            collect_ids=False, default_doctype=False, encoding="utf-8",
+            remove_comments=True, remove_pis=True, huge_tree=True,
+        )
+    return parser
+
+
+def parse_html(html: str) -> HtmlElement:
+    """Parse decoded HTML once, as trafilatura would (same repairs and options).
+
+    Raises:
+        Rejected: not_html when nothing parses, too_deep when libxml2 gave up on the
+            nesting (beyond 2048 levels) and text was lost.
+    """
+    parser = _parser()
+    try:
+        tree = fromstring(repair_faulty_html(html, html[:50].lower()).encode("utf-8", "surrogatepass"), parser=parser)
+    except Exception as err:  # lxml raises ParserError, ValueError or XMLSyntaxError on garbage
+        raise Rejected("not_html", f"unparseable: {type(err).__name__}") from None
+    if any("Excessive depth" in e.message for e in parser.error_log):
+        raise Rejected("too_deep", "nesting beyond what the parser keeps; text would be lost")
+    if tree is None or not isinstance(tree, HtmlElement):
+        raise Rejected("not_html", "unparseable")
+    return tree
 
 
 def official_patterns() -> tuple[str, ...]:
@@ -200,9 +238,7 @@ def clean_text(
 
 
 def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str) -> Document:
-    tree = load_html(html)
-    if tree is None or not isinstance(tree, HtmlElement):
-        raise Rejected("not_html", "unparseable")
+    tree = parse_html(html)
     reason = _soft_block_title(tree)
     if reason:
         raise Rejected("soft_block", reason)
@@ -752,7 +788,8 @@ def soft_block_reason(raw: RawPage) -> str | None:
         return None
     if page_kind(raw) != "html":
         return None
-    tree = load_html(scrub(decode_body(body, content_type_header(raw)).text))
-    if tree is None or not isinstance(tree, HtmlElement):
+    try:
+        tree = parse_html(decode_body(body, content_type_header(raw)).text)
+    except Rejected:
         return None
     return _soft_block_in_tree(tree, raw.status)
