@@ -259,7 +259,7 @@ class Synth:
         self.vocab = words + [f"{w}{s}" for w in words for s in ("s", "ing", "ed", "al")]
 
     def sentence(self, n):
-        w = [self.rng.choice(self.vocab) for _ in range(n)]
+        w = self.rng.choices(self.vocab, k=n)
         return " ".join(w).capitalize() + "."
 
     def statement(self, i):

@@ -207,6 +207,23 @@ def _fts(db: Database) -> None:
     db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
 
 
+@MIGRATIONS(name="0004_lookup_indexes")
+def _lookup_indexes(db: Database) -> None:
+    # Every save resolves translations waiting for its URL: without an index that is a
+    # scan of `articles` (texts inline), which made saves grow with the database.
+    db.executescript(
+        """
+        CREATE INDEX IF NOT EXISTS articles_translation_key ON articles(translation_of_key)
+            WHERE translation_of_key IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS articles_translation_of ON articles(translation_of_article_id)
+            WHERE translation_of_article_id IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS review_pairs_article ON review_pairs(article_id);
+        CREATE INDEX IF NOT EXISTS merged_articles_new ON merged_articles(new_id);
+        CREATE INDEX IF NOT EXISTS pending_attributions_article ON pending_attributions(article_id);
+        """
+    )
+
+
 SCHEMA_VERSION = len(MIGRATIONS._migrations)
 KNOWN = {m.name for m in MIGRATIONS._migrations}
 

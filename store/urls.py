@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from courlan import normalize_url as _courlan_normalize
@@ -67,6 +68,7 @@ def _split(url: str):
     return parts
 
 
+@lru_cache(maxsize=8192)
 def redact_url(url: str | None) -> str | None:
     """The URL as served minus userinfo, secret/tracking parameters and fragment.
 
@@ -83,6 +85,7 @@ def redact_url(url: str | None) -> str | None:
     return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", _strip_params(parts.query), ""))
 
 
+@lru_cache(maxsize=8192)
 def normalise_url(url: str | None) -> str | None:
     """The identity key of a URL (see the module docstring); None if not http(s).
 
@@ -109,6 +112,7 @@ def normalise_url(url: str | None) -> str | None:
     return urlunsplit(("https", netloc, path, parts.query, ""))
 
 
+@lru_cache(maxsize=8192)
 def host_of(url: str | None) -> str | None:
     """Lower-case host of a URL (as served, `www.` kept), or None."""
     parts = _split(url or "")
