@@ -43,7 +43,7 @@ def _setting_list(value) -> list[str]:
 class StoreWorker:
     """A `store.Store` whose every call runs on one thread of its own."""
 
-    def __init__(self, path: str, official_domains=None, keep_raw: bool = True):
+    def __init__(self, path: str, official_domains=None, keep_raw: bool = True, check: bool = True):
         from store import Store  # imported late: `scrapy list` must work before the store exists
 
         self.path = path
@@ -52,7 +52,7 @@ class StoreWorker:
             parent = os.path.dirname(os.path.abspath(path))
             os.makedirs(parent, exist_ok=True)
         self.db = self.executor.submit(
-            Store, path, official_domains=official_domains, keep_raw=keep_raw
+            Store, path, official_domains=official_domains, keep_raw=keep_raw, check=check
         ).result()
         self.closed = False
 
@@ -133,7 +133,8 @@ class StorePipeline:
         # The lock and the database are taken here, before the spider's start() asks for state.
         self.exit.enter_context(run_lock(self.db_path, wait=self.lock_wait))
         try:
-            self.store = StoreWorker(self.db_path, self.official or None, self.keep_raw)
+            self.store = StoreWorker(self.db_path, self.official or None, self.keep_raw,
+                                     check=not s.getbool("DISPATCHES_DB_CHECKED", False))
         except Exception:
             self.exit.close()
             raise

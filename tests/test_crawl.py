@@ -348,3 +348,20 @@ def test_crawl_delay_spacing(tmp_path):
         assert len(times) >= 4
         gaps = [b - a for a, b in zip(times[1:], times[2:])]  # after robots.txt was read
         assert min(gaps) >= 0.9, gaps
+
+
+def test_bad_argument_and_bad_database_are_one_line(tmp_path):
+    env = dict(os.environ, DISPATCHES_DB=str(tmp_path / "x.db"))
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "state_gov", "-a", "since=last-week"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == "dispatches: -a since='last-week': expected a date like 2024-01-31"
+    assert "Traceback" not in proc.stderr
+    bad = tmp_path / "notadb.db"
+    bad.write_bytes(b"this is not a database, just text" * 100)
+    env["DISPATCHES_DB"] = str(bad)
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "state_gov"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1].startswith("dispatches: ") and "Traceback" not in proc.stderr
+    assert bad.read_bytes().startswith(b"this is not a database")

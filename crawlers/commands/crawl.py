@@ -85,6 +85,8 @@ class Command(ScrapyCrawlCommand):
             _err(str(exc))
             self.exitcode = 1
             return False
+        # checked once here (PRAGMA quick_check can take a while on a big file)
+        self.settings.set("DISPATCHES_DB_CHECKED", True, priority="cmdline")
         return True
 
     def _crawl(self, spname, opts):
