@@ -170,11 +170,12 @@ class StateGovSpider(DispatchesSpider):
                 yield from self.discovery_failed(host, "listing", why)
             return
         self.discovery_ok(host, "listing")
-        new = 0
+        from crawlers.spiders.base import _norm
+
+        new = sum(1 for item in found if _norm(item.url) not in self.known)
         for item in found:
             req = self.article_request(item)
             if req is not None:
-                new += 1
                 yield req
         # Listings run newest first: a page with nothing new means older pages hold nothing new.
         if nxt and (new or not self.known) and meta["page"] * 10 < self.max_items:
