@@ -341,6 +341,15 @@ def test_new_since_a_date_and_since_the_last_crawl(demo_db):
     assert len(rows(demo_db, "new_since")) == expected
 
 
+def test_new_copies_since_a_date_and_since_the_last_crawl(demo_db):
+    assert len(rows(demo_db, "new_copies_since?since=1900-01-01")) == sql(demo_db, "select count(*) from copies")[0][0]
+    last_start = sql(demo_db, "select max(started_at) from crawls")[0][0]
+    found = rows(demo_db, "new_copies_since")
+    assert found, "the last demo crawl (syndication) found copies"
+    assert len(found) == sql(demo_db, "select count(*) from copies where first_fetched_at >= ?", last_start)[0][0]
+    assert {r["role"] for r in found} == {"syndicated"}
+
+
 def test_crawl_health_shows_the_last_run_of_each_spider(demo_db):
     found = rows(demo_db, "crawl_health")
     spiders = {r[0] for r in sql(demo_db, "select distinct spider from crawls")}
