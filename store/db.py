@@ -454,9 +454,17 @@ class Store:
             return zlib.decompress(row["body"])
         return bytes(row["body"])
 
-    def raw_pages(self, site: str | None = None, since: str | None = None) -> Iterator[RawPage]:
-        """Stored raw pages (one per copy that has one), for reprocess and WARC export."""
+    def raw_pages(self, site: str | None = None, since: str | None = None, *,
+                  include_superseded: bool = False) -> Iterator[RawPage]:
+        """Stored raw pages (one per copy that has one), for reprocess and WARC export.
+
+        Pages of a URL that now holds another statement (`#superseded-` copies) are left
+        out unless asked for: re-saving them under their URL would displace the current
+        page (WARC export may want them; reprocess must not).
+        """
         where, params = ["1 = 1"], []
+        if not include_superseded:
+            where.append("instr(c.url_key, '#') = 0")
         if site:
             where.append("(c.site = ? OR c.site = ?)")
             params += [site.lower(), "www." + key_host(site)]
@@ -588,8 +596,17 @@ class Store:
                 v = neardup.compare(p["textobj"], self._text(old["text_sha256"], prev["text"]))
                 if v.score < REUSED_URL_BELOW and p["textobj"].size >= neardup.MIN_SHINGLES:
                     # state.gov re-uses slugs (yearly national-day messages, "-15" call
-                    # readouts): a different statement now lives at this URL. The old copy
-                    # keeps its article under a retired key; the page starts afresh.
+                    # readouts): a different statement lives at this URL. The older of the
+                    # two keeps its article under a retired key (`#superseded-`), so an old
+                    # capture ingested late never displaces the current page.
+                    if new["fetched_at"] and old["fetched_at"] and new["fetched_at"] < old["fetched_at"]:
+                        retired = f"{p['key']}#superseded-{(new['page_sha256'] or new['text_sha256'])[:16]}"
+                        again = self._one("SELECT * FROM copies WHERE url_key = ?", (retired,))
+                        if again:
+                            return SaveResult("unchanged", again["article_id"], again["id"], again["role"],
+                                              again["match_method"], again["match_score"])
+                        q = dict(p, key=retired, asked=None, copy=dict(new, url_key=retired, gone=1))
+                        return self._save_new(doc, raw, q, now)
                     self.db.conn.execute("UPDATE copies SET url_key = ?, gone = 1 WHERE id = ?",
                                          (f"{old['url_key']}#superseded-{old['id']}", old["id"]))
                     return self._save_new(doc, raw, p, now)

@@ -257,6 +257,23 @@ def test_a_reused_url_with_another_statement_starts_a_new_article(db):
     assert db._one("SELECT title FROM articles WHERE id = ?", (a.article_id,))["title"] == "Norland National Day"
     assert db.copy_state(url)["article_id"] == b.article_id
     assert list(db.known_urls("www.state.gov")) == [normalise_url(url)]
+    # reprocess must not re-save the retired page under the URL
+    assert [p.body for p in db.raw_pages()] == [page(url, GRANTS, "Community Radio Grants")[1].body]
+    assert len(list(db.raw_pages(include_superseded=True))) == 2
+
+
+def test_an_old_capture_of_a_reused_url_saved_late_does_not_displace_the_current_page(db):
+    url = "https://www.state.gov/norland-national-day/"
+    now = db.save(*page(url, GRANTS, "Community Radio Grants", date(2024, 5, 1), fetched_at="2024-05-02T00:00:00Z"))
+    old_doc = page(url, national_day("Norland", "Norlanders", 74, "Ilse Brandt"), "Norland National Day",
+                   date(2023, 5, 1), fetched_at="2023-05-02T00:00:00Z")
+    late = db.save(*old_doc)
+    assert late.outcome == "new" and late.article_id != now.article_id
+    assert db.copy_state(url)["article_id"] == now.article_id
+    again = db.save(*old_doc)
+    assert (again.outcome, again.copy_id) == ("unchanged", late.copy_id)
+    assert db.save(*page(url, GRANTS, "Community Radio Grants", date(2024, 5, 1),
+                         fetched_at="2024-05-03T00:00:00Z")).outcome == "unchanged"
 
 
 def test_translation_is_its_own_article_linked_to_the_english_one_in_either_order(db):
