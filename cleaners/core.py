@@ -277,7 +277,7 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str) -> Docu
     title = _title(tree, meta, ld, hero, result, site_name, host)
     title = scrub(title) if title else None
     paragraphs = split_paragraphs(result.text)
-    kept, line_removals, _ = apply_line_rules(paragraphs, title=title, att=att)
+    kept, line_removals, _ = apply_line_rules(paragraphs, title=title, att=att, official=official)
     if kept and title and _longer_title(kept[0], title):
         removals.append(Removal("repeated_title", kept[0]))
         title = kept.pop(0)

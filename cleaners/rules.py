@@ -69,6 +69,7 @@ class Context:
     words: int            # words in the paragraph
     key: str              # normalise_text of the paragraph
     low: str              # the paragraph lower-cased
+    official: bool        # the page is on an official host
     total: int            # number of paragraphs
     title_key: str        # normalise_text(title) or ""
     previous_key: str     # normalise_text of the previous kept paragraph
@@ -339,11 +340,13 @@ def _is_repeated_title(line: str, ctx: Context) -> bool:
 
 
 def _is_repeated_line(line: str, ctx: Context) -> bool:
-    return bool(ctx.previous_key) and ctx.key == ctx.previous_key
+    # short repeats ("QUESTION: Thank you.") are a transcript's own lines
+    return ctx.words >= 5 and bool(ctx.previous_key) and ctx.key == ctx.previous_key
 
 
 def _is_dateline(line: str, ctx: Context) -> bool:
-    return ctx.head and is_date_only(line)
+    # on an official page a date line in the body is the statement's (a schedule's day)
+    return ctx.head and not ctx.official and is_date_only(line)
 
 
 def _capture_dateline(line: str, m: re.Match[str] | None, att: Attribution) -> None:
@@ -393,6 +396,16 @@ def _is_newsletter(line: str, ctx: Context) -> bool:
     return len(line.split()) <= 12 and not line.rstrip().endswith(".") and _NEWSLETTER_WEAK.search(line) is not None
 
 
+_SOURCE_HEADER = re.compile(
+    r"^\s*u\.?\s?s\.?\s+(?:embassy|consulate(?:\s+general)?|mission|department\s+of\s+state)\b[\s,:\-–—]*[A-Za-zÀ-ÿ .'’&-]{0,40}$", re.I
+)
+
+
+def _is_source_header(line: str, ctx: Context) -> bool:
+    # on an official page "U.S. Embassy Suva" above a speech is its venue, not a source
+    return not ctx.official and _SOURCE_HEADER.match(line) is not None
+
+
 _LATIN = re.compile(r"[A-Za-z]")
 _CYR_GREEK = re.compile(r"[\u0370-\u03ff\u0400-\u04ff]")
 
@@ -415,7 +428,8 @@ _LINE_RULES: tuple[LineRule, ...] = (
         r"\boriginally\s+(?:published|posted|appeared|ran)\b|\b(?:re-?published|reprinted|republished)\s+(?:here\s+)?with\s+(?:the\s+)?permission\b", re.I), 45,
              capture=_capture_original, description='"X originally published at Y", "This post originally appeared on ..."'),
     LineRule("read_more_at", re.compile(
-        r"^\s*(?:read\s+(?:more|the\s+(?:full|original|complete)\s+(?:story|article|statement|release|text|post))|continue\s+reading|full\s+story|view\s+(?:the\s+)?original|source\s+link)\b", re.I), 25,
+        r"^\s*(?:read\s+more(?:\s+(?:at|on|from)\b|\s*[:»›…>]|\s*$)|read\s+the\s+(?:full|original|complete)\s+(?:story|article|statement|release|text|post)\b|"
+        r"continue\s+reading\b|full\s+story\b|view\s+(?:the\s+)?original\b|source\s+link\b)", re.I), 25,
              capture=_claim_url, description='"Read more at ...", "Continue reading"'),
     LineRule("fair_use_notice", re.compile(
         r"^\s*fair\s+use\s+notice\b|this\s+site\s+contains\s+copyrighted\s+material\s+the\s+use\s+of\s+which|"
@@ -500,9 +514,8 @@ _LINE_RULES: tuple[LineRule, ...] = (
              description='the document-type line ("Readout", "Media Note") -> doc_type'),
     LineRule("dateline", _is_dateline, 8, where="head", capture=_capture_dateline,
              description="a date on its own line above the body (aggregator date, hero date)"),
-    LineRule("source_header", re.compile(
-        r"^\s*u\.?\s?s\.?\s+(?:embassy|consulate(?:\s+general)?|mission|department\s+of\s+state)\b[\s,:\-–—]*[A-Za-zÀ-ÿ .'’&-]{0,40}$", re.I), 8,
-             where="head", capture=_capture_source_header, description='"U.S. Embassy - Mexico" above the body -> publisher'),
+    LineRule("source_header", _is_source_header, 8, where="head", capture=_capture_source_header,
+             description='"U.S. Embassy - Mexico" above the body of a copy -> publisher'),
 )
 
 # Cheap pre-checks for the patterns that have no word limit or a long one.
@@ -528,7 +541,7 @@ def _is_body(line: str) -> bool:
 
 
 def apply_line_rules(
-    paragraphs: list[str], *, title: str | None, att: Attribution, head_zone: bool = False
+    paragraphs: list[str], *, title: str | None, att: Attribution, head_zone: bool = False, official: bool = False
 ) -> tuple[list[str], list[Removal], list[str]]:
     """Run LINE_RULES over paragraphs in order.
 
@@ -551,7 +564,7 @@ def apply_line_rules(
         if head and _is_body(line):
             head = False
         key = normalise_text(line)
-        ctx = Context(i, len(line.split()), key, line.lower(), total, title_key, previous_key, head, kept_body)
+        ctx = Context(i, len(line.split()), key, line.lower(), official, total, title_key, previous_key, head, kept_body)
         fired = None
         m_fired = None
         for rule in LINE_RULES:
