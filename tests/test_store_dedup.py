@@ -166,3 +166,34 @@ def test_fingerprints_of_an_excerpt_are_a_subset():
     full = set(neardup.fingerprints(T(HARBOUR).hashes))
     part = set(neardup.fingerprints(T(truncated(HARBOUR, 0.5, tail="")).hashes))
     assert part and part <= full
+
+
+# ---------------------------------------------------------------- URL keys
+
+_seg = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_.~%é", min_size=1, max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    scheme=st.sampled_from(["http", "https", "HTTPS"]),
+    www=st.booleans(),
+    host=st.sampled_from(["state.gov", "mx.usembassy.gov", "news.example", "2021-2025.state.gov"]),
+    path=st.lists(_seg, max_size=4),
+    slash=st.booleans(),
+    params=st.lists(st.tuples(st.sampled_from(["id", "page", "utm_source", "token", "api_key", "fbclid", "q"]), _seg),
+                    max_size=4),
+    frag=st.one_of(st.none(), _seg),
+    userinfo=st.booleans(),
+)
+def test_url_keys_are_stable_and_never_hold_secrets(scheme, www, host, path, slash, params, frag, userinfo):
+    url = f"{scheme}://{'user:pw@' if userinfo else ''}{'www.' if www and host.count('.') == 1 else ''}{host}/" \
+          + "/".join(path) + ("/" if slash and path else "") \
+          + ("?" + "&".join(f"{k}={v}" for k, v in params) if params else "") + (f"#{frag}" if frag else "")
+    key = normalise_url(url)
+    assert key is not None and key.startswith("https://") and "#" not in key and "@" not in key
+    assert normalise_url(key) == key
+    for secret in ("token=", "api_key=", "utm_source=", "fbclid="):
+        assert secret not in key
+    # the www. form, the other scheme and a trailing slash all give the same key
+    alt = url.replace(f"{scheme}://", "http://" if scheme.lower() == "https" else "https://", 1)
+    assert normalise_url(alt) == key
