@@ -72,7 +72,7 @@ needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is 
 @needs_seeds
 def test_seeds_give_two_articles_and_the_original_joins_later(tmp_path):
     db = tmp_path / "seeds.db"
-    proc = scrapy("ingest", str(SEEDS), "--json", db=db, check=0)
+    proc = scrapy("ingest", str(SEEDS), "--json", "--workers", "1", db=db, check=0)  # through a CleanerPool
     summary = json.loads(proc.stdout)
     assert summary["articles_new"] == 2 and summary["status"] == "ok"
     assert summary["ignored"] == {"unsupported_type": 1}  # the seeds' README.md
