@@ -224,6 +224,24 @@ def _lookup_indexes(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="0005_browse_indexes")
+def _browse_indexes(db: Database) -> None:
+    # Asked for by the Datasette pages (bench/bench_browse.py: the statements page sorted by
+    # date with facets went from ~1.3 s to ~0.14 s at 50,000 statements).
+    db.executescript(
+        """
+        CREATE INDEX IF NOT EXISTS articles_published ON articles(published);
+        CREATE INDEX IF NOT EXISTS articles_publisher ON articles(publisher);
+        CREATE INDEX IF NOT EXISTS articles_language ON articles(language);
+        CREATE INDEX IF NOT EXISTS articles_first_seen ON articles(first_seen);
+        CREATE INDEX IF NOT EXISTS articles_copies_count ON articles(copies_count);
+        CREATE INDEX IF NOT EXISTS copies_role ON copies(role);
+        CREATE INDEX IF NOT EXISTS copies_match_method ON copies(match_method);
+        CREATE INDEX IF NOT EXISTS copies_similarity ON copies(similarity);
+        """
+    )
+
+
 SCHEMA_VERSION = len(MIGRATIONS._migrations)
 KNOWN = {m.name for m in MIGRATIONS._migrations}
 
