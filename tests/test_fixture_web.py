@@ -476,6 +476,18 @@ def test_request_log_records_headers_and_clears(web):
 # ---------------------------------------------------------------------- process and scale
 
 
+def test_parallel_clients_over_http_and_https(web):
+    from concurrent.futures import ThreadPoolExecutor
+
+    urls = [c["url"] for s in web.manifest()["statements"] for c in s["copies"]][:40]
+    jobs = [u.replace("https:", "http:") if i % 3 == 0 else u for i, u in enumerate(urls * 5)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(pool.map(lambda u: web.fetch(u, headers={"Accept-Encoding": "gzip"})[0], jobs))
+    assert statuses == [200] * len(jobs)
+    log = web.requests()
+    assert len(log) == len(jobs) and sorted(r["url"] for r in log) == sorted(jobs)
+
+
 def test_server_script_prints_ready_line_and_stops_on_sigterm():
     proc = subprocess.Popen([sys.executable, str(WEB / "server.py"), "--port", "0", "--crawl-delay", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
