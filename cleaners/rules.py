@@ -254,7 +254,7 @@ _SPEAKER_ROLES = (
 BYLINE = re.compile(
     r"^(?:(?P<office>(?:the\s+)?Office\s+of\s+the\s+Spokes(?:person|man|woman)|Office\s+of\s+the\s+[A-Z][\w ,'.-]{3,60}|"
     r"Bureau\s+of\s+[A-Z][\w ,'.-]{3,60}|Media\s+Note)"
-    rf"|(?P<name>[A-Z][\w.'’\- ]{{2,50}}),\s*(?P<role>{_SPEAKER_ROLES}))\s*$"
+    rf"|(?P<name>[A-Z][\w.'’\"“”\- ]{{2,50}}),\s*(?P<role>{_SPEAKER_ROLES}))\s*$"
 )
 ATTRIBUTABLE = re.compile(
     r"^(?:the\s+)?(?:following|below)\s+(?:statement\s+|readout\s+)?is\s+attributable\s+to\s+(?:the\s+)?(?P<who>[^:]{3,90}?)\s*:?\s*$",
