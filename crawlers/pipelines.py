@@ -24,6 +24,7 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.logformatter import LogFormatter
 
 from cleaners.model import RawPage, Rejected
 from crawlers.discovery import matches_topic
@@ -303,3 +304,30 @@ class StorePipeline:
                 self.store.close()
         finally:
             self.exit.close()
+
+
+def _describe(item) -> str:
+    if isinstance(item, RawPage):
+        return f"<RawPage {item.status} {item.final_url or item.url} ({len(item.body)} bytes)>"
+    return repr(item)[:300]
+
+
+class QuietLogFormatter(LogFormatter):
+    """Scrapy's log formatter without page bodies in the log.
+
+    Scrapy logs a scraped or dropped item with its repr, and a RawPage's repr holds the whole
+    body. Dropped pages (soft blocks, rejected, off topic) are expected: INFO, one line each.
+    """
+
+    def scraped(self, item, response, spider):
+        res = super().scraped(item, response, spider)
+        res["args"]["item"] = _describe(item)
+        return res
+
+    def dropped(self, item, exception, response, spider):
+        return {"level": logging.INFO, "msg": "Dropped: %(exception)s", "args": {"exception": exception}}
+
+    def item_error(self, item, exception, response, spider):
+        res = super().item_error(item, exception, response, spider)
+        res["args"]["item"] = _describe(item)
+        return res

@@ -98,5 +98,6 @@ DOWNLOADER_MIDDLEWARES = {
 
 # --- Output ---------------------------------------------------------------------------------
 ITEM_PIPELINES = {"crawlers.pipelines.StorePipeline": 300}  # clean (process pool) -> store.save
+LOG_FORMATTER = "crawlers.pipelines.QuietLogFormatter"  # item lines without page bodies
 LOG_LEVEL = os.environ.get("DISPATCHES_LOG_LEVEL", "INFO")
 FEED_EXPORT_ENCODING = "utf-8"
