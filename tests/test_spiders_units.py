@@ -167,3 +167,15 @@ def test_embassy_list_is_broad():
         assert host in embassies
     assert path_language("https://mx.usembassy.gov/es/algo/") == "es"
     assert path_language("https://mx.usembassy.gov/news/x/") is None
+
+
+def test_soft_block_detector_spares_real_pages_with_captcha_scripts():
+    article = (b"<html><head><title>Joint Statement on Forced Labor</title>"
+               b"<script src='https://www.google.com/recaptcha/api.js'></script></head><body><article>"
+               + b"<p>The governments discussed technical difficulties in labor inspections. </p>" * 30
+               + b"</article><form class='comment-form'><div class='g-recaptcha'></div></form></body></html>")
+    assert soft_block_reason(article, "text/html", "html") is None
+    wall = b"<html><head><title>Just a moment...</title></head><body>Checking your browser</body></html>"
+    assert soft_block_reason(wall, "text/html", "html") == "bot_wall"
+    short = b"<html><head><title>U.S. Embassy</title></head><body><p>Access denied.</p></body></html>"
+    assert soft_block_reason(short, "text/html", "html") == "bot_wall"

@@ -25,21 +25,31 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["SoftBlockMiddleware", "soft_block_reason"]
 
-_PATTERNS = [
+# In the <title>: a block page whatever else the page holds.
+_TITLE = re.compile(rb"<title[^>]*>(.{0,200}?)</title>", re.I | re.S)
+_TITLE_PATTERNS = [
     ("technical_difficulties", re.compile(rb"technical\s+difficulties", re.I)),
-    ("captcha", re.compile(rb"captcha|are\s+you\s+a\s+robot|verify\s+you\s+are\s+(a\s+)?human", re.I)),
-    ("bot_wall", re.compile(
-        rb"attention\s+required!?\s*\|\s*cloudflare|just\s+a\s+moment\.\.\.|pardon\s+our\s+interruption"
-        rb"|request\s+unsuccessful\.\s+incapsula|<title>\s*access\s+denied\s*</title>", re.I)),
-    ("error_page", re.compile(rb"<title>[^<]{0,80}(service\s+unavailable|temporarily\s+unavailable|"
-                              rb"site\s+maintenance|error\s+50[0-9])[^<]{0,80}</title>", re.I)),
+    ("captcha", re.compile(rb"captcha|are\s+you\s+a\s+robot|verify\s+you\s+are\s+(a\s+)?human|security\s+check", re.I)),
+    ("bot_wall", re.compile(rb"attention\s+required|just\s+a\s+moment|pardon\s+our\s+interruption|access\s+denied|"
+                            rb"request\s+rejected|incapsula", re.I)),
+    ("error_page", re.compile(rb"service\s+unavailable|temporarily\s+unavailable|site\s+maintenance|"
+                              rb"\b50[0-9]\b.{0,20}error|error\s+50[0-9]", re.I)),
 ]
-_TAGS = re.compile(rb"<(script|style|noscript)\b.*?</\1>|<[^>]+>", re.I | re.S)
-_MIN_TEXT = 200  # visible characters below which an HTML page is an empty shell
+# In the text of a page with little text: a real article may mention "technical difficulties",
+# and many WordPress comment forms load a reCAPTCHA script, so these only count on short pages.
+_BODY_PATTERNS = [
+    ("technical_difficulties", re.compile(rb"technical\s+difficulties", re.I)),
+    ("captcha", re.compile(rb"are\s+you\s+a\s+robot|verify\s+you\s+are\s+(a\s+)?human|complete\s+the\s+captcha|"
+                           rb"g-recaptcha|h-captcha|cf-challenge", re.I)),
+    ("bot_wall", re.compile(rb"access\s+denied|request\s+unsuccessful|you\s+have\s+been\s+blocked", re.I)),
+]
+_TAGS = re.compile(rb"<(script|style|noscript|template)\b.*?</\1\s*>|<!--.*?-->|<[^>]+>", re.I | re.S)
+_MIN_TEXT = 200     # visible characters below which an HTML page is an empty shell
+_SHORT_TEXT = 1500  # below this, error phrases in the text count
 
 
 def _visible_len(body: bytes) -> int:
-    return len(re.sub(rb"\s+", b" ", _TAGS.sub(b" ", body[:500_000])).strip())
+    return len(re.sub(rb"\s+", b" ", _TAGS.sub(b" ", body[:1_000_000])).strip())
 
 
 def soft_block_reason(body: bytes, content_type: str = "", expect: str | None = None) -> str | None:
@@ -63,11 +73,17 @@ def soft_block_reason(body: bytes, content_type: str = "", expect: str | None = 
     is_html = "html" in ctype or looks_like_html(head)
     if not is_html:
         return None
-    scan = body[:200_000]
-    for reason, pattern in _PATTERNS:
-        if pattern.search(scan):
-            return reason
-    if expect == "html" and _visible_len(body) < _MIN_TEXT:
+    m = _TITLE.search(body[:32_768])
+    if m:
+        for reason, pattern in _TITLE_PATTERNS:
+            if pattern.search(m.group(1)):
+                return reason
+    visible = _visible_len(body)
+    if visible < _SHORT_TEXT:
+        for reason, pattern in _BODY_PATTERNS:
+            if pattern.search(body[:200_000]):
+                return reason
+    if expect == "html" and visible < _MIN_TEXT:
         return "empty_shell"
     return None
 
