@@ -365,3 +365,29 @@ def test_bad_argument_and_bad_database_are_one_line(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines()[-1].startswith("dispatches: ") and "Traceback" not in proc.stderr
     assert bad.read_bytes().startswith(b"this is not a database")
+
+
+def test_sigterm_mid_run_is_interrupted_and_nonzero(fresh, tmp_path):
+    """SIGTERM (cron timeout, systemd stop): in-flight pages finish, the crawls row says
+    interrupted, the exit status is non-zero, and the next run completes the work."""
+    web, db = fresh, tmp_path / "d.db"
+    slow = {"DOWNLOAD_DELAY": "0.2", "CONCURRENT_REQUESTS_PER_DOMAIN": "1"}
+    proc = crawl(web, db, "usembassy", ["hosts=mx.usembassy.gov"], settings=slow, wait=False)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if db.exists() and q(db, "select count(*) from copies")[0][0] >= 2:
+                break
+        except sqlite3.OperationalError:
+            pass
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=90)
+    assert proc.returncode == 1, err[-2000:]
+    status, stats = last_crawl(db)
+    assert status == "interrupted" and stats["finish_reason"] == "shutdown"
+    assert_ok(crawl(web, db, "usembassy", ["hosts=mx.usembassy.gov"]))
+    assert last_crawl(db)[0] == "ok"
+    man = web.manifest()
+    want = {c["url"] for s in man["statements"] for c in s["copies"] if c["site"] == "mx.usembassy.gov"}
+    assert {u for (u,) in q(db, "select url from copies")} == want
