@@ -1025,8 +1025,11 @@ class Store:
     # ------------------------------------------------------------------ closing
 
     def close(self) -> None:
-        """Checkpoint the WAL into the main file (TRUNCATE) and close."""
+        """Checkpoint the WAL into the main file (TRUNCATE) and close. Safe to call twice."""
         with self._lock:
+            if getattr(self, "_closed", False):
+                return
+            self._closed = True
             conn = self.db.conn
             try:
                 if conn.in_transaction:
