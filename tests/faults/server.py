@@ -382,6 +382,11 @@ async def route(c: Conn, method, host, path, q, headers):
         title = "Robert'); DROP TABLE articles;-- statement"
         extra = "<p>Quote test: ' OR '1'='1'; DELETE FROM copies; -- and \" ; DROP TABLE crawls; --</p>"
         return await c.respond(200, article_html("sqli", title=title, extra_body=extra).encode())
+    if path == "/hostile-meta":
+        extra_head = ('<meta name="x]; DROP TABLE articles;--" content="1">'
+                      '<meta property="og:title&quot;);CREATE TABLE pwned(x);--" content="2">'
+                      '<meta name="author" content="\'; DROP TABLE copies; --">')
+        return await c.respond(200, article_html("hostile-meta").replace("</head>", extra_head + "</head>").encode())
     if path == "/log-injection":
         title = "Injected\nINFO: fake log line \x1b[2J\x1b[31mred"
         return await c.respond(200, article_html("log-injection", title=title).encode())

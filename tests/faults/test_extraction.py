@@ -32,12 +32,12 @@ def test_crash_and_hang_cost_one_page_each(hook_path):
     goes on with the next pages."""
     from faulthooks import crash_or_clean
 
-    with CleanerPool(workers=2, timeout=3.0, func=crash_or_clean) as pool:
+    with CleanerPool(workers=2, timeout=6.0, func=crash_or_clean) as pool:
         t0 = time.monotonic()
         futures = {name: pool.submit(page(name, body)) for name, body in [
             ("before", None), ("crash", b"<html>CRASH</html>"), ("hang", b"<html>HANG</html>"),
             ("after-1", None), ("after-2", None)]}
-        wait(futures.values(), timeout=30)
+        wait(futures.values(), timeout=60)
         elapsed = time.monotonic() - t0
 
     def reason(name):
@@ -48,7 +48,7 @@ def test_crash_and_hang_cost_one_page_each(hook_path):
     assert reason("hang") == "timeout"
     for name in ("before", "after-1", "after-2"):
         assert futures[name].result().title
-    assert elapsed < 15
+    assert elapsed < 30
 
 
 def test_workers_recycled_after_max_tasks(hook_path):

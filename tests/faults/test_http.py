@@ -64,7 +64,8 @@ def batch(fault_server, tmp_path_factory):
         urls.append(s.url(f"schememeta-{i}", f"/meta-refresh?to={target}"))
     allow = ",".join(f"*.fault.test:{p}" for p in (s.port, s.blackhole, s.refused))
     res = run_crawl(urls, tmp_path_factory.mktemp("http"), args={"follow": "1"},
-                    settings={"DISPATCHES_ALLOW_HOSTS": allow, "RETRY_TIMES": "2"}, timeout=150)
+                    settings={"DISPATCHES_ALLOW_HOSTS": allow, "RETRY_TIMES": "2", "DOWNLOAD_TIMEOUT": "3"},
+                    timeout=150)
     return res
 
 

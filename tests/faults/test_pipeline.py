@@ -25,8 +25,9 @@ STORED = {
     "enc-cp1252": "/enc/cp1252-in-utf8", "enc-latin1hdr": "/enc/header-latin1-body-utf8",
     "enc-utf16": "/enc/utf16-bom", "enc-unknown": "/enc/unknown-charset", "enc-nul": "/enc/nul-controls",
     "xss": "/xss", "sqli": "/sqli", "loginj": "/log-injection", "control": "/page/pipeline-control",
+    "meta": "/hostile-meta",
 }
-HEAVY = {"deep": "/deep", "hugeline": "/huge-line?kb=1536", "many": "/many-elements?n=400000"}
+HEAVY = {"deep": "/deep", "hugeline": "/huge-line?kb=700", "many": "/many-elements?n=400000"}
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +114,7 @@ def test_encodings_decoded_sensibly(stored, host):
 
 @pytest.mark.parametrize("host", ["deep", "hugeline", "many"])
 def test_pathological_html_costs_one_page(stored, host):
-    """#40, #41: 10,000 nested divs, a 1.5 MiB single line, 400,000 elements: each ends as an
+    """#40, #41: 10,000 nested divs, a 700 KiB single line, 400,000 elements: each ends as an
     article or a skip with a reason (timeout included) -- never a crashed or stuck crawl."""
     res, con, _ = stored
     assert len(_copies(con, host)) + len(_events(con, host)) == 1
@@ -132,6 +133,15 @@ def test_script_and_sql_stored_verbatim(stored):
     assert "DELETE FROM copies;" in sqli["a_text"]
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"articles", "copies", "crawls"} <= tables
+
+
+def test_hostile_metadata_names_never_become_identifiers(stored):
+    """#86: <meta> names that look like SQL are data at most; the schema is unchanged."""
+    _, con, _ = stored
+    assert len(_copies(con, "meta")) == 1
+    columns = {r[1] for r in con.execute("PRAGMA table_info(articles)")}
+    assert not [c for c in columns if "drop" in c.lower() or "]" in c or ";" in c]
+    assert con.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE '%pwned%'").fetchone()[0] == 0
 
 
 def test_log_injection_stays_on_one_line(stored):

@@ -24,7 +24,8 @@ def robots(fault_server, tmp_path_factory):
     for host in UNREACHABLE + ALLOWING + ["robots-huge", "robots-redirect"]:
         urls += [s.url(host, "/page/a"), s.url(host, "/private/b")]
     res = run_crawl(urls, tmp_path_factory.mktemp("robots"),
-                    settings={"DISPATCHES_ALLOW_HOSTS": f"*.fault.test:{s.port}", "DOWNLOAD_MAXSIZE": str(32 << 20)})
+                    settings={"DISPATCHES_ALLOW_HOSTS": f"*.fault.test:{s.port}", "DOWNLOAD_MAXSIZE": str(32 << 20),
+                              "DOWNLOAD_TIMEOUT": "3", "RETRY_TIMES": "1"})
     return res
 
 

@@ -202,3 +202,23 @@ def test_no_local_control_surfaces(fault_server, tmp_path):
     assert settings.getbool("REMOTE_CONTROL_ENABLED") is False
     assert set(settings.getdict("DOWNLOAD_HANDLERS")) >= {"file", "data", "ftp", "s3"}
     assert all(v is None for k, v in settings.getdict("DOWNLOAD_HANDLERS").items() if k in ("file", "data", "ftp", "s3"))
+
+
+def test_resolver_lets_the_proxy_host_through(monkeypatch):
+    """With a proxy the proxy resolves target names; its own name (often a private address)
+    must pass the resolver's check."""
+    from types import SimpleNamespace
+
+    from scrapy.settings import Settings
+    from twisted.internet import reactor
+
+    from crawlers.middlewares.safety import SafeResolver
+
+    monkeypatch.setenv("https_proxy", "http://proxy.internal.example:3128")
+    crawler = SimpleNamespace(settings=Settings({"DNSCACHE_ENABLED": False, "DNS_TIMEOUT": 5}))
+    resolver = SafeResolver.from_crawler(crawler, reactor)
+    assert resolver.allow.allows_name("proxy.internal.example")
+    assert not resolver.allow.allows_name("www.state.gov.internal.example")
+    assert resolver._check("10.1.2.3", "proxy.internal.example") == "10.1.2.3"
+    with pytest.raises(Exception, match="blocked address"):
+        resolver._check("10.1.2.3", "elsewhere.example")

@@ -175,3 +175,18 @@ def test_pathological_feed_parses_in_time(fault_server):
     t0 = time.monotonic()
     found = parse_feed(_fetch(fault_server, "unit", "/feed/big.xml?n=50000"))
     assert len(found) == 50000 and time.monotonic() - t0 < 10
+
+
+def test_feed_dates_duplicates_relative_links():
+    """#57: bad and future pubDates do not crash, duplicate GUIDs/links collapse, relative links
+    are resolved against the feed URL."""
+    body = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+    <item><title>a</title><link>/page/rel-1</link><guid>g1</guid><pubDate>not a date</pubDate></item>
+    <item><title>a again</title><link>/page/rel-1</link><guid>g1</guid><pubDate>Tue, 03 Mar 2099 10:00:00 GMT</pubDate></item>
+    <item><title>b</title><link>https://aggregator.test/page/abs-2</link><pubDate>Tue, 03 Mar 2025 10:00:00 GMT</pubDate></item>
+    <item><title>js</title><link>javascript:alert(1)</link></item>
+    </channel></rss>"""
+    found = parse_feed(body, "https://aggregator.test/feed/")
+    assert [f.url for f in found] == ["https://aggregator.test/page/rel-1", "https://aggregator.test/page/abs-2"]
+    assert found[0].published is None
+    assert found[1].published.startswith("2025-03-03")
