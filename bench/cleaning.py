@@ -7,7 +7,8 @@ Prints one table. Everything is measured in this run, ours next to bare
 
 1. seeds: every body paragraph kept, every cruft line gone, the attributions read;
 2. real syndicated pages with trafilatura's own annotations: `with` strings kept,
-   `without` strings removed (counts for both extractors);
+   `without` strings removed (counts for both extractors); the same on trafilatura's
+   English evaluation pages, to see that general pages do not get worse;
 3. the scrapinghub article-extraction benchmark: precision/recall/F1 over 4-word
    shingles (per-page means), and documents per second (throughput ratio);
 4. real state.gov statements (the RSS item history) wrapped in four aggregator
@@ -153,6 +154,45 @@ def bench_annotations(corpus: Path) -> list[tuple[str, str, str, str]]:
          f"{counts['bare_with']}/{counts['with']}", ">= bare"),
         ("syndicated: `without` removed", f"{counts['ours_without']}/{counts['without']}",
          f"{counts['bare_without']}/{counts['without']}", "> bare"),
+    ]
+
+
+def bench_general(corpus: Path) -> list[tuple[str, str, str, str]]:
+    """trafilatura's own English evaluation pages: general pages must not get worse."""
+    base = corpus / "benchmarks" / "trafilatura-eval"
+    path = base / "evaldata-english-subset.json"
+    if not path.exists():
+        return [("trafilatura eval (English)", "absent", "", "")]
+    ann = json.loads(path.read_text())
+    c = Counter()
+    for url, item in ann.items():
+        f = base / "html" / (item["file"] + ".gz")
+        if not f.exists():
+            continue
+        body = gzip.decompress(f.read_bytes())
+        u = url if url.startswith("http") else None
+        try:
+            doc = clean(raw_html(body, u))
+            text, title = normalise_text(doc.text), normalise_text(doc.title or "")
+        except Rejected:
+            text = title = ""
+        b = normalise_text(bare_text(body.decode("utf-8", "replace"), u))
+        c["pages"] += 1
+        for s in item["with"]:
+            s = normalise_text(s)
+            c["with"] += 1
+            c["ours"] += s in text
+            c["ours_title"] += s in text or s in title
+            c["bare"] += s in b
+        for s in item["without"]:
+            s = normalise_text(s)
+            c["without"] += 1
+            c["ours_wo"] += s not in text
+            c["bare_wo"] += s not in b
+    return [
+        (f"trafilatura eval, English ({c['pages']} pages): `with` kept (text / text or title)",
+         f"{c['ours']}/{c['with']} / {c['ours_title']}/{c['with']}", f"{c['bare']}/{c['with']}", "about bare"),
+        ("trafilatura eval, English: `without` removed", f"{c['ours_wo']}/{c['without']}", f"{c['bare_wo']}/{c['without']}", ">= bare"),
     ]
 
 
@@ -383,6 +423,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     rows = bench_seeds(corpus)
     rows += bench_annotations(corpus)
+    rows += bench_general(corpus)
     sh_rows, sh = bench_scrapinghub(corpus, args.pages or None)
     rows += sh_rows
     wr_rows, wr = bench_wrapped(corpus, args.sample)

@@ -86,7 +86,9 @@ class LineRule:
         match: a regex searched in the line, or a predicate (line, ctx) -> bool.
         max_words: only lines up to this many words (guards body text).
         where: "any", "head" (before the first body paragraph) or "tail" (after body text).
-        rest: also cut every following line (a comment form or related block at the end).
+        rest: "all" also cuts every following line (a comment thread at the end); "titles"
+            cuts the following title-like lines and stops at the first body paragraph (a
+            related-posts list, which may sit in the middle of an article).
         strip: cut only the matched span at the start of the line and keep the rest.
         needles: lower-case strings one of which must be in the line (a cheap pre-check
             that keeps long body paragraphs away from the slower patterns).
@@ -97,7 +99,7 @@ class LineRule:
     match: re.Pattern[str] | Callable[[str, Context], bool]
     max_words: int | None = None
     where: str = "any"
-    rest: bool = False
+    rest: str | None = None
     strip: bool = False
     needles: tuple[str, ...] = ()
     capture: Callable[[str, re.Match[str] | None, Attribution], None] | None = None
@@ -308,7 +310,10 @@ _BAR_SPLIT = re.compile(r"\s*(?:\||•|·|¦|⋅)\s*")
 
 def _is_nav_line(line: str, ctx: Context) -> bool:
     """Three or more short segments separated by bars or bullets, none a sentence."""
-    parts = [p for p in _BAR_SPLIT.split(line.strip()) if p]
+    stripped = line.strip()
+    if stripped.startswith("|") and stripped.endswith("|"):
+        return False  # a table row as trafilatura writes it
+    parts = [p for p in _BAR_SPLIT.split(stripped) if p]
     if len(parts) < 3:
         return False
     return all(len(p.split()) <= 5 and not p.endswith((".", "!", "?")) for p in parts)
@@ -485,7 +490,7 @@ _LINE_RULES: tuple[LineRule, ...] = (
     LineRule("comment_block", re.compile(
         r"^\s*(?:leave\s+a\s+(?:reply|comment)|post\s+a\s+comment|add\s+a\s+comment|\d+\s+(?:comments?|responses?|replies|thoughts\s+on\b.*)|"
         r"comments?(?:\s*\(\d+\))?|join\s+the\s+(?:discussion|conversation)|you\s+must\s+be\s+logged\s+in\s+to\s+post\s+a\s+comment)\s*[.:]?\s*$", re.I), 14,
-             where="tail", rest=True, description="comment-form heading; everything after it goes"),
+             where="tail", rest="all", description="comment-form heading; everything after it goes"),
     LineRule("comment_form", re.compile(
         r"your\s+email\s+address\s+will\s+not\s+be\s+published|required\s+fields\s+are\s+marked|save\s+my\s+name,\s+email|"
         r"notify\s+me\s+of\s+(?:follow-up\s+comments|new\s+posts)|this\s+site\s+uses\s+akismet", re.I), 40,
@@ -495,7 +500,7 @@ _LINE_RULES: tuple[LineRule, ...] = (
         r"^\s*(?:related(?:\s+(?:posts|articles|stories|news|content|reading|links))?|you\s+(?:may|might)\s+also\s+(?:like|be\s+interested\s+in)|"
         r"more\s+from\s+.{1,40}|recent\s+posts|read\s+(?:also|next)|also\s+read|more\s+stories|popular\s+posts|trending(?:\s+now)?|latest\s+news|"
         r"more\s+in\s+.{1,30}|see\s+also|recommended(?:\s+for\s+you)?)\s*:?\s*$", re.I), 8,
-             where="tail", rest=True, description="related-post block heading; the titles after it go too"),
+             where="tail", rest="titles", description="related-post block heading; the titles listed after it go too"),
     LineRule("meta_line", re.compile(
         r"^\s*(?:(?:release|news|publication|posted|published|updated|last\s+updated|issue)\s*)?(?:date|on)\s*:", re.I), 15,
              capture=_capture_dateline, description='leaked field labels: "Release Date:", "News date : 04/21/2022 Category : ..."'),
@@ -532,6 +537,12 @@ _NEEDLES = {
 }
 LINE_RULES: tuple[LineRule, ...] = tuple(replace(r, needles=_NEEDLES.get(r.name, r.needles)) for r in _LINE_RULES)
 RULES_BY_NAME = {r.name: r for r in LINE_RULES}
+
+
+def _is_listed_title(line: str) -> bool:
+    """A line of a related-posts list: a headline, not a sentence of the article."""
+    words = len(line.split())
+    return 0 < words <= 25 and not line.rstrip().endswith((".", "!", "?", ":", ";", '"', "\u201d", ")"))
 
 
 def _is_body(line: str) -> bool:
@@ -591,11 +602,15 @@ def apply_line_rules(
             paragraphs[i] = line[m_fired.end():].strip()
             continue
         removals.append(Removal(fired.name, line))
-        if fired.rest:
+        if fired.rest == "all":
             for rest_line in paragraphs[i + 1 :]:
                 removals.append(Removal(fired.name, rest_line))
             break
         i += 1
+        if fired.rest == "titles":
+            while i < total and _is_listed_title(paragraphs[i]):
+                removals.append(Removal(fired.name, paragraphs[i]))
+                i += 1
     return kept, removals, head_lines
 
 

@@ -88,6 +88,19 @@ def test_line_rule(rule):
         assert getattr(att, field) == value, field
 
 
+def test_related_heading_mid_article_takes_only_the_listed_titles():
+    paras = [BODY, "Related", "Embassy Hosts Job Fair", "Consulate Opens in Tijuana", BODY2]
+    kept, removals, _ = apply_line_rules(paras, title=None, att=Attribution())
+    assert kept == [BODY, BODY2]
+    assert [r.text for r in removals] == ["Related", "Embassy Hosts Job Fair", "Consulate Opens in Tijuana"]
+
+
+def test_table_rows_are_not_navigation():
+    row = "| Country | Tier | Change |"
+    kept, _, _ = apply_line_rules([BODY, row, BODY2], title=None, att=Attribution())
+    assert row in kept
+
+
 def test_rest_rules_only_fire_after_body_text():
     # "Related posts" as the first line is not the tail of an article
     kept, removals, _ = apply_line_rules(["Related posts", BODY, BODY2], title=None, att=Attribution())
