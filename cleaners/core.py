@@ -271,6 +271,9 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str) -> Docu
         reason = _soft_block_in_tree(tree, raw.status)
         if reason:
             raise Rejected("soft_block", reason)
+        if _NOT_FOUND.search(_title_tag(tree) or "") or any(_NOT_FOUND.search(h.text_content()) for h in tree.xpath("//h1")[:2]):
+            # a "soft 404": the page is gone even though the server said 200
+            raise Rejected("not_found", "page-not-found template")
     if result is None or not (result.text or "").strip():
         raise Rejected("boilerplate_only" if page_chars >= MIN_TEXT_CHARS else "too_short", "no main text")
 
@@ -741,6 +744,10 @@ _SOFT_TITLES = (
     ("temporarily unavailable", "unavailable"),
     ("too many requests", "rate_limited"),
 )
+# anchored: "Page Not Found - Site", "404 | Site", "Oops! That page can't be found" (not a headline about something not found)
+_NOT_FOUND = re.compile(
+    r"^\W*(?:error\s*)?(?:404\b|page\s+not\s+found|not\s+found\b|nothing\s+found|oops!?\s+that\s+page\s+can.t\s+be\s+found|"
+    r"página\s+no\s+encontrada|page\s+introuvable)", re.I)
 _CAPTCHA_MARKUP = re.compile(r"g-recaptcha|h-captcha|hcaptcha\.com|cf-challenge|cf_chl_|challenge-platform|/captcha", re.I)
 
 

@@ -173,6 +173,14 @@ def test_soft_blocks(html, reason):
     assert info.value.reason == "soft_block" and info.value.detail == reason
 
 
+def test_soft_404_is_not_found():
+    html = page("<h1>Page Not Found</h1><p>Sorry, the page you requested could not be found. Try the search box.</p>",
+                title="Page Not Found - United States Department of State")
+    with pytest.raises(Rejected) as info:
+        clean(raw(html))
+    assert info.value.reason == "not_found"
+
+
 def test_article_mentioning_access_denied_is_not_a_soft_block():
     html = page(paras_html() + "<p>Journalists were denied access to the hearing; access denied to the press is a concern.</p>" * 6)
     assert soft_block_reason(raw(html)) is None
