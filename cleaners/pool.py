@@ -68,6 +68,9 @@ def worker_main(read_fd: int, write_fd: int, func_ref: str, reset_every: int) ->
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # trafilatura warns on every page it gives up on; the parent counts those as Rejected
+    for name in ("trafilatura", "htmldate", "courlan", "charset_normalizer", "justext", "readability"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     conn_in = Connection(read_fd, writable=False)
     conn_out = Connection(write_fd, readable=False)
     func = _resolve(func_ref)
