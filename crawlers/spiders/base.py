@@ -102,6 +102,7 @@ class DispatchesSpider(scrapy.Spider):
         # only if the run went through its host cleanly (see `closed`)
         self.doc_validators: dict[str, tuple[str, dict]] = {}
         self.watermarks: list[tuple[str, str, dict]] = []  # (host, url, url_state fields)
+        self._sitemaps_seen: dict[str, int] = {}
 
     @property
     def filtered(self) -> bool:
@@ -337,9 +338,15 @@ class DispatchesSpider(scrapy.Spider):
             children = [e for e in entries if not SKIP_SITEMAPS.search(urlsplit(e.url).path)] or entries
             self.discovery_ok(host, method)
             self.remember_doc(response)
+            cap = self.settings.getint("DISPATCHES_MAX_SITEMAPS_PER_HOST", 500)
             for child in children:
                 if urlsplit(child.url).hostname != host:
                     continue
+                n = self._sitemaps_seen[host] = self._sitemaps_seen.get(host, 0) + 1
+                if n > cap:
+                    self.logger.warning("More than %d sitemaps on %s (DISPATCHES_MAX_SITEMAPS_PER_HOST); the rest not read", cap, host)
+                    self.crawler.stats.inc_value(f"dispatches/discovery_partial/{host}")
+                    break
                 yield self.sitemap_request(child.url, host, depth=depth + 1, method=method)
             return
         self.discovery_ok(host, method)
