@@ -149,8 +149,8 @@ def _gmt(value) -> str | None:
     return dt.isoformat().replace("+00:00", "Z") if dt else None
 
 
-def parse_sitemap(body: bytes, base_url: str | None = None) -> tuple[str, list[Found]]:
-    """A sitemap or sitemap index (already decompressed).
+def parse_sitemap(body: bytes, base_url: str | None = None, limit: int | None = None) -> tuple[str, list[Found]]:
+    """A sitemap or sitemap index (already decompressed); at most `limit` entries are read.
 
     Returns:
         ("sitemapindex" | "urlset", entries); for an index the entries are child sitemaps.
@@ -174,6 +174,8 @@ def parse_sitemap(body: bytes, base_url: str | None = None) -> tuple[str, list[F
         if base_url:
             loc = urljoin(base_url, loc)
         entries.append(Found(url=loc, via="sitemap", lastmod=entry.get("lastmod") or None))
+        if limit is not None and len(entries) > limit:  # one more than allowed: the caller warns
+            break
     return kind, entries
 
 

@@ -315,7 +315,7 @@ class DispatchesSpider(scrapy.Spider):
         kind, entries = None, []
         if body is not None and not why:
             try:
-                kind, entries = parse_sitemap(body, response.url)
+                kind, entries = parse_sitemap(body, response.url, limit=self.max_items)
             except NotDiscovery as exc:
                 why = str(exc)
         elif not why:
@@ -329,7 +329,9 @@ class DispatchesSpider(scrapy.Spider):
                 self.logger.warning("Ignoring sitemap %s: %s", response.url, why)
             return
         if len(entries) > self.max_items:
-            self.logger.warning("Sitemap %s lists %d URLs; taking %d", response.url, len(entries), self.max_items)
+            self.logger.warning("Sitemap %s lists more than %d URLs (DISPATCHES_MAX_ITEMS_PER_SOURCE); taking %d",
+                                response.url, self.max_items, self.max_items)
+            self.crawler.stats.inc_value(f"dispatches/discovery_partial/{host}")
             entries = entries[: self.max_items]
         if kind == "sitemapindex":
             if depth >= self.max_sitemap_depth:
