@@ -34,6 +34,9 @@ DATASETTE_SETTINGS = {
     # Suggestions ("facet by text") are noise here and cost a query per column on every table
     # page; the useful facets are configured.
     "suggest_facets": False,
+    # The canned queries read the whole archive (altered_copies is ~0.5-0.9 s at 50,000
+    # statements, bench/bench_browse.py); Datasette's default 1 s limit would cut them off.
+    "sql_time_limit_ms": 3000,
 }
 
 
