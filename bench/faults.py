@@ -2,7 +2,7 @@
 
     python bench/faults.py [--mb 1024] [--pages 20]
 
-Starts the fault server (tests/faults/server.py), then runs two crawls with the project's
+Starts the fault server (tests/faults/faultserver.py), then runs two crawls with the project's
 settings (DOWNLOAD_MAXSIZE 10 MiB as shipped), each as its own `scrapy runspider` process:
 
 * baseline: N ordinary article pages;
@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests" / "faults"), str(ROOT)]
 
-from conftest import FaultServer, crawl_command, crawl_env  # noqa: E402
+from faultkit import FaultServer, crawl_command, crawl_env  # noqa: E402
 
 CODECS = ["gzip", "deflate", "deflate-raw", "br", "zstd", "stacked"]
 

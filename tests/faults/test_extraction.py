@@ -10,8 +10,8 @@ import pytest
 
 from cleaners.model import RawPage, Rejected
 from cleaners.pool import CleanerPool
-from conftest import HERE, ROOT
-from server import article_html
+from faultkit import HERE, ROOT
+from faultserver import article_html
 
 
 def page(name: str, body: bytes | None = None) -> RawPage:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import run_crawl
+from faultkit import run_crawl
 
 CASES = {
     "ok": "/page/control",

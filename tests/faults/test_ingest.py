@@ -12,8 +12,8 @@ import zlib
 
 import pytest
 
-from conftest import ROOT, SCRAPY, crawl_env
-from server import article_html
+from faultkit import ROOT, SCRAPY, crawl_env
+from faultserver import article_html
 
 SECRET = "OUTSIDE-ROOT-SECRET-5b1e"
 

@@ -14,7 +14,7 @@ import unicodedata
 
 import pytest
 
-from conftest import ROOT, run_crawl
+from faultkit import ROOT, run_crawl
 
 REJECTED = {
     "bin-pdf": "/binary/pdf", "bin-png": "/binary/png", "bin-zip": "/binary/zip", "bin-elf": "/binary/elf",
@@ -85,7 +85,7 @@ def test_bad_bodies_skipped_with_reason(stored, host, reason):
     if reason:
         assert events[0]["reason"] == reason
     else:
-        assert events[0]["reason"] in ("too_short", "boilerplate_only", "soft_block", "not_html")
+        assert events[0]["reason"] in ("too_short", "boilerplate_only", "soft_block", "not_html", "not_found", "empty_shell")
 
 
 @pytest.mark.parametrize("host", ["ct-octet", "ct-plain", "ct-none"])

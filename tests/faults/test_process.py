@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RunningCrawl, run_crawl
+from faultkit import RunningCrawl, run_crawl
 from store import Store
 
 PIPELINES = '{"crawlers.pipelines.StorePipeline": 300, "faultspider.RecordPipeline": 900}'

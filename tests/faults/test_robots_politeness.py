@@ -11,7 +11,7 @@ from email.utils import formatdate
 
 import pytest
 
-from conftest import run_crawl
+from faultkit import run_crawl
 
 UNREACHABLE = ["robots-503", "robots-500html", "robots-hang", "robots-reset"]
 ALLOWING = ["robots-404", "robots-410", "robots-html", "robots-binary"]

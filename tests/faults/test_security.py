@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
-from conftest import run_crawl
+from faultkit import run_crawl
 from crawlers.middlewares.safety import AllowList, check_url, host_block_reason, parse_ip, redact_url
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from cleaners.model import Document, RawPage, content_hash
-from conftest import ROOT, crawl_env
+from faultkit import ROOT, crawl_env
 from store import Store, StoreError
 
 FAST_STORE = {"busy_timeout": 0.3, "retry_attempts": 3, "retry_seconds": 3.0}

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from conftest import run_crawl
+from faultkit import run_crawl
 from crawlers.discovery import NotDiscovery, parse_feed, parse_sitemap
 
 SITEMAPS = {

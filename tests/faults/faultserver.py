@@ -4,7 +4,7 @@ A raw asyncio socket server (not an HTTP library), so it can also send what a li
 resets, bad status lines, conflicting Content-Length, endless drips, unterminated chunks. Every
 request is recorded (host, path, headers, time); tests read them from ``/_requests``.
 
-Run: ``python tests/faults/server.py --port 0`` prints one JSON line when ready:
+Run: ``python tests/faults/faultserver.py --port 0`` prints one JSON line when ready:
 ``{"port": P, "canary": C, "blackhole": B, "refused": R}``:
 ``canary`` records any connection to it (it must see none: SSRF targets point there),
 ``blackhole`` never accepts and has a full backlog (connect hangs), ``refused`` has no listener.
