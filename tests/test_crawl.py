@@ -405,3 +405,15 @@ def test_topic_and_since_narrow_the_crawl(fresh, tmp_path):
     status, stats = last_crawl(db)
     assert status == "ok"
     assert json.loads(q(db, "select args from crawls")[0][0])["topic"] == "trafficking,forced labor"
+
+
+def test_robots_disallow_holds_for_every_request_waiting_on_it(fresh, tmp_path):
+    """Feed and sitemap requests start together and wait on one robots.txt fetch: all obey it
+    (Scrapy 2.19 + asyncio hands None = allow-all to all but the first waiter; robots.py fixes it)."""
+    web, db = fresh, tmp_path / "d.db"
+    web.add_fault("worldwire.example", "/robots.txt", status=200, times=None, headers={"Content-Type": "text/plain"},
+                  body="User-agent: *\nDisallow: /feed/\nDisallow: /sitemap.xml\n", delay=0.5)
+    crawl(web, db, "syndication", ["feeds=https://worldwire.example/feed/,https://worldwire.example/feed/?a=1",
+                                   "sitemaps=https://worldwire.example/sitemap.xml"])
+    paths = [r["path"] for r in web.requests() if r["host"] == "worldwire.example"]
+    assert paths == ["/robots.txt"], paths

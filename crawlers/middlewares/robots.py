@@ -16,6 +16,8 @@ import logging
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +50,16 @@ class _AllowAll:
 
 
 class RFCRobotsTxtMiddleware(RobotsTxtMiddleware):
+    async def robot_parser(self, request):
+        parser = await super().robot_parser(request)
+        # Scrapy 2.19 with the asyncio reactor: every request after the first that awaited the
+        # same pending robots.txt Deferred gets None back (the Deferred's result is consumed by
+        # the first waiter), which would mean "allow all". The parser itself is in _parsers.
+        current = self._parsers.get(urlparse_cached(request).netloc)
+        if current is not None and not isinstance(current, Deferred):
+            return current
+        return parser
+
     async def _parse_robots(self, response, netloc, request):
         status = response.status
         if 200 <= status < 300:
