@@ -12,8 +12,10 @@
 2. The same releases saved again as syndicated copies on other hosts: truncated,
    wrapped in cruft, or both. Recall = share attached to their release's article.
 3. Scale: a synthetic corpus with planted near-duplicates and formulaic look-alikes.
-   Mean time per `Store.save` at 2,000 and at 200,000 articles (the large database is
-   built with `Store._bulk_load`, a fast path that skips the cascade), and peak RSS.
+   Mean time per `Store.save` at 2,000 and at 200,000 articles, timed interleaved (one
+   save into each database in turn, so a busy machine slows both alike). The databases
+   are built in child processes with `Store._bulk_load`, a fast path that skips the
+   cascade. Peak RSS of the saving process and of the builder.
 
 Prints one table on stdout; progress on stderr.
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import multiprocessing
 import random
 import resource
 import sys
@@ -290,52 +293,75 @@ class Synth:
         return "Republished by a news wire. " + text + " Share this story. Comments are closed."
 
 
+def _build(path: str, size: int, queue) -> None:
+    """Child process: build a database of `size` synthetic statements with the fast path
+    (so the bulk builder's memory does not count as the store's peak)."""
+    syn = Synth(seed=size)
+    t0 = time.perf_counter()
+
+    def items():
+        for i in range(size):
+            title, text = syn.statement(i)
+            day = date(2015, 1, 1) + timedelta(days=i % 3650)
+            yield make(f"https://www.state.gov/synthetic/{size}/{i}/", text, title, day, f"{day.isoformat()}T12:00:00Z")
+
+    db = Store(path)
+    db._bulk_load(items(), progress=lambda n: log(f"  bulk load {size:,}: {n:,}") if n % 50000 == 0 else None)
+    db.close()
+    queue.put(time.perf_counter() - t0)
+
+
+def _work(size: int, n_saves: int) -> list:
+    """Saves to time: syndicated variants (truncated or cruft-wrapped) of stored statements,
+    formulaic national-day look-alikes of many stored ones, and new free statements."""
+    stored = Synth(seed=size)
+    sample = [stored.statement(i) for i in range(min(size, 5000))]  # same sequence as the build
+    syn = Synth(seed=size + 99)
+    rng = random.Random(size + 1)
+    work = []
+    for j in range(n_saves):
+        day = date(2025, 1, 1) + timedelta(days=j % 300)
+        if j % 3 == 0:
+            title, text = rng.choice(sample)
+            work.append(make(f"https://wire.example/{size}/{j}", syn.variant(text), title, None, f"{day}T00:00:00Z"))
+        else:
+            title, text = syn.statement(j * 4 + j % 3)  # 1: national day look-alike, 2: free statement
+            work.append(make(f"https://www.state.gov/new/{size}/{j}/", text, title, day, f"{day}T00:00:00Z"))
+    return work
+
+
 def bench_scale(tmp: Path, sizes: list[int], n_saves: int = 400) -> list[dict]:
+    """Build one database per size in child processes, then time saves into them
+    interleaved (one save in each in turn), so a busy machine slows all sizes alike."""
+    ctx = multiprocessing.get_context("fork")
     out = []
+    loads = {}
     for size in sizes:
-        syn = Synth(seed=size)
-        path = tmp / f"scale-{size}.db"
-        db = Store(path)
-        t0 = time.perf_counter()
-        texts = []
-
-        def items():
-            for i in range(size):
-                title, text = syn.statement(i)
-                if i < 5000:
-                    texts.append((title, text))
-                day = date(2015, 1, 1) + timedelta(days=i % 3650)
-                yield make(f"https://www.state.gov/synthetic/{size}/{i}/", text, title, day,
-                           f"{day.isoformat()}T12:00:00Z")
-
-        db._bulk_load(items(), progress=lambda n: log(f"  bulk load {size}: {n}") if n % 50000 == 0 else None)
-        t_load = time.perf_counter() - t0
-        # timed saves: a mix of planted near-dups of existing articles, look-alikes and new statements
-        rng = random.Random(size + 1)
-        work = []
-        for j in range(n_saves):
-            kind = j % 3
-            day = date(2025, 1, 1) + timedelta(days=j % 300)
-            if kind == 0:
-                title, text = rng.choice(texts)
-                work.append(make(f"https://wire.example/{size}/{j}", syn.variant(text), title, None, f"{day}T00:00:00Z"))
-            elif kind == 1:
-                title, text = syn.statement(j * 4 + 1)  # national-day look-alike of many stored ones
-                work.append(make(f"https://www.state.gov/new/{size}/{j}/", text, title, day, f"{day}T00:00:00Z"))
-            else:
-                title, text = syn.statement(j * 4 + 2)
-                work.append(make(f"https://www.state.gov/new/{size}/{j}/", text, title, day, f"{day}T00:00:00Z"))
-        methods = Counter()
-        t1 = time.perf_counter()
-        for doc, raw in work:
-            methods[db.save(doc, raw).match_method] += 1
-        dt = time.perf_counter() - t1
+        q = ctx.Queue()
+        proc = ctx.Process(target=_build, args=(str(tmp / f"scale-{size}.db"), size, q))
+        proc.start()
+        loads[size] = q.get()
+        proc.join()
+        log(f"scale {size:,}: built in {loads[size]:.1f}s")
+    dbs = {size: Store(tmp / f"scale-{size}.db") for size in sizes}
+    works = {size: _work(size, n_saves) for size in sizes}
+    spent = {size: 0.0 for size in sizes}
+    methods = {size: Counter() for size in sizes}
+    for j in range(n_saves):
+        for size in (sizes if j % 2 == 0 else list(reversed(sizes))):
+            doc, raw = works[size][j]
+            t = time.perf_counter()
+            res = dbs[size].save(doc, raw)
+            spent[size] += time.perf_counter() - t
+            methods[size][res.match_method] += 1
+    for size in sizes:
+        db = dbs[size]
         articles = db.db.execute("SELECT count(*) FROM articles").fetchone()[0]
         db.close()
-        size_mb = path.stat().st_size / 1e6
-        log(f"scale {size}: load {t_load:.1f}s, {1000 * dt / n_saves:.2f} ms/save, {dict(methods)}")
-        out.append({"articles": articles, "ms_per_save": 1000 * dt / n_saves, "load_s": t_load,
-                    "db_mb": size_mb, "methods": dict(methods)})
+        path = tmp / f"scale-{size}.db"
+        log(f"scale {size:,}: {1000 * spent[size] / n_saves:.2f} ms/save, {dict(methods[size])}")
+        out.append({"articles": articles, "ms_per_save": 1000 * spent[size] / n_saves, "load_s": loads[size],
+                    "db_mb": path.stat().st_size / 1e6, "methods": dict(methods[size])})
         path.unlink()
     return out
 
@@ -376,7 +402,10 @@ def main(argv=None) -> int:
                 (f"scale: bulk load of {big['articles']:,} articles (s) / db size (MB)", f"{big['load_s']:.0f} / {big['db_mb']:.0f}", ""),
             ]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    rows.append(("peak RSS (MB)", f"{peak:.0f}", ""))
+    rows.append(("peak RSS of the saving process (MB)", f"{peak:.0f}", ""))
+    if not args.skip_scale:
+        child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        rows.append(("peak RSS of the bulk builder (MB)", f"{child:.0f}", ""))
     w = max(len(r[0]) for r in rows)
     print(f"{'measure':<{w}}  {'value':>24}  target")
     for name, value, target in rows:
