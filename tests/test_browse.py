@@ -163,6 +163,15 @@ def test_facets_on_missing_columns_are_dropped_not_fatal():
     assert "fts_table" not in articles and "fts_pk" not in articles
 
 
+def test_year_facet_replaces_the_day_facet_once_the_store_has_a_year_column(tmp_path):
+    db = tmp_path / "dispatches.db"
+    conn = sqlite3.connect(db)
+    conn.execute("create table articles (id integer primary key, title, publisher, language, published, year)")
+    conn.close()
+    meta, _ = served_metadata(db)
+    assert meta["databases"]["dispatches"]["tables"]["articles"]["facets"] == ["publisher", "language", "year"]
+
+
 # --- Datasette on the demo database ---------------------------------------------------------
 
 
