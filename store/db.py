@@ -570,7 +570,9 @@ class Store:
         else:
             result = self._save_new(doc, raw, p, now)
         if p["hints"]:
-            self._set_url_state(p["key"], p["copy"]["url"], p["hints"])
+            known = self._one(f"SELECT {', '.join(p['hints'])} FROM url_state WHERE url_key = ?", (p["key"],))
+            if known != p["hints"]:  # a repeat save leaves url_state alone
+                self._set_url_state(p["key"], p["copy"]["url"], p["hints"])
         return result
 
     def _resave(self, old: dict, doc: Document, raw: RawPage, p: dict, now: str) -> SaveResult:

@@ -356,9 +356,13 @@ def test_touch_copy_state_known_urls_and_url_state(db):
 
 
 def test_discovery_hints_in_raw_meta_are_remembered(db):
-    db.save(*page(OFFICIAL, HARBOUR, "Harbour", DAY, meta={"lastmod": "2024-02-29", "modified_gmt": "2024-02-29T08:00:00"}))
+    hints = {"lastmod": "2024-02-29", "modified_gmt": "2024-02-29T08:00:00"}
+    db.save(*page(OFFICIAL, HARBOUR, "Harbour", DAY, meta=hints))
     st = db.copy_state(OFFICIAL)
     assert (st["lastmod"], st["modified_gmt"]) == ("2024-02-29", "2024-02-29T08:00:00")
+    before = dump(db)
+    assert db.save(*page(OFFICIAL, HARBOUR, "Harbour", DAY, meta=hints, fetched_at="2024-03-09T00:00:00Z")).outcome == "unchanged"
+    assert dump(db) == before
 
 
 def test_crawls_and_events(db):
