@@ -368,3 +368,47 @@ def test_kill_9_mid_write_leaves_a_consistent_file_and_rerun_is_idempotent(tmp_p
     assert outcomes == ["unchanged"] * saved + ["new", "new"]
     s.close()
     invariants(path)
+
+
+def test_datasette_reads_while_the_store_writes(tmp_path):
+    """Datasette (in process, its own read-only connections) queries the file continuously
+    while saves commit: neither side ever fails."""
+    import asyncio
+
+    from datasette.app import Datasette
+
+    path = filled(tmp_path / "live.db")
+    s = Store(path)
+    writer_errors, done = [], threading.Event()
+
+    def writer():
+        try:
+            for i in range(30):
+                s.save(*page(f"https://www.state.gov/live-{i}/", national_day(f"Live{i}", f"Livers{i}", 20 + i, f"Head{i}"),
+                             f"Live{i} Day", DAY))
+        except Exception as exc:  # pragma: no cover - the failure this test exists for
+            writer_errors.append(exc)
+        finally:
+            done.set()
+
+    async def read():
+        ds = Datasette([str(path)])
+        statuses, counts = [], []
+        t = threading.Thread(target=writer)
+        t.start()
+        while not done.is_set():
+            r = await ds.client.get("/live/articles.json?_shape=array&_size=5&_sort_desc=id")
+            statuses.append(r.status_code)
+            c = await ds.client.get("/live.json?sql=select+count(*)+as+n+from+article_copies&_shape=array")
+            statuses.append(c.status_code)
+            counts.append(c.json()[0]["n"])
+            await ds.client.get("/live/articles.json?_search=people&_shape=array")
+        t.join()
+        return statuses, counts
+
+    statuses, counts = asyncio.run(read())
+    s.close()
+    assert writer_errors == []
+    assert statuses and set(statuses) == {200}
+    assert counts == sorted(counts)
+    invariants(path)
