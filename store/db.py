@@ -18,13 +18,26 @@ The identity cascade, strongest first (DESIGN.md):
 3. Exact: the same normalised text (`cleaners.model.content_hash`) -> that article.
 4. Near: candidates from the fingerprint index (`store.neardup`), confirmed by
    containment with look-alike, date and title checks. Pairs in the grey zone are not
-   merged but listed in `review_pairs` (view `review`).
+   merged but listed in `review_pairs` (view `review`), with a reason: `grey_zone`,
+   `lookalike` (names or numbers replaced), `date_mismatch`, `title_mismatch`,
+   `same_site_duplicate` (two live URLs of one official site: two posts),
+   `holds_candidate` / `contained_official` (a page quoting a whole statement).
+
+An official copy also gathers the unofficial-only articles its text confirms (a
+truncated excerpt and a claim that arrived before it and matched nothing else), so the
+articles do not depend on the order pages arrive in (property-tested).
+
+The same URL with a text that shares little with the stored one is another statement
+(state.gov re-uses slugs for yearly messages): the older copy is retired under
+`<key>#superseded-<n>` and keeps its article; the newer page starts afresh.
 
 The best-ranked copy represents the article (state.gov, then embassy, then archive
 host, then anything else; the first to arrive among equals): title, text, published,
 canonical_url. Every distinct representative or official text is kept in `versions`.
 Translations (Document.translation_of) are articles of their own, linked to the English
-article through `articles.translation_of_article_id`.
+article through `articles.translation_of_article_id` (a translation shares no text
+with the original, and a researcher counts it as its own publication; the link keeps
+them together).
 """
 
 from __future__ import annotations
