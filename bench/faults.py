@@ -17,7 +17,6 @@ Peak RSS comes from ``resource.getrusage(RUSAGE_CHILDREN)`` in a wrapper process
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
 import tempfile

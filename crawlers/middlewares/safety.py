@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import os
 import socket
 import urllib.request
 from typing import Iterable

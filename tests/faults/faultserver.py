@@ -23,10 +23,9 @@ import hashlib
 import json
 import socket
 import struct
-import sys
 import time
 import zlib
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import brotli
 import zstandard

@@ -1,12 +1,13 @@
 """A small spider for the fault suite: fetches given URLs, yields RawPages, records every outcome.
 
-Run as ``scrapy runspider tests/faults/faultspider.py -a urls=U1,U2 -a out=FILE`` from the project
-root (so the project's settings and middlewares apply) with ``tests/faults`` on PYTHONPATH.
+Run as ``scrapy runspider tests/faults/faultspider.py -a urls=U1,U2 -a out=FILE`` (or
+``-a urls=@listing``, one URL a line) from the project root (so the project's settings and
+middlewares apply) with ``tests/faults`` on PYTHONPATH.
 Each response becomes a ``RawPage`` item; each failure (errback) and the final stats are written
 as JSON lines to ``out``: ``{"kind": "item"|"error"|"stats", ...}``.
 
-``-a follow=1`` follows ``<a href>`` links once; ``-a sitemap=1`` treats the URLs as sitemaps
-(Scrapy's SitemapSpider parsing: ``Sitemap`` with entity resolution off and ``.xml.gz`` bounds).
+``-a follow=1`` follows the ``<a href>`` links of ``/links`` pages once; ``-a allowed=D1,D2`` sets
+``allowed_domains``.
 Also holds ``FakeResolver`` (a fixed DNS table on top of the project's ``SafeResolver``, the mock
 DNS of RELIABILITY.md) and ``RecordPipeline``.
 """
@@ -18,7 +19,6 @@ import os
 from datetime import datetime, timezone
 
 import scrapy
-from scrapy.spiders import SitemapSpider
 from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
 

@@ -4,7 +4,6 @@ gzip bomb named .html, non-UTF-8 text; then the same tree again."""
 
 from __future__ import annotations
 
-import gzip
 import os
 import sqlite3
 import subprocess

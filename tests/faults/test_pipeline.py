@@ -8,7 +8,6 @@ each test reads the database it left behind.
 from __future__ import annotations
 
 import asyncio
-import html
 import sqlite3
 import unicodedata
 
