@@ -232,3 +232,61 @@ def test_unusable_database_is_one_line_and_untouched(fault_server, tmp_path, kin
     assert len(lines) == 1 and str(db) in lines[0]
     assert db.read_bytes() == before
     assert s.requests(f"bad{kind}.fault.test") == []
+
+
+def test_readers_during_a_crawl_never_see_locks_and_wal_is_truncated(fault_server, tmp_path):
+    """#61: Datasette-style read-only connections querying all through a crawl get no lock
+    errors and only committed rows; the end-of-run checkpoint truncates the WAL."""
+    import threading
+
+    s = fault_server
+    db = tmp_path / "read.db"
+    Store(db).close()
+    errors, counts, stop = [], [], threading.Event()
+
+    def reader():
+        uri = db.resolve().as_uri() + "?mode=ro"
+        while not stop.is_set():
+            try:
+                con = sqlite3.connect(uri, uri=True, timeout=1)
+                con.execute("BEGIN")
+                n = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+                orphans = con.execute("SELECT count(*) FROM copies WHERE article_id NOT IN (SELECT id FROM articles)").fetchone()[0]
+                con.execute("COMMIT")
+                con.close()
+                counts.append(n)
+                if orphans:
+                    errors.append(f"{orphans} copies without their article")
+            except sqlite3.Error as exc:
+                errors.append(str(exc))
+            time.sleep(0.02)
+
+    threads = [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        res = run_crawl(_urls(s, "readers", 10), tmp_path, settings=settings_for(s, db), via_crawl=True)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(10)
+    assert res.returncode == 0, res.log[-2000:]
+    assert errors == []
+    assert counts and counts == sorted(counts) and max(counts) <= 10
+    wal = db.with_name(db.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+
+
+def test_memory_limit_closes_the_run(fault_server, tmp_path):
+    """#48 last resort: over MEMUSAGE_LIMIT_MB the run closes (memusage_exceeded) and is
+    recorded as interrupted."""
+    s = fault_server
+    db = tmp_path / "mem.db"
+    urls = [s.url("mem", f"/slow?s=2&name=mem-{i}") for i in range(20)]
+    res = run_crawl(urls, tmp_path, settings=settings_for(s, db, MEMUSAGE_LIMIT_MB="40", MEMUSAGE_WARNING_MB="0",
+                                                          MEMUSAGE_CHECK_INTERVAL_SECONDS="1"), via_crawl=True)
+    assert res.reason == "memusage_exceeded"
+    assert res.returncode != 0
+    assert res.seconds < 30
+    crawl = db_rows(db)["crawls"][-1]
+    assert crawl["status"] == "interrupted"
