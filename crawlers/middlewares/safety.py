@@ -189,13 +189,17 @@ class AllowList:
             if not entry:
                 continue
             host, port = entry, None
-            if entry.startswith("["):  # [::1]:8080
-                end = entry.index("]")
-                host, rest = entry[1:end], entry[end + 1:]
-                port = int(rest[1:]) if rest.startswith(":") else None
-            elif entry.count(":") == 1:
-                host, _, p = entry.partition(":")
-                port = int(p)
+            try:
+                if entry.startswith("["):  # [::1]:8080
+                    end = entry.index("]")
+                    host, rest = entry[1:end], entry[end + 1:]
+                    port = int(rest[1:]) if rest.startswith(":") else None
+                elif entry.count(":") == 1:
+                    host, _, p = entry.partition(":")
+                    port = int(p)
+            except ValueError:
+                logger.error("DISPATCHES_ALLOW_HOSTS: ignoring %r (expected host, host:port or *.suffix[:port])", entry)
+                continue
             self.rules.append((host, port))
 
     def allows(self, host: str, port: int | None = None) -> bool:

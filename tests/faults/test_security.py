@@ -58,6 +58,7 @@ def test_allow_list_is_port_pinned():
     assert check_url("http://a.fault.test:8080/", allow) is None
     assert check_url("http://a.fault.test:8081/", allow) == "port_not_allowed"
     assert AllowList([], allow_private=True).allows("10.0.0.1", 80)
+    assert AllowList(["127.0.0.1:http", "[::1"]).rules == []  # bad entries are ignored, logged
 
 
 @pytest.mark.parametrize("url,clean", [
