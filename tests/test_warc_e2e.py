@@ -189,3 +189,41 @@ def test_disk_full_stops_with_one_line_and_a_rerun_completes(tmp_path):
     assert again["status"] == "ok"
     assert rows(db, "SELECT count(DISTINCT url) AS n FROM copies")[0]["n"] == total
     assert rows(db, "SELECT count(*) AS n FROM copies")[0]["n"] == total
+
+
+def test_a_reused_url_exports_both_pages_and_ingests_back_alike(tmp_path, monkeypatch, capsys):
+    """A URL that held one statement and now holds another: the WARC keeps both captures, in
+    order, and ingesting it rebuilds the same two articles (the old copy retired)."""
+    from cleaners import clean
+    from cleaners.model import RawPage
+    from crawlers.commands.ingest import Ingester
+    from crawlers.diskinput import DiskReader
+    from store import Store
+    from test_reprocess import article_html
+
+    url = "https://www.state.gov/reused-slug/"
+    src = tmp_path / "src.db"
+    db = Store(str(src))
+    try:
+        for body, when in (((FIXTURES / "html" / "mirror" / "news" / "index.html").read_bytes(), "2025-01-01T00:00:00+00:00"),
+                           (article_html(FIXTURES / "extra" / "coastal_patrol.txt"), "2025-02-01T00:00:00+00:00")):
+            raw = RawPage(url=url, final_url=url, status=200, headers={"content-type": "text/html; charset=utf-8"},
+                          body=body, fetched_at=when, spider="state_gov")
+            db.save(clean(raw), raw)
+    finally:
+        db.close()
+    out = tmp_path / "reused.warc.gz"
+    code, stdout, _ = run_in_process(monkeypatch, capsys, "export-warc", str(out), "--json", "--db", str(src))
+    assert code == 0 and json.loads(stdout)["records"] == 2
+    dst = Store(str(tmp_path / "dst.db"))
+    try:
+        summary = Ingester(dst).run(DiskReader(), [str(out)], {})
+    finally:
+        dst.close()
+    assert summary.articles_new == 2 and summary.failures == 0
+
+    def shape(path):
+        return sorted((c["url_key"].split("#")[1][:10] if "#" in c["url_key"] else "current", c["fetched_at"], a["title"])
+                      for c in rows(path, "SELECT * FROM copies") for a in rows(path, "SELECT title FROM articles WHERE id = ?",
+                                                                                 (c["article_id"],)))
+    assert shape(tmp_path / "dst.db") == shape(src)

@@ -94,7 +94,8 @@ class ExportWarc:
                 with os.fdopen(fd, "wb") as fh:
                     n = write_warc(
                         fh,
-                        db.raw_pages(site=opts.site, since=since),
+                        # Pages a URL held before another statement replaced it are history too.
+                        db.raw_pages(site=opts.site, since=since, include_superseded=True),
                         filename=os.path.basename(out),
                         gzip=out.endswith(".gz"),
                         info={"dispatches-site": opts.site or "", "dispatches-since": since or ""},
