@@ -1033,8 +1033,10 @@ class Store:
             flush()
             self._write(lambda: x.executemany("INSERT OR REPLACE INTO fp_df (hash, n) VALUES (?, ?)", df.items()))
         finally:
-            self._write(lambda: self.db["articles"].enable_fts(["title", "text"], create_triggers=True,
-                                                                 tokenize="porter", replace=True))
+            def fts():
+                self.db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter", replace=True)
+                schema._narrow_update_trigger(self.db)
+            self._write(fts)
         return n
 
     # ------------------------------------------------------------------ closing

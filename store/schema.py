@@ -10,6 +10,8 @@ newer file.
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -242,6 +244,11 @@ def _browse_indexes(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="0006_fts_update_of_title_text")
+def _fts_update_of(db: Database) -> None:
+    _narrow_update_trigger(db)
+
+
 SCHEMA_VERSION = len(MIGRATIONS._migrations)
 KNOWN = {m.name for m in MIGRATIONS._migrations}
 
@@ -270,18 +277,34 @@ def drop_views(db: Database) -> None:
         db.execute(f"DROP VIEW IF EXISTS [{name}]")
 
 
+def _narrow_update_trigger(db: Database) -> None:
+    """Re-index an article only when its title or text changes, not on every counter
+    update (copies_count changes with each copy saved)."""
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'articles_au'").fetchone()
+    if sql and "UPDATE OF" not in sql[0].upper():
+        db.execute("DROP TRIGGER articles_au")
+        db.execute(
+            "CREATE TRIGGER [articles_au] AFTER UPDATE OF [title], [text] ON [articles] BEGIN\n"
+            "  INSERT INTO [articles_fts] ([articles_fts], rowid, [title], [text]) "
+            "VALUES('delete', old.rowid, old.[title], old.[text]);\n"
+            "  INSERT INTO [articles_fts] (rowid, [title], [text]) VALUES (new.rowid, new.[title], new.[text]);\n"
+            "END"
+        )
+
+
 def ensure_fts(db: Database) -> None:
-    """Re-create the FTS triggers if a migration dropped them, and rebuild the index if it
-    no longer matches `articles` (both happen after `Table.transform()`)."""
+    """Re-create the FTS triggers if a migration dropped them (`Table.transform()` does),
+    and rebuild the index if it no longer matches `articles` (FTS5 integrity-check
+    against the content table)."""
     names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()}
-    fts_exists = db["articles_fts"].exists()
-    if not fts_exists or not set(FTS_TRIGGERS) <= names:
+    if not db["articles_fts"].exists() or not set(FTS_TRIGGERS) <= names:
         db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter", replace=True)
-        return
-    n_articles = db.execute("SELECT count(*) FROM articles").fetchone()[0]
-    n_fts = db.execute("SELECT count(*) FROM articles_fts").fetchone()[0]
-    if n_articles != n_fts:
-        db["articles"].rebuild_fts()
+    else:
+        try:
+            db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)")
+        except sqlite3.DatabaseError:
+            db["articles"].rebuild_fts()
+    _narrow_update_trigger(db)
 
 
 def migrate(db: Database, migrations: Migrations = MIGRATIONS) -> list[str]:

@@ -191,8 +191,9 @@ def test_a_migration_using_transform_keeps_fts_in_sync(tmp_path):
     s = Store(path)
     applied = s._write(lambda: schema.migrate(s.db, _with_extra(retype, "0100_retype_articles")))
     assert applied == ["0100_retype_articles"]
-    triggers = {r[0] for r in s.db.conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
-    assert set(schema.FTS_TRIGGERS) <= triggers
+    triggers = dict(s.db.conn.execute("SELECT name, sql FROM sqlite_master WHERE type='trigger'"))
+    assert set(schema.FTS_TRIGGERS) <= set(triggers)
+    assert "UPDATE OF [title], [text]" in triggers["articles_au"]  # counters do not re-index the text
     r = s.save(*page("https://www.state.gov/lighthouse/", "A new lighthouse keeper programme opens on the northern "
                      "coast with training for twelve apprentices from fishing villages and harbour towns.",
                      "Lighthouse Programme", DAY))
@@ -208,13 +209,18 @@ def test_fts_drift_is_repaired_on_migration(tmp_path):
     path = filled(tmp_path / "d.db")
     s = Store(path)
 
-    def drift(db):  # e.g. a migration that dropped the triggers and then changed rows
+    def drift(db):  # a migration that changed rows with the triggers off, then put them back
+        saved = [r[0] for r in db.execute(f"SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
+                                          f"{tuple(schema.FTS_TRIGGERS)}")]
         for t in schema.FTS_TRIGGERS:
             db.execute(f"DROP TRIGGER {t}")
         db.execute("UPDATE articles SET title = 'Seaport accord' WHERE title = 'Harbour Agreement'")
         db.execute("DELETE FROM articles WHERE title = 'Radio Grants'")
+        for sql in saved:
+            db.execute(sql)
 
     s._write(lambda: schema.migrate(s.db, _with_extra(drift, "0101_drift")))
+    s.db.conn.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)")
     assert s.db.conn.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'seaport'").fetchone()[0] == 1
     assert s.db.conn.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'radio'").fetchone()[0] == 0
     s.close()
