@@ -39,7 +39,7 @@ import logging
 import socket
 import urllib.request
 from typing import Iterable
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
@@ -143,7 +143,7 @@ def address_block_reason(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> s
 
 def host_block_reason(host: str) -> str | None:
     """Why a URL host is refused before any lookup: a blocked address spelling or name."""
-    host = (host or "").lower().rstrip(".")
+    host = unquote(host or "").lower().rstrip(".")  # %31%32%37.0.0.1 is 127.0.0.1 to some stacks
     if not host:
         return "no_host"
     ip = parse_ip(host)

@@ -23,7 +23,8 @@ from crawlers.middlewares.safety import AllowList, check_url, host_block_reason,
     ("192.168.1.1", "private"), ("100.64.0.1", "cgnat"), ("fd12:3456::1", "ula"),
     ("224.0.0.251", "multicast"), ("64:ff9b::a00:1", "private"), ("2002:a00:1::", "private"),
     ("localhost", "local_name"), ("LOCALHOST.", "local_name"), ("x.localhost", "local_name"),
-    ("metadata.google.internal", "local_name"),
+    ("metadata.google.internal", "local_name"), ("%31%32%37.0.0.1", "loopback"), ("127.000.000.001", "loopback"),
+    ("0x7f.0x0.0x0.0x1", "loopback"), ("[0:0:0:0:0:ffff:127.0.0.1]", "loopback"),
 ])
 def test_blocked_hosts(host, reason):
     assert host_block_reason(host.replace("%25", "%")) == reason
