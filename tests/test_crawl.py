@@ -336,7 +336,9 @@ def test_crawl_delay_spacing(tmp_path):
     with FixtureWeb(scale=1, phase=1, crawl_delay=1) as web:
         db = tmp_path / "d.db"
         proc = crawl(web, db, "usembassy", ["hosts=ca.usembassy.gov", "limit=3"],
-                     settings={"DISPATCHES_MAX_CRAWL_DELAY": "5", "CONCURRENT_REQUESTS_PER_DOMAIN": "2"})
+                     settings={"DISPATCHES_MAX_CRAWL_DELAY": "5", "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
+                               # AutoThrottle on, as in production: it must not lower the delay below the floor
+                               "AUTOTHROTTLE_ENABLED": "True", "AUTOTHROTTLE_START_DELAY": "0.1"})
         assert_ok(proc)
         times = sorted(r["time"] for r in web.requests() if r["host"] == "ca.usembassy.gov")
         assert len(times) >= 4
