@@ -212,7 +212,8 @@ def test_robots_unreachable_means_host_not_crawled(fresh, tmp_path):
     assert {u for (u,) in q(db, "select url from copies")} == want
     assert man["translations"]
     for t in man["translations"]:
-        assert q(db, "select role from copies where url = ?", t["url"]) == [("embassy",)]
+        assert q(db, "select role, language, translation_of from copies where url = ?", t["url"]) == [
+            ("embassy", t["language"], t["original_url"])]
 
 
 def test_retry_after_pauses_the_host(fresh, tmp_path):
