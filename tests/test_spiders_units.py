@@ -179,3 +179,18 @@ def test_soft_block_detector_spares_real_pages_with_captcha_scripts():
     assert soft_block_reason(wall, "text/html", "html") == "bot_wall"
     short = b"<html><head><title>U.S. Embassy</title></head><body><p>Access denied.</p></body></html>"
     assert soft_block_reason(short, "text/html", "html") == "bot_wall"
+
+
+def test_stale_feed_is_noticed():
+    from scrapy.utils.test import get_crawler
+
+    from crawlers.discovery import Found
+
+    crawler = get_crawler(UsEmbassySpider)
+    spider = UsEmbassySpider.from_crawler(crawler, hosts="mx.usembassy.gov")
+    spider.known = {"https://mx.usembassy.gov/new-page": {"lastmod": "2026-06-01T00:00:00Z"}}
+    old = [Found(url="https://mx.usembassy.gov/a/", via="feed", published="2025-01-01T00:00:00+00:00")]
+    fresh = [Found(url="https://mx.usembassy.gov/b/", via="feed", published="2026-05-30T00:00:00+00:00")]
+    assert "days older" in spider.feed_staleness("mx.usembassy.gov", old)
+    assert spider.feed_staleness("mx.usembassy.gov", fresh) is None
+    assert spider.feed_staleness("ca.usembassy.gov", old) is None

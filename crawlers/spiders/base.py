@@ -380,6 +380,15 @@ class DispatchesSpider(scrapy.Spider):
                 why = str(exc)
         if not why and not items:
             why = "empty feed"
+        if not why:
+            stale = self.feed_staleness(host, items)
+            if stale:
+                self.crawler.stats.set_value(f"dispatches/stale_feed/{host}", stale)
+                st = self._disc.get(host, {})
+                if meta.get("first") and st.get("i", 0) + 1 < len(self.discovery_order):
+                    why = stale  # a better method is left: use it
+                else:
+                    self.logger.warning("Feed %s looks stale (%s); using it, nothing better is left", response.url, stale)
         if why:
             if meta.get("first"):
                 yield from self.discovery_failed(host, method, why)
@@ -392,6 +401,20 @@ class DispatchesSpider(scrapy.Spider):
             req = self.article_request(found)
             if req is not None:
                 yield req
+
+    def feed_staleness(self, host: str, items) -> str | None:
+        """Why a feed looks stale: its newest item is much older than what we already hold of
+        its host (a feed that stopped updating while the site went on). None when fine."""
+        newest = max((f.when for f in items if f.when), default=None)
+        if newest is None:
+            return None
+        known = [parse_when(st.get("modified_gmt") or st.get("lastmod")) for key, st in self.known.items()
+                 if urlsplit(key).hostname in (host, host.removeprefix("www."))]
+        known_newest = max((k for k in known if k), default=None)
+        days = self.settings.getint("DISPATCHES_STALE_FEED_DAYS", 30)
+        if known_newest and (known_newest - newest).days > days:
+            return f"newest item {newest.date()} is {(known_newest - newest).days} days older than stored pages"
+        return None
 
     # --- articles ---------------------------------------------------------------------------
     def wanted(self, found: Found) -> bool:
