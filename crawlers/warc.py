@@ -29,6 +29,7 @@ __all__ = ["FILE_URI_PREFIX", "iter_warc", "write_warc", "warc_date", "file_uri"
 FILE_URI_PREFIX = "urn:dispatches:file:"
 SOURCE_PATH_HEADER = "WARC-Dispatches-Source-Path"
 _PATH_SAFE = "/!$&'()*+,;=:@-._~"
+_UNSAFE_URI = re.compile(r"[\x00-\x20\x7f-\x9f]")
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 # The body handed on is already decoded, so these would now describe it wrongly.
 _DECODED_AWAY = {"content-encoding", "transfer-encoding", "content-length"}
@@ -127,6 +128,8 @@ def _page_or_skip(record, name: str, shown: str, max_size: int, supported: set):
     if rtype not in ("response", "resource"):
         return None
     uri = (record.rec_headers.get_header("WARC-Target-URI") or "").strip().strip("<>")
+    if _UNSAFE_URI.search(uri):  # control characters or spaces: not a URL, and not for a log line
+        return Skip(f"{shown}#{ascii(uri)[1:-1]}", "warc_bad_uri", "control characters or spaces in the URI")
     where = f"{shown}#{uri}" if uri else shown
     is_file = uri.startswith(FILE_URI_PREFIX)
     if not is_file and urlsplit(uri).scheme not in ("http", "https"):

@@ -144,6 +144,8 @@ def test_foreign_records_are_read_or_skipped_with_reasons(tmp_path):
         ("response", "https://www.state.gov/big/",
          http("200 OK", [("Content-Type", "text/html")], b"<p>" + b"a" * (2 * MiB))),
         ("response", "dns:www.state.gov", b"127.0.0.1"),
+        ("response", "https://www.state.gov/\x1b[31mred",  # ANSI escape: never into a log line
+         http("200 OK", [("Content-Type", "text/html")], HTML)),
         ("resource", "https://ca.usembassy.gov/res/", HTML),
         ("revisit", "https://www.state.gov/one/", b""),
         ("metadata", "https://www.state.gov/one/", b"outlinks: none\r\n"),
@@ -165,6 +167,7 @@ def test_foreign_records_are_read_or_skipped_with_reasons(tmp_path):
         "https://www.state.gov/empty/": ("empty", True),
         "https://www.state.gov/big/": ("too_large", True),
         "dns:www.state.gov": ("warc_not_http", False),
+        "https://www.state.gov/\\x1b[31mred": ("warc_bad_uri", True),
     }
 
 
