@@ -34,7 +34,7 @@ from cleaners.model import Document, RawPage, Rejected
 logger = logging.getLogger(__name__)
 
 # Rejections that mean the cleaner failed, not that the page is not an article.
-FAILED_CLEANING = {"timeout", "worker_crashed", "error", "crashed"}
+FAILED_CLEANING = {"timeout", "worker_crashed", "extraction_error", "error", "crashed"}
 EXAMPLES = 20  # failed files listed by name in the summary (all of them go to `events`)
 
 
