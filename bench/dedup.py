@@ -226,12 +226,13 @@ def bench_real(tmp: Path) -> dict:
     for m in missed:
         log(f"  syndicated copy not attached to its release: {m}")
     review = db.db.execute("SELECT count(*) FROM review").fetchone()[0]
+    reasons = dict(db.db.execute("SELECT reason, count(*) FROM review_pairs GROUP BY reason ORDER BY 2 DESC"))
     db.close()
     return {
         "versions": len(rows), "true_clusters": n_true, "articles": n_articles,
         "precision": precision, "recall": recall, "save_ms_real": 1000 * t_real / len(rows),
         "synd_total": total, "synd_recall": attached / total if total else 0.0, "synd_wrong": wrong,
-        "synd_methods": dict(methods), "save_ms_synd": 1000 * t_synd / max(total, 1), "review_rows": review,
+        "synd_methods": dict(methods), "save_ms_synd": 1000 * t_synd / max(total, 1), "review_rows": review, "review_reasons": reasons,
     }
 
 
@@ -390,6 +391,7 @@ def main(argv=None) -> int:
                     ("syndicated: match methods", json.dumps(r["synd_methods"]), ""),
                     ("syndicated: ms per save", f"{r['save_ms_synd']:.2f}", ""),
                     ("review rows", str(r["review_rows"]), ""),
+                    ("review rows by reason", json.dumps(r["review_reasons"]), ""),
                 ]
         if not args.skip_scale:
             large = 20_000 if args.quick else args.large

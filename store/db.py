@@ -660,7 +660,9 @@ class Store:
         outcome = "copy"
         if aid is None:
             outcome = "new"
-            aid = self._insert("articles", {"first_seen": c["fetched_at"], "updated_at": now, "copies_count": 0})
+            # title and text go in with the row: the FTS insert trigger indexes them once
+            aid = self._insert("articles", {"first_seen": c["fetched_at"], "updated_at": now, "copies_count": 0,
+                                            "title": c["title"], "text": p["text"]})
             if p["translation_key"]:
                 tr = self._one("SELECT article_id FROM copies WHERE url_key = ?", (p["translation_key"],))
                 self._update("articles", aid, {
@@ -756,9 +758,7 @@ class Store:
         """Texts sharing rare fingerprints with the new text, best first (index lookups only)."""
         if not fps:
             return []
-        marks = ",".join("?" * len(fps))
-        usable = [h for h, n in self.db.conn.execute(f"SELECT hash, n FROM fp_df WHERE hash IN ({marks})", fps)
-                  if n <= neardup.DF_CAP]
+        usable = [h for h, n in self._postings(fps).items() if n < neardup.DF_CAP]
         if not usable:
             return []
         need = 1 if len(usable) <= 4 else 2
@@ -877,14 +877,20 @@ class Store:
                                       "words": len(obj.words), "fp_count": len(fps)})
         if not fps:
             return
-        marks = ",".join("?" * len(fps))
-        df = dict(self.db.conn.execute(f"SELECT hash, n FROM fp_df WHERE hash IN ({marks})", fps).fetchall())
+        have = self._postings(fps)
         self.db.conn.executemany(
             "INSERT OR IGNORE INTO fingerprints (hash, text_id) VALUES (?, ?)",
-            [(h, tid) for h in fps if df.get(h, 0) < neardup.DF_CAP])
+            [(h, tid) for h in fps if have.get(h, 0) < neardup.DF_CAP])
+        # Boilerplate (posting list full): only counted, in a small table that stays hot.
         self.db.conn.executemany(
-            "INSERT INTO fp_df (hash, n) VALUES (?, 1) ON CONFLICT(hash) DO UPDATE SET n = n + 1",
-            [(h,) for h in fps])
+            f"INSERT INTO fp_df (hash, n) VALUES (?, {neardup.DF_CAP + 1}) ON CONFLICT(hash) DO UPDATE SET n = n + 1",
+            [(h,) for h in fps if have.get(h, 0) >= neardup.DF_CAP])
+
+    def _postings(self, fps: list[int]) -> dict[int, int]:
+        """Posting-list lengths of fingerprints (each at most DF_CAP: an index range scan)."""
+        marks = ",".join("?" * len(fps))
+        return dict(self.db.conn.execute(
+            f"SELECT hash, count(*) FROM fingerprints WHERE hash IN ({marks}) GROUP BY hash", fps).fetchall())
 
     def _add_version(self, aid, sha, text, title, seen_at, url, role) -> None:
         self.db.conn.execute(
@@ -977,7 +983,8 @@ class Store:
         start = self._one("SELECT (SELECT ifnull(max(id), 0) FROM articles) AS a, (SELECT ifnull(max(id), 0) FROM copies) AS c, "
                           "(SELECT ifnull(max(id), 0) FROM texts) AS t")
         aid, cid, tid = start["a"], start["c"], start["t"]
-        df = dict(x.execute("SELECT hash, n FROM fp_df"))
+        df = dict(x.execute("SELECT hash, count(*) FROM fingerprints GROUP BY hash"))
+        df.update(x.execute("SELECT hash, n FROM fp_df"))
         seen_texts = set()
         n = 0
         buf = {"articles": [], "copies": [], "texts": [], "versions": [], "fingerprints": []}
@@ -1031,7 +1038,9 @@ class Store:
                     if progress:
                         progress(n)
             flush()
-            self._write(lambda: x.executemany("INSERT OR REPLACE INTO fp_df (hash, n) VALUES (?, ?)", df.items()))
+            self._write(lambda: x.executemany(
+                "INSERT OR REPLACE INTO fp_df (hash, n) VALUES (?, ?)",
+                ((h, k) for h, k in df.items() if k > neardup.DF_CAP)))
         finally:
             def fts():
                 self.db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter", replace=True)

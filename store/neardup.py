@@ -10,9 +10,10 @@ fingerprints of a truncated copy are a subset of the original's, and the share o
 copy's fingerprints found in a candidate estimates *containment* (what truncated and
 cruft-wrapped copies need), which MinHash bands, estimating Jaccard, do not: a copy
 holding 30% of the original has a Jaccard of 0.3 and is usually missed by banded
-MinHash. Hashes occurring in more than `DF_CAP` texts (boilerplate such as "The
-following is attributable to Spokesperson ...") stop getting postings, so a lookup costs
-at most |fingerprints| x DF_CAP rows however large the database grows.
+MinHash. A hash whose posting list holds `DF_CAP` texts (boilerplate such as "The
+following is attributable to Spokesperson ...") gets no more postings (it is only
+counted, in `fp_df`), so a lookup costs at most |fingerprints| x DF_CAP index rows
+however large the database grows.
 
 Confirmation. Candidates from the index are confirmed on the full shingle sets:
 containment of the shorter text in the longer, then an alignment through shared shingles
@@ -37,7 +38,7 @@ import numpy as np
 K = 5  # words per shingle
 SAMPLE_MOD = 4  # one shingle in SAMPLE_MOD becomes a fingerprint
 MAX_FP = 1000  # per text (bottom-k of the sampled hashes); texts over ~4,000 words are capped
-DF_CAP = 64  # a fingerprint in more texts than this is boilerplate: no more postings
+DF_CAP = 64  # a fingerprint in this many texts is boilerplate: no more postings, not used to find candidates
 MIN_SHINGLES = 8  # texts shorter than this (about a dozen words) are never near-matched
 
 MERGE_AT = 0.80  # containment from which a confirmed pair is the same statement

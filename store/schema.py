@@ -144,7 +144,7 @@ def _provenance(db: Database) -> None:
             text_id INTEGER NOT NULL,
             PRIMARY KEY (hash, text_id)
         ) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS fp_df (
+        CREATE TABLE IF NOT EXISTS fp_df (   -- boilerplate fingerprints (posting list full) and their count
             hash INTEGER PRIMARY KEY,
             n INTEGER NOT NULL
         ) WITHOUT ROWID;
@@ -247,6 +247,15 @@ def _browse_indexes(db: Database) -> None:
 @MIGRATIONS(name="0006_fts_update_of_title_text")
 def _fts_update_of(db: Database) -> None:
     _narrow_update_trigger(db)
+
+
+@MIGRATIONS(name="0007_fp_df_boilerplate_only")
+def _fp_df_boilerplate_only(db: Database) -> None:
+    # fp_df now counts only fingerprints whose posting list is full (boilerplate); the
+    # lengths of the others are read from `fingerprints` (fewer pages written per save).
+    from .neardup import DF_CAP
+
+    db.execute("DELETE FROM fp_df WHERE n <= ?", [DF_CAP])
 
 
 SCHEMA_VERSION = len(MIGRATIONS._migrations)
