@@ -198,7 +198,7 @@ async def route(c: Conn, method, host, path, q, headers):
         if label == "robots-huge":
             body = b"User-agent: *\nDisallow: /private/\n" + b"# padding " * (1024 * 1024) + b"\nDisallow: /late/\n"
             return await c.respond(200, body, content_type="text/plain")
-        if label == "robots-disallow":
+        if label in ("robots-disallow", "robots-disallow2"):
             return await c.respond(200, b"User-agent: *\nDisallow: /private/\nCrawl-delay: 2\n", content_type="text/plain")
         if label == "robots-redirect":
             return await c.respond(301, b"", {"Location": f"http://other.fault.test:{port}/robots.txt"})

@@ -63,11 +63,6 @@ def test_robots_redirect_to_other_host_decided_and_logged(robots, fault_server):
     assert sorted(_pages(fault_server, "robots-redirect")) == ["/page/a", "/private/b"]
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "Scrapy 2.19 RobotsTxtMiddleware.robot_parser: with the asyncio reactor, every request after the "
-    "first that awaits the same pending robots.txt Deferred gets None (Deferred.asFuture's callback "
-    "returns None), i.e. 'allow all'; routed to crawlers/middlewares/robots.py (re-read "
-    "self._parsers[netloc] after the await)"))
 def test_disallow_with_several_waiting_requests(fault_server, tmp_path):
     """#34: several requests queued behind one robots.txt fetch all obey its Disallow."""
     s = fault_server
@@ -82,8 +77,8 @@ def test_disallow_and_crawl_delay(fault_server, tmp_path):
     """#34: disallowed paths are never requested; requests to the host are >= Crawl-delay (2 s)
     apart."""
     s = fault_server
-    # The disallowed URL first: it is the request that triggers the robots.txt fetch (see the
-    # xfail above for the requests that wait behind it).
+    # The disallowed URL first: it is the request that triggers the robots.txt fetch (the test
+    # above covers the requests that wait behind it).
     urls = [s.url("robots-disallow", "/private/x")] + [s.url("robots-disallow", f"/page/d{i}") for i in range(2)]
     res = run_crawl(urls, tmp_path, settings={"DISPATCHES_ALLOW_HOSTS": f"*.fault.test:{s.port}"})
     reqs = [r for r in s.requests("robots-disallow.fault.test") if r["path"] != "/robots.txt"]
