@@ -39,6 +39,8 @@ DISPATCHES_RETRY_BACKOFF = 2.0  # pause after a 429/503 without a usable Retry-A
 # A second run on the same database waits this long for the first, then exits non-zero.
 DISPATCHES_LOCK_WAIT = float(os.environ.get("DISPATCHES_LOCK_WAIT", "0"))
 DISPATCHES_CLEAN_WORKERS = int(os.environ.get("DISPATCHES_CLEAN_WORKERS", "2"))  # extraction processes
+# One pathological page costs at most this many seconds of extraction, then its worker is replaced.
+DISPATCHES_CLEAN_TIMEOUT = float(os.environ.get("DISPATCHES_CLEAN_TIMEOUT", "20"))
 DOWNLOADER_MIDDLEWARES = {
     **globals().get("DOWNLOADER_MIDDLEWARES", {}),
     # robots.txt the RFC 9309 way: 5xx/unreachable = host not crawled this run
