@@ -202,7 +202,9 @@ class Store:
             if not memory:
                 self._ensure_wal(fresh)
                 self.db.execute("PRAGMA synchronous = NORMAL")  # safe in WAL; commits survive crashes
-            applied = self._write(lambda: schema.migrate(self.db))
+            # Only a file that needs migrating takes the write lock at open (a reader such as
+            # the WARC export must not wait for a running crawl's transaction).
+            applied = self._write(lambda: schema.migrate(self.db)) if schema.MIGRATIONS.pending(self.db) else []
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(f"{self.path}: cannot use database: {exc}") from None

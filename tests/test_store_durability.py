@@ -418,3 +418,17 @@ def test_datasette_reads_while_the_store_writes(tmp_path):
     assert statuses and set(statuses) == {200}
     assert counts == sorted(counts)
     invariants(path)
+
+
+def test_opening_an_up_to_date_file_does_not_wait_for_a_writer(tmp_path):
+    path = filled(tmp_path / "d.db")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    _insert_event(other, "a long crawl transaction")
+    t0 = time.monotonic()
+    s = Store(path, busy_timeout=5)
+    assert time.monotonic() - t0 < 2
+    assert s.copy_state("https://www.state.gov/harbour/")["article_id"]
+    other.execute("COMMIT")
+    s.close()
+    other.close()
