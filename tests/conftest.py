@@ -30,3 +30,17 @@ def demo_build(tmp_path_factory):
     proc = subprocess.run([sys.executable, "-m", "scrapy", "demo", "--db", str(path)], cwd=root,
                           capture_output=True, text=True, timeout=300)
     return SimpleNamespace(path=path, returncode=proc.returncode, stdout=proc.stdout, stderr=proc.stderr)
+
+
+# lead: in-process `scrapy.cmdline.execute` sets SCRAPY_SETTINGS_MODULE in os.environ (Scrapy's
+# init_env), which then leaks into later tests' subprocesses (a `runspider` in a temp dir would
+# load the project's settings). Every test starts from, and leaves, the same environment.
+@pytest.fixture(autouse=True)
+def _restore_environ():
+    import os
+
+    saved = dict(os.environ)
+    yield
+    if dict(os.environ) != saved:
+        os.environ.clear()
+        os.environ.update(saved)

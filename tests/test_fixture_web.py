@@ -520,8 +520,10 @@ def test_scrapy_crawls_through_the_proxy_without_tls_warnings(web, tmp_path):
     )
     out = tmp_path / "out.jsonl"
     started = time.monotonic()
+    env = web.env()
+    env.pop("SCRAPY_SETTINGS_MODULE", None)  # stock Scrapy, not the project's settings
     run = subprocess.run([sys.executable, "-m", "scrapy", "runspider", str(spider), "-o", str(out)],
-                         cwd=tmp_path, env=web.env(), capture_output=True, text=True, timeout=120)
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "WARNING" not in run.stderr and "ERROR" not in run.stderr, run.stderr[-2000:]
     items = [json.loads(line) for line in out.read_text().splitlines()]
