@@ -83,6 +83,14 @@ OFFICIAL_SIZE_RATIO = 0.6  # official vs official: the smaller must be this shar
 REUSED_URL_BELOW = 0.6  # a URL whose new text scores below this against the old is a new statement
 
 
+
+def _year(published: str | None) -> int | None:
+    """The year of an ISO date, for Datasette's year facet."""
+    try:
+        return int(published[:4]) if published else None
+    except ValueError:
+        return None
+
 class StoreError(Exception):
     """The database cannot be used; the message is one line meant for a person."""
 
@@ -912,7 +920,7 @@ class Store:
 
     _REP_FIELDS = ("title", "text", "published", "modified", "canonical_url", "publisher", "speaker",
                    "doc_type", "language", "copies_count", "first_seen", "content_hash", "removed_count",
-                   "rep_copy_id", "rep_rank")
+                   "rep_copy_id", "rep_rank", "year")
 
     def _refresh_article(self, aid: int, now: str) -> None:
         """Make the best-ranked copy (first among equals) represent the article."""
@@ -937,11 +945,12 @@ class Store:
             "first_seen": agg["first_seen"], "content_hash": rep["text_sha256"],
             "removed_count": agg["removed"] or 0, "rep_copy_id": rep["id"], "rep_rank": rep["rank"],
         }
+        new["year"] = _year(new["published"])
         old = self._one(f"SELECT {', '.join(self._REP_FIELDS)} FROM articles WHERE id = ?", (aid,)) or {}
         changed = {k: v for k, v in new.items() if old.get(k) != v}
         if not changed:
             return
-        if set(changed) - {"copies_count", "removed_count", "rep_copy_id", "first_seen"}:
+        if set(changed) - {"copies_count", "removed_count", "rep_copy_id", "first_seen", "year"}:
             changed["updated_at"] = now
         self._update("articles", aid, changed)
         if "content_hash" in changed:

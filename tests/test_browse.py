@@ -156,20 +156,19 @@ def test_facets_on_missing_columns_are_dropped_not_fatal():
     meta = metadata_for("x.db")
     schema = {"articles": {"id", "title", "publisher", "published"}, "copies": {"id", "url", "site"}}
     notes = drop_missing_columns(meta, schema)
-    assert notes == ["articles.facets=language", "articles.fts_table=articles_fts",
+    assert notes == ["articles.facets=language", "articles.facets=year", "articles.fts_table=articles_fts",
                      "copies.facets=role", "copies.facets=match_method", "copies.sort_desc=fetched_at"]
     articles = meta["databases"]["x"]["tables"]["articles"]
-    assert articles["facets"] == ["publisher", {"date": "published"}]
+    assert articles["facets"] == ["publisher"]
     assert "fts_table" not in articles and "fts_pk" not in articles
 
 
-def test_year_facet_replaces_the_day_facet_once_the_store_has_a_year_column(tmp_path):
-    db = tmp_path / "dispatches.db"
-    conn = sqlite3.connect(db)
-    conn.execute("create table articles (id integer primary key, title, publisher, language, published, year)")
-    conn.close()
-    meta, _ = served_metadata(db)
-    assert meta["databases"]["dispatches"]["tables"]["articles"]["facets"] == ["publisher", "language", "year"]
+def test_statements_facet_by_year_kept_in_step_with_published(demo_db):
+    meta, _ = served_metadata(demo_db)
+    assert meta["databases"]["demo"]["tables"]["articles"]["facets"] == ["publisher", "language", "year"]
+    conn = sqlite3.connect(demo_db)
+    rows = conn.execute("select published, year from articles").fetchall()
+    assert rows and all(y == (int(p[:4]) if p else None) for p, y in rows)
 
 
 # --- Datasette on the demo database ---------------------------------------------------------
@@ -221,9 +220,11 @@ def test_articles_are_newest_first_searchable_and_faceted(demo_db):
     data = fetch(demo_db, "/demo/articles.json?_shape=objects&_size=max")[0].json()
     published = [r["published"] for r in data["rows"] if r["published"]]
     assert published == sorted(published, reverse=True)
-    assert set(data["facet_results"]) >= {"publisher", "language", "published"}
+    assert set(data["facet_results"]) >= {"publisher", "language", "year"}
     publishers = {f["value"]: f["count"] for f in data["facet_results"]["publisher"]["results"]}
     assert sum(publishers.values()) == sum(1 for r in data["rows"] if r["publisher"])
+    years = {f["value"]: f["count"] for f in data["facet_results"]["year"]["results"]}
+    assert sum(years.values()) == sum(1 for r in data["rows"] if r["published"])
 
 
 def test_full_text_search_finds_an_article_by_a_word_of_its_text(demo_db):

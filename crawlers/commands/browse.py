@@ -67,19 +67,7 @@ def metadata_for(db_path: str | Path, metadata: dict | None = None) -> dict:
 def served_metadata(db_path: str | Path) -> tuple[dict, list[str]]:
     """The metadata `scrapy browse` serves for `db_path`, and notes on what was left out."""
     metadata = metadata_for(db_path)
-    schema = read_schema(db_path)
-    prefer_year_facet(metadata, schema)
-    return metadata, drop_missing_columns(metadata, schema)
-
-
-def prefer_year_facet(metadata: dict, schema: dict[str, set[str]]) -> None:
-    """Facet statements by year instead of by day once the store has an `articles.year` column."""
-    if "year" not in schema.get("articles", ()):
-        return
-    for block in (metadata.get("databases") or {}).values():
-        articles = (block.get("tables") or {}).get("articles") or {}
-        facets = articles.get("facets") or []
-        articles["facets"] = ["year" if f == {"date": "published"} else f for f in facets]
+    return metadata, drop_missing_columns(metadata, read_schema(db_path))
 
 
 def drop_missing_columns(metadata: dict, schema: dict[str, set[str]]) -> list[str]:
