@@ -17,20 +17,16 @@ import json
 import os
 import sys
 import tempfile
-from datetime import date
 
 from scrapy.exceptions import UsageError
 
-
-def check_since(value: str | None) -> str | None:
-    """An ISO date (or date-time) string, or UsageError."""
-    if not value:
-        return None
-    try:
-        date.fromisoformat(value[:10])
-    except ValueError:
-        raise UsageError(f"--since must be a date like 2024-01-31, not {value!r}", print_help=False) from None
-    return value
+from crawlers.commands._common import (
+    add_page_options,
+    check_since,
+    existing_database,
+    open_store,
+    reject_unknown_options,
+)
 
 
 class ExportWarc:
@@ -58,13 +54,11 @@ class ExportWarc:
         super().add_options(parser)  # type: ignore[misc]
         group = parser.add_argument_group("Export")
         group.add_argument("--db", metavar="PATH", help="SQLite database (default DISPATCHES_DB)")
-        group.add_argument("--site", metavar="HOST", help="only pages of this host (e.g. www.state.gov)")
-        group.add_argument("--since", metavar="DATE", help="only pages fetched on or after DATE (YYYY-MM-DD)")
+        add_page_options(group)
         group.add_argument("--force", action="store_true", help="replace OUT if it exists")
         group.add_argument("--json", action="store_true", help="print what was written as JSON on stdout")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        from crawlers.commands.ingest import open_store, reject_unknown_options
         from crawlers.warc import write_warc
 
         paths = reject_unknown_options(args)
@@ -76,9 +70,8 @@ class ExportWarc:
             raise UsageError(f"{out} is a directory; give a file name", print_help=False)
         if os.path.lexists(out) and not opts.force:
             raise UsageError(f"{out} exists; use --force to replace it", print_help=False)
-        db_path = opts.db or self.settings.get("DISPATCHES_DB")  # type: ignore[attr-defined]
-        if not os.path.isfile(db_path):
-            sys.stderr.write(f"dispatches: {db_path}: no such database\n")
+        db_path = existing_database(self.settings, opts)  # type: ignore[attr-defined]
+        if db_path is None:
             self.exitcode = 1
             return
         try:

@@ -1,10 +1,12 @@
 """`scrapy reprocess [--site HOST] [--since DATE]`: re-clean stored raw pages, no network.
 
-Owns the run: the run lock, a `crawls` row (spider "reprocess"), cleaning every stored raw
-page again in a `CleanerPool`, saving the new Document through the store (a copy whose
+Owns what a reprocess run does with each page: a `crawls` row (spider "reprocess"), cleaning
+every stored raw page again in a `CleanerPool`, saving the new Document through the store (a copy whose
 identity changed is moved by `store.reprocess.resave`: merged into another article or split
 into a new one), and the report of what changed: counts and a few unified diffs of article
-texts. Raw pages come from `Store.raw_pages`; cleaning is `cleaners`', identity the store's.
+texts. The run lock, store, pool, signals, progress bar and exit status are shared with ingest
+in `crawlers.commands._common`. Raw pages come from `Store.raw_pages`; cleaning is `cleaners`',
+identity the store's.
 
 Exit status: 0 done, 1 some pages could not be cleaned or saved (or the database is locked or
 unusable), 2 bad usage.
@@ -15,8 +17,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import logging
-import sys
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -24,17 +24,19 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from cleaners.model import Rejected
-from crawlers.commands.ingest import (
-    DatabaseFailing,
-    FAILED_CLEANING,
-    Stop,
+from crawlers.commands._common import (
+    RunCounts,
+    StoreRun,
+    add_page_options,
     add_run_options,
     check_run_options,
+    check_since,
     clean_in_order,
+    existing_database,
+    print_counts,
     reject_unknown_options,
     run_command,
 )
-from crawlers.commands.export_warc import check_since
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +57,7 @@ def text_diff(before: str, after: str, name: str, limit: int = DIFF_LINES) -> st
 
 
 @dataclass
-class Report:
+class Report(RunCounts):
     """What reprocessing changed; the stats keep the crawls contract names."""
 
     pages: int = 0
@@ -66,77 +68,48 @@ class Report:
     split: int = 0  # copy moved onto a new article of its own
     articles_new: int = 0
     articles_removed: int = 0  # articles left without copies after a move
-    errors: int = 0
-    rejected: Counter = field(default_factory=Counter)
     outcomes: Counter = field(default_factory=Counter)
     examples: list = field(default_factory=list)
     moves: list = field(default_factory=list)
-    status: str = "running"
-    crawl_id: int | None = None
-    seconds: float = 0.0
 
-    @property
-    def failures(self) -> int:
-        return self.errors + sum(n for r, n in self.rejected.items() if r in FAILED_CLEANING)
+    json_extra = ("examples", "moves")
 
     def as_stats(self) -> dict:
-        return {
-            "pages_fetched": self.pages,
-            "articles_new": self.articles_new,
-            "copies_new": 0,
-            "versions_new": self.outcomes.get("version", 0),
-            "unchanged": self.unchanged,
-            "not_modified": 0,
-            "errors": self.failures,
-            "soft_blocks": 0,
-            "rejected": dict(self.rejected),
-            "soft_blocks_by_host": {},
-            "discovery": {},
-            "discovery_failed": [],
-            "robots_blocked": [],
-            "circuit_open": [],
-            "text_changed": self.text_changed,
-            "meta_changed": self.meta_changed,
-            "merged": self.merged,
-            "split": self.split,
-            "articles_removed": self.articles_removed,
-            "outcomes": dict(self.outcomes),
-            "seconds": round(self.seconds, 3),
-        }
-
-    def as_json(self) -> dict:
-        out = self.as_stats()
-        out.update(status=self.status, crawl_id=self.crawl_id, examples=self.examples, moves=self.moves)
-        return out
+        return self.crawl_stats(
+            pages=self.pages,
+            articles_new=self.articles_new,
+            copies_new=0,
+            versions_new=self.outcomes.get("version", 0),
+            unchanged=self.unchanged,
+            text_changed=self.text_changed,
+            meta_changed=self.meta_changed,
+            merged=self.merged,
+            split=self.split,
+            articles_removed=self.articles_removed,
+            outcomes=dict(self.outcomes),
+        )
 
 
-class Reprocessor:
-    """Re-clean and re-save stored raw pages in one open `Store`."""
+class Reprocessor(StoreRun):
+    """Re-clean and re-save stored raw pages in one open `Store` (takes `StoreRun`'s arguments)."""
 
-    def __init__(self, db, pool=None, *, window: int = 16, progress=None, stop: Stop | None = None):
-        self.db = db
-        self.pool = pool
-        self.window = window
-        self.progress = progress
-        self.stop = stop or Stop()
+    def __init__(self, db, pool=None, **kwargs):
+        super().__init__(db, pool, **kwargs)
         self.report = Report()
 
     def run(self, site: str | None, since: str | None, args: dict) -> Report:
         from store.reprocess import resave, snapshot
 
         r = self.report
-        started = time.monotonic()
-        r.crawl_id = self.db.start_crawl("reprocess", args)
-        try:
+        with self.crawl_row(r, "reprocess", args):
             pages = self.db.raw_pages(site=site, since=since)
             for raw, result in clean_in_order(pages, self.pool, self.window):
                 self.stop.check()
                 r.pages += 1
                 where = raw.where
                 if isinstance(result, Rejected):
-                    r.rejected[result.reason] += 1
-                    self._event(where, "clean", result.reason, result.detail)
-                    self._tick()
+                    self.rejected(r, where, result)
+                    self._tick(r.pages, r.pages)
                     continue
                 before = snapshot(self.db, raw)  # just before: earlier moves may have changed it
                 try:
@@ -146,25 +119,11 @@ class Reprocessor:
                     detail = f"{type(exc).__name__}: {exc}"
                     logger.error("could not re-save %s: %s", where, detail)
                     self._event(where, "store", "save_failed", detail)
-                    self._tick()
+                    self._tick(r.pages, r.pages)
                     continue
                 r.outcomes[getattr(res, "outcome", "unknown")] += 1
                 self._compare(where, before, snapshot(self.db, raw), res)
-                self._tick()
-        except KeyboardInterrupt:  # Interrupted too
-            r.status = "interrupted"
-            raise
-        except Exception:
-            r.status = "failed"
-            raise
-        else:
-            r.status = "degraded" if r.failures else "ok"
-        finally:
-            r.seconds = time.monotonic() - started
-            try:
-                self.db.finish_crawl(r.crawl_id, r.status, r.as_stats())
-            except Exception as exc:
-                logger.error("could not close crawl row %s: %s", r.crawl_id, exc)
+                self._tick(r.pages, r.pages)
         return r
 
     def _compare(self, where: str, before: dict | None, after: dict | None, res) -> None:
@@ -204,39 +163,23 @@ class Reprocessor:
         if not changed and not moved:
             r.unchanged += 1
 
-    def _event(self, where: str, stage: str, reason: str, detail: str = "") -> None:
-        try:
-            self.db.record_event(self.report.crawl_id, where, stage, reason, detail)
-        except Exception as exc:  # the database itself is failing (disk full, I/O error)
-            raise DatabaseFailing(f"cannot write to the database ({type(exc).__name__}: {exc}); stopped") from exc
-
-    def _tick(self):
-        if self.progress:
-            self.progress(self.report.pages, self.report.pages)
-
 
 def print_report(r: Report) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(stderr=True, highlight=False)
-    table = Table(title=f"Reprocess: {r.status} (crawl {r.crawl_id}, {r.seconds:.1f} s)", show_header=False)
-    table.add_column("what")
-    table.add_column("n", justify="right")
-    for label, n in (
-        ("raw pages re-cleaned", r.pages),
-        ("unchanged", r.unchanged),
-        ("article text changed", r.text_changed),
-        ("title/date/publisher/URL changed", r.meta_changed),
-        ("copies merged into another article", r.merged),
-        ("copies split into a new article", r.split),
-        ("articles removed (no copies left)", r.articles_removed),
-        ("save errors", r.errors),
-    ):
-        table.add_row(label, str(n))
-    for reason, n in sorted(r.rejected.items()):
-        table.add_row(f"rejected now: {reason}", str(n))
-    console.print(table)
+    console = print_counts(
+        "Reprocess",
+        r,
+        (
+            ("raw pages re-cleaned", r.pages),
+            ("unchanged", r.unchanged),
+            ("article text changed", r.text_changed),
+            ("title/date/publisher/URL changed", r.meta_changed),
+            ("copies merged into another article", r.merged),
+            ("copies split into a new article", r.split),
+            ("articles removed (no copies left)", r.articles_removed),
+            ("save errors", r.errors),
+        ),
+        (("rejected now", r.rejected),),
+    )
     for ex in r.examples:
         console.print(f"[bold]article {ex['article_id']}[/bold]: {ex['page']}", markup=True)
         console.print(ex["diff"], markup=False)
@@ -263,9 +206,7 @@ class Command(ScrapyCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         add_run_options(parser, self.settings)
-        group = parser.add_argument_group("Reprocess")
-        group.add_argument("--site", metavar="HOST", help="only pages of this host (e.g. www.state.gov)")
-        group.add_argument("--since", metavar="DATE", help="only pages fetched on or after DATE (YYYY-MM-DD)")
+        add_page_options(parser.add_argument_group("Reprocess"))
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         extra = reject_unknown_options(args)
@@ -273,17 +214,12 @@ class Command(ScrapyCommand):
             raise UsageError(f"reprocess takes no paths (got {extra[0]!r}); use --site or --since")
         check_run_options(opts)
         since = check_since(opts.since)
-        db_path = opts.db or self.settings.get("DISPATCHES_DB")
-        import os
-
-        if not os.path.isfile(db_path):
-            sys.stderr.write(f"dispatches: {db_path}: no such database\n")
+        db_path = existing_database(self.settings, opts)
+        if db_path is None:
             self.exitcode = 1
             return
         run_args = {"site": opts.site, "since": since}
-
-        def body(ingester):
-            rep = Reprocessor(ingester.db, ingester.pool, progress=ingester.progress, stop=ingester.stop)
-            return rep.run(opts.site, since, run_args)
-
-        self.exitcode = run_command(self.settings, db_path, opts, body, title="Reprocess", printer=print_report)
+        self.exitcode = run_command(
+            self.settings, db_path, opts, Reprocessor, lambda rep: rep.run(opts.site, since, run_args),
+            title="Reprocess", printer=print_report,
+        )

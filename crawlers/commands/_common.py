@@ -1,0 +1,439 @@
+"""The run scaffolding `scrapy ingest`, `scrapy reprocess` and `scrapy export-warc` share.
+
+Owns what a run over the database does whatever it reads: options and their checks, the run
+lock, opening the store and the cleaner pool, cleaning in order, the `crawls` row and its
+status, `events` rows, signals, the progress line, the summary table and the exit status.
+What is read and how it is counted stays with each command.
+
+Not a command: Scrapy makes a command of every `ScrapyCommand` subclass defined in a module of
+`COMMANDS_MODULE`, and none is defined here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from collections import Counter, deque
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Callable, Iterable, Iterator
+
+from scrapy.exceptions import UsageError
+
+from cleaners.model import Document, RawPage, Rejected
+
+# Named as when this code lived in ingest.py, so the log lines operators grep for stay the same.
+logger = logging.getLogger("crawlers.commands.ingest")
+
+# Rejections that mean the cleaner failed, not that the page is not an article.
+FAILED_CLEANING = {"timeout", "worker_crashed", "extraction_error", "error", "crashed"}
+
+
+def setting_list(value) -> list[str]:
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v).strip() for v in (value or []) if str(v).strip()]
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM/SIGINT: the run stops between pages and its crawl row says "interrupted"."""
+
+
+class DatabaseFailing(RuntimeError):
+    """Writes to the database fail (disk full, I/O error): the run cannot go on."""
+
+
+class Stop:
+    """SIGTERM (cron timeout, systemd stop) and Ctrl-C end a run between two pages.
+
+    The first signal only asks: the page being saved is finished, then the run stops at a
+    clean point and records itself as "interrupted". A second signal stops at once (what was
+    committed stays; an open transaction is rolled back when the store closes).
+    """
+
+    def __init__(self):
+        self.requested: str | None = None
+        self.saved: dict = {}
+
+    def _handle(self, signum, frame):  # noqa: ARG002
+        name = signal.Signals(signum).name
+        if self.requested:
+            raise Interrupted(f"{name} again")
+        self.requested = name
+        logger.warning("%s received: finishing the current page, then stopping (again to stop now)", name)
+
+    def check(self) -> None:
+        """Raise Interrupted when a stop was asked for (call between pages)."""
+        if self.requested:
+            raise Interrupted(self.requested)
+
+    def __enter__(self):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                self.saved[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread (tests calling in-process)
+                pass
+        return self
+
+    def __exit__(self, *exc):
+        for sig, handler in self.saved.items():
+            signal.signal(sig, handler)
+        return False
+
+
+def clean_in_order(
+    items: Iterable[RawPage | object],
+    pool,
+    window: int = 16,
+) -> Iterator[tuple[object, Document | Rejected | None]]:
+    """Clean RawPages in `pool` (or inline when None), yielding results in input order.
+
+    Non-RawPage items (skips) pass through in their place with None. At most `window` pages
+    are in flight, so memory stays flat whatever the number of files.
+    """
+    from cleaners import clean
+
+    pending: deque[tuple[object, Future | None]] = deque()
+
+    def settle(item, fut):
+        if fut is None:
+            return item, None
+        try:
+            return item, fut.result()
+        except Rejected as exc:
+            return item, exc
+
+    for item in items:
+        if isinstance(item, RawPage):
+            if pool is None:
+                fut: Future = Future()
+                try:
+                    fut.set_result(clean(item))
+                except Rejected as exc:
+                    fut.set_exception(exc)
+                except Exception as exc:  # a cleaner bug must not end the run
+                    fut.set_exception(Rejected("error", f"{type(exc).__name__}: {exc}"))
+            else:
+                fut = pool.submit(item)
+        else:
+            fut = None
+        pending.append((item, fut))
+        # Hand on whatever is ready at the head; wait only when the window is full.
+        while pending and (len(pending) > window or pending[0][1] is None or pending[0][1].done()):
+            yield settle(*pending.popleft())
+    while pending:
+        yield settle(*pending.popleft())
+
+
+@dataclass
+class RunCounts:
+    """What every run counts; subclasses add their own counts and `as_stats()`."""
+
+    errors: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    status: str = "running"
+    crawl_id: int | None = None
+    seconds: float = 0.0
+
+    json_extra = ()  # attributes --json prints besides the stats (examples and the like)
+
+    @property
+    def failures(self) -> int:
+        return self.errors + sum(n for reason, n in self.rejected.items() if reason in FAILED_CLEANING)
+
+    def crawl_stats(self, *, pages: int, articles_new: int, copies_new: int, versions_new: int, unchanged: int,
+                    **own) -> dict:
+        """The crawls.stats contract (what no disk run does at zero), then the run's `own` keys."""
+        return {
+            "pages_fetched": pages,
+            "articles_new": articles_new,
+            "copies_new": copies_new,
+            "versions_new": versions_new,
+            "unchanged": unchanged,
+            "not_modified": 0,
+            "errors": self.failures,
+            "soft_blocks": 0,
+            "rejected": dict(self.rejected),
+            "soft_blocks_by_host": {},
+            "discovery": {},
+            "discovery_failed": [],
+            "robots_blocked": [],
+            "circuit_open": [],
+            **own,
+            "seconds": round(self.seconds, 3),
+        }
+
+    def as_stats(self) -> dict:
+        raise NotImplementedError
+
+    def as_json(self) -> dict:
+        out = self.as_stats()
+        out.update(status=self.status, crawl_id=self.crawl_id, **{name: getattr(self, name) for name in self.json_extra})
+        return out
+
+
+class StoreRun:
+    """One run into an open `Store` that owns a `crawls` row (Ingester, Reprocessor).
+
+    Args:
+        db: an open `store.Store`.
+        pool: a `cleaners.pool.CleanerPool`, or None to clean in this process.
+        progress: called with (files_done, pages_done) after every item; may be None.
+        stop: the run's `Stop` (signals); a fresh one when None.
+    """
+
+    def __init__(self, db, pool=None, *, window: int = 16, progress: Callable | None = None, stop: Stop | None = None):
+        self.db = db
+        self.pool = pool
+        self.window = window
+        self.progress = progress
+        self.stop = stop or Stop()
+        self.crawl_id: int | None = None
+
+    @contextmanager
+    def crawl_row(self, counts: RunCounts, spider: str, args: dict, before_finish: Callable | None = None):
+        """Start a `crawls` row for the block and finish it with the status the block earned.
+
+        ok, or degraded when some pages failed; interrupted on a signal; failed on an error,
+        which goes on up. `before_finish` completes the counts just before they are stored.
+        """
+        started = time.monotonic()
+        counts.crawl_id = self.crawl_id = self.db.start_crawl(spider, args)
+        try:
+            yield counts
+        except KeyboardInterrupt:  # Interrupted too
+            counts.status = "interrupted"
+            raise
+        except Exception:
+            counts.status = "failed"
+            raise
+        else:
+            counts.status = "degraded" if counts.failures else "ok"
+        finally:
+            if before_finish:
+                before_finish()
+            counts.seconds = time.monotonic() - started
+            try:
+                self.db.finish_crawl(counts.crawl_id, counts.status, counts.as_stats())
+            except Exception as exc:  # keep the original error visible
+                logging.getLogger(type(self).__module__).error("could not close crawl row %s: %s", counts.crawl_id, exc)
+
+    def rejected(self, counts: RunCounts, where: str, exc: Rejected) -> None:
+        """Count a page the cleaners rejected and record why in `events`."""
+        counts.rejected[exc.reason] += 1
+        self._event(where, "clean", exc.reason, exc.detail)
+
+    def _event(self, where: str, stage: str, reason: str, detail: str = "") -> None:
+        try:
+            self.db.record_event(self.crawl_id, where, stage, reason, detail)
+        except Exception as exc:  # the database itself is failing (disk full, I/O error)
+            raise DatabaseFailing(f"cannot write to the database ({type(exc).__name__}: {exc}); stopped") from exc
+
+    def _tick(self, files: int, pages: int) -> None:
+        if self.progress:
+            self.progress(files, pages)
+
+
+def print_counts(title: str, counts: RunCounts, rows: Iterable[tuple[str, int]],
+                 reasons: Iterable[tuple[str, Counter]] = ()):
+    """The human summary on stderr: a rich table of `rows`, then one row per reason counted.
+
+    Returns the console, for what the command prints below the table.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(stderr=True, highlight=False)
+    table = Table(title=f"{title}: {counts.status} (crawl {counts.crawl_id}, {counts.seconds:.1f} s)", show_header=False)
+    table.add_column("what")
+    table.add_column("n", justify="right")
+    for label, n in rows:
+        table.add_row(label, str(n))
+    for heading, counter in reasons:
+        for reason, n in sorted(counter.items()):
+            table.add_row(f"{heading}: {reason}", str(n))
+    console.print(table)
+    return console
+
+
+class Progress:
+    """A rich progress line on stderr: files seen and pages read, rate, elapsed time."""
+
+    def __init__(self, enabled: bool, label: str = "ingest"):
+        self.bar = None
+        if not enabled:
+            return
+        from rich.console import Console
+        from rich.progress import Progress as RichProgress
+        from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        console = Console(stderr=True)
+        self.bar = RichProgress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            TextColumn("{task.fields[files]} files, {task.completed} pages"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self.task = self.bar.add_task(label, total=None, files=0)
+
+    def __enter__(self):
+        if self.bar:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar:
+            self.bar.stop()
+        return False
+
+    def __call__(self, files: int, pages: int) -> None:
+        if self.bar:
+            self.bar.update(self.task, completed=pages, files=files)
+
+
+def open_store(settings, db_path: str):
+    """A `Store` on `db_path` with the project's official domains and raw-keeping setting."""
+    from store import Store
+
+    parent = os.path.dirname(os.path.abspath(db_path))
+    if db_path != ":memory:":
+        os.makedirs(parent, exist_ok=True)
+    official = setting_list(settings.get("DISPATCHES_OFFICIAL_DOMAINS")) or None
+    return Store(db_path, official_domains=official, keep_raw=settings.getbool("DISPATCHES_KEEP_RAW", True))
+
+
+def open_pool(workers: int, timeout: float):
+    if workers <= 0:
+        return None
+    from cleaners.pool import CleanerPool
+
+    return CleanerPool(workers=workers, timeout=timeout)
+
+
+def add_run_options(parser: argparse.ArgumentParser, settings) -> None:
+    """Options shared by ingest and reprocess."""
+    group = parser.add_argument_group("Dispatches")
+    group.add_argument("--db", metavar="PATH", help=f"SQLite database (default DISPATCHES_DB, now {settings.get('DISPATCHES_DB')})")
+    group.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    group.add_argument("--workers", type=int, metavar="N", default=None,
+                       help="cleaner processes (default DISPATCHES_CLEAN_WORKERS or 2; 0 = clean in this process)")
+    group.add_argument("--timeout", type=float, metavar="SECONDS", default=None,
+                       help="cleaning time limit per page in seconds (default DISPATCHES_CLEAN_TIMEOUT or 20)")
+    group.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+
+
+def add_page_options(group) -> None:
+    """--site and --since: which stored raw pages (reprocess, export-warc); see `check_since`."""
+    group.add_argument("--site", metavar="HOST", help="only pages of this host (e.g. www.state.gov)")
+    group.add_argument("--since", metavar="DATE", help="only pages fetched on or after DATE (YYYY-MM-DD)")
+
+
+def check_run_options(opts) -> None:
+    """UsageError for --workers/--timeout values no run can use."""
+    if opts.workers is not None and opts.workers < 0:
+        raise UsageError(f"--workers must be 0 or more, not {opts.workers}", print_help=False)
+    if opts.timeout is not None and not opts.timeout > 0:
+        raise UsageError(f"--timeout must be a positive number of seconds, not {opts.timeout}", print_help=False)
+
+
+def check_since(value: str | None) -> str | None:
+    """An ISO date (or date-time) string, or UsageError."""
+    if not value:
+        return None
+    try:
+        date.fromisoformat(value[:10])
+    except ValueError:
+        raise UsageError(f"--since must be a date like 2024-01-31, not {value!r}", print_help=False) from None
+    return value
+
+
+def reject_unknown_options(args: list[str]) -> list[str]:
+    """Scrapy parses options with parse_known_args: an unknown option would arrive as a path."""
+    paths, literal = [], False
+    for a in args:
+        if a == "--" and not literal:
+            literal = True
+            continue
+        if a.startswith("-") and not literal and a != "-":
+            raise UsageError(f"unknown option {a} (a file name starting with '-': use ./{a} or put it after --)")
+        paths.append(a)
+    return paths
+
+
+def existing_database(settings, opts) -> str | None:
+    """The --db (or DISPATCHES_DB) path when the file exists; else None and one line on stderr."""
+    db_path = opts.db or settings.get("DISPATCHES_DB")
+    if not os.path.isfile(db_path):
+        sys.stderr.write(f"dispatches: {db_path}: no such database\n")
+        return None
+    return db_path
+
+
+def run_command(settings, db_path: str, opts, runner: type[StoreRun], body: Callable, title: str,
+                printer: Callable) -> int:
+    """Lock, open the store and a cleaner pool, run `body(runner(...))`, summarise; the exit status."""
+    from crawlers.runlock import LockBusy, run_lock
+
+    workers = opts.workers if opts.workers is not None else settings.getint("DISPATCHES_CLEAN_WORKERS", 2)
+    timeout = opts.timeout if opts.timeout is not None else settings.getfloat("DISPATCHES_CLEAN_TIMEOUT", 20.0)
+    lock_wait = settings.getfloat("DISPATCHES_LOCK_WAIT", float(os.environ.get("DISPATCHES_LOCK_WAIT", 0) or 0))
+    err = stderr_line
+    try:
+        from store import StoreError
+    except ImportError:  # the store is not installed: nothing can be saved
+        err("dispatches: the store package is missing")
+        return 1
+    from scrapy.utils.log import configure_logging
+
+    configure_logging(settings)
+    summary = None
+    try:
+        with Stop() as stop, run_lock(db_path, wait=lock_wait):
+            db = open_store(settings, db_path)
+            try:
+                pool = open_pool(workers, timeout)
+                try:
+                    with Progress(enabled=not opts.no_progress and sys.stderr.isatty(), label=title.lower()) as progress:
+                        summary = body(runner(db, pool, progress=progress, stop=stop))
+                finally:
+                    if pool is not None:
+                        pool.close()
+            finally:
+                db.close()
+    except LockBusy as exc:
+        err(f"dispatches: {exc}")
+        return 1
+    except StoreError as exc:
+        err(f"dispatches: {exc}")
+        return 1
+    except KeyboardInterrupt as exc:  # Interrupted too
+        err(f"dispatches: {title.lower()} interrupted ({exc or 'SIGINT'}); what was saved is kept, run it again to finish")
+        return 130
+    except RuntimeError as exc:  # DatabaseFailing
+        err(f"dispatches: {exc}")
+        return 1
+    except OSError as exc:
+        err(f"dispatches: {db_path}: {exc.strerror or exc}")
+        return 1
+    except Exception as exc:  # sqlite3 errors outside a save: one line, never a traceback
+        logger.debug("run failed", exc_info=True)
+        err(f"dispatches: {title.lower()} failed: {type(exc).__name__}: {exc} (details with -L DEBUG)")
+        return 1
+    if opts.json:
+        sys.stdout.write(json.dumps(summary.as_json(), ensure_ascii=False, sort_keys=True) + "\n")
+    else:
+        printer(summary)
+    return 1 if summary.failures else 0
+
+
+def stderr_line(msg: str) -> None:
+    sys.stderr.write(msg.replace("\n", " ") + "\n")
