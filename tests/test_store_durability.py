@@ -31,6 +31,23 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def run_sql(path: Path, sql: str, params=()) -> None:
+    """Change a database file behind the store's back (what an older or newer Dispatches left)."""
+    conn = sqlite3.connect(path)
+    conn.execute(sql, params)
+    conn.commit()
+    conn.close()
+
+
+def refused_untouched(path: Path, match: str | None = None) -> StoreError:
+    """Opening `path` raises StoreError (matching `match`) and leaves the file as it was; the error."""
+    before = sha(path)
+    with pytest.raises(StoreError, match=match) as err:
+        Store(path)
+    assert sha(path) == before
+    return err.value
+
+
 def filled(path: Path, n: int = 3) -> Path:
     s = Store(path)
     s.save(*page("https://www.state.gov/harbour/", HARBOUR, "Harbour Agreement", DAY))
@@ -83,11 +100,9 @@ def test_reopening_an_up_to_date_file_does_not_write(tmp_path):
 def test_not_a_database_is_refused_untouched(tmp_path):
     path = tmp_path / "notes.db"
     path.write_text("these are my notes, not a database\n" * 50)
-    before = sha(path)
-    with pytest.raises(StoreError, match="not a SQLite database") as err:
-        Store(path)
-    assert "\n" not in str(err.value)
-    assert sha(path) == before and not Path(str(path) + "-wal").exists()
+    err = refused_untouched(path, "not a SQLite database")
+    assert "\n" not in str(err)
+    assert not Path(str(path) + "-wal").exists()
 
 
 def test_empty_file_becomes_a_database(tmp_path):
@@ -114,35 +129,20 @@ def test_corrupt_database_is_refused_untouched(tmp_path, damage):
         path.write_bytes(bytes(data))
     else:
         path.write_bytes(bytes(data[: 3 * page_size + page_size // 2]))
-    before = sha(path)
-    with pytest.raises(StoreError, match="corrupt") as err:
-        Store(path)
-    assert "\n" not in str(err.value) and "backup" in str(err.value)
-    assert sha(path) == before
+    err = refused_untouched(path, "corrupt")
+    assert "\n" not in str(err) and "backup" in str(err)
 
 
 def test_newer_schema_is_refused_untouched(tmp_path):
     path = filled(tmp_path / "d.db")
-    conn = sqlite3.connect(path)
-    conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION + 1}")
-    conn.commit()
-    conn.close()
-    before = sha(path)
-    with pytest.raises(StoreError, match="newer"):
-        Store(path)
-    assert sha(path) == before
+    run_sql(path, f"PRAGMA user_version = {schema.SCHEMA_VERSION + 1}")
+    refused_untouched(path, "newer")
 
 
 def test_unknown_migration_is_refused_untouched(tmp_path):
     path = filled(tmp_path / "d.db")
-    conn = sqlite3.connect(path)
-    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('dispatches', '0999_future', 'x')")
-    conn.commit()
-    conn.close()
-    before = sha(path)
-    with pytest.raises(StoreError, match="0999_future"):
-        Store(path)
-    assert sha(path) == before
+    run_sql(path, "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('dispatches', '0999_future', 'x')")
+    refused_untouched(path, "0999_future")
 
 
 # ---------------------------------------------------------------- migrations and FTS

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import signal
@@ -20,6 +19,7 @@ import pytest
 from cleaners.model import Document, RawPage, content_hash
 from faultkit import ROOT, crawl_env
 from store import Store, StoreError
+from test_store_durability import refused_untouched, run_sql  # the store suite's own checks of a refused file
 
 FAST_STORE = {"busy_timeout": 0.3, "retry_attempts": 3, "retry_seconds": 3.0}
 
@@ -48,10 +48,6 @@ def counts(path) -> dict:
         return out
     finally:
         con.close()
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture
@@ -172,7 +168,7 @@ def test_deferred_read_then_write_fails_at_once_but_store_does_not(filled):
 
 CHILD = r"""
 import sys, time
-sys.path[:0] = [{root!r}, {tests!r}]
+sys.path[:0] = [{root!r}, {faults!r}, {tests!r}]
 from test_storage import make
 from store import Store
 db = Store({path!r})
@@ -188,7 +184,8 @@ def test_sigkill_mid_write_leaves_whole_articles_and_rerun_completes(tmp_path):
     """#63: a writer killed with SIGKILL: on reopen every committed article is whole, nothing is
     half-written, integrity ok; saving the same set again ends with exactly one of each."""
     path, marker = tmp_path / "k.db", tmp_path / "marker"
-    code = CHILD.format(root=str(ROOT), tests=str(Path(__file__).parent), path=str(path), n=100, marker=str(marker))
+    code = CHILD.format(root=str(ROOT), faults=str(Path(__file__).parent), tests=str(Path(__file__).parents[1]),
+                        path=str(path), n=100, marker=str(marker))
     proc = subprocess.Popen([sys.executable, "-c", code], env=crawl_env())
     try:
         deadline = time.monotonic() + 60
@@ -229,34 +226,22 @@ def test_corrupt_database_refused_untouched(filled, how):
         for i in range(10, 40):
             db.save(*make(i, size=3000))
     _corrupt(filled, how)
-    before = sha(filled)
-    with pytest.raises(StoreError) as err:
-        Store(filled)
-    assert str(filled) in str(err.value) and "corrupt" in str(err.value)
-    assert "\n" not in str(err.value)
-    assert sha(filled) == before
+    err = refused_untouched(filled)
+    assert str(filled) in str(err) and "corrupt" in str(err)
+    assert "\n" not in str(err)
 
 
 def test_not_a_database_refused_untouched(tmp_path):
     """#69"""
     path = tmp_path / "notes.db"
     path.write_text("these are my notes, not a database\n" * 50)
-    before = sha(path)
-    with pytest.raises(StoreError, match="not a SQLite database"):
-        Store(path)
-    assert sha(path) == before
+    refused_untouched(path, "not a SQLite database")
 
 
 def test_newer_schema_refused_untouched(filled):
     """#72: a file from a newer Dispatches: refuse to write, no downgrade."""
-    con = sqlite3.connect(filled)
-    con.execute("PRAGMA user_version = 999")
-    con.commit()
-    con.close()
-    before = sha(filled)
-    with pytest.raises(StoreError, match="newer"):
-        Store(filled)
-    assert sha(filled) == before
+    run_sql(filled, "PRAGMA user_version = 999")
+    refused_untouched(filled, "newer")
 
 
 def test_nothing_deletes_wal_or_shm_files():
