@@ -221,8 +221,12 @@ class CleanerPool:
                 raise RuntimeError(self._broken)
             if self._closed:
                 raise RuntimeError("CleanerPool is closed")
+            # Only the first queued page needs a wake-up: while pages are queued the dispatcher
+            # either has a wake-up to read or runs `_assign` again when a worker answers.
+            wake = not self._pending
             self._pending.append((raw, fut))
-        self._wake()
+        if wake:
+            self._wake()
         return fut
 
     def close(self, wait: bool = True) -> None:
