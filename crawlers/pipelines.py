@@ -18,8 +18,12 @@ import contextlib
 import json
 import logging
 import os
+import pickle
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
+from multiprocessing.connection import Connection
 from typing import Any
 
 from scrapy import signals
@@ -41,37 +45,161 @@ def _setting_list(value) -> list[str]:
     return list(value or [])
 
 
+# The store's own process: `python -c _STORE_SERVER ARGS`. It imports only `store` (no Scrapy),
+# ignores SIGINT/SIGTERM (the crawl process decides when to stop and closes the pipe), and
+# answers one call at a time: ("ok", result) or ("err", exception).
+_STORE_SERVER = """
+import json, logging, pickle, signal, sys
+from multiprocessing.connection import Connection
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                    format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
+read_fd, write_fd, path, official, keep_raw, check = json.loads(sys.argv[1])
+conn_in = Connection(read_fd, writable=False)
+conn_out = Connection(write_fd, readable=False)
+
+def reply_err(exc):
+    try:
+        pickle.dumps(exc)
+    except Exception:
+        exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+    conn_out.send(("err", exc))
+
+try:
+    from store import Store
+    db = Store(path, official_domains=official, keep_raw=keep_raw, check=check)
+except BaseException as exc:
+    reply_err(exc)
+    sys.exit(1)
+conn_out.send(("ok", None))
+try:
+    while True:
+        try:
+            msg = conn_in.recv()
+        except (EOFError, OSError):
+            break  # the crawl process is gone (kill -9): what was committed stays
+        if msg is None:
+            break
+        method, args, kwargs = msg
+        try:
+            if method.startswith("_"):
+                raise AttributeError(method)
+            reply = ("ok", getattr(db, method)(*args, **kwargs))
+        except Exception as exc:
+            reply_err(exc)
+            continue
+        try:
+            conn_out.send(reply)
+        except (EOFError, OSError):
+            break
+        except Exception as exc:  # an unpicklable result
+            reply_err(exc)
+finally:
+    db.close()
+"""
+
+
 class StoreWorker:
-    """A `store.Store` whose every call runs on one thread of its own."""
+    """A `store.Store` in a process of its own, called from one thread of the crawl process.
+
+    The store's CPU work (identity cascade, near-duplicate index, compression) then neither
+    holds the crawl process's GIL nor slows Scrapy's reactor. Each call is one round trip:
+    `save` returns only after its transaction has committed in the store process, so an item
+    the pipeline reports done is on disk (a kill -9 of either process loses nothing reported).
+    """
 
     def __init__(self, path: str, official_domains=None, keep_raw: bool = True, check: bool = True):
-        from store import Store  # imported late: `scrapy list` must work before the store exists
-
         self.path = path
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatches-db")
+        self.closed = False
         if path != ":memory:":
             parent = os.path.dirname(os.path.abspath(path))
             os.makedirs(parent, exist_ok=True)
-        self.db = self.executor.submit(
-            Store, path, official_domains=official_domains, keep_raw=keep_raw, check=check
-        ).result()
-        self.closed = False
+        p2c_r, p2c_w = os.pipe()
+        c2p_r, c2p_w = os.pipe()
+        env = os.environ.copy()
+        paths = [p for p in sys.path if p]
+        if env.get("PYTHONPATH"):
+            paths.append(env["PYTHONPATH"])
+        env["PYTHONPATH"] = os.pathsep.join(paths)
+        args = [p2c_r, c2p_w, path, list(official_domains) if official_domains else None, bool(keep_raw), bool(check)]
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", _STORE_SERVER, json.dumps(args)],
+                pass_fds=(p2c_r, c2p_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                env=env, close_fds=True,
+            )
+        except BaseException:
+            for fd in (p2c_r, p2c_w, c2p_r, c2p_w):
+                os.close(fd)
+            raise
+        os.close(p2c_r)
+        os.close(c2p_w)
+        self._to = Connection(p2c_w, readable=False)
+        self._from = Connection(c2p_r, writable=False)
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatches-db")
+        try:
+            self._reply()
+        except BaseException:
+            self.closed = True
+            self._end(wait=10)
+            self.executor.shutdown(wait=False)
+            raise
+
+    def _reply(self) -> Any:
+        try:
+            reply = self._from.recv()
+        except (EOFError, OSError):
+            code = self.proc.poll()
+            raise RuntimeError(f"the store process exited (exit code {code})") from None
+        if reply[0] == "ok":
+            return reply[1]
+        raise reply[1]
+
+    def _rpc(self, method: str, args: tuple, kwargs: dict) -> Any:
+        try:
+            try:
+                self._to.send((method, args, kwargs))
+            except (pickle.PicklingError, TypeError, AttributeError):
+                # a header or meta object that cannot cross the pipe: send plain copies
+                from cleaners.pool import _plain
+
+                args = tuple(_plain(a) if isinstance(a, RawPage) else a for a in args)
+                self._to.send((method, args, kwargs))
+        except OSError:
+            raise RuntimeError(f"the store process exited (exit code {self.proc.poll()})") from None
+        return self._reply()
 
     async def call(self, method: str, *args, **kwargs) -> Any:
-        fut = self.executor.submit(getattr(self.db, method), *args, **kwargs)
+        fut = self.executor.submit(self._rpc, method, args, kwargs)
         return await asyncio.wrap_future(fut)
 
     def call_sync(self, method: str, *args, **kwargs) -> Any:
-        return self.executor.submit(getattr(self.db, method), *args, **kwargs).result()
+        return self.executor.submit(self._rpc, method, args, kwargs).result()
+
+    def _end(self, wait: float) -> None:
+        with contextlib.suppress(OSError):
+            self._to.send(None)
+        try:
+            self.proc.wait(wait)  # the store checkpoints the WAL (TRUNCATE) as it closes
+        except subprocess.TimeoutExpired:
+            logger.error("store process did not close within %g s; killed (committed data is kept)", wait)
+            self.proc.kill()
+            self.proc.wait()
+        for c in (self._to, self._from):
+            with contextlib.suppress(OSError):
+                c.close()
 
     def close(self) -> None:
         if self.closed:
             return
         self.closed = True
         try:
-            self.executor.submit(self.db.close).result()
+            self.executor.submit(self._end, 300.0).result()
         finally:
             self.executor.shutdown(wait=True)
+        if self.proc.returncode not in (0, None):
+            logger.warning("store process exited with code %s", self.proc.returncode)
 
 
 def get_store(crawler) -> StoreWorker | None:
