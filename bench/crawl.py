@@ -64,6 +64,10 @@ RUNNER = textwrap.dedent("""
             yield process.crawl(name, **kwargs)
     run()
     process.start()
+    import resource
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    print("BENCH-CPU " + json.dumps({"crawl": me.ru_utime + me.ru_stime, "children": kids.ru_utime + kids.ru_stime}),
+          file=sys.stderr)
 """)
 
 
@@ -80,7 +84,9 @@ def pick_scale(pages: int) -> tuple[int, int]:
     return scale, html(scale)
 
 
-def crawl(web, settings: dict, label: str) -> float:
+def crawl(web, settings: dict, label: str) -> tuple[float, dict]:
+    """Wall seconds of one crawl process, and its CPU seconds: the crawl process itself and
+    its children (cleaner workers, the store process)."""
     cfg = {"settings": {**SETTINGS, **settings}, "crawls": CRAWLS}
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", RUNNER, json.dumps(cfg)], cwd=ROOT, env=web.env(),
@@ -89,7 +95,8 @@ def crawl(web, settings: dict, label: str) -> float:
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr[-4000:])
         raise SystemExit(f"{label}: crawl failed with status {proc.returncode}")
-    return took
+    cpu = [json.loads(line[10:]) for line in proc.stderr.splitlines() if line.startswith("BENCH-CPU ")]
+    return took, (cpu[-1] if cpu else {"crawl": 0.0, "children": 0.0})
 
 
 def counts(requests: list[dict]) -> dict:
@@ -122,21 +129,21 @@ def main() -> int:
     with FixtureWeb(scale=scale, phase=1, crawl_delay=0, startup_timeout=300) as web:
         # 1. baseline: the same crawl, processing off
         web.clear_requests()
-        t_base = crawl(web, {"ITEM_PIPELINES": {}}, "baseline")
+        t_base, cpu_base = crawl(web, {"ITEM_PIPELINES": {}}, "baseline")
         base = counts(web.requests())
         # 2. end to end
         web.clear_requests()
-        t_first = crawl(web, {"DISPATCHES_DB": str(db)}, "first")
+        t_first, cpu_first = crawl(web, {"DISPATCHES_DB": str(db)}, "first")
         first = counts(web.requests())
         # 3. unchanged re-crawl
         web.clear_requests()
-        t_re = crawl(web, {"DISPATCHES_DB": str(db)}, "re-crawl")
+        t_re, _ = crawl(web, {"DISPATCHES_DB": str(db)}, "re-crawl")
         re_ = counts(web.requests())
         # 4. phase 2 (edits, a move, new statements)
         web.set_phase(2)
         man = web.manifest()
         web.clear_requests()
-        t_edit = crawl(web, {"DISPATCHES_DB": str(db)}, "edit re-crawl")
+        t_edit, _ = crawl(web, {"DISPATCHES_DB": str(db)}, "edit re-crawl")
         ed = counts(web.requests())
 
     con = sqlite3.connect(db)
@@ -157,6 +164,7 @@ def main() -> int:
     changed_pages = len({c["url"] for s in man["statements"] if s["id"] in man["edited"] for c in s["copies"]}) \
         + len(man["moved"]) + len(added_urls)
 
+    n_base, n_first = max(1, len(base["full_articles"])), max(1, len(first["full_articles"]))
     pps_base = len(base["full_articles"]) / t_base
     pps_first = len(first["full_articles"]) / t_first
     rows = [
@@ -164,6 +172,12 @@ def main() -> int:
         ("articles / copies stored", f"{articles} / {copies}", ""),
         ("baseline: pages/s, processing off", f"{pps_base:.1f}", f"{len(base['full_articles'])} pages in {t_base:.1f} s"),
         ("end to end: pages/s", f"{pps_first:.1f}", f"{len(first['full_articles'])} pages in {t_first:.1f} s"),
+        ("CPU per page: baseline", f"{1000 * cpu_base['crawl'] / n_base:.1f} ms",
+         f"{cpu_base['crawl']:.1f} s CPU in {t_base:.1f} s"),
+        ("CPU per page: end to end", f"{1000 * (cpu_first['crawl'] + cpu_first['children']) / n_first:.1f} ms",
+         f"crawl process {1000 * cpu_first['crawl'] / n_first:.1f} ms + cleaner workers and store process "
+         f"{1000 * cpu_first['children'] / n_first:.1f} ms; {cpu_first['crawl'] + cpu_first['children']:.1f} s CPU "
+         f"in {t_first:.1f} s"),
         ("ratio end-to-end / baseline (>= 0.5)", f"{pps_first / pps_base:.2f}", "PASS" if pps_first / pps_base >= 0.5 else "FAIL"),
         ("re-crawl: full-body fetches / first (<= 2%)", f"{100 * re_['full'] / first['full']:.2f} %",
          f"{re_['full']} of {first['full']} ({len(re_['full_articles'])} article pages, {re_['not_modified']} x 304)"

@@ -2,8 +2,9 @@
 
 `StorePipeline` opens the database named by `DISPATCHES_DB` under the run lock, writes a
 `crawls` row, cleans pages in a `CleanerPool` (both cores work while the reactor keeps
-downloading), saves them on a dedicated database thread (a locked-database retry sleeps there,
-never on the event loop), counts everything, and closes the crawl row with the stats contract
+downloading), saves them through a `StoreWorker`: a store process of its own, called from one
+thread (a locked-database retry sleeps there, never on the event loop; the store's CPU never
+holds the crawl process's GIL), counts everything, and closes the crawl row with the stats contract
 of the common brief when the spider closes. The spiders read incremental state (known URLs,
 ETags, lastmod) through the same `StoreWorker`, so one connection serves the whole run.
 
