@@ -80,7 +80,7 @@ class Document:
     doc_type: str | None = None     # "press release", "statement", "remarks", "readout", "media note"
     modified: date | None = None    # last update shown by the page, when distinct from published
     canonical: str | None = None    # rel=canonical / og:url as found on the page
-    source_line: str | None = None  # "Press release, Apr. 15, 2014, Embassy of the United States, Mexico City"
+    source_line: str | None = None  # "Press release, Mar. 3, 2015, Embassy of the United States, Mexico City"
     translation_of: str | None = None  # URL of the English original of a translation
     tags: tuple[str, ...] = ()
     encoding: str | None = None     # the charset the body was decoded with (None for str input)

@@ -161,7 +161,7 @@ def normalise_publisher(name: str) -> str:
 def parse_source_line(line: str) -> tuple[str, date | None, str] | None:
     """Split a source line into (doc_type, date, publisher), or None when it is not one.
 
-    "Press release, Apr. 15, 2014, Embassy of the United States, Mexico City"
+    "Press release, Mar. 3, 2015, Embassy of the United States, Mexico City"
     -> ("press release", 2014-04-15, "U.S. Embassy Mexico City").
     """
     if len(line.split()) > 25:
@@ -454,7 +454,7 @@ _LINE_RULES: tuple[LineRule, ...] = (
         r"^[A-Z][A-Z .,'’-]{2,40},?\s*(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,\s*\d{4})?\s*)?\((?:[A-Z][\w.&' -]{1,30})\)\s*(?:--|—|–|-)\s*"), None,
              strip=True, description='"WASHINGTON, Mar. 4 (WorldWire) -- " glued to the first paragraph by a wire service'),
     LineRule("source_line", _is_source_line, 25, capture=_capture_source_line,
-             description='"Press release, Apr. 15, 2014, Embassy of the United States, Mexico City" -> publisher, date, type'),
+             description='"Press release, Mar. 3, 2015, Embassy of the United States, Mexico City" -> publisher, date, type'),
     LineRule("embassy_meta_line", re.compile(
         r"^\s*by\s+(?P<pub>u\.?\s?s\.?\s+(?:embassy|mission|consulate)[^|]{0,80}?)\s*\|\s*(?P<date>[^|]{6,40}?)\s*(?:\|\s*(?:topics?|categories|tags?)\s*:.*)?$", re.I), 40,
              capture=_capture_embassy_meta, description='"By U.S. Mission Mexico | 15 April, 2014 | Topics: ..."'),

@@ -78,7 +78,7 @@ GRANTS = (
 def national_day(country: str, people: str, years: int, minister: str) -> str:
     """A formulaic national-day message: look-alikes differ only in names and numbers."""
     return (
-        f"On behalf of the Government of the United States of America, I send warm greetings to "
+        f"Speaking for the Government and people of the United States, I send warm greetings to "
         f"the people of {country} as you celebrate the {years}th anniversary of your independence.\n\n"
         f"Our two nations share a commitment to open markets, to the rule of law and to a peaceful "
         f"region where every citizen can prosper. Over the past year our cooperation on clean energy, "
