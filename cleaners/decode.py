@@ -24,11 +24,18 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"GIF87a", "gif"),
     (b"GIF89a", "gif"),
     (b"\xff\xd8\xff", "jpeg"),
+    (b"RIFF", "riff"),  # only with a WEBP/WAVE/AVI form type (see sniff_binary)
     (b"PK\x03\x04", "zip"),
     (b"PK\x05\x06", "zip"),
     (b"PK\x07\x08", "zip"),
     (b"\x1f\x8b", "gzip"),
     (b"\x7fELF", "elf"),
+    (b"MZ\x90\x00", "exe"),
+    (b"\xcf\xfa\xed\xfe", "mach-o"),
+    (b"\xfe\xed\xfa\xcf", "mach-o"),
+    (b"\xca\xfe\xba\xbe", "java-class"),
+    (b"\x00asm", "wasm"),
+    (b"SQLite format 3\x00", "sqlite"),
     (b"\x28\xb5\x2f\xfd", "zstd"),
     (b"BZh", "bzip2"),
     (b"\xfd7zXZ\x00", "xz"),
@@ -38,6 +45,8 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"OggS", "ogg"),
     (b"ID3", "mp3"),
     (b"\x1a\x45\xdf\xa3", "webm"),
+    (b"wOFF", "woff"),
+    (b"wOF2", "woff2"),
 )
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
@@ -79,10 +88,14 @@ class Decoded:
 
 def sniff_binary(body: bytes) -> str | None:
     """The kind of binary payload `body` is ('pdf', 'png', ...), or None for text."""
-    head = body[:16]
+    head = body[:64]
     for magic, kind in _MAGIC:
         if head.startswith(magic):
+            if kind == "riff" and head[8:12] not in (b"WEBP", b"WAVE", b"AVI "):
+                continue
             return kind
+    if head[4:8] == b"ftyp":
+        return "mp4"
     if body[:1024].lstrip().startswith(b"%PDF-"):
         return "pdf"
     return None

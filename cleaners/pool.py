@@ -103,6 +103,17 @@ def worker_main(read_fd: int, write_fd: int, func_ref: str, reset_every: int) ->
             reset_caches()
 
 
+
+def child_environ() -> dict[str, str]:
+    """The environment for a worker started with `python -m`: this process's `sys.path`
+    travels in PYTHONPATH so the child imports the same code (also from a source checkout)."""
+    env = os.environ.copy()
+    paths = [p for p in sys.path if p]
+    if env.get("PYTHONPATH"):
+        paths.append(env["PYTHONPATH"])
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    return env
+
 class _Worker:
     """One `python -m cleaners._worker` process and the two pipes to it.
 
@@ -113,11 +124,7 @@ class _Worker:
     def __init__(self, func_ref: str, reset_every: int):
         p2c_r, p2c_w = os.pipe()
         c2p_r, c2p_w = os.pipe()
-        env = os.environ.copy()
-        paths = [p for p in sys.path if p]
-        if env.get("PYTHONPATH"):
-            paths.append(env["PYTHONPATH"])
-        env["PYTHONPATH"] = os.pathsep.join(paths)
+        env = child_environ()
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "cleaners._worker", str(p2c_r), str(c2p_w), func_ref, str(reset_every)],

@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from typing import Iterable, Iterator
 from urllib.parse import quote, urljoin, urlsplit
 
+from cleaners.decode import sniff_binary as cleaners_sniff_binary
 from cleaners.model import RawPage
 
 __all__ = [
@@ -40,36 +41,6 @@ TEXT_EXTS = (".txt", ".text")
 HTML_EXTS = (".html", ".htm", ".xhtml", ".shtml")
 WARC_EXTS = (".warc", ".warc.gz", ".arc", ".arc.gz")
 
-# Magic bytes of formats that are never a capture; a file named .html that starts with one of
-# these is skipped before anything (trafilatura included) would inflate or parse it.
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF-", "pdf"),
-    (b"\x89PNG\r\n\x1a\n", "png"),
-    (b"GIF87a", "gif"),
-    (b"GIF89a", "gif"),
-    (b"\xff\xd8\xff", "jpeg"),
-    (b"RIFF", "riff"),
-    (b"PK\x03\x04", "zip"),
-    (b"PK\x05\x06", "zip"),
-    (b"\x1f\x8b", "gzip"),
-    (b"BZh", "bzip2"),
-    (b"\xfd7zXZ\x00", "xz"),
-    (b"\x28\xb5\x2f\xfd", "zstd"),
-    (b"7z\xbc\xaf\x27\x1c", "7z"),
-    (b"\x7fELF", "elf"),
-    (b"MZ", "exe"),
-    (b"\xcf\xfa\xed\xfe", "mach-o"),
-    (b"\xfe\xed\xfa\xcf", "mach-o"),
-    (b"\xca\xfe\xba\xbe", "java-class"),
-    (b"\x00asm", "wasm"),
-    (b"SQLite format 3\x00", "sqlite"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"),
-    (b"OggS", "ogg"),
-    (b"ID3", "mp3"),
-    (b"\x1a\x45\xdf\xa3", "matroska"),
-    (b"wOFF", "woff"),
-    (b"wOF2", "woff2"),
-)
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (b"\xef\xbb\xbf", "utf-8"),
     (b"\xff\xfe\x00\x00", "utf-32-le"),
@@ -142,15 +113,15 @@ def display_path(path: str) -> str:
 
 
 def sniff_binary(data: bytes) -> str | None:
-    """The kind of binary payload `data` starts with, or None when it may be text."""
+    """The kind of binary payload `data` starts with, or None when it may be text.
+
+    Magic bytes are the cleaners' (a file named .html that starts with them is skipped before
+    anything, trafilatura included, would inflate or parse it); on disk, NUL bytes that are not
+    UTF-16 also mean binary."""
+    kind = cleaners_sniff_binary(data)
+    if kind is not None:
+        return kind
     head = data[:64]
-    for magic, kind in _MAGIC:
-        if head.startswith(magic):
-            if kind == "riff" and head[8:12] not in (b"WEBP", b"WAVE", b"AVI "):
-                continue
-            return kind
-    if head[4:8] == b"ftyp":
-        return "mp4"
     for bom, _ in _BOMS:
         if head.startswith(bom):
             return None

@@ -32,6 +32,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.logformatter import LogFormatter
 
 from cleaners.model import RawPage, Rejected
+from cleaners.pool import child_environ
 from crawlers.discovery import matches_topic
 from crawlers.runlock import run_lock
 
@@ -118,11 +119,7 @@ class StoreWorker:
             os.makedirs(parent, exist_ok=True)
         p2c_r, p2c_w = os.pipe()
         c2p_r, c2p_w = os.pipe()
-        env = os.environ.copy()
-        paths = [p for p in sys.path if p]
-        if env.get("PYTHONPATH"):
-            paths.append(env["PYTHONPATH"])
-        env["PYTHONPATH"] = os.pathsep.join(paths)
+        env = child_environ()
         args = [p2c_r, c2p_w, path, list(official_domains) if official_domains else None, bool(keep_raw), bool(check)]
         try:
             self.proc = subprocess.Popen(
