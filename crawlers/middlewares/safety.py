@@ -202,49 +202,31 @@ class AllowList:
                 continue
             self.rules.append((host, port))
 
+    def _ports_for(self, host: str) -> list[int | None]:
+        """The ports of the rules naming `host` (None = any port); `*.x` matches x and below."""
+        host = (host or "").lower().strip("[]").rstrip(".")
+        return [
+            port for rule_host, port in self.rules
+            if ((host.endswith(rule_host[1:]) or host == rule_host[2:]) if rule_host.startswith("*.") else host == rule_host)
+        ]
+
     def allows(self, host: str, port: int | None = None) -> bool:
         if self.allow_private:
             return True
-        host = (host or "").lower().strip("[]").rstrip(".")
-        for rule_host, rule_port in self.rules:
-            if rule_port is not None and port is not None and rule_port != port:
-                continue
-            if rule_port is not None and port is None:
-                continue
-            if rule_host.startswith("*."):
-                if host.endswith(rule_host[1:]) or host == rule_host[2:]:
-                    return True
-            elif host == rule_host:
-                return True
-        return False
+        # A port-pinned rule needs the same port; a rule without a port allows any.
+        return any(p is None or (port is not None and p == port) for p in self._ports_for(host))
 
     def port_pinned(self, host: str, port: int) -> bool:
         """True when this name is allow-listed only on other ports (a pinned test server): the
         resolver would let it through at any port, so the middleware refuses the others."""
         if self.allow_private:
             return False
-        host = (host or "").lower().strip("[]").rstrip(".")
-        pinned = False
-        for rule_host, rule_port in self.rules:
-            hit = (host.endswith(rule_host[1:]) or host == rule_host[2:]) if rule_host.startswith("*.") else host == rule_host
-            if hit:
-                if rule_port is None or rule_port == port:
-                    return False
-                pinned = True
-        return pinned
+        ports = self._ports_for(host)
+        return bool(ports) and not any(p is None or p == port for p in ports)
 
     def allows_name(self, host: str) -> bool:
         """Port-agnostic: may this name or literal resolve to / be a private address."""
-        if self.allow_private:
-            return True
-        host = (host or "").lower().strip("[]").rstrip(".")
-        for rule_host, _ in self.rules:
-            if rule_host.startswith("*."):
-                if host.endswith(rule_host[1:]) or host == rule_host[2:]:
-                    return True
-            elif host == rule_host:
-                return True
-        return False
+        return self.allow_private or bool(self._ports_for(host))
 
     @classmethod
     def from_settings(cls, settings) -> "AllowList":
