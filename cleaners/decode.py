@@ -49,7 +49,7 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"wOF2", "woff2"),
 )
 
-_BOMS: tuple[tuple[bytes, str], ...] = (
+BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
     (codecs.BOM_UTF32_BE, "utf-32-be"),
     (codecs.BOM_UTF8, "utf-8"),
@@ -137,7 +137,7 @@ def decode_body(body: bytes, content_type: str | None = None) -> Decoded:
     (decoding it as latin-1 would only produce mojibake). A declared UTF-8 body with a few
     stray bytes keeps UTF-8 and reads those bytes as windows-1252.
     """
-    for bom, enc in _BOMS:
+    for bom, enc in BOMS:
         if body.startswith(bom):
             return _decode_as(body[len(bom) :], enc)
     declared = header_charset(content_type) or meta_charset(body)

@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from typing import Iterable, Iterator
 from urllib.parse import quote, urljoin, urlsplit
 
+from cleaners.decode import BOMS
 from cleaners.decode import sniff_binary as cleaners_sniff_binary
 from cleaners.model import RawPage
 
@@ -41,13 +42,6 @@ TEXT_EXTS = (".txt", ".text")
 HTML_EXTS = (".html", ".htm", ".xhtml", ".shtml")
 WARC_EXTS = (".warc", ".warc.gz", ".arc", ".arc.gz")
 
-_BOMS: tuple[tuple[bytes, str], ...] = (
-    (b"\xef\xbb\xbf", "utf-8"),
-    (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\x00\x00\xfe\xff", "utf-32-be"),
-    (b"\xff\xfe", "utf-16-le"),
-    (b"\xfe\xff", "utf-16-be"),
-)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
@@ -122,7 +116,7 @@ def sniff_binary(data: bytes) -> str | None:
     if kind is not None:
         return kind
     head = data[:64]
-    for bom, _ in _BOMS:
+    for bom, _ in BOMS:
         if head.startswith(bom):
             return None
     sample = data[:8192]
@@ -152,7 +146,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
     Raises:
         UnicodeError: no encoding explains the bytes, or the result is mostly control characters.
     """
-    for bom, enc in _BOMS:
+    for bom, enc in BOMS:
         if data.startswith(bom):
             text = data[len(bom):].decode(enc)
             return _check_text(text), enc
