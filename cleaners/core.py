@@ -3,29 +3,36 @@
 Order of work for a page: size cap and binary sniffing on the bytes; one decoding; the
 soft-block check; one lxml parse; metadata we read ourselves (canonical, hreflang, JSON-LD,
 the state.gov hero); block rules pruned from the tree; one trafilatura `bare_extraction`
-on that tree (with its metadata, so htmldate runs once); line rules over the extracted
-paragraphs. Text captures skip the HTML part and go straight to the line rules.
+on that tree, without its metadata pass; line rules over the extracted paragraphs. What the
+page's own markup does not say (a title, a date, a site name) is asked of trafilatura's and
+htmldate's heuristics only then (`_Fallbacks`): their full metadata pass cost more than the
+extraction itself, and its extensive date search (dateparser) compiled regexes for 200
+locales in every fresh worker process. trafilatura runs in its `fast` mode (no readability /
+jusText comparison): on the extraction benchmarks in bench/cleaning.py it scored as well or
+better after our block rules, at about two thirds of the cost. Text captures skip the HTML part and go straight to the line rules.
 
 Nothing here touches the network, Scrapy or SQLite.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
+import threading
 from datetime import date
 from fnmatch import fnmatch
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
-from lxml.html import HtmlElement
-import threading
-
-from lxml.html import HTMLParser, fromstring
+from htmldate import find_date
+from lxml.html import HTMLParser, HtmlElement, fromstring
+from trafilatura.metadata import extract_sitename, extract_title
+from trafilatura.settings import Extractor
 from trafilatura.utils import repair_faulty_html
 
-from cleaners.blocks import block_text, prune_blocks
+from cleaners.blocks import prune_blocks
 from cleaners.dates import parse_date, parse_iso
 from cleaners.decode import decode_body, scrub, sniff_binary
 from cleaners.model import Document, RawPage, Rejected, Removal, content_hash, normalise_text
@@ -151,6 +158,18 @@ def page_kind(raw: RawPage) -> str:
     return "other"
 
 
+_EXTRACTOR = Extractor(output_format="python", fast=True, comments=False, tables=True, with_metadata=False)
+
+
+def _extractor(url: str | None) -> Extractor:
+    """trafilatura's options for one page: a copy of one prepared Extractor (building one
+    reads its settings from a ConfigParser, about a quarter of a millisecond)."""
+    opts = copy.copy(_EXTRACTOR)
+    opts.url = url
+    opts.source = url and url.encode("utf-8", "replace").decode("utf-8")
+    return opts
+
+
 def clean(raw: RawPage) -> Document:
     """Turn a fetched page or a file into a Document.
 
@@ -261,9 +280,7 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str) -> Docu
     removals = prune_blocks(tree, host, page_chars)
 
     try:
-        result = trafilatura.bare_extraction(
-            tree, url=url, with_metadata=True, include_comments=False, include_tables=True
-        )
+        result = trafilatura.bare_extraction(tree, options=_extractor(url))
     except (ValueError, TypeError, RecursionError, MemoryError) as err:
         raise Rejected("boilerplate_only", f"extraction failed: {type(err).__name__}") from err
     if result is None or len(result.text or "") < 1500:
@@ -277,7 +294,8 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str) -> Docu
     if result is None or not (result.text or "").strip():
         raise Rejected("boilerplate_only" if page_chars >= MIN_TEXT_CHARS else "too_short", "no main text")
 
-    title = _title(tree, meta, ld, hero, result, site_name, host)
+    fallbacks = _Fallbacks(tree, url)
+    title = _title(tree, meta, ld, hero, fallbacks, site_name, host)
     title = scrub(title) if title else None
     paragraphs = split_paragraphs(result.text)
     kept, line_removals, _ = apply_line_rules(paragraphs, title=title, att=att, official=official)
@@ -301,10 +319,11 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str) -> Docu
         or parse_iso(meta.get("article:published_time"))
         or parse_iso(ld.get("datePublished"))
         or parse_iso(meta.get("og:published_time") or meta.get("date") or meta.get("dc.date"))
-        or parse_iso(result.date)
     )
     modified = parse_iso(meta.get("article:modified_time") or meta.get("og:updated_time")) or parse_iso(ld.get("dateModified"))
     published = published_meta if official else (att.published or published_meta)
+    if published is None:
+        published = parse_iso(fallbacks.date())
     if published is None:
         published = att.dateline
     if modified == published:
@@ -314,7 +333,7 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str) -> Docu
     if doc_type is None and ("cat-links" in html or "category" in html or "article:section" in meta):
         doc_type = _category_doc_type(tree, meta)
     publisher = _publisher(official, host, site_name, title_raw=meta.get("og:title") or _title_tag(tree), att=att,
-                           claimed=claimed, fallback=result.sitename)
+                           claimed=claimed, fallback=fallbacks.sitename)
     language = detect_language(body) or _html_lang(tree)
     translation_of = None
     if language and language != "en":
@@ -627,19 +646,41 @@ def _is_site_name(candidate: str, site_name: str | None, host: str | None) -> bo
     return key in ("united states department of state", "u.s. department of state", "home")
 
 
-def _title(tree, meta, ld, hero, result, site_name, host) -> str | None:
+class _Fallbacks:
+    """trafilatura's and htmldate's guesses for what the markup did not state, each computed
+    only when asked (one page's worth; the tree is the pruned one extraction saw)."""
+
+    def __init__(self, tree: HtmlElement, url: str | None) -> None:
+        self.tree, self.url = tree, url
+
+    def title(self) -> str | None:
+        return extract_title(self.tree)
+
+    def date(self) -> str | None:
+        # no extensive search: dateparser's locale detection is slow and finds, in running text,
+        # dates that are not the publication's; the dateline rules cover captured text
+        return find_date(self.tree, url=self.url, original_date=True, extensive_search=False,
+                         max_date=date.today().isoformat())
+
+    def sitename(self) -> str | None:
+        return extract_sitename(self.tree)
+
+
+def _title(tree, meta, ld, hero, fallbacks: _Fallbacks, site_name, host) -> str | None:
     if hero.get("title"):
         return str(hero["title"])
     candidates = [
         meta.get("og:title"),
         meta.get("twitter:title"),
         ld.get("headline") if isinstance(ld.get("headline"), str) else None,
-        result.title,
+        fallbacks.title,
         _title_tag(tree),
     ]
     for h1 in tree.xpath("//h1"):
         candidates.append(_WS.sub(" ", h1.text_content()).strip())
     for cand in candidates:
+        if callable(cand):
+            cand = cand()
         if not cand:
             continue
         cand = _WS.sub(" ", cand).strip()
@@ -666,6 +707,7 @@ def _publisher(official, host, site_name, title_raw, att: Attribution, claimed, 
     if pub or site_name:
         return pub or site_name
     # trafilatura's sitename can be a title fragment; accept only a short name
+    fallback = fallback()
     if fallback and len(fallback.split()) <= 5 and not _TITLE_SPLIT.search(fallback):
         return fallback
     return host
@@ -711,14 +753,41 @@ def _hreflang_en(tree: HtmlElement, url: str | None) -> str | None:
 
 
 _langid = None
+# The commonest English function words. In running English they are 40-55 % of the words; in
+# Spanish, French or Portuguese prose, under 10 % (only "a", "no", "on" overlap).
+_EN_FUNCTION = frozenset(
+    "about after all also an and any are at be been between both but by can could did during each for from had "
+    "has have he her his how if in into is it its may more most must not of on one only or other our out over "
+    "said she should so some such than that the their them there these they this those through to under until "
+    "up upon was we were what when where which while who will with would you your".split())
+_ASCII_WORD = re.compile(r"[A-Za-z]+")
+
+
+def _plainly_english(sample: str) -> bool:
+    """Prose that is plainly English: at least 40 words, nearly all of the letters ASCII, and
+    English function words at least 30 % of the words. Anything less clear goes to py3langid."""
+    words = _ASCII_WORD.findall(sample)
+    if len(words) < 40:
+        return False
+    letters = sum(map(len, words))
+    if letters < 0.9 * sum(ch.isalpha() for ch in sample):
+        return False
+    hits = sum(w.lower() in _EN_FUNCTION for w in words)
+    return hits >= 0.25 * len(words)
 
 
 def detect_language(text: str) -> str | None:
-    """ISO 639-1 code of the text (py3langid), None for too little text."""
+    """ISO 639-1 code of the text, None for too little text.
+
+    py3langid decides, except for prose that is plainly English by its function words (most of
+    what Dispatches reads): that check costs about 1/20 of a py3langid call, and a worker that
+    only ever sees English never loads py3langid's model (about a second of CPU)."""
     global _langid
     sample = text[:800]
     if len(sample.strip()) < 40:
         return None
+    if _plainly_english(sample):
+        return "en"
     if _langid is None:
         import py3langid
 

@@ -424,3 +424,55 @@ def test_cli_errors_are_one_line(tmp_path):
     res = run_cli(str(pdf))
     assert res.returncode == 2 and res.stderr.strip() == "rejected: binary_payload (pdf)"
     assert "usage" in run_cli("--help").stdout
+
+
+# --- language: the plainly-English shortcut never answers for another language -------------
+
+_PROSE = {
+    "en": "The Secretary of State met today in Nairobi with the Foreign Minister of Kenya, Wanjiru Kamau, "
+          "to discuss the partnership between the United States and Kenya on migration, on the fight against "
+          "human trafficking and on the protection of those who survive it. They agreed that both governments "
+          "would expand the shelter network in Mombasa and Kisumu over the next year.",
+    "es": "El Secretario de Estado se reunió hoy en Nairobi con la Ministra de Relaciones Exteriores de Kenia "
+          "para conversar sobre la cooperación entre los Estados Unidos y Kenia en materia de migración, la lucha "
+          "contra la trata de personas y la protección de quienes sobreviven a ella. Acordaron ampliar la red de "
+          "albergues en Mombasa y Kisumu durante el próximo año.",
+    "pt": "O Secretário de Estado reuniu-se hoje em Nairóbi com a Ministra das Relações Exteriores do Quênia para "
+          "discutir a parceria entre os Estados Unidos e o Quênia em matéria de migração, o combate ao tráfico de "
+          "pessoas e a proteção das vítimas. Os dois governos vão ampliar a rede de abrigos em Mombaça e Kisumu "
+          "ao longo do próximo ano, com apoio do Departamento.",
+    "fr": "Le Secrétaire d'État a rencontré aujourd'hui à Nairobi la Ministre des Affaires étrangères du Kenya "
+          "pour évoquer le partenariat entre les États-Unis et le Kenya en matière de migration, la lutte contre "
+          "la traite des personnes et la protection des victimes. Les deux gouvernements ont convenu d'étendre le "
+          "réseau de foyers à Mombasa et à Kisumu au cours de l'année prochaine.",
+    "de": "Der Außenminister traf sich heute in Nairobi mit der kenianischen Außenministerin, um über die "
+          "Partnerschaft zwischen den Vereinigten Staaten und Kenia in Fragen der Migration, den Kampf gegen den "
+          "Menschenhandel und den Schutz der Betroffenen zu sprechen. Beide Regierungen wollen das Netz der "
+          "Schutzunterkünfte in Mombasa und Kisumu im kommenden Jahr ausbauen.",
+    "it": "Il Segretario di Stato ha incontrato oggi a Nairobi la Ministra degli Esteri del Kenya per discutere "
+          "la collaborazione tra gli Stati Uniti e il Kenya in materia di migrazione, la lotta contro la tratta di "
+          "persone e la protezione delle vittime. I due governi hanno deciso di ampliare la rete di centri di "
+          "accoglienza a Mombasa e Kisumu nel corso del prossimo anno.",
+    "id": "Menteri Luar Negeri bertemu hari ini di Nairobi dengan Menteri Luar Negeri Kenya untuk membahas "
+          "kemitraan antara Amerika Serikat dan Kenya di bidang migrasi, pemberantasan perdagangan orang, dan "
+          "perlindungan para korban. Kedua pemerintah sepakat untuk memperluas jaringan rumah aman di Mombasa "
+          "dan Kisumu selama tahun depan dengan dukungan dari Departemen.",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(_PROSE))
+def test_language_shortcut_only_for_english(lang):
+    from cleaners.core import _plainly_english, detect_language
+
+    text = _PROSE[lang]
+    assert _plainly_english(text) is (lang == "en")
+    assert detect_language(text) == lang
+
+
+def test_language_shortcut_needs_enough_words_and_latin_letters():
+    from cleaners.core import _plainly_english, detect_language
+
+    assert not _plainly_english("The visit of the Secretary to the region.")  # too few words to be sure
+    mixed = _PROSE["en"][:300] + " " + "Государственный секретарь встретился сегодня с министром " * 3
+    assert not _plainly_english(mixed)  # other scripts: py3langid decides
+    assert detect_language("Too short") is None
