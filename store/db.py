@@ -178,7 +178,7 @@ class Store:
         self.official_domains = _official_domains(official_domains)
         self.keep_raw = bool(keep_raw)
         self._lock = threading.RLock()
-        self._zc = zstandard.ZstdCompressor(level=9)
+        self._zc = zstandard.ZstdCompressor(level=3)
         self._zd = zstandard.ZstdDecompressor()
         self._tcache: OrderedDict[str, neardup.Text] = OrderedDict()  # sha256 -> prepared text
         self._retrying = tenacity.Retrying(
@@ -645,7 +645,7 @@ class Store:
         self._store_page(new["page_sha256"], raw)
         text_changed = old["text_sha256"] != new["text_sha256"]
         if text_changed:
-            self._add_text(new["text_sha256"], p["text"], p["textobj"], aid)
+            self._add_text(new["text_sha256"], p["text"], p, aid)
             if p["rank"] <= 2:
                 self._add_version(aid, new["text_sha256"], p["text"], new["title"], new["fetched_at"], new["url"], p["role"])
         self._refresh_article(aid, now)
@@ -682,7 +682,7 @@ class Store:
         copy_id = self._insert("copies", row)
         if moved:
             self.db.conn.execute("UPDATE copies SET gone = 1 WHERE id = ?", (moved,))
-        self._add_text(c["text_sha256"], p["text"], p["textobj"], aid)
+        self._add_text(c["text_sha256"], p["text"], p, aid)
         if p["rank"] <= 2:
             self._add_version(aid, c["text_sha256"], p["text"], c["title"], c["fetched_at"], c["url"], p["role"])
         self._store_page(c["page_sha256"], raw)
@@ -764,26 +764,37 @@ class Store:
             return row["article_id"], "exact", 1.0
         return None, "new", None
 
-    def _candidates(self, fps: list[int]) -> list[dict]:
+    def _candidates(self, p: dict) -> list[dict]:
         """Texts sharing rare fingerprints with the new text, best first (index lookups only)."""
-        if not fps:
-            return []
-        usable = [h for h, n in self._postings(fps).items() if n < neardup.DF_CAP]
+        usable = [h for h, n in self._postings_of(p).items() if n < neardup.DF_CAP]
         if not usable:
             return []
         need = 1 if len(usable) <= 4 else 2
         marks = ",".join("?" * len(usable))
         rows = self._all(
-            f"SELECT f.text_id, count(*) AS hits FROM fingerprints f WHERE f.hash IN ({marks}) "
-            f"GROUP BY f.text_id HAVING hits >= ? ORDER BY hits DESC, f.text_id LIMIT 8",
+            f"SELECT t.id, t.sha256, t.article_id, t.fp_count, h.hits FROM "
+            f"(SELECT text_id, count(*) AS hits FROM fingerprints WHERE hash IN ({marks}) "
+            f" GROUP BY text_id HAVING hits >= ? ORDER BY hits DESC, text_id LIMIT 8) h "
+            f"JOIN texts t ON t.id = h.text_id ORDER BY h.hits DESC, h.text_id",
             [*usable, need])
-        out = []
-        for r in rows:
-            t = self._one("SELECT id, sha256, article_id, fp_count FROM texts WHERE id = ?", (r["text_id"],))
-            # a loose estimate of containment; the confirmation decides
-            if t and r["hits"] / max(1, min(len(usable), t["fp_count"] or 1)) >= 0.2:
-                out.append(t)
+        # a loose estimate of containment; the confirmation decides
+        out = [t for t in rows if t["hits"] / max(1, min(len(usable), t["fp_count"] or 1)) >= 0.2]
         return out[:5]
+
+    def _fps(self, p: dict) -> list[int]:
+        """The new text's sampled fingerprints (once per save)."""
+        if "fps" not in p:
+            obj: neardup.Text = p["textobj"]
+            p["fps"] = neardup.fingerprints(obj.hashes) if obj.size >= neardup.MIN_SHINGLES else []
+        return p["fps"]
+
+    def _postings_of(self, p: dict) -> dict[int, int]:
+        """Posting-list lengths of the new text's fingerprints, read once per save: the
+        cascade's candidate search and the index insert ask the same question."""
+        if "postings" not in p:
+            fps = self._fps(p)
+            p["postings"] = self._postings(fps) if fps else {}
+        return p["postings"]
 
     def _near(self, p: dict, doc: Document) -> dict[int, neardup.Verdict]:
         """Best verdict per candidate article from the fingerprint index."""
@@ -791,7 +802,7 @@ class Store:
         best: dict[int, neardup.Verdict] = {}
         if obj.size < neardup.MIN_SHINGLES:
             return best
-        for t in self._candidates(neardup.fingerprints(obj.hashes)):
+        for t in self._candidates(p):
             aid = t["article_id"]
             art = self._one("SELECT id, title, published, language, rep_rank FROM articles WHERE id = ?", (aid,))
             if art is None:
@@ -879,15 +890,16 @@ class Store:
             self._tcache.move_to_end(sha)
         return obj
 
-    def _add_text(self, sha: str, text: str, obj: neardup.Text, aid: int) -> None:
+    def _add_text(self, sha: str, text: str, p: dict, aid: int) -> None:
         if self._one("SELECT 1 AS x FROM texts WHERE sha256 = ?", (sha,)):
             return
-        fps = neardup.fingerprints(obj.hashes) if obj.size >= neardup.MIN_SHINGLES else []
+        obj: neardup.Text = p["textobj"]
+        fps = self._fps(p)
         tid = self._insert("texts", {"sha256": sha, "article_id": aid, "text": text,
                                       "words": len(obj.words), "fp_count": len(fps)})
         if not fps:
             return
-        have = self._postings(fps)
+        have = self._postings_of(p)
         self.db.conn.executemany(
             "INSERT OR IGNORE INTO fingerprints (hash, text_id) VALUES (?, ?)",
             [(h, tid) for h in fps if have.get(h, 0) < neardup.DF_CAP])
