@@ -8,6 +8,12 @@ one page is lost, a fresh worker takes the slot and the crawl goes on. Workers r
 `max_tasks_per_child` pages and call `trafilatura.meta.reset_caches()` every
 `reset_every` pages.
 
+Each worker gets up to `prefetch` pages at once (default 2): the next page already waits in
+its pipe when it answers, so it never sits idle while the dispatcher thread waits for the GIL
+(in a Scrapy process the reactor holds it most of the time; Python hands it over only every
+5 ms). A page's time limit starts when it reaches the head of its worker's queue; pages behind
+a page that timed out or crashed its worker go back to the front of the queue, never lost.
+
 concurrent.futures.ProcessPoolExecutor is not enough here: it has no per-task timeout, a
 hung task cannot be killed without killing the pool, and one crashed worker breaks every
 pending future (BrokenProcessPool). This pool keeps one pipe per worker and a dispatcher
@@ -17,6 +23,7 @@ thread that owns them all.
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import importlib
 import logging
@@ -62,6 +69,14 @@ def _plain(raw: RawPage) -> RawPage:
     return dataclasses.replace(raw, headers=headers, meta=meta)
 
 
+def _pickle(raw: RawPage) -> bytes:
+    try:
+        return pickle.dumps(raw, pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        # a header or meta object that cannot cross the pipe: send plain copies
+        return pickle.dumps(_plain(raw), pickle.HIGHEST_PROTOCOL)
+
+
 def worker_main(read_fd: int, write_fd: int, func_ref: str, reset_every: int) -> None:
     """Loop of one worker process: receive a RawPage, send back ('ok', doc) or
     ('rejected', reason, detail). Runs as `python -m cleaners._worker`."""
@@ -74,6 +89,12 @@ def worker_main(read_fd: int, write_fd: int, func_ref: str, reset_every: int) ->
     conn_in = Connection(read_fd, writable=False)
     conn_out = Connection(write_fd, readable=False)
     func = _resolve(func_ref)
+    # Everything imported so far lives as long as the worker: keep it out of the cyclic
+    # collector's full passes (reset_caches ends in gc.collect()).
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
     done = 0
     conn_out.send(("ready",))
@@ -114,6 +135,22 @@ def child_environ() -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(paths)
     return env
 
+def _grow_pipe(fd: int, want: int = 1 << 20) -> int:
+    """Make a pipe hold up to `want` bytes where the OS allows (Linux); its capacity."""
+    try:
+        import fcntl
+
+        set_size = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+        get_size = getattr(fcntl, "F_GETPIPE_SZ", 1032)
+        if sys.platform.startswith("linux"):
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(fd, set_size, want)
+            return int(fcntl.fcntl(fd, get_size))
+    except (ImportError, OSError):
+        pass
+    return 16 * 1024  # the smallest pipe buffer of the usual systems
+
+
 class _Worker:
     """One `python -m cleaners._worker` process and the two pipes to it.
 
@@ -139,10 +176,12 @@ class _Worker:
             os.close(c2p_w)
         self.to_child = Connection(p2c_w, readable=False)
         self.conn = Connection(c2p_r, writable=False)
+        self.pipe_size = _grow_pipe(p2c_w)
         self.ready = False
-        self.tasks = 0
-        self.future: Future | None = None
-        self.deadline = 0.0
+        self.tasks = 0  # pages answered
+        self.sent = 0  # pages sent (at most max_tasks_per_child in a worker's life)
+        self.inflight: collections.deque[tuple[RawPage, Future, int]] = collections.deque()  # + pickled size
+        self.deadline = 0.0  # for the page at the head of `inflight`
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -183,6 +222,7 @@ class CleanerPool:
         workers: number of worker processes.
         timeout: seconds one page may take; then its worker is killed -> Rejected("timeout").
         max_tasks_per_child: pages a worker cleans before it is replaced (memory creep).
+        prefetch: pages sent to a worker ahead of its answers (1 = one at a time).
         reset_every: pages between `trafilatura.meta.reset_caches()` calls in a worker.
         func: what the workers run instead of `clean`, a module-level function (tests).
     """
@@ -193,18 +233,22 @@ class CleanerPool:
         self,
         workers: int = 2,
         timeout: float = 20.0,
-        max_tasks_per_child: int = 200,
+        max_tasks_per_child: int = 2000,
         *,
-        reset_every: int = 50,
+        reset_every: int = 500,
+        prefetch: int = 2,
         func: Callable[[RawPage], Document] | None = None,
     ):
         if workers < 1:
             raise ValueError("workers must be >= 1")
+        self.prefetch = max(1, int(prefetch))
         self.timeout = float(timeout)
         self.max_tasks_per_child = max(1, int(max_tasks_per_child))
         self._reset_every = int(reset_every)
         self._func_ref = _func_ref(func)
-        self._pending: collections.deque[tuple[RawPage, Future]] = collections.deque()
+        # (page, future, started): `started` once the future was set running (a page taken
+        # back from a dead worker's queue keeps its running future)
+        self._pending: collections.deque[tuple[RawPage, Future, bool]] = collections.deque()
         self._lock = threading.Lock()
         self._closed = False
         self._abort = False  # close(wait=False): stop pages in flight too
@@ -231,7 +275,7 @@ class CleanerPool:
             # Only the first queued page needs a wake-up: while pages are queued the dispatcher
             # either has a wake-up to read or runs `_assign` again when a worker answers.
             wake = not self._pending
-            self._pending.append((raw, fut))
+            self._pending.append((raw, fut, False))
         if wake:
             self._wake()
         return fut
@@ -246,13 +290,25 @@ class CleanerPool:
             if not wait:
                 self._abort = True
                 while self._pending:
-                    _, fut = self._pending.popleft()
-                    fut.cancel()
+                    _, fut, started = self._pending.popleft()
+                    if started:
+                        fut.set_exception(Rejected("worker_crashed", "pool closed"))
+                    else:
+                        fut.cancel()
         self._wake()
         self._thread.join()
+        with self._lock:
+            left, self._pending = list(self._pending), collections.deque()
+        for _, fut, started in left:  # only after close(wait=False) or a broken pool
+            if started:
+                fut.set_exception(Rejected("worker_crashed", "pool closed"))
+            else:
+                fut.cancel()
         for w in self._workers:
-            if w.future is not None and not w.future.done():
-                w.future.set_exception(Rejected("worker_crashed", "pool closed"))
+            for _, fut, _ in w.inflight:
+                if not fut.done():
+                    fut.set_exception(Rejected("worker_crashed", "pool closed"))
+            w.inflight.clear()
             if w.alive():
                 w.retire()
         self._workers = []
@@ -284,35 +340,53 @@ class CleanerPool:
             pass
 
     def _replace(self, idx: int) -> None:
+        self._requeue(self._workers[idx])
         self._workers[idx].kill()
         self._workers[idx] = self._spawn()
 
+    def _requeue(self, w: _Worker) -> None:
+        """Pages a worker had queued but not started go back to the front of the queue."""
+        with self._lock:
+            while w.inflight:
+                raw, fut, _ = w.inflight.pop()
+                self._pending.appendleft((raw, fut, True))
+
     def _assign(self) -> None:
         for i, w in enumerate(self._workers):
-            if w.future is not None or not w.ready:
-                continue
-            with self._lock:
-                if not self._pending:
-                    return
-                raw, fut = self._pending.popleft()
-            if not fut.set_running_or_notify_cancel():
-                continue
-            try:
+            while w.ready and len(w.inflight) < self.prefetch and w.sent < self.max_tasks_per_child:
+                # A page sent to a busy worker must fit in its pipe next to the pages already
+                # waiting there: a send that blocks would keep this thread from reading the
+                # worker's answer, and the worker blocked on that answer never reads on.
+                room = w.pipe_size - sum(size for _, _, size in list(w.inflight)[1:])
+                with self._lock:
+                    if not self._pending:
+                        return
+                    raw, fut, started = self._pending.popleft()
                 try:
-                    w.to_child.send(raw)
-                except (pickle.PicklingError, TypeError, AttributeError):
-                    # a header or meta object that cannot cross the pipe: send plain copies
-                    w.to_child.send(_plain(raw))
-            except OSError:
-                self.stats["worker_crashed"] += 1
-                fut.set_exception(Rejected("worker_crashed", "worker gone before the page was sent"))
-                self._replace(i)
-                continue
-            except Exception as exc:  # still not sendable
-                self.stats["extraction_error"] += 1
-                fut.set_exception(Rejected("extraction_error", f"page cannot be sent to a worker: {exc}"[:500]))
-                continue
-            w.future, w.deadline = fut, time.monotonic() + self.timeout
+                    data = _pickle(raw)
+                except Exception as exc:  # still not sendable
+                    self.stats["extraction_error"] += 1
+                    if started or fut.set_running_or_notify_cancel():
+                        fut.set_exception(Rejected("extraction_error", f"page cannot be sent to a worker: {exc}"[:500]))
+                    continue
+                if w.inflight and len(data) > room:
+                    with self._lock:
+                        self._pending.appendleft((raw, fut, started))
+                    break  # this worker's pipe is full enough; the page waits for an answer
+                if not started and not fut.set_running_or_notify_cancel():
+                    continue
+                try:
+                    w.to_child.send_bytes(data)
+                except OSError:
+                    # the worker is gone: this page was never sent, so it waits for the next one
+                    with self._lock:
+                        self._pending.appendleft((raw, fut, True))
+                    self._died(i)
+                    break
+                if not w.inflight:
+                    w.deadline = time.monotonic() + self.timeout
+                w.inflight.append((raw, fut, len(data)))
+                w.sent += 1
 
     def _receive(self, idx: int) -> None:
         w = self._workers[idx]
@@ -325,7 +399,8 @@ class CleanerPool:
             w.ready = True
             self._start_failures = 0
             return
-        fut, w.future = w.future, None
+        fut = w.inflight.popleft()[1] if w.inflight else None
+        w.deadline = time.monotonic() + self.timeout  # the next page starts now
         w.tasks += 1
         if fut is not None:
             if reply[0] == "ok":
@@ -333,7 +408,7 @@ class CleanerPool:
             else:
                 self.stats[reply[1]] += 1
                 fut.set_exception(Rejected(reply[1], reply[2]))
-        if w.tasks >= self.max_tasks_per_child:
+        if w.tasks >= self.max_tasks_per_child and not w.inflight:
             w.retire()
             self._workers[idx] = self._spawn()
 
@@ -349,11 +424,13 @@ class CleanerPool:
                 return
         else:
             self._fail(idx, "worker_crashed", f"exit code {code}")
+        self._requeue(w)
         self._workers[idx] = self._spawn()
 
     def _fail(self, idx: int, reason: str, why: str) -> None:
+        """The page at the head of a worker's queue is lost (the one it was working on)."""
         w = self._workers[idx]
-        fut, w.future = w.future, None
+        fut = w.inflight.popleft()[1] if w.inflight else None
         self.stats[reason] += 1
         if fut is not None and not fut.done():
             fut.set_exception(Rejected(reason, why))
@@ -363,8 +440,8 @@ class CleanerPool:
         with self._lock:
             self._broken = why
             pending, self._pending = list(self._pending), collections.deque()
-        for _, fut in pending:
-            if fut.set_running_or_notify_cancel():
+        for _, fut, started in pending:
+            if started or fut.set_running_or_notify_cancel():
                 fut.set_exception(RuntimeError(why))
 
     def _run(self) -> None:
@@ -373,12 +450,12 @@ class CleanerPool:
                 return
             if self._abort:
                 for i, w in enumerate(self._workers):
-                    if w.future is not None:
+                    while w.inflight:
                         self._fail(i, "worker_crashed", "pool closed")
-                        w.kill()
+                    w.kill()
                 return
             self._assign()
-            busy = [w for w in self._workers if w.future is not None]
+            busy = [w for w in self._workers if w.inflight]
             with self._lock:
                 if self._closed and not busy and not self._pending:
                     return
@@ -394,6 +471,6 @@ class CleanerPool:
                     if self._broken:
                         return
                     continue
-                if w.future is not None and time.monotonic() >= w.deadline:
+                if w.inflight and time.monotonic() >= w.deadline:
                     self._fail(i, "timeout", f"no result after {self.timeout:g} s")
                     self._replace(i)

@@ -33,8 +33,13 @@ def misbehave(page: RawPage):
         os._exit(3)
     if page.url.endswith("/hang"):
         time.sleep(60)
+    if page.url.endswith("/slow"):
+        time.sleep(1.2)
+        return os.getpid()
     if page.url.endswith("/pid"):
         return os.getpid()
+    if page.url.endswith("/echo"):
+        return page.body
     from cleaners import clean
 
     return clean(page)
@@ -101,7 +106,10 @@ def test_close_without_wait_cancels_pending():
     queued = [p.submit(raw(f"https://example.org/{i}/pid")) for i in range(3)]
     time.sleep(0.2)
     p.close(wait=False)
-    assert all(f.cancelled() for f in queued)
+    # a page already waiting in the worker's pipe (prefetch) is failed, the others cancelled;
+    # none is left pending
+    for f in queued:
+        assert f.cancelled() or isinstance(f.exception(timeout=0), Rejected)
     assert first.done()
     with pytest.raises(RuntimeError):
         p.submit(raw("https://example.org/late"))
@@ -112,3 +120,41 @@ def test_unpicklable_meta_is_dropped_not_fatal(pool):
                    meta={"lastmod": "2024-01-01", "callback": lambda r: r})
     doc = pool.submit(page).result(timeout=120)
     assert isinstance(doc, Document) and doc.title == "Readout of a Meeting"
+
+
+def test_pages_queued_behind_a_crash_on_one_worker_are_not_lost():
+    # one worker, two pages in its pipe at a time: the page behind the crash goes to the fresh worker
+    with CleanerPool(workers=1, timeout=60, func=misbehave) as p:
+        bad = p.submit(raw("https://example.org/exit"))
+        good = [p.submit(raw(f"https://example.org/behind-{i}/pid")) for i in range(3)]
+        with pytest.raises(Rejected) as info:
+            bad.result(timeout=120)
+        assert info.value.reason == "worker_crashed"
+        assert all(isinstance(f.result(timeout=120), int) for f in good)
+        assert p.stats["worker_crashed"] == 1
+
+
+def test_time_limit_starts_when_a_page_reaches_the_head_of_its_worker():
+    # 1.2 s per page, 2 s limit, two pages sent at once: timed from sending, the second would fail
+    with CleanerPool(workers=1, timeout=2, func=misbehave) as p:
+        futures = [p.submit(raw(f"https://example.org/{i}/slow")) for i in range(3)]
+        pids = [f.result(timeout=60) for f in futures]
+    assert len(set(pids)) == 1  # one worker did all three: nothing timed out
+
+
+def test_prefetch_keeps_order_of_answers_per_worker():
+    with CleanerPool(workers=2, timeout=60, prefetch=3, func=misbehave) as p:
+        futures = [p.submit(raw(f"https://www.state.gov/readout-{i}/")) for i in range(12)]
+        docs = [f.result(timeout=120) for f in futures]
+    # each future got its own page's document, whatever worker and queue position it had
+    assert [d.url for d in docs] == [f"https://www.state.gov/readout-{i}/" for i in range(12)]
+
+
+def test_pages_larger_than_the_pipe_do_not_deadlock_the_dispatcher():
+    # a 3 MiB page cannot wait in a worker's pipe: it is sent only when the worker is free
+    # (a blocking send would keep the dispatcher from reading the 3 MiB answer the worker is writing)
+    big = b"x" * (3 << 20)
+    with CleanerPool(workers=1, timeout=60, func=misbehave) as p:
+        futures = [p.submit(raw(f"https://example.org/big-{i}/echo", big + bytes([i]))) for i in range(3)]
+        answers = [f.result(timeout=60) for f in futures]
+    assert [a[-1] for a in answers] == [0, 1, 2] and all(len(a) == len(big) + 1 for a in answers)
