@@ -2,9 +2,9 @@
 
 `StorePipeline` opens the database named by `DISPATCHES_DB` under the run lock, writes a
 `crawls` row, cleans pages in a `CleanerPool` (both cores work while the reactor keeps
-downloading), saves them through a `StoreWorker`: a store process of its own, called from one
-thread (a locked-database retry sleeps there, never on the event loop; the store's CPU never
-holds the crawl process's GIL), counts everything, and closes the crawl row with the stats contract
+downloading), saves them through a `StoreWorker`: a store process of its own with pipelined calls (a
+locked-database retry sleeps there, never on the event loop; the store's CPU never holds the
+crawl process's GIL), counts everything, and closes the crawl row with the stats contract
 of the common brief when the spider closes. The spiders read incremental state (known URLs,
 ETags, lastmod) through the same `StoreWorker`, so one connection serves the whole run.
 
@@ -15,14 +15,17 @@ fetch to the spiders.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
 import os
 import pickle
+import queue
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Future
 from datetime import date, datetime
 from multiprocessing.connection import Connection
 from typing import Any
@@ -103,12 +106,16 @@ finally:
 
 
 class StoreWorker:
-    """A `store.Store` in a process of its own, called from one thread of the crawl process.
+    """A `store.Store` in a process of its own, called from any thread of the crawl process.
 
     The store's CPU work (identity cascade, near-duplicate index, compression) then neither
-    holds the crawl process's GIL nor slows Scrapy's reactor. Each call is one round trip:
-    `save` returns only after its transaction has committed in the store process, so an item
-    the pipeline reports done is on disk (a kill -9 of either process loses nothing reported).
+    holds the crawl process's GIL nor slows Scrapy's reactor. Calls are pipelined: a sender
+    thread writes each request as soon as it is made and a reader thread hands the answers,
+    which come back in order, to their futures. The store process always has the next request
+    waiting in its pipe instead of idling while a thread of the crawl process waits for the
+    GIL. `save` is answered only after its transaction has committed in the store process, so
+    an item the pipeline reports done is on disk (a kill -9 of either process loses nothing
+    reported).
     """
 
     def __init__(self, path: str, official_domains=None, keep_raw: bool = True, check: bool = True):
@@ -135,14 +142,22 @@ class StoreWorker:
         os.close(c2p_w)
         self._to = Connection(p2c_w, readable=False)
         self._from = Connection(c2p_r, writable=False)
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatches-db")
         try:
-            self._reply()
+            self._reply()  # the store opened (or refused) the database
         except BaseException:
             self.closed = True
+            with contextlib.suppress(OSError):
+                self._to.send(None)
             self._end(wait=10)
-            self.executor.shutdown(wait=False)
             raise
+        self._outbox: queue.SimpleQueue = queue.SimpleQueue()  # (method, args, kwargs, future); None ends
+        self._waiting: collections.deque[Future] = collections.deque()  # sent, in order
+        self._gone: str | None = None  # why the store process cannot answer any more
+        self._state = threading.Lock()
+        self._sender = threading.Thread(target=self._send_loop, name="dispatches-db-send", daemon=True)
+        self._reader = threading.Thread(target=self._read_loop, name="dispatches-db-read", daemon=True)
+        self._sender.start()
+        self._reader.start()
 
     def _reply(self) -> Any:
         try:
@@ -154,30 +169,76 @@ class StoreWorker:
             return reply[1]
         raise reply[1]
 
-    def _rpc(self, method: str, args: tuple, kwargs: dict) -> Any:
-        try:
+    def _send_loop(self) -> None:
+        while True:
+            job = self._outbox.get()
+            if job is None:
+                with contextlib.suppress(OSError):
+                    self._to.send(None)
+                return
+            method, args, kwargs, fut = job
             try:
-                self._to.send((method, args, kwargs))
+                data = pickle.dumps((method, args, kwargs), pickle.HIGHEST_PROTOCOL)
             except (pickle.PicklingError, TypeError, AttributeError):
                 # a header or meta object that cannot cross the pipe: send plain copies
                 from cleaners.pool import _plain
 
                 args = tuple(_plain(a) if isinstance(a, RawPage) else a for a in args)
-                self._to.send((method, args, kwargs))
-        except OSError:
-            raise RuntimeError(f"the store process exited (exit code {self.proc.poll()})") from None
-        return self._reply()
+                try:
+                    data = pickle.dumps((method, args, kwargs), pickle.HIGHEST_PROTOCOL)
+                except Exception as exc:
+                    fut.set_exception(exc)
+                    continue
+            with self._state:
+                if self._gone:
+                    fut.set_exception(RuntimeError(self._gone))
+                    continue
+                self._waiting.append(fut)
+            try:
+                self._to.send_bytes(data)
+            except OSError:
+                self._fail_all(f"the store process exited (exit code {self.proc.poll()})")
+
+    def _read_loop(self) -> None:
+        while True:
+            try:
+                reply = self._from.recv()
+            except (EOFError, OSError):
+                break
+            with self._state:
+                fut = self._waiting.popleft() if self._waiting else None
+            if fut is None:
+                continue
+            if reply[0] == "ok":
+                fut.set_result(reply[1])
+            else:
+                fut.set_exception(reply[1])
+        self._fail_all(f"the store process exited (exit code {self.proc.poll()})")
+
+    def _fail_all(self, why: str) -> None:
+        with self._state:
+            self._gone = self._gone or why
+            waiting, self._waiting = list(self._waiting), collections.deque()
+        for fut in waiting:
+            if not fut.done():
+                fut.set_exception(RuntimeError(why))
+
+    def submit(self, method: str, *args, **kwargs) -> Future:
+        """Queue one call; the Future holds the store's answer (or its exception)."""
+        fut: Future = Future()
+        if self.closed:
+            fut.set_exception(RuntimeError("the store is closed"))
+        else:
+            self._outbox.put((method, args, kwargs, fut))
+        return fut
 
     async def call(self, method: str, *args, **kwargs) -> Any:
-        fut = self.executor.submit(self._rpc, method, args, kwargs)
-        return await asyncio.wrap_future(fut)
+        return await asyncio.wrap_future(self.submit(method, *args, **kwargs))
 
     def call_sync(self, method: str, *args, **kwargs) -> Any:
-        return self.executor.submit(self._rpc, method, args, kwargs).result()
+        return self.submit(method, *args, **kwargs).result()
 
     def _end(self, wait: float) -> None:
-        with contextlib.suppress(OSError):
-            self._to.send(None)
         try:
             self.proc.wait(wait)  # the store checkpoints the WAL (TRUNCATE) as it closes
         except subprocess.TimeoutExpired:
@@ -192,10 +253,10 @@ class StoreWorker:
         if self.closed:
             return
         self.closed = True
-        try:
-            self.executor.submit(self._end, 300.0).result()
-        finally:
-            self.executor.shutdown(wait=True)
+        self._outbox.put(None)  # after every call already made: the store answers them, then ends
+        self._sender.join()
+        self._end(300.0)
+        self._reader.join(10)
         if self.proc.returncode not in (0, None):
             logger.warning("store process exited with code %s", self.proc.returncode)
 
