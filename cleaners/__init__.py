@@ -5,8 +5,19 @@
 runs `clean` in worker processes with a time limit.
 """
 
-from cleaners.core import clean, clean_text, soft_block_reason
 from cleaners.model import Document, RawPage, Rejected, Removal, content_hash, normalise_text
+
+_CORE = ("clean", "clean_text", "soft_block_reason")
+
+
+def __getattr__(name: str):
+    # cleaners.core (trafilatura, lxml, htmldate: a quarter of a second) is imported on first
+    # use, so the store process and the crawl process, which need only the model, start faster
+    if name in _CORE:
+        from cleaners import core
+
+        return getattr(core, name)
+    raise AttributeError(f"module 'cleaners' has no attribute {name!r}")
 
 __all__ = [
     "Document",

@@ -52,7 +52,8 @@ def _setting_list(value) -> list[str]:
 
 # The store's own process: `python -c _STORE_SERVER ARGS`. It imports only `store` (no Scrapy),
 # ignores SIGINT/SIGTERM (the crawl process decides when to stop and closes the pipe), and
-# answers one call at a time: ("ok", result) or ("err", exception).
+# answers every call in order: ("ok", result) or ("err", exception). Saves that queued up while
+# it was busy go into one transaction (`Store.save_many`), answered after its commit.
 _STORE_SERVER = """
 import json, logging, pickle, signal, sys
 from multiprocessing.connection import Connection
@@ -78,15 +79,52 @@ except BaseException as exc:
     reply_err(exc)
     sys.exit(1)
 conn_out.send(("ok", None))
+
+def send(reply):
+    try:
+        conn_out.send(reply)
+    except (EOFError, OSError):
+        raise SystemExit(0)  # the crawl process is gone: what was committed stays
+    except Exception as exc:  # an unpicklable result
+        reply_err(exc)
+
+def batchable(msg):
+    return msg is not None and msg[0] == "save" and not set(msg[2]) - {"crawl_id"} and 2 <= len(msg[1]) <= 3
+
+def one_save(msg):
+    _, args, kwargs = msg
+    return tuple(args) if len(args) == 3 else (args[0], args[1], kwargs.get("crawl_id"))
+
+waiting = []
 try:
     while True:
         try:
-            msg = conn_in.recv()
+            msg = waiting.pop(0) if waiting else conn_in.recv()
         except (EOFError, OSError):
             break  # the crawl process is gone (kill -9): what was committed stays
         if msg is None:
             break
         method, args, kwargs = msg
+        if batchable(msg):
+            # saves that queued up while the last one ran: one transaction, one commit
+            batch = [msg]
+            while len(batch) < 64 and conn_in.poll():
+                nxt = conn_in.recv()
+                if not batchable(nxt):
+                    waiting.append(nxt)
+                    break
+                batch.append(nxt)
+            if len(batch) > 1:
+                try:
+                    results = db.save_many([one_save(m) for m in batch])
+                except Exception as exc:
+                    results = [exc] * len(batch)
+                for res in results:
+                    if isinstance(res, Exception):
+                        reply_err(res)
+                    else:
+                        send(("ok", res))
+                continue
         try:
             if method.startswith("_"):
                 raise AttributeError(method)
@@ -94,12 +132,9 @@ try:
         except Exception as exc:
             reply_err(exc)
             continue
-        try:
-            conn_out.send(reply)
-        except (EOFError, OSError):
-            break
-        except Exception as exc:  # an unpicklable result
-            reply_err(exc)
+        send(reply)
+except (EOFError, OSError):
+    pass  # the crawl process went away in the middle of a batch: nothing of it was answered
 finally:
     db.close()
 """

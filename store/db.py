@@ -527,6 +527,38 @@ class Store:
         prepared = self._prepare(doc, raw, crawl_id)
         return self._write(self._save_tx, doc, raw, prepared)
 
+    def save_many(self, pages: list[tuple[Document, RawPage, int | None]]) -> list[SaveResult | Exception]:
+        """`save` for several pages in ONE transaction: each page in a savepoint of its own,
+        so a page that fails costs only itself; one commit for all (a crawl's store process
+        saves what has queued up while it was busy). Returns, per page and in order, its
+        SaveResult or the exception that stopped it. Nothing is committed if the
+        transaction as a whole fails (then it raises, like `save`)."""
+        prepared: list[Any] = []
+        for doc, raw, crawl_id in pages:
+            try:
+                prepared.append((doc, raw, self._prepare(doc, raw, crawl_id)))
+            except Exception as exc:
+                prepared.append(exc)
+        return self._write(self._save_many_tx, prepared)
+
+    def _save_many_tx(self, prepared: list[Any]) -> list[SaveResult | Exception]:
+        conn = self.db.conn
+        out: list[SaveResult | Exception] = []
+        for entry in prepared:
+            if isinstance(entry, Exception):
+                out.append(entry)
+                continue
+            conn.execute("SAVEPOINT dispatches_save")
+            try:
+                out.append(self._save_tx(*entry))
+            except Exception as exc:
+                if _is_locked(exc) or not conn.in_transaction:
+                    raise  # the whole transaction is gone (or must be retried): nothing committed
+                conn.execute("ROLLBACK TO dispatches_save")
+                out.append(exc)
+            conn.execute("RELEASE dispatches_save")
+        return out
+
     def _prepare(self, doc: Document, raw: RawPage, crawl_id: int | None) -> dict:
         """Everything that needs no database: keys, role, hashes, shingles."""
         served = raw.final_url or raw.url or doc.url

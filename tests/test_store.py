@@ -465,3 +465,59 @@ def test_a_page_quoting_a_whole_statement_and_much_more_is_not_a_copy_of_it(db):
     b = db.save(*page("https://digest.example/this-week", digest, "This week in diplomacy", DAY))
     assert b.article_id != a.article_id
     assert db._one("SELECT reason FROM review")["reason"] == "holds_candidate"
+
+
+def test_save_many_is_sequential_saves_in_one_transaction_and_a_bad_page_costs_only_itself(tmp_path):
+    import dataclasses
+
+    pages = [
+        page(OFFICIAL, HARBOUR, "Harbour Agreement", DAY),
+        page("https://news.example/harbour", wrapped(HARBOUR), "Harbour Agreement", DAY),
+        page("https://2021-2025.state.gov/harbour-agreement/", HARBOUR, "Harbour Agreement", DAY),
+        page("https://www.state.gov/grants/", GRANTS, "Grants", DAY),
+        page(OFFICIAL, HARBOUR, "Harbour Agreement", DAY, fetched_at="2024-03-02T10:00:00Z"),
+    ]
+    bad_doc, bad_raw = page("https://www.state.gov/bad/", readout("Ghana", "Ama Mensah", "trade"), "Bad", DAY)
+    bad_doc = dataclasses.replace(bad_doc, speaker=object())  # passes the preparation, fails at the INSERT
+    one, many = Store(tmp_path / "one.db"), Store(tmp_path / "many.db")
+    seq = [one.save(d, r) for d, r in pages]
+    got = many.save_many([(d, r, None) for d, r in pages[:2]] + [(bad_doc, bad_raw, None)]
+                         + [(d, r, None) for d, r in pages[2:]])
+    assert isinstance(got[2], sqlite3.Error)
+    assert got[:2] + got[3:] == seq
+    assert not many.db.conn.in_transaction
+    stamps = ("fetched_at", "updated_at", "stored_at", "created_at")
+    assert dump(many, skip=stamps) == dump(one, skip=stamps)  # nothing of the bad page is left
+    one.close(), many.close()
+
+
+def test_store_worker_pipelines_calls_and_batches_saves_in_order(tmp_path):
+    """The crawl's store process: calls made back to back are answered in order; saves that
+    queue up go into one transaction, and a page that fails there fails alone."""
+    import dataclasses
+
+    from crawlers.pipelines import StoreWorker
+
+    pages = [page(f"https://www.state.gov/readout-{i}/", readout(c, "Ama Mensah", "trade"), f"Readout {c}", DAY)
+             for i, c in enumerate(["Ghana", "Kenya", "Peru", "Chile", "Nepal", "Laos"])]
+    bad_doc, bad_raw = page("https://www.state.gov/bad/", GRANTS, "Bad", DAY)
+    bad_doc = dataclasses.replace(bad_doc, speaker=object())
+    w = StoreWorker(str(tmp_path / "w.db"))
+    try:
+        crawl_id = w.call_sync("start_crawl", "test", {})
+        futures = [w.submit("save", d, r, crawl_id=crawl_id) for d, r in pages[:3]]
+        futures.append(w.submit("save", bad_doc, bad_raw, crawl_id=crawl_id))
+        futures += [w.submit("save", d, r, crawl_id=crawl_id) for d, r in pages[3:]]
+        futures.append(w.submit("copy_state", pages[0][0].url))
+        results = [f.exception(timeout=60) or f.result() for f in futures]
+    finally:
+        w.close()
+    saved = results[:3] + results[4:-1]
+    assert isinstance(results[3], Exception)
+    assert [r.outcome for r in saved] == ["new"] * 6
+    assert sorted(r.article_id for r in saved) == [r.article_id for r in saved]  # saved in the order sent
+    assert results[-1]["url"] == pages[0][0].url  # a later call sees the committed saves
+    s = Store(tmp_path / "w.db")
+    assert s.db.conn.execute("SELECT count(*) FROM copies").fetchone()[0] == 6
+    assert s.db.conn.execute("SELECT count(*) FROM copies WHERE url LIKE '%/bad/'").fetchone()[0] == 0
+    s.close()
