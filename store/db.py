@@ -796,17 +796,20 @@ class Store:
             return row["article_id"], "exact", 1.0
         return None, "new", None
 
-    def _candidates(self, p: dict) -> list[dict]:
-        """Texts sharing rare fingerprints with the new text, best first (index lookups only)."""
+    def _candidates(self, p: dict, unofficial_only: bool = False) -> list[dict]:
+        """Texts sharing rare fingerprints with the new text, best first (index lookups only);
+        with `unofficial_only`, only texts of articles no official copy represents."""
         usable = [h for h, n in self._postings_of(p).items() if n < neardup.DF_CAP]
         if not usable:
             return []
         need = 1 if len(usable) <= 4 else 2
         marks = ",".join("?" * len(usable))
+        only = ("JOIN texts tt ON tt.id = f.text_id JOIN articles a ON a.id = tt.article_id "
+                "AND (a.rep_rank IS NULL OR a.rep_rank >= 3) ") if unofficial_only else ""
         rows = self._all(
             f"SELECT t.id, t.sha256, t.article_id, t.fp_count, h.hits FROM "
-            f"(SELECT text_id, count(*) AS hits FROM fingerprints WHERE hash IN ({marks}) "
-            f" GROUP BY text_id HAVING hits >= ? ORDER BY hits DESC, text_id LIMIT 8) h "
+            f"(SELECT f.text_id, count(*) AS hits FROM fingerprints f {only}WHERE f.hash IN ({marks}) "
+            f" GROUP BY f.text_id HAVING hits >= ? ORDER BY hits DESC, f.text_id LIMIT 8) h "
             f"JOIN texts t ON t.id = h.text_id ORDER BY h.hits DESC, h.text_id",
             [*usable, need])
         # a loose estimate of containment; the confirmation decides
@@ -828,13 +831,13 @@ class Store:
             p["postings"] = self._postings(fps) if fps else {}
         return p["postings"]
 
-    def _near(self, p: dict, doc: Document) -> dict[int, neardup.Verdict]:
-        """Best verdict per candidate article from the fingerprint index."""
+    def _near(self, p: dict, doc: Document, unofficial_only: bool = False) -> dict[int, neardup.Verdict]:
+        """Best verdict per candidate article from the fingerprint index (see `_candidates`)."""
         obj: neardup.Text = p["textobj"]
         best: dict[int, neardup.Verdict] = {}
         if obj.size < neardup.MIN_SHINGLES:
             return best
-        for t in self._candidates(p):
+        for t in self._candidates(p, unofficial_only):
             aid = t["article_id"]
             art = self._one("SELECT id, title, published, language, rep_rank FROM articles WHERE id = ?", (aid,))
             if art is None:
@@ -898,12 +901,15 @@ class Store:
         official article, that article is the one kept."""
         if p["rank"] > 2:
             return aid, []
-        same = {a for a, v in self._near(p, doc).items() if v.same and a != aid}
+        # Joined to an official article, only unofficial-only articles can be gathered: the
+        # search skips the others (most of an official crawl's copies compare with nothing).
+        unofficial_aid = self._unofficial_only(aid)
+        same = {a for a, v in self._near(p, doc, unofficial_only=not unofficial_aid).items() if v.same and a != aid}
         if not same:
             return aid, []
         officials = sorted(a for a in same if not self._unofficial_only(a))
         primary = aid
-        if self._unofficial_only(aid) and len(officials) == 1:
+        if unofficial_aid and len(officials) == 1:
             primary = officials[0]
         merged = sorted(a for a in ({aid} | same) if a != primary and self._unofficial_only(a))
         return primary, merged
