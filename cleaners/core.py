@@ -8,8 +8,10 @@ page's own markup does not say (a title, a date, a site name) is asked of trafil
 htmldate's heuristics only then (`_Fallbacks`): their full metadata pass cost more than the
 extraction itself, and its extensive date search (dateparser) compiled regexes for 200
 locales in every fresh worker process. trafilatura runs in its `fast` mode (no readability /
-jusText comparison): on the extraction benchmarks in bench/cleaning.py it scored as well or
-better after our block rules, at about two thirds of the cost. Text captures skip the HTML part and go straight to the line rules.
+jusText comparison) and favours recall (our block and line rules remove what it then lets
+through; its balanced mode would measure the whole page's text again to decide whether to
+retry in recall mode): on the extraction benchmarks in bench/cleaning.py this scored as well
+or better than the default after our rules, at about half the cost. Text captures skip the HTML part and go straight to the line rules.
 
 Nothing here touches the network, Scrapy or SQLite.
 """
@@ -158,7 +160,7 @@ def page_kind(raw: RawPage) -> str:
     return "other"
 
 
-_EXTRACTOR = Extractor(output_format="python", fast=True, comments=False, tables=True, with_metadata=False)
+_EXTRACTOR = Extractor(output_format="python", fast=True, recall=True, comments=False, tables=True, with_metadata=False)
 
 
 def _extractor(url: str | None) -> Extractor:
