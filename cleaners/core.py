@@ -767,7 +767,7 @@ _ASCII_WORD = re.compile(r"[A-Za-z]+")
 
 def _plainly_english(sample: str) -> bool:
     """Prose that is plainly English: at least 40 words, nearly all of the letters ASCII, and
-    English function words at least 30 % of the words. Anything less clear goes to py3langid."""
+    English function words at least a quarter of the words. Anything less clear goes to py3langid."""
     words = _ASCII_WORD.findall(sample)
     if len(words) < 40:
         return False

@@ -1,4 +1,4 @@
-"""The one junction: RawPage -> cleaners.clean (worker processes) -> store.save (one DB thread).
+"""The one junction: RawPage -> cleaners.clean (worker processes) -> store.save (the store process).
 
 `StorePipeline` opens the database named by `DISPATCHES_DB` under the run lock, writes a
 `crawls` row, cleans pages in a `CleanerPool` (both cores work while the reactor keeps
@@ -348,9 +348,9 @@ class StorePipeline:
         self.lock_wait = s.getfloat("DISPATCHES_LOCK_WAIT", 0.0)
         self.workers = s.getint("DISPATCHES_CLEAN_WORKERS", 2)
         self.clean_timeout = s.getfloat("DISPATCHES_CLEAN_TIMEOUT", 20.0)
-        # A fresh worker costs ~0.8 s of CPU (imports + py3langid's model) before its first
-        # page; recycling every 200 pages spent a third of the cleaning CPU on that. Caches are
-        # still reset every 50 pages inside a worker (trafilatura#216).
+        # A fresh worker costs ~0.5 s of CPU (imports) before its first page; recycling every
+        # 200 pages spent a third of the cleaning CPU on that. trafilatura's caches are reset
+        # every 500 pages inside a worker (trafilatura#216).
         self.clean_max_tasks = s.getint("DISPATCHES_CLEAN_MAX_TASKS", 2000)
         self.exit = contextlib.ExitStack()
         self.store: StoreWorker | None = None
