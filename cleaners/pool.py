@@ -69,12 +69,22 @@ def _plain(raw: RawPage) -> RawPage:
     return dataclasses.replace(raw, headers=headers, meta=meta)
 
 
-def _pickle(raw: RawPage) -> bytes:
+def pickle_for_pipe(obj: Any) -> bytes:
+    """`obj` pickled for a pipe to another process. A RawPage in it (the object itself, or
+    inside tuples such as a call's arguments) whose headers or meta cannot be pickled goes
+    as a plain copy."""
     try:
-        return pickle.dumps(raw, pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, TypeError, AttributeError):
-        # a header or meta object that cannot cross the pipe: send plain copies
-        return pickle.dumps(_plain(raw), pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps(_plain_pages(obj), pickle.HIGHEST_PROTOCOL)
+
+
+def _plain_pages(obj: Any) -> Any:
+    if isinstance(obj, RawPage):
+        return _plain(obj)
+    if isinstance(obj, tuple):
+        return tuple(_plain_pages(x) for x in obj)
+    return obj
 
 
 def worker_main(read_fd: int, write_fd: int, func_ref: str, reset_every: int) -> None:
@@ -135,20 +145,17 @@ def child_environ() -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(paths)
     return env
 
+
 def _grow_pipe(fd: int, want: int = 1 << 20) -> int:
     """Make a pipe hold up to `want` bytes where the OS allows (Linux); its capacity."""
     try:
         import fcntl
 
-        set_size = getattr(fcntl, "F_SETPIPE_SZ", 1031)
-        get_size = getattr(fcntl, "F_GETPIPE_SZ", 1032)
-        if sys.platform.startswith("linux"):
-            with contextlib.suppress(OSError):
-                fcntl.fcntl(fd, set_size, want)
-            return int(fcntl.fcntl(fd, get_size))
-    except (ImportError, OSError):
-        pass
-    return 16 * 1024  # the smallest pipe buffer of the usual systems
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, want)
+        return int(fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ))
+    except (ImportError, AttributeError, OSError):  # not Linux
+        return 16 * 1024  # the smallest pipe buffer of the usual systems
 
 
 class _Worker:
@@ -363,7 +370,7 @@ class CleanerPool:
                         return
                     raw, fut, started = self._pending.popleft()
                 try:
-                    data = _pickle(raw)
+                    data = pickle_for_pipe(raw)
                 except Exception as exc:  # still not sendable
                     self.stats["extraction_error"] += 1
                     if started or fut.set_running_or_notify_cancel():

@@ -20,7 +20,6 @@ import contextlib
 import json
 import logging
 import os
-import pickle
 import queue
 import subprocess
 import sys
@@ -35,7 +34,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.logformatter import LogFormatter
 
 from cleaners.model import RawPage, Rejected
-from cleaners.pool import child_environ
+from cleaners.pool import child_environ, pickle_for_pipe
 from crawlers.discovery import matches_topic
 from crawlers.runlock import run_lock
 
@@ -95,11 +94,11 @@ def one_save(msg):
     _, args, kwargs = msg
     return tuple(args) if len(args) == 3 else (args[0], args[1], kwargs.get("crawl_id"))
 
-waiting = []
+held = []  # the call read while gathering saves (at most one; may be the final None), answered next
 try:
     while True:
         try:
-            msg = waiting.pop(0) if waiting else conn_in.recv()
+            msg = held.pop() if held else conn_in.recv()
         except (EOFError, OSError):
             break  # the crawl process is gone (kill -9): what was committed stays
         if msg is None:
@@ -111,7 +110,7 @@ try:
             while len(batch) < 64 and conn_in.poll():
                 nxt = conn_in.recv()
                 if not batchable(nxt):
-                    waiting.append(nxt)
+                    held.append(nxt)
                     break
                 batch.append(nxt)
             if len(batch) > 1:
@@ -213,17 +212,10 @@ class StoreWorker:
                 return
             method, args, kwargs, fut = job
             try:
-                data = pickle.dumps((method, args, kwargs), pickle.HIGHEST_PROTOCOL)
-            except (pickle.PicklingError, TypeError, AttributeError):
-                # a header or meta object that cannot cross the pipe: send plain copies
-                from cleaners.pool import _plain
-
-                args = tuple(_plain(a) if isinstance(a, RawPage) else a for a in args)
-                try:
-                    data = pickle.dumps((method, args, kwargs), pickle.HIGHEST_PROTOCOL)
-                except Exception as exc:
-                    fut.set_exception(exc)
-                    continue
+                data = pickle_for_pipe((method, args, kwargs))
+            except Exception as exc:  # not even as plain copies
+                fut.set_exception(exc)
+                continue
             with self._state:
                 if self._gone:
                     fut.set_exception(RuntimeError(self._gone))
