@@ -1085,7 +1085,7 @@ class Store:
                 ccols = ccols or tuple(row)
                 buf["copies"].append(tuple(row[k] for k in ccols))
                 obj = p["textobj"]
-                fps = neardup.fingerprints(obj.hashes) if obj.size >= neardup.MIN_SHINGLES else []
+                fps = self._fps(p)
                 buf["texts"].append((tid, c["text_sha256"], aid, p["text"], len(obj.words), len(fps)))
                 buf["versions"].append((aid, c["text_sha256"], p["text"], c["title"], c["fetched_at"], c["url"], p["role"]))
                 for h in fps:
