@@ -128,7 +128,6 @@ def main() -> int:
     db = out / "bench.db"
     for f in out.glob("bench.db*"):
         f.unlink()
-    rows = []
     rounds = []
     with FixtureWeb(scale=scale, phase=1, crawl_delay=0, startup_timeout=300) as web:
         for r in range(max(1, args.rounds)):

@@ -11,7 +11,8 @@ locales in every fresh worker process. trafilatura runs in its `fast` mode (no r
 jusText comparison) and favours recall (our block and line rules remove what it then lets
 through; its balanced mode would measure the whole page's text again to decide whether to
 retry in recall mode): on the extraction benchmarks in bench/cleaning.py this scored as well
-or better than the default after our rules, at about half the cost. Text captures skip the HTML part and go straight to the line rules.
+or better than the default after our rules, at about half the cost. Text captures skip the
+HTML part and go straight to the line rules.
 
 Nothing here touches the network, Scrapy or SQLite.
 """
@@ -772,9 +773,9 @@ def _plainly_english(sample: str) -> bool:
     if len(words) < 40:
         return False
     letters = sum(map(len, words))
-    if letters < 0.9 * sum(ch.isalpha() for ch in sample):
+    if letters < 0.9 * sum(map(str.isalpha, sample)):
         return False
-    hits = sum(w.lower() in _EN_FUNCTION for w in words)
+    hits = sum(map(_EN_FUNCTION.__contains__, map(str.lower, words)))
     return hits >= 0.25 * len(words)
 
 
