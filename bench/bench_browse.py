@@ -31,11 +31,19 @@ from datasette.app import Datasette  # noqa: E402
 from crawlers.commands.browse import DATASETTE_SETTINGS, drop_missing_columns, metadata_for, read_schema  # noqa: E402
 from store import Store  # noqa: E402
 
-WORDS = ("trafficking persons secretary embassy cooperation security maritime agreement "
-         "partners democracy elections sanctions humanitarian assistance visa consular travel "
-         "health climate energy trade investment human rights freedom press religious").split()
-SITES = [("www.state.gov", "original"), ("2021-2025.state.gov", "archive"), ("mx.usembassy.gov", "embassy"),
-         ("ca.usembassy.gov", "embassy"), ("news.example", "syndicated"), ("wire.example", "syndicated")]
+WORDS = (
+    "trafficking persons secretary embassy cooperation security maritime agreement "
+    "partners democracy elections sanctions humanitarian assistance visa consular travel "
+    "health climate energy trade investment human rights freedom press religious"
+).split()
+SITES = [
+    ("www.state.gov", "original"),
+    ("2021-2025.state.gov", "archive"),
+    ("mx.usembassy.gov", "embassy"),
+    ("ca.usembassy.gov", "embassy"),
+    ("news.example", "syndicated"),
+    ("wire.example", "syndicated"),
+]
 SPIDERS = ["state_gov", "usembassy", "syndication", "ingest"]
 # What the shipped pages sort, facet and filter on; the store creates them (0005_browse_indexes).
 BROWSE_INDEXES = [
@@ -67,10 +75,23 @@ def build(path: Path, n_articles: int, per_article: int, seed: int = 7) -> None:
             conn.execute(
                 "insert into articles (id, title, text, published, canonical_url, publisher, language,"
                 " copies_count, first_seen, updated_at, content_hash) values (?,?,?,?,?,?,?,?,?,?,?)",
-                (i, f"Statement {i} on {rng.choice(WORDS)} and {rng.choice(WORDS)}", text, published,
-                 f"https://www.state.gov/statement-{i}/", rng.choice(["U.S. Department of State", "U.S. Embassy in Mexico"]),
-                 rng.choice(["en", "en", "en", "es", "fr"]), n, first_seen, first_seen, sha))
-            conn.execute("insert into texts (sha256, article_id, text, words) values (?,?,?,?)", (sha, i, text, 300))
+                (
+                    i,
+                    f"Statement {i} on {rng.choice(WORDS)} and {rng.choice(WORDS)}",
+                    text,
+                    published,
+                    f"https://www.state.gov/statement-{i}/",
+                    rng.choice(["U.S. Department of State", "U.S. Embassy in Mexico"]),
+                    rng.choice(["en", "en", "en", "es", "fr"]),
+                    n,
+                    first_seen,
+                    first_seen,
+                    sha,
+                ),
+            )
+            conn.execute(
+                "insert into texts (sha256, article_id, text, words) values (?,?,?,?)", (sha, i, text, 300)
+            )
             for j in range(n):
                 site, role = SITES[j % len(SITES)]
                 # most copies carry the official text; one in five a different (near or cut) one
@@ -78,31 +99,85 @@ def build(path: Path, n_articles: int, per_article: int, seed: int = 7) -> None:
                 copy_sha = sha if same else f"{i:060x}{j:04x}"
                 if not same:
                     words = rng.choice([300, 290, 120])
-                    conn.execute("insert into texts (sha256, article_id, text, words) values (?,?,?,?)",
-                                 (copy_sha, i, " ".join(text.split()[:words]), words))
+                    conn.execute(
+                        "insert into texts (sha256, article_id, text, words) values (?,?,?,?)",
+                        (copy_sha, i, " ".join(text.split()[:words]), words),
+                    )
                 conn.execute(
                     "insert into copies (article_id, url_key, url, site, role, rank, fetched_at, first_fetched_at,"
                     " http_status, match_method, match_score, similarity, text_sha256)"
                     " values (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (i, f"{site}/s-{i}-{j}", f"https://{site}/s-{i}-{j}/", site, role, j, first_seen, first_seen,
-                     200, "new" if j == 0 else ("exact" if same else rng.choice(["url", "attribution", "near"])),
-                     1.0 if same else round(rng.uniform(0.7, 1.0), 3),
-                     1.0 if same else round(rng.uniform(0.5, 1.0), 3), copy_sha))
-            conn.execute("insert into versions (article_id, text_sha256, text, seen_at, url) values (?,?,?,?,?)",
-                         (i, f"{i:064x}", text[:200], first_seen, f"https://www.state.gov/statement-{i}/"))
+                    (
+                        i,
+                        f"{site}/s-{i}-{j}",
+                        f"https://{site}/s-{i}-{j}/",
+                        site,
+                        role,
+                        j,
+                        first_seen,
+                        first_seen,
+                        200,
+                        "new"
+                        if j == 0
+                        else ("exact" if same else rng.choice(["url", "attribution", "near"])),
+                        1.0 if same else round(rng.uniform(0.7, 1.0), 3),
+                        1.0 if same else round(rng.uniform(0.5, 1.0), 3),
+                        copy_sha,
+                    ),
+                )
+            conn.execute(
+                "insert into versions (article_id, text_sha256, text, seen_at, url) values (?,?,?,?,?)",
+                (i, f"{i:064x}", text[:200], first_seen, f"https://www.state.gov/statement-{i}/"),
+            )
             if i % 50 == 0:
-                conn.execute("insert into versions (article_id, text_sha256, text, seen_at, url) values (?,?,?,?,?)",
-                             (i, f"{i:063x}e", text[:180], "2026-11-20T10:00:00Z", f"https://www.state.gov/statement-{i}/"))
+                conn.execute(
+                    "insert into versions (article_id, text_sha256, text, seen_at, url) values (?,?,?,?,?)",
+                    (
+                        i,
+                        f"{i:063x}e",
+                        text[:180],
+                        "2026-11-20T10:00:00Z",
+                        f"https://www.state.gov/statement-{i}/",
+                    ),
+                )
         for k in range(400):
-            stats = {"pages_fetched": 100, "errors": k % 3, "soft_blocks": k % 2, "discovery": {"www.state.gov": "rest"},
-                     "discovery_failed": ["ca.usembassy.gov"] if k % 5 == 0 else [], "robots_blocked": [], "circuit_open": []}
-            conn.execute("insert into crawls (spider, started_at, finished_at, status, stats, pages, new_articles,"
-                         " new_copies, errors, soft_blocks) values (?,?,?,?,?,?,?,?,?,?)",
-                         (SPIDERS[k % 4], f"2026-{1 + k % 11:02d}-{1 + k % 28:02d}T{k % 24:02d}:00:00Z", None,
-                          "ok", json.dumps(stats), 100, 10, 20, k % 3, k % 2))
+            stats = {
+                "pages_fetched": 100,
+                "errors": k % 3,
+                "soft_blocks": k % 2,
+                "discovery": {"www.state.gov": "rest"},
+                "discovery_failed": ["ca.usembassy.gov"] if k % 5 == 0 else [],
+                "robots_blocked": [],
+                "circuit_open": [],
+            }
+            conn.execute(
+                "insert into crawls (spider, started_at, finished_at, status, stats, pages, new_articles,"
+                " new_copies, errors, soft_blocks) values (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    SPIDERS[k % 4],
+                    f"2026-{1 + k % 11:02d}-{1 + k % 28:02d}T{k % 24:02d}:00:00Z",
+                    None,
+                    "ok",
+                    json.dumps(stats),
+                    100,
+                    10,
+                    20,
+                    k % 3,
+                    k % 2,
+                ),
+            )
             for e in range(20):
-                conn.execute("insert into events (crawl_id, url, stage, reason, detail, at) values (?,?,?,?,?,?)",
-                             (k + 1, f"https://news.example/x-{k}-{e}", "clean", rng.choice(["too_short", "soft_block"]), "", ""))
+                conn.execute(
+                    "insert into events (crawl_id, url, stage, reason, detail, at) values (?,?,?,?,?,?)",
+                    (
+                        k + 1,
+                        f"https://news.example/x-{k}-{e}",
+                        "clean",
+                        rng.choice(["too_short", "soft_block"]),
+                        "",
+                        "",
+                    ),
+                )
     conn.close()
 
 
@@ -138,13 +213,31 @@ def main() -> int:
         t0 = time.perf_counter()
         build(db, args.articles, args.copies_per_article)
         n_copies = sqlite3.connect(db).execute("select count(*) from copies").fetchone()[0]
-        print(f"built {args.articles} articles, {n_copies} copies in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+        print(
+            f"built {args.articles} articles, {n_copies} copies in {time.perf_counter() - t0:.1f}s",
+            file=sys.stderr,
+        )
         d = "/dispatches"
-        urls = ["/-/versions.json", f"{d}", f"{d}/articles", f"{d}/articles?_search=kiribati",
-                f"{d}/articles/12345", f"{d}/copies", f"{d}/article_copies?article_id=12345", f"{d}/crawls",
-                f"{d}/most_copied", f"{d}/altered_copies", f"{d}/edited_statements", f"{d}/new_since",
-                f"{d}/new_since?since=2026-11-01", f"{d}/new_copies_since", f"{d}/crawl_health", f"{d}/crawl_problems",
-                f"{d}/statement_copies?article_id=12345", f"{d}/review_list"]
+        urls = [
+            "/-/versions.json",
+            f"{d}",
+            f"{d}/articles",
+            f"{d}/articles?_search=kiribati",
+            f"{d}/articles/12345",
+            f"{d}/copies",
+            f"{d}/article_copies?article_id=12345",
+            f"{d}/crawls",
+            f"{d}/most_copied",
+            f"{d}/altered_copies",
+            f"{d}/edited_statements",
+            f"{d}/new_since",
+            f"{d}/new_since?since=2026-11-01",
+            f"{d}/new_copies_since",
+            f"{d}/crawl_health",
+            f"{d}/crawl_problems",
+            f"{d}/statement_copies?article_id=12345",
+            f"{d}/review_list",
+        ]
         conn = sqlite3.connect(db)
         for statement in BROWSE_INDEXES:
             conn.execute("drop index if exists " + statement.split(" exists ")[1].split(" on ")[0])

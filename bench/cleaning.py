@@ -90,12 +90,24 @@ def bench_seeds(corpus: Path) -> list[tuple[str, str, str, str]]:
     rows = []
     cases = {
         "000_7fb26bfa5141be14.txt": {
-            "cruft": ["Home | Columns", "Share/Save/Bookmark", "FAIR USE NOTICE", "Press release, Apr. 15, 2014", "Media 042114"],
-            "attr": lambda d: d.publisher == "U.S. Embassy Mexico City" and str(d.published) == "2014-04-15" and d.doc_type == "press release",
+            "cruft": [
+                "Home | Columns",
+                "Share/Save/Bookmark",
+                "FAIR USE NOTICE",
+                "Press release, Apr. 15, 2014",
+                "Media 042114",
+            ],
+            "attr": lambda d: (
+                d.publisher == "U.S. Embassy Mexico City"
+                and str(d.published) == "2014-04-15"
+                and d.doc_type == "press release"
+            ),
         },
         "004_841a40c110ca4a68.txt": {
             "cruft": ["Official news published at", "originally published at", "Previous post", "Next post"],
-            "attr": lambda d: (d.claimed_original or "").startswith("https://www.state.gov/joint-statement-on-the-sixth-meeting"),
+            "attr": lambda d: (d.claimed_original or "").startswith(
+                "https://www.state.gov/joint-statement-on-the-sixth-meeting"
+            ),
         },
     }
     for name, case in cases.items():
@@ -105,18 +117,26 @@ def bench_seeds(corpus: Path) -> list[tuple[str, str, str, str]]:
             continue
         text = path.read_text(encoding="utf-8")
         doc = clean_text(text)
-        body = [p.strip() for p in text.split("\n") if len(p.split()) > 25 and not p.startswith("FAIR USE")
-                and "Previous post" not in p and "Next post" not in p]
+        body = [
+            p.strip()
+            for p in text.split("\n")
+            if len(p.split()) > 25
+            and not p.startswith("FAIR USE")
+            and "Previous post" not in p
+            and "Next post" not in p
+        ]
         kept = sum(normalise_text(p) in normalise_text(doc.text) for p in body)
         leaked = sum(c in doc.text for c in case["cruft"])
         bare_text = text  # bare trafilatura has no text-capture path: the whole capture stays
         bare_leak = sum(c in bare_text for c in case["cruft"])
-        rows.append((
-            f"seed {name[:3]}: body kept / cruft leaked / attribution",
-            f"{kept}/{len(body)} / {leaked}/{len(case['cruft'])} / {'ok' if case['attr'](doc) else 'WRONG'}",
-            f"{len(body)}/{len(body)} / {bare_leak}/{len(case['cruft'])} / none",
-            "all kept, 0 leaked, ok",
-        ))
+        rows.append(
+            (
+                f"seed {name[:3]}: body kept / cruft leaked / attribution",
+                f"{kept}/{len(body)} / {leaked}/{len(case['cruft'])} / {'ok' if case['attr'](doc) else 'WRONG'}",
+                f"{len(body)}/{len(body)} / {bare_leak}/{len(case['cruft'])} / none",
+                "all kept, 0 leaked, ok",
+            )
+        )
     return rows
 
 
@@ -133,7 +153,13 @@ def bench_annotations(corpus: Path) -> list[tuple[str, str, str, str]]:
         try:
             doc = clean(raw_html(body, url))
             ours_text = normalise_text(doc.text)
-            kept_as_data = normalise_text(" ".join(r.text for r in doc.removed if r.rule in ("originally_published_at", "official_news_published_at")))
+            kept_as_data = normalise_text(
+                " ".join(
+                    r.text
+                    for r in doc.removed
+                    if r.rule in ("originally_published_at", "official_news_published_at")
+                )
+            )
         except Rejected:
             ours_text = kept_as_data = ""
         bare_out = normalise_text(bare_text(body.decode("utf-8", "replace"), url))
@@ -149,11 +175,18 @@ def bench_annotations(corpus: Path) -> list[tuple[str, str, str, str]]:
             counts["ours_without"] += s not in ours_text
             counts["bare_without"] += s not in bare_out
     return [
-        ("syndicated: `with` kept (in text / in text or attribution)",
-         f"{counts['ours_with']}/{counts['with']} / {counts['ours_with_data']}/{counts['with']}",
-         f"{counts['bare_with']}/{counts['with']}", ">= bare"),
-        ("syndicated: `without` removed", f"{counts['ours_without']}/{counts['without']}",
-         f"{counts['bare_without']}/{counts['without']}", "> bare"),
+        (
+            "syndicated: `with` kept (in text / in text or attribution)",
+            f"{counts['ours_with']}/{counts['with']} / {counts['ours_with_data']}/{counts['with']}",
+            f"{counts['bare_with']}/{counts['with']}",
+            ">= bare",
+        ),
+        (
+            "syndicated: `without` removed",
+            f"{counts['ours_without']}/{counts['without']}",
+            f"{counts['bare_without']}/{counts['without']}",
+            "> bare",
+        ),
     ]
 
 
@@ -190,9 +223,18 @@ def bench_general(corpus: Path) -> list[tuple[str, str, str, str]]:
             c["ours_wo"] += s not in text
             c["bare_wo"] += s not in b
     return [
-        (f"trafilatura eval, English ({c['pages']} pages): `with` kept (text / text or title)",
-         f"{c['ours']}/{c['with']} / {c['ours_title']}/{c['with']}", f"{c['bare']}/{c['with']}", "about bare"),
-        ("trafilatura eval, English: `without` removed", f"{c['ours_wo']}/{c['without']}", f"{c['bare_wo']}/{c['without']}", ">= bare"),
+        (
+            f"trafilatura eval, English ({c['pages']} pages): `with` kept (text / text or title)",
+            f"{c['ours']}/{c['with']} / {c['ours_title']}/{c['with']}",
+            f"{c['bare']}/{c['with']}",
+            "about bare",
+        ),
+        (
+            "trafilatura eval, English: `without` removed",
+            f"{c['ours_wo']}/{c['without']}",
+            f"{c['bare_wo']}/{c['without']}",
+            ">= bare",
+        ),
     ]
 
 
@@ -208,7 +250,9 @@ def bench_scrapinghub(corpus: Path, sample: int | None) -> tuple[list[tuple[str,
     pages = []
     for key in keys:
         body = gzip.decompress((base / "html" / f"{key}.html.gz").read_bytes())
-        pages.append((key, body, body.decode("utf-8", "replace"), truth[key]["url"], truth[key]["articleBody"]))
+        pages.append(
+            (key, body, body.decode("utf-8", "replace"), truth[key]["url"], truth[key]["articleBody"])
+        )
     # warm both paths (imports, language model, caches) before timing
     ours(pages[0][1], pages[0][3])
     bare(pages[0][2], pages[0][3])
@@ -218,22 +262,42 @@ def bench_scrapinghub(corpus: Path, sample: int | None) -> tuple[list[tuple[str,
         # CPU time of this process: the machine is shared, wall time would measure the neighbours.
         # The order alternates so neither side always runs on a warm cache.
         if i % 2:
-            t0 = time.process_time(); o = ours(body, url); t_ours += time.process_time() - t0
-            t0 = time.process_time(); bare(text, url); t_bare += time.process_time() - t0
+            t0 = time.process_time()
+            o = ours(body, url)
+            t_ours += time.process_time() - t0
+            t0 = time.process_time()
+            bare(text, url)
+            t_bare += time.process_time() - t0
         else:
-            t0 = time.process_time(); bare(text, url); t_bare += time.process_time() - t0
-            t0 = time.process_time(); o = ours(body, url); t_ours += time.process_time() - t0
+            t0 = time.process_time()
+            bare(text, url)
+            t_bare += time.process_time() - t0
+            t0 = time.process_time()
+            o = ours(body, url)
+            t_ours += time.process_time() - t0
         b = bare_text(text, url)
-        p, r = prf(o, gt); ps.append(p); rs.append(r)
-        p, r = prf(b, gt); bps.append(p); brs.append(r)
+        p, r = prf(o, gt)
+        ps.append(p)
+        rs.append(r)
+        p, r = prf(b, gt)
+        bps.append(p)
+        brs.append(r)
     n = len(pages)
     P, R, BP, BR = sum(ps) / n, sum(rs) / n, sum(bps) / n, sum(brs) / n
     rate_ours, rate_bare = n / t_ours, n / t_bare
     rows = [
-        (f"scrapinghub ({n} pages): precision / recall / F1", f"{P:.3f} / {R:.3f} / {f1(P, R):.3f}",
-         f"{BP:.3f} / {BR:.3f} / {f1(BP, BR):.3f}", "F1 >= bare"),
-        ("throughput, docs per CPU second (bare: extract with_metadata=True)", f"{rate_ours:.1f} (ratio {rate_ours / rate_bare:.2f})",
-         f"{rate_bare:.1f}", "ratio >= 0.8"),
+        (
+            f"scrapinghub ({n} pages): precision / recall / F1",
+            f"{P:.3f} / {R:.3f} / {f1(P, R):.3f}",
+            f"{BP:.3f} / {BR:.3f} / {f1(BP, BR):.3f}",
+            "F1 >= bare",
+        ),
+        (
+            "throughput, docs per CPU second (bare: extract with_metadata=True)",
+            f"{rate_ours:.1f} (ratio {rate_ours / rate_bare:.2f})",
+            f"{rate_bare:.1f}",
+            "ratio >= 0.8",
+        ),
     ]
     return rows, {"f1": f1(P, R), "bare_f1": f1(BP, BR), "ratio": rate_ours / rate_bare}
 
@@ -241,20 +305,53 @@ def bench_scrapinghub(corpus: Path, sample: int | None) -> tuple[list[tuple[str,
 # --- 4. state.gov statements in aggregator templates ------------------------------------------
 
 NAV = "Home | Statements | Regions | Archive | Contact"
-FAIR = ("FAIR USE NOTICE: Capitol Watch Digest reposts public statements so readers can study them in one place; "
-        "we claim no rights in them and rely on the fair use provisions of the copyright law.")
-WIRE_DISCLAIMER = ("Globe Newsline published this content on {date}, and is solely responsible for the information "
-                   "contained therein. Distributed by Globe Newsline, unedited and unaltered, on {date}.")
+FAIR = (
+    "FAIR USE NOTICE: Capitol Watch Digest reposts public statements so readers can study them in one place; "
+    "we claim no rights in them and rely on the fair use provisions of the copyright law."
+)
+WIRE_DISCLAIMER = (
+    "Globe Newsline published this content on {date}, and is solely responsible for the information "
+    "contained therein. Distributed by Globe Newsline, unedited and unaltered, on {date}."
+)
 CRUFT = {
-    "digest": ["Home | Statements", "Official news published at", "originally published at", "Share/Save/Bookmark",
-               "FAIR USE NOTICE", "Previous post", "Next post", "Leave a Reply", "Tags:", "Related posts",
-               "Sign up for the Digest"],
-    "wire": ["Globe Newsline |", "(Globe Newsline) --", "solely responsible", "unedited and unaltered", "Share this story",
-             "More from Globe Newsline"],
-    "text": ["Home | Statements", "Statements 0521", "Share/Save/Bookmark", "FAIR USE NOTICE", "Press statement,"],
-    "blog": ["Home \u203a World", "An official website of the United States government", "Read more at",
-             "should not be construed as an endorsement", "All rights reserved", "Leave a Reply",
-             "Subscribe to our newsletter", "(Credit:"],
+    "digest": [
+        "Home | Statements",
+        "Official news published at",
+        "originally published at",
+        "Share/Save/Bookmark",
+        "FAIR USE NOTICE",
+        "Previous post",
+        "Next post",
+        "Leave a Reply",
+        "Tags:",
+        "Related posts",
+        "Sign up for the Digest",
+    ],
+    "wire": [
+        "Globe Newsline |",
+        "(Globe Newsline) --",
+        "solely responsible",
+        "unedited and unaltered",
+        "Share this story",
+        "More from Globe Newsline",
+    ],
+    "text": [
+        "Home | Statements",
+        "Statements 0521",
+        "Share/Save/Bookmark",
+        "FAIR USE NOTICE",
+        "Press statement,",
+    ],
+    "blog": [
+        "Home \u203a World",
+        "An official website of the United States government",
+        "Read more at",
+        "should not be construed as an endorsement",
+        "All rights reserved",
+        "Leave a Reply",
+        "Subscribe to our newsletter",
+        "(Credit:",
+    ],
 }
 
 
@@ -331,11 +428,30 @@ def _wrap(kind: str, item: dict, prev: dict, nxt: dict) -> tuple[bytes, str, str
         return page.encode(), "text/html", f"https://globenewsline.example/story/{item['guid'][-6:]}"
     if kind == "text":
         paras = _paragraphs(fragment)
-        lines = [NAV, "", "Statements 0521 Notes", "", item["pubDate"][:16], "", "", title, "", "",
-                 "U.S. Department of State", "", ""]
+        lines = [
+            NAV,
+            "",
+            "Statements 0521 Notes",
+            "",
+            item["pubDate"][:16],
+            "",
+            "",
+            title,
+            "",
+            "",
+            "U.S. Department of State",
+            "",
+            "",
+        ]
         lines += [p + "\n" for p in paras]
-        lines += ["", f"Press statement, {when[3:6]}. {int(when[:2])}, {when[7:]}, Office of the Spokesperson", "",
-                  "Share/Save/Bookmark Tell a Friend New Page 1", "", FAIR]
+        lines += [
+            "",
+            f"Press statement, {when[3:6]}. {int(when[:2])}, {when[7:]}, Office of the Spokesperson",
+            "",
+            "Share/Save/Bookmark Tell a Friend New Page 1",
+            "",
+            FAIR,
+        ]
         return "\n".join(lines).encode(), "text/plain", None
     # blog repost
     body = (
@@ -347,8 +463,10 @@ def _wrap(kind: str, item: dict, prev: dict, nxt: dict) -> tuple[bytes, str, str
         "<h3>Leave a Reply</h3><p>Thank you for posting this, very useful for my class.</p>"
         "<p>Subscribe to our newsletter</p>"
     )
-    page = (f"<html><head><title>{e(title)}</title></head><body><div class='post'><h2>{e(title)}</h2>"
-            f"<div class='post-body'>{body}</div></div></body></html>")
+    page = (
+        f"<html><head><title>{e(title)}</title></head><body><div class='post'><h2>{e(title)}</h2>"
+        f"<div class='post-body'>{body}</div></div></body></html>"
+    )
     return page.encode(), "text/html", f"https://statewatch.example/{item['guid'][-6:]}.html"
 
 
@@ -394,12 +512,16 @@ def bench_wrapped(corpus: Path, sample: int) -> tuple[list[tuple[str, str, str, 
         worst_recall = min(worst_recall, recall)
         totals["leaks"] += sum(leaks.values())
         extra = f", claims {claims}/{len(items)}" if kind in ("digest",) else ""
-        rows.append((
-            f"state.gov x {kind} template ({len(items)}): leaked / shingle recall / paragraphs kept",
-            f"{sum(leaks.values())} / {recall:.4f} / {para_kept}/{para_total}" + (f", rejected {rejected}" if rejected else "") + extra,
-            f"{bare_leaks} leaked",
-            "0 / >= 0.99",
-        ))
+        rows.append(
+            (
+                f"state.gov x {kind} template ({len(items)}): leaked / shingle recall / paragraphs kept",
+                f"{sum(leaks.values())} / {recall:.4f} / {para_kept}/{para_total}"
+                + (f", rejected {rejected}" if rejected else "")
+                + extra,
+                f"{bare_leaks} leaked",
+                "0 / >= 0.99",
+            )
+        )
         if leaks:
             print(f"  {kind} leaks: {dict(leaks)}", file=sys.stderr)
     totals["recall"] = worst_recall
@@ -409,12 +531,17 @@ def bench_wrapped(corpus: Path, sample: int) -> tuple[list[tuple[str, str, str, 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", default=str(SHARED / "corpus"), help="the shared corpus folder")
-    ap.add_argument("--sample", type=int, default=200, help="state.gov statements to wrap per template (default 200)")
+    ap.add_argument(
+        "--sample", type=int, default=200, help="state.gov statements to wrap per template (default 200)"
+    )
     ap.add_argument("--pages", type=int, default=0, help="scrapinghub pages to use (default all)")
     args = ap.parse_args(argv)
     corpus = Path(args.corpus)
     if not corpus.is_dir():
-        print(f"corpus not found at {corpus}: nothing to measure (the benchmark needs ../shared/corpus)", file=sys.stderr)
+        print(
+            f"corpus not found at {corpus}: nothing to measure (the benchmark needs ../shared/corpus)",
+            file=sys.stderr,
+        )
         return 0
     import logging
 
@@ -428,7 +555,9 @@ def main(argv: list[str] | None = None) -> int:
     rows += sh_rows
     wr_rows, wr = bench_wrapped(corpus, args.sample)
     rows += wr_rows
-    widths = [max(len(r[i]) for r in rows + [("measure", "ours", "bare trafilatura", "target")]) for i in range(4)]
+    widths = [
+        max(len(r[i]) for r in rows + [("measure", "ours", "bare trafilatura", "target")]) for i in range(4)
+    ]
     header = ("measure", "ours", "bare trafilatura", "target")
     print(" | ".join(h.ljust(w) for h, w in zip(header, widths)))
     print("-|-".join("-" * w for w in widths))

@@ -78,7 +78,11 @@ def pick_scale(pages: int) -> tuple[int, int]:
 
     def html(scale):
         site = generate.build_site(scale=scale, phase=1, crawl_delay=0)
-        return sum(1 for r in site.values() if r.headers.get("Content-Type", "").startswith("text/html") and r.status == 200)
+        return sum(
+            1
+            for r in site.values()
+            if r.headers.get("Content-Type", "").startswith("text/html") and r.status == 200
+        )
 
     one, two = html(1), html(2)
     per = max(1, two - one)
@@ -91,8 +95,13 @@ def crawl(web, settings: dict, label: str) -> tuple[float, dict]:
     its children (cleaner workers, the store process)."""
     cfg = {"settings": {**SETTINGS, **settings}, "crawls": CRAWLS}
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", RUNNER, json.dumps(cfg)], cwd=ROOT, env=web.env(),
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", RUNNER, json.dumps(cfg)],
+        cwd=ROOT,
+        env=web.env(),
+        capture_output=True,
+        text=True,
+    )
     took = time.perf_counter() - t0
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr[-4000:])
@@ -103,19 +112,29 @@ def crawl(web, settings: dict, label: str) -> tuple[float, dict]:
 
 def counts(requests: list[dict]) -> dict:
     full = [r for r in requests if r["status"] == 200]
-    return {"requests": len(requests), "full": len(full), "not_modified": sum(r["status"] == 304 for r in requests),
-            "full_articles": [r for r in full if _is_article(r)]}
+    return {
+        "requests": len(requests),
+        "full": len(full),
+        "not_modified": sum(r["status"] == 304 for r in requests),
+        "full_articles": [r for r in full if _is_article(r)],
+    }
 
 
 def _is_article(r) -> bool:
     p = r["path"]
-    return not (p.startswith(("/robots.txt", "/wp-json", "/press-releases", "/category/", "/rss-feed"))
-                or "sitemap" in p or p.endswith("/feed/") or p == "/")
+    return not (
+        p.startswith(("/robots.txt", "/wp-json", "/press-releases", "/category/", "/rss-feed"))
+        or "sitemap" in p
+        or p.endswith("/feed/")
+        or p == "/"
+    )
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--pages", type=int, default=5000, help="approximate number of HTML pages in the fixture web")
+    ap.add_argument(
+        "--pages", type=int, default=5000, help="approximate number of HTML pages in the fixture web"
+    )
     ap.add_argument("--rounds", type=int, default=3, help="baseline / end-to-end pairs (default 3)")
     ap.add_argument("--keep", help="directory for the databases (default: a temporary one)")
     args = ap.parse_args()
@@ -141,10 +160,23 @@ def main() -> int:
             web.clear_requests()
             t_first, cpu_first = crawl(web, {"DISPATCHES_DB": str(db)}, "first")
             first = counts(web.requests())
-            rounds.append((len(base["full_articles"]) / t_base, len(first["full_articles"]) / t_first,
-                           t_base, t_first, cpu_base, cpu_first, base, first))
-            print(f"round {r + 1}: baseline {rounds[-1][0]:.1f} pages/s, end to end {rounds[-1][1]:.1f} pages/s, "
-                  f"ratio {rounds[-1][1] / rounds[-1][0]:.2f}", file=sys.stderr)
+            rounds.append(
+                (
+                    len(base["full_articles"]) / t_base,
+                    len(first["full_articles"]) / t_first,
+                    t_base,
+                    t_first,
+                    cpu_base,
+                    cpu_first,
+                    base,
+                    first,
+                )
+            )
+            print(
+                f"round {r + 1}: baseline {rounds[-1][0]:.1f} pages/s, end to end {rounds[-1][1]:.1f} pages/s, "
+                f"ratio {rounds[-1][1] / rounds[-1][0]:.2f}",
+                file=sys.stderr,
+            )
         # 3. unchanged re-crawl
         web.clear_requests()
         t_re, _ = crawl(web, {"DISPATCHES_DB": str(db)}, "re-crawl")
@@ -163,16 +195,26 @@ def main() -> int:
     for sid in man["edited"]:
         s = next(s for s in man["statements"] if s["id"] == sid)
         last_par = man["edited_texts"][sid]["2"].split("\n\n")[-1]
-        (text,) = con.execute("select a.text from articles a join copies c on c.article_id = a.id where c.url = ?",
-                              (s["official_url"],)).fetchone() or ("",)
+        (text,) = con.execute(
+            "select a.text from articles a join copies c on c.article_id = a.id where c.url = ?",
+            (s["official_url"],),
+        ).fetchone() or ("",)
         edited_ok.append(" ".join(last_par.split()[:8]) in " ".join(text.split()))
-    moved_ok = [con.execute("select count(*) from copies where url = ?", (m["new_url"],)).fetchone()[0] == 1 for m in man["moved"]]
+    moved_ok = [
+        con.execute("select count(*) from copies where url = ?", (m["new_url"],)).fetchone()[0] == 1
+        for m in man["moved"]
+    ]
     added = [s for s in man["statements"] if s["id"] in man["phase2_additions"]]
     added_urls = {c["url"] for s in added for c in s["copies"]}
-    added_ok = [con.execute("select count(*) from copies where url = ?", (u,)).fetchone()[0] == 1 for u in added_urls]
+    added_ok = [
+        con.execute("select count(*) from copies where url = ?", (u,)).fetchone()[0] == 1 for u in added_urls
+    ]
     con.close()
-    changed_pages = len({c["url"] for s in man["statements"] if s["id"] in man["edited"] for c in s["copies"]}) \
-        + len(man["moved"]) + len(added_urls)
+    changed_pages = (
+        len({c["url"] for s in man["statements"] if s["id"] in man["edited"] for c in s["copies"]})
+        + len(man["moved"])
+        + len(added_urls)
+    )
 
     # the median round (by ratio) gives every per-crawl figure of the table
     rounds.sort(key=lambda x: x[1] / x[0])
@@ -182,26 +224,58 @@ def main() -> int:
     rows = [
         ("pages (HTML, fixture)", f"{html_pages}", ""),
         ("articles / copies stored", f"{articles} / {copies}", ""),
-        ("baseline: pages/s, processing off", f"{pps_base:.1f}", f"{len(base['full_articles'])} pages in {t_base:.1f} s"),
-        ("end to end: pages/s", f"{pps_first:.1f}", f"{len(first['full_articles'])} pages in {t_first:.1f} s"),
-        ("CPU per page: baseline", f"{1000 * cpu_base['crawl'] / n_base:.1f} ms",
-         f"{cpu_base['crawl']:.1f} s CPU in {t_base:.1f} s"),
-        ("CPU per page: end to end", f"{1000 * (cpu_first['crawl'] + cpu_first['children']) / n_first:.1f} ms",
-         f"crawl process {1000 * cpu_first['crawl'] / n_first:.1f} ms + cleaner workers and store process "
-         f"{1000 * cpu_first['children'] / n_first:.1f} ms; {cpu_first['crawl'] + cpu_first['children']:.1f} s CPU "
-         f"in {t_first:.1f} s"),
-        ("ratio end-to-end / baseline (>= 0.5)", f"{pps_first / pps_base:.2f}",
-         f"median of {len(rounds)} rounds ({ratios}); " + ("PASS" if pps_first / pps_base >= 0.5 else "FAIL")),
-        ("re-crawl: full-body fetches / first (<= 2%)", f"{100 * re_['full'] / first['full']:.2f} %",
-         f"{re_['full']} of {first['full']} ({len(re_['full_articles'])} article pages, {re_['not_modified']} x 304)"
-         + ("  PASS" if re_["full"] <= 0.02 * first["full"] else "  FAIL")),
-        ("re-crawl: wall time / first (<= 10%)", f"{100 * t_re / t_first:.1f} %",
-         f"{t_re:.1f} s vs {t_first:.1f} s" + ("  PASS" if t_re <= 0.10 * t_first else "  FAIL")),
-        ("edit re-crawl: changes picked up", f"{sum(edited_ok)}/{len(edited_ok)} edits, {sum(moved_ok)}/{len(moved_ok)} moves, "
-         f"{sum(added_ok)}/{len(added_ok)} new copies", "PASS" if all(edited_ok + moved_ok + added_ok) else "FAIL"),
-        ("edit re-crawl: article pages fetched in full", f"{len(ed['full_articles'])}",
-         f"changed pages {changed_pages} ({100 * changed_pages / html_pages:.2f} % of the web); "
-         + ("PASS" if len(ed["full_articles"]) <= changed_pages else "FAIL") + f"; {t_edit:.1f} s"),
+        (
+            "baseline: pages/s, processing off",
+            f"{pps_base:.1f}",
+            f"{len(base['full_articles'])} pages in {t_base:.1f} s",
+        ),
+        (
+            "end to end: pages/s",
+            f"{pps_first:.1f}",
+            f"{len(first['full_articles'])} pages in {t_first:.1f} s",
+        ),
+        (
+            "CPU per page: baseline",
+            f"{1000 * cpu_base['crawl'] / n_base:.1f} ms",
+            f"{cpu_base['crawl']:.1f} s CPU in {t_base:.1f} s",
+        ),
+        (
+            "CPU per page: end to end",
+            f"{1000 * (cpu_first['crawl'] + cpu_first['children']) / n_first:.1f} ms",
+            f"crawl process {1000 * cpu_first['crawl'] / n_first:.1f} ms + cleaner workers and store process "
+            f"{1000 * cpu_first['children'] / n_first:.1f} ms; {cpu_first['crawl'] + cpu_first['children']:.1f} s CPU "
+            f"in {t_first:.1f} s",
+        ),
+        (
+            "ratio end-to-end / baseline (>= 0.5)",
+            f"{pps_first / pps_base:.2f}",
+            f"median of {len(rounds)} rounds ({ratios}); "
+            + ("PASS" if pps_first / pps_base >= 0.5 else "FAIL"),
+        ),
+        (
+            "re-crawl: full-body fetches / first (<= 2%)",
+            f"{100 * re_['full'] / first['full']:.2f} %",
+            f"{re_['full']} of {first['full']} ({len(re_['full_articles'])} article pages, {re_['not_modified']} x 304)"
+            + ("  PASS" if re_["full"] <= 0.02 * first["full"] else "  FAIL"),
+        ),
+        (
+            "re-crawl: wall time / first (<= 10%)",
+            f"{100 * t_re / t_first:.1f} %",
+            f"{t_re:.1f} s vs {t_first:.1f} s" + ("  PASS" if t_re <= 0.10 * t_first else "  FAIL"),
+        ),
+        (
+            "edit re-crawl: changes picked up",
+            f"{sum(edited_ok)}/{len(edited_ok)} edits, {sum(moved_ok)}/{len(moved_ok)} moves, "
+            f"{sum(added_ok)}/{len(added_ok)} new copies",
+            "PASS" if all(edited_ok + moved_ok + added_ok) else "FAIL",
+        ),
+        (
+            "edit re-crawl: article pages fetched in full",
+            f"{len(ed['full_articles'])}",
+            f"changed pages {changed_pages} ({100 * changed_pages / html_pages:.2f} % of the web); "
+            + ("PASS" if len(ed["full_articles"]) <= changed_pages else "FAIL")
+            + f"; {t_edit:.1f} s",
+        ),
     ]
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)

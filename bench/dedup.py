@@ -84,17 +84,34 @@ def load_versions() -> list[dict]:
 
 
 def make(url, text, title, published, fetched_at, claimed=None, spider="bench"):
-    doc = Document(url=url, title=title, text=text, published=published, publisher=None, language="en",
-                   claimed_original=claimed, content_hash=content_hash(text))
-    raw = RawPage(url=url, final_url=url, status=200, headers={"content-type": "text/html; charset=utf-8"},
-                  body=("<html><body>" + text + "</body></html>").encode(), fetched_at=fetched_at, spider=spider)
+    doc = Document(
+        url=url,
+        title=title,
+        text=text,
+        published=published,
+        publisher=None,
+        language="en",
+        claimed_original=claimed,
+        content_hash=content_hash(text),
+    )
+    raw = RawPage(
+        url=url,
+        final_url=url,
+        status=200,
+        headers={"content-type": "text/html; charset=utf-8"},
+        body=("<html><body>" + text + "</body></html>").encode(),
+        fetched_at=fetched_at,
+        spider=spider,
+    )
     return doc, raw
 
 
 def pairwise(truth: dict, pred: dict) -> tuple[float, float]:
     """Pairwise precision/recall of clusterings given as element -> cluster label."""
+
     def pairs(labels):
         return sum(n * (n - 1) // 2 for n in Counter(labels).values())
+
     elems = list(truth)
     tp = pairs([(truth[e], pred[e]) for e in elems])
     pp = pairs([pred[e] for e in elems])
@@ -182,7 +199,11 @@ def bench_real(tmp: Path) -> dict:
         wrong_merge[pred[i]].add(truth[i])
     bad = [a for a, ts in wrong_merge.items() if len(ts) > 1]
     for a in bad[:5]:
-        titles = {(rows[i]["title"][:60], rows[i]["link"][-40:], copy_method[copy_of[i]]) for i in truth if pred[i] == a}
+        titles = {
+            (rows[i]["title"][:60], rows[i]["link"][-40:], copy_method[copy_of[i]])
+            for i in truth
+            if pred[i] == a
+        }
         log(f"  merged distinct releases into article {a}: {sorted(titles)[:4]}")
     split = defaultdict(set)
     for i in truth:
@@ -209,7 +230,9 @@ def bench_real(tmp: Path) -> dict:
         url = f"https://{hosts[n % 3]}/{n}/{r['link'].rstrip('/').rsplit('/', 1)[-1]}"
         title = r["title"] if n % 2 else f"{r['title']} | World News"
         fetched = (datetime.fromisoformat(r["first_seen_commit_date"]) + timedelta(days=1)).isoformat()
-        doc, raw = make(url, text, title, r["published"] + timedelta(days=n % 3) if r["published"] else None, fetched)
+        doc, raw = make(
+            url, text, title, r["published"] + timedelta(days=n % 3) if r["published"] else None, fetched
+        )
         res = db.save(doc, raw)
         methods[res.match_method] += 1
         total += 1
@@ -220,8 +243,17 @@ def bench_real(tmp: Path) -> dict:
             if res.match_method != "new":
                 wrong += 1
             if len(missed) < 8:
-                missed.append((n % 3, res.match_method, res.match_score, r["title"][:50],
-                               db.db.execute("SELECT title FROM articles WHERE id = ?", (res.article_id,)).fetchone()[0][:50]))
+                missed.append(
+                    (
+                        n % 3,
+                        res.match_method,
+                        res.match_score,
+                        r["title"][:50],
+                        db.db.execute(
+                            "SELECT title FROM articles WHERE id = ?", (res.article_id,)
+                        ).fetchone()[0][:50],
+                    )
+                )
     t_synd = time.perf_counter() - t1
     for m in missed:
         log(f"  syndicated copy not attached to its release: {m}")
@@ -229,24 +261,37 @@ def bench_real(tmp: Path) -> dict:
     reasons = dict(db.db.execute("SELECT reason, count(*) FROM review_pairs GROUP BY reason ORDER BY 2 DESC"))
     db.close()
     return {
-        "versions": len(rows), "true_clusters": n_true, "articles": n_articles,
-        "precision": precision, "recall": recall, "save_ms_real": 1000 * t_real / len(rows),
-        "synd_total": total, "synd_recall": attached / total if total else 0.0, "synd_wrong": wrong,
-        "synd_methods": dict(methods), "save_ms_synd": 1000 * t_synd / max(total, 1), "review_rows": review, "review_reasons": reasons,
+        "versions": len(rows),
+        "true_clusters": n_true,
+        "articles": n_articles,
+        "precision": precision,
+        "recall": recall,
+        "save_ms_real": 1000 * t_real / len(rows),
+        "synd_total": total,
+        "synd_recall": attached / total if total else 0.0,
+        "synd_wrong": wrong,
+        "synd_methods": dict(methods),
+        "save_ms_synd": 1000 * t_synd / max(total, 1),
+        "review_rows": review,
+        "review_reasons": reasons,
     }
 
 
 # ---------------------------------------------------------------- synthetic scale
 
-COUNTRIES = ("Albania Algeria Angola Argentina Armenia Australia Austria Azerbaijan Bahrain Bangladesh Belgium "
-             "Benin Bolivia Botswana Brazil Bulgaria Cambodia Cameroon Canada Chile Colombia Croatia Cyprus Denmark "
-             "Ecuador Egypt Estonia Ethiopia Fiji Finland Gabon Georgia Ghana Greece Guatemala Guinea Haiti Honduras "
-             "Hungary Iceland India Indonesia Iraq Ireland Jamaica Japan Jordan Kenya Kosovo Latvia Lebanon Liberia "
-             "Lithuania Malawi Malaysia Mali Malta Mexico Moldova Mongolia Morocco Namibia Nepal Nicaragua Niger "
-             "Nigeria Norway Oman Pakistan Panama Paraguay Peru Poland Portugal Qatar Romania Rwanda Senegal Serbia "
-             "Slovakia Slovenia Spain Sweden Tanzania Thailand Togo Tunisia Uganda Ukraine Uruguay Vietnam Zambia").split()
-NAMES = ("Adeyemi Bauer Castillo Dimitrov Eriksen Fonseca Gashi Haddad Ibrahim Jansen Kowalski Lindqvist Moreau "
-         "Nakamura Okafor Petrov Quispe Rossi Santos Tanaka Umarov Varga Wojcik Xavier Yilmaz Zoric").split()
+COUNTRIES = (
+    "Albania Algeria Angola Argentina Armenia Australia Austria Azerbaijan Bahrain Bangladesh Belgium "
+    "Benin Bolivia Botswana Brazil Bulgaria Cambodia Cameroon Canada Chile Colombia Croatia Cyprus Denmark "
+    "Ecuador Egypt Estonia Ethiopia Fiji Finland Gabon Georgia Ghana Greece Guatemala Guinea Haiti Honduras "
+    "Hungary Iceland India Indonesia Iraq Ireland Jamaica Japan Jordan Kenya Kosovo Latvia Lebanon Liberia "
+    "Lithuania Malawi Malaysia Mali Malta Mexico Moldova Mongolia Morocco Namibia Nepal Nicaragua Niger "
+    "Nigeria Norway Oman Pakistan Panama Paraguay Peru Poland Portugal Qatar Romania Rwanda Senegal Serbia "
+    "Slovakia Slovenia Spain Sweden Tanzania Thailand Togo Tunisia Uganda Ukraine Uruguay Vietnam Zambia"
+).split()
+NAMES = (
+    "Adeyemi Bauer Castillo Dimitrov Eriksen Fonseca Gashi Haddad Ibrahim Jansen Kowalski Lindqvist Moreau "
+    "Nakamura Okafor Petrov Quispe Rossi Santos Tanaka Umarov Varga Wojcik Xavier Yilmaz Zoric"
+).split()
 
 
 class Synth:
@@ -255,11 +300,13 @@ class Synth:
 
     def __init__(self, seed=7):
         self.rng = random.Random(seed)
-        words = ("policy security cooperation partners region economic support human rights trafficking "
-                 "democracy governance trade investment energy climate health migration border dialogue peace "
-                 "commitment assistance development prosperity stability reform transparency accountability "
-                 "election civil society justice sanctions humanitarian crisis recovery infrastructure education "
-                 "women youth technology cyber maritime counterterrorism alliance shared values future").split()
+        words = (
+            "policy security cooperation partners region economic support human rights trafficking "
+            "democracy governance trade investment energy climate health migration border dialogue peace "
+            "commitment assistance development prosperity stability reform transparency accountability "
+            "election civil society justice sanctions humanitarian crisis recovery infrastructure education "
+            "women youth technology cyber maritime counterterrorism alliance shared values future"
+        ).split()
         self.vocab = words + [f"{w}{s}" for w in words for s in ("s", "ing", "ed", "al")]
 
     def sentence(self, n):
@@ -274,14 +321,18 @@ class Synth:
         body = " ".join(self.sentence(r.randint(10, 18)) for _ in range(r.randint(4, 8)))
         if kind == 0:
             title = f"Secretary's Call with {c1} Foreign Minister {n1}"
-            text = (f"The following is attributable to the Spokesperson: The Secretary spoke today with {c1} Foreign "
-                    f"Minister {n1} about regional security and shared priorities. {body} The Secretary and Foreign "
-                    f"Minister {n1} agreed to stay in close contact.")
+            text = (
+                f"The following is attributable to the Spokesperson: The Secretary spoke today with {c1} Foreign "
+                f"Minister {n1} about regional security and shared priorities. {body} The Secretary and Foreign "
+                f"Minister {n1} agreed to stay in close contact."
+            )
         elif kind == 1:
             title = f"{c1} National Day"
-            text = (f"On behalf of the Government of the United States of America, I offer best wishes to the people "
-                    f"of {c1} on the occasion of your {r.randint(20, 230)}th National Day. {body} The United States "
-                    f"values its partnership with {c1}. Congratulations on this special day.")
+            text = (
+                f"On behalf of the Government of the United States of America, I offer best wishes to the people "
+                f"of {c1} on the occasion of your {r.randint(20, 230)}th National Day. {body} The United States "
+                f"values its partnership with {c1}. Congratulations on this special day."
+            )
         else:
             title = f"Statement on {r.choice(self.vocab)} {r.choice(self.vocab)} in {c1} and {c2}"
             text = body + f" We call on {c1} and {c2} to work with {n2} and partners."
@@ -304,7 +355,13 @@ def _build(path: str, size: int, queue) -> None:
         for i in range(size):
             title, text = syn.statement(i)
             day = date(2015, 1, 1) + timedelta(days=i % 3650)
-            yield make(f"https://www.state.gov/synthetic/{size}/{i}/", text, title, day, f"{day.isoformat()}T12:00:00Z")
+            yield make(
+                f"https://www.state.gov/synthetic/{size}/{i}/",
+                text,
+                title,
+                day,
+                f"{day.isoformat()}T12:00:00Z",
+            )
 
     db = Store(path)
     db._bulk_load(items(), progress=lambda n: log(f"  bulk load {size:,}: {n:,}") if n % 50000 == 0 else None)
@@ -324,7 +381,9 @@ def _work(size: int, n_saves: int) -> list:
         day = date(2025, 1, 1) + timedelta(days=j % 300)
         if j % 3 == 0:
             title, text = rng.choice(sample)
-            work.append(make(f"https://wire.example/{size}/{j}", syn.variant(text), title, None, f"{day}T00:00:00Z"))
+            work.append(
+                make(f"https://wire.example/{size}/{j}", syn.variant(text), title, None, f"{day}T00:00:00Z")
+            )
         else:
             title, text = syn.statement(j * 4 + j % 3)  # 1: national day look-alike, 2: free statement
             work.append(make(f"https://www.state.gov/new/{size}/{j}/", text, title, day, f"{day}T00:00:00Z"))
@@ -349,7 +408,7 @@ def bench_scale(tmp: Path, sizes: list[int], n_saves: int = 400) -> list[dict]:
     spent = {size: 0.0 for size in sizes}
     methods = {size: Counter() for size in sizes}
     for j in range(n_saves):
-        for size in (sizes if j % 2 == 0 else list(reversed(sizes))):
+        for size in sizes if j % 2 == 0 else list(reversed(sizes)):
             doc, raw = works[size][j]
             t = time.perf_counter()
             res = dbs[size].save(doc, raw)
@@ -361,8 +420,15 @@ def bench_scale(tmp: Path, sizes: list[int], n_saves: int = 400) -> list[dict]:
         db.close()
         path = tmp / f"scale-{size}.db"
         log(f"scale {size:,}: {1000 * spent[size] / n_saves:.2f} ms/save, {dict(methods[size])}")
-        out.append({"articles": articles, "ms_per_save": 1000 * spent[size] / n_saves, "load_s": loads[size],
-                    "db_mb": path.stat().st_size / 1e6, "methods": dict(methods[size])})
+        out.append(
+            {
+                "articles": articles,
+                "ms_per_save": 1000 * spent[size] / n_saves,
+                "load_s": loads[size],
+                "db_mb": path.stat().st_size / 1e6,
+                "methods": dict(methods[size]),
+            }
+        )
         path.unlink()
     return out
 
@@ -381,7 +447,11 @@ def main(argv=None) -> int:
             r = bench_real(tmp)
             if r:
                 rows += [
-                    ("real: versions / true clusters / articles", f"{r['versions']} / {r['true_clusters']} / {r['articles']}", ""),
+                    (
+                        "real: versions / true clusters / articles",
+                        f"{r['versions']} / {r['true_clusters']} / {r['articles']}",
+                        "",
+                    ),
                     ("real: pairwise precision", f"{r['precision']:.4f}", ">= 0.995"),
                     ("real: pairwise recall", f"{r['recall']:.4f}", ">= 0.99"),
                     ("real: ms per save", f"{r['save_ms_real']:.2f}", ""),
@@ -401,7 +471,11 @@ def main(argv=None) -> int:
                 (f"scale: ms per save at {small['articles']:,} articles", f"{small['ms_per_save']:.2f}", ""),
                 (f"scale: ms per save at {big['articles']:,} articles", f"{big['ms_per_save']:.2f}", ""),
                 ("scale: ratio large/small", f"{ratio:.2f}", "<= 1.5"),
-                (f"scale: bulk load of {big['articles']:,} articles (s) / db size (MB)", f"{big['load_s']:.0f} / {big['db_mb']:.0f}", ""),
+                (
+                    f"scale: bulk load of {big['articles']:,} articles (s) / db size (MB)",
+                    f"{big['load_s']:.0f} / {big['db_mb']:.0f}",
+                    "",
+                ),
             ]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows.append(("peak RSS of the saving process (MB)", f"{peak:.0f}", ""))

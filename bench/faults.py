@@ -44,8 +44,9 @@ WRAPPER = (
 def run(cmd, env=None) -> tuple[float, float, int]:
     """Wall seconds, peak RSS (MiB) of the crawl process tree, exit status."""
     t0 = time.monotonic()
-    proc = subprocess.run([sys.executable, "-c", WRAPPER, *cmd], cwd=ROOT, env=crawl_env(env),
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", WRAPPER, *cmd], cwd=ROOT, env=crawl_env(env), capture_output=True, text=True
+    )
     wall = time.monotonic() - t0
     if proc.stderr:
         sys.stderr.write(proc.stderr)
@@ -63,8 +64,13 @@ def main() -> int:
     rows = []
     try:
         sys.stderr.write(f"fault server on port {server.port}; preparing {args.mb} MiB bombs...\n")
-        common = {"DISPATCHES_ALLOW_HOSTS": f"*.fault.test:{server.port}", "DOWNLOAD_MAXSIZE": str(10 << 20),
-                  "DOWNLOAD_WARNSIZE": str(2 << 20), "DOWNLOAD_TIMEOUT": "120", "LOG_LEVEL": "WARNING"}
+        common = {
+            "DISPATCHES_ALLOW_HOSTS": f"*.fault.test:{server.port}",
+            "DOWNLOAD_MAXSIZE": str(10 << 20),
+            "DOWNLOAD_WARNSIZE": str(2 << 20),
+            "DOWNLOAD_TIMEOUT": "120",
+            "LOG_LEVEL": "WARNING",
+        }
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
             base_urls = [server.url(f"base{i}", f"/page/baseline-{i}") for i in range(args.pages)]
@@ -74,18 +80,33 @@ def main() -> int:
 
             bomb_urls = [server.url(f"bomb-{c}", f"/bomb/{c}?mb={args.mb}") for c in CODECS]
             wall, peak, rc = run(crawl_command(bomb_urls, tmp / "bombs.jsonl", settings=common))
-            rows.append(("HTTP bombs (gzip, deflate, raw deflate, br, zstd, stacked)", len(CODECS),
-                         args.mb * len(CODECS), peak, wall, rc))
+            rows.append(
+                (
+                    "HTTP bombs (gzip, deflate, raw deflate, br, zstd, stacked)",
+                    len(CODECS),
+                    args.mb * len(CODECS),
+                    peak,
+                    wall,
+                    rc,
+                )
+            )
 
             sitemap = server.url("bomb-sitemap", f"/sitemap/bomb.xml.gz?mb={args.mb}")
-            cmd = crawl_command([], tmp / "sm.jsonl", spider="syndication",
-                                settings={**common, "DISPATCHES_DB": str(tmp / "sm.db")}, args={"sitemaps": sitemap})
+            cmd = crawl_command(
+                [],
+                tmp / "sm.jsonl",
+                spider="syndication",
+                settings={**common, "DISPATCHES_DB": str(tmp / "sm.db")},
+                args={"sitemaps": sitemap},
+            )
             wall, peak, rc = run(cmd)
             rows.append(("sitemap .xml.gz bomb (syndication spider, with store)", 1, args.mb, peak, wall, rc))
     finally:
         server.close()
 
-    print(f"{'crawl':58} {'bombs':>5} {'offered MiB':>11} {'peak RSS MiB':>12} {'x baseline':>10} {'wall s':>7} {'exit':>4}")
+    print(
+        f"{'crawl':58} {'bombs':>5} {'offered MiB':>11} {'peak RSS MiB':>12} {'x baseline':>10} {'wall s':>7} {'exit':>4}"
+    )
     for name, n, offered, peak, wall, rc in rows:
         print(f"{name:58} {n:>5} {offered:>11} {peak:>12.0f} {peak / base_peak:>10.2f} {wall:>7.1f} {rc:>4}")
     worst = max(r[3] for r in rows)

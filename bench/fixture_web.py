@@ -57,8 +57,12 @@ WALK = textwrap.dedent("""
 
 def scale_for(pages: int) -> int:
     """The smallest scale whose web has at least `pages` HTML pages (the web grows linearly)."""
-    one = sum(1 for r in generate.build_site(scale=1).values() if r.headers["Content-Type"].startswith("text/html"))
-    two = sum(1 for r in generate.build_site(scale=2).values() if r.headers["Content-Type"].startswith("text/html"))
+    one = sum(
+        1 for r in generate.build_site(scale=1).values() if r.headers["Content-Type"].startswith("text/html")
+    )
+    two = sum(
+        1 for r in generate.build_site(scale=2).values() if r.headers["Content-Type"].startswith("text/html")
+    )
     step = max(1, two - one)
     return max(1, 1 + -(-(pages - one) // step))
 
@@ -68,7 +72,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def client_rate(port: int, url_path: str, n: int, *, tls: bool, headers: dict[str, str], clients: int = 1) -> float:
+def client_rate(
+    port: int, url_path: str, n: int, *, tls: bool, headers: dict[str, str], clients: int = 1
+) -> float:
     """Requests/s of `clients` keep-alive connections each doing n/clients GETs."""
     ctx = ssl._create_unverified_context()
     per = max(1, n // clients)
@@ -123,7 +129,9 @@ def main() -> int:
     del site
 
     with FixtureWeb(scale=scale, crawl_delay=0, stderr=subprocess.DEVNULL) as web:
-        article = next(s["official_url"] for s in web.manifest()["statements"] if "/releases/" in s["official_url"])
+        article = next(
+            s["official_url"] for s in web.manifest()["statements"] if "/releases/" in s["official_url"]
+        )
         path = article.split("www.state.gov", 1)[1]
         _, h, _ = web.fetch(article)
         base = client_rate(web.port, path, args.requests, tls=False, headers={})
@@ -144,8 +152,13 @@ def main() -> int:
                 web.clear_requests()
                 cpu0 = cpu_seconds(web.proc.pid)
                 t0 = time.perf_counter()
-                run = subprocess.run([sys.executable, "-m", "scrapy", "runspider", str(spider)], cwd=tmp,
-                                     env=web.env(), capture_output=True, text=True)
+                run = subprocess.run(
+                    [sys.executable, "-m", "scrapy", "runspider", str(spider)],
+                    cwd=tmp,
+                    env=web.env(),
+                    capture_output=True,
+                    text=True,
+                )
                 wall = time.perf_counter() - t0
                 cpu = cpu_seconds(web.proc.pid) - cpu0
             if run.returncode != 0:
@@ -154,10 +167,20 @@ def main() -> int:
             log = web.requests()
             ok = sum(1 for r in log if r["status"] == 200)
             span = log[-1]["time"] - log[0]["time"]
-            rows.append((f"scrapy crawl via https_proxy ({len(log)} requests, {ok} ok)", f"{len(log) / span:,.0f} req/s",
-                         f"{len(log) / span / base:.2f}"))
-            rows.append(("server CPU per request / wall per request", f"{cpu / len(log) * 1000:.2f} ms / {span / len(log) * 1000:.2f} ms",
-                         f"{cpu / span:.2f}"))
+            rows.append(
+                (
+                    f"scrapy crawl via https_proxy ({len(log)} requests, {ok} ok)",
+                    f"{len(log) / span:,.0f} req/s",
+                    f"{len(log) / span / base:.2f}",
+                )
+            )
+            rows.append(
+                (
+                    "server CPU per request / wall per request",
+                    f"{cpu / len(log) * 1000:.2f} ms / {span / len(log) * 1000:.2f} ms",
+                    f"{cpu / span:.2f}",
+                )
+            )
 
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'result':>28}  {'ratio':>12}")

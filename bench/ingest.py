@@ -58,8 +58,18 @@ def fixture_pages(n: int) -> list[RawPage]:
         if res is None or res.status != 200:
             continue
         headers = {k.lower(): v for k, v in res.headers.items()}
-        pages.append(RawPage(url=url, final_url=url, status=200, headers=headers, body=res.body,
-                             fetched_at="2026-01-01T00:00:00+00:00", spider="bench", discovered_via="sitemap"))
+        pages.append(
+            RawPage(
+                url=url,
+                final_url=url,
+                status=200,
+                headers=headers,
+                body=res.body,
+                fetched_at="2026-01-01T00:00:00+00:00",
+                spider="bench",
+                discovered_via="sitemap",
+            )
+        )
     return pages
 
 
@@ -96,19 +106,25 @@ def main() -> int:
     warc = work / "pages.warc.gz"
     with open(warc, "wb") as fh:
         _, t_write = timed(lambda: write_warc(fh, pages, filename=warc.name))
-    print(f"{len(pages)} pages generated in {t_gen:.1f} s; WARC {warc.stat().st_size / 1e6:.1f} MB written in {t_write:.1f} s",
-          file=sys.stderr)
+    print(
+        f"{len(pages)} pages generated in {t_gen:.1f} s; WARC {warc.stat().st_size / 1e6:.1f} MB written in {t_write:.1f} s",
+        file=sys.stderr,
+    )
 
     rows = []
-    header = (f"{'step':<44} {'docs':>6} {'wall s':>7} {'docs/s':>7} {'x clean':>7} "
-              f"{'CPU s':>7} {'CPU ms/doc':>10} {'x clean':>7}  notes")
+    header = (
+        f"{'step':<44} {'docs':>6} {'wall s':>7} {'docs/s':>7} {'x clean':>7} "
+        f"{'CPU s':>7} {'CPU ms/doc':>10} {'x clean':>7}  notes"
+    )
     base = {}
 
     def line(name, n, t, cpu, note):
         rate = n / t if t else float("inf")
         per = 1000 * cpu / n if n else 0.0
-        return (f"{name:<44} {n:>6} {t:>7.1f} {rate:>7.1f} {rate / base['rate']:>7.2f} "
-                f"{cpu:>7.1f} {per:>10.1f} {base['per'] / per if per else 0:>7.2f}  {note}")
+        return (
+            f"{name:<44} {n:>6} {t:>7.1f} {rate:>7.1f} {rate / base['rate']:>7.2f} "
+            f"{cpu:>7.1f} {per:>10.1f} {base['per'] / per if per else 0:>7.2f}  {note}"
+        )
 
     def row(name, n, t, note):
         """Record and print a row at once (a long run under load still leaves its numbers)."""
@@ -143,7 +159,9 @@ def main() -> int:
         db = Store(str(db_path))
         pool = open_pool(workers, 60.0)
         try:
-            return Ingester(db, pool, window=max(16, 8 * workers)).run(DiskReader(), [str(warc)], {"bench": True})
+            return Ingester(db, pool, window=max(16, 8 * workers)).run(
+                DiskReader(), [str(warc)], {"bench": True}
+            )
         finally:
             if pool is not None:
                 pool.close()
@@ -152,10 +170,13 @@ def main() -> int:
     for workers in (args.workers, 0):
         db_path = work / f"ingest-w{workers}.db"
         summary, t = timed(lambda: ingest(workers, db_path))
-        row(f"ingest WARC, {'in-process cleaning' if workers == 0 else f'{workers} cleaner processes'}",
-            summary.pages_read, t,
+        row(
+            f"ingest WARC, {'in-process cleaning' if workers == 0 else f'{workers} cleaner processes'}",
+            summary.pages_read,
+            t,
             f"{summary.articles_new} articles, {summary.copies_merged} joined, "
-            f"{sum(summary.rejected.values())} rejected, {summary.failures} failed")
+            f"{sum(summary.rejected.values())} rejected, {summary.failures} failed",
+        )
     last_db = work / f"ingest-w{args.workers}.db"
 
     db = Store(str(last_db))
@@ -164,6 +185,7 @@ def main() -> int:
         with open(out, "wb") as fh:
             n, t = timed(lambda: write_warc(fh, db.raw_pages(), filename=out.name))
         row("export-warc of that database", n, t, f"{out.stat().st_size / 1e6:.1f} MB")
+
         def reprocess():
             pool = open_pool(args.workers, 60.0)
             try:
@@ -173,18 +195,26 @@ def main() -> int:
                     pool.close()
 
         report, t = timed(reprocess)
-        row(f"reprocess, {args.workers} cleaner processes", report.pages, t,
-            f"{report.unchanged} unchanged, {report.merged + report.split} moved")
+        row(
+            f"reprocess, {args.workers} cleaner processes",
+            report.pages,
+            t,
+            f"{report.unchanged} unchanged, {report.merged + report.split} moved",
+        )
     finally:
         db.close()
 
     cores = os.cpu_count()
-    print(f"\nIngest benchmark: {len(pages)} fixture-web pages, {cores} CPUs (shared), baseline = clean() alone\n")
+    print(
+        f"\nIngest benchmark: {len(pages)} fixture-web pages, {cores} CPUs (shared), baseline = clean() alone\n"
+    )
     print(header)
     for r in rows:
         print(line(*r))
-    print("\n'x clean' > 1 is faster than clean() alone; CPU columns count this process and its cleaner"
-          " workers, so they hold on a busy machine where wall time does not.")
+    print(
+        "\n'x clean' > 1 is faster than clean() alone; CPU columns count this process and its cleaner"
+        " workers, so they hold on a busy machine where wall time does not."
+    )
     if not args.keep:
         import shutil
 

@@ -19,6 +19,7 @@ def __getattr__(name: str):
         return getattr(core, name)
     raise AttributeError(f"module 'cleaners' has no attribute {name!r}")
 
+
 __all__ = [
     "Document",
     "RawPage",

@@ -12,7 +12,7 @@ import dataclasses
 import json
 import mimetypes
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from cleaners import clean
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot read {args.file}: {err.strerror or err}", file=sys.stderr)
         return 2
     ctype = args.content_type or mimetypes.guess_type(path.name)[0] or ""
-    mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).isoformat()
+    mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).isoformat()
     raw = RawPage(
         url=args.url,
         final_url=args.url,

@@ -30,7 +30,7 @@ from urllib.parse import urljoin, urlsplit
 
 import trafilatura
 from htmldate import find_date
-from lxml.html import HTMLParser, HtmlElement, fromstring
+from lxml.html import HtmlElement, HTMLParser, fromstring
 from trafilatura.metadata import extract_sitename, extract_title
 from trafilatura.settings import Extractor
 from trafilatura.utils import repair_faulty_html
@@ -48,8 +48,8 @@ from cleaners.rules import (
     doc_type_from_title,
 )
 
-MAX_BYTES = 5 * 1024 * 1024   # a statement page is well under 1 MiB; Common Crawl keeps 5 MiB
-MIN_TEXT_CHARS = 80           # shorter than the shortest real state.gov readout
+MAX_BYTES = 5 * 1024 * 1024  # a statement page is well under 1 MiB; Common Crawl keeps 5 MiB
+MIN_TEXT_CHARS = 80  # shorter than the shortest real state.gov readout
 OFFICIAL_DEFAULT = ("state.gov", "*.state.gov", "*.usembassy.gov", "usembassy.gov")
 STATE_HOSTS = ("state.gov", "*.state.gov")
 
@@ -67,8 +67,12 @@ def _parser() -> HTMLParser:
     parser = getattr(_PARSERS, "parser", None)
     if parser is None:
         parser = _PARSERS.parser = HTMLParser(
-            collect_ids=False, default_doctype=False, encoding="utf-8",
-            remove_comments=True, remove_pis=True, huge_tree=True,
+            collect_ids=False,
+            default_doctype=False,
+            encoding="utf-8",
+            remove_comments=True,
+            remove_pis=True,
+            huge_tree=True,
         )
     return parser
 
@@ -82,7 +86,9 @@ def parse_html(html: str) -> HtmlElement:
     """
     parser = _parser()
     try:
-        tree = fromstring(repair_faulty_html(html, html[:50].lower()).encode("utf-8", "surrogatepass"), parser=parser)
+        tree = fromstring(
+            repair_faulty_html(html, html[:50].lower()).encode("utf-8", "surrogatepass"), parser=parser
+        )
     except Exception as err:  # lxml raises ParserError, ValueError or XMLSyntaxError on garbage
         raise Rejected("not_html", f"unparseable: {type(err).__name__}") from None
     if any("Excessive depth" in e.message for e in parser.error_log):
@@ -151,7 +157,10 @@ def page_kind(raw: RawPage) -> str:
     if ct == "text/plain" or path.endswith((".txt", ".text")):
         return "html" if head.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")) else "text"
     if _HTML_SNIFF.search(head):
-        if ct and (ct.endswith(("xml", "json", "javascript")) or ct.startswith(("image/", "audio/", "video/", "font/"))):
+        if ct and (
+            ct.endswith(("xml", "json", "javascript"))
+            or ct.startswith(("image/", "audio/", "video/", "font/"))
+        ):
             # a feed or an API answer that happens to contain tags is not a page
             if not re.search(rb"<\s*(?:!doctype\s+html|html)\b", head, re.I):
                 return "other"
@@ -161,7 +170,9 @@ def page_kind(raw: RawPage) -> str:
     return "other"
 
 
-_EXTRACTOR = Extractor(output_format="python", fast=True, recall=True, comments=False, tables=True, with_metadata=False)
+_EXTRACTOR = Extractor(
+    output_format="python", fast=True, recall=True, comments=False, tables=True, with_metadata=False
+)
 
 
 def _extractor(url: str | None) -> Extractor:
@@ -291,7 +302,9 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str) -> Docu
         reason = _soft_block_in_tree(tree, raw.status)
         if reason:
             raise Rejected("soft_block", reason)
-        if _NOT_FOUND.search(_title_tag(tree) or "") or any(_NOT_FOUND.search(h.text_content()) for h in tree.xpath("//h1")[:2]):
+        if _NOT_FOUND.search(_title_tag(tree) or "") or any(
+            _NOT_FOUND.search(h.text_content()) for h in tree.xpath("//h1")[:2]
+        ):
             # a "soft 404": the page is gone even though the server said 200
             raise Rejected("not_found", "page-not-found template")
     if result is None or not (result.text or "").strip():
@@ -323,7 +336,9 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str) -> Docu
         or parse_iso(ld.get("datePublished"))
         or parse_iso(meta.get("og:published_time") or meta.get("date") or meta.get("dc.date"))
     )
-    modified = parse_iso(meta.get("article:modified_time") or meta.get("og:updated_time")) or parse_iso(ld.get("dateModified"))
+    modified = parse_iso(meta.get("article:modified_time") or meta.get("og:updated_time")) or parse_iso(
+        ld.get("dateModified")
+    )
     published = published_meta if official else (att.published or published_meta)
     if published is None:
         published = parse_iso(fallbacks.date())
@@ -335,12 +350,23 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str) -> Docu
     doc_type = hero.get("doc_type") or att.doc_type or doc_type_from_title(title)
     if doc_type is None and ("cat-links" in html or "category" in html or "article:section" in meta):
         doc_type = _category_doc_type(tree, meta)
-    publisher = _publisher(official, host, site_name, title_raw=meta.get("og:title") or _title_tag(tree), att=att,
-                           claimed=claimed, fallback=fallbacks.sitename)
+    publisher = _publisher(
+        official,
+        host,
+        site_name,
+        title_raw=meta.get("og:title") or _title_tag(tree),
+        att=att,
+        claimed=claimed,
+        fallback=fallbacks.sitename,
+    )
     language = detect_language(body) or _html_lang(tree)
     translation_of = None
     if language and language != "en":
-        translation_of = (raw.meta or {}).get("translation_of") or (raw.meta or {}).get("english_original") or _hreflang_en(tree, url)
+        translation_of = (
+            (raw.meta or {}).get("translation_of")
+            or (raw.meta or {}).get("english_original")
+            or _hreflang_en(tree, url)
+        )
         if not isinstance(translation_of, str):
             translation_of = None
     for t in att.tags:
@@ -445,7 +471,11 @@ def _json_ld(tree: HtmlElement) -> dict[str, object]:
 
 
 def _canonical(tree: HtmlElement, meta: dict[str, str], url: str | None) -> str | None:
-    hrefs = [el.get("href") for el in tree.iterfind(".//link") if "canonical" in (el.get("rel") or "").lower().split() and el.get("href")]
+    hrefs = [
+        el.get("href")
+        for el in tree.iterfind(".//link")
+        if "canonical" in (el.get("rel") or "").lower().split() and el.get("href")
+    ]
     href = hrefs[0].strip() if hrefs else meta.get("og:url")
     if not href:
         return None
@@ -473,7 +503,9 @@ def _state_hero(tree: HtmlElement) -> dict[str, object]:
 
 def _tags(tree: HtmlElement, meta: dict[str, str]) -> list[str]:
     tags: list[str] = []
-    for el in tree.xpath("//a[contains(concat(' ', normalize-space(@rel), ' '), ' tag ') and not(contains(@rel, 'category'))]"):
+    for el in tree.xpath(
+        "//a[contains(concat(' ', normalize-space(@rel), ' '), ' tag ') and not(contains(@rel, 'category'))]"
+    ):
         t = _WS.sub(" ", el.text_content()).strip()
         if t and t not in tags and len(t) < 60:
             tags.append(t)
@@ -496,7 +528,13 @@ _ATTR_TEXT = (
     "ead the original",
     "ead the full statement",
 )
-_ATTR_QUICK = ("official news published", "originally published", "originally posted", "originally appeared", "republished")
+_ATTR_QUICK = (
+    "official news published",
+    "originally published",
+    "originally posted",
+    "originally appeared",
+    "republished",
+)
 
 
 def _scan_attribution(tree: HtmlElement, html: str, url: str | None) -> tuple[str, str, str] | None:
@@ -521,8 +559,13 @@ def _scan_attribution(tree: HtmlElement, html: str, url: str | None) -> tuple[st
                 full = urljoin(url or "", cand.strip())
                 h = host_of(full)
                 if h and full.startswith(("http://", "https://")) and _site_key(h) != own:
-                    rule = ("official_news_published_at" if phrase.startswith("fficial")
-                            else "read_more_at" if phrase.startswith("ead ") else "originally_published_at")
+                    rule = (
+                        "official_news_published_at"
+                        if phrase.startswith("fficial")
+                        else "read_more_at"
+                        if phrase.startswith("ead ")
+                        else "originally_published_at"
+                    )
                     return full, text, rule
     return None
 
@@ -544,7 +587,25 @@ def _plausible_claim(claim: str | None, url: str | None) -> str | None:
 
 
 _SLUG_WORD = re.compile(r"[a-z0-9]+")
-_STOP = {"the", "a", "an", "of", "on", "in", "and", "to", "for", "with", "at", "by", "s", "html", "htm", "php", "www"}
+_STOP = {
+    "the",
+    "a",
+    "an",
+    "of",
+    "on",
+    "in",
+    "and",
+    "to",
+    "for",
+    "with",
+    "at",
+    "by",
+    "s",
+    "html",
+    "htm",
+    "php",
+    "www",
+}
 
 
 def _plausible_canonical(canonical: str, url: str | None, title: str | None) -> bool:
@@ -583,12 +644,23 @@ def _title_tag(tree: HtmlElement) -> str | None:
 def strip_title_suffix(title: str, site_name: str | None = None, host: str | None = None) -> str:
     """'Title - United States Department of State' -> 'Title'; also 'Site | Title'."""
     parts = [p for p in _TITLE_SPLIT.split(title.strip()) if p]
-    host_words = set(_SLUG_WORD.findall((host or "").lower())) - {"www", "com", "org", "net", "gov", "example"}
+    host_words = set(_SLUG_WORD.findall((host or "").lower())) - {
+        "www",
+        "com",
+        "org",
+        "net",
+        "gov",
+        "example",
+    }
     if len(parts) == 1 and ": " in title:
         # "Labor Watch Blog: Title" on laborwatch.example
         head, _, rest = title.partition(": ")
         squashed = re.sub(r"[^a-z0-9]", "", normalise_text(head))
-        if rest.strip() and len(head.split()) <= 4 and any(len(w) >= 4 and squashed.startswith(w) for w in host_words):
+        if (
+            rest.strip()
+            and len(head.split()) <= 4
+            and any(len(w) >= 4 and squashed.startswith(w) for w in host_words)
+        ):
             return rest.strip()
     if len(parts) < 2:
         return title.strip()
@@ -662,8 +734,13 @@ class _Fallbacks:
     def date(self) -> str | None:
         # no extensive search: dateparser's locale detection is slow and finds, in running text,
         # dates that are not the publication's; the dateline rules cover captured text
-        return find_date(self.tree, url=self.url, original_date=True, extensive_search=False,
-                         max_date=date.today().isoformat())
+        return find_date(
+            self.tree,
+            url=self.url,
+            original_date=True,
+            extensive_search=False,
+            max_date=date.today().isoformat(),
+        )
 
     def sitename(self) -> str | None:
         return extract_sitename(self.tree)
@@ -721,7 +798,9 @@ def _category_doc_type(tree: HtmlElement, meta: dict[str, str]) -> str | None:
     names: list[str] = []
     if meta.get("article:section"):
         names.append(meta["article:section"])
-    for el in tree.xpath("//*[contains(@class,'cat-links')] | //a[contains(concat(' ', normalize-space(@rel), ' '), ' category ')]")[:4]:
+    for el in tree.xpath(
+        "//*[contains(@class,'cat-links')] | //a[contains(concat(' ', normalize-space(@rel), ' '), ' category ')]"
+    )[:4]:
         names.extend(re.split(r"\s*[,|;/]\s*", _WS.sub(" ", el.text_content())))
     for name in names:
         key = re.sub(r"^(?:topics?|categories|category)\s*:\s*", "", name.strip().lower())
@@ -762,7 +841,8 @@ _EN_FUNCTION = frozenset(
     "about after all also an and any are at be been between both but by can could did during each for from had "
     "has have he her his how if in into is it its may more most must not of on one only or other our out over "
     "said she should so some such than that the their them there these they this those through to under until "
-    "up upon was we were what when where which while who will with would you your".split())
+    "up upon was we were what when where which while who will with would you your".split()
+)
 _ASCII_WORD = re.compile(r"[A-Za-z]+")
 
 
@@ -819,8 +899,12 @@ _SOFT_TITLES = (
 # anchored: "Page Not Found - Site", "404 | Site", "Oops! That page can't be found" (not a headline about something not found)
 _NOT_FOUND = re.compile(
     r"^\W*(?:error\s*)?(?:404\b|page\s+not\s+found|not\s+found\b|nothing\s+found|oops!?\s+that\s+page\s+can.t\s+be\s+found|"
-    r"página\s+no\s+encontrada|page\s+introuvable)", re.I)
-_CAPTCHA_MARKUP = re.compile(r"g-recaptcha|h-captcha|hcaptcha\.com|cf-challenge|cf_chl_|challenge-platform|/captcha", re.I)
+    r"página\s+no\s+encontrada|page\s+introuvable)",
+    re.I,
+)
+_CAPTCHA_MARKUP = re.compile(
+    r"g-recaptcha|h-captcha|hcaptcha\.com|cf-challenge|cf_chl_|challenge-platform|/captcha", re.I
+)
 
 
 def _soft_block_title(tree: HtmlElement) -> str | None:
@@ -841,7 +925,9 @@ def _soft_block_in_tree(tree: HtmlElement, status: int = 200) -> str | None:
     if len(body.text_content()) > 30000:
         return None  # a page with this much text (scripts included) is not a block page
     # text without scripts/styles
-    texts = body.xpath(".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]")
+    texts = body.xpath(
+        ".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"
+    )
     visible = _WS.sub(" ", " ".join(texts)).strip()
     if len(visible) >= 1500:
         return None
@@ -851,7 +937,12 @@ def _soft_block_in_tree(tree: HtmlElement, status: int = 200) -> str | None:
     for phrase, reason in _SOFT_TITLES:
         if phrase in headings or (tiny and phrase in low):
             return reason
-    html_bits = " ".join(tree.xpath("//script/@src") + tree.xpath("//form/@action") + tree.xpath("//div/@class") + tree.xpath("//iframe/@src"))
+    html_bits = " ".join(
+        tree.xpath("//script/@src")
+        + tree.xpath("//form/@action")
+        + tree.xpath("//div/@class")
+        + tree.xpath("//iframe/@src")
+    )
     if _CAPTCHA_MARKUP.search(html_bits) or "captcha" in low:
         return "captcha"
     if len(visible) < 60 and tree.xpath("//script"):

@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Mapping
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,23 +67,23 @@ class Removal:
 class Document:
     """Clean text and metadata of one page; `store.save` decides what it becomes."""
 
-    url: str | None                 # where it was read, after redirects (None for bare files)
+    url: str | None  # where it was read, after redirects (None for bare files)
     title: str | None
-    text: str                       # cleaned main text, paragraphs separated by blank lines
-    published: date | None          # the page's own original date, not the updated one
-    publisher: str | None           # "U.S. Department of State", "U.S. Embassy Mexico City"
-    language: str | None            # ISO 639-1
-    claimed_original: str | None    # "Official news published at <url>", rel=canonical elsewhere
+    text: str  # cleaned main text, paragraphs separated by blank lines
+    published: date | None  # the page's own original date, not the updated one
+    publisher: str | None  # "U.S. Department of State", "U.S. Embassy Mexico City"
+    language: str | None  # ISO 639-1
+    claimed_original: str | None  # "Official news published at <url>", rel=canonical elsewhere
     removed: tuple[Removal, ...] = ()
-    content_hash: str = ""          # sha256 of normalise_text(text)
-    speaker: str | None = None      # "Office of the Spokesperson", "Antony J. Blinken, Secretary of State"
-    doc_type: str | None = None     # "press release", "statement", "remarks", "readout", "media note"
-    modified: date | None = None    # last update shown by the page, when distinct from published
-    canonical: str | None = None    # rel=canonical / og:url as found on the page
+    content_hash: str = ""  # sha256 of normalise_text(text)
+    speaker: str | None = None  # "Office of the Spokesperson", "Antony J. Blinken, Secretary of State"
+    doc_type: str | None = None  # "press release", "statement", "remarks", "readout", "media note"
+    modified: date | None = None  # last update shown by the page, when distinct from published
+    canonical: str | None = None  # rel=canonical / og:url as found on the page
     source_line: str | None = None  # "Press release, Mar. 3, 2015, Embassy of the United States, Mexico City"
     translation_of: str | None = None  # URL of the English original of a translation
     tags: tuple[str, ...] = ()
-    encoding: str | None = None     # the charset the body was decoded with (None for str input)
+    encoding: str | None = None  # the charset the body was decoded with (None for str input)
 
 
 class Rejected(Exception):

@@ -34,9 +34,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from multiprocessing.connection import Connection, wait
-from typing import Any, Callable
+from typing import Any
 
 from cleaners.model import Document, RawPage, Rejected
 
@@ -134,7 +135,6 @@ def worker_main(read_fd: int, write_fd: int, func_ref: str, reset_every: int) ->
             reset_caches()
 
 
-
 def child_environ() -> dict[str, str]:
     """The environment for a worker started with `python -m`: this process's `sys.path`
     travels in PYTHONPATH so the child imports the same code (also from a source checkout)."""
@@ -171,7 +171,15 @@ class _Worker:
         env = child_environ()
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "cleaners._worker", str(p2c_r), str(c2p_w), func_ref, str(reset_every)],
+                [
+                    sys.executable,
+                    "-m",
+                    "cleaners._worker",
+                    str(p2c_r),
+                    str(c2p_w),
+                    func_ref,
+                    str(reset_every),
+                ],
                 pass_fds=(p2c_r, c2p_w),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,  # stdout is for data; a chatty library must not pollute it
@@ -322,7 +330,7 @@ class CleanerPool:
         self._wake_r.close()
         self._wake_w.close()
 
-    def __enter__(self) -> "CleanerPool":
+    def __enter__(self) -> CleanerPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -374,7 +382,9 @@ class CleanerPool:
                 except Exception as exc:  # still not sendable
                     self.stats["extraction_error"] += 1
                     if started or fut.set_running_or_notify_cancel():
-                        fut.set_exception(Rejected("extraction_error", f"page cannot be sent to a worker: {exc}"[:500]))
+                        fut.set_exception(
+                            Rejected("extraction_error", f"page cannot be sent to a worker: {exc}"[:500])
+                        )
                     continue
                 if w.inflight and len(data) > room:
                     with self._lock:
@@ -468,7 +478,9 @@ class CleanerPool:
                     return
             now = time.monotonic()
             wait_for = min((w.deadline - now for w in busy), default=1.0)
-            ready = wait([self._wake_r] + [w.conn for w in self._workers], timeout=max(0.0, min(wait_for, 1.0)))
+            ready = wait(
+                [self._wake_r] + [w.conn for w in self._workers], timeout=max(0.0, min(wait_for, 1.0))
+            )
             if self._wake_r in ready:
                 self._drain_wake()
             for i in range(len(self._workers)):

@@ -15,9 +15,9 @@ tests/test_cleaners_rules.py; a new rule needs one too.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Callable
 
 from cleaners.dates import is_date_only, parse_date
 from cleaners.model import Removal, normalise_text
@@ -26,11 +26,33 @@ URL = re.compile(r"https?://[^\s<>\"'()\[\]]+[^\s<>\"'()\[\].,;:!?]")
 
 # Document types as the State Department names them; also the vocabulary of source lines.
 DOC_TYPES = (
-    "joint statement", "press statement", "press release", "news release", "media note",
-    "readout", "statement", "remarks", "fact sheet", "speech", "op-ed", "notice",
-    "announcement", "testimony", "press briefing", "department press briefing", "briefing",
-    "interview", "transcript", "special briefing", "background briefing", "travel advisory",
-    "security alert", "message", "letter", "proclamation", "report",
+    "joint statement",
+    "press statement",
+    "press release",
+    "news release",
+    "media note",
+    "readout",
+    "statement",
+    "remarks",
+    "fact sheet",
+    "speech",
+    "op-ed",
+    "notice",
+    "announcement",
+    "testimony",
+    "press briefing",
+    "department press briefing",
+    "briefing",
+    "interview",
+    "transcript",
+    "special briefing",
+    "background briefing",
+    "travel advisory",
+    "security alert",
+    "message",
+    "letter",
+    "proclamation",
+    "report",
 )
 _DOC_TYPE_RX = "|".join(re.escape(t) for t in sorted(DOC_TYPES, key=len, reverse=True))
 DOC_TYPE_LINE = re.compile(rf"^\s*(?P<type>{_DOC_TYPE_RX})s?\s*$", re.I)
@@ -65,16 +87,16 @@ class Attribution:
 class Context:
     """What a line rule may consult besides the line itself."""
 
-    index: int            # position of the paragraph
-    words: int            # words in the paragraph
-    key: str              # normalise_text of the paragraph
-    low: str              # the paragraph lower-cased
-    official: bool        # the page is on an official host
-    total: int            # number of paragraphs
-    title_key: str        # normalise_text(title) or ""
-    previous_key: str     # normalise_text of the previous kept paragraph
-    head: bool            # still before the first body paragraph
-    kept_body: int        # body paragraphs kept so far
+    index: int  # position of the paragraph
+    words: int  # words in the paragraph
+    key: str  # normalise_text of the paragraph
+    low: str  # the paragraph lower-cased
+    official: bool  # the page is on an official host
+    total: int  # number of paragraphs
+    title_key: str  # normalise_text(title) or ""
+    previous_key: str  # normalise_text of the previous kept paragraph
+    head: bool  # still before the first body paragraph
+    kept_body: int  # body paragraphs kept so far
 
 
 @dataclass(frozen=True)
@@ -149,7 +171,11 @@ def normalise_publisher(name: str) -> str:
     )
     if m:
         return f"U.S. {m.group('kind').title()} {m.group('place').strip()}"
-    m = re.match(r"^U\.?\s?S\.?\s+(?P<kind>Embassy|Consulate(?: General)?|Mission)\s*(?:in|to|-|–|,)?\s*(?P<place>.*)$", name, re.I)
+    m = re.match(
+        r"^U\.?\s?S\.?\s+(?P<kind>Embassy|Consulate(?: General)?|Mission)\s*(?:in|to|-|–|,)?\s*(?P<place>.*)$",
+        name,
+        re.I,
+    )
     if m:
         place = m.group("place").strip()
         return f"U.S. {m.group('kind').title()} {place}".strip()
@@ -180,7 +206,7 @@ def parse_source_line(line: str) -> tuple[str, date | None, str] | None:
     for rx in (MDY, DMY, ISO, NUMERIC):
         dm = rx.search(rest)
         if dm:
-            pub = rest[dm.end():]
+            pub = rest[dm.end() :]
             break
     pub = pub.strip(" ,;:-–—|")
     if not pub or not ISSUER.search(pub):
@@ -265,7 +291,8 @@ ATTRIBUTABLE = re.compile(
 
 
 _DOC_TYPE_BYLINE = re.compile(
-    rf"^\s*(?P<type>{_DOC_TYPE_RX})\s*(?:[:|\-–—]\s*(?:by\s+)?|\s+by\s+|\s+from\s+)(?:the\s+)?(?P<who>.{{3,100}}?)\s*$", re.I
+    rf"^\s*(?P<type>{_DOC_TYPE_RX})\s*(?:[:|\-–—]\s*(?:by\s+)?|\s+by\s+|\s+from\s+)(?:the\s+)?(?P<who>.{{3,100}}?)\s*$",
+    re.I,
 )
 
 
@@ -276,7 +303,11 @@ def _is_doc_type_byline(line: str, ctx: Context) -> bool:
     if not m:
         return False
     who = m.group("who").strip()
-    return BYLINE.match(who) is not None or BYLINE.match("Office of the " + who) is not None or ISSUER.search(who) is not None
+    return (
+        BYLINE.match(who) is not None
+        or BYLINE.match("Office of the " + who) is not None
+        or ISSUER.search(who) is not None
+    )
 
 
 def _capture_doc_type_byline(line: str, m: re.Match[str] | None, att: Attribution) -> None:
@@ -285,11 +316,13 @@ def _capture_doc_type_byline(line: str, m: re.Match[str] | None, att: Attributio
         return
     att.doc_type = att.doc_type or m.group("type").lower()
     who = m.group("who").strip()
-    if re.match(r"^u\.?\s?s\.?\s+(?:embassy|consulate|mission)", who, re.I) or re.match(r"^(?:embassy|consulate)", who, re.I):
+    if re.match(r"^u\.?\s?s\.?\s+(?:embassy|consulate|mission)", who, re.I) or re.match(
+        r"^(?:embassy|consulate)", who, re.I
+    ):
         att.publisher = att.publisher or normalise_publisher(who)
     else:
         if who.lower().startswith("office of"):
-            who = "Office of " + who[len("office of "):]
+            who = "Office of " + who[len("office of ") :]
         att.speaker = att.speaker or who
         if re.search(r"secretary of state|spokes|department of state", who, re.I):
             att.publisher = att.publisher or "U.S. Department of State"
@@ -339,8 +372,11 @@ def _is_repeated_title(line: str, ctx: Context) -> bool:
     if key == ctx.title_key:
         return True
     # the title with the site's suffix glued on: "Title - Site Name"
-    return ctx.index < 5 and key.startswith(ctx.title_key) and len(key) - len(ctx.title_key) < 60 and bool(
-        re.match(r"^\s*[|\-–—:]", key[len(ctx.title_key):])
+    return (
+        ctx.index < 5
+        and key.startswith(ctx.title_key)
+        and len(key) - len(ctx.title_key) < 60
+        and bool(re.match(r"^\s*[|\-–—:]", key[len(ctx.title_key) :]))
     )
 
 
@@ -375,34 +411,44 @@ SHARE_BAR = re.compile(rf"^(?:(?:{_SHARE_WORDS})[\s/|:,()•·\-–]*)+$", re.I)
 _PREV_NEXT_CASED = re.compile(
     r"\b(?:Previous|Next|Older|Newer|Prev|PREVIOUS|NEXT)\s+(?:[Pp]ost|[Aa]rticle|[Ss]tory|[Ee]ntry|POST|ARTICLE|STORY)s?\b"
     r"|^\s*(?:«|‹|←)\s*(?:previous|prev|older)\b|\b(?:next|newer)\s*(?:»|›|→)\s*$",
-
 )
 _PREV_NEXT_ANY = re.compile(r"\b(?:previous|next|older|newer|prev)\s+(?:post|article|story|entry)s?\b", re.I)
 _SENTENCE_END = (".", "!", "?", "\u201d", '"')
 
 
 def _is_prev_next(line: str, ctx: Context) -> bool:
-    """"Previous post"/"Next post" navigation. Lower-case forms count only on lines that
+    """ "Previous post"/"Next post" navigation. Lower-case forms count only on lines that
     are not sentences, so "the next article of the treaty" stays."""
     if _PREV_NEXT_CASED.search(line):
         return True  # two glued titles can be long: up to the rule's 120 words
-    return ctx.words <= 60 and not line.rstrip().endswith(_SENTENCE_END) and _PREV_NEXT_ANY.search(line) is not None
+    return (
+        ctx.words <= 60
+        and not line.rstrip().endswith(_SENTENCE_END)
+        and _PREV_NEXT_ANY.search(line) is not None
+    )
 
 
 _NEWSLETTER_STRONG = re.compile(
     r"\b(?:subscribe|sign\s+up|signup)\b.{0,60}\b(?:newsletters?|mailing\s+list|inbox)\b|"
-    r"\bget\s+(?:the\s+latest|our)\b.{0,50}\b(?:delivered|in\s+your\s+inbox|newsletter)\b|^\s*enter\s+your\s+e-?mail", re.I)
+    r"\bget\s+(?:the\s+latest|our)\b.{0,50}\b(?:delivered|in\s+your\s+inbox|newsletter)\b|^\s*enter\s+your\s+e-?mail",
+    re.I,
+)
 _NEWSLETTER_WEAK = re.compile(r"^\s*(?:subscribe|sign\s+up)\b", re.I)
 
 
 def _is_newsletter(line: str, ctx: Context) -> bool:
     if _NEWSLETTER_STRONG.search(line):
         return True
-    return len(line.split()) <= 12 and not line.rstrip().endswith(".") and _NEWSLETTER_WEAK.search(line) is not None
+    return (
+        len(line.split()) <= 12
+        and not line.rstrip().endswith(".")
+        and _NEWSLETTER_WEAK.search(line) is not None
+    )
 
 
 _SOURCE_HEADER = re.compile(
-    r"^\s*u\.?\s?s\.?\s+(?:embassy|consulate(?:\s+general)?|mission|department\s+of\s+state)\b[\s,:\-–—]*[A-Za-zÀ-ÿ .'’&-]{0,40}$", re.I
+    r"^\s*u\.?\s?s\.?\s+(?:embassy|consulate(?:\s+general)?|mission|department\s+of\s+state)\b[\s,:\-–—]*[A-Za-zÀ-ÿ .'’&-]{0,40}$",
+    re.I,
 )
 
 
@@ -427,106 +473,285 @@ def _is_homoglyph_spam(line: str, ctx: Context) -> bool:
 # --- the table ------------------------------------------------------------------------------
 
 _LINE_RULES: tuple[LineRule, ...] = (
-    LineRule("official_news_published_at", re.compile(r"^\s*official news published at\b", re.I), 40,
-             capture=_claim_url, description='"Official news published at <url>": the original, kept as claimed_original'),
-    LineRule("originally_published_at", re.compile(
-        r"\boriginally\s+(?:published|posted|appeared|ran)\b|\b(?:re-?published|reprinted|republished)\s+(?:here\s+)?with\s+(?:the\s+)?permission\b", re.I), 45,
-             capture=_capture_original, description='"X originally published at Y", "This post originally appeared on ..."'),
-    LineRule("read_more_at", re.compile(
-        r"^\s*(?:read\s+more(?:\s+(?:at|on|from)\b|\s*[:»›…>]|\s*$)|read\s+the\s+(?:full|original|complete)\s+(?:story|article|statement|release|text|post)\b|"
-        r"continue\s+reading\b|full\s+story\b|view\s+(?:the\s+)?original\b|source\s+link\b)", re.I), 25,
-             capture=_claim_url, description='"Read more at ...", "Continue reading"'),
-    LineRule("fair_use_notice", re.compile(
-        r"^\s*fair\s+use\s+notice\b|this\s+site\s+contains\s+copyrighted\s+material\s+the\s+use\s+of\s+which|"
-        r"in\s+accordance\s+with\s+title\s+17\s+u\.?\s?s\.?\s?c\.?\s+section\s+107", re.I),
-             description="FAIR USE NOTICE paragraphs (Title 17 U.S.C. Section 107)"),
-    LineRule("wire_disclaimer", re.compile(
-        r"published\s+this\s+content\s+on\b|unedited\s+and\s+unaltered|solely\s+responsible\s+for\s+the\s+(?:information|content)|"
-        r"distribut\w*\s+this\s+(?:press\s+)?(?:release|content|statement|material)\s+on\s+behalf\s+of|"
-        r"(?:has|have)\s+not\s+been\s+(?:edited|verified|reviewed)\s+by\s+(?:our|the)\s+(?:newsroom|editors|editorial)|"
-        r"accepts?\s+no\s+responsibility\s+for\s+(?:its|the|their)\s+(?:accuracy|content)", re.I),
-             description='wire-service disclaimers: "... published this content on ..., and is solely responsible ... unedited and unaltered"'),
-    LineRule("wire_header", _is_wire_header, 40, capture=_capture_wire_header,
-             description='"Issuer | Press release | Distributed by ..." / "Wire | Media Note | April 2, 2024"'),
-    LineRule("doc_type_byline", _is_doc_type_byline, 16, capture=_capture_doc_type_byline,
-             description='"Press Statement – Antony J. Blinken, Secretary of State" above a reposted statement -> doc_type, speaker'),
-    LineRule("wire_dateline", re.compile(
-        r"^[A-Z][A-Z .,'’-]{2,40},?\s*(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,\s*\d{4})?\s*)?\((?:[A-Z][\w.&' -]{1,30})\)\s*(?:--|—|–|-)\s*"), None,
-             strip=True, description='"WASHINGTON, Mar. 4 (WorldWire) -- " glued to the first paragraph by a wire service'),
-    LineRule("source_line", _is_source_line, 25, capture=_capture_source_line,
-             description='"Press release, Mar. 3, 2015, Embassy of the United States, Mexico City" -> publisher, date, type'),
-    LineRule("embassy_meta_line", re.compile(
-        r"^\s*by\s+(?P<pub>u\.?\s?s\.?\s+(?:embassy|mission|consulate)[^|]{0,80}?)\s*\|\s*(?P<date>[^|]{6,40}?)\s*(?:\|\s*(?:topics?|categories|tags?)\s*:.*)?$", re.I), 40,
-             capture=_capture_embassy_meta, description='"By U.S. Mission Mexico | 15 April, 2014 | Topics: ..."'),
-    LineRule("official_banner", re.compile(
-        r"an\s+official\s+website\s+of\s+the\s+united\s+states\s+government|here['’]?s\s+how\s+you\s+know|"
-        r"official\s+websites\s+use\s+\.gov|secure\s+\.gov\s+websites\s+use\s+https|"
-        r"a\s+\.gov\s+website\s+belongs\s+to\s+an\s+official|safely\s+connected\s+to\s+the\s+\.gov\s+website", re.I), 60,
-             description='"An official website of the United States Government Here\'s how you know"'),
-    LineRule("external_link_disclaimer", re.compile(
-        r"\blinks?\s+to\s+(?:other|external|outside|third[- ]party)\b.{0,120}\b(?:endorse|construed)|"
-        r"\bexternal\s+links?\b.{0,120}\b(?:endorse|construed)|"
-        r"you\s+are\s+(?:now\s+)?leaving\s+(?:a|the)\s+(?:u\.?\s?s\.?\s+)?(?:government|embassy|state\s+department)\s+(?:web\s*)?site", re.I), 80,
-             description="embassy disclaimers about external links"),
-    LineRule("embassy_footer", re.compile(
-        r"^\s*this\s+is\s+the\s+official\s+website\s+of\s+the\s+u\.?\s?s\.?\s+(?:embassy|mission|consulate)|"
-        r"^\s*(?:privacy\s+policy|accessibility(?:\s+statement)?|copyright\s+information|foia|no\s+fear\s+act(?:\s+data)?|"
-        r"usa\.gov|office\s+of\s+the\s+inspector\s+general|contact\s+us|site\s+map|sitemap|disclaimer)\s*$", re.I), 60,
-             description="embassy/official footer lines"),
-    LineRule("copyright_notice", re.compile(
-        r"^\s*(?:©|\(c\)|copyright\b)|\ball\s+rights\s+reserved\b|may\s+not\s+be\s+(?:published,\s+)?(?:re)?broadcast,\s+rewritten,?\s+or\s+redistributed|"
-        r"copyrighted\s+image\.?\s+copying\s+not\s+allowed", re.I), 40,
-             description="copyright and re-use notices"),
+    LineRule(
+        "official_news_published_at",
+        re.compile(r"^\s*official news published at\b", re.I),
+        40,
+        capture=_claim_url,
+        description='"Official news published at <url>": the original, kept as claimed_original',
+    ),
+    LineRule(
+        "originally_published_at",
+        re.compile(
+            r"\boriginally\s+(?:published|posted|appeared|ran)\b|\b(?:re-?published|reprinted|republished)\s+(?:here\s+)?with\s+(?:the\s+)?permission\b",
+            re.I,
+        ),
+        45,
+        capture=_capture_original,
+        description='"X originally published at Y", "This post originally appeared on ..."',
+    ),
+    LineRule(
+        "read_more_at",
+        re.compile(
+            r"^\s*(?:read\s+more(?:\s+(?:at|on|from)\b|\s*[:»›…>]|\s*$)|read\s+the\s+(?:full|original|complete)\s+(?:story|article|statement|release|text|post)\b|"
+            r"continue\s+reading\b|full\s+story\b|view\s+(?:the\s+)?original\b|source\s+link\b)",
+            re.I,
+        ),
+        25,
+        capture=_claim_url,
+        description='"Read more at ...", "Continue reading"',
+    ),
+    LineRule(
+        "fair_use_notice",
+        re.compile(
+            r"^\s*fair\s+use\s+notice\b|this\s+site\s+contains\s+copyrighted\s+material\s+the\s+use\s+of\s+which|"
+            r"in\s+accordance\s+with\s+title\s+17\s+u\.?\s?s\.?\s?c\.?\s+section\s+107",
+            re.I,
+        ),
+        description="FAIR USE NOTICE paragraphs (Title 17 U.S.C. Section 107)",
+    ),
+    LineRule(
+        "wire_disclaimer",
+        re.compile(
+            r"published\s+this\s+content\s+on\b|unedited\s+and\s+unaltered|solely\s+responsible\s+for\s+the\s+(?:information|content)|"
+            r"distribut\w*\s+this\s+(?:press\s+)?(?:release|content|statement|material)\s+on\s+behalf\s+of|"
+            r"(?:has|have)\s+not\s+been\s+(?:edited|verified|reviewed)\s+by\s+(?:our|the)\s+(?:newsroom|editors|editorial)|"
+            r"accepts?\s+no\s+responsibility\s+for\s+(?:its|the|their)\s+(?:accuracy|content)",
+            re.I,
+        ),
+        description='wire-service disclaimers: "... published this content on ..., and is solely responsible ... unedited and unaltered"',
+    ),
+    LineRule(
+        "wire_header",
+        _is_wire_header,
+        40,
+        capture=_capture_wire_header,
+        description='"Issuer | Press release | Distributed by ..." / "Wire | Media Note | April 2, 2024"',
+    ),
+    LineRule(
+        "doc_type_byline",
+        _is_doc_type_byline,
+        16,
+        capture=_capture_doc_type_byline,
+        description='"Press Statement – Antony J. Blinken, Secretary of State" above a reposted statement -> doc_type, speaker',
+    ),
+    LineRule(
+        "wire_dateline",
+        re.compile(
+            r"^[A-Z][A-Z .,'’-]{2,40},?\s*(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,\s*\d{4})?\s*)?\((?:[A-Z][\w.&' -]{1,30})\)\s*(?:--|—|–|-)\s*"
+        ),
+        None,
+        strip=True,
+        description='"WASHINGTON, Mar. 4 (WorldWire) -- " glued to the first paragraph by a wire service',
+    ),
+    LineRule(
+        "source_line",
+        _is_source_line,
+        25,
+        capture=_capture_source_line,
+        description='"Press release, Mar. 3, 2015, Embassy of the United States, Mexico City" -> publisher, date, type',
+    ),
+    LineRule(
+        "embassy_meta_line",
+        re.compile(
+            r"^\s*by\s+(?P<pub>u\.?\s?s\.?\s+(?:embassy|mission|consulate)[^|]{0,80}?)\s*\|\s*(?P<date>[^|]{6,40}?)\s*(?:\|\s*(?:topics?|categories|tags?)\s*:.*)?$",
+            re.I,
+        ),
+        40,
+        capture=_capture_embassy_meta,
+        description='"By U.S. Mission Mexico | 15 April, 2014 | Topics: ..."',
+    ),
+    LineRule(
+        "official_banner",
+        re.compile(
+            r"an\s+official\s+website\s+of\s+the\s+united\s+states\s+government|here['’]?s\s+how\s+you\s+know|"
+            r"official\s+websites\s+use\s+\.gov|secure\s+\.gov\s+websites\s+use\s+https|"
+            r"a\s+\.gov\s+website\s+belongs\s+to\s+an\s+official|safely\s+connected\s+to\s+the\s+\.gov\s+website",
+            re.I,
+        ),
+        60,
+        description='"An official website of the United States Government Here\'s how you know"',
+    ),
+    LineRule(
+        "external_link_disclaimer",
+        re.compile(
+            r"\blinks?\s+to\s+(?:other|external|outside|third[- ]party)\b.{0,120}\b(?:endorse|construed)|"
+            r"\bexternal\s+links?\b.{0,120}\b(?:endorse|construed)|"
+            r"you\s+are\s+(?:now\s+)?leaving\s+(?:a|the)\s+(?:u\.?\s?s\.?\s+)?(?:government|embassy|state\s+department)\s+(?:web\s*)?site",
+            re.I,
+        ),
+        80,
+        description="embassy disclaimers about external links",
+    ),
+    LineRule(
+        "embassy_footer",
+        re.compile(
+            r"^\s*this\s+is\s+the\s+official\s+website\s+of\s+the\s+u\.?\s?s\.?\s+(?:embassy|mission|consulate)|"
+            r"^\s*(?:privacy\s+policy|accessibility(?:\s+statement)?|copyright\s+information|foia|no\s+fear\s+act(?:\s+data)?|"
+            r"usa\.gov|office\s+of\s+the\s+inspector\s+general|contact\s+us|site\s+map|sitemap|disclaimer)\s*$",
+            re.I,
+        ),
+        60,
+        description="embassy/official footer lines",
+    ),
+    LineRule(
+        "copyright_notice",
+        re.compile(
+            r"^\s*(?:©|\(c\)|copyright\b)|\ball\s+rights\s+reserved\b|may\s+not\s+be\s+(?:published,\s+)?(?:re)?broadcast,\s+rewritten,?\s+or\s+redistributed|"
+            r"copyrighted\s+image\.?\s+copying\s+not\s+allowed",
+            re.I,
+        ),
+        40,
+        description="copyright and re-use notices",
+    ),
     LineRule("share_bar", SHARE_BAR, 20, description='"Share/Save/Bookmark", "Tell a Friend", share bars'),
-    LineRule("share_heading", re.compile(r"^\s*(?:share\s+this|share\s+on|click\s+to\s+share|like\s+this|like\s+loading|be\s+the\s+first\s+to\s+like)\b", re.I), 14,
-             description='"Share this:", "Like this:"'),
-    LineRule("prev_next_post", _is_prev_next, 120,
-             description='"Previous post" / "Next post" with the neighbouring titles glued to them'),
-    LineRule("nav_line", _is_nav_line, 40, description='"Home | Columns, Commentary and News | Reports | Links | About/Contact"'),
-    LineRule("breadcrumb", _is_breadcrumb, 30, description='"Home > Press Releases > ..." leaked into the text'),
-    LineRule("tags_line", re.compile(
-        r"^\s*(?:tags?|tagged(?:\s+with)?|filed\s+under|categories|category|posted\s+in|related\s+topics|topics?|keywords)\s*[:\-–]\s*\S", re.I), 30,
-             capture=_capture_tags, description='"Tags: ...", "Filed under ..."'),
-    LineRule("comment_block", re.compile(
-        r"^\s*(?:leave\s+a\s+(?:reply|comment)|post\s+a\s+comment|add\s+a\s+comment|\d+\s+(?:comments?|responses?|replies|thoughts\s+on\b.*)|"
-        r"comments?(?:\s*\(\d+\))?|join\s+the\s+(?:discussion|conversation)|you\s+must\s+be\s+logged\s+in\s+to\s+post\s+a\s+comment)\s*[.:]?\s*$", re.I), 14,
-             where="tail", rest="all", description="comment-form heading; everything after it goes"),
-    LineRule("comment_form", re.compile(
-        r"your\s+email\s+address\s+will\s+not\s+be\s+published|required\s+fields\s+are\s+marked|save\s+my\s+name,\s+email|"
-        r"notify\s+me\s+of\s+(?:follow-up\s+comments|new\s+posts)|this\s+site\s+uses\s+akismet", re.I), 40,
-             description="comment-form boilerplate"),
+    LineRule(
+        "share_heading",
+        re.compile(
+            r"^\s*(?:share\s+this|share\s+on|click\s+to\s+share|like\s+this|like\s+loading|be\s+the\s+first\s+to\s+like)\b",
+            re.I,
+        ),
+        14,
+        description='"Share this:", "Like this:"',
+    ),
+    LineRule(
+        "prev_next_post",
+        _is_prev_next,
+        120,
+        description='"Previous post" / "Next post" with the neighbouring titles glued to them',
+    ),
+    LineRule(
+        "nav_line",
+        _is_nav_line,
+        40,
+        description='"Home | Columns, Commentary and News | Reports | Links | About/Contact"',
+    ),
+    LineRule(
+        "breadcrumb", _is_breadcrumb, 30, description='"Home > Press Releases > ..." leaked into the text'
+    ),
+    LineRule(
+        "tags_line",
+        re.compile(
+            r"^\s*(?:tags?|tagged(?:\s+with)?|filed\s+under|categories|category|posted\s+in|related\s+topics|topics?|keywords)\s*[:\-–]\s*\S",
+            re.I,
+        ),
+        30,
+        capture=_capture_tags,
+        description='"Tags: ...", "Filed under ..."',
+    ),
+    LineRule(
+        "comment_block",
+        re.compile(
+            r"^\s*(?:leave\s+a\s+(?:reply|comment)|post\s+a\s+comment|add\s+a\s+comment|\d+\s+(?:comments?|responses?|replies|thoughts\s+on\b.*)|"
+            r"comments?(?:\s*\(\d+\))?|join\s+the\s+(?:discussion|conversation)|you\s+must\s+be\s+logged\s+in\s+to\s+post\s+a\s+comment)\s*[.:]?\s*$",
+            re.I,
+        ),
+        14,
+        where="tail",
+        rest="all",
+        description="comment-form heading; everything after it goes",
+    ),
+    LineRule(
+        "comment_form",
+        re.compile(
+            r"your\s+email\s+address\s+will\s+not\s+be\s+published|required\s+fields\s+are\s+marked|save\s+my\s+name,\s+email|"
+            r"notify\s+me\s+of\s+(?:follow-up\s+comments|new\s+posts)|this\s+site\s+uses\s+akismet",
+            re.I,
+        ),
+        40,
+        description="comment-form boilerplate",
+    ),
     LineRule("newsletter", _is_newsletter, 30, description="newsletter sign-up boxes"),
-    LineRule("related_block", re.compile(
-        r"^\s*(?:related(?:\s+(?:posts|articles|stories|news|content|reading|links))?|you\s+(?:may|might)\s+also\s+(?:like|be\s+interested\s+in)|"
-        r"more\s+from\s+.{1,40}|recent\s+posts|read\s+(?:also|next)|also\s+read|more\s+stories|popular\s+posts|trending(?:\s+now)?|latest\s+news|"
-        r"more\s+in\s+.{1,30}|see\s+also|recommended(?:\s+for\s+you)?)\s*:?\s*$", re.I), 8,
-             where="tail", rest="titles", description="related-post block heading; the titles listed after it go too"),
-    LineRule("meta_line", re.compile(
-        r"^\s*(?:(?:release|news|publication|posted|published|updated|last\s+updated|issue)\s*)?(?:date|on)\s*:", re.I), 15,
-             capture=_capture_dateline, description='leaked field labels: "Release Date:", "News date : 04/21/2022 Category : ..."'),
-    LineRule("image_credit", re.compile(
-        r"^\s*\(?\s*(?:(?:photo|image|picture|video|graphic|illustration)\s+)?(?:credit|courtesy|source)s?\s*:\s*[^()]{1,100}\)?\s*$", re.I), 15,
-             description='"(Credit: Name / Outlet)" image credits'),
-    LineRule("homoglyph_spam", _is_homoglyph_spam, None,
-             description="words mixing Latin and Cyrillic/Greek look-alike letters (obfuscated ads)"),
-    LineRule("source_credit", re.compile(r"^\s*(?:[A-Za-z0-9-]+\.)+(?:com|net|org|gov|news|info|co|tv|us)\s*$", re.I), 3,
-             description='a bare site name left as a credit line ("BVINEWS.COM")'),
+    LineRule(
+        "related_block",
+        re.compile(
+            r"^\s*(?:related(?:\s+(?:posts|articles|stories|news|content|reading|links))?|you\s+(?:may|might)\s+also\s+(?:like|be\s+interested\s+in)|"
+            r"more\s+from\s+.{1,40}|recent\s+posts|read\s+(?:also|next)|also\s+read|more\s+stories|popular\s+posts|trending(?:\s+now)?|latest\s+news|"
+            r"more\s+in\s+.{1,30}|see\s+also|recommended(?:\s+for\s+you)?)\s*:?\s*$",
+            re.I,
+        ),
+        8,
+        where="tail",
+        rest="titles",
+        description="related-post block heading; the titles listed after it go too",
+    ),
+    LineRule(
+        "meta_line",
+        re.compile(
+            r"^\s*(?:(?:release|news|publication|posted|published|updated|last\s+updated|issue)\s*)?(?:date|on)\s*:",
+            re.I,
+        ),
+        15,
+        capture=_capture_dateline,
+        description='leaked field labels: "Release Date:", "News date : 04/21/2022 Category : ..."',
+    ),
+    LineRule(
+        "image_credit",
+        re.compile(
+            r"^\s*\(?\s*(?:(?:photo|image|picture|video|graphic|illustration)\s+)?(?:credit|courtesy|source)s?\s*:\s*[^()]{1,100}\)?\s*$",
+            re.I,
+        ),
+        15,
+        description='"(Credit: Name / Outlet)" image credits',
+    ),
+    LineRule(
+        "homoglyph_spam",
+        _is_homoglyph_spam,
+        None,
+        description="words mixing Latin and Cyrillic/Greek look-alike letters (obfuscated ads)",
+    ),
+    LineRule(
+        "source_credit",
+        re.compile(r"^\s*(?:[A-Za-z0-9-]+\.)+(?:com|net|org|gov|news|info|co|tv|us)\s*$", re.I),
+        3,
+        description='a bare site name left as a credit line ("BVINEWS.COM")',
+    ),
     LineRule("repeated_title", _is_repeated_title, 60, description="the title repeated in the body"),
     LineRule("repeated_line", _is_repeated_line, None, description="a paragraph repeated right after itself"),
-    LineRule("byline", _is_byline, 14, capture=_capture_byline,
-             description='first-paragraph byline ("Office of the Spokesperson", "Antony J. Blinken, Secretary of State") -> speaker'),
-    LineRule("doc_type_line", DOC_TYPE_LINE, 4, where="head", capture=_capture_doc_type,
-             description='the document-type line ("Readout", "Media Note") -> doc_type'),
-    LineRule("dateline", _is_dateline, 8, where="head", capture=_capture_dateline,
-             description="a date on its own line above the body (aggregator date, hero date)"),
-    LineRule("source_header", _is_source_header, 8, where="head", capture=_capture_source_header,
-             description='"U.S. Embassy - Mexico" above the body of a copy -> publisher'),
+    LineRule(
+        "byline",
+        _is_byline,
+        14,
+        capture=_capture_byline,
+        description='first-paragraph byline ("Office of the Spokesperson", "Antony J. Blinken, Secretary of State") -> speaker',
+    ),
+    LineRule(
+        "doc_type_line",
+        DOC_TYPE_LINE,
+        4,
+        where="head",
+        capture=_capture_doc_type,
+        description='the document-type line ("Readout", "Media Note") -> doc_type',
+    ),
+    LineRule(
+        "dateline",
+        _is_dateline,
+        8,
+        where="head",
+        capture=_capture_dateline,
+        description="a date on its own line above the body (aggregator date, hero date)",
+    ),
+    LineRule(
+        "source_header",
+        _is_source_header,
+        8,
+        where="head",
+        capture=_capture_source_header,
+        description='"U.S. Embassy - Mexico" above the body of a copy -> publisher',
+    ),
 )
 
 # Cheap pre-checks for the patterns that have no word limit or a long one.
 _NEEDLES = {
     "fair_use_notice": ("fair use", "copyrighted material", "title 17"),
-    "wire_disclaimer": ("published this content", "unaltered", "solely responsible", "on behalf of", "not been", "no responsibility"),
+    "wire_disclaimer": (
+        "published this content",
+        "unaltered",
+        "solely responsible",
+        "on behalf of",
+        "not been",
+        "no responsibility",
+    ),
     "external_link_disclaimer": ("endorse", "construed", "leaving"),
     "official_banner": ("official website", "how you know", ".gov"),
     "originally_published_at": ("originally", "permission"),
@@ -535,7 +760,9 @@ _NEEDLES = {
     "comment_form": ("email", "required fields", "notify me", "akismet"),
     "wire_dateline": (") --", ") —", ") –", ") -"),
 }
-LINE_RULES: tuple[LineRule, ...] = tuple(replace(r, needles=_NEEDLES.get(r.name, r.needles)) for r in _LINE_RULES)
+LINE_RULES: tuple[LineRule, ...] = tuple(
+    replace(r, needles=_NEEDLES.get(r.name, r.needles)) for r in _LINE_RULES
+)
 RULES_BY_NAME = {r.name: r for r in LINE_RULES}
 
 
@@ -552,7 +779,12 @@ def _is_body(line: str) -> bool:
 
 
 def apply_line_rules(
-    paragraphs: list[str], *, title: str | None, att: Attribution, head_zone: bool = False, official: bool = False
+    paragraphs: list[str],
+    *,
+    title: str | None,
+    att: Attribution,
+    head_zone: bool = False,
+    official: bool = False,
 ) -> tuple[list[str], list[Removal], list[str]]:
     """Run LINE_RULES over paragraphs in order.
 
@@ -575,7 +807,9 @@ def apply_line_rules(
         if head and _is_body(line):
             head = False
         key = normalise_text(line)
-        ctx = Context(i, len(line.split()), key, line.lower(), official, total, title_key, previous_key, head, kept_body)
+        ctx = Context(
+            i, len(line.split()), key, line.lower(), official, total, title_key, previous_key, head, kept_body
+        )
         fired = None
         m_fired = None
         for rule in LINE_RULES:
@@ -599,7 +833,7 @@ def apply_line_rules(
             continue
         if fired.strip and m_fired is not None and m_fired.end() < len(line):
             removals.append(Removal(fired.name, m_fired.group(0).strip()))
-            paragraphs[i] = line[m_fired.end():].strip()
+            paragraphs[i] = line[m_fired.end() :].strip()
             continue
         removals.append(Removal(fired.name, line))
         if fired.rest == "all":
@@ -615,10 +849,14 @@ def apply_line_rules(
 
 
 def doc_type_from_title(title: str | None) -> str | None:
-    """"Joint Statement on ..." -> "joint statement"; None when the title does not say."""
+    """ "Joint Statement on ..." -> "joint statement"; None when the title does not say."""
     if not title:
         return None
-    m = re.match(rf"^\s*(?P<type>{_DOC_TYPE_RX})s?\b(?:\s+(?:on|by|of|from|at|with|for|regarding|to)\b|\s*[:\-–—])", title, re.I)
+    m = re.match(
+        rf"^\s*(?P<type>{_DOC_TYPE_RX})s?\b(?:\s+(?:on|by|of|from|at|with|for|regarding|to)\b|\s*[:\-–—])",
+        title,
+        re.I,
+    )
     return m.group("type").lower() if m else None
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
-from typing import Iterable
 from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
@@ -42,8 +42,8 @@ class Found:
     """One URL found by discovery, with the hints that came with it."""
 
     url: str
-    via: str                      # rest | sitemap | listing | feed
-    lastmod: str | None = None    # sitemap lastmod / REST modified_gmt / feed updated, as given
+    via: str  # rest | sitemap | listing | feed
+    lastmod: str | None = None  # sitemap lastmod / REST modified_gmt / feed updated, as given
     published: str | None = None  # REST date_gmt / feed pubDate, ISO
     title: str | None = None
     extra: dict = field(default_factory=dict)
@@ -76,8 +76,8 @@ def parse_when(value: str | None) -> datetime | None:
     if dt is None:
         return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
 
 
 def in_window(when: datetime | None, since: date | None, until: date | None) -> bool:
@@ -149,7 +149,9 @@ def _gmt(value) -> str | None:
     return dt.isoformat().replace("+00:00", "Z") if dt else None
 
 
-def parse_sitemap(body: bytes, base_url: str | None = None, limit: int | None = None) -> tuple[str, list[Found]]:
+def parse_sitemap(
+    body: bytes, base_url: str | None = None, limit: int | None = None
+) -> tuple[str, list[Found]]:
     """A sitemap or sitemap index (already decompressed); at most `limit` entries are read.
 
     Returns:
@@ -180,8 +182,13 @@ def parse_sitemap(body: bytes, base_url: str | None = None, limit: int | None = 
 
 
 _FEED_PARSER = lxml.etree.XMLParser(
-    resolve_entities=False, no_network=True, recover=True, remove_comments=True,
-    remove_pis=True, huge_tree=False, load_dtd=False,
+    resolve_entities=False,
+    no_network=True,
+    recover=True,
+    remove_comments=True,
+    remove_pis=True,
+    huge_tree=False,
+    load_dtd=False,
 )
 
 
@@ -250,7 +257,9 @@ def parse_feed(body: bytes, base_url: str | None = None) -> list[Found]:
     return found
 
 
-def parse_listing(body: bytes | str, base_url: str, link_pattern: str | None = None) -> tuple[list[Found], str | None]:
+def parse_listing(
+    body: bytes | str, base_url: str, link_pattern: str | None = None
+) -> tuple[list[Found], str | None]:
     """A listing page (`/press-releases/page/N/`): article links and the next page's URL.
 
     Args:

@@ -15,9 +15,9 @@ import errno
 import os
 import re
 import stat
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Iterable, Iterator
+from datetime import UTC, datetime
 from urllib.parse import quote, urljoin, urlsplit
 
 from cleaners.decode import BOMS
@@ -74,10 +74,10 @@ class _Candidate:
 
 def iso_utc(ts: float | datetime) -> str:
     """ISO 8601 UTC with seconds, e.g. "2024-05-01T10:00:00+00:00"."""
-    dt = datetime.fromtimestamp(ts, timezone.utc) if isinstance(ts, (int, float)) else ts
+    dt = datetime.fromtimestamp(ts, UTC) if isinstance(ts, (int, float)) else ts
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
 def _name_is_clean(name: str) -> bool:
@@ -148,7 +148,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
     """
     for bom, enc in BOMS:
         if data.startswith(bom):
-            text = data[len(bom):].decode(enc)
+            text = data[len(bom) :].decode(enc)
             return _check_text(text), enc
     try:
         return _check_text(data.decode("utf-8")), "utf-8"
@@ -468,7 +468,9 @@ def _symlink_skip(path: str, root: str) -> Skip:
     if not _inside(target, os.path.realpath(root)):
         return Skip(shown, "outside_root", f"points to {display_path(target)}")
     # Inside the root the target is walked under its own name anyway.
-    return Skip(shown, "symlink_inside_root", f"read as {display_path(os.path.relpath(target, root))}", failure=False)
+    return Skip(
+        shown, "symlink_inside_root", f"read as {display_path(os.path.relpath(target, root))}", failure=False
+    )
 
 
 def _oserror_skip(shown: str, exc: OSError, missing: str = "vanished") -> Skip:

@@ -161,12 +161,22 @@ class StoreWorker:
         p2c_r, p2c_w = os.pipe()
         c2p_r, c2p_w = os.pipe()
         env = child_environ()
-        args = [p2c_r, c2p_w, path, list(official_domains) if official_domains else None, bool(keep_raw), bool(check)]
+        args = [
+            p2c_r,
+            c2p_w,
+            path,
+            list(official_domains) if official_domains else None,
+            bool(keep_raw),
+            bool(check),
+        ]
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", _STORE_SERVER, json.dumps(args)],
-                pass_fds=(p2c_r, c2p_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                env=env, close_fds=True,
+                pass_fds=(p2c_r, c2p_w),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                env=env,
+                close_fds=True,
             )
         except BaseException:
             for fd in (p2c_r, p2c_w, c2p_r, c2p_w):
@@ -306,7 +316,7 @@ def _jsonable(value):
 
 
 def _by_host(stats: dict, prefix: str) -> dict:
-    return {k[len(prefix):]: v for k, v in stats.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in stats.items() if k.startswith(prefix)}
 
 
 def crawl_status(reason: str, stats: dict) -> str:
@@ -352,8 +362,12 @@ class StorePipeline:
         # The lock and the database are taken here, before the spider's start() asks for state.
         self.exit.enter_context(run_lock(self.db_path, wait=self.lock_wait))
         try:
-            self.store = StoreWorker(self.db_path, self.official or None, self.keep_raw,
-                                     check=not s.getbool("DISPATCHES_DB_CHECKED", False))
+            self.store = StoreWorker(
+                self.db_path,
+                self.official or None,
+                self.keep_raw,
+                check=not s.getbool("DISPATCHES_DB_CHECKED", False),
+            )
         except Exception:
             self.exit.close()
             raise
@@ -439,8 +453,9 @@ class StorePipeline:
         if self.pool is None and not self.finished:
             from cleaners.pool import CleanerPool
 
-            self.pool = CleanerPool(workers=self.workers, timeout=self.clean_timeout,
-                                    max_tasks_per_child=self.clean_max_tasks)
+            self.pool = CleanerPool(
+                workers=self.workers, timeout=self.clean_timeout, max_tasks_per_child=self.clean_max_tasks
+            )
 
     async def _remember(self, raw: RawPage) -> None:
         """Keep discovery hints (sitemap lastmod, REST modified_gmt) for the next run's decision."""
@@ -471,7 +486,9 @@ class StorePipeline:
             "discovery": _by_host(s, "dispatches/discovery/"),
             "discovery_failed": sorted(_by_host(s, "dispatches/discovery_failed/")),
             "robots_blocked": sorted(_by_host(s, "dispatches/robots_blocked/")),
-            "circuit_open": sorted(set(_by_host(s, "dispatches/circuit_open/")) | set(s.get("safety/circuit_open") or [])),
+            "circuit_open": sorted(
+                set(_by_host(s, "dispatches/circuit_open/")) | set(s.get("safety/circuit_open") or [])
+            ),
             "deferred": sorted(_by_host(s, "dispatches/deferred/")),
             "crawl_delay": _by_host(s, "dispatches/crawl_delay/"),
             "finish_reason": reason,
@@ -497,8 +514,15 @@ class StorePipeline:
                 level,
                 "Crawl %s %s: %d pages, %d new articles, %d new copies, %d versions, %d not modified, "
                 "%d errors, %d soft blocks%s",
-                self.crawl_id, status, stats["pages_fetched"], stats["articles_new"], stats["copies_new"],
-                stats["versions_new"], stats["not_modified"], stats["errors"], stats["soft_blocks"],
+                self.crawl_id,
+                status,
+                stats["pages_fetched"],
+                stats["articles_new"],
+                stats["copies_new"],
+                stats["versions_new"],
+                stats["not_modified"],
+                stats["errors"],
+                stats["soft_blocks"],
                 "".join(
                     f"; {k}: {', '.join(stats[k])}"
                     for k in ("robots_blocked", "discovery_failed", "circuit_open", "deferred")

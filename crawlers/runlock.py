@@ -13,8 +13,8 @@ import fcntl
 import os
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 __all__ = ["LockBusy", "run_lock", "lock_path"]
 
@@ -81,7 +81,9 @@ def run_lock(db_path: str | os.PathLike, wait: float = 0.0, poll: float = 0.2) -
                     ) from None
                 time.sleep(poll)
         os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n".encode())
+        os.write(
+            fd, f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n".encode()
+        )
         with _guard:
             _held[key] = [fd, 1]
         try:

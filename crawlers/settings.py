@@ -25,7 +25,9 @@ USER_AGENT = f"Dispatches/0.1 (+{DISPATCHES_CONTACT}; statement archive for rese
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2  # government sites: never more than two at once per host
-DOWNLOAD_DELAY = float(os.environ.get("DISPATCHES_DOWNLOAD_DELAY", "1"))  # floor per host; robots Crawl-delay raises it
+DOWNLOAD_DELAY = float(
+    os.environ.get("DISPATCHES_DOWNLOAD_DELAY", "1")
+)  # floor per host; robots Crawl-delay raises it
 AUTOTHROTTLE_ENABLED = True  # back off when a host slows down
 AUTOTHROTTLE_START_DELAY = 1
 AUTOTHROTTLE_MAX_DELAY = 60
@@ -74,10 +76,19 @@ CLOSESPIDER_TIMEOUT = float(os.environ.get("DISPATCHES_MAX_RUN_SECONDS", str(6 *
 # SSRF guard: names are checked on the address they resolve to, at connect time.
 TWISTED_DNS_RESOLVER = "crawlers.middlewares.safety.SafeResolver"
 # Hosts (host, host:port, *.suffix) allowed to be loopback/private addresses: test rigs only.
-DISPATCHES_ALLOW_HOSTS = [h.strip() for h in os.environ.get("DISPATCHES_ALLOW_HOSTS", "").split(",") if h.strip()]
-DISPATCHES_ALLOW_PRIVATE = os.environ.get("DISPATCHES_ALLOW_PRIVATE", "0").lower() in ("1", "true", "yes", "on")
+DISPATCHES_ALLOW_HOSTS = [
+    h.strip() for h in os.environ.get("DISPATCHES_ALLOW_HOSTS", "").split(",") if h.strip()
+]
+DISPATCHES_ALLOW_PRIVATE = os.environ.get("DISPATCHES_ALLOW_PRIVATE", "0").lower() in (
+    "1",
+    "true",
+    "yes",
+    "on",
+)
 # Query parameters stripped from every URL besides the built-in list (token, api_key, ...).
-DISPATCHES_SECRET_PARAMS = [p.strip() for p in os.environ.get("DISPATCHES_SECRET_PARAMS", "").split(",") if p.strip()]
+DISPATCHES_SECRET_PARAMS = [
+    p.strip() for p in os.environ.get("DISPATCHES_SECRET_PARAMS", "").split(",") if p.strip()
+]
 # A host failing this many attempts in a row (5xx, 429, timeouts, resets; retries count) is
 # left alone for the rest of the run; 0 = off.
 DISPATCHES_CIRCUIT_BREAKER = int(os.environ.get("DISPATCHES_CIRCUIT_BREAKER", "10"))

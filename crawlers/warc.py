@@ -17,9 +17,10 @@ from __future__ import annotations
 import io
 import re
 import zlib
-from datetime import datetime, timezone
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO
 from urllib.parse import quote, unquote, urlsplit
 
 from cleaners.model import RawPage
@@ -49,10 +50,10 @@ def warc_date(fetched_at: str | None) -> str:
         except ValueError:
             dt = None
     if dt is None:
-        dt = datetime.now(timezone.utc)
+        dt = datetime.now(UTC)
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    dt = dt.astimezone(timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
+    dt = dt.astimezone(UTC)
     if dt.microsecond:
         return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -67,10 +68,10 @@ def _iso_from_warc(value: str | None) -> str | None:
         m = re.fullmatch(r"(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)", value.strip())  # ARC dates
         if not m:
             return None
-        dt = datetime(*map(int, m.groups()), tzinfo=timezone.utc)
+        dt = datetime(*map(int, m.groups()), tzinfo=UTC)
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
 def iter_warc(fh: BinaryIO, *, name: str, shown: str | None = None, max_size: int) -> Iterator:
@@ -136,7 +137,9 @@ def _page_or_skip(record, name: str, shown: str, max_size: int, supported: set):
         return Skip(where, "warc_not_http", uri.split(":", 1)[0] or "no URI", failure=False)
     if record.rec_headers.get_header("WARC-Truncated"):
         return Skip(where, "warc_truncated", record.rec_headers.get_header("WARC-Truncated"))
-    fetched_at = _iso_from_warc(record.rec_headers.get_header("WARC-Date")) or iso_utc(datetime.now(timezone.utc))
+    fetched_at = _iso_from_warc(record.rec_headers.get_header("WARC-Date")) or iso_utc(
+        datetime.now(UTC)
+    )
     if rtype == "response":
         if record.http_headers is None:
             return Skip(where, "warc_bad_http", "response record without HTTP headers")
@@ -179,13 +182,29 @@ def _page_or_skip(record, name: str, shown: str, max_size: int, supported: set):
     meta = {"warc_file": name, "warc_record_id": record.rec_headers.get_header("WARC-Record-ID") or ""}
     if is_file:
         return RawPage(
-            url=None, final_url=None, status=200, headers=headers, body=body, fetched_at=fetched_at,
-            spider="ingest", discovered_via="warc", source_path=unquote(uri[len(FILE_URI_PREFIX):]), meta=meta,
+            url=None,
+            final_url=None,
+            status=200,
+            headers=headers,
+            body=body,
+            fetched_at=fetched_at,
+            spider="ingest",
+            discovered_via="warc",
+            source_path=unquote(uri[len(FILE_URI_PREFIX) :]),
+            meta=meta,
         )
     source_path = record.rec_headers.get_header(SOURCE_PATH_HEADER)
     return RawPage(
-        url=uri, final_url=uri, status=status, headers=headers, body=body, fetched_at=fetched_at,
-        spider="ingest", discovered_via="warc", source_path=unquote(source_path) if source_path else None, meta=meta,
+        url=uri,
+        final_url=uri,
+        status=status,
+        headers=headers,
+        body=body,
+        fetched_at=fetched_at,
+        spider="ingest",
+        discovered_via="warc",
+        source_path=unquote(source_path) if source_path else None,
+        meta=meta,
     )
 
 

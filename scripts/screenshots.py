@@ -29,9 +29,16 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parents[1]
 WIDTH = 1440
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--hide-scrollbars", "--no-proxy-server",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--no-proxy-server",
 ]
 
 
@@ -86,8 +93,12 @@ def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> No
 def shoot(chromium: str, url: str, png: Path, profile: Path, height: int, timeout: float = 90.0) -> None:
     """One screenshot of `url` into `png`, `WIDTH` x `height` pixels."""
     argv = [
-        chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-        f"--window-size={WIDTH},{height}", f"--screenshot={png}", url,
+        chromium,
+        *CHROMIUM_FLAGS,
+        f"--user-data-dir={profile}",
+        f"--window-size={WIDTH},{height}",
+        f"--screenshot={png}",
+        url,
     ]
     try:
         done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout)
@@ -116,9 +127,21 @@ def take_screenshots(db_path: Path, out_dir: Path, chromium: str) -> list[Path]:
     ]
     log = tempfile.TemporaryFile()
     browse = subprocess.Popen(
-        [sys.executable, "-m", "scrapy", "browse", "--db", str(db_path.resolve()),
-         "--port", str(port), "--host", "127.0.0.1"],
-        cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=log,
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "browse",
+            "--db",
+            str(db_path.resolve()),
+            "--port",
+            str(port),
+            "--host",
+            "127.0.0.1",
+        ],
+        cwd=PROJECT,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
     )
     saved = []
     try:
@@ -147,8 +170,11 @@ def take_screenshots(db_path: Path, out_dir: Path, chromium: str) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", default=os.environ.get("DISPATCHES_DB", "data/demo.db"),
-                        help="database to show (default: data/demo.db, or DISPATCHES_DB)")
+    parser.add_argument(
+        "--db",
+        default=os.environ.get("DISPATCHES_DB", "data/demo.db"),
+        help="database to show (default: data/demo.db, or DISPATCHES_DB)",
+    )
     parser.add_argument("--out", default="screenshots", help="folder for the PNGs (default: screenshots/)")
     parser.add_argument("--chromium", help="Chromium binary (default: chromium on PATH)")
     args = parser.parse_args(argv)

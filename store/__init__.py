@@ -11,4 +11,13 @@ See `store.db` for the identity cascade, `store.neardup` for the near-duplicate 
 from .db import CRAWL_STATUSES, SaveResult, Store, StoreError, save
 from .urls import normalise_url, redact_url, role_for
 
-__all__ = ["Store", "SaveResult", "StoreError", "normalise_url", "redact_url", "role_for", "save", "CRAWL_STATUSES"]
+__all__ = [
+    "Store",
+    "SaveResult",
+    "StoreError",
+    "normalise_url",
+    "redact_url",
+    "role_for",
+    "save",
+    "CRAWL_STATUSES",
+]

@@ -50,10 +50,11 @@ import sqlite3
 import threading
 import zlib
 from collections import OrderedDict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import tenacity
 import zstandard
@@ -83,13 +84,13 @@ OFFICIAL_SIZE_RATIO = 0.6  # official vs official: the smaller must be this shar
 REUSED_URL_BELOW = 0.6  # a URL whose new text scores below this against the old is a new statement
 
 
-
 def _year(published: str | None) -> int | None:
     """The year of an ISO date, for Datasette's year facet."""
     try:
         return int(published[:4]) if published else None
     except ValueError:
         return None
+
 
 class StoreError(Exception):
     """The database cannot be used; the message is one line meant for a person."""
@@ -110,7 +111,7 @@ class SaveResult:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _iso(d: date | None) -> str | None:
@@ -212,7 +213,9 @@ class Store:
                 self.db.execute("PRAGMA synchronous = NORMAL")  # safe in WAL; commits survive crashes
             # Only a file that needs migrating takes the write lock at open (a reader such as
             # the WARC export must not wait for a running crawl's transaction).
-            applied = self._write(lambda: schema.migrate(self.db)) if schema.MIGRATIONS.pending(self.db) else []
+            applied = (
+                self._write(lambda: schema.migrate(self.db)) if schema.MIGRATIONS.pending(self.db) else []
+            )
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(f"{self.path}: cannot use database: {exc}") from None
@@ -247,8 +250,12 @@ class Store:
                 "SELECT 1 FROM sqlite_master WHERE type='table' AND name='_sqlite_migrations'"
             ).fetchone()
             if has_mig:
-                names = {r[0] for r in conn.execute(
-                    "SELECT name FROM _sqlite_migrations WHERE migration_set = 'dispatches'")}
+                names = {
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT name FROM _sqlite_migrations WHERE migration_set = 'dispatches'"
+                    )
+                }
                 unknown = names - schema.KNOWN
                 if unknown:
                     raise StoreError(
@@ -286,7 +293,9 @@ class Store:
     def _log_retry(self, state: tenacity.RetryCallState) -> None:
         log.warning(
             "store %s: database is locked by another writer; retry %d in %.1fs",
-            self.path, state.attempt_number, state.next_action.sleep if state.next_action else 0,
+            self.path,
+            state.attempt_number,
+            state.next_action.sleep if state.next_action else 0,
         )
 
     def _write(self, fn, *args, **kwargs):
@@ -336,7 +345,12 @@ class Store:
     def start_crawl(self, spider: str, args: Mapping | None = None) -> int:
         """Record the start of a spider run or ingest; returns its id."""
         safe = {str(k): _redact_arg(k, v) for k, v in dict(args or {}).items()}
-        row = {"spider": spider, "args": json.dumps(safe, default=str), "started_at": _now(), "status": "running"}
+        row = {
+            "spider": spider,
+            "args": json.dumps(safe, default=str),
+            "started_at": _now(),
+            "status": "running",
+        }
         return self._write(self._insert, "crawls", row)
 
     def finish_crawl(self, crawl_id: int, status: str, stats: Mapping | None = None) -> None:
@@ -361,13 +375,21 @@ class Store:
         }
         self._write(self._update, "crawls", crawl_id, fields)
 
-    def record_event(self, crawl_id: int | None, url_or_path: str | None, stage: str, reason: str, detail: str = "") -> int:
+    def record_event(
+        self, crawl_id: int | None, url_or_path: str | None, stage: str, reason: str, detail: str = ""
+    ) -> int:
         """Record a skip or failure (table `events`); URLs are stored redacted."""
         where = url_or_path
         if where and "://" in where:
             where = redact_url(where) or where.split("?")[0]
-        row = {"crawl_id": crawl_id, "url": where, "stage": stage, "reason": reason,
-               "detail": (detail or "")[:4000], "at": _now()}
+        row = {
+            "crawl_id": crawl_id,
+            "url": where,
+            "stage": stage,
+            "reason": reason,
+            "detail": (detail or "")[:4000],
+            "at": _now(),
+        }
         return self._write(self._insert, "events", row)
 
     # ------------------------------------------------------------------ URL state
@@ -375,13 +397,28 @@ class Store:
     def _state_of(self, key: str) -> dict | None:
         copy = self._one(
             "SELECT url, etag, last_modified, fetched_at, http_status, page_sha256, article_id, gone, id AS copy_id "
-            "FROM copies WHERE url_key = ?", (key,))
-        st = self._one("SELECT url, lastmod, modified_gmt, etag, last_modified, gone FROM url_state WHERE url_key = ?", (key,))
+            "FROM copies WHERE url_key = ?",
+            (key,),
+        )
+        st = self._one(
+            "SELECT url, lastmod, modified_gmt, etag, last_modified, gone FROM url_state WHERE url_key = ?",
+            (key,),
+        )
         if copy is None and st is None:
             return None
-        out = {"url": None, "etag": None, "last_modified": None, "fetched_at": None, "http_status": None,
-               "page_sha256": None, "article_id": None, "copy_id": None, "lastmod": None,
-               "modified_gmt": None, "gone": 0}
+        out = {
+            "url": None,
+            "etag": None,
+            "last_modified": None,
+            "fetched_at": None,
+            "http_status": None,
+            "page_sha256": None,
+            "article_id": None,
+            "copy_id": None,
+            "lastmod": None,
+            "modified_gmt": None,
+            "gone": 0,
+        }
         for src in (st, copy):  # the copy (what we stored) wins over hints
             if src:
                 out.update({k: v for k, v in src.items() if v is not None})
@@ -404,14 +441,29 @@ class Store:
             where, params = "WHERE url_key >= ? AND url_key < ?", (prefix, prefix[:-1] + "0")
         with self._lock:
             out: dict[str, dict] = {}
-            for r in self._all(f"SELECT url_key, url, lastmod, modified_gmt, etag, last_modified, gone FROM url_state {where}", params):
+            for r in self._all(
+                f"SELECT url_key, url, lastmod, modified_gmt, etag, last_modified, gone FROM url_state {where}",
+                params,
+            ):
                 key = r.pop("url_key")
-                out[key] = {"url": r["url"], "etag": r["etag"], "last_modified": r["last_modified"],
-                            "fetched_at": None, "http_status": None, "page_sha256": None, "article_id": None,
-                            "copy_id": None, "lastmod": r["lastmod"], "modified_gmt": r["modified_gmt"], "gone": r["gone"]}
+                out[key] = {
+                    "url": r["url"],
+                    "etag": r["etag"],
+                    "last_modified": r["last_modified"],
+                    "fetched_at": None,
+                    "http_status": None,
+                    "page_sha256": None,
+                    "article_id": None,
+                    "copy_id": None,
+                    "lastmod": r["lastmod"],
+                    "modified_gmt": r["modified_gmt"],
+                    "gone": r["gone"],
+                }
             for r in self._all(
                 "SELECT url_key, url, etag, last_modified, fetched_at, http_status, page_sha256, article_id, gone, "
-                f"id AS copy_id FROM copies {where or 'WHERE 1 = 1'} AND instr(url_key, '#') = 0", params):
+                f"id AS copy_id FROM copies {where or 'WHERE 1 = 1'} AND instr(url_key, '#') = 0",
+                params,
+            ):
                 key = r.pop("url_key")
                 st = out.setdefault(key, {"lastmod": None, "modified_gmt": None})
                 st.update({k: v for k, v in r.items() if v is not None or k not in st})
@@ -428,14 +480,18 @@ class Store:
         self._write(self._set_url_state, key, redact_url(url), fields)
 
     def _set_url_state(self, key: str, url: str | None, fields: dict) -> None:
-        fields = {k: (int(bool(v)) if k == "gone" else (str(v) if v is not None else None)) for k, v in fields.items()}
+        fields = {
+            k: (int(bool(v)) if k == "gone" else (str(v) if v is not None else None))
+            for k, v in fields.items()
+        }
         row = {"url_key": key, "url": url, **fields, "updated_at": _now()}
         cols = ", ".join(f"[{k}]" for k in row)
         marks = ", ".join("?" for _ in row)
         updates = ", ".join(f"[{k}] = excluded.[{k}]" for k in row if k != "url_key")
         self.db.conn.execute(
             f"INSERT INTO url_state ({cols}) VALUES ({marks}) ON CONFLICT(url_key) DO UPDATE SET {updates}",
-            list(row.values()))
+            list(row.values()),
+        )
 
     def touch(self, url: str, fetched_at: str, crawl_id: int | None = None, status: int = 304) -> bool:
         """A conditional GET answered 304: refresh `fetched_at` only. Returns False if unknown."""
@@ -446,8 +502,12 @@ class Store:
         def tx():
             cur = self.db.conn.execute(
                 "UPDATE copies SET fetched_at = ? WHERE url_key = ? AND (fetched_at IS NULL OR fetched_at < ?)",
-                (fetched_at, key, fetched_at))
-            return cur.rowcount > 0 or self._one("SELECT 1 AS x FROM copies WHERE url_key = ?", (key,)) is not None
+                (fetched_at, key, fetched_at),
+            )
+            return (
+                cur.rowcount > 0
+                or self._one("SELECT 1 AS x FROM copies WHERE url_key = ?", (key,)) is not None
+            )
 
         return self._write(tx)
 
@@ -464,11 +524,18 @@ class Store:
             k, _, v = part.strip().partition("=")
             if k.lower() == "charset":
                 charset = v.strip().strip('"') or None
-        self._insert("pages", {
-            "sha256": sha, "content_type": raw.content_type or None, "encoding": charset,
-            "compression": "zstd", "body": self._zc.compress(raw.body), "size": len(raw.body),
-            "stored_at": _now(),
-        })
+        self._insert(
+            "pages",
+            {
+                "sha256": sha,
+                "content_type": raw.content_type or None,
+                "encoding": charset,
+                "compression": "zstd",
+                "body": self._zc.compress(raw.body),
+                "size": len(raw.body),
+                "stored_at": _now(),
+            },
+        )
 
     def _body(self, row: dict) -> bytes:
         if row["compression"] == "zstd":
@@ -477,8 +544,9 @@ class Store:
             return zlib.decompress(row["body"])
         return bytes(row["body"])
 
-    def raw_pages(self, site: str | None = None, since: str | None = None, *,
-                  include_superseded: bool = False) -> Iterator[RawPage]:
+    def raw_pages(
+        self, site: str | None = None, since: str | None = None, *, include_superseded: bool = False
+    ) -> Iterator[RawPage]:
         """Stored raw pages (one per copy that has one), for reprocess and WARC export.
 
         Pages of a URL that now holds another statement (`#superseded-` copies) are left
@@ -495,14 +563,19 @@ class Store:
             where.append("c.fetched_at >= ?")
             params.append(since)
         with self._lock:
-            ids = [r[0] for r in self.db.conn.execute(
-                f"SELECT c.id FROM copies c JOIN pages p ON p.sha256 = c.page_sha256 WHERE {' AND '.join(where)} ORDER BY c.id",
-                params)]
+            ids = [
+                r[0]
+                for r in self.db.conn.execute(
+                    f"SELECT c.id FROM copies c JOIN pages p ON p.sha256 = c.page_sha256 WHERE {' AND '.join(where)} ORDER BY c.id",
+                    params,
+                )
+            ]
         for cid in ids:
             with self._lock:
                 row = self._one(
                     "SELECT c.*, p.body, p.compression FROM copies c JOIN pages p ON p.sha256 = c.page_sha256 WHERE c.id = ?",
-                    (cid,))
+                    (cid,),
+                )
             if row is None:
                 continue
             meta = json.loads(row["meta"] or "{}")
@@ -575,13 +648,21 @@ class Store:
         asked = normalise_url(raw.url) if raw.url else None
         rank = rank_for(role, host, self.official_domains)
         text = doc.text or ""
-        headers = {k.lower(): v for k, v in dict(raw.headers).items() if k.lower() not in ("set-cookie", "authorization")}
+        headers = {
+            k.lower(): v
+            for k, v in dict(raw.headers).items()
+            if k.lower() not in ("set-cookie", "authorization")
+        }
         meta = {k: v for k, v in dict(raw.meta or {}).items()}
         claims = []
         if not doc.translation_of:
             if doc.claimed_original:
                 claims.append(doc.claimed_original)
-            if doc.canonical and host_of(doc.canonical) and rank_for(role_for(doc.canonical), host_of(doc.canonical), self.official_domains) < 3:
+            if (
+                doc.canonical
+                and host_of(doc.canonical)
+                and rank_for(role_for(doc.canonical), host_of(doc.canonical), self.official_domains) < 3
+            ):
                 claims.append(doc.canonical)
         claim_keys = []
         for c in claims:
@@ -589,21 +670,35 @@ class Store:
             if ck and ck != key and ck not in [k for k, _ in claim_keys]:
                 claim_keys.append((ck, redact_url(c)))
         copy = {
-            "url_key": key, "url": url, "site": host, "role": role, "rank": rank,
-            "fetched_at": raw.fetched_at, "http_status": raw.status,
-            "etag": headers.get("etag"), "last_modified": headers.get("last-modified"),
+            "url_key": key,
+            "url": url,
+            "site": host,
+            "role": role,
+            "rank": rank,
+            "fetched_at": raw.fetched_at,
+            "http_status": raw.status,
+            "etag": headers.get("etag"),
+            "last_modified": headers.get("last-modified"),
             "claimed_original_url": redact_url(doc.claimed_original) if doc.claimed_original else None,
             "page_sha256": hashlib.sha256(raw.body).hexdigest() if raw.body is not None else None,
             "text_sha256": doc.content_hash or content_hash(text),
-            "title": doc.title, "published": _iso(doc.published), "modified": _iso(doc.modified),
-            "publisher": doc.publisher, "speaker": doc.speaker, "doc_type": doc.doc_type,
+            "title": doc.title,
+            "published": _iso(doc.published),
+            "modified": _iso(doc.modified),
+            "publisher": doc.publisher,
+            "speaker": doc.speaker,
+            "doc_type": doc.doc_type,
             "language": doc.language,
             "translation_of": redact_url(doc.translation_of) if doc.translation_of else None,
             "canonical": redact_url(doc.canonical) if doc.canonical else None,
             "source_line": doc.source_line,
-            "removed": json.dumps([{"rule": r.rule, "text": r.text} for r in doc.removed], ensure_ascii=False),
+            "removed": json.dumps(
+                [{"rule": r.rule, "text": r.text} for r in doc.removed], ensure_ascii=False
+            ),
             "removed_count": len(doc.removed),
-            "discovered_via": raw.discovered_via, "source_path": raw.source_path, "spider": raw.spider,
+            "discovered_via": raw.discovered_via,
+            "source_path": raw.source_path,
+            "spider": raw.spider,
             "crawl_id": crawl_id,
             "raw_url": redact_url(raw.url) if raw.url else None,
             "final_url": redact_url(raw.final_url) if raw.final_url else None,
@@ -611,8 +706,14 @@ class Store:
             "meta": json.dumps(meta, default=str, ensure_ascii=False, sort_keys=True),
         }
         return {
-            "key": key, "asked": asked if asked != key else None, "rank": rank, "role": role,
-            "text": text, "textobj": neardup.Text.of(text), "claims": claim_keys, "copy": copy,
+            "key": key,
+            "asked": asked if asked != key else None,
+            "rank": rank,
+            "role": role,
+            "text": text,
+            "textobj": neardup.Text.of(text),
+            "claims": claim_keys,
+            "copy": copy,
             "translation_key": normalise_url(doc.translation_of) if doc.translation_of else None,
             "hints": {k: str(meta[k]) for k in ("lastmod", "modified_gmt") if meta.get(k)},
         }
@@ -633,8 +734,13 @@ class Store:
     def _resave(self, old: dict, doc: Document, raw: RawPage, p: dict, now: str) -> SaveResult:
         new = p["copy"]
         aid = old["article_id"]
-        res = dict(article_id=aid, copy_id=old["id"], role=old["role"],
-                   match_method=old["match_method"], match_score=old["match_score"])
+        res = dict(
+            article_id=aid,
+            copy_id=old["id"],
+            role=old["role"],
+            match_method=old["match_method"],
+            match_score=old["match_score"],
+        )
         if old["page_sha256"] == new["page_sha256"] and old["text_sha256"] == new["text_sha256"]:
             fields = {}
             if new["fetched_at"] and (old["fetched_at"] is None or new["fetched_at"] > old["fetched_at"]):
@@ -660,16 +766,27 @@ class Store:
                         retired = f"{p['key']}#superseded-{(new['page_sha256'] or new['text_sha256'])[:16]}"
                         again = self._one("SELECT * FROM copies WHERE url_key = ?", (retired,))
                         if again:
-                            return SaveResult("unchanged", again["article_id"], again["id"], again["role"],
-                                              again["match_method"], again["match_score"])
+                            return SaveResult(
+                                "unchanged",
+                                again["article_id"],
+                                again["id"],
+                                again["role"],
+                                again["match_method"],
+                                again["match_score"],
+                            )
                         q = dict(p, key=retired, asked=None, copy=dict(new, url_key=retired, gone=1))
                         return self._save_new(doc, raw, q, now)
-                    self.db.conn.execute("UPDATE copies SET url_key = ?, gone = 1 WHERE id = ?",
-                                         (f"{old['url_key']}#superseded-{old['id']}", old["id"]))
+                    self.db.conn.execute(
+                        "UPDATE copies SET url_key = ?, gone = 1 WHERE id = ?",
+                        (f"{old['url_key']}#superseded-{old['id']}", old["id"]),
+                    )
                     return self._save_new(doc, raw, p, now)
         # The page changed: take everything from the new fetch, keep identity and provenance.
-        fields = {k: v for k, v in new.items()
-                  if k not in ("url_key", "crawl_id", "match_method", "match_score") and v != old.get(k)}
+        fields = {
+            k: v
+            for k, v in new.items()
+            if k not in ("url_key", "crawl_id", "match_method", "match_score") and v != old.get(k)
+        }
         if old["fetched_at"] and new["fetched_at"] and new["fetched_at"] < old["fetched_at"]:
             fields.pop("fetched_at", None)
         fields["gone"] = 0
@@ -679,7 +796,9 @@ class Store:
         if text_changed:
             self._add_text(new["text_sha256"], p["text"], p, aid)
             if p["rank"] <= 2:
-                self._add_version(aid, new["text_sha256"], p["text"], new["title"], new["fetched_at"], new["url"], p["role"])
+                self._add_version(
+                    aid, new["text_sha256"], p["text"], new["title"], new["fetched_at"], new["url"], p["role"]
+                )
         self._refresh_article(aid, now)
         self._set_similarity(old["id"], p["textobj"], aid)
         return SaveResult("version" if text_changed else "unchanged", **res)
@@ -703,31 +822,51 @@ class Store:
         if aid is None:
             outcome = "new"
             # title and text go in with the row: the FTS insert trigger indexes them once
-            aid = self._insert("articles", {"first_seen": c["fetched_at"], "updated_at": now, "copies_count": 0,
-                                            "title": c["title"], "text": p["text"]})
+            aid = self._insert(
+                "articles",
+                {
+                    "first_seen": c["fetched_at"],
+                    "updated_at": now,
+                    "copies_count": 0,
+                    "title": c["title"],
+                    "text": p["text"],
+                },
+            )
             if p["translation_key"]:
                 tr = self._one("SELECT article_id FROM copies WHERE url_key = ?", (p["translation_key"],))
-                self._update("articles", aid, {
-                    "translation_of_key": p["translation_key"],
-                    "translation_of_article_id": tr["article_id"] if tr else None})
-        row = dict(c, article_id=aid, match_method=method, match_score=score, first_fetched_at=c["fetched_at"])
+                self._update(
+                    "articles",
+                    aid,
+                    {
+                        "translation_of_key": p["translation_key"],
+                        "translation_of_article_id": tr["article_id"] if tr else None,
+                    },
+                )
+        row = dict(
+            c, article_id=aid, match_method=method, match_score=score, first_fetched_at=c["fetched_at"]
+        )
         copy_id = self._insert("copies", row)
         if moved:
             self.db.conn.execute("UPDATE copies SET gone = 1 WHERE id = ?", (moved,))
         self._add_text(c["text_sha256"], p["text"], p, aid)
         if p["rank"] <= 2:
-            self._add_version(aid, c["text_sha256"], p["text"], c["title"], c["fetched_at"], c["url"], p["role"])
+            self._add_version(
+                aid, c["text_sha256"], p["text"], c["title"], c["fetched_at"], c["url"], p["role"]
+            )
         self._store_page(c["page_sha256"], raw)
         # Claims on URLs not seen yet: the original joins this article when it is crawled.
         for ck, curl in pending_claims:
             self.db.conn.execute(
                 "INSERT OR IGNORE INTO pending_attributions (claimed_key, claimed_url, article_id, copy_id, created_at) "
-                "VALUES (?, ?, ?, ?, ?)", (ck, curl, aid, copy_id, now))
+                "VALUES (?, ?, ?, ?, ?)",
+                (ck, curl, aid, copy_id, now),
+            )
         self.db.conn.execute("DELETE FROM pending_attributions WHERE claimed_key = ?", (p["key"],))
         # Translations that were waiting for this English original.
         self.db.conn.execute(
             "UPDATE articles SET translation_of_article_id = ? WHERE translation_of_key = ? AND translation_of_article_id IS NULL",
-            (aid, p["key"]))
+            (aid, p["key"]),
+        )
         for other in merged:
             self._merge(aid, other, "bridged by copy %d" % copy_id, now)
         for cand, verdict in reviews:
@@ -735,11 +874,20 @@ class Store:
                 continue
             self.db.conn.execute(
                 "INSERT OR IGNORE INTO review_pairs (copy_id, article_id, score, reason, detail, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (copy_id, cand, round(verdict.score, 4), verdict.review, verdict.detail[:1000], now))
+                (copy_id, cand, round(verdict.score, 4), verdict.review, verdict.detail[:1000], now),
+            )
         self._refresh_article(aid, now)
         self._set_similarity(copy_id, p["textobj"], aid)
-        return SaveResult(outcome, aid, copy_id, p["role"], method, score, tuple(merged),
-                          tuple(cand for cand, _ in reviews if cand != aid and cand not in merged))
+        return SaveResult(
+            outcome,
+            aid,
+            copy_id,
+            p["role"],
+            method,
+            score,
+            tuple(merged),
+            tuple(cand for cand, _ in reviews if cand != aid and cand not in merged),
+        )
 
     # ------------------------------------------------------------------ the cascade
 
@@ -750,8 +898,11 @@ class Store:
             self.db.conn.execute(
                 "INSERT INTO redirects (from_key, to_key, from_url, to_url, seen_at) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT(from_key) DO UPDATE SET to_key = excluded.to_key, to_url = excluded.to_url, seen_at = excluded.seen_at",
-                (p["asked"], p["key"], p["copy"]["raw_url"], p["copy"]["url"], p["copy"]["fetched_at"]))
-        froms += [r[0] for r in self.db.conn.execute("SELECT from_key FROM redirects WHERE to_key = ?", (p["key"],))]
+                (p["asked"], p["key"], p["copy"]["raw_url"], p["copy"]["url"], p["copy"]["fetched_at"]),
+            )
+        froms += [
+            r[0] for r in self.db.conn.execute("SELECT from_key FROM redirects WHERE to_key = ?", (p["key"],))
+        ]
         for fk in froms:
             row = self._one("SELECT id, article_id FROM copies WHERE url_key = ?", (fk,))
             if row:
@@ -804,14 +955,21 @@ class Store:
             return []
         need = 1 if len(usable) <= 4 else 2
         marks = ",".join("?" * len(usable))
-        only = ("JOIN texts tt ON tt.id = f.text_id JOIN articles a ON a.id = tt.article_id "
-                "AND (a.rep_rank IS NULL OR a.rep_rank >= 3) ") if unofficial_only else ""
+        only = (
+            (
+                "JOIN texts tt ON tt.id = f.text_id JOIN articles a ON a.id = tt.article_id "
+                "AND (a.rep_rank IS NULL OR a.rep_rank >= 3) "
+            )
+            if unofficial_only
+            else ""
+        )
         rows = self._all(
             f"SELECT t.id, t.sha256, t.article_id, t.fp_count, h.hits FROM "
             f"(SELECT f.text_id, count(*) AS hits FROM fingerprints f {only}WHERE f.hash IN ({marks}) "
             f" GROUP BY f.text_id HAVING hits >= ? ORDER BY hits DESC, f.text_id LIMIT 8) h "
             f"JOIN texts t ON t.id = h.text_id ORDER BY h.hits DESC, h.text_id",
-            [*usable, need])
+            [*usable, need],
+        )
         # a loose estimate of containment; the confirmation decides
         out = [t for t in rows if t["hits"] / max(1, min(len(usable), t["fp_count"] or 1)) >= 0.2]
         return out[:5]
@@ -839,25 +997,44 @@ class Store:
             return best
         for t in self._candidates(p, unofficial_only):
             aid = t["article_id"]
-            art = self._one("SELECT id, title, published, language, rep_rank FROM articles WHERE id = ?", (aid,))
+            art = self._one(
+                "SELECT id, title, published, language, rep_rank FROM articles WHERE id = ?", (aid,)
+            )
             if art is None:
                 continue
             if doc.language and art["language"] and art["language"] != doc.language:
                 continue
             old = self._tcache.get(t["sha256"]) or self._text(
-                t["sha256"], self.db.conn.execute("SELECT text FROM texts WHERE id = ?", (t["id"],)).fetchone()[0])
+                t["sha256"],
+                self.db.conn.execute("SELECT text FROM texts WHERE id = ?", (t["id"],)).fetchone()[0],
+            )
             both_official = p["rank"] <= 2 and self._rank_of(art) <= 2
-            v = neardup.compare(obj, old, new_title=doc.title, old_title=art["title"],
-                                new_date=doc.published, old_date=_date(art["published"]), edges_ok=not both_official,
-                                old_official=self._rank_of(art) <= 2)
+            v = neardup.compare(
+                obj,
+                old,
+                new_title=doc.title,
+                old_title=art["title"],
+                new_date=doc.published,
+                old_date=_date(art["published"]),
+                edges_ok=not both_official,
+                old_official=self._rank_of(art) <= 2,
+            )
             if v.same and both_official:
                 # Two official pages where one holds the other (a briefing quoting a
                 # statement): never one article by text alone.
                 if min(obj.size, old.size) / max(obj.size, old.size, 1) < OFFICIAL_SIZE_RATIO:
-                    v = neardup.Verdict(False, v.score, "contained_official", f"{obj.size} / {old.size} shingles")
-            if v.same and p["rank"] <= 2 and p["copy"]["site"] and self._one(
+                    v = neardup.Verdict(
+                        False, v.score, "contained_official", f"{obj.size} / {old.size} shingles"
+                    )
+            if (
+                v.same
+                and p["rank"] <= 2
+                and p["copy"]["site"]
+                and self._one(
                     "SELECT 1 AS x FROM copies WHERE article_id = ? AND site = ? AND gone = 0 AND url_key != ? LIMIT 1",
-                    (aid, p["copy"]["site"], p["key"])):
+                    (aid, p["copy"]["site"], p["key"]),
+                )
+            ):
                 # Two live URLs of one official site are two posts (state.gov re-posts a
                 # statement under "-2" with small edits, and counts it as another release);
                 # a moved page answers with a 301 (URL rule) or keeps its text (exact).
@@ -904,7 +1081,11 @@ class Store:
         # Joined to an official article, only unofficial-only articles can be gathered: the
         # search skips the others (most of an official crawl's copies compare with nothing).
         unofficial_aid = self._unofficial_only(aid)
-        same = {a for a, v in self._near(p, doc, unofficial_only=not unofficial_aid).items() if v.same and a != aid}
+        same = {
+            a
+            for a, v in self._near(p, doc, unofficial_only=not unofficial_aid).items()
+            if v.same and a != aid
+        }
         if not same:
             return aid, []
         officials = sorted(a for a in same if not self._unofficial_only(a))
@@ -933,44 +1114,72 @@ class Store:
             return
         obj: neardup.Text = p["textobj"]
         fps = self._fps(p)
-        tid = self._insert("texts", {"sha256": sha, "article_id": aid, "text": text,
-                                      "words": len(obj.words), "fp_count": len(fps)})
+        tid = self._insert(
+            "texts",
+            {"sha256": sha, "article_id": aid, "text": text, "words": len(obj.words), "fp_count": len(fps)},
+        )
         if not fps:
             return
         have = self._postings_of(p)
         self.db.conn.executemany(
             "INSERT OR IGNORE INTO fingerprints (hash, text_id) VALUES (?, ?)",
-            [(h, tid) for h in fps if have.get(h, 0) < neardup.DF_CAP])
+            [(h, tid) for h in fps if have.get(h, 0) < neardup.DF_CAP],
+        )
         # Boilerplate (posting list full): only counted, in a small table that stays hot.
         self.db.conn.executemany(
             f"INSERT INTO fp_df (hash, n) VALUES (?, {neardup.DF_CAP + 1}) ON CONFLICT(hash) DO UPDATE SET n = n + 1",
-            [(h,) for h in fps if have.get(h, 0) >= neardup.DF_CAP])
+            [(h,) for h in fps if have.get(h, 0) >= neardup.DF_CAP],
+        )
 
     def _postings(self, fps: list[int]) -> dict[int, int]:
         """Posting-list lengths of fingerprints (each at most DF_CAP: an index range scan)."""
         marks = ",".join("?" * len(fps))
-        return dict(self.db.conn.execute(
-            f"SELECT hash, count(*) FROM fingerprints WHERE hash IN ({marks}) GROUP BY hash", fps).fetchall())
+        return dict(
+            self.db.conn.execute(
+                f"SELECT hash, count(*) FROM fingerprints WHERE hash IN ({marks}) GROUP BY hash", fps
+            ).fetchall()
+        )
 
     def _add_version(self, aid, sha, text, title, seen_at, url, role) -> None:
         self.db.conn.execute(
             "INSERT OR IGNORE INTO versions (article_id, text_sha256, text, title, seen_at, url, role) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)", (aid, sha, text, title, seen_at, url, role))
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (aid, sha, text, title, seen_at, url, role),
+        )
 
     def _set_similarity(self, copy_id: int, obj: neardup.Text, aid: int) -> None:
-        art = self._one("SELECT a.content_hash, a.text, c.text_sha256 FROM articles a, copies c WHERE a.id = ? AND c.id = ?",
-                        (aid, copy_id))
+        art = self._one(
+            "SELECT a.content_hash, a.text, c.text_sha256 FROM articles a, copies c WHERE a.id = ? AND c.id = ?",
+            (aid, copy_id),
+        )
         if art is None:
             return
         if art["content_hash"] == art["text_sha256"]:
             sim = 1.0
         else:
             sim = round(neardup.containment(obj, self._text(art["content_hash"], art["text"])), 4)
-        self.db.conn.execute("UPDATE copies SET similarity = ? WHERE id = ? AND similarity IS NOT ?", (sim, copy_id, sim))
+        self.db.conn.execute(
+            "UPDATE copies SET similarity = ? WHERE id = ? AND similarity IS NOT ?", (sim, copy_id, sim)
+        )
 
-    _REP_FIELDS = ("title", "text", "published", "modified", "canonical_url", "publisher", "speaker",
-                   "doc_type", "language", "copies_count", "first_seen", "content_hash", "removed_count",
-                   "rep_copy_id", "rep_rank", "year")
+    _REP_FIELDS = (
+        "title",
+        "text",
+        "published",
+        "modified",
+        "canonical_url",
+        "publisher",
+        "speaker",
+        "doc_type",
+        "language",
+        "copies_count",
+        "first_seen",
+        "content_hash",
+        "removed_count",
+        "rep_copy_id",
+        "rep_rank",
+        "year",
+    )
 
     def _refresh_article(self, aid: int, now: str) -> None:
         """Make the best-ranked copy (first among equals) represent the article."""
@@ -980,20 +1189,33 @@ class Store:
         text_row = self._one("SELECT text FROM texts WHERE sha256 = ?", (rep["text_sha256"],))
         agg = self._one(
             "SELECT count(*) AS n, min(first_fetched_at) AS first_seen, sum(removed_count) AS removed, "
-            "min(published) AS published FROM copies WHERE article_id = ?", (aid,))
+            "min(published) AS published FROM copies WHERE article_id = ?",
+            (aid,),
+        )
         canonical = rep["url"] if rep["rank"] <= 2 else None
         if canonical is None:
             claim = self._one(
                 "SELECT claimed_original_url FROM copies WHERE article_id = ? AND claimed_original_url IS NOT NULL "
-                "ORDER BY rank, id LIMIT 1", (aid,))
+                "ORDER BY rank, id LIMIT 1",
+                (aid,),
+            )
             canonical = claim["claimed_original_url"] if claim else None
         new = {
-            "title": rep["title"], "text": text_row["text"] if text_row else "",
-            "published": rep["published"] or agg["published"], "modified": rep["modified"],
-            "canonical_url": canonical, "publisher": rep["publisher"], "speaker": rep["speaker"],
-            "doc_type": rep["doc_type"], "language": rep["language"], "copies_count": agg["n"],
-            "first_seen": agg["first_seen"], "content_hash": rep["text_sha256"],
-            "removed_count": agg["removed"] or 0, "rep_copy_id": rep["id"], "rep_rank": rep["rank"],
+            "title": rep["title"],
+            "text": text_row["text"] if text_row else "",
+            "published": rep["published"] or agg["published"],
+            "modified": rep["modified"],
+            "canonical_url": canonical,
+            "publisher": rep["publisher"],
+            "speaker": rep["speaker"],
+            "doc_type": rep["doc_type"],
+            "language": rep["language"],
+            "copies_count": agg["n"],
+            "first_seen": agg["first_seen"],
+            "content_hash": rep["text_sha256"],
+            "removed_count": agg["removed"] or 0,
+            "rep_copy_id": rep["id"],
+            "rep_rank": rep["rank"],
         }
         new["year"] = _year(new["published"])
         old = self._one(f"SELECT {', '.join(self._REP_FIELDS)} FROM articles WHERE id = ?", (aid,)) or {}
@@ -1004,13 +1226,21 @@ class Store:
             changed["updated_at"] = now
         self._update("articles", aid, changed)
         if "content_hash" in changed:
-            self._add_version(aid, rep["text_sha256"], new["text"], rep["title"], rep["fetched_at"], rep["url"], rep["role"])
+            self._add_version(
+                aid, rep["text_sha256"], new["text"], rep["title"], rep["fetched_at"], rep["url"], rep["role"]
+            )
             if old.get("content_hash") is not None:
                 art = self._text(rep["text_sha256"], new["text"])
-                for c in self._all("SELECT c.id, c.text_sha256, t.text FROM copies c LEFT JOIN texts t ON t.sha256 = c.text_sha256 "
-                                   "WHERE c.article_id = ?", (aid,)):
-                    sim = 1.0 if c["text_sha256"] == rep["text_sha256"] else round(
-                        neardup.containment(self._text(c["text_sha256"], c["text"]), art), 4)
+                for c in self._all(
+                    "SELECT c.id, c.text_sha256, t.text FROM copies c LEFT JOIN texts t ON t.sha256 = c.text_sha256 "
+                    "WHERE c.article_id = ?",
+                    (aid,),
+                ):
+                    sim = (
+                        1.0
+                        if c["text_sha256"] == rep["text_sha256"]
+                        else round(neardup.containment(self._text(c["text_sha256"], c["text"]), art), 4)
+                    )
                     self.db.conn.execute("UPDATE copies SET similarity = ? WHERE id = ?", (sim, c["id"]))
 
     def _merge(self, keep: int, drop: int, reason: str, now: str) -> None:
@@ -1020,17 +1250,27 @@ class Store:
         x = self.db.conn.execute
         x("UPDATE copies SET article_id = ? WHERE article_id = ?", (keep, drop))
         x("UPDATE texts SET article_id = ? WHERE article_id = ?", (keep, drop))
-        x("INSERT OR IGNORE INTO versions (article_id, text_sha256, text, title, seen_at, url, role) "
-          "SELECT ?, text_sha256, text, title, seen_at, url, role FROM versions WHERE article_id = ?", (keep, drop))
+        x(
+            "INSERT OR IGNORE INTO versions (article_id, text_sha256, text, title, seen_at, url, role) "
+            "SELECT ?, text_sha256, text, title, seen_at, url, role FROM versions WHERE article_id = ?",
+            (keep, drop),
+        )
         x("DELETE FROM versions WHERE article_id = ?", (drop,))
         x("UPDATE pending_attributions SET article_id = ? WHERE article_id = ?", (keep, drop))
         x("UPDATE OR IGNORE review_pairs SET article_id = ? WHERE article_id = ?", (keep, drop))
         x("DELETE FROM review_pairs WHERE article_id = ?", (drop,))
-        x("DELETE FROM review_pairs WHERE article_id = (SELECT article_id FROM copies WHERE copies.id = review_pairs.copy_id)")
-        x("UPDATE articles SET translation_of_article_id = ? WHERE translation_of_article_id = ?", (keep, drop))
+        x(
+            "DELETE FROM review_pairs WHERE article_id = (SELECT article_id FROM copies WHERE copies.id = review_pairs.copy_id)"
+        )
+        x(
+            "UPDATE articles SET translation_of_article_id = ? WHERE translation_of_article_id = ?",
+            (keep, drop),
+        )
         x("UPDATE merged_articles SET new_id = ? WHERE new_id = ?", (keep, drop))
-        x("INSERT OR REPLACE INTO merged_articles (old_id, new_id, reason, merged_at) VALUES (?, ?, ?, ?)",
-          (drop, keep, reason, now))
+        x(
+            "INSERT OR REPLACE INTO merged_articles (old_id, new_id, reason, merged_at) VALUES (?, ?, ?, ?)",
+            (drop, keep, reason, now),
+        )
         x("DELETE FROM articles WHERE id = ?", (drop,))
         self._refresh_article(keep, now)
 
@@ -1041,16 +1281,30 @@ class Store:
         article with one copy, without the identity cascade, with FTS rebuilt once at the
         end. Not for real data: nothing is deduplicated."""
         x = self.db.conn
-        start = self._one("SELECT (SELECT ifnull(max(id), 0) FROM articles) AS a, (SELECT ifnull(max(id), 0) FROM copies) AS c, "
-                          "(SELECT ifnull(max(id), 0) FROM texts) AS t")
+        start = self._one(
+            "SELECT (SELECT ifnull(max(id), 0) FROM articles) AS a, (SELECT ifnull(max(id), 0) FROM copies) AS c, "
+            "(SELECT ifnull(max(id), 0) FROM texts) AS t"
+        )
         aid, cid, tid = start["a"], start["c"], start["t"]
         df = dict(x.execute("SELECT hash, count(*) FROM fingerprints GROUP BY hash"))
         df.update(x.execute("SELECT hash, n FROM fp_df"))
         seen_texts = set()
         n = 0
         buf = {"articles": [], "copies": [], "texts": [], "versions": [], "fingerprints": []}
-        acols = ("id", "title", "text", "published", "canonical_url", "language", "copies_count", "first_seen",
-                 "updated_at", "content_hash", "rep_rank", "rep_copy_id")
+        acols = (
+            "id",
+            "title",
+            "text",
+            "published",
+            "canonical_url",
+            "language",
+            "copies_count",
+            "first_seen",
+            "updated_at",
+            "content_hash",
+            "rep_rank",
+            "rep_copy_id",
+        )
         ccols = None
 
         def flush():
@@ -1058,12 +1312,20 @@ class Store:
                 for table, rows in buf.items():
                     if not rows:
                         continue
-                    cols = {"articles": acols, "copies": ccols, "texts": ("id", "sha256", "article_id", "text", "words", "fp_count"),
-                            "versions": ("article_id", "text_sha256", "text", "title", "seen_at", "url", "role"),
-                            "fingerprints": ("hash", "text_id")}[table]
+                    cols = {
+                        "articles": acols,
+                        "copies": ccols,
+                        "texts": ("id", "sha256", "article_id", "text", "words", "fp_count"),
+                        "versions": ("article_id", "text_sha256", "text", "title", "seen_at", "url", "role"),
+                        "fingerprints": ("hash", "text_id"),
+                    }[table]
                     verb = "INSERT OR IGNORE" if table in ("versions", "fingerprints") else "INSERT"
-                    x.executemany(f"{verb} INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) "
-                                  f"VALUES ({', '.join('?' * len(cols))})", rows)
+                    x.executemany(
+                        f"{verb} INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) "
+                        f"VALUES ({', '.join('?' * len(cols))})",
+                        rows,
+                    )
+
             self._write(tx)
             for rows in buf.values():
                 rows.clear()
@@ -1078,16 +1340,39 @@ class Store:
                     continue
                 seen_texts.add(c["text_sha256"])
                 aid, cid, tid = aid + 1, cid + 1, tid + 1
-                buf["articles"].append((aid, c["title"], p["text"], c["published"], c["url"] if p["rank"] <= 2 else None,
-                                        c["language"], 1, c["fetched_at"], c["fetched_at"], c["text_sha256"], p["rank"], cid))
-                row = dict(c, id=cid, article_id=aid, match_method="new", match_score=None,
-                           first_fetched_at=c["fetched_at"], similarity=1.0)
+                buf["articles"].append(
+                    (
+                        aid,
+                        c["title"],
+                        p["text"],
+                        c["published"],
+                        c["url"] if p["rank"] <= 2 else None,
+                        c["language"],
+                        1,
+                        c["fetched_at"],
+                        c["fetched_at"],
+                        c["text_sha256"],
+                        p["rank"],
+                        cid,
+                    )
+                )
+                row = dict(
+                    c,
+                    id=cid,
+                    article_id=aid,
+                    match_method="new",
+                    match_score=None,
+                    first_fetched_at=c["fetched_at"],
+                    similarity=1.0,
+                )
                 ccols = ccols or tuple(row)
                 buf["copies"].append(tuple(row[k] for k in ccols))
                 obj = p["textobj"]
                 fps = self._fps(p)
                 buf["texts"].append((tid, c["text_sha256"], aid, p["text"], len(obj.words), len(fps)))
-                buf["versions"].append((aid, c["text_sha256"], p["text"], c["title"], c["fetched_at"], c["url"], p["role"]))
+                buf["versions"].append(
+                    (aid, c["text_sha256"], p["text"], c["title"], c["fetched_at"], c["url"], p["role"])
+                )
                 for h in fps:
                     k = df.get(h, 0)
                     if k < neardup.DF_CAP:
@@ -1099,13 +1384,20 @@ class Store:
                     if progress:
                         progress(n)
             flush()
-            self._write(lambda: x.executemany(
-                "INSERT OR REPLACE INTO fp_df (hash, n) VALUES (?, ?)",
-                ((h, k) for h, k in df.items() if k > neardup.DF_CAP)))
+            self._write(
+                lambda: x.executemany(
+                    "INSERT OR REPLACE INTO fp_df (hash, n) VALUES (?, ?)",
+                    ((h, k) for h, k in df.items() if k > neardup.DF_CAP),
+                )
+            )
         finally:
+
             def fts():
-                self.db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter", replace=True)
+                self.db["articles"].enable_fts(
+                    ["title", "text"], create_triggers=True, tokenize="porter", replace=True
+                )
                 schema._narrow_update_trigger(self.db)
+
             self._write(fts)
         return n
 
@@ -1130,7 +1422,7 @@ class Store:
             finally:
                 conn.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -77,6 +77,8 @@ def _fold(text: str) -> str:
         if ch in text:
             text = text.replace(ch, rep)
     return text
+
+
 _WORD_HASH: dict[str, int] = {}  # word -> crc32; words repeat, hashing them once is most of the speed
 
 
@@ -138,7 +140,7 @@ class Text:
         self.unique = np.unique(self.hashes)
 
     @classmethod
-    def of(cls, text: str) -> "Text":
+    def of(cls, text: str) -> Text:
         norm = _fold(text)
         w = _WORD.findall(norm)
         f = _WORD.findall(norm.casefold())

@@ -50,9 +50,10 @@ def snapshot(db: Store, raw: RawPage) -> dict | None:
         row = _copy_row(db, raw)
         if row is None:
             return None
-        art = db._one(
-            f"SELECT {', '.join(ARTICLE_FIELDS)} FROM articles WHERE id = ?", (row["article_id"],)
-        ) or {}
+        art = (
+            db._one(f"SELECT {', '.join(ARTICLE_FIELDS)} FROM articles WHERE id = ?", (row["article_id"],))
+            or {}
+        )
     out = {k: art.get(k) for k in ARTICLE_FIELDS}
     out.update(copy_id=row["id"], article_id=row["article_id"], match_method=row["match_method"])
     return out
@@ -81,8 +82,16 @@ def _resave_tx(db: Store, doc: Document, raw: RawPage, p: dict) -> SaveResult:
     if stored is not None and stored["url_key"] != p["key"]:
         # A copy retired under another key (the URL now holds another statement): saving its
         # old page at the URL would retire the current copy in turn. It stays as it is.
-        return SaveResult("unchanged", stored["article_id"], stored["id"], stored["role"],
-                          stored["match_method"], stored["match_score"], (), ())
+        return SaveResult(
+            "unchanged",
+            stored["article_id"],
+            stored["id"],
+            stored["role"],
+            stored["match_method"],
+            stored["match_score"],
+            (),
+            (),
+        )
     # Asked before saving: the save files the new text under the copy's current article,
     # and the exact-text rule would then find it there.
     before = db._one("SELECT article_id, gone FROM copies WHERE url_key = ?", (p["key"],))
@@ -104,8 +113,14 @@ def _resave_tx(db: Store, doc: Document, raw: RawPage, p: dict) -> SaveResult:
         if row["match_method"] not in ("exact", "near") or siblings == 1:
             return res  # alone already, or not joined by its text: nothing to split from
         now = _now()
-        target = db._insert("articles", {"first_seen": row["first_fetched_at"] or row["fetched_at"],
-                                          "updated_at": now, "copies_count": 0})
+        target = db._insert(
+            "articles",
+            {
+                "first_seen": row["first_fetched_at"] or row["fetched_at"],
+                "updated_at": now,
+                "copies_count": 0,
+            },
+        )
         method, score, outcome = "new", None, "new"
     else:
         outcome = "copy"
@@ -130,11 +145,16 @@ def _ask_again(db: Store, doc: Document, p: dict) -> tuple[int | None, str, floa
 def _move(db: Store, row: dict, old: int, new: int, method: str, score: float | None) -> None:
     now = _now()
     x = db.db.conn.execute
-    x("UPDATE copies SET article_id = ?, match_method = ?, match_score = ? WHERE id = ?", (new, method, score, row["id"]))
+    x(
+        "UPDATE copies SET article_id = ?, match_method = ?, match_score = ? WHERE id = ?",
+        (new, method, score, row["id"]),
+    )
     # The copy's text belongs where the copy is now, unless another copy still uses it there.
-    x("UPDATE texts SET article_id = ? WHERE sha256 = ? AND article_id = ? AND NOT EXISTS "
-      "(SELECT 1 FROM copies WHERE article_id = ? AND text_sha256 = ?)",
-      (new, row["text_sha256"], old, old, row["text_sha256"]))
+    x(
+        "UPDATE texts SET article_id = ? WHERE sha256 = ? AND article_id = ? AND NOT EXISTS "
+        "(SELECT 1 FROM copies WHERE article_id = ? AND text_sha256 = ?)",
+        (new, row["text_sha256"], old, old, row["text_sha256"]),
+    )
     left = db._one("SELECT count(*) AS n FROM copies WHERE article_id = ?", (old,))["n"]
     if left == 0:
         db._merge(new, old, f"reprocess: copy {row['id']} moved", now)

@@ -263,7 +263,9 @@ def _articles_year(db: Database) -> None:
     # A plain column (not a generated one: sqlite-utils' transform() cannot copy those) so
     # Datasette can facet statements by year; the store keeps it in step with `published`.
     db.execute("ALTER TABLE articles ADD COLUMN year INTEGER")
-    db.execute("UPDATE articles SET year = CAST(substr(published, 1, 4) AS INTEGER) WHERE published IS NOT NULL")
+    db.execute(
+        "UPDATE articles SET year = CAST(substr(published, 1, 4) AS INTEGER) WHERE published IS NOT NULL"
+    )
     db.execute("CREATE INDEX IF NOT EXISTS articles_year ON articles(year)")
 
 
@@ -298,7 +300,9 @@ def drop_views(db: Database) -> None:
 def _narrow_update_trigger(db: Database) -> None:
     """Re-index an article only when its title or text changes, not on every counter
     update (copies_count changes with each copy saved)."""
-    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'articles_au'").fetchone()
+    sql = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'articles_au'"
+    ).fetchone()
     if sql and "UPDATE OF" not in sql[0].upper():
         db.execute("DROP TRIGGER articles_au")
         db.execute(

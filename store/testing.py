@@ -33,16 +33,31 @@ def page(
     """A cleaned document and the raw page it came from."""
     served = final_url or url
     doc = Document(
-        url=served, title=title, text=text, published=published, publisher=publisher,
-        language=language, claimed_original=claimed, removed=removed,
-        content_hash=content_hash(text), canonical=canonical, translation_of=translation_of,
+        url=served,
+        title=title,
+        text=text,
+        published=published,
+        publisher=publisher,
+        language=language,
+        claimed_original=claimed,
+        removed=removed,
+        content_hash=content_hash(text),
+        canonical=canonical,
+        translation_of=translation_of,
     )
     raw = RawPage(
-        url=url, final_url=served, status=status,
+        url=url,
+        final_url=served,
+        status=status,
         headers=headers if headers is not None else {"content-type": "text/html; charset=utf-8"},
-        body=body if body is not None else f"<html><body><h1>{title}</h1><p>{text}</p></body></html>".encode(),
-        fetched_at=fetched_at, spider=spider, discovered_via="test" if url else "file",
-        source_path=source_path, meta=meta or {},
+        body=body
+        if body is not None
+        else f"<html><body><h1>{title}</h1><p>{text}</p></body></html>".encode(),
+        fetched_at=fetched_at,
+        spider=spider,
+        discovered_via="test" if url else "file",
+        source_path=source_path,
+        meta=meta or {},
     )
     return doc, raw
 

@@ -80,7 +80,9 @@ def redact_url(url: str | None) -> str | None:
     host = parts.hostname.lower().rstrip(".")
     netloc = host
     port = parts.port
-    if port and not ((parts.scheme.lower() == "http" and port == 80) or (parts.scheme.lower() == "https" and port == 443)):
+    if port and not (
+        (parts.scheme.lower() == "http" and port == 80) or (parts.scheme.lower() == "https" and port == 443)
+    ):
         netloc = f"{host}:{port}"
     return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", _strip_params(parts.query), ""))
 

@@ -27,8 +27,13 @@ def demo_build(tmp_path_factory):
 
     root = Path(__file__).resolve().parents[1]
     path = tmp_path_factory.mktemp("demo") / "demo.db"
-    proc = subprocess.run([sys.executable, "-m", "scrapy", "demo", "--db", str(path)], cwd=root,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "demo", "--db", str(path)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return SimpleNamespace(path=path, returncode=proc.returncode, stdout=proc.stdout, stderr=proc.stderr)
 
 

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,11 @@ from datasette.app import Datasette
 
 from cleaners.model import Document, RawPage, content_hash
 from crawlers.commands.browse import (
-    DATASETTE_SETTINGS, datasette_argv, drop_missing_columns, metadata_for, served_metadata,
+    DATASETTE_SETTINGS,
+    datasette_argv,
+    drop_missing_columns,
+    metadata_for,
+    served_metadata,
 )
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -35,19 +39,53 @@ README = PROJECT / "README.md"
 TABLES = ["articles", "copies", "versions", "pages", "crawls", "events", "url_state"]
 VIEWS = ["article_copies", "review"]
 # Keys Datasette 0.65 reads (docs/metadata.rst, docs/sql_queries.rst of 0.65.x).
-TOP_KEYS = {"title", "description", "description_html", "source", "source_url", "license",
-            "license_url", "about", "about_url", "databases"}
-TABLE_KEYS = {"title", "description", "description_html", "source", "source_url", "license",
-              "license_url", "about", "about_url", "columns", "units", "sort", "sort_desc", "size",
-              "sortable_columns", "label_column", "facets", "facet_size", "fts_table", "fts_pk",
-              "searchmode", "hidden"}
+TOP_KEYS = {
+    "title",
+    "description",
+    "description_html",
+    "source",
+    "source_url",
+    "license",
+    "license_url",
+    "about",
+    "about_url",
+    "databases",
+}
+TABLE_KEYS = {
+    "title",
+    "description",
+    "description_html",
+    "source",
+    "source_url",
+    "license",
+    "license_url",
+    "about",
+    "about_url",
+    "columns",
+    "units",
+    "sort",
+    "sort_desc",
+    "size",
+    "sortable_columns",
+    "label_column",
+    "facets",
+    "facet_size",
+    "fts_table",
+    "fts_pk",
+    "searchmode",
+    "hidden",
+}
 QUERY_KEYS = {"sql", "title", "description", "description_html", "hide_sql", "params", "fragment"}
 
 
 def run_scrapy(*args: str, timeout: float = 240, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "scrapy", *args], cwd=PROJECT, capture_output=True, text=True,
-        timeout=timeout, env=env,
+        [sys.executable, "-m", "scrapy", *args],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
     )
 
 
@@ -77,7 +115,9 @@ def writable_db(demo_db, tmp_path) -> Path:
 
 def fetch(db_path: Path, *paths: str, metadata: dict | None = None) -> list:
     """GET each path through Datasette as `scrapy browse` configures it; return the responses."""
-    ds = Datasette([str(db_path)], metadata=metadata or served_metadata(db_path)[0], settings=DATASETTE_SETTINGS)
+    ds = Datasette(
+        [str(db_path)], metadata=metadata or served_metadata(db_path)[0], settings=DATASETTE_SETTINGS
+    )
 
     async def go():
         return [await ds.client.get(p) for p in paths]
@@ -104,12 +144,26 @@ def sql(db_path: Path, query: str, *params) -> list[tuple]:
 
 def save_document(db_path: Path, title: str, text: str, url: str) -> int:
     """Store one statement through the store API, as a crawl would; return its article id."""
-    raw = RawPage(url=url, final_url=url, status=200, headers={"content-type": "text/plain"},
-                  body=text.encode(), fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                  spider="ingest", discovered_via="file")
-    doc = Document(url=url, title=title, text=text, published=date(2024, 5, 1),
-                   publisher="U.S. Department of State", language="en", claimed_original=None,
-                   content_hash=content_hash(text))
+    raw = RawPage(
+        url=url,
+        final_url=url,
+        status=200,
+        headers={"content-type": "text/plain"},
+        body=text.encode(),
+        fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        spider="ingest",
+        discovered_via="file",
+    )
+    doc = Document(
+        url=url,
+        title=title,
+        text=text,
+        published=date(2024, 5, 1),
+        publisher="U.S. Department of State",
+        language="en",
+        claimed_original=None,
+        content_hash=content_hash(text),
+    )
     from store import Store
 
     db = Store(str(db_path))
@@ -137,8 +191,15 @@ def test_metadata_uses_only_keys_datasette_reads_and_allows_no_writes():
         assert set(config) <= TABLE_KEYS, (name, set(config) - TABLE_KEYS)
         assert config["title"] and config["description"], name
         assert "allow" not in config and "allow_sql" not in config
-    assert {"most_copied", "altered_copies", "edited_statements", "new_since", "crawl_health",
-            "statement_copies", "review_list"} <= set(block["queries"])
+    assert {
+        "most_copied",
+        "altered_copies",
+        "edited_statements",
+        "new_since",
+        "crawl_health",
+        "statement_copies",
+        "review_list",
+    } <= set(block["queries"])
     for name, query in block["queries"].items():
         assert set(query) <= QUERY_KEYS, (name, set(query) - QUERY_KEYS)
         assert not query.get("write") and "allow" not in query, name
@@ -156,8 +217,14 @@ def test_facets_on_missing_columns_are_dropped_not_fatal():
     meta = metadata_for("x.db")
     schema = {"articles": {"id", "title", "publisher", "published"}, "copies": {"id", "url", "site"}}
     notes = drop_missing_columns(meta, schema)
-    assert notes == ["articles.facets=language", "articles.facets=year", "articles.fts_table=articles_fts",
-                     "copies.facets=role", "copies.facets=match_method", "copies.sort_desc=fetched_at"]
+    assert notes == [
+        "articles.facets=language",
+        "articles.facets=year",
+        "articles.fts_table=articles_fts",
+        "copies.facets=role",
+        "copies.facets=match_method",
+        "copies.sort_desc=fetched_at",
+    ]
     articles = meta["databases"]["x"]["tables"]["articles"]
     assert articles["facets"] == ["publisher"]
     assert "fts_table" not in articles and "fts_pk" not in articles
@@ -180,8 +247,14 @@ def test_every_configured_facet_and_sort_column_exists_in_the_demo_schema(demo_d
 
 def test_every_table_and_view_of_the_demo_has_a_title_and_description(demo_db):
     tables = metadata_for(demo_db)["databases"]["demo"]["tables"]
-    names = [r[0] for r in sql(demo_db, "select name from sqlite_master where type in ('table', 'view') "
-                                        "and name not like 'articles_fts%' and name not like 'sqlite_%'")]
+    names = [
+        r[0]
+        for r in sql(
+            demo_db,
+            "select name from sqlite_master where type in ('table', 'view') "
+            "and name not like 'articles_fts%' and name not like 'sqlite_%'",
+        )
+    ]
     missing = [n for n in names if not (tables.get(n, {}).get("title") and tables[n].get("description"))]
     assert missing == [], "tables without a title and description in store/metadata.yml"
 
@@ -209,8 +282,12 @@ def test_home_and_database_pages_show_titles_and_queries(demo_db):
     home, database = fetch(demo_db, "/", "/demo")
     assert home.status_code == 200 and "Dispatches" in home.text
     assert database.status_code == 200
-    for title in ("Statements with the most copies", "Crawl health (last run of each spider)",
-                  "Copies whose text differs from the official text", "Review list of borderline matches"):
+    for title in (
+        "Statements with the most copies",
+        "Crawl health (last run of each spider)",
+        "Copies whose text differs from the official text",
+        "Review list of borderline matches",
+    ):
         assert title in database.text
     # internal tables are hidden from the list, not from the URL space
     assert "Raw pages (internal)" not in database.text.split("hidden tables")[0]
@@ -230,7 +307,9 @@ def test_articles_are_newest_first_searchable_and_faceted(demo_db):
 def test_full_text_search_finds_an_article_by_a_word_of_its_text(demo_db):
     article_id, text = sql(demo_db, "select id, text from articles order by length(text) desc limit 1")[0]
     words = [w for w in re.findall(r"[A-Za-z]{7,}", text)]
-    counts = {w: sql(demo_db, "select count(*) from articles where text like ?", f"%{w}%")[0][0] for w in words}
+    counts = {
+        w: sql(demo_db, "select count(*) from articles where text like ?", f"%{w}%")[0][0] for w in words
+    }
     word = min(words, key=lambda w: counts[w])  # the rarest long word of that text
     found = rows(demo_db, f"articles?_search={word}")
     assert article_id in {r["id"] for r in found}
@@ -253,11 +332,15 @@ def test_copies_facets_and_article_label(demo_db):
 
 
 def test_article_page_links_to_its_copies(demo_db):
-    article_id, n = sql(demo_db, "select article_id, count(*) from copies group by article_id "
-                                 "order by count(*) desc limit 1")[0]
+    article_id, n = sql(
+        demo_db, "select article_id, count(*) from copies group by article_id order by count(*) desc limit 1"
+    )[0]
     assert n >= 2
-    html, data = fetch(demo_db, f"/demo/articles/{article_id}",
-                       f"/demo/articles/{article_id}.json?_extras=foreign_key_tables")
+    html, data = fetch(
+        demo_db,
+        f"/demo/articles/{article_id}",
+        f"/demo/articles/{article_id}.json?_extras=foreign_key_tables",
+    )
     assert html.status_code == 200
     assert "Links from other tables" in html.text
     assert f"/demo/copies?article_id={article_id}" in html.text
@@ -275,7 +358,7 @@ def test_article_page_links_to_its_copies(demo_db):
 def test_every_canned_query_runs(demo_db):
     names = list(metadata_for(demo_db)["databases"]["demo"]["queries"])
     pages = fetch(demo_db, *[f"/demo/{n}" for n in names], *[f"/demo/{n}.json" for n in names])
-    for name, html, data in zip(names, pages[:len(names)], pages[len(names):]):
+    for name, html, data in zip(names, pages[: len(names)], pages[len(names) :]):
         assert html.status_code == 200, (name, html.text[:300])
         assert data.status_code == 200 and data.json()["ok"] is True, (name, data.text[:300])
 
@@ -283,11 +366,16 @@ def test_every_canned_query_runs(demo_db):
 def test_most_copied_matches_the_copies_table(demo_db):
     found = rows(demo_db, "most_copied")
     # the query reads the store's articles.copies_count: it must agree with the copies themselves
-    expected = sql(demo_db, "select article_id, count(*) from copies group by article_id having count(*) >= 2")
+    expected = sql(
+        demo_db, "select article_id, count(*) from copies group by article_id having count(*) >= 2"
+    )
     assert found, "the demo has statements with several copies"
     assert {(r["article_id"], r["copies"]) for r in found} == set(expected)
     assert [r["copies"] for r in found] == sorted((r["copies"] for r in found), reverse=True)
-    assert len(rows(demo_db, "most_copied?min_copies=1")) == sql(demo_db, "select count(distinct article_id) from copies")[0][0]
+    assert (
+        len(rows(demo_db, "most_copied?min_copies=1"))
+        == sql(demo_db, "select count(distinct article_id) from copies")[0][0]
+    )
 
 
 def fixture_manifest() -> dict:
@@ -323,16 +411,24 @@ def test_most_copied_puts_the_five_site_statement_first(demo_db):
 
 
 def test_altered_copies_threshold_is_a_parameter(demo_db):
-    differing = sql(demo_db, "select count(*) from copies c join articles a on a.id = c.article_id "
-                             "where c.text_sha256 is not a.content_hash")[0][0]
+    differing = sql(
+        demo_db,
+        "select count(*) from copies c join articles a on a.id = c.article_id "
+        "where c.text_sha256 is not a.content_hash",
+    )[0][0]
     assert differing, "the demo has a copy whose text is not the official one"
     assert len(rows(demo_db, "altered_copies?threshold=1.01")) == differing
     assert rows(demo_db, "altered_copies?threshold=0.1") == []
-    assert all(r["similarity"] < 0.5 or r["length_ratio"] < 0.5 for r in rows(demo_db, "altered_copies?threshold=0.5"))
+    assert all(
+        r["similarity"] < 0.5 or r["length_ratio"] < 0.5
+        for r in rows(demo_db, "altered_copies?threshold=0.5")
+    )
 
 
 def test_edited_statements_come_from_versions(demo_db, writable_db):
-    expected = {r[0] for r in sql(demo_db, "select article_id from versions group by article_id having count(*) > 1")}
+    expected = {
+        r[0] for r in sql(demo_db, "select article_id from versions group by article_id having count(*) > 1")
+    }
     assert {r["article_id"] for r in rows(demo_db, "edited_statements")} == expected
     # an edit stored through the store API shows up
     url = "https://www.state.gov/browse-test-edited-statement/"
@@ -353,11 +449,17 @@ def test_new_since_a_date_and_since_the_last_crawl(demo_db):
 
 
 def test_new_copies_since_a_date_and_since_the_last_crawl(demo_db):
-    assert len(rows(demo_db, "new_copies_since?since=1900-01-01")) == sql(demo_db, "select count(*) from copies")[0][0]
+    assert (
+        len(rows(demo_db, "new_copies_since?since=1900-01-01"))
+        == sql(demo_db, "select count(*) from copies")[0][0]
+    )
     last_start = sql(demo_db, "select max(started_at) from crawls")[0][0]
     found = rows(demo_db, "new_copies_since")
     assert found, "the last demo crawl (syndication) found copies"
-    assert len(found) == sql(demo_db, "select count(*) from copies where first_fetched_at >= ?", last_start)[0][0]
+    assert (
+        len(found)
+        == sql(demo_db, "select count(*) from copies where first_fetched_at >= ?", last_start)[0][0]
+    )
     assert {r["role"] for r in found} == {"syndicated"}
 
 
@@ -378,12 +480,27 @@ def test_crawl_health_lists_failed_discovery_from_the_stats_json(writable_db):
 
     db = Store(str(writable_db))
     crawl_id = db.start_crawl("usembassy", {"hosts": "ca.usembassy.gov"})
-    db.finish_crawl(crawl_id, "degraded", {
-        "pages_fetched": 3, "articles_new": 0, "copies_new": 0, "versions_new": 0, "unchanged": 0,
-        "not_modified": 0, "errors": 2, "soft_blocks": 1, "rejected": {}, "soft_blocks_by_host": {"ca.usembassy.gov": 1},
-        "discovery": {"ca.usembassy.gov": "none"}, "discovery_failed": ["ca.usembassy.gov"],
-        "robots_blocked": [], "circuit_open": ["ca.usembassy.gov"], "scrapy": {},
-    })
+    db.finish_crawl(
+        crawl_id,
+        "degraded",
+        {
+            "pages_fetched": 3,
+            "articles_new": 0,
+            "copies_new": 0,
+            "versions_new": 0,
+            "unchanged": 0,
+            "not_modified": 0,
+            "errors": 2,
+            "soft_blocks": 1,
+            "rejected": {},
+            "soft_blocks_by_host": {"ca.usembassy.gov": 1},
+            "discovery": {"ca.usembassy.gov": "none"},
+            "discovery_failed": ["ca.usembassy.gov"],
+            "robots_blocked": [],
+            "circuit_open": ["ca.usembassy.gov"],
+            "scrapy": {},
+        },
+    )
     db.close()
     health = {r["spider"]: r for r in rows(writable_db, "crawl_health")}["usembassy"]
     assert health["crawl_id"] == crawl_id
@@ -407,22 +524,35 @@ def test_crawl_problems_groups_events_of_the_last_run(demo_db):
 
 
 def test_script_in_an_article_is_shown_as_text(writable_db):
-    text = ("Remarks on <script>alert('dispatches')</script> and <img src=x onerror=alert(1)> in "
-            "a statement about maritime security cooperation in the region. ") * 4
-    article_id = save_document(writable_db, "<script>alert(1)</script> Maritime security",
-                               text, "https://www.state.gov/browse-test-script/")
-    pages = fetch(writable_db, f"/dispatches/articles/{article_id}", "/dispatches/articles?_search=maritime",
-                  f"/dispatches/statement_copies?article_id={article_id}")
+    text = (
+        "Remarks on <script>alert('dispatches')</script> and <img src=x onerror=alert(1)> in "
+        "a statement about maritime security cooperation in the region. "
+    ) * 4
+    article_id = save_document(
+        writable_db,
+        "<script>alert(1)</script> Maritime security",
+        text,
+        "https://www.state.gov/browse-test-script/",
+    )
+    pages = fetch(
+        writable_db,
+        f"/dispatches/articles/{article_id}",
+        "/dispatches/articles?_search=maritime",
+        f"/dispatches/statement_copies?article_id={article_id}",
+    )
     for resp in pages:
         assert resp.status_code == 200
         assert "<script>alert" not in resp.text
         assert "<img src=x" not in resp.text
         assert "&lt;script&gt;alert" in resp.text
     # a value that is a javascript: URL stays text (Datasette links only http and https)
-    js = save_document(writable_db, "javascript:alert(document.cookie)",
-                       "javascript:alert(document.cookie) The Secretary spoke with the Foreign Minister of "
-                       "Iceland about Arctic fisheries, search and rescue and shipping lanes. " * 3,
-                       "https://www.state.gov/browse-test-javascript/")
+    js = save_document(
+        writable_db,
+        "javascript:alert(document.cookie)",
+        "javascript:alert(document.cookie) The Secretary spoke with the Foreign Minister of "
+        "Iceland about Arctic fisheries, search and rescue and shipping lanes. " * 3,
+        "https://www.state.gov/browse-test-javascript/",
+    )
     (row,) = fetch(writable_db, f"/dispatches/articles/{js}")
     assert "javascript:alert(document.cookie)" in row.text
     assert 'href="javascript' not in row.text.lower()
@@ -464,8 +594,13 @@ db.close()
 def test_datasette_reads_while_another_process_writes(writable_db):
     n = 60
     before = sql(writable_db, "select count(*) from articles")[0][0]
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(writable_db), str(n)], cwd=PROJECT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(writable_db), str(n)],
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     ds = Datasette([str(writable_db)], metadata=metadata_for(writable_db))
     seen = []
 
@@ -502,8 +637,13 @@ def test_scrapy_browse_serves_the_database_over_http(demo_db, tmp_path):
     db = tmp_path / "my-archive.db"  # a name the shipped file does not know
     copy_db(demo_db, db)
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "scrapy", "browse", "--db", str(db), "--port", str(port)],
-                            cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scrapy", "browse", "--db", str(db), "--port", str(port)],
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -521,7 +661,9 @@ def test_scrapy_browse_serves_the_database_over_http(demo_db, tmp_path):
         with urllib.request.urlopen(f"{base}/-/databases.json", timeout=10) as resp:
             (info,) = json.load(resp)
         assert info["is_mutable"] is True  # never immutable mode on a file a crawl may write
-        with urllib.request.urlopen(f"{base}/my-archive/crawl_health.json?_shape=objects", timeout=10) as resp:
+        with urllib.request.urlopen(
+            f"{base}/my-archive/crawl_health.json?_shape=objects", timeout=10
+        ) as resp:
             assert json.load(resp)["rows"]
     finally:
         proc.terminate()
@@ -590,12 +732,26 @@ def test_scrapy_browse_help_and_bad_databases_in_one_line(tmp_path, monkeypatch,
 # --- screenshots ------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
-                    reason="Debian's chromium package is not installed")
+@pytest.mark.skipif(
+    shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
+    reason="Debian's chromium package is not installed",
+)
 def test_screenshot_script_saves_readable_pngs(demo_db, tmp_path):
     out = tmp_path / "shots"
-    done = subprocess.run([sys.executable, str(PROJECT / "scripts" / "screenshots.py"), "--db", str(demo_db),
-                           "--out", str(out)], cwd=PROJECT, capture_output=True, text=True, timeout=240)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(PROJECT / "scripts" / "screenshots.py"),
+            "--db",
+            str(demo_db),
+            "--out",
+            str(out),
+        ],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     names = [Path(p).name for p in done.stdout.split()]
     assert names == ["database.png", "articles.png", "article-copies.png", "crawl-health.png"]

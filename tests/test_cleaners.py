@@ -58,7 +58,7 @@ def test_header_latin1_but_body_utf8_keeps_utf8():
 
 
 def test_stray_cp1252_byte_in_utf8_page_becomes_its_character():
-    body = "<p>It’s fine — “quoted”</p>".encode("utf-8") + b"<p>the Minister\x92s office</p>"
+    body = "<p>It’s fine — “quoted”</p>".encode() + b"<p>the Minister\x92s office</p>"
     d = decode_body(body, "text/html; charset=utf-8")
     assert "the Minister\u2019s office" in d.text and "It’s fine" in d.text and d.replaced
 
@@ -72,7 +72,9 @@ def test_utf16_with_bom_and_unknown_charset_name():
 
 
 def test_meta_charset_is_used_when_the_header_says_nothing():
-    body = ("<html><head><meta charset='windows-1251'></head><body><p>Посольство США</p></body></html>").encode("cp1251")
+    body = (
+        "<html><head><meta charset='windows-1251'></head><body><p>Посольство США</p></body></html>"
+    ).encode("cp1251")
     d = decode_body(body, "text/html")
     assert "Посольство США" in d.text
 
@@ -136,7 +138,12 @@ def test_json_and_feeds_are_not_html():
         clean(raw(b'{"id": 1, "title": "x"}', ctype="application/json"))
     assert info.value.reason == "not_html"
     with pytest.raises(Rejected) as info:
-        clean(raw(b"<?xml version='1.0'?><rss><channel><item><title>x</title></item></channel></rss>", ctype="application/rss+xml"))
+        clean(
+            raw(
+                b"<?xml version='1.0'?><rss><channel><item><title>x</title></item></channel></rss>",
+                ctype="application/rss+xml",
+            )
+        )
     assert info.value.reason == "not_html"
 
 
@@ -160,9 +167,27 @@ def test_boilerplate_only_page():
 @pytest.mark.parametrize(
     "html,reason",
     [
-        (page("<h1>Technical Difficulties</h1><p>We are sorry, please try again later.</p>", title="Technical Difficulties"), "technical_difficulties"),
-        (page("<h1>Access Denied</h1><p>You don't have permission to access this server. Reference #18.5f</p>", title="Access Denied"), "access_denied"),
-        (page("<div class='g-recaptcha' data-sitekey='x'></div><p>Please confirm you are not a robot.</p>", title="Checking your browser"), "captcha"),
+        (
+            page(
+                "<h1>Technical Difficulties</h1><p>We are sorry, please try again later.</p>",
+                title="Technical Difficulties",
+            ),
+            "technical_difficulties",
+        ),
+        (
+            page(
+                "<h1>Access Denied</h1><p>You don't have permission to access this server. Reference #18.5f</p>",
+                title="Access Denied",
+            ),
+            "access_denied",
+        ),
+        (
+            page(
+                "<div class='g-recaptcha' data-sitekey='x'></div><p>Please confirm you are not a robot.</p>",
+                title="Checking your browser",
+            ),
+            "captcha",
+        ),
         (page("<div id='app'></div><script src='/bundle.js'></script>", title="Loading"), "empty_shell"),
     ],
 )
@@ -174,15 +199,20 @@ def test_soft_blocks(html, reason):
 
 
 def test_soft_404_is_not_found():
-    html = page("<h1>Page Not Found</h1><p>Sorry, the page you requested could not be found. Try the search box.</p>",
-                title="Page Not Found - United States Department of State")
+    html = page(
+        "<h1>Page Not Found</h1><p>Sorry, the page you requested could not be found. Try the search box.</p>",
+        title="Page Not Found - United States Department of State",
+    )
     with pytest.raises(Rejected) as info:
         clean(raw(html))
     assert info.value.reason == "not_found"
 
 
 def test_article_mentioning_access_denied_is_not_a_soft_block():
-    html = page(paras_html() + "<p>Journalists were denied access to the hearing; access denied to the press is a concern.</p>" * 6)
+    html = page(
+        paras_html()
+        + "<p>Journalists were denied access to the hearing; access denied to the press is a concern.</p>" * 6
+    )
     assert soft_block_reason(raw(html)) is None
     assert clean(raw(html)).text
 
@@ -199,7 +229,9 @@ def test_deep_nesting_keeps_text_up_to_the_parser_limit_and_is_flagged_beyond():
 
 def test_header_names_in_any_case():
     body = b"<html><body>" + paras_html().encode() + b"</body></html>"
-    assert PARAS[0] in clean(RawPage("u", "u", 200, {"Content-Type": "text/html; charset=utf-8"}, body, "")).text
+    assert (
+        PARAS[0] in clean(RawPage("u", "u", 200, {"Content-Type": "text/html; charset=utf-8"}, body, "")).text
+    )
     with pytest.raises(Rejected) as info:
         clean(RawPage("u", "u", 200, {"Content-Type": "application/json"}, b'{"a": 1}', ""))
     assert info.value.reason == "not_html"
@@ -215,8 +247,13 @@ def test_html_served_as_octet_stream_or_text_plain_is_sniffed():
 # --- official pages -------------------------------------------------------------------------
 
 
-def state_page(body_first: list[str], *, title="Secretary's Call with the Foreign Minister", published="2024-03-05T14:00:00-05:00",
-               modified="2024-03-07T09:00:00-05:00") -> str:
+def state_page(
+    body_first: list[str],
+    *,
+    title="Secretary's Call with the Foreign Minister",
+    published="2024-03-05T14:00:00-05:00",
+    modified="2024-03-07T09:00:00-05:00",
+) -> str:
     hero = (
         "<section class='wp-block-default-hero-container'><div class='featured-content__copy'>"
         f"<h1 class='featured-content__headline'>{title}</h1><div class='article-meta'>"
@@ -231,14 +268,18 @@ def state_page(body_first: list[str], *, title="Secretary's Call with the Foreig
     )
     return page(
         "<div class='usa-banner'>An official website of the United States government Here's how you know</div>"
-        + hero + "".join(f"<p>{p}</p>" for p in body_first) + paras_html(),
+        + hero
+        + "".join(f"<p>{p}</p>" for p in body_first)
+        + paras_html(),
         title=f"{title} - United States Department of State",
         head=head,
     )
 
 
 def test_state_gov_byline_hero_and_dates():
-    html = state_page(["Office of the Spokesperson", "The following is attributable to Spokesperson Jane Roe:"])
+    html = state_page(
+        ["Office of the Spokesperson", "The following is attributable to Spokesperson Jane Roe:"]
+    )
     doc = clean(raw(html, url="https://www.state.gov/secretarys-call-with-the-foreign-minister/"))
     assert doc.title == "Secretary's Call with the Foreign Minister"
     assert doc.speaker == "Spokesperson Jane Roe"
@@ -256,7 +297,9 @@ def test_state_gov_byline_hero_and_dates():
 
 
 def test_state_gov_secretary_byline_is_the_speaker():
-    doc = clean(raw(state_page(["Jane Q. Example, Secretary of State"]), url="https://www.state.gov/x-statement/"))
+    doc = clean(
+        raw(state_page(["Jane Q. Example, Secretary of State"]), url="https://www.state.gov/x-statement/")
+    )
     assert doc.speaker == "Jane Q. Example, Secretary of State"
     assert doc.text.startswith(PARAS[0])
 
@@ -295,8 +338,16 @@ def test_translation_language_and_original():
     "title,site,expected",
     [
         ("Readout of a Call - United States Department of State", None, "Readout of a Call"),
-        ("Embassy Hosts Forum | U.S. Embassy & Consulates in Mexico", "U.S. Embassy & Consulates in Mexico", "Embassy Hosts Forum"),
-        ("U.S.-Mexico Labor Dialogue - Joint Statement", None, "U.S.-Mexico Labor Dialogue - Joint Statement"),
+        (
+            "Embassy Hosts Forum | U.S. Embassy & Consulates in Mexico",
+            "U.S. Embassy & Consulates in Mexico",
+            "Embassy Hosts Forum",
+        ),
+        (
+            "U.S.-Mexico Labor Dialogue - Joint Statement",
+            None,
+            "U.S.-Mexico Labor Dialogue - Joint Statement",
+        ),
         ("Policy Digest | Embassy Hosts Forum", "Policy Digest", "Embassy Hosts Forum"),
     ],
 )
@@ -306,21 +357,30 @@ def test_title_suffixes(title, site, expected):
 
 # --- aggregator attribution -----------------------------------------------------------------
 
+
 def test_canonical_to_another_host_is_a_claim_only_when_plausible():
-    good = page(paras_html(), title="Secretary's Call with the Foreign Minister",
-                head="<link rel='canonical' href='https://www.state.gov/secretarys-call-with-the-foreign-minister/'>")
+    good = page(
+        paras_html(),
+        title="Secretary's Call with the Foreign Minister",
+        head="<link rel='canonical' href='https://www.state.gov/secretarys-call-with-the-foreign-minister/'>",
+    )
     doc = clean(raw(good, url="https://wire.example/story/123"))
     assert doc.claimed_original == "https://www.state.gov/secretarys-call-with-the-foreign-minister/"
     assert doc.canonical == doc.claimed_original
-    bad = page(paras_html(), title="Secretary's Call with the Foreign Minister",
-               head="<link rel='canonical' href='https://www.state.gov/an-unrelated-visa-announcement/'>")
+    bad = page(
+        paras_html(),
+        title="Secretary's Call with the Foreign Minister",
+        head="<link rel='canonical' href='https://www.state.gov/an-unrelated-visa-announcement/'>",
+    )
     doc = clean(raw(bad, url="https://wire.example/story/124"))
     assert doc.claimed_original is None and doc.canonical.endswith("an-unrelated-visa-announcement/")
 
 
 def test_attribution_link_in_markup_is_the_claim():
-    html = page(paras_html() + "<p class='source'>This statement was originally published on "
-                "<a href='https://mx.usembassy.gov/embassy-trains-labor-inspectors/'>the Embassy website</a>.</p>")
+    html = page(
+        paras_html() + "<p class='source'>This statement was originally published on "
+        "<a href='https://mx.usembassy.gov/embassy-trains-labor-inspectors/'>the Embassy website</a>.</p>"
+    )
     doc = clean(raw(html, url="https://digest.example/2024/embassy-trains/"))
     assert doc.claimed_original == "https://mx.usembassy.gov/embassy-trains-labor-inspectors/"
     assert "originally published" not in doc.text
@@ -328,8 +388,10 @@ def test_attribution_link_in_markup_is_the_claim():
 
 
 def test_self_referencing_attribution_is_ignored():
-    html = page(paras_html() + "<p>Politics - Digest originally published at "
-                "<a href='https://digest.example/category/politics/'>Politics - Digest</a></p>")
+    html = page(
+        paras_html() + "<p>Politics - Digest originally published at "
+        "<a href='https://digest.example/category/politics/'>Politics - Digest</a></p>"
+    )
     doc = clean(raw(html, url="https://digest.example/2024/a/"))
     assert doc.claimed_original is None
 
@@ -340,7 +402,14 @@ TEXTS = Path(__file__).parent / "fixtures" / "texts"
 
 
 def test_text_capture_fixture():
-    doc = clean(raw((TEXTS / "embassy_repost.txt").read_bytes(), url=None, ctype="text/plain", source_path="embassy_repost.txt"))
+    doc = clean(
+        raw(
+            (TEXTS / "embassy_repost.txt").read_bytes(),
+            url=None,
+            ctype="text/plain",
+            source_path="embassy_repost.txt",
+        )
+    )
     expected = json.loads((TEXTS / "embassy_repost.expected.json").read_text())
     assert doc.title == expected["title"]
     assert doc.publisher == expected["publisher"]
@@ -394,7 +463,9 @@ def test_seed_004_joint_statement():
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "cleaners", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "cleaners", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_cli_prints_document_json(tmp_path):
@@ -430,33 +501,33 @@ def test_cli_errors_are_one_line(tmp_path):
 
 _PROSE = {
     "en": "The Secretary of State met today in Nairobi with the Foreign Minister of Kenya, Wanjiru Kamau, "
-          "to discuss the partnership between the United States and Kenya on migration, on the fight against "
-          "human trafficking and on the protection of those who survive it. They agreed that both governments "
-          "would expand the shelter network in Mombasa and Kisumu over the next year.",
+    "to discuss the partnership between the United States and Kenya on migration, on the fight against "
+    "human trafficking and on the protection of those who survive it. They agreed that both governments "
+    "would expand the shelter network in Mombasa and Kisumu over the next year.",
     "es": "El Secretario de Estado se reunió hoy en Nairobi con la Ministra de Relaciones Exteriores de Kenia "
-          "para conversar sobre la cooperación entre los Estados Unidos y Kenia en materia de migración, la lucha "
-          "contra la trata de personas y la protección de quienes sobreviven a ella. Acordaron ampliar la red de "
-          "albergues en Mombasa y Kisumu durante el próximo año.",
+    "para conversar sobre la cooperación entre los Estados Unidos y Kenia en materia de migración, la lucha "
+    "contra la trata de personas y la protección de quienes sobreviven a ella. Acordaron ampliar la red de "
+    "albergues en Mombasa y Kisumu durante el próximo año.",
     "pt": "O Secretário de Estado reuniu-se hoje em Nairóbi com a Ministra das Relações Exteriores do Quênia para "
-          "discutir a parceria entre os Estados Unidos e o Quênia em matéria de migração, o combate ao tráfico de "
-          "pessoas e a proteção das vítimas. Os dois governos vão ampliar a rede de abrigos em Mombaça e Kisumu "
-          "ao longo do próximo ano, com apoio do Departamento.",
+    "discutir a parceria entre os Estados Unidos e o Quênia em matéria de migração, o combate ao tráfico de "
+    "pessoas e a proteção das vítimas. Os dois governos vão ampliar a rede de abrigos em Mombaça e Kisumu "
+    "ao longo do próximo ano, com apoio do Departamento.",
     "fr": "Le Secrétaire d'État a rencontré aujourd'hui à Nairobi la Ministre des Affaires étrangères du Kenya "
-          "pour évoquer le partenariat entre les États-Unis et le Kenya en matière de migration, la lutte contre "
-          "la traite des personnes et la protection des victimes. Les deux gouvernements ont convenu d'étendre le "
-          "réseau de foyers à Mombasa et à Kisumu au cours de l'année prochaine.",
+    "pour évoquer le partenariat entre les États-Unis et le Kenya en matière de migration, la lutte contre "
+    "la traite des personnes et la protection des victimes. Les deux gouvernements ont convenu d'étendre le "
+    "réseau de foyers à Mombasa et à Kisumu au cours de l'année prochaine.",
     "de": "Der Außenminister traf sich heute in Nairobi mit der kenianischen Außenministerin, um über die "
-          "Partnerschaft zwischen den Vereinigten Staaten und Kenia in Fragen der Migration, den Kampf gegen den "
-          "Menschenhandel und den Schutz der Betroffenen zu sprechen. Beide Regierungen wollen das Netz der "
-          "Schutzunterkünfte in Mombasa und Kisumu im kommenden Jahr ausbauen.",
+    "Partnerschaft zwischen den Vereinigten Staaten und Kenia in Fragen der Migration, den Kampf gegen den "
+    "Menschenhandel und den Schutz der Betroffenen zu sprechen. Beide Regierungen wollen das Netz der "
+    "Schutzunterkünfte in Mombasa und Kisumu im kommenden Jahr ausbauen.",
     "it": "Il Segretario di Stato ha incontrato oggi a Nairobi la Ministra degli Esteri del Kenya per discutere "
-          "la collaborazione tra gli Stati Uniti e il Kenya in materia di migrazione, la lotta contro la tratta di "
-          "persone e la protezione delle vittime. I due governi hanno deciso di ampliare la rete di centri di "
-          "accoglienza a Mombasa e Kisumu nel corso del prossimo anno.",
+    "la collaborazione tra gli Stati Uniti e il Kenya in materia di migrazione, la lotta contro la tratta di "
+    "persone e la protezione delle vittime. I due governi hanno deciso di ampliare la rete di centri di "
+    "accoglienza a Mombasa e Kisumu nel corso del prossimo anno.",
     "id": "Menteri Luar Negeri bertemu hari ini di Nairobi dengan Menteri Luar Negeri Kenya untuk membahas "
-          "kemitraan antara Amerika Serikat dan Kenya di bidang migrasi, pemberantasan perdagangan orang, dan "
-          "perlindungan para korban. Kedua pemerintah sepakat untuk memperluas jaringan rumah aman di Mombasa "
-          "dan Kisumu selama tahun depan dengan dukungan dari Departemen.",
+    "kemitraan antara Amerika Serikat dan Kenya di bidang migrasi, pemberantasan perdagangan orang, dan "
+    "perlindungan para korban. Kedua pemerintah sepakat untuk memperluas jaringan rumah aman di Mombasa "
+    "dan Kisumu selama tahun depan dengan dukungan dari Departemen.",
 }
 
 

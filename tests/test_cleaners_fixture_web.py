@@ -37,8 +37,14 @@ def test_every_copy_cleans_to_its_expected_text(site):
         res = site.get((u.hostname, u.path))
         if res is None or res.status != 200:
             continue
-        raw = RawPage(copy["url"], copy["url"], 200, {k.lower(): v for k, v in res.headers.items()}, res.body,
-                      "2026-01-01T00:00:00+00:00")
+        raw = RawPage(
+            copy["url"],
+            copy["url"],
+            200,
+            {k.lower(): v for k, v in res.headers.items()},
+            res.body,
+            "2026-01-01T00:00:00+00:00",
+        )
         doc = clean(raw)
         checked += 1
         expected = copy.get("expected_text", st["text"] if copy["kind"] == "full" else None)
@@ -48,7 +54,9 @@ def test_every_copy_cleans_to_its_expected_text(site):
             problems.append((copy["url"], f"claimed {doc.claimed_original!r}"))
         if copy.get("translation_of"):
             if doc.translation_of != copy["translation_of"] or doc.language == "en":
-                problems.append((copy["url"], f"translation_of {doc.translation_of!r} language {doc.language}"))
+                problems.append(
+                    (copy["url"], f"translation_of {doc.translation_of!r} language {doc.language}")
+                )
         elif copy["kind"] != "translation" and doc.title != st["title"]:
             problems.append((copy["url"], f"title {doc.title!r}"))
         if copy["role"] in ("original", "archive") and doc.doc_type != st["doc_type"].lower():

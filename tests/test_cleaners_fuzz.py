@@ -9,19 +9,52 @@ from hypothesis import strategies as st
 from cleaners import Rejected, clean, clean_text
 from cleaners.model import Document, RawPage
 
-FRAGMENTS = st.sampled_from([
-    b"<html>", b"<body>", b"<p>", b"</p>", b"<div class='share'>", b"</div>", b"<script>", b"</script>",
-    b"<meta charset='utf-16'>", b"<meta charset='foobar'>", b"\xef\xbb\xbf", b"\xff\xfe", b"\x00", b"\x92",
-    b"\xe2\x80", b"<title>Access Denied</title>", b"Official news published at https://www.state.gov/x/",
-    b"Share/Save/Bookmark", b"The Secretary met the Minister to discuss labor rights and trafficking. " * 3,
-    b"<!--", b"-->", b"<![CDATA[", b"&#0;", b"&#xD800;", b"<h1>", b"</h1>", b"<link rel=canonical href='//evil'>",
-])
+FRAGMENTS = st.sampled_from(
+    [
+        b"<html>",
+        b"<body>",
+        b"<p>",
+        b"</p>",
+        b"<div class='share'>",
+        b"</div>",
+        b"<script>",
+        b"</script>",
+        b"<meta charset='utf-16'>",
+        b"<meta charset='foobar'>",
+        b"\xef\xbb\xbf",
+        b"\xff\xfe",
+        b"\x00",
+        b"\x92",
+        b"\xe2\x80",
+        b"<title>Access Denied</title>",
+        b"Official news published at https://www.state.gov/x/",
+        b"Share/Save/Bookmark",
+        b"The Secretary met the Minister to discuss labor rights and trafficking. " * 3,
+        b"<!--",
+        b"-->",
+        b"<![CDATA[",
+        b"&#0;",
+        b"&#xD800;",
+        b"<h1>",
+        b"</h1>",
+        b"<link rel=canonical href='//evil'>",
+    ]
+)
 BODIES = st.one_of(
     st.binary(max_size=2000),
     st.lists(FRAGMENTS, max_size=40).map(b"".join),
 )
-CTYPES = st.sampled_from(["text/html", "text/html; charset=latin-1", "text/plain", "", "application/octet-stream",
-                          "text/html; charset=utf-16", "application/json"])
+CTYPES = st.sampled_from(
+    [
+        "text/html",
+        "text/html; charset=latin-1",
+        "text/plain",
+        "",
+        "application/octet-stream",
+        "text/html; charset=utf-16",
+        "application/json",
+    ]
+)
 
 
 def storable(text: str) -> bool:

@@ -116,8 +116,15 @@ def test_close_without_wait_cancels_pending():
 
 
 def test_unpicklable_meta_is_dropped_not_fatal(pool):
-    page = RawPage("https://www.state.gov/x/", None, 200, {"content-type": "text/html"}, PAGE, "",
-                   meta={"lastmod": "2024-01-01", "callback": lambda r: r})
+    page = RawPage(
+        "https://www.state.gov/x/",
+        None,
+        200,
+        {"content-type": "text/html"},
+        PAGE,
+        "",
+        meta={"lastmod": "2024-01-01", "callback": lambda r: r},
+    )
     doc = pool.submit(page).result(timeout=120)
     assert isinstance(doc, Document) and doc.title == "Readout of a Meeting"
 

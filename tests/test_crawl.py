@@ -45,7 +45,9 @@ def crawl(web, db, spider, args=(), settings=None, timeout=120, env_extra=None, 
     env["DISPATCHES_DB"] = str(db)
     env.update(env_extra or {})
     if not wait:
-        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -69,8 +71,12 @@ def article_fetches(requests, host=None, status=200):
         p = r["path"]
         if host and r["host"] != host:
             continue
-        if p.startswith(("/robots.txt", "/wp-json", "/press-releases", "/category/", "/rss-feed")) or "sitemap" in p \
-                or p.endswith("/feed/") or p == "/":
+        if (
+            p.startswith(("/robots.txt", "/wp-json", "/press-releases", "/category/", "/rss-feed"))
+            or "sitemap" in p
+            or p.endswith("/feed/")
+            or p == "/"
+        ):
             continue
         if status is None or r["status"] == status:
             out.append(r)
@@ -127,7 +133,8 @@ def test_state_gov_rest_then_incremental_recrawl(fresh, tmp_path):
     assert article_fetches(web.requests()) == []
     assert stats2["articles_new"] == 0 and stats2["copies_new"] == 0
     assert q(db, "select count(*) from copies")[0][0] == len(stored) + len(
-        {u for (u,) in q(db, "select url from copies where site = ?", ARCHIVE)})
+        {u for (u,) in q(db, "select url from copies where site = ?", ARCHIVE)}
+    )
 
 
 def test_conditional_get_gives_304_and_soft_block_keeps_good_copy(fresh, tmp_path):
@@ -141,6 +148,7 @@ def test_conditional_get_gives_304_and_soft_block_keeps_good_copy(fresh, tmp_pat
     texts = dict(q(db, "select c.url, a.text from copies c join articles a on a.id = c.article_id"))
     victim = sorted(texts)[0]
     from urllib.parse import urlsplit
+
     web.add_fault(STATE, urlsplit(victim).path, soft_block=True, times=None)
     web.clear_requests()
     assert_ok(crawl(web, db, "state_gov", ["limit=6"]))
@@ -160,14 +168,27 @@ def test_conditional_get_gives_304_and_soft_block_keeps_good_copy(fresh, tmp_pat
 @pytest.mark.parametrize(
     "faults, expected",
     [
-        ({STATE: [("/wp-json/*", dict(soft_block=True))],
-          ARCHIVE: [("/sitemap_index.xml", dict(status=503))]},
-         {STATE: "sitemap", ARCHIVE: "listing"}),
-        ({STATE: [("/wp-json/*", dict(status=200, body="<!DOCTYPE html><html><body>Sign in</body></html>")),
-                  ("/sitemap_index.xml", dict(status=404)), ("/press-releases/", dict(status=500))],
-          ARCHIVE: [("/sitemap_index.xml", dict(status=200, body="<html><body>Maintenance</body></html>")),
-                    ("/press-releases/", dict(status=404))]},
-         {STATE: "feed", ARCHIVE: "feed"}),
+        (
+            {
+                STATE: [("/wp-json/*", dict(soft_block=True))],
+                ARCHIVE: [("/sitemap_index.xml", dict(status=503))],
+            },
+            {STATE: "sitemap", ARCHIVE: "listing"},
+        ),
+        (
+            {
+                STATE: [
+                    ("/wp-json/*", dict(status=200, body="<!DOCTYPE html><html><body>Sign in</body></html>")),
+                    ("/sitemap_index.xml", dict(status=404)),
+                    ("/press-releases/", dict(status=500)),
+                ],
+                ARCHIVE: [
+                    ("/sitemap_index.xml", dict(status=200, body="<html><body>Maintenance</body></html>")),
+                    ("/press-releases/", dict(status=404)),
+                ],
+            },
+            {STATE: "feed", ARCHIVE: "feed"},
+        ),
     ],
     ids=["rest-soft-block->sitemap,sitemap-503->listing", "rest-html,sitemap-404,listing-500->feed"],
 )
@@ -198,7 +219,9 @@ def test_all_discovery_broken_is_a_failed_run(fresh, tmp_path):
 def test_robots_unreachable_means_host_not_crawled(fresh, tmp_path):
     web, db = fresh, tmp_path / "d.db"
     web.add_fault("ca.usembassy.gov", "/robots.txt", status=503, times=None)
-    proc = crawl(web, db, "usembassy", ["hosts=ca.usembassy.gov,mx.usembassy.gov"], settings={"RETRY_TIMES": "0"})
+    proc = crawl(
+        web, db, "usembassy", ["hosts=ca.usembassy.gov,mx.usembassy.gov"], settings={"RETRY_TIMES": "0"}
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "ca.usembassy.gov is not crawled this run" in proc.stderr
     ca = [r for r in web.requests() if r["host"] == "ca.usembassy.gov"]
@@ -213,7 +236,8 @@ def test_robots_unreachable_means_host_not_crawled(fresh, tmp_path):
     assert man["translations"]
     for t in man["translations"]:
         assert q(db, "select role, language, translation_of from copies where url = ?", t["url"]) == [
-            ("embassy", t["language"], t["original_url"])]
+            ("embassy", t["language"], t["original_url"])
+        ]
 
 
 def test_retry_after_pauses_the_host(fresh, tmp_path):
@@ -221,6 +245,7 @@ def test_retry_after_pauses_the_host(fresh, tmp_path):
     man = web.manifest()
     url = next(c["url"] for s in man["statements"] for c in s["copies"] if c["site"] == "worldwire.example")
     from urllib.parse import urlsplit
+
     path = urlsplit(url).path
     web.add_fault("worldwire.example", path, status=429, headers={"Retry-After": "2"}, times=1)
     # one request at a time, so no request is already in flight when the 429 arrives
@@ -230,7 +255,7 @@ def test_retry_after_pauses_the_host(fresh, tmp_path):
     first = next(i for i, r in enumerate(reqs) if r["path"] == path)
     t429 = reqs[first]["time"]
     assert reqs[first]["status"] == 429
-    later = [r for r in reqs[first + 1:]]
+    later = [r for r in reqs[first + 1 :]]
     assert later, "nothing after the 429"
     # nothing reached the host inside the Retry-After window
     assert min(r["time"] for r in later) - t429 >= 1.9
@@ -238,7 +263,12 @@ def test_retry_after_pauses_the_host(fresh, tmp_path):
     # both fixture aggregators, through their feeds and sitemaps, stored as syndicated copies
     status, stats = last_crawl(db)
     assert status == "ok" and set(stats["discovery"]) == {"policy-digest.example", "worldwire.example"}
-    assert dict(q(db, "select role, count(*) from copies group by role")).keys() <= {"syndicated", "original", "embassy", "archive"}
+    assert dict(q(db, "select role, count(*) from copies group by role")).keys() <= {
+        "syndicated",
+        "original",
+        "embassy",
+        "archive",
+    }
     assert q(db, "select count(*) from copies where role = 'syndicated'")[0][0] >= 10
 
 
@@ -250,8 +280,14 @@ def test_phase2_edit_and_move_picked_up(fresh, tmp_path):
     # A stale sitemap still lists the moved page's old URL: the 301 is followed, the old copy
     # is marked gone and the new URL joins the same article.
     stale = "".join(f"<url><loc>{m['old_url']}</loc></url>" for m in man["moved"])
-    web.add_fault(STATE, "/stale-sitemap.xml", status=200, times=None, headers={"Content-Type": "application/xml"},
-                  body=f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{stale}</urlset>')
+    web.add_fault(
+        STATE,
+        "/stale-sitemap.xml",
+        status=200,
+        times=None,
+        headers={"Content-Type": "application/xml"},
+        body=f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{stale}</urlset>',
+    )
     assert_ok(crawl(web, db, "syndication", [f"sitemaps=https://{STATE}/stale-sitemap.xml"]))
     for m in man["moved"]:
         hops = [r for r in web.requests() if r["url"].endswith(m["old_url"].split("://", 1)[1])]
@@ -268,11 +304,20 @@ def test_phase2_edit_and_move_picked_up(fresh, tmp_path):
     for sid in man["edited"]:
         s = next(s for s in man["statements"] if s["id"] == sid)
         new_text = man["edited_texts"][sid]["2"].split("\n\n")[-1][:60]
-        (text,) = q(db, "select a.text from articles a join copies c on c.article_id = a.id where c.url = ?",
-                    s["official_url"])[0]
+        (text,) = q(
+            db,
+            "select a.text from articles a join copies c on c.article_id = a.id where c.url = ?",
+            s["official_url"],
+        )[0]
         assert new_text.split()[0] in text
-        assert q(db, "select count(*) from versions v join copies c on c.article_id = v.article_id where c.url = ?",
-                 s["official_url"])[0][0] >= 2
+        assert (
+            q(
+                db,
+                "select count(*) from versions v join copies c on c.article_id = v.article_id where c.url = ?",
+                s["official_url"],
+            )[0][0]
+            >= 2
+        )
     for m in man["moved"]:
         assert q(db, "select count(*) from copies where url = ?", m["new_url"])[0][0] == 1
     for sid in man["phase2_additions"]:
@@ -328,7 +373,9 @@ def test_kill9_mid_run_then_resume(fresh, tmp_path):
         urls = [c["url"] for c in s["copies"] if c["site"] in (STATE, ARCHIVE)]
         if urls:
             marks = ",".join("?" * len(urls))
-            assert len(q(db, f"select distinct article_id from copies where url in ({marks})", *urls)) == 1, s["id"]
+            assert len(q(db, f"select distinct article_id from copies where url in ({marks})", *urls)) == 1, (
+                s["id"]
+            )
     assert q(db, "select status from crawls order by id")[-1] == ("ok",)
 
 
@@ -336,10 +383,19 @@ def test_crawl_delay_spacing(tmp_path):
     """robots.txt Crawl-delay: 1 -> consecutive requests to one host at least ~1 s apart."""
     with FixtureWeb(scale=1, phase=1, crawl_delay=1) as web:
         db = tmp_path / "d.db"
-        proc = crawl(web, db, "usembassy", ["hosts=ca.usembassy.gov", "limit=3"],
-                     settings={"DISPATCHES_MAX_CRAWL_DELAY": "5", "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
-                               # AutoThrottle on, as in production: it must not lower the delay below the floor
-                               "AUTOTHROTTLE_ENABLED": "True", "AUTOTHROTTLE_START_DELAY": "0.1"})
+        proc = crawl(
+            web,
+            db,
+            "usembassy",
+            ["hosts=ca.usembassy.gov", "limit=3"],
+            settings={
+                "DISPATCHES_MAX_CRAWL_DELAY": "5",
+                "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
+                # AutoThrottle on, as in production: it must not lower the delay below the floor
+                "AUTOTHROTTLE_ENABLED": "True",
+                "AUTOTHROTTLE_START_DELAY": "0.1",
+            },
+        )
         assert_ok(proc)
         times = sorted(r["time"] for r in web.requests() if r["host"] == "ca.usembassy.gov")
         assert len(times) >= 4
@@ -349,16 +405,31 @@ def test_crawl_delay_spacing(tmp_path):
 
 def test_bad_argument_and_bad_database_are_one_line(tmp_path):
     env = dict(os.environ, DISPATCHES_DB=str(tmp_path / "x.db"))
-    proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "state_gov", "-a", "since=last-week"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "state_gov", "-a", "since=last-week"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines()[-1] == "dispatches: -a since='last-week': expected a date like 2024-01-31"
+    assert (
+        proc.stderr.strip().splitlines()[-1]
+        == "dispatches: -a since='last-week': expected a date like 2024-01-31"
+    )
     assert "Traceback" not in proc.stderr
     bad = tmp_path / "notadb.db"
     bad.write_bytes(b"this is not a database, just text" * 100)
     env["DISPATCHES_DB"] = str(bad)
-    proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "state_gov"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "state_gov"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines()[-1].startswith("dispatches: ") and "Traceback" not in proc.stderr
     assert bad.read_bytes().startswith(b"this is not a database")
@@ -401,8 +472,12 @@ def test_topic_and_since_narrow_the_crawl(fresh, tmp_path):
     for title, text, published in rows:
         assert "traffick" in (title + text).lower() or "forced labor" in (title + text).lower()
         assert published is None or published >= since
-    expected = {s["official_url"] for s in on_state if s["published"] >= since
-                and ("traffick" in s["title"].lower() or "forced labor" in s["title"].lower())}
+    expected = {
+        s["official_url"]
+        for s in on_state
+        if s["published"] >= since
+        and ("traffick" in s["title"].lower() or "forced labor" in s["title"].lower())
+    }
     stored = {u for (u,) in q(db, "select url from copies")}
     assert expected <= stored
     status, stats = last_crawl(db)
@@ -414,9 +489,23 @@ def test_robots_disallow_holds_for_every_request_waiting_on_it(fresh, tmp_path):
     """Feed and sitemap requests start together and wait on one robots.txt fetch: all obey it
     (Scrapy 2.19 + asyncio hands None = allow-all to all but the first waiter; robots.py fixes it)."""
     web, db = fresh, tmp_path / "d.db"
-    web.add_fault("worldwire.example", "/robots.txt", status=200, times=None, headers={"Content-Type": "text/plain"},
-                  body="User-agent: *\nDisallow: /feed/\nDisallow: /sitemap.xml\n", delay=0.5)
-    crawl(web, db, "syndication", ["feeds=https://worldwire.example/feed/,https://worldwire.example/feed/?a=1",
-                                   "sitemaps=https://worldwire.example/sitemap.xml"])
+    web.add_fault(
+        "worldwire.example",
+        "/robots.txt",
+        status=200,
+        times=None,
+        headers={"Content-Type": "text/plain"},
+        body="User-agent: *\nDisallow: /feed/\nDisallow: /sitemap.xml\n",
+        delay=0.5,
+    )
+    crawl(
+        web,
+        db,
+        "syndication",
+        [
+            "feeds=https://worldwire.example/feed/,https://worldwire.example/feed/?a=1",
+            "sitemaps=https://worldwire.example/sitemap.xml",
+        ],
+    )
     paths = [r["path"] for r in web.requests() if r["host"] == "worldwire.example"]
     assert paths == ["/robots.txt"], paths

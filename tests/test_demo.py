@@ -12,8 +12,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_demo_fills_a_database_with_more_copies_than_articles(tmp_path):
     db = tmp_path / "demo.db"
-    proc = subprocess.run([sys.executable, "-m", "scrapy", "demo", "--db", str(db)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=240)
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "demo", "--db", str(db)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     con = sqlite3.connect(db)
     articles = con.execute("select count(*) from articles").fetchone()[0]
@@ -33,7 +38,12 @@ def test_demo_fills_a_database_with_more_copies_than_articles(tmp_path):
 
 def test_demo_outside_a_checkout_says_so(tmp_path):
     (tmp_path / "scrapy.cfg").write_text("[settings]\ndefault = crawlers.settings\n")
-    proc = subprocess.run([sys.executable, "-m", "scrapy", "demo", "--db", str(tmp_path / "d.db")], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "demo", "--db", str(tmp_path / "d.db")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert "fixture web is missing" in proc.stderr.strip().splitlines()[-1]

@@ -13,7 +13,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")
 COMMANDS = sorted(
-    p.stem for p in (REPO / "crawlers" / "commands").glob("*.py")
+    p.stem
+    for p in (REPO / "crawlers" / "commands").glob("*.py")
     if not p.stem.startswith("_") and p.stem != "export_warc"  # export-warc.py names the command
 )
 SPIDERS = {"state_gov", "usembassy", "syndication"}
@@ -37,7 +38,9 @@ def scrapy_examples() -> list[list[str]]:
 
 
 def run(*argv: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", *argv], cwd=REPO, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", *argv], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_scrapy_list_prints_the_three_spiders():
@@ -60,8 +63,13 @@ def test_every_command_has_help_covering_the_readme_options(command):
     proc = run("scrapy", command, "--help")
     assert proc.returncode == 0, proc.stderr
     assert "Usage" in proc.stdout
-    used = {a.split("=", 1)[0] for argv in scrapy_examples() if argv and argv[0] == command
-            for a in argv[1:] if a.startswith("--")}
+    used = {
+        a.split("=", 1)[0]
+        for argv in scrapy_examples()
+        if argv and argv[0] == command
+        for a in argv[1:]
+        if a.startswith("--")
+    }
     missing = {opt for opt in used if opt not in proc.stdout}
     assert not missing, f"README uses {missing} with `scrapy {command}` but --help does not list them"
 
@@ -69,8 +77,11 @@ def test_every_command_has_help_covering_the_readme_options(command):
 def test_readme_crawl_examples_name_real_spiders_and_arguments():
     crawls = [argv for argv in scrapy_examples() if argv[:1] == ["crawl"]]
     assert {argv[1] for argv in crawls} == SPIDERS
-    sources = {name: (REPO / "crawlers" / "spiders" / f"{name}.py").read_text() + (
-        REPO / "crawlers" / "spiders" / "base.py").read_text() for name in SPIDERS}
+    sources = {
+        name: (REPO / "crawlers" / "spiders" / f"{name}.py").read_text()
+        + (REPO / "crawlers" / "spiders" / "base.py").read_text()
+        for name in SPIDERS
+    }
     for argv in crawls:
         for i, a in enumerate(argv):
             if a == "-a":

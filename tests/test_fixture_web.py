@@ -86,12 +86,16 @@ def test_state_gov_article_over_https_has_the_real_template(web):
     assert 'class="featured-content__headline stars-above">Visa Restrictions on Labor Recruiters' in page
     assert _meta(page, "article:published_time") == stmt["published_at"]
     assert _meta(page, "og:type") == "article"
-    ld = json.loads(re.search(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', page, re.S).group(1))
+    ld = json.loads(
+        re.search(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', page, re.S).group(1)
+    )
     types = {node["@type"] for node in ld["@graph"]}
     assert {"NewsArticle", "WebPage", "BreadcrumbList"} <= types
     assert page.count('<p class="wp-block-paragraph">') == len(stmt["text"].split("\n\n"))
     assert "Related Articles" in page and "related-tags" in page and "Privacy Policy" in page
-    assert stmt["official_url"].startswith("https://www.state.gov/releases/office-of-the-spokesperson/2025/03/")
+    assert stmt["official_url"].startswith(
+        "https://www.state.gov/releases/office-of-the-spokesperson/2025/03/"
+    )
 
 
 def test_http_and_https_serve_the_same_page_and_log_the_scheme(web):
@@ -100,7 +104,10 @@ def test_http_and_https_serve_the_same_page_and_log_the_scheme(web):
     s2, _, b2 = web.fetch(url.replace("https:", "http:"))
     assert (s1, s2) == (200, 200) and b1 == b2
     schemes = [(r["scheme"], r["host"], r["path"]) for r in web.requests()]
-    assert schemes == [("https", "www.state.gov", "/press-releases/"), ("http", "www.state.gov", "/press-releases/")]
+    assert schemes == [
+        ("https", "www.state.gov", "/press-releases/"),
+        ("http", "www.state.gov", "/press-releases/"),
+    ]
 
 
 def test_unknown_host_path_and_bare_slug(web):
@@ -119,7 +126,7 @@ def test_conditional_get_answers_304(web):
     status, headers, body = web.fetch(url)
     assert status == 200 and headers["etag"] and headers["last-modified"]
     assert web.fetch(url, headers={"If-None-Match": headers["etag"]})[0] == 304
-    assert web.fetch(url, headers={"If-None-Match": 'W/' + headers["etag"]})[0] == 304
+    assert web.fetch(url, headers={"If-None-Match": "W/" + headers["etag"]})[0] == 304
     assert web.fetch(url, headers={"If-None-Match": '"stale"'})[0] == 200
     assert web.fetch(url, headers={"If-Modified-Since": headers["last-modified"]})[0] == 304
     assert web.fetch(url, headers={"If-Modified-Since": "Mon, 01 Jan 2024 00:00:00 GMT"})[0] == 200
@@ -191,7 +198,9 @@ def test_rest_collection_pages_headers_and_errors(web):
     assert 'rel="next"' in headers["link"]
     seen = []
     for page in range(1, pages + 1):
-        status, headers, body = web.fetch(f"{REST}?per_page=4&page={page}&_fields=id,link,modified_gmt,date_gmt,title")
+        status, headers, body = web.fetch(
+            f"{REST}?per_page=4&page={page}&_fields=id,link,modified_gmt,date_gmt,title"
+        )
         items = _json(body)
         assert status == 200 and set(items[0]) == {"id", "link", "modified_gmt", "date_gmt", "title"}
         seen += items
@@ -204,7 +213,9 @@ def test_rest_collection_pages_headers_and_errors(web):
     status, _, body = web.fetch(f"{REST}?after=2025-01-01")  # WordPress wants a full date-time
     assert status == 400 and _json(body)["code"] == "rest_invalid_param"
     # filters
-    status, headers, body = web.fetch(f"{REST}?after=2025-01-01T00:00:00&per_page=100&order=asc&_fields=date_gmt")
+    status, headers, body = web.fetch(
+        f"{REST}?after=2025-01-01T00:00:00&per_page=100&order=asc&_fields=date_gmt"
+    )
     got = [i["date_gmt"] for i in _json(body)]
     assert got == sorted(got) and all(d > "2025-01-01" for d in got) and len(got) < total
     status, _, body = web.fetch(f"{REST}?modified_after=2099-01-01T00:00:00Z")
@@ -218,8 +229,12 @@ def test_rest_collection_pages_headers_and_errors(web):
 
 
 def test_feeds_and_listings_link_to_served_pages(web):
-    for feed in ("https://www.state.gov/rss-feed/press-releases/feed/", "https://mx.usembassy.gov/feed/",
-                 "https://policy-digest.example/feed/", "https://worldwire.example/feed/"):
+    for feed in (
+        "https://www.state.gov/rss-feed/press-releases/feed/",
+        "https://mx.usembassy.gov/feed/",
+        "https://policy-digest.example/feed/",
+        "https://worldwire.example/feed/",
+    ):
         status, headers, body = web.fetch(feed)
         assert status == 200 and "rss" in headers["content-type"]
         links = [i.findtext("link") for i in ET.fromstring(body).iter("item")]
@@ -239,7 +254,13 @@ def test_manifest_names_every_required_case_and_every_copy_is_served(web):
     five = [s for s in stmts.values() if len({c["site"] for c in s["copies"]}) >= 5]
     assert five, "one statement must be on five sites"
     assert len(man["lookalike_groups"]) >= 2 and all(len(g) >= 2 for g in man["lookalike_groups"])
-    assert man["edited"] and man["moved"] and man["phase2_additions"] and man["truncated"] and man["translations"]
+    assert (
+        man["edited"]
+        and man["moved"]
+        and man["phase2_additions"]
+        and man["truncated"]
+        and man["translations"]
+    )
     kinds = {c["kind"] for s in stmts.values() for c in s["copies"]}
     assert {"full", "cruft", "truncated", "translation", "archive"} <= kinds
     roles = {c["role"] for s in stmts.values() for c in s["copies"]}
@@ -257,8 +278,14 @@ def test_aggregator_copy_names_its_official_original(web):
     digest = next(c for c in stmt["copies"] if c["site"] == "policy-digest.example")
     page = _page(web, digest["url"])
     assert f"Official news published at {stmt['official_url']}" in page
-    for cruft in ("Share/Save/Bookmark Tell a Friend", "FAIR USE NOTICE", "originally published at",
-                  "Previous post", "Next post", "Leave a Reply"):
+    for cruft in (
+        "Share/Save/Bookmark Tell a Friend",
+        "FAIR USE NOTICE",
+        "originally published at",
+        "Previous post",
+        "Next post",
+        "Leave a Reply",
+    ):
         assert cruft in page
 
 
@@ -271,7 +298,10 @@ def test_truncated_copy_and_canonical_to_original(web):
     assert "Read more at" in page
     assert paragraphs[1] in page and paragraphs[-1] not in page
     wire = [c for s in man["statements"] for c in s["copies"] if c["site"] == "worldwire.example"]
-    canonicals = {c["url"]: re.search(r'rel="canonical" href="([^"]+)"', web.fetch(c["url"])[2].decode()).group(1) for c in wire}
+    canonicals = {
+        c["url"]: re.search(r'rel="canonical" href="([^"]+)"', web.fetch(c["url"])[2].decode()).group(1)
+        for c in wire
+    }
     assert any(urlsplit(v).hostname == "www.state.gov" for v in canonicals.values())
     assert any(k == v for k, v in canonicals.items())
 
@@ -283,16 +313,27 @@ def test_manifest_says_which_copies_name_their_original(web):
     for s, c in named:
         page = _page(web, c["url"])
         assert c["names_original"] == s["official_url"]
-        assert (f"Official news published at {s['official_url']}" in page
-                or f'<link rel="canonical" href="{s["official_url"]}">' in page)
-    unnamed = [c for s in man["statements"] for c in s["copies"] if c["role"] == "syndicated" and not c["names_original"]]
+        assert (
+            f"Official news published at {s['official_url']}" in page
+            or f'<link rel="canonical" href="{s["official_url"]}">' in page
+        )
+    unnamed = [
+        c
+        for s in man["statements"]
+        for c in s["copies"]
+        if c["role"] == "syndicated" and not c["names_original"]
+    ]
     assert unnamed  # most aggregator copies must be matched by their text
 
 
 def test_legacy_aggregator_pages_are_windows_1252(web):
     man = web.manifest()
-    stmt, copy = next((s, c) for s in man["statements"] for c in s["copies"]
-                      if c["site"] == "policy-digest.example" and "’" in c["expected_text"])
+    stmt, copy = next(
+        (s, c)
+        for s in man["statements"]
+        for c in s["copies"]
+        if c["site"] == "policy-digest.example" and "’" in c["expected_text"]
+    )
     status, headers, body = web.fetch(copy["url"])
     assert headers["content-type"] == "text/html; charset=windows-1252"
     assert b"charset=windows-1252" in body and b"\x92" in body  # the right single quote in cp1252
@@ -330,7 +371,10 @@ def test_wordpress_shortlink_and_feed_content(web):
     feed = ET.fromstring(web.fetch("https://www.state.gov/rss-feed/press-releases/feed/")[2])
     item = next(feed.iter("item"))
     content = item.findtext("{http://purl.org/rss/1.0/modules/content/}encoded")
-    assert 'class="featured-content__headline stars-above"' in content and '<p class="wp-block-paragraph">' in content
+    assert (
+        'class="featured-content__headline stars-above"' in content
+        and '<p class="wp-block-paragraph">' in content
+    )
     _, headers, _ = web.fetch(stmt["official_url"])
     assert headers["strict-transport-security"].startswith("max-age=") and "api.w.org" in headers["link"]
 
@@ -340,7 +384,9 @@ def test_embassy_page_title_is_not_the_site_name_and_translation_links_back(web)
     tr = man["translations"][0]
     english = web.fetch(tr["original_url"])[2].decode()
     spanish = web.fetch(tr["url"])[2].decode()
-    assert '<h1 class="site-title">' in english and "U.S. Embassy &amp; Consulates in Mexico</a></h1>" in english
+    assert (
+        '<h1 class="site-title">' in english and "U.S. Embassy &amp; Consulates in Mexico</a></h1>" in english
+    )
     assert '<h2 class="entry-title">' in english
     assert re.search(r"<title>[^<]+ \| U\.S\. Embassy &amp; Consulates in Mexico</title>", english)
     assert f'hreflang="es" href="{tr["url"]}"' in english
@@ -376,7 +422,9 @@ def test_phase_switch_edits_one_statement_and_moves_one_page(web):
     assert web.fetch(moved["new_url"])[0] == 200
     man2 = web.manifest()
     assert set(man2["phase2_additions"]) <= {s["id"] for s in man2["statements"]}
-    status, headers, body = web.fetch(f"{REST}?modified_after=2025-03-15T00:00:00&per_page=100&_fields=id,link,modified_gmt")
+    status, headers, body = web.fetch(
+        f"{REST}?modified_after=2025-03-15T00:00:00&per_page=100&_fields=id,link,modified_gmt"
+    )
     changed = {i["link"] for i in _json(body)}
     assert edited["official_url"] in changed and moved["new_url"] in changed
     assert int(web.fetch(f"{REST}?per_page=100")[1]["x-wp-total"]) > before_total
@@ -405,7 +453,12 @@ def test_faults_apply_n_times_then_the_page_returns(web):
     assert web.faults()[0]["hits"] == 3
     web.clear_faults()
     assert web.fetch("https://www.state.gov/robots.txt")[0] == 200
-    wire = next(c["url"] for s in web.manifest()["statements"] for c in s["copies"] if c["site"] == "worldwire.example")
+    wire = next(
+        c["url"]
+        for s in web.manifest()["statements"]
+        for c in s["copies"]
+        if c["site"] == "worldwire.example"
+    )
     web.add_fault("worldwire.example", "/story/*", drop=True)
     with pytest.raises((OSError, http.client.HTTPException)):
         web.fetch(wire)
@@ -417,8 +470,13 @@ def test_faults_apply_n_times_then_the_page_returns(web):
 def test_faults_with_raw_bytes_truncation_and_delay(web):
     url = "https://www.state.gov/press-releases/"
     bomb = gzip.compress(b"\0" * 1_000_000)
-    web.add_fault("www.state.gov", "/press-releases/", status=200, body=bomb,
-                  headers={"Content-Encoding": "gzip", "Content-Type": "text/html"})
+    web.add_fault(
+        "www.state.gov",
+        "/press-releases/",
+        status=200,
+        body=bomb,
+        headers={"Content-Encoding": "gzip", "Content-Type": "text/html"},
+    )
     status, headers, body = web.fetch(url)
     assert status == 200 and body == bomb and headers["content-encoding"] == "gzip"
     web.add_fault("www.state.gov", "/press-releases/", status=200, body=b"<html>" + b"x" * 5000, truncate=100)
@@ -443,8 +501,11 @@ def test_soft_block_flavours(web):
     web.add_fault("www.state.gov", "/press-releases/", soft_block="challenge")
     status, _, body = web.fetch(url)
     assert status == 200 and b"Checking your browser" in body
-    status, _, body = web.fetch("http://fixture.control/faults", method="POST",
-                                data=json.dumps({"host": "www.state.gov", "soft_block": "nonsense"}).encode())
+    status, _, body = web.fetch(
+        "http://fixture.control/faults",
+        method="POST",
+        data=json.dumps({"host": "www.state.gov", "soft_block": "nonsense"}).encode(),
+    )
     assert status == 400 and b"soft_block must be" in body
 
 
@@ -461,11 +522,16 @@ def test_most_specific_fault_wins(web):
 
 
 def test_request_log_records_headers_and_clears(web):
-    web.fetch("https://ca.usembassy.gov/feed/", headers={"User-Agent": "dispatches-test/1.0", "If-None-Match": '"x"'})
+    web.fetch(
+        "https://ca.usembassy.gov/feed/",
+        headers={"User-Agent": "dispatches-test/1.0", "If-None-Match": '"x"'},
+    )
     web.fetch("http://policy-digest.example/robots.txt", method="HEAD")
     log = web.requests()
     assert [(r["method"], r["host"], r["path"]) for r in log] == [
-        ("GET", "ca.usembassy.gov", "/feed/"), ("HEAD", "policy-digest.example", "/robots.txt")]
+        ("GET", "ca.usembassy.gov", "/feed/"),
+        ("HEAD", "policy-digest.example", "/robots.txt"),
+    ]
     assert log[0]["headers"]["user-agent"] == "dispatches-test/1.0" and log[0]["bytes"] > 0
     assert log[1]["bytes"] == 0 and log[0]["time"] <= log[1]["time"]
     assert web.requests(since=1) == log[1:]
@@ -489,11 +555,18 @@ def test_parallel_clients_over_http_and_https(web):
 
 
 def test_server_script_prints_ready_line_and_stops_on_sigterm():
-    proc = subprocess.Popen([sys.executable, str(WEB / "server.py"), "--port", "0", "--crawl-delay", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(WEB / "server.py"), "--port", "0", "--crawl-delay", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         info = json.loads(proc.stdout.readline())
-        assert info["proxy"].startswith("http://127.0.0.1:") and Path(info["ca"]).read_text().startswith("-----BEGIN CERTIFICATE")
+        assert info["proxy"].startswith("http://127.0.0.1:") and Path(info["ca"]).read_text().startswith(
+            "-----BEGIN CERTIFICATE"
+        )
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
         assert not Path(info["ca"]).exists()
@@ -501,7 +574,9 @@ def test_server_script_prints_ready_line_and_stops_on_sigterm():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    bad = subprocess.run([sys.executable, str(WEB / "server.py"), "--scale", "0"], capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, str(WEB / "server.py"), "--scale", "0"], capture_output=True, text=True
+    )
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
 
 
@@ -522,8 +597,14 @@ def test_scrapy_crawls_through_the_proxy_without_tls_warnings(web, tmp_path):
     started = time.monotonic()
     env = web.env()
     env.pop("SCRAPY_SETTINGS_MODULE", None)  # stock Scrapy, not the project's settings
-    run = subprocess.run([sys.executable, "-m", "scrapy", "runspider", str(spider), "-o", str(out)],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "scrapy", "runspider", str(spider), "-o", str(out)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     assert "WARNING" not in run.stderr and "ERROR" not in run.stderr, run.stderr[-2000:]
     items = [json.loads(line) for line in out.read_text().splitlines()]
@@ -568,14 +649,24 @@ def test_fixture_texts_copy_no_twelve_word_run_from_the_third_party_texts():
     for s in statements.STATEMENTS:
         ours |= shingles(" ".join([s["title"], *s["paragraphs"], *s.get("edit", {}).get("paragraphs", [])]))
         ours |= shingles(" ".join(s.get("translation", {}).get("paragraphs", [])))
-    for text in (generate.FAIR_USE, generate.WIRE_DISCLAIMER, generate.GOV_BANNER, generate.ARCHIVE_BANNER, generate.STATE_FOOTER):
+    for text in (
+        generate.FAIR_USE,
+        generate.WIRE_DISCLAIMER,
+        generate.GOV_BANNER,
+        generate.ARCHIVE_BANNER,
+        generate.STATE_FOOTER,
+    ):
         ours |= shingles(text)
     third_party = [path.read_text(errors="replace") for path in seeds.glob("*.txt")]
     for path in history.glob("*.jsonl.gz") if history.is_dir() else []:
         with gzip.open(path, "rt") as fh:
             for line in fh:
                 item = json.loads(line)
-                third_party.append(item.get("title", "") + " " + (item.get("content_encoded") or item.get("description") or ""))
+                third_party.append(
+                    item.get("title", "")
+                    + " "
+                    + (item.get("content_encoded") or item.get("description") or "")
+                )
     copied = sorted({sh for text in third_party for sh in shingles(text) & ours})
     assert copied == []
 
@@ -591,16 +682,22 @@ def test_rest_paging_property():
     dates = sorted({i["date_gmt"] for i in items} | {i["modified_gmt"] for i in items})
 
     @settings(max_examples=60, deadline=None)
-    @given(per_page=st.integers(1, 100), orderby=st.sampled_from(["date", "modified", "id", "slug"]),
-           order=st.sampled_from(["asc", "desc"]), field=st.sampled_from(["", "after", "before", "modified_after"]),
-           when=st.sampled_from(dates))
+    @given(
+        per_page=st.integers(1, 100),
+        orderby=st.sampled_from(["date", "modified", "id", "slug"]),
+        order=st.sampled_from(["asc", "desc"]),
+        field=st.sampled_from(["", "after", "before", "modified_after"]),
+        when=st.sampled_from(dates),
+    )
     def check(per_page, orderby, order, field, when):
         query = f"per_page={per_page}&orderby={orderby}&order={order}&_fields=id,date_gmt,modified_gmt,slug"
         if field:
             query += f"&{field}={when}"
         got, page, total_pages = [], 1, None
         while True:
-            status, headers, body = server._rest(site, "www.state.gov", "/wp-json/wp/v2/state_press_release", f"{query}&page={page}")
+            status, headers, body = server._rest(
+                site, "www.state.gov", "/wp-json/wp/v2/state_press_release", f"{query}&page={page}"
+            )
             if total_pages is not None and page > total_pages:
                 assert status == 400 and json.loads(body)["code"] == "rest_post_invalid_page_number"
                 break
@@ -614,12 +711,19 @@ def test_rest_paging_property():
                 if total_pages == 0:
                     break
                 continue
-        want = [i for i in items if not field
-                or (field == "after" and i["date_gmt"] > when)
-                or (field == "before" and i["date_gmt"] < when)
-                or (field == "modified_after" and i["modified_gmt"] > when)]
+        want = [
+            i
+            for i in items
+            if not field
+            or (field == "after" and i["date_gmt"] > when)
+            or (field == "before" and i["date_gmt"] < when)
+            or (field == "modified_after" and i["modified_gmt"] > when)
+        ]
         assert sorted(i["id"] for i in got) == sorted(i["id"] for i in want)
-        keys = [{"date": i["date_gmt"], "modified": i["modified_gmt"], "id": i["id"], "slug": i["slug"]}[orderby] for i in got]
+        keys = [
+            {"date": i["date_gmt"], "modified": i["modified_gmt"], "id": i["id"], "slug": i["slug"]}[orderby]
+            for i in got
+        ]
         assert keys == sorted(keys, reverse=(order == "desc"))
 
     check()

@@ -19,7 +19,7 @@ from urllib.parse import unquote_to_bytes
 import pytest
 
 from cleaners.model import RawPage
-from crawlers.diskinput import MiB, DiskReader, Skip, decode_text, escape_name, html_url, sniff_binary
+from crawlers.diskinput import DiskReader, MiB, Skip, decode_text, escape_name, html_url, sniff_binary
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
 TEXT = (FIXTURES / "captures" / "harbor_release.txt").read_bytes()
@@ -44,7 +44,10 @@ def test_fixture_tree_reads_text_and_html(tmp_path):
     pages = [i for i in items if isinstance(i, RawPage)]
     assert not [i for i in items if isinstance(i, Skip)]
     assert sorted(p.source_path for p in pages) == [
-        "harbor_release.txt", "mirror/news/index.html", "nested/lantern_statement.txt", "saved_canonical.html",
+        "harbor_release.txt",
+        "mirror/news/index.html",
+        "nested/lantern_statement.txt",
+        "saved_canonical.html",
     ]
     txt = next(p for p in pages if p.source_path == "harbor_release.txt")
     assert txt.url is None and txt.final_url is None and txt.status == 200
@@ -149,7 +152,9 @@ def test_bad_inputs_are_skipped_with_reasons(tmp_path):
     assert got["noise.txt"].reason in ("undecodable", "binary")
     assert "pipe.txt" in got and "fifo" in got["pipe.txt"].detail
     # Nothing from outside the root was read.
-    assert not [i for i in items if isinstance(i, RawPage) and i.body == TEXT and "escape" in (i.source_path or "")]
+    assert not [
+        i for i in items if isinstance(i, RawPage) and i.body == TEXT and "escape" in (i.source_path or "")
+    ]
     if sock is not None:
         sock.close()
 
@@ -290,8 +295,13 @@ def test_unreadable_files_and_directories_are_reported(tmp_path):
         "print(json.dumps([[i.path, i.reason] if isinstance(i, Skip) else [i.source_path, 'page'] for i in items]))\n"
     )
     try:
-        out = subprocess.run(unprivileged([sys.executable, "-c", code, str(tmp_path)]),
-                             capture_output=True, text=True, timeout=60, check=True).stdout
+        out = subprocess.run(
+            unprivileged([sys.executable, "-c", code, str(tmp_path)]),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
     finally:
         os.chmod(tmp_path / "locked", stat.S_IRWXU)
         os.chmod(tmp_path / "secret.txt", stat.S_IRUSR | stat.S_IWUSR)

@@ -25,8 +25,15 @@ REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / ".." / "shared" / "seeds"
 FIXTURES = REPO / "tests" / "fixtures" / "ingest"
 SCRAPY = [sys.executable, "-m", "scrapy.cmdline"]
-CRUFT = ("Official news published at", "originally published at", "Previous post", "Next post",
-         "Share/Save/Bookmark", "FAIR USE NOTICE", "Home | Columns")
+CRUFT = (
+    "Official news published at",
+    "originally published at",
+    "Previous post",
+    "Next post",
+    "Share/Save/Bookmark",
+    "FAIR USE NOTICE",
+    "Home | Columns",
+)
 
 
 def scrapy(*args, db=None, check=None, env=None, prefix=()):
@@ -51,7 +58,10 @@ def rows(db, sql, params=()):
 
 
 def counts(db):
-    return {t: rows(db, f"SELECT count(*) AS n FROM {t}")[0]["n"] for t in ("articles", "copies", "versions", "pages")}
+    return {
+        t: rows(db, f"SELECT count(*) AS n FROM {t}")[0]["n"]
+        for t in ("articles", "copies", "versions", "pages")
+    }
 
 
 def seed_004():
@@ -90,7 +100,11 @@ def test_seeds_give_two_articles_and_the_original_joins_later(tmp_path):
     assert copy_004[0]["role"] == "syndicated", "issue 6: a capture naming its original is a syndicated copy"
     for cruft in CRUFT:
         assert cruft not in a004["text"] and cruft not in a000["text"], cruft
-    assert a000["publisher"] in ("U.S. Embassy Mexico City", "U.S. Embassy in Mexico City", "U.S. Embassy Mexico")
+    assert a000["publisher"] in (
+        "U.S. Embassy Mexico City",
+        "U.S. Embassy in Mexico City",
+        "U.S. Embassy Mexico",
+    )
     assert a000["published"] == "2014-04-15"
     crawl = rows(db, "SELECT * FROM crawls")
     assert [(c["spider"], c["status"]) for c in crawl] == [("ingest", "ok")]
@@ -106,9 +120,16 @@ def test_seeds_give_two_articles_and_the_original_joins_later(tmp_path):
     # A crawl later fetches the state.gov original: it joins the same article and represents it.
     from store import Store
 
-    raw = RawPage(url=url_004, final_url=url_004, status=200,
-                  headers={"content-type": "text/html; charset=utf-8"}, body=original_page(url_004, title_004),
-                  fetched_at="2026-01-05T09:00:00+00:00", spider="state_gov", discovered_via="sitemap")
+    raw = RawPage(
+        url=url_004,
+        final_url=url_004,
+        status=200,
+        headers={"content-type": "text/html; charset=utf-8"},
+        body=original_page(url_004, title_004),
+        fetched_at="2026-01-05T09:00:00+00:00",
+        spider="state_gov",
+        discovered_via="sitemap",
+    )
     store = Store(str(db))
     try:
         res = store.save(clean(raw), raw)
@@ -163,11 +184,28 @@ def test_tree_with_bad_inputs_is_ingested_and_every_skip_listed(tmp_path):
     make_bad_tree(root, tmp_path / "outside-secret.txt")
     db = tmp_path / "tree.db"
     prefix = unprivileged()
-    proc = scrapy("ingest", str(root), "--json", "--workers", "0", "--base-url", "https://ca.usembassy.gov/",
-                  db=db, check=1, prefix=prefix)
+    proc = scrapy(
+        "ingest",
+        str(root),
+        "--json",
+        "--workers",
+        "0",
+        "--base-url",
+        "https://ca.usembassy.gov/",
+        db=db,
+        check=1,
+        prefix=prefix,
+    )
     summary = json.loads(proc.stdout)
-    expected = {"empty": 1, "binary": 4, "undecodable": 1, "too_large": 1, "not_regular_file": 1,
-                "outside_root": 1, "symlink_loop": 3}
+    expected = {
+        "empty": 1,
+        "binary": 4,
+        "undecodable": 1,
+        "too_large": 1,
+        "not_regular_file": 1,
+        "outside_root": 1,
+        "symlink_loop": 3,
+    }
     if prefix or os.geteuid() != 0:
         expected["unreadable"] = 1
     assert summary["skipped"] == expected
@@ -185,20 +223,37 @@ def test_tree_with_bad_inputs_is_ingested_and_every_skip_listed(tmp_path):
     copies = rows(db, "SELECT * FROM copies ORDER BY id")
     paths = {c["source_path"]: c for c in copies if c["source_path"]}
     # The same text under two names: one article, two provenance rows.
-    assert paths["captures/harbor_release.txt"]["article_id"] == paths["captures/harbor_again.txt"]["article_id"]
+    assert (
+        paths["captures/harbor_release.txt"]["article_id"] == paths["captures/harbor_again.txt"]["article_id"]
+    )
     # The Latin-1 name is kept, escaped losslessly.
     latin = [p for p in paths if p.startswith("captures/r%E9sum%E9")]
     assert latin, sorted(paths)
     # Saved HTML: its own canonical URL first, --base-url for a mirror page without one.
     urls = {c["url"]: c for c in copies if c["url"]}
-    assert urls["https://www.state.gov/deputy-secretary-meets-civil-society-leaders-on-labor-rights/"]["role"] == "original"
+    assert (
+        urls["https://www.state.gov/deputy-secretary-meets-civil-society-leaders-on-labor-rights/"]["role"]
+        == "original"
+    )
     assert urls["https://ca.usembassy.gov/html/mirror/news/"]["role"] == "embassy"
     n_articles = len(rows(db, "SELECT id FROM articles"))
     assert n_articles == 5  # harbor, lantern, coast guard, deputy secretary, consulate workshop
 
     before = counts(db)
-    again = json.loads(scrapy("ingest", str(root), "--json", "--workers", "0", "--base-url",
-                              "https://ca.usembassy.gov/", db=db, check=1, prefix=prefix).stdout)
+    again = json.loads(
+        scrapy(
+            "ingest",
+            str(root),
+            "--json",
+            "--workers",
+            "0",
+            "--base-url",
+            "https://ca.usembassy.gov/",
+            db=db,
+            check=1,
+            prefix=prefix,
+        ).stdout
+    )
     assert again["articles_new"] == 0 and again["copies_new"] == 0 and again["versions_new"] == 0
     assert counts(db) == before
     os.chmod(root / "bad" / "locked.txt", 0o600)

@@ -13,19 +13,27 @@ import json
 from pathlib import Path
 
 import pytest
+from test_ingest_e2e import FIXTURES, rows, run_in_process, scrapy
 
 from cleaners import clean
 from cleaners.model import RawPage, content_hash
 from store import Store
-from test_ingest_e2e import FIXTURES, rows, run_in_process, scrapy
 
 DEPUTY_URL = "https://www.state.gov/deputy-secretary-meets-civil-society-leaders-on-labor-rights/"
 
 
 def text_raw(path: Path, when: str) -> RawPage:
-    return RawPage(url=None, final_url=None, status=200, headers={"content-type": "text/plain; charset=utf-8"},
-                   body=path.read_bytes(), fetched_at=when, spider="ingest", discovered_via="file",
-                   source_path=path.name)
+    return RawPage(
+        url=None,
+        final_url=None,
+        status=200,
+        headers={"content-type": "text/plain; charset=utf-8"},
+        body=path.read_bytes(),
+        fetched_at=when,
+        spider="ingest",
+        discovered_via="file",
+        source_path=path.name,
+    )
 
 
 def worse(doc, **changes):
@@ -43,22 +51,40 @@ def old_db(tmp_path):
 def build_old_db(db: Path) -> Path:
     store = Store(str(db))
     try:
-        official = RawPage(url=DEPUTY_URL, final_url=DEPUTY_URL, status=200,
-                           headers={"content-type": "text/html; charset=utf-8"},
-                           body=(FIXTURES / "html" / "saved_canonical.html").read_bytes(),
-                           fetched_at="2025-01-01T00:00:00+00:00", spider="state_gov", discovered_via="sitemap")
+        official = RawPage(
+            url=DEPUTY_URL,
+            final_url=DEPUTY_URL,
+            status=200,
+            headers={"content-type": "text/html; charset=utf-8"},
+            body=(FIXTURES / "html" / "saved_canonical.html").read_bytes(),
+            fetched_at="2025-01-01T00:00:00+00:00",
+            spider="state_gov",
+            discovered_via="sitemap",
+        )
         store.save(clean(official), official)
         harbor = text_raw(FIXTURES / "captures" / "harbor_release.txt", "2025-01-02T00:00:00+00:00")
         harbor_doc = clean(harbor)
         store.save(harbor_doc, harbor)
         # 1. Kept a cruft line at the end.
-        lantern = text_raw(FIXTURES / "captures" / "nested" / "lantern_statement.txt", "2025-01-03T00:00:00+00:00")
+        lantern = text_raw(
+            FIXTURES / "captures" / "nested" / "lantern_statement.txt", "2025-01-03T00:00:00+00:00"
+        )
         good = clean(lantern)
-        store.save(worse(good, text=good.text + "\n\nPolitics - DAILY WIRE HUB originally published at Politics"), lantern)
+        store.save(
+            worse(good, text=good.text + "\n\nPolitics - DAILY WIRE HUB originally published at Politics"),
+            lantern,
+        )
         # 2. Missed the attribution and extracted the navigation only: an article of its own.
         synd = text_raw(FIXTURES / "extra" / "deputy_syndicated.txt", "2025-01-04T00:00:00+00:00")
-        store.save(worse(clean(synd), claimed_original=None, title="World",
-                         text="World | Politics | Business | Sports | Weather | Contact the wire desk today"), synd)
+        store.save(
+            worse(
+                clean(synd),
+                claimed_original=None,
+                title="World",
+                text="World | Politics | Business | Sports | Weather | Contact the wire desk today",
+            ),
+            synd,
+        )
         # 3. Got the harbor release's text: joined that article as an exact duplicate.
         coast = text_raw(FIXTURES / "extra" / "coastal_patrol.txt", "2025-01-05T00:00:00+00:00")
         res = store.save(worse(clean(coast), text=harbor_doc.text, title=harbor_doc.title), coast)
@@ -110,9 +136,13 @@ def test_reprocess_site_filter_and_human_report(old_db):
 
 
 def test_reprocess_usage(tmp_path, monkeypatch, capsys):
-    code, _, err = run_in_process(monkeypatch, capsys, "reprocess", "somefile", "--db", str(tmp_path / "x.db"))
+    code, _, err = run_in_process(
+        monkeypatch, capsys, "reprocess", "somefile", "--db", str(tmp_path / "x.db")
+    )
     assert code == 2 and "no paths" in err
-    code, _, err = run_in_process(monkeypatch, capsys, "reprocess", "--since", "yesterday", "--db", str(tmp_path / "x.db"))
+    code, _, err = run_in_process(
+        monkeypatch, capsys, "reprocess", "--since", "yesterday", "--db", str(tmp_path / "x.db")
+    )
     assert code == 2
     code, _, err = run_in_process(monkeypatch, capsys, "reprocess", "--db", str(tmp_path / "x.db"))
     assert code == 1 and "no such database" in err and not (tmp_path / "x.db").exists()
@@ -122,8 +152,10 @@ def article_html(path: Path) -> bytes:
     """A plain page around a capture's paragraphs (title = first line)."""
     lines = [ln.strip() for ln in path.read_text(encoding="utf-8").split("\n\n") if ln.strip()]
     body = "".join(f"<p>{ln}</p>" for ln in lines[1:])
-    return (f"<html><head><title>{lines[0]}</title></head><body><article><h1>{lines[0]}</h1>{body}"
-            f"</article></body></html>").encode("utf-8")
+    return (
+        f"<html><head><title>{lines[0]}</title></head><body><article><h1>{lines[0]}</h1>{body}"
+        f"</article></body></html>"
+    ).encode()
 
 
 def test_retired_and_gone_copies_are_left_as_they_are(tmp_path):
@@ -136,19 +168,36 @@ def test_retired_and_gone_copies_are_left_as_they_are(tmp_path):
     db = Store(str(tmp_path / "r.db"))
     try:
         for body, when, url in (
-            ((FIXTURES / "html" / "mirror" / "news" / "index.html").read_bytes(), "2025-01-01T00:00:00+00:00", reused),
+            (
+                (FIXTURES / "html" / "mirror" / "news" / "index.html").read_bytes(),
+                "2025-01-01T00:00:00+00:00",
+                reused,
+            ),
             (article_html(FIXTURES / "extra" / "coastal_patrol.txt"), "2025-02-01T00:00:00+00:00", reused),
             (article_html(FIXTURES / "captures" / "harbor_release.txt"), "2025-03-01T00:00:00+00:00", moved),
         ):
-            raw = RawPage(url=url, final_url=url, status=200, headers={"content-type": "text/html; charset=utf-8"},
-                          body=body, fetched_at=when, spider="state_gov")
+            raw = RawPage(
+                url=url,
+                final_url=url,
+                status=200,
+                headers={"content-type": "text/html; charset=utf-8"},
+                body=body,
+                fetched_at=when,
+                spider="state_gov",
+            )
             db.save(clean(raw), raw)
         db.db.conn.execute("UPDATE copies SET gone = 1 WHERE url = ?", (moved,))
         db.db.conn.commit()
-        before = [dict(r) for r in db._all("SELECT id, article_id, url_key, gone, text_sha256 FROM copies ORDER BY id")]
+        before = [
+            dict(r)
+            for r in db._all("SELECT id, article_id, url_key, gone, text_sha256 FROM copies ORDER BY id")
+        ]
         assert any("#superseded-" in r["url_key"] for r in before), before
         report = Reprocessor(db).run(None, None, {})
-        after = [dict(r) for r in db._all("SELECT id, article_id, url_key, gone, text_sha256 FROM copies ORDER BY id")]
+        after = [
+            dict(r)
+            for r in db._all("SELECT id, article_id, url_key, gone, text_sha256 FROM copies ORDER BY id")
+        ]
     finally:
         db.close()
     assert report.status == "ok" and report.pages == 2  # the store does not offer the retired page

@@ -7,19 +7,26 @@ import json
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 
 from crawlers.discovery import (
-    NotDiscovery, in_window, looks_like_html, matches_topic, parse_feed, parse_listing, parse_rest,
-    parse_sitemap, parse_when,
+    NotDiscovery,
+    in_window,
+    looks_like_html,
+    matches_topic,
+    parse_feed,
+    parse_listing,
+    parse_rest,
+    parse_sitemap,
+    parse_when,
 )
 from crawlers.middlewares.politeness import parse_retry_after
 from crawlers.middlewares.softblock import soft_block_reason
-from crawlers.runlock import LockBusy, run_lock
+from crawlers.runlock import run_lock
 from crawlers.spiders.base import ArgumentError
 from crawlers.spiders.state_gov import StateGovSpider
 from crawlers.spiders.syndication import SyndicationSpider
@@ -29,19 +36,32 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_rest_page_parsed_with_hints():
-    body = json.dumps([
-        {"id": 1, "link": "https://www.state.gov/a/", "modified_gmt": "2025-03-02T10:00:00",
-         "date_gmt": "2025-03-01T09:00:00", "title": {"rendered": "On <em>Trafficking</em>"}},
-        {"id": 2, "title": {"rendered": "no link"}},
-    ]).encode()
+    body = json.dumps(
+        [
+            {
+                "id": 1,
+                "link": "https://www.state.gov/a/",
+                "modified_gmt": "2025-03-02T10:00:00",
+                "date_gmt": "2025-03-01T09:00:00",
+                "title": {"rendered": "On <em>Trafficking</em>"},
+            },
+            {"id": 2, "title": {"rendered": "no link"}},
+        ]
+    ).encode()
     found = parse_rest(body)
     assert [f.url for f in found] == ["https://www.state.gov/a/"]
     assert found[0].lastmod == "2025-03-02T10:00:00Z"
     assert found[0].title == "On Trafficking"
 
 
-@pytest.mark.parametrize("body", [b"<!DOCTYPE html><html><title>Technical Difficulties</title></html>",
-                                  b'{"code": "rest_no_route"}', b"not json at all"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<!DOCTYPE html><html><title>Technical Difficulties</title></html>",
+        b'{"code": "rest_no_route"}',
+        b"not json at all",
+    ],
+)
 def test_rest_nonsense_is_refused(body):
     with pytest.raises(NotDiscovery):
         parse_rest(body)
@@ -101,7 +121,7 @@ def test_listing_links_and_next():
 
 
 def test_dates_window_topic():
-    assert parse_when("2025-03-01T10:00:00") == datetime(2025, 3, 1, 10, tzinfo=timezone.utc)
+    assert parse_when("2025-03-01T10:00:00") == datetime(2025, 3, 1, 10, tzinfo=UTC)
     assert parse_when("Tue, 04 Mar 2025 15:00:00 GMT").day == 4
     assert parse_when("garbage") is None
     assert in_window(parse_when("2025-03-01"), date(2025, 1, 1), date(2025, 12, 31))
@@ -113,8 +133,10 @@ def test_dates_window_topic():
 
 def test_retry_after_values():
     assert parse_retry_after("120") == 120
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    assert parse_retry_after(format_datetime(now + timedelta(seconds=30), usegmt=True), now=now) == pytest.approx(30)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert parse_retry_after(
+        format_datetime(now + timedelta(seconds=30), usegmt=True), now=now
+    ) == pytest.approx(30)
     assert parse_retry_after(format_datetime(now - timedelta(seconds=30), usegmt=True), now=now) == 0
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
 
@@ -122,10 +144,17 @@ def test_retry_after_values():
 def test_soft_block_detector():
     page = b"<html><head><title>Technical Difficulties</title></head><body>We are experiencing technical difficulties</body></html>"
     assert soft_block_reason(page, "text/html", "html") == "technical_difficulties"
-    assert soft_block_reason(b"<html><body><div id=app></div></body></html>", "text/html", "html") == "empty_shell"
+    assert (
+        soft_block_reason(b"<html><body><div id=app></div></body></html>", "text/html", "html")
+        == "empty_shell"
+    )
     assert soft_block_reason(b"<!doctype html><html></html>", "text/html", "json") == "html_for_json"
     assert soft_block_reason(b'[{"id": 1}]', "application/json", "json") is None
-    real = b"<html><body><article>" + b"<p>The Secretary spoke about labor rights today. </p>" * 20 + b"</article></body></html>"
+    real = (
+        b"<html><body><article>"
+        + b"<p>The Secretary spoke about labor rights today. </p>" * 20
+        + b"</article></body></html>"
+    )
     assert soft_block_reason(real, "text/html", "html") is None
     assert looks_like_html(b"  <!DOCTYPE html>")
 
@@ -163,17 +192,25 @@ def test_spider_arguments_are_checked():
 def test_embassy_list_is_broad():
     embassies = load_embassies()
     assert len(embassies) >= 150
-    for host in ("mx.usembassy.gov", "ca.usembassy.gov", "uk.usembassy.gov", "jp.usembassy.gov", "za.usembassy.gov"):
+    for host in (
+        "mx.usembassy.gov",
+        "ca.usembassy.gov",
+        "uk.usembassy.gov",
+        "jp.usembassy.gov",
+        "za.usembassy.gov",
+    ):
         assert host in embassies
     assert path_language("https://mx.usembassy.gov/es/algo/") == "es"
     assert path_language("https://mx.usembassy.gov/news/x/") is None
 
 
 def test_soft_block_detector_spares_real_pages_with_captcha_scripts():
-    article = (b"<html><head><title>Joint Statement on Forced Labor</title>"
-               b"<script src='https://www.google.com/recaptcha/api.js'></script></head><body><article>"
-               + b"<p>The governments discussed technical difficulties in labor inspections. </p>" * 30
-               + b"</article><form class='comment-form'><div class='g-recaptcha'></div></form></body></html>")
+    article = (
+        b"<html><head><title>Joint Statement on Forced Labor</title>"
+        b"<script src='https://www.google.com/recaptcha/api.js'></script></head><body><article>"
+        + b"<p>The governments discussed technical difficulties in labor inspections. </p>" * 30
+        + b"</article><form class='comment-form'><div class='g-recaptcha'></div></form></body></html>"
+    )
     assert soft_block_reason(article, "text/html", "html") is None
     wall = b"<html><head><title>Just a moment...</title></head><body>Checking your browser</body></html>"
     assert soft_block_reason(wall, "text/html", "html") == "bot_wall"

@@ -27,13 +27,21 @@ def db():
 def dump(s: Store, skip=("fetched_at",)) -> dict:
     """Every user table, rows sorted, minus the columns a repeat fetch may change."""
     out = {}
-    names = [r[0] for r in s.db.conn.execute(
-        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'articles_fts%' "
-        "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    names = [
+        r[0]
+        for r in s.db.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'articles_fts%' "
+            "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
     for name in names:
         cur = s.db.conn.execute(f"SELECT * FROM [{name}]")
         cols = [d[0] for d in cur.description]
-        keep = [i for i, c in enumerate(cols) if c not in skip and not (name == "_sqlite_migrations" and c == "applied_at")]
+        keep = [
+            i
+            for i, c in enumerate(cols)
+            if c not in skip and not (name == "_sqlite_migrations" and c == "applied_at")
+        ]
         out[name] = sorted(repr(tuple(r[i] for i in keep)) for r in cur.fetchall())
     return out
 
@@ -41,15 +49,18 @@ def dump(s: Store, skip=("fetched_at",)) -> dict:
 # ---------------------------------------------------------------- URLs
 
 
-@pytest.mark.parametrize("a,b", [
-    ("http://www.state.gov/x/", "https://state.gov/x"),
-    ("https://www.state.gov/x/?utm_source=feed&utm_medium=rss", "https://state.gov/x"),
-    ("https://www.state.gov/x/#section-2", "https://state.gov/x"),
-    ("https://WWW.STATE.GOV:443/x", "https://state.gov/x"),
-    ("https://state.gov/x?b=2&a=1", "https://state.gov/x?a=1&b=2"),
-    ("https://user:secret@state.gov/x?token=abc", "https://state.gov/x"),
-    ("https://news.example/a?api_key=k1&id=7&fbclid=zz", "https://news.example/a?id=7"),
-])
+@pytest.mark.parametrize(
+    "a,b",
+    [
+        ("http://www.state.gov/x/", "https://state.gov/x"),
+        ("https://www.state.gov/x/?utm_source=feed&utm_medium=rss", "https://state.gov/x"),
+        ("https://www.state.gov/x/#section-2", "https://state.gov/x"),
+        ("https://WWW.STATE.GOV:443/x", "https://state.gov/x"),
+        ("https://state.gov/x?b=2&a=1", "https://state.gov/x?a=1&b=2"),
+        ("https://user:secret@state.gov/x?token=abc", "https://state.gov/x"),
+        ("https://news.example/a?api_key=k1&id=7&fbclid=zz", "https://news.example/a?id=7"),
+    ],
+)
 def test_normalise_url_same_identity(a, b):
     assert normalise_url(a) == normalise_url(b)
 
@@ -63,15 +74,18 @@ def test_normalise_url_keeps_hosts_and_rejects_non_http():
     assert redact_url("https://u:pw@news.example/a/?token=t&id=3#f") == "https://news.example/a/?id=3"
 
 
-@pytest.mark.parametrize("url,role", [
-    ("https://www.state.gov/x/", "original"),
-    ("https://state.gov/x/", "original"),
-    ("https://2021-2025.state.gov/x/", "archive"),
-    ("https://mx.usembassy.gov/x/", "embassy"),
-    ("https://evilstate.gov/x/", "syndicated"),
-    ("https://state.gov.evil.example/x/", "syndicated"),
-    (None, "file"),
-])
+@pytest.mark.parametrize(
+    "url,role",
+    [
+        ("https://www.state.gov/x/", "original"),
+        ("https://state.gov/x/", "original"),
+        ("https://2021-2025.state.gov/x/", "archive"),
+        ("https://mx.usembassy.gov/x/", "embassy"),
+        ("https://evilstate.gov/x/", "syndicated"),
+        ("https://state.gov.evil.example/x/", "syndicated"),
+        (None, "file"),
+    ],
+)
 def test_roles_by_host(url, role):
     assert role_for(url) == role
 
@@ -108,7 +122,13 @@ def test_module_level_save(db):
 def test_archive_host_copy_joins_by_text(db):
     a = db.save(*page(OFFICIAL, HARBOUR, "Harbour Agreement", DAY))
     b = db.save(*page("https://2021-2025.state.gov/harbour-agreement/", HARBOUR, "Harbour Agreement", DAY))
-    assert (b.outcome, b.article_id, b.role, b.match_method, b.match_score) == ("copy", a.article_id, "archive", "exact", 1.0)
+    assert (b.outcome, b.article_id, b.role, b.match_method, b.match_score) == (
+        "copy",
+        a.article_id,
+        "archive",
+        "exact",
+        1.0,
+    )
     art = db._one("SELECT * FROM articles WHERE id = ?", (a.article_id,))
     assert art["copies_count"] == 2 and art["canonical_url"] == OFFICIAL
 
@@ -116,9 +136,16 @@ def test_archive_host_copy_joins_by_text(db):
 def test_truncated_and_cruft_copies_join_the_official_article(db):
     a = db.save(*page(OFFICIAL, HARBOUR, "Harbour Agreement", DAY))
     t = db.save(*page("https://wire.example/harbour", truncated(HARBOUR, 0.4), "Harbour deal | Wire", DAY))
-    w = db.save(*page("https://news.example/2024/harbour", wrapped(HARBOUR), "Harbour Agreement", date(2024, 3, 2)))
+    w = db.save(
+        *page("https://news.example/2024/harbour", wrapped(HARBOUR), "Harbour Agreement", date(2024, 3, 2))
+    )
     for r in (t, w):
-        assert (r.outcome, r.article_id, r.match_method, r.role) == ("copy", a.article_id, "near", "syndicated")
+        assert (r.outcome, r.article_id, r.match_method, r.role) == (
+            "copy",
+            a.article_id,
+            "near",
+            "syndicated",
+        )
         assert r.match_score >= 0.8
     sims = dict(db.db.conn.execute("SELECT url, similarity FROM copies"))
     assert sims[OFFICIAL] == 1.0 and all(v >= 0.8 for v in sims.values())
@@ -131,10 +158,19 @@ def test_official_copy_takes_over_an_article_started_by_a_syndicated_copy(db):
     o = db.save(*page(OFFICIAL, HARBOUR, "Harbour Agreement", DAY, publisher="U.S. Department of State"))
     assert o.article_id == s.article_id and o.outcome == "copy"
     art = db._one("SELECT * FROM articles WHERE id = ?", (s.article_id,))
-    assert (art["title"], art["canonical_url"], art["publisher"]) == ("Harbour Agreement", OFFICIAL, "U.S. Department of State")
+    assert (art["title"], art["canonical_url"], art["publisher"]) == (
+        "Harbour Agreement",
+        OFFICIAL,
+        "U.S. Department of State",
+    )
     assert art["text"] == HARBOUR
     # both texts were the article's text at some point
-    assert db.db.conn.execute("SELECT count(*) FROM versions WHERE article_id = ?", (s.article_id,)).fetchone()[0] == 2
+    assert (
+        db.db.conn.execute("SELECT count(*) FROM versions WHERE article_id = ?", (s.article_id,)).fetchone()[
+            0
+        ]
+        == 2
+    )
 
 
 def test_state_gov_outranks_embassy_outranks_archive_whatever_the_order(db):
@@ -159,7 +195,9 @@ def test_official_domains_setting_decides_who_represents():
 
 def test_attribution_to_an_original_not_yet_seen(db):
     # the aggregator's rewrite shares little text, but names the original
-    blurb = "Norland and Sudmark agreed to reopen a harbour, officials said on Friday, in a deal welcomed abroad."
+    blurb = (
+        "Norland and Sudmark agreed to reopen a harbour, officials said on Friday, in a deal welcomed abroad."
+    )
     s = db.save(*page("https://agg.example/item/9", blurb, "Harbour deal", DAY, claimed=OFFICIAL))
     assert s.outcome == "new"
     assert db._one("SELECT claimed_key FROM pending_attributions")["claimed_key"] == normalise_url(OFFICIAL)
@@ -173,51 +211,106 @@ def test_attribution_to_an_original_not_yet_seen(db):
 def test_attribution_after_the_original(db):
     o = db.save(*page(OFFICIAL, HARBOUR, "Harbour Agreement", DAY))
     blurb = "Officials confirmed a harbour deal between two neighbours; the full statement is linked below for readers."
-    s = db.save(*page("https://agg.example/item/9", blurb, "Harbour deal", DAY,
-                      claimed="http://state.gov/harbour-agreement?utm_source=agg"))
+    s = db.save(
+        *page(
+            "https://agg.example/item/9",
+            blurb,
+            "Harbour deal",
+            DAY,
+            claimed="http://state.gov/harbour-agreement?utm_source=agg",
+        )
+    )
     assert (s.article_id, s.match_method, s.outcome) == (o.article_id, "attribution", "copy")
-    assert db._one("SELECT claimed_original_url FROM copies WHERE id = ?", (s.copy_id,))["claimed_original_url"] == \
-        "http://state.gov/harbour-agreement"
+    assert (
+        db._one("SELECT claimed_original_url FROM copies WHERE id = ?", (s.copy_id,))["claimed_original_url"]
+        == "http://state.gov/harbour-agreement"
+    )
 
 
 def test_rel_canonical_to_an_official_host_is_an_attribution(db):
     o = db.save(*page(OFFICIAL, HARBOUR, "Harbour Agreement", DAY))
-    s = db.save(*page("https://mirror.example/h", "A short note pointing to the statement on the official site.",
-                      "Harbour", DAY, canonical=OFFICIAL))
+    s = db.save(
+        *page(
+            "https://mirror.example/h",
+            "A short note pointing to the statement on the official site.",
+            "Harbour",
+            DAY,
+            canonical=OFFICIAL,
+        )
+    )
     assert (s.article_id, s.match_method) == (o.article_id, "attribution")
 
 
 def test_lookalike_national_day_messages_stay_separate_and_are_listed_for_review(db):
-    a = db.save(*page("https://www.state.gov/norland-national-day/", national_day("Norland", "Norlanders", 75, "Ilse Brandt"),
-                      "Norland National Day", date(2024, 5, 1)))
-    b = db.save(*page("https://www.state.gov/sudmark-national-day/", national_day("Sudmark", "Sudmarkers", 31, "Tomas Ruiz"),
-                      "Sudmark National Day", date(2024, 5, 3)))
+    a = db.save(
+        *page(
+            "https://www.state.gov/norland-national-day/",
+            national_day("Norland", "Norlanders", 75, "Ilse Brandt"),
+            "Norland National Day",
+            date(2024, 5, 1),
+        )
+    )
+    b = db.save(
+        *page(
+            "https://www.state.gov/sudmark-national-day/",
+            national_day("Sudmark", "Sudmarkers", 31, "Tomas Ruiz"),
+            "Sudmark National Day",
+            date(2024, 5, 3),
+        )
+    )
     assert b.outcome == "new" and b.article_id != a.article_id
     assert a.article_id in b.review
     rev = db._one("SELECT * FROM review")
     assert rev["reason"] == "lookalike" and "Sudmark" in rev["detail"] and rev["score"] >= 0.7
     # a syndicated copy of each still finds its own article
-    c = db.save(*page("https://wire.example/sudmark", wrapped(national_day("Sudmark", "Sudmarkers", 31, "Tomas Ruiz")),
-                      "Sudmark National Day", date(2024, 5, 3)))
+    c = db.save(
+        *page(
+            "https://wire.example/sudmark",
+            wrapped(national_day("Sudmark", "Sudmarkers", 31, "Tomas Ruiz")),
+            "Sudmark National Day",
+            date(2024, 5, 3),
+        )
+    )
     assert c.article_id == b.article_id
 
 
 def test_same_country_next_year_is_another_statement(db):
-    a = db.save(*page("https://www.state.gov/norland-national-day-2023/", national_day("Norland", "Norlanders", 74, "Ilse Brandt"),
-                      "Norland National Day", date(2023, 5, 1)))
-    b = db.save(*page("https://www.state.gov/norland-national-day-2024/", national_day("Norland", "Norlanders", 75, "Ilse Brandt"),
-                      "Norland National Day", date(2024, 5, 1)))
+    a = db.save(
+        *page(
+            "https://www.state.gov/norland-national-day-2023/",
+            national_day("Norland", "Norlanders", 74, "Ilse Brandt"),
+            "Norland National Day",
+            date(2023, 5, 1),
+        )
+    )
+    b = db.save(
+        *page(
+            "https://www.state.gov/norland-national-day-2024/",
+            national_day("Norland", "Norlanders", 75, "Ilse Brandt"),
+            "Norland National Day",
+            date(2024, 5, 1),
+        )
+    )
     assert b.article_id != a.article_id
 
 
-@pytest.mark.parametrize("other,day", [
-    (("Sudmark", "Tomas Ruiz", "maritime security"), DAY),             # another country and minister
-    (("Norland", "Karl Weiss", "maritime security"), DAY),             # same country, new minister
-    (("Norland", "Ilse Brandt", "energy cooperation"), date(2024, 3, 20)),  # same people, weeks later
-])
+@pytest.mark.parametrize(
+    "other,day",
+    [
+        (("Sudmark", "Tomas Ruiz", "maritime security"), DAY),  # another country and minister
+        (("Norland", "Karl Weiss", "maritime security"), DAY),  # same country, new minister
+        (("Norland", "Ilse Brandt", "energy cooperation"), date(2024, 3, 20)),  # same people, weeks later
+    ],
+)
 def test_call_readouts_differing_in_country_names_or_date_stay_separate(db, other, day):
-    a = db.save(*page("https://www.state.gov/call-1/", readout("Norland", "Ilse Brandt", "maritime security"),
-                      "The Secretary's Call", DAY))
+    a = db.save(
+        *page(
+            "https://www.state.gov/call-1/",
+            readout("Norland", "Ilse Brandt", "maritime security"),
+            "The Secretary's Call",
+            DAY,
+        )
+    )
     b = db.save(*page("https://www.state.gov/call-2/", readout(*other), "The Secretary's Call", day))
     assert b.article_id != a.article_id
 
@@ -229,7 +322,9 @@ def test_text_change_on_an_official_page_is_a_version(db):
     assert (v.outcome, v.article_id, v.copy_id) == ("version", a.article_id, a.copy_id)
     art = db._one("SELECT * FROM articles WHERE id = ?", (a.article_id,))
     assert art["text"] == edited and art["title"] == "Harbour Agreement"
-    rows = db._all("SELECT text, seen_at, url FROM versions WHERE article_id = ? ORDER BY id", (a.article_id,))
+    rows = db._all(
+        "SELECT text, seen_at, url FROM versions WHERE article_id = ? ORDER BY id", (a.article_id,)
+    )
     assert [r["text"] for r in rows] == [HARBOUR, edited]
     assert rows[1]["seen_at"] == "2024-03-05T00:00:00Z" and rows[1]["url"] == OFFICIAL
 
@@ -238,7 +333,16 @@ def test_slug_change_answered_by_301_stays_the_same_article(db):
     a = db.save(*page(OFFICIAL, HARBOUR, "Harbour Agreement", DAY))
     moved = "https://www.state.gov/harbour-agreement-signed/"
     edited = HARBOUR.replace("tireless work", "tireless and patient work")
-    m = db.save(*page(OFFICIAL, edited, "Harbour Agreement Signed", DAY, final_url=moved, fetched_at="2024-04-01T00:00:00Z"))
+    m = db.save(
+        *page(
+            OFFICIAL,
+            edited,
+            "Harbour Agreement Signed",
+            DAY,
+            final_url=moved,
+            fetched_at="2024-04-01T00:00:00Z",
+        )
+    )
     assert (m.article_id, m.match_method, m.outcome) == (a.article_id, "url", "copy")
     assert db.copy_state(OFFICIAL)["gone"] == 1
     art = db._one("SELECT * FROM articles WHERE id = ?", (a.article_id,))
@@ -251,10 +355,21 @@ def test_slug_change_answered_by_301_stays_the_same_article(db):
 
 def test_a_reused_url_with_another_statement_starts_a_new_article(db):
     url = "https://www.state.gov/norland-national-day/"
-    a = db.save(*page(url, national_day("Norland", "Norlanders", 74, "Ilse Brandt"), "Norland National Day", date(2023, 5, 1)))
-    b = db.save(*page(url, GRANTS, "Community Radio Grants", date(2024, 5, 1), fetched_at="2024-05-02T00:00:00Z"))
+    a = db.save(
+        *page(
+            url,
+            national_day("Norland", "Norlanders", 74, "Ilse Brandt"),
+            "Norland National Day",
+            date(2023, 5, 1),
+        )
+    )
+    b = db.save(
+        *page(url, GRANTS, "Community Radio Grants", date(2024, 5, 1), fetched_at="2024-05-02T00:00:00Z")
+    )
     assert b.outcome == "new" and b.article_id != a.article_id and b.copy_id != a.copy_id
-    assert db._one("SELECT title FROM articles WHERE id = ?", (a.article_id,))["title"] == "Norland National Day"
+    assert (
+        db._one("SELECT title FROM articles WHERE id = ?", (a.article_id,))["title"] == "Norland National Day"
+    )
     assert db.copy_state(url)["article_id"] == b.article_id
     assert list(db.known_urls("www.state.gov")) == [normalise_url(url)]
     # reprocess must not re-save the retired page under the URL
@@ -264,49 +379,121 @@ def test_a_reused_url_with_another_statement_starts_a_new_article(db):
 
 def test_an_old_capture_of_a_reused_url_saved_late_does_not_displace_the_current_page(db):
     url = "https://www.state.gov/norland-national-day/"
-    now = db.save(*page(url, GRANTS, "Community Radio Grants", date(2024, 5, 1), fetched_at="2024-05-02T00:00:00Z"))
-    old_doc = page(url, national_day("Norland", "Norlanders", 74, "Ilse Brandt"), "Norland National Day",
-                   date(2023, 5, 1), fetched_at="2023-05-02T00:00:00Z")
+    now = db.save(
+        *page(url, GRANTS, "Community Radio Grants", date(2024, 5, 1), fetched_at="2024-05-02T00:00:00Z")
+    )
+    old_doc = page(
+        url,
+        national_day("Norland", "Norlanders", 74, "Ilse Brandt"),
+        "Norland National Day",
+        date(2023, 5, 1),
+        fetched_at="2023-05-02T00:00:00Z",
+    )
     late = db.save(*old_doc)
     assert late.outcome == "new" and late.article_id != now.article_id
     assert db.copy_state(url)["article_id"] == now.article_id
     again = db.save(*old_doc)
     assert (again.outcome, again.copy_id) == ("unchanged", late.copy_id)
-    assert db.save(*page(url, GRANTS, "Community Radio Grants", date(2024, 5, 1),
-                         fetched_at="2024-05-03T00:00:00Z")).outcome == "unchanged"
+    assert (
+        db.save(
+            *page(url, GRANTS, "Community Radio Grants", date(2024, 5, 1), fetched_at="2024-05-03T00:00:00Z")
+        ).outcome
+        == "unchanged"
+    )
 
 
 def test_translation_is_its_own_article_linked_to_the_english_one_in_either_order(db):
     es_url = "https://mx.usembassy.gov/es/acuerdo-del-puerto/"
-    es_text = ("Estados Unidos celebra el acuerdo firmado hoy por los gobiernos de Norland y Sudmark para reabrir "
-               "el puerto del norte al transporte civil tras tres años de cierre. Alentamos a ambos gobiernos a "
-               "aplicar sin demora el régimen de inspección acordado.")
-    t = db.save(*page(es_url, es_text, "Acuerdo del puerto", DAY, language="es", translation_of=OFFICIAL, claimed=OFFICIAL))
-    assert db._one("SELECT translation_of_article_id FROM articles WHERE id = ?", (t.article_id,))["translation_of_article_id"] is None
+    es_text = (
+        "Estados Unidos celebra el acuerdo firmado hoy por los gobiernos de Norland y Sudmark para reabrir "
+        "el puerto del norte al transporte civil tras tres años de cierre. Alentamos a ambos gobiernos a "
+        "aplicar sin demora el régimen de inspección acordado."
+    )
+    t = db.save(
+        *page(
+            es_url,
+            es_text,
+            "Acuerdo del puerto",
+            DAY,
+            language="es",
+            translation_of=OFFICIAL,
+            claimed=OFFICIAL,
+        )
+    )
+    assert (
+        db._one("SELECT translation_of_article_id FROM articles WHERE id = ?", (t.article_id,))[
+            "translation_of_article_id"
+        ]
+        is None
+    )
     o = db.save(*page(OFFICIAL, HARBOUR, "Harbour Agreement", DAY))
     assert o.article_id != t.article_id
-    assert db._one("SELECT translation_of_article_id FROM articles WHERE id = ?", (t.article_id,))["translation_of_article_id"] == o.article_id
-    t2 = db.save(*page("https://ca.usembassy.gov/fr/port/", "Les États-Unis saluent l'accord signé aujourd'hui par Norland et "
-                       "Sudmark pour rouvrir le port du nord au transport civil après trois ans de fermeture.",
-                       "Accord du port", DAY, language="fr", translation_of=OFFICIAL))
-    assert db._one("SELECT translation_of_article_id FROM articles WHERE id = ?", (t2.article_id,))["translation_of_article_id"] == o.article_id
+    assert (
+        db._one("SELECT translation_of_article_id FROM articles WHERE id = ?", (t.article_id,))[
+            "translation_of_article_id"
+        ]
+        == o.article_id
+    )
+    t2 = db.save(
+        *page(
+            "https://ca.usembassy.gov/fr/port/",
+            "Les États-Unis saluent l'accord signé aujourd'hui par Norland et "
+            "Sudmark pour rouvrir le port du nord au transport civil après trois ans de fermeture.",
+            "Accord du port",
+            DAY,
+            language="fr",
+            translation_of=OFFICIAL,
+        )
+    )
+    assert (
+        db._one("SELECT translation_of_article_id FROM articles WHERE id = ?", (t2.article_id,))[
+            "translation_of_article_id"
+        ]
+        == o.article_id
+    )
 
 
 def test_file_without_url_is_a_file_copy_and_joins_by_text(db):
     o = db.save(*page(OFFICIAL, HARBOUR, "Harbour Agreement", DAY))
-    f = db.save(*page(None, wrapped(HARBOUR), None, None, source_path="saved/harbour.txt",
-                      headers={"content-type": "text/plain"}))
+    f = db.save(
+        *page(
+            None,
+            wrapped(HARBOUR),
+            None,
+            None,
+            source_path="saved/harbour.txt",
+            headers={"content-type": "text/plain"},
+        )
+    )
     assert (f.role, f.article_id, f.match_method) == ("file", o.article_id, "near")
-    again = db.save(*page(None, wrapped(HARBOUR), None, None, source_path="saved/harbour.txt",
-                          headers={"content-type": "text/plain"}))
+    again = db.save(
+        *page(
+            None,
+            wrapped(HARBOUR),
+            None,
+            None,
+            source_path="saved/harbour.txt",
+            headers={"content-type": "text/plain"},
+        )
+    )
     assert again.outcome == "unchanged" and again.copy_id == f.copy_id
 
 
 def test_removed_cruft_is_kept_as_provenance(db):
-    r = db.save(*page("https://wire.example/h", HARBOUR, "Harbour", DAY,
-                      removed=(Removal("strip_share_links", "Share on X"), Removal("strip_read_more", "Read more"))))
+    r = db.save(
+        *page(
+            "https://wire.example/h",
+            HARBOUR,
+            "Harbour",
+            DAY,
+            removed=(Removal("strip_share_links", "Share on X"), Removal("strip_read_more", "Read more")),
+        )
+    )
     row = db._one("SELECT removed, removed_count FROM copies WHERE id = ?", (r.copy_id,))
-    assert row["removed_count"] == 2 and json.loads(row["removed"])[0] == {"rule": "strip_share_links", "text": "Share on X"}
+    assert row["removed_count"] == 2 and json.loads(row["removed"])[0] == {
+        "rule": "strip_share_links",
+        "text": "Share on X",
+    }
     assert db._one("SELECT removed_count FROM articles")["removed_count"] == 2
 
 
@@ -315,15 +502,30 @@ def test_removed_cruft_is_kept_as_provenance(db):
 
 def test_raw_pages_stored_once_compressed_and_read_back(tmp_path):
     s = Store(tmp_path / "d.db")
-    body = (b"<html><body>" + HARBOUR.encode() * 20 + b"</body></html>")
-    s.save(*page(OFFICIAL, HARBOUR, "Harbour", DAY, body=body, headers={"content-type": "text/html; charset=utf-8", "etag": '"v1"'}))
+    body = b"<html><body>" + HARBOUR.encode() * 20 + b"</body></html>"
+    s.save(
+        *page(
+            OFFICIAL,
+            HARBOUR,
+            "Harbour",
+            DAY,
+            body=body,
+            headers={"content-type": "text/html; charset=utf-8", "etag": '"v1"'},
+        )
+    )
     s.save(*page("https://2021-2025.state.gov/harbour-agreement/", HARBOUR, "Harbour", DAY, body=body))
-    row = s._one("SELECT count(*) AS n, max(size) AS size, max(length(body)) AS stored, max(encoding) AS enc FROM pages")
-    assert row["n"] == 1 and row["size"] == len(body) and row["stored"] < len(body) / 5 and row["enc"] == "utf-8"
+    row = s._one(
+        "SELECT count(*) AS n, max(size) AS size, max(length(body)) AS stored, max(encoding) AS enc FROM pages"
+    )
+    assert (
+        row["n"] == 1 and row["size"] == len(body) and row["stored"] < len(body) / 5 and row["enc"] == "utf-8"
+    )
     pages = list(s.raw_pages())
     assert [p.body for p in pages] == [body, body]
     assert pages[0].final_url == OFFICIAL and pages[0].headers["etag"] == '"v1"' and pages[0].status == 200
-    assert [p.url for p in s.raw_pages(site="2021-2025.state.gov")] == ["https://2021-2025.state.gov/harbour-agreement/"]
+    assert [p.url for p in s.raw_pages(site="2021-2025.state.gov")] == [
+        "https://2021-2025.state.gov/harbour-agreement/"
+    ]
     assert list(s.raw_pages(since="2099-01-01")) == []
     s.close()
     s = Store(tmp_path / "n.db", keep_raw=False)
@@ -336,8 +538,19 @@ def test_raw_pages_stored_once_compressed_and_read_back(tmp_path):
 def test_touch_copy_state_known_urls_and_url_state(db):
     assert db.copy_state(OFFICIAL) is None
     assert db.touch(OFFICIAL, "2024-05-01T00:00:00Z") is False
-    db.save(*page(OFFICIAL, HARBOUR, "Harbour", DAY, headers={"content-type": "text/html", "etag": '"abc"',
-                                                                "last-modified": "Fri, 01 Mar 2024 10:00:00 GMT"}))
+    db.save(
+        *page(
+            OFFICIAL,
+            HARBOUR,
+            "Harbour",
+            DAY,
+            headers={
+                "content-type": "text/html",
+                "etag": '"abc"',
+                "last-modified": "Fri, 01 Mar 2024 10:00:00 GMT",
+            },
+        )
+    )
     before = dump(db)
     assert db.touch("http://state.gov/harbour-agreement", "2024-05-01T00:00:00Z") is True
     st = db.copy_state(OFFICIAL)
@@ -349,7 +562,10 @@ def test_touch_copy_state_known_urls_and_url_state(db):
     assert db.copy_state(OFFICIAL)["lastmod"] == "2024-04-30"
     known = db.known_urls("state.gov")
     assert set(known) == {normalise_url(OFFICIAL), "https://state.gov/not-yet"}
-    assert known[normalise_url(OFFICIAL)]["article_id"] and known["https://state.gov/not-yet"]["lastmod"] == "2024-05-02"
+    assert (
+        known[normalise_url(OFFICIAL)]["article_id"]
+        and known["https://state.gov/not-yet"]["lastmod"] == "2024-05-02"
+    )
     assert db.known_urls("news.example") == {}
     with pytest.raises(ValueError):
         db.set_url_state(OFFICIAL, colour="red")
@@ -361,28 +577,59 @@ def test_discovery_hints_in_raw_meta_are_remembered(db):
     st = db.copy_state(OFFICIAL)
     assert (st["lastmod"], st["modified_gmt"]) == ("2024-02-29", "2024-02-29T08:00:00")
     before = dump(db)
-    assert db.save(*page(OFFICIAL, HARBOUR, "Harbour", DAY, meta=hints, fetched_at="2024-03-09T00:00:00Z")).outcome == "unchanged"
+    assert (
+        db.save(
+            *page(OFFICIAL, HARBOUR, "Harbour", DAY, meta=hints, fetched_at="2024-03-09T00:00:00Z")
+        ).outcome
+        == "unchanged"
+    )
     assert dump(db) == before
 
 
 def test_crawls_and_events(db):
-    cid = db.start_crawl("state_gov", {"since": "2024-01-01", "api_key": "k-123", "feeds": "https://u:p@feeds.example/f?token=t1"})
+    cid = db.start_crawl(
+        "state_gov",
+        {"since": "2024-01-01", "api_key": "k-123", "feeds": "https://u:p@feeds.example/f?token=t1"},
+    )
     db.save(*page(OFFICIAL, HARBOUR, "Harbour", DAY), crawl_id=cid)
-    db.record_event(cid, "https://x:pw@www.state.gov/a?token=t2", "fetch", "soft_block", "Technical Difficulties")
+    db.record_event(
+        cid, "https://x:pw@www.state.gov/a?token=t2", "fetch", "soft_block", "Technical Difficulties"
+    )
     db.record_event(cid, "saved/bad.bin", "ingest", "not_text")
-    stats = {"pages_fetched": 5, "articles_new": 1, "copies_new": 1, "versions_new": 0, "unchanged": 0,
-             "not_modified": 2, "errors": 1, "soft_blocks": 1, "rejected": {"too_short": 1},
-             "soft_blocks_by_host": {"www.state.gov": 1}, "discovery": {"www.state.gov": "rest"},
-             "discovery_failed": [], "robots_blocked": [], "circuit_open": [], "scrapy": {"log_count/ERROR": 1}}
+    stats = {
+        "pages_fetched": 5,
+        "articles_new": 1,
+        "copies_new": 1,
+        "versions_new": 0,
+        "unchanged": 0,
+        "not_modified": 2,
+        "errors": 1,
+        "soft_blocks": 1,
+        "rejected": {"too_short": 1},
+        "soft_blocks_by_host": {"www.state.gov": 1},
+        "discovery": {"www.state.gov": "rest"},
+        "discovery_failed": [],
+        "robots_blocked": [],
+        "circuit_open": [],
+        "scrapy": {"log_count/ERROR": 1},
+    }
     db.finish_crawl(cid, "degraded", stats)
     row = db._one("SELECT * FROM crawls WHERE id = ?", (cid,))
-    assert (row["status"], row["pages"], row["new_articles"], row["new_copies"], row["errors"], row["soft_blocks"]) == \
-        ("degraded", 5, 1, 1, 1, 1)
+    assert (
+        row["status"],
+        row["pages"],
+        row["new_articles"],
+        row["new_copies"],
+        row["errors"],
+        row["soft_blocks"],
+    ) == ("degraded", 5, 1, 1, 1, 1)
     assert json.loads(row["stats"])["rejected"] == {"too_short": 1} and row["finished_at"]
     assert "k-123" not in row["args"] and "t1" not in row["args"] and "u:p" not in row["args"]
     events = db._all("SELECT url, stage, reason FROM events ORDER BY id")
-    assert events == [{"url": "https://www.state.gov/a", "stage": "fetch", "reason": "soft_block"},
-                      {"url": "saved/bad.bin", "stage": "ingest", "reason": "not_text"}]
+    assert events == [
+        {"url": "https://www.state.gov/a", "stage": "fetch", "reason": "soft_block"},
+        {"url": "saved/bad.bin", "stage": "ingest", "reason": "not_text"},
+    ]
     assert db._one("SELECT crawl_id FROM copies")["crawl_id"] == cid
     with pytest.raises(ValueError):
         db.finish_crawl(cid, "great", {})
@@ -391,8 +638,16 @@ def test_crawls_and_events(db):
 def test_credentials_never_reach_the_database(tmp_path):
     s = Store(tmp_path / "d.db")
     url = "https://editor:hunter2@news.example/harbour?access_token=SEKRIT&id=4&utm_campaign=x"
-    s.save(*page(url, wrapped(HARBOUR), "Harbour", DAY, claimed="https://u2:pw2@www.state.gov/harbour-agreement/?token=TOK2",
-                 headers={"content-type": "text/html", "set-cookie": "session=COOKIE"}))
+    s.save(
+        *page(
+            url,
+            wrapped(HARBOUR),
+            "Harbour",
+            DAY,
+            claimed="https://u2:pw2@www.state.gov/harbour-agreement/?token=TOK2",
+            headers={"content-type": "text/html", "set-cookie": "session=COOKIE"},
+        )
+    )
     s.set_url_state("https://a:b@www.state.gov/x?api_key=APIKEY", lastmod="2024-01-01")
     s.close()
     blob = (tmp_path / "d.db").read_bytes()
@@ -405,9 +660,17 @@ def test_full_text_search_follows_article_changes(db):
     db.save(*page(OFFICIAL, HARBOUR, "Harbour Agreement", DAY))
     hits = db.db.conn.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'harbour'").fetchall()
     assert hits == [(s.article_id,)]
-    assert db.db.conn.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'title:world'").fetchone()[0] == 0
+    assert (
+        db.db.conn.execute(
+            "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'title:world'"
+        ).fetchone()[0]
+        == 0
+    )
     db.save(*page("https://www.state.gov/radio/", GRANTS, "Community Radio Grants", DAY))
-    assert db.db.conn.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'radio'").fetchone()[0] == 1
+    assert (
+        db.db.conn.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'radio'").fetchone()[0]
+        == 1
+    )
 
 
 def test_views_for_datasette(db):
@@ -415,15 +678,38 @@ def test_views_for_datasette(db):
     db.save(*page("https://wire.example/h", truncated(HARBOUR), "Harbour", DAY))
     rows = db._all("SELECT * FROM article_copies ORDER BY copy_id")
     assert [r["role"] for r in rows] == ["original", "syndicated"]
-    assert set(rows[0]) >= {"article_id", "title", "published", "publisher", "canonical_url", "copy_id", "url", "site",
-                            "role", "match_method", "match_score", "similarity", "fetched_at", "claimed_original_url"}
+    assert set(rows[0]) >= {
+        "article_id",
+        "title",
+        "published",
+        "publisher",
+        "canonical_url",
+        "copy_id",
+        "url",
+        "site",
+        "role",
+        "match_method",
+        "match_score",
+        "similarity",
+        "fetched_at",
+        "claimed_original_url",
+    }
     cols = [d[0] for d in db.db.conn.execute("SELECT * FROM review").description]
-    assert {"copy_id", "article_id", "copy_url", "article_url", "copy_title", "article_title", "score", "reason"} <= set(cols)
+    assert {
+        "copy_id",
+        "article_id",
+        "copy_url",
+        "article_url",
+        "copy_title",
+        "article_title",
+        "score",
+        "reason",
+    } <= set(cols)
 
 
 def test_sql_metacharacters_are_stored_verbatim(db):
     title = "'); DROP TABLE articles;--"
-    r = db.save(*page("https://news.example/x?id=1';--", HARBOUR + " \"quoted\"", title, DAY))
+    r = db.save(*page("https://news.example/x?id=1';--", HARBOUR + ' "quoted"', title, DAY))
     assert db._one("SELECT title FROM articles WHERE id = ?", (r.article_id,))["title"] == title
     assert db.db.conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 1
 
@@ -431,7 +717,9 @@ def test_sql_metacharacters_are_stored_verbatim(db):
 def test_a_failed_save_leaves_nothing_behind(db):
     before = dump(db, skip=())
     doc, raw = page(OFFICIAL, HARBOUR, "Harbour", DAY)
-    bad = raw.__class__(**{**{f: getattr(raw, f) for f in raw.__slots__}, "headers": {"content-type": object()}})
+    bad = raw.__class__(
+        **{**{f: getattr(raw, f) for f in raw.__slots__}, "headers": {"content-type": object()}}
+    )
     with pytest.raises(Exception):
         db.save(doc, bad)
     assert not db.db.conn.in_transaction
@@ -441,8 +729,12 @@ def test_a_failed_save_leaves_nothing_behind(db):
 
 def test_sqlite_error_types_are_not_retried(db, caplog):
     with pytest.raises(sqlite3.IntegrityError):
-        db._write(lambda: db.db.conn.execute("INSERT INTO copies (id, article_id, url_key, role, rank, match_method) "
-                                             "VALUES (1, 1, 'k', 'file', 3, 'new'), (1, 1, 'k2', 'file', 3, 'new')"))
+        db._write(
+            lambda: db.db.conn.execute(
+                "INSERT INTO copies (id, article_id, url_key, role, rank, match_method) "
+                "VALUES (1, 1, 'k', 'file', 3, 'new'), (1, 1, 'k2', 'file', 3, 'new')"
+            )
+        )
     assert "retry" not in caplog.text
 
 
@@ -481,8 +773,11 @@ def test_save_many_is_sequential_saves_in_one_transaction_and_a_bad_page_costs_o
     bad_doc = dataclasses.replace(bad_doc, speaker=object())  # passes the preparation, fails at the INSERT
     one, many = Store(tmp_path / "one.db"), Store(tmp_path / "many.db")
     seq = [one.save(d, r) for d, r in pages]
-    got = many.save_many([(d, r, None) for d, r in pages[:2]] + [(bad_doc, bad_raw, None)]
-                         + [(d, r, None) for d, r in pages[2:]])
+    got = many.save_many(
+        [(d, r, None) for d, r in pages[:2]]
+        + [(bad_doc, bad_raw, None)]
+        + [(d, r, None) for d, r in pages[2:]]
+    )
     assert isinstance(got[2], sqlite3.Error)
     assert got[:2] + got[3:] == seq
     assert not many.db.conn.in_transaction
@@ -498,8 +793,10 @@ def test_store_worker_pipelines_calls_and_batches_saves_in_order(tmp_path):
 
     from crawlers.pipelines import StoreWorker
 
-    pages = [page(f"https://www.state.gov/readout-{i}/", readout(c, "Ama Mensah", "trade"), f"Readout {c}", DAY)
-             for i, c in enumerate(["Ghana", "Kenya", "Peru", "Chile", "Nepal", "Laos"])]
+    pages = [
+        page(f"https://www.state.gov/readout-{i}/", readout(c, "Ama Mensah", "trade"), f"Readout {c}", DAY)
+        for i, c in enumerate(["Ghana", "Kenya", "Peru", "Chile", "Nepal", "Laos"])
+    ]
     bad_doc, bad_raw = page("https://www.state.gov/bad/", GRANTS, "Bad", DAY)
     bad_doc = dataclasses.replace(bad_doc, speaker=object())
     w = StoreWorker(str(tmp_path / "w.db"))

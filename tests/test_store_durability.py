@@ -53,8 +53,14 @@ def filled(path: Path, n: int = 3) -> Path:
     s.save(*page("https://www.state.gov/harbour/", HARBOUR, "Harbour Agreement", DAY))
     s.save(*page("https://www.state.gov/radio/", GRANTS, "Radio Grants", DAY))
     for i in range(n):
-        s.save(*page(f"https://www.state.gov/day-{i}/", national_day(f"Land{i}", f"People{i}", 30 + i, f"Minister{i}"),
-                     f"Land{i} National Day", DAY))
+        s.save(
+            *page(
+                f"https://www.state.gov/day-{i}/",
+                national_day(f"Land{i}", f"People{i}", 30 + i, f"Minister{i}"),
+                f"Land{i} National Day",
+                DAY,
+            )
+        )
     s.close()
     return path
 
@@ -64,11 +70,23 @@ def invariants(path: Path) -> None:
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert conn.execute("SELECT count(*) FROM copies WHERE article_id NOT IN (SELECT id FROM articles)").fetchone()[0] == 0
-        assert conn.execute("SELECT count(*) FROM articles a WHERE copies_count != "
-                            "(SELECT count(*) FROM copies c WHERE c.article_id = a.id)").fetchone()[0] == 0
-        assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == \
-            conn.execute("SELECT count(*) FROM articles_fts").fetchone()[0]
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM copies WHERE article_id NOT IN (SELECT id FROM articles)"
+            ).fetchone()[0]
+            == 0
+        )
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM articles a WHERE copies_count != "
+                "(SELECT count(*) FROM copies c WHERE c.article_id = a.id)"
+            ).fetchone()[0]
+            == 0
+        )
+        assert (
+            conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+            == conn.execute("SELECT count(*) FROM articles_fts").fetchone()[0]
+        )
     finally:
         conn.close()
 
@@ -141,7 +159,10 @@ def test_newer_schema_is_refused_untouched(tmp_path):
 
 def test_unknown_migration_is_refused_untouched(tmp_path):
     path = filled(tmp_path / "d.db")
-    run_sql(path, "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('dispatches', '0999_future', 'x')")
+    run_sql(
+        path,
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('dispatches', '0999_future', 'x')",
+    )
     refused_untouched(path, "0999_future")
 
 
@@ -152,17 +173,26 @@ def test_older_schema_is_migrated_in_place_and_fts_covers_old_rows(tmp_path):
     path = tmp_path / "old.db"
     old = Database(path)
     schema.MIGRATIONS.apply(old, stop_before="0003_fts")  # what an older Dispatches left
-    old.execute("INSERT INTO articles (id, title, text, copies_count) VALUES (7, 'Old harbour statement', ?, 1)", [HARBOUR])
-    old.execute("INSERT INTO copies (article_id, url_key, url, role, rank, match_method, text_sha256) "
-                "VALUES (7, 'https://state.gov/old', 'https://www.state.gov/old/', 'original', 0, 'new', 'x')")
+    old.execute(
+        "INSERT INTO articles (id, title, text, copies_count) VALUES (7, 'Old harbour statement', ?, 1)",
+        [HARBOUR],
+    )
+    old.execute(
+        "INSERT INTO copies (article_id, url_key, url, role, rank, match_method, text_sha256) "
+        "VALUES (7, 'https://state.gov/old', 'https://www.state.gov/old/', 'original', 0, 'new', 'x')"
+    )
     old.close()
     s = Store(path)
     assert [m.name for m in schema.MIGRATIONS.pending(s.db)] == []
-    assert s.db.conn.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'harbour'").fetchall() == [(7,)]
+    assert s.db.conn.execute(
+        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'harbour'"
+    ).fetchall() == [(7,)]
     assert s.db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
     assert {"article_copies", "review"} <= set(s.db.view_names())
     r = s.save(*page("https://www.state.gov/radio/", GRANTS, "Radio", DAY))
-    assert s.db.conn.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'radio'").fetchall() == [(r.article_id,)]
+    assert s.db.conn.execute(
+        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'radio'"
+    ).fetchall() == [(r.article_id,)]
     s.close()
     invariants(path)
 
@@ -194,9 +224,15 @@ def test_a_migration_using_transform_keeps_fts_in_sync(tmp_path):
     triggers = dict(s.db.conn.execute("SELECT name, sql FROM sqlite_master WHERE type='trigger'"))
     assert set(schema.FTS_TRIGGERS) <= set(triggers)
     assert "UPDATE OF [title], [text]" in triggers["articles_au"]  # counters do not re-index the text
-    r = s.save(*page("https://www.state.gov/lighthouse/", "A new lighthouse keeper programme opens on the northern "
-                     "coast with training for twelve apprentices from fishing villages and harbour towns.",
-                     "Lighthouse Programme", DAY))
+    r = s.save(
+        *page(
+            "https://www.state.gov/lighthouse/",
+            "A new lighthouse keeper programme opens on the northern "
+            "coast with training for twelve apprentices from fishing villages and harbour towns.",
+            "Lighthouse Programme",
+            DAY,
+        )
+    )
     q = "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?"
     assert s.db.conn.execute(q, ["lighthouse"]).fetchall() == [(r.article_id,)]
     s.db.conn.execute("UPDATE articles SET title = 'Renamed beacon' WHERE id = ?", (r.article_id,))
@@ -210,8 +246,13 @@ def test_fts_drift_is_repaired_on_migration(tmp_path):
     s = Store(path)
 
     def drift(db):  # a migration that changed rows with the triggers off, then put them back
-        saved = [r[0] for r in db.execute(f"SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
-                                          f"{tuple(schema.FTS_TRIGGERS)}")]
+        saved = [
+            r[0]
+            for r in db.execute(
+                f"SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
+                f"{tuple(schema.FTS_TRIGGERS)}"
+            )
+        ]
         for t in schema.FTS_TRIGGERS:
             db.execute(f"DROP TRIGGER {t}")
         db.execute("UPDATE articles SET title = 'Seaport accord' WHERE title = 'Harbour Agreement'")
@@ -221,8 +262,16 @@ def test_fts_drift_is_repaired_on_migration(tmp_path):
 
     s._write(lambda: schema.migrate(s.db, _with_extra(drift, "0101_drift")))
     s.db.conn.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)")
-    assert s.db.conn.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'seaport'").fetchone()[0] == 1
-    assert s.db.conn.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'radio'").fetchone()[0] == 0
+    assert (
+        s.db.conn.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'seaport'").fetchone()[
+            0
+        ]
+        == 1
+    )
+    assert (
+        s.db.conn.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'radio'").fetchone()[0]
+        == 0
+    )
     s.close()
 
 
@@ -313,9 +362,14 @@ def test_readers_never_fail_while_a_crawl_writes(tmp_path):
         try:
             while not stop.is_set():
                 try:
-                    counts.append(conn.execute(
-                        "SELECT count(*) FROM articles a JOIN copies c ON c.article_id = a.id").fetchone()[0])
-                    conn.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'people'").fetchone()
+                    counts.append(
+                        conn.execute(
+                            "SELECT count(*) FROM articles a JOIN copies c ON c.article_id = a.id"
+                        ).fetchone()[0]
+                    )
+                    conn.execute(
+                        "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'people'"
+                    ).fetchone()
                 except sqlite3.Error as exc:  # pragma: no cover - the failure this test exists for
                     errors.append(exc)
         finally:
@@ -325,8 +379,14 @@ def test_readers_never_fail_while_a_crawl_writes(tmp_path):
     for t in threads:
         t.start()
     for i in range(40):
-        s.save(*page(f"https://www.state.gov/more-{i}/", national_day(f"Isle{i}", f"Islanders{i}", 10 + i, f"Chief{i}"),
-                     f"Isle{i} Day", DAY))
+        s.save(
+            *page(
+                f"https://www.state.gov/more-{i}/",
+                national_day(f"Isle{i}", f"Islanders{i}", 10 + i, f"Chief{i}"),
+                f"Isle{i} Day",
+                DAY,
+            )
+        )
     stop.set()
     for t in threads:
         t.join()
@@ -354,8 +414,11 @@ CRASH_WRITER = textwrap.dedent("""
 
 def test_kill_9_mid_write_leaves_a_consistent_file_and_rerun_is_idempotent(tmp_path):
     path = filled(tmp_path / "d.db")
-    proc = subprocess.Popen([sys.executable, "-c", CRASH_WRITER.format(root=str(ROOT), path=str(path))],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CRASH_WRITER.format(root=str(ROOT), path=str(path))],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         done = -1
         deadline = time.monotonic() + 60
@@ -369,8 +432,17 @@ def test_kill_9_mid_write_leaves_a_consistent_file_and_rerun_is_idempotent(tmp_p
     s = Store(path)
     saved = s._one("SELECT count(*) AS n FROM copies WHERE url_key LIKE 'https://state.gov/crash-%'")["n"]
     assert saved >= done + 1  # every save reported was committed; an unreported one may be too
-    outcomes = [s.save(*page(f"https://www.state.gov/crash-{i}/", national_day(f"Crashland{i}", f"Folk{i}", i, f"Envoy{i}"),
-                             f"Day {i}", date(2024, 1, 1))).outcome for i in range(saved + 2)]
+    outcomes = [
+        s.save(
+            *page(
+                f"https://www.state.gov/crash-{i}/",
+                national_day(f"Crashland{i}", f"Folk{i}", i, f"Envoy{i}"),
+                f"Day {i}",
+                date(2024, 1, 1),
+            )
+        ).outcome
+        for i in range(saved + 2)
+    ]
     assert outcomes == ["unchanged"] * saved + ["new", "new"]
     s.close()
     invariants(path)
@@ -390,8 +462,14 @@ def test_datasette_reads_while_the_store_writes(tmp_path):
     def writer():
         try:
             for i in range(30):
-                s.save(*page(f"https://www.state.gov/live-{i}/", national_day(f"Live{i}", f"Livers{i}", 20 + i, f"Head{i}"),
-                             f"Live{i} Day", DAY))
+                s.save(
+                    *page(
+                        f"https://www.state.gov/live-{i}/",
+                        national_day(f"Live{i}", f"Livers{i}", 20 + i, f"Head{i}"),
+                        f"Live{i} Day",
+                        DAY,
+                    )
+                )
         except Exception as exc:  # pragma: no cover - the failure this test exists for
             writer_errors.append(exc)
         finally:

@@ -17,7 +17,15 @@ from cleaners.model import content_hash
 from store import Store
 from store.testing import page, truncated, wrapped
 
-HISTORY = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "real-pages" / "state-gov" / "rss-item-history"
+HISTORY = (
+    Path(__file__).resolve().parents[1]
+    / ".."
+    / "shared"
+    / "corpus"
+    / "real-pages"
+    / "state-gov"
+    / "rss-item-history"
+)
 
 
 def _text(fragment: str) -> str:
@@ -56,8 +64,12 @@ def tricky():
 
 def test_real_edits_moves_and_reused_slugs(tricky, tmp_path):
     s = Store(tmp_path / "real.db")
-    copy_of = [s.save(*page(r["link"], r["text"], r["title"], r["published"],
-                            fetched_at=r["first_seen_commit_date"])).copy_id for r in tricky]
+    copy_of = [
+        s.save(
+            *page(r["link"], r["text"], r["title"], r["published"], fetched_at=r["first_seen_commit_date"])
+        ).copy_id
+        for r in tricky
+    ]
     article = dict(s.db.conn.execute("SELECT id, article_id FROM copies"))
     # truth: one cluster per guid, releases with identical texts counted as one
     parent = {}

@@ -16,7 +16,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
 from cleaners.model import RawPage
-from crawlers.diskinput import MiB, DiskReader, Skip
+from crawlers.diskinput import DiskReader, MiB, Skip
 from crawlers.warc import FILE_URI_PREFIX, file_uri, iter_warc, warc_date, write_warc
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
@@ -30,8 +30,12 @@ def pages():
             url="https://www.state.gov/a-statement/",
             final_url="https://www.state.gov/a-statement/",
             status=200,
-            headers={"content-type": "text/html; charset=utf-8", "etag": '"abc"',
-                     "last-modified": "Tue, 14 Jun 2022 10:00:00 GMT", "content-encoding": "gzip"},
+            headers={
+                "content-type": "text/html; charset=utf-8",
+                "etag": '"abc"',
+                "last-modified": "Tue, 14 Jun 2022 10:00:00 GMT",
+                "content-encoding": "gzip",
+            },
             body=HTML,
             fetched_at="2024-05-01T10:00:00+00:00",
             spider="state_gov",
@@ -45,10 +49,15 @@ def pages():
             fetched_at="2024-05-02T11:30:15.250000+00:00",
         ),
         RawPage(
-            url=None, final_url=None, status=200,
+            url=None,
+            final_url=None,
+            status=200,
             headers={"content-type": "text/plain; charset=utf-8"},
-            body=TEXT, fetched_at="2023-01-01T00:00:00+00:00",
-            spider="ingest", discovered_via="file", source_path="dir/caf\u00e9 #1.txt",
+            body=TEXT,
+            fetched_at="2023-01-01T00:00:00+00:00",
+            spider="ingest",
+            discovered_via="file",
+            source_path="dir/caf\u00e9 #1.txt",
         ),
     ]
 
@@ -108,7 +117,9 @@ def foreign_warc(path: Path, records: list[tuple[str, str, bytes]], gz: bool = T
             if rtype == "revisit":
                 rec = writer.create_revisit_record(uri, "sha1:AAAA", uri, "2024-01-01T00:00:00Z")
             else:
-                rec = writer.create_warc_record(uri, rtype, payload=io.BytesIO(block), length=len(block), **kw)
+                rec = writer.create_warc_record(
+                    uri, rtype, payload=io.BytesIO(block), length=len(block), **kw
+                )
             writer.write_record(rec)
 
 
@@ -120,7 +131,7 @@ def http(status: str, headers: list[tuple[str, str]], body: bytes) -> bytes:
 def chunked(body: bytes, size: int = 700) -> bytes:
     out = b""
     for i in range(0, len(body), size):
-        part = body[i:i + size]
+        part = body[i : i + size]
         out += f"{len(part):x}\r\n".encode() + part + b"\r\n"
     return out + b"0\r\n\r\n"
 
@@ -130,22 +141,51 @@ def test_foreign_records_are_read_or_skipped_with_reasons(tmp_path):
     records = [
         ("warcinfo", "", b"software: other crawler\r\n"),
         ("request", "https://www.state.gov/one/", b"GET /one/ HTTP/1.1\r\nHost: www.state.gov\r\n\r\n"),
-        ("response", "https://www.state.gov/one/",
-         http("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Encoding", "gzip"),
-                         ("Content-Length", str(len(gz_body)))], gz_body)),
-        ("response", "https://www.state.gov/two/",
-         http("200 OK", [("Content-Type", "text/html"), ("Transfer-Encoding", "chunked")], chunked(HTML))),
-        ("response", "https://www.state.gov/moved/", http("301 Moved Permanently", [("Location", "/two/")], b"")),
-        ("response", "https://www.state.gov/logo.png",
-         http("200 OK", [("Content-Type", "image/png")], b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)),
-        ("response", "https://www.state.gov/fake.html",
-         http("200 OK", [("Content-Type", "text/html")], b"%PDF-1.4 not html")),
+        (
+            "response",
+            "https://www.state.gov/one/",
+            http(
+                "200 OK",
+                [
+                    ("Content-Type", "text/html; charset=utf-8"),
+                    ("Content-Encoding", "gzip"),
+                    ("Content-Length", str(len(gz_body))),
+                ],
+                gz_body,
+            ),
+        ),
+        (
+            "response",
+            "https://www.state.gov/two/",
+            http("200 OK", [("Content-Type", "text/html"), ("Transfer-Encoding", "chunked")], chunked(HTML)),
+        ),
+        (
+            "response",
+            "https://www.state.gov/moved/",
+            http("301 Moved Permanently", [("Location", "/two/")], b""),
+        ),
+        (
+            "response",
+            "https://www.state.gov/logo.png",
+            http("200 OK", [("Content-Type", "image/png")], b"\x89PNG\r\n\x1a\n" + b"\x00" * 50),
+        ),
+        (
+            "response",
+            "https://www.state.gov/fake.html",
+            http("200 OK", [("Content-Type", "text/html")], b"%PDF-1.4 not html"),
+        ),
         ("response", "https://www.state.gov/empty/", http("200 OK", [("Content-Type", "text/html")], b"")),
-        ("response", "https://www.state.gov/big/",
-         http("200 OK", [("Content-Type", "text/html")], b"<p>" + b"a" * (2 * MiB))),
+        (
+            "response",
+            "https://www.state.gov/big/",
+            http("200 OK", [("Content-Type", "text/html")], b"<p>" + b"a" * (2 * MiB)),
+        ),
         ("response", "dns:www.state.gov", b"127.0.0.1"),
-        ("response", "https://www.state.gov/\x1b[31mred",  # ANSI escape: never into a log line
-         http("200 OK", [("Content-Type", "text/html")], HTML)),
+        (
+            "response",
+            "https://www.state.gov/\x1b[31mred",  # ANSI escape: never into a log line
+            http("200 OK", [("Content-Type", "text/html")], HTML),
+        ),
         ("resource", "https://ca.usembassy.gov/res/", HTML),
         ("revisit", "https://www.state.gov/one/", b""),
         ("metadata", "https://www.state.gov/one/", b"outlinks: none\r\n"),
@@ -156,8 +196,11 @@ def test_foreign_records_are_read_or_skipped_with_reasons(tmp_path):
         items = list(iter_warc(fh, name="other.warc.gz", max_size=1 * MiB))
     pages_ = [i for i in items if isinstance(i, RawPage)]
     skips = {i.path.split("#", 1)[1]: (i.reason, i.failure) for i in items if isinstance(i, Skip)}
-    assert [p.url for p in pages_] == ["https://www.state.gov/one/", "https://www.state.gov/two/",
-                                       "https://ca.usembassy.gov/res/"]
+    assert [p.url for p in pages_] == [
+        "https://www.state.gov/one/",
+        "https://www.state.gov/two/",
+        "https://ca.usembassy.gov/res/",
+    ]
     assert all(p.body == HTML for p in pages_)
     assert "content-encoding" not in pages_[0].headers and "transfer-encoding" not in pages_[1].headers
     assert skips == {

@@ -13,16 +13,25 @@ import time
 from pathlib import Path
 
 import pytest
-from warcio.archiveiterator import ArchiveIterator
-
 from test_ingest_e2e import FIXTURES, REPO, SCRAPY, rows, run_in_process, scrapy
+from warcio.archiveiterator import ArchiveIterator
 
 
 @pytest.fixture(scope="module")
 def source_db(tmp_path_factory):
     db = tmp_path_factory.mktemp("warc") / "source.db"
-    scrapy("ingest", "--workers", "0", "--base-url", "https://ca.usembassy.gov/",
-           str(FIXTURES / "captures"), str(FIXTURES / "html"), str(FIXTURES / "extra"), db=db, check=0)
+    scrapy(
+        "ingest",
+        "--workers",
+        "0",
+        "--base-url",
+        "https://ca.usembassy.gov/",
+        str(FIXTURES / "captures"),
+        str(FIXTURES / "html"),
+        str(FIXTURES / "extra"),
+        db=db,
+        check=0,
+    )
     return db
 
 
@@ -34,7 +43,10 @@ def article_set(db):
 
 
 def copy_set(db):
-    return sorted((c["url"] or "", c["source_path"] or "", c["role"], c["page_sha256"]) for c in rows(db, "SELECT * FROM copies"))
+    return sorted(
+        (c["url"] or "", c["source_path"] or "", c["role"], c["page_sha256"])
+        for c in rows(db, "SELECT * FROM copies")
+    )
 
 
 def test_export_is_valid_warc_and_ingests_back_to_the_same_articles(source_db, tmp_path):
@@ -60,7 +72,8 @@ def test_export_is_valid_warc_and_ingests_back_to_the_same_articles(source_db, t
     assert "https://www.state.gov/deputy-secretary-meets-civil-society-leaders-on-labor-rights/" in responses
     resources = [r for r in pages if r.rec_type == "resource"]
     assert {r.rec_headers.get_header("WARC-Target-URI") for r in resources} >= {
-        "urn:dispatches:file:harbor_release.txt"}  # relative to its argument
+        "urn:dispatches:file:harbor_release.txt"
+    }  # relative to its argument
 
     copy_db = tmp_path / "copy.db"
     back = json.loads(scrapy("ingest", str(out), "--json", "--workers", "0", db=copy_db, check=0).stdout)
@@ -75,18 +88,42 @@ def test_export_is_valid_warc_and_ingests_back_to_the_same_articles(source_db, t
 
 def test_export_filters_and_replace(source_db, tmp_path, monkeypatch, capsys):
     site = tmp_path / "site.warc"
-    code, out, _ = run_in_process(monkeypatch, capsys, "export-warc", str(site), "--site", "www.state.gov", "--json",
-                                  "--db", str(source_db))
+    code, out, _ = run_in_process(
+        monkeypatch,
+        capsys,
+        "export-warc",
+        str(site),
+        "--site",
+        "www.state.gov",
+        "--json",
+        "--db",
+        str(source_db),
+    )
     assert code == 0 and json.loads(out)["records"] == 1
     with open(site, "rb") as fh:
-        uris = [r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(fh) if r.rec_type != "warcinfo"]
+        uris = [
+            r.rec_headers.get_header("WARC-Target-URI")
+            for r in ArchiveIterator(fh)
+            if r.rec_type != "warcinfo"
+        ]
     assert uris == ["https://www.state.gov/deputy-secretary-meets-civil-society-leaders-on-labor-rights/"]
 
     future = tmp_path / "future.warc.gz"
-    code, out, _ = run_in_process(monkeypatch, capsys, "export-warc", str(future), "--since", "2999-01-01", "--json",
-                                  "--db", str(source_db))
+    code, out, _ = run_in_process(
+        monkeypatch,
+        capsys,
+        "export-warc",
+        str(future),
+        "--since",
+        "2999-01-01",
+        "--json",
+        "--db",
+        str(source_db),
+    )
     assert code == 0 and json.loads(out)["records"] == 0
-    code, _, err = run_in_process(monkeypatch, capsys, "export-warc", str(site), "--force", "--db", str(source_db))
+    code, _, err = run_in_process(
+        monkeypatch, capsys, "export-warc", str(site), "--force", "--db", str(source_db)
+    )
     n_copies = len(rows(source_db, "SELECT id FROM copies"))
     assert code == 0 and f"Wrote {n_copies} page records" in err  # everything, replacing the --site export
 
@@ -96,13 +133,22 @@ def test_export_usage_errors(source_db, tmp_path, monkeypatch, capsys):
     site.write_bytes(b"keep me")
     code, _, err = run_in_process(monkeypatch, capsys, "export-warc", str(site), "--db", str(source_db))
     assert code == 2 and "--force" in err and site.read_bytes() == b"keep me"
-    code, _, err = run_in_process(monkeypatch, capsys, "export-warc", str(tmp_path / "x.warc"), "--since",
-                                  "last tuesday", "--db", str(source_db))
+    code, _, err = run_in_process(
+        monkeypatch,
+        capsys,
+        "export-warc",
+        str(tmp_path / "x.warc"),
+        "--since",
+        "last tuesday",
+        "--db",
+        str(source_db),
+    )
     assert code == 2 and "--since" in err
     code, _, err = run_in_process(monkeypatch, capsys, "export-warc", "--db", str(source_db))
     assert code == 2
-    code, _, err = run_in_process(monkeypatch, capsys, "export-warc", str(tmp_path / "y.warc"),
-                                  "--db", str(tmp_path / "missing.db"))
+    code, _, err = run_in_process(
+        monkeypatch, capsys, "export-warc", str(tmp_path / "y.warc"), "--db", str(tmp_path / "missing.db")
+    )
     assert code == 1 and "no such database" in err
     assert not (tmp_path / "missing.db").exists() and not (tmp_path / "y.warc").exists()
 
@@ -121,8 +167,16 @@ def fixture_web_warc(path: Path, n: int) -> int:
     for url in urls:
         host, rest = url.split("://", 1)[1].split("/", 1)
         res = site[(host, "/" + rest)]
-        pages.append(RawPage(url=url, final_url=url, status=200, body=res.body, fetched_at="2026-01-01T00:00:00+00:00",
-                             headers={k.lower(): v for k, v in res.headers.items()}))
+        pages.append(
+            RawPage(
+                url=url,
+                final_url=url,
+                status=200,
+                body=res.body,
+                fetched_at="2026-01-01T00:00:00+00:00",
+                headers={k.lower(): v for k, v in res.headers.items()},
+            )
+        )
     with open(path, "wb") as fh:
         return write_warc(fh, pages)
 
@@ -177,8 +231,15 @@ def test_disk_full_stops_with_one_line_and_a_rerun_completes(tmp_path):
         resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))
 
     env = {k: v for k, v in os.environ.items() if k != "DISPATCHES_DB"}
-    proc = subprocess.run([*SCRAPY, "ingest", str(warc), "--workers", "0", "--db", str(db)], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=180, preexec_fn=small_files)
+    proc = subprocess.run(
+        [*SCRAPY, "ingest", str(warc), "--workers", "0", "--db", str(db)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        preexec_fn=small_files,
+    )
     assert proc.returncode == 1, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
     assert len([ln for ln in proc.stderr.splitlines() if ln.startswith("dispatches:")]) == 1
@@ -194,21 +255,34 @@ def test_disk_full_stops_with_one_line_and_a_rerun_completes(tmp_path):
 def test_a_reused_url_exports_both_pages_and_ingests_back_alike(tmp_path, monkeypatch, capsys):
     """A URL that held one statement and now holds another: the WARC keeps both captures, in
     order, and ingesting it rebuilds the same two articles (the old copy retired)."""
+    from test_reprocess import article_html
+
     from cleaners import clean
     from cleaners.model import RawPage
     from crawlers.commands.ingest import Ingester
     from crawlers.diskinput import DiskReader
     from store import Store
-    from test_reprocess import article_html
 
     url = "https://www.state.gov/reused-slug/"
     src = tmp_path / "src.db"
     db = Store(str(src))
     try:
-        for body, when in (((FIXTURES / "html" / "mirror" / "news" / "index.html").read_bytes(), "2025-01-01T00:00:00+00:00"),
-                           (article_html(FIXTURES / "extra" / "coastal_patrol.txt"), "2025-02-01T00:00:00+00:00")):
-            raw = RawPage(url=url, final_url=url, status=200, headers={"content-type": "text/html; charset=utf-8"},
-                          body=body, fetched_at=when, spider="state_gov")
+        for body, when in (
+            (
+                (FIXTURES / "html" / "mirror" / "news" / "index.html").read_bytes(),
+                "2025-01-01T00:00:00+00:00",
+            ),
+            (article_html(FIXTURES / "extra" / "coastal_patrol.txt"), "2025-02-01T00:00:00+00:00"),
+        ):
+            raw = RawPage(
+                url=url,
+                final_url=url,
+                status=200,
+                headers={"content-type": "text/html; charset=utf-8"},
+                body=body,
+                fetched_at=when,
+                spider="state_gov",
+            )
             db.save(clean(raw), raw)
     finally:
         db.close()
@@ -223,7 +297,14 @@ def test_a_reused_url_exports_both_pages_and_ingests_back_alike(tmp_path, monkey
     assert summary.articles_new == 2 and summary.failures == 0
 
     def shape(path):
-        return sorted((c["url_key"].split("#")[1][:10] if "#" in c["url_key"] else "current", c["fetched_at"], a["title"])
-                      for c in rows(path, "SELECT * FROM copies") for a in rows(path, "SELECT title FROM articles WHERE id = ?",
-                                                                                 (c["article_id"],)))
+        return sorted(
+            (
+                c["url_key"].split("#")[1][:10] if "#" in c["url_key"] else "current",
+                c["fetched_at"],
+                a["title"],
+            )
+            for c in rows(path, "SELECT * FROM copies")
+            for a in rows(path, "SELECT title FROM articles WHERE id = ?", (c["article_id"],))
+        )
+
     assert shape(tmp_path / "dst.db") == shape(src)

@@ -19,11 +19,11 @@ import signal
 import sys
 import time
 from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable, Iterable, Iterator
 
 from scrapy.exceptions import UsageError
 
@@ -148,8 +148,9 @@ class RunCounts:
     def failures(self) -> int:
         return self.errors + sum(n for reason, n in self.rejected.items() if reason in FAILED_CLEANING)
 
-    def crawl_stats(self, *, pages: int, articles_new: int, copies_new: int, versions_new: int, unchanged: int,
-                    **own) -> dict:
+    def crawl_stats(
+        self, *, pages: int, articles_new: int, copies_new: int, versions_new: int, unchanged: int, **own
+    ) -> dict:
         """The crawls.stats contract (what no disk run does at zero), then the run's `own` keys."""
         return {
             "pages_fetched": pages,
@@ -175,7 +176,11 @@ class RunCounts:
 
     def as_json(self) -> dict:
         out = self.as_stats()
-        out.update(status=self.status, crawl_id=self.crawl_id, **{name: getattr(self, name) for name in self.json_extra})
+        out.update(
+            status=self.status,
+            crawl_id=self.crawl_id,
+            **{name: getattr(self, name) for name in self.json_extra},
+        )
         return out
 
 
@@ -189,7 +194,9 @@ class StoreRun:
         stop: the run's `Stop` (signals); a fresh one when None.
     """
 
-    def __init__(self, db, pool=None, *, window: int = 16, progress: Callable | None = None, stop: Stop | None = None):
+    def __init__(
+        self, db, pool=None, *, window: int = 16, progress: Callable | None = None, stop: Stop | None = None
+    ):
         self.db = db
         self.pool = pool
         self.window = window
@@ -223,7 +230,9 @@ class StoreRun:
             try:
                 self.db.finish_crawl(counts.crawl_id, counts.status, counts.as_stats())
             except Exception as exc:  # keep the original error visible
-                logging.getLogger(type(self).__module__).error("could not close crawl row %s: %s", counts.crawl_id, exc)
+                logging.getLogger(type(self).__module__).error(
+                    "could not close crawl row %s: %s", counts.crawl_id, exc
+                )
 
     def rejected(self, counts: RunCounts, where: str, exc: Rejected) -> None:
         """Count a page the cleaners rejected and record why in `events`."""
@@ -234,15 +243,21 @@ class StoreRun:
         try:
             self.db.record_event(self.crawl_id, where, stage, reason, detail)
         except Exception as exc:  # the database itself is failing (disk full, I/O error)
-            raise DatabaseFailing(f"cannot write to the database ({type(exc).__name__}: {exc}); stopped") from exc
+            raise DatabaseFailing(
+                f"cannot write to the database ({type(exc).__name__}: {exc}); stopped"
+            ) from exc
 
     def _tick(self, files: int, pages: int) -> None:
         if self.progress:
             self.progress(files, pages)
 
 
-def print_counts(title: str, counts: RunCounts, rows: Iterable[tuple[str, int]],
-                 reasons: Iterable[tuple[str, Counter]] = ()):
+def print_counts(
+    title: str,
+    counts: RunCounts,
+    rows: Iterable[tuple[str, int]],
+    reasons: Iterable[tuple[str, Counter]] = (),
+):
     """The human summary on stderr: a rich table of `rows`, then one row per reason counted.
 
     Returns the console, for what the command prints below the table.
@@ -251,7 +266,9 @@ def print_counts(title: str, counts: RunCounts, rows: Iterable[tuple[str, int]],
     from rich.table import Table
 
     console = Console(stderr=True, highlight=False)
-    table = Table(title=f"{title}: {counts.status} (crawl {counts.crawl_id}, {counts.seconds:.1f} s)", show_header=False)
+    table = Table(
+        title=f"{title}: {counts.status} (crawl {counts.crawl_id}, {counts.seconds:.1f} s)", show_header=False
+    )
     table.add_column("what")
     table.add_column("n", justify="right")
     for label, n in rows:
@@ -322,12 +339,26 @@ def open_pool(workers: int, timeout: float):
 def add_run_options(parser: argparse.ArgumentParser, settings) -> None:
     """Options shared by ingest and reprocess."""
     group = parser.add_argument_group("Dispatches")
-    group.add_argument("--db", metavar="PATH", help=f"SQLite database (default DISPATCHES_DB, now {settings.get('DISPATCHES_DB')})")
+    group.add_argument(
+        "--db",
+        metavar="PATH",
+        help=f"SQLite database (default DISPATCHES_DB, now {settings.get('DISPATCHES_DB')})",
+    )
     group.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
-    group.add_argument("--workers", type=int, metavar="N", default=None,
-                       help="cleaner processes (default DISPATCHES_CLEAN_WORKERS or 2; 0 = clean in this process)")
-    group.add_argument("--timeout", type=float, metavar="SECONDS", default=None,
-                       help="cleaning time limit per page in seconds (default DISPATCHES_CLEAN_TIMEOUT or 20)")
+    group.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        default=None,
+        help="cleaner processes (default DISPATCHES_CLEAN_WORKERS or 2; 0 = clean in this process)",
+    )
+    group.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        default=None,
+        help="cleaning time limit per page in seconds (default DISPATCHES_CLEAN_TIMEOUT or 20)",
+    )
     group.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
 
 
@@ -342,7 +373,9 @@ def check_run_options(opts) -> None:
     if opts.workers is not None and opts.workers < 0:
         raise UsageError(f"--workers must be 0 or more, not {opts.workers}", print_help=False)
     if opts.timeout is not None and not opts.timeout > 0:
-        raise UsageError(f"--timeout must be a positive number of seconds, not {opts.timeout}", print_help=False)
+        raise UsageError(
+            f"--timeout must be a positive number of seconds, not {opts.timeout}", print_help=False
+        )
 
 
 def check_since(value: str | None) -> str | None:
@@ -364,7 +397,9 @@ def reject_unknown_options(args: list[str]) -> list[str]:
             literal = True
             continue
         if a.startswith("-") and not literal and a != "-":
-            raise UsageError(f"unknown option {a} (a file name starting with '-': use ./{a} or put it after --)")
+            raise UsageError(
+                f"unknown option {a} (a file name starting with '-': use ./{a} or put it after --)"
+            )
         paths.append(a)
     return paths
 
@@ -378,14 +413,19 @@ def existing_database(settings, opts) -> str | None:
     return db_path
 
 
-def run_command(settings, db_path: str, opts, runner: type[StoreRun], body: Callable, title: str,
-                printer: Callable) -> int:
+def run_command(
+    settings, db_path: str, opts, runner: type[StoreRun], body: Callable, title: str, printer: Callable
+) -> int:
     """Lock, open the store and a cleaner pool, run `body(runner(...))`, summarise; the exit status."""
     from crawlers.runlock import LockBusy, run_lock
 
     workers = opts.workers if opts.workers is not None else settings.getint("DISPATCHES_CLEAN_WORKERS", 2)
-    timeout = opts.timeout if opts.timeout is not None else settings.getfloat("DISPATCHES_CLEAN_TIMEOUT", 20.0)
-    lock_wait = settings.getfloat("DISPATCHES_LOCK_WAIT", float(os.environ.get("DISPATCHES_LOCK_WAIT", 0) or 0))
+    timeout = (
+        opts.timeout if opts.timeout is not None else settings.getfloat("DISPATCHES_CLEAN_TIMEOUT", 20.0)
+    )
+    lock_wait = settings.getfloat(
+        "DISPATCHES_LOCK_WAIT", float(os.environ.get("DISPATCHES_LOCK_WAIT", 0) or 0)
+    )
     err = stderr_line
     try:
         from store import StoreError
@@ -402,7 +442,9 @@ def run_command(settings, db_path: str, opts, runner: type[StoreRun], body: Call
             try:
                 pool = open_pool(workers, timeout)
                 try:
-                    with Progress(enabled=not opts.no_progress and sys.stderr.isatty(), label=title.lower()) as progress:
+                    with Progress(
+                        enabled=not opts.no_progress and sys.stderr.isatty(), label=title.lower()
+                    ) as progress:
                         summary = body(runner(db, pool, progress=progress, stop=stop))
                 finally:
                     if pool is not None:
@@ -416,7 +458,9 @@ def run_command(settings, db_path: str, opts, runner: type[StoreRun], body: Call
         err(f"dispatches: {exc}")
         return 1
     except KeyboardInterrupt as exc:  # Interrupted too
-        err(f"dispatches: {title.lower()} interrupted ({exc or 'SIGINT'}); what was saved is kept, run it again to finish")
+        err(
+            f"dispatches: {title.lower()} interrupted ({exc or 'SIGINT'}); what was saved is kept, run it again to finish"
+        )
         return 130
     except RuntimeError as exc:  # DatabaseFailing
         err(f"dispatches: {exc}")

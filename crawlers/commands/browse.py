@@ -110,7 +110,9 @@ def read_schema(db_path: str | Path) -> dict[str, set[str]]:
     """Table and view names of `db_path` -> their column names (read-only)."""
     conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
     try:
-        names = [row[0] for row in conn.execute("select name from sqlite_master where type in ('table', 'view')")]
+        names = [
+            row[0] for row in conn.execute("select name from sqlite_master where type in ('table', 'view')")
+        ]
         return {
             name: {row[1] for row in conn.execute("select * from pragma_table_xinfo(?)", (name,))}
             for name in names
@@ -135,7 +137,9 @@ def check_database(db_path: str | Path) -> str:
     except sqlite3.Error as exc:
         raise BrowseError(f"{path}: cannot open: {exc}") from None
     try:
-        tables = {row[0] for row in conn.execute("select name from sqlite_master where type in ('table', 'view')")}
+        tables = {
+            row[0] for row in conn.execute("select name from sqlite_master where type in ('table', 'view')")
+        }
         mode = conn.execute("pragma journal_mode").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         raise BrowseError(f"{path}: not a readable SQLite database: {exc}") from None
@@ -162,9 +166,17 @@ def _writable_dir(path: Path) -> bool:
 def datasette_argv(db_path: str | Path, metadata_path: str | Path, host: str, port: int) -> list[str]:
     """The `datasette serve` command line: read-only, never immutable, never --nolock."""
     argv = [
-        sys.executable, "-m", "datasette", "serve", str(db_path),
-        "--metadata", str(metadata_path),
-        "--host", host, "--port", str(port),
+        sys.executable,
+        "-m",
+        "datasette",
+        "serve",
+        str(db_path),
+        "--metadata",
+        str(metadata_path),
+        "--host",
+        host,
+        "--port",
+        str(port),
     ]
     for name, value in DATASETTE_SETTINGS.items():
         shown = ("on" if value else "off") if isinstance(value, bool) else str(value)
@@ -193,8 +205,12 @@ class Command(ScrapyCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--db", metavar="PATH", help="SQLite database (default: DISPATCHES_DB setting)")
-        parser.add_argument("--port", type=int, default=8001, help="port to listen on (default: 8001; 0 = any free port)")
-        parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+        parser.add_argument(
+            "--port", type=int, default=8001, help="port to listen on (default: 8001; 0 = any free port)"
+        )
+        parser.add_argument(
+            "--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)"
+        )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
@@ -206,16 +222,25 @@ class Command(ScrapyCommand):
             self.exitcode = 2
             return
         if opts.port and not _port_free(opts.host, opts.port):
-            print(f"browse: {opts.host}:{opts.port} is already in use (another scrapy browse or datasette?); "
-                  "pick another with --port", file=sys.stderr)
+            print(
+                f"browse: {opts.host}:{opts.port} is already in use (another scrapy browse or datasette?); "
+                "pick another with --port",
+                file=sys.stderr,
+            )
             self.exitcode = 2
             return
         if mode != "wal":
-            print(f"browse: warning: {db_path} is not in WAL mode ({mode}); a crawl writing it "
-                  "at the same time may see 'database is locked'", file=sys.stderr)
+            print(
+                f"browse: warning: {db_path} is not in WAL mode ({mode}); a crawl writing it "
+                "at the same time may see 'database is locked'",
+                file=sys.stderr,
+            )
         if opts.host not in ("127.0.0.1", "localhost", "::1"):
-            print(f"browse: warning: listening on {opts.host}: anyone who can reach it can read the whole "
-                  "database and run read-only SQL", file=sys.stderr)
+            print(
+                f"browse: warning: listening on {opts.host}: anyone who can reach it can read the whole "
+                "database and run read-only SQL",
+                file=sys.stderr,
+            )
         metadata, notes = served_metadata(db_path)
         for note in notes:
             print(f"browse: warning: the database has no column for {note}; left out", file=sys.stderr)

@@ -24,8 +24,14 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.utils.conf import closest_scrapy_cfg
 
-FIXTURE_HOSTS = ("www.state.gov", "2021-2025.state.gov", "mx.usembassy.gov", "ca.usembassy.gov",
-                 "policy-digest.example", "worldwire.example")
+FIXTURE_HOSTS = (
+    "www.state.gov",
+    "2021-2025.state.gov",
+    "mx.usembassy.gov",
+    "ca.usembassy.gov",
+    "policy-digest.example",
+    "worldwire.example",
+)
 
 CRAWLS = (
     ("state_gov", {"archives": "2021-2025.state.gov"}),
@@ -58,7 +64,9 @@ def project_root() -> Path:
 def fixture_dir(root: Path) -> Path:
     web = root / "tests" / "fixtures" / "web"
     if not (web / "fixtureweb.py").is_file():
-        raise DemoError(f"the fixture web is missing ({web / 'fixtureweb.py'}); scrapy demo needs a source checkout")
+        raise DemoError(
+            f"the fixture web is missing ({web / 'fixtureweb.py'}); scrapy demo needs a source checkout"
+        )
     return web
 
 
@@ -68,19 +76,27 @@ def summarise(db_path: str) -> dict:
     try:
         q = lambda sql: con.execute(sql).fetchall()  # noqa: E731
         tables = {r[0] for r in q("select name from sqlite_master where type in ('table','view')")}
-        out = {"articles": q("select count(*) from articles")[0][0], "copies": q("select count(*) from copies")[0][0]}
+        out = {
+            "articles": q("select count(*) from articles")[0][0],
+            "copies": q("select count(*) from copies")[0][0],
+        }
         out["by_role"] = dict(q("select role, count(*) from copies group by role order by count(*) desc"))
         out["merged"] = q("select count(*) from copies where coalesce(match_method, 'new') != 'new'")[0][0]
-        out["by_method"] = dict(q("select match_method, count(*) from copies group by match_method order by count(*) desc"))
+        out["by_method"] = dict(
+            q("select match_method, count(*) from copies group by match_method order by count(*) desc")
+        )
         cols = {r[1] for r in q("pragma table_info(copies)")}
         out["removed"] = None
         if "removed_count" in cols:
             out["removed"] = q("select coalesce(sum(removed_count), 0) from copies")[0][0]
         if "removed" in cols:
             try:
-                out["removed_by_rule"] = dict(q(
-                    "select j.value ->> 'rule', count(*) from copies, json_each(copies.removed) j "
-                    "where copies.removed is not null group by 1 order by 2 desc limit 6"))
+                out["removed_by_rule"] = dict(
+                    q(
+                        "select j.value ->> 'rule', count(*) from copies, json_each(copies.removed) j "
+                        "where copies.removed is not null group by 1 order by 2 desc limit 6"
+                    )
+                )
             except sqlite3.Error:  # an SQLite without ->> (before 3.38)
                 pass
         out["crawls"] = q("select spider, status from crawls order by id")
@@ -101,8 +117,12 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("--db", metavar="PATH", default="data/demo.db", help="database to fill (default: data/demo.db)")
-        parser.add_argument("--scale", type=int, default=1, help="size of the fixture web (1 = ~50 statements)")
+        parser.add_argument(
+            "--db", metavar="PATH", default="data/demo.db", help="database to fill (default: data/demo.db)"
+        )
+        parser.add_argument(
+            "--scale", type=int, default=1, help="size of the fixture web (1 = ~50 statements)"
+        )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args:
@@ -136,7 +156,10 @@ class Command(ScrapyCommand):
                 for key, value in DEMO_SETTINGS.items():
                     cmd += ["-s", f"{key}={value}"]
                 t0 = time.monotonic()
-                print(f"Crawling {spider} ({', '.join(f'{k}={v}' for k, v in spider_args.items())})...", file=sys.stderr)
+                print(
+                    f"Crawling {spider} ({', '.join(f'{k}={v}' for k, v in spider_args.items())})...",
+                    file=sys.stderr,
+                )
                 proc = subprocess.run(cmd, cwd=root, env=env)
                 if proc.returncode != 0:
                     failed.append(spider)
@@ -157,12 +180,16 @@ class Command(ScrapyCommand):
         err(f"  copies:                           {s['copies']}")
         for role, n in s["by_role"].items():
             err(f"    {role or '?':<30} {n}")
-        err(f"  copies merged into an article:    {s['merged']}  "
-            f"({', '.join(f'{m}: {n}' for m, n in s['by_method'].items() if m and m != 'new')})")
+        err(
+            f"  copies merged into an article:    {s['merged']}  "
+            f"({', '.join(f'{m}: {n}' for m, n in s['by_method'].items() if m and m != 'new')})"
+        )
         if s["removed"] is not None:
             rules = s.get("removed_by_rule") or {}
-            err(f"  cruft removed (spans):            {s['removed']}"
-                + (f"  ({', '.join(f'{r}: {n}' for r, n in rules.items())})" if rules else ""))
+            err(
+                f"  cruft removed (spans):            {s['removed']}"
+                + (f"  ({', '.join(f'{r}: {n}' for r, n in rules.items())})" if rules else "")
+            )
         err(f"  crawls:                           {', '.join(f'{sp} {st}' for sp, st in s['crawls'])}")
         err()
         rel = os.path.relpath(db_path)

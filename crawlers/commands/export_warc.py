@@ -112,7 +112,11 @@ class ExportWarc:
             if tmp and os.path.exists(tmp):
                 os.unlink(tmp)
         if opts.json:
-            sys.stdout.write(json.dumps({"path": out, "records": n, "site": opts.site, "since": since}) + "\n")
+            sys.stdout.write(
+                json.dumps({"path": out, "records": n, "site": opts.site, "since": since}) + "\n"
+            )
         else:
-            sys.stderr.write(f"Wrote {n} page records to {out}" + (" (no raw pages matched)" if n == 0 else "") + "\n")
+            sys.stderr.write(
+                f"Wrote {n} page records to {out}" + (" (no raw pages matched)" if n == 0 else "") + "\n"
+            )
         self.exitcode = 0

@@ -45,7 +45,7 @@ EXAMPLES = 20  # failed files listed by name in the summary (all of them go to `
 
 
 def parse_size(text: str) -> int:
-    """"10MiB", "10M", "512k", "1048576" -> bytes."""
+    """ "10MiB", "10M", "512k", "1048576" -> bytes."""
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*", text.lower())
     if not m:
         raise ValueError(f"not a size: {text!r} (try 10MiB, 500k or a number of bytes)")
@@ -221,13 +221,21 @@ class Command(ScrapyCommand):
         super().add_options(parser)
         add_run_options(parser, self.settings)
         group = parser.add_argument_group("Ingest")
-        group.add_argument("--base-url", metavar="URL",
-                           help="URL of the ingest root, for saved HTML that names no URL of its own "
-                                "(dir/page.html -> URL/dir/page.html)")
-        group.add_argument("--max-size", metavar="SIZE", default="10MiB",
-                           help="skip files (and WARC records) larger than this, e.g. 500k or 20MiB (default 10MiB)")
-        group.add_argument("--root", metavar="DIR",
-                           help="every PATH must lie inside DIR; paths are recorded relative to it")
+        group.add_argument(
+            "--base-url",
+            metavar="URL",
+            help="URL of the ingest root, for saved HTML that names no URL of its own "
+            "(dir/page.html -> URL/dir/page.html)",
+        )
+        group.add_argument(
+            "--max-size",
+            metavar="SIZE",
+            default="10MiB",
+            help="skip files (and WARC records) larger than this, e.g. 500k or 20MiB (default 10MiB)",
+        )
+        group.add_argument(
+            "--root", metavar="DIR", help="every PATH must lie inside DIR; paths are recorded relative to it"
+        )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         from crawlers.diskinput import DiskReader, escape_name
@@ -245,7 +253,9 @@ class Command(ScrapyCommand):
         if opts.root and not os.path.isdir(opts.root):
             raise UsageError(f"--root {opts.root}: not a directory", print_help=False)
         if not any(os.path.lexists(p) for p in paths):
-            raise UsageError(f"nothing to ingest: {', '.join(escape_name(p) for p in paths)} not found", print_help=False)
+            raise UsageError(
+                f"nothing to ingest: {', '.join(escape_name(p) for p in paths)} not found", print_help=False
+            )
         db_path = opts.db or self.settings.get("DISPATCHES_DB")
         reader = DiskReader(max_size=max_size, base_url=opts.base_url, root=opts.root)
         run_args = {
@@ -255,6 +265,11 @@ class Command(ScrapyCommand):
             "root": escape_name(opts.root) if opts.root else None,
         }
         self.exitcode = run_command(
-            self.settings, db_path, opts, Ingester, lambda ingester: ingester.run(reader, paths, run_args),
-            title="Ingest", printer=print_summary,
+            self.settings,
+            db_path,
+            opts,
+            Ingester,
+            lambda ingester: ingester.run(reader, paths, run_args),
+            title="Ingest",
+            printer=print_summary,
         )

@@ -48,7 +48,12 @@ def text_diff(before: str, after: str, name: str, limit: int = DIFF_LINES) -> st
     """A unified diff of two article texts, paragraph per line, cut to `limit` lines."""
     lines = list(
         difflib.unified_diff(
-            before.splitlines(), after.splitlines(), fromfile=f"{name} (stored)", tofile=f"{name} (now)", lineterm="", n=1
+            before.splitlines(),
+            after.splitlines(),
+            fromfile=f"{name} (stored)",
+            tofile=f"{name} (now)",
+            lineterm="",
+            n=1,
         )
     )
     if len(lines) > limit:
@@ -145,7 +150,11 @@ class Reprocessor(StoreRun):
                 r.articles_removed += 1
             if len(r.moves) < 20:
                 r.moves.append(
-                    {"page": where, "from_article": before.get("article_id"), "to_article": after.get("article_id")}
+                    {
+                        "page": where,
+                        "from_article": before.get("article_id"),
+                        "to_article": after.get("article_id"),
+                    }
                 )
         changed = False
         if (before.get("text") or "") != (after.get("text") or ""):
@@ -153,8 +162,11 @@ class Reprocessor(StoreRun):
             changed = True
             if len(r.examples) < DIFFS:
                 r.examples.append(
-                    {"page": where, "article_id": after.get("article_id"),
-                     "diff": text_diff(before.get("text") or "", after.get("text") or "", where)}
+                    {
+                        "page": where,
+                        "article_id": after.get("article_id"),
+                        "diff": text_diff(before.get("text") or "", after.get("text") or "", where),
+                    }
                 )
         meta = ("title", "published", "publisher", "canonical_url", "language")
         if any(before.get(k) != after.get(k) for k in meta):
@@ -220,6 +232,11 @@ class Command(ScrapyCommand):
             return
         run_args = {"site": opts.site, "since": since}
         self.exitcode = run_command(
-            self.settings, db_path, opts, Reprocessor, lambda rep: rep.run(opts.site, since, run_args),
-            title="Reprocess", printer=print_report,
+            self.settings,
+            db_path,
+            opts,
+            Reprocessor,
+            lambda rep: rep.run(opts.site, since, run_args),
+            title="Reprocess",
+            printer=print_report,
         )

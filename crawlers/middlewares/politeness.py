@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from scrapy import signals
@@ -52,8 +52,8 @@ def parse_retry_after(value: str | bytes | None, now: datetime | None = None) ->
     if when is None:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    now = now or datetime.now(timezone.utc)
+        when = when.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
     return max(0.0, (when - now).total_seconds())
 
 
@@ -90,7 +90,9 @@ class PolitenessMiddleware:
         if capped < delay:
             logger.warning(
                 "robots.txt of %s asks Crawl-delay %g s; capped at %g s (DISPATCHES_MAX_CRAWL_DELAY)",
-                key, delay, capped,
+                key,
+                delay,
+                capped,
             )
         else:
             logger.info("robots.txt of %s: Crawl-delay %g s", key, capped)
@@ -146,7 +148,9 @@ class PolitenessMiddleware:
         key = self._key(request)
         if key in self.deferred:
             self.stats.inc_value("dispatches/deferred_requests")
-            raise IgnoreRequest(f"{key} asked to wait beyond DISPATCHES_MAX_RETRY_AFTER; deferred to the next run")
+            raise IgnoreRequest(
+                f"{key} asked to wait beyond DISPATCHES_MAX_RETRY_AFTER; deferred to the next run"
+            )
         return None
 
     def _retry_after(self, request, response) -> None:
@@ -162,7 +166,10 @@ class PolitenessMiddleware:
             if key not in self.deferred:
                 logger.warning(
                     "%s answered %d with Retry-After %.0f s (> %.0f s cap): host deferred to the next run",
-                    key, response.status, delay, self.max_retry_after,
+                    key,
+                    response.status,
+                    delay,
+                    self.max_retry_after,
                 )
             self.deferred.add(key)
             self.stats.set_value(f"dispatches/deferred/{key}", 1)
@@ -170,7 +177,9 @@ class PolitenessMiddleware:
         until = time.monotonic() + delay
         if until > self.paused_until.get(key, 0):
             self.paused_until[key] = until
-            logger.info("%s answered %d: pausing the host for %.1f s (Retry-After)", key, response.status, delay)
+            logger.info(
+                "%s answered %d: pausing the host for %.1f s (Retry-After)", key, response.status, delay
+            )
             self.stats.inc_value("dispatches/retry_after_pauses")
             self._hold(key, until)
 

@@ -79,7 +79,9 @@ class RFCRobotsTxtMiddleware(RobotsTxtMiddleware):
 
     def _block(self, netloc: str, why: str) -> None:
         host = netloc.split("@")[-1].split(":")[0]
-        logger.error("%s: %s is not crawled this run (RFC 9309: unreachable robots.txt means disallow)", why, host)
+        logger.error(
+            "%s: %s is not crawled this run (RFC 9309: unreachable robots.txt means disallow)", why, host
+        )
         self._stats.set_value(f"dispatches/robots_blocked/{host}", why)
         self._resolve(netloc, _Unreachable(why))
 

@@ -38,7 +38,7 @@ import ipaddress
 import logging
 import socket
 import urllib.request
-from typing import Iterable
+from collections.abc import Iterable
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from scrapy import signals
@@ -55,26 +55,60 @@ ALLOWED_SCHEMES = frozenset({"http", "https"})
 # Query parameters that carry secrets often enough that a crawler should never keep them.
 SECRET_PARAMS = frozenset(
     {
-        "token", "access_token", "refresh_token", "id_token", "auth", "auth_token", "authtoken",
-        "api_key", "apikey", "api-key", "key", "secret", "client_secret", "password", "passwd",
-        "pwd", "pass", "session", "sessionid", "session_id", "sid", "jsessionid", "phpsessid",
-        "sig", "signature", "x-amz-signature", "x-amz-credential", "x-amz-security-token",
-        "awsaccesskeyid", "code", "ticket",
+        "token",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "auth",
+        "auth_token",
+        "authtoken",
+        "api_key",
+        "apikey",
+        "api-key",
+        "key",
+        "secret",
+        "client_secret",
+        "password",
+        "passwd",
+        "pwd",
+        "pass",
+        "session",
+        "sessionid",
+        "session_id",
+        "sid",
+        "jsessionid",
+        "phpsessid",
+        "sig",
+        "signature",
+        "x-amz-signature",
+        "x-amz-credential",
+        "x-amz-security-token",
+        "awsaccesskeyid",
+        "code",
+        "ticket",
     }
 )
 
 # Names that mean "this machine" or a cloud metadata service, whatever they resolve to.
 BLOCKED_NAMES = frozenset(
-    {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback",
-     "metadata", "metadata.google.internal", "metadata.goog", "instance-data",
-     "instance-data.ec2.internal", "metadata.azure.com"}
+    {
+        "localhost",
+        "localhost.localdomain",
+        "ip6-localhost",
+        "ip6-loopback",
+        "metadata",
+        "metadata.google.internal",
+        "metadata.goog",
+        "instance-data",
+        "instance-data.ec2.internal",
+        "metadata.azure.com",
+    }
 )
 BLOCKED_SUFFIXES = (".localhost",)
 
 # Addresses of metadata services, named in the reason so a log reader sees what was tried.
 METADATA_ADDRESSES = frozenset(
-    ipaddress.ip_address(a)
-    for a in ("169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254")
+    ipaddress.ip_address(a) for a in ("169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254")
 )
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
@@ -192,13 +226,15 @@ class AllowList:
             try:
                 if entry.startswith("["):  # [::1]:8080
                     end = entry.index("]")
-                    host, rest = entry[1:end], entry[end + 1:]
+                    host, rest = entry[1:end], entry[end + 1 :]
                     port = int(rest[1:]) if rest.startswith(":") else None
                 elif entry.count(":") == 1:
                     host, _, p = entry.partition(":")
                     port = int(p)
             except ValueError:
-                logger.error("DISPATCHES_ALLOW_HOSTS: ignoring %r (expected host, host:port or *.suffix[:port])", entry)
+                logger.error(
+                    "DISPATCHES_ALLOW_HOSTS: ignoring %r (expected host, host:port or *.suffix[:port])", entry
+                )
                 continue
             self.rules.append((host, port))
 
@@ -206,8 +242,13 @@ class AllowList:
         """The ports of the rules naming `host` (None = any port); `*.x` matches x and below."""
         host = (host or "").lower().strip("[]").rstrip(".")
         return [
-            port for rule_host, port in self.rules
-            if ((host.endswith(rule_host[1:]) or host == rule_host[2:]) if rule_host.startswith("*.") else host == rule_host)
+            port
+            for rule_host, port in self.rules
+            if (
+                (host.endswith(rule_host[1:]) or host == rule_host[2:])
+                if rule_host.startswith("*.")
+                else host == rule_host
+            )
         ]
 
     def allows(self, host: str, port: int | None = None) -> bool:
@@ -229,7 +270,7 @@ class AllowList:
         return self.allow_private or bool(self._ports_for(host))
 
     @classmethod
-    def from_settings(cls, settings) -> "AllowList":
+    def from_settings(cls, settings) -> AllowList:
         entries = _env_list(settings.get("DISPATCHES_ALLOW_HOSTS"))
         return cls(entries, settings.getbool("DISPATCHES_ALLOW_PRIVATE", False))
 
@@ -273,7 +314,9 @@ class SafetyMiddleware:
         self.crawler = crawler
         self.stats = crawler.stats
         self.allow = AllowList.from_settings(settings)
-        self.secret_params = SECRET_PARAMS | {p.lower() for p in _env_list(settings.get("DISPATCHES_SECRET_PARAMS"))}
+        self.secret_params = SECRET_PARAMS | {
+            p.lower() for p in _env_list(settings.get("DISPATCHES_SECRET_PARAMS"))
+        }
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -357,7 +400,9 @@ class CircuitBreakerMiddleware:
             self.stats.set_value("safety/circuit_open", sorted(self.open_hosts))
             logger.error(
                 "Circuit breaker: %s failed %d times in a row (last: %s); leaving it alone for the rest of this run",
-                host, n, what,
+                host,
+                n,
+                what,
             )
             self._drain_queued(host)
 
@@ -369,7 +414,8 @@ class CircuitBreakerMiddleware:
         Scrapy: if their shape changes this does nothing and only new requests are refused.
         """
         n = drain_download_queues(
-            self.crawler, lambda request: (urlparse_cached(request).hostname or "").lower() == host,
+            self.crawler,
+            lambda request: (urlparse_cached(request).hostname or "").lower() == host,
             lambda request: IgnoreRequest(f"circuit open for {host}: {redact_url(request.url)}"),
         )
         if n:
@@ -441,8 +487,11 @@ class BoundedStop:
         slot = getattr(getattr(self.crawler, "engine", None), "_slot", None)
         if slot is None or getattr(slot, "closing", None) is None:
             return
-        n = drain_download_queues(self.crawler, lambda request: True,
-                                  lambda request: IgnoreRequest(f"spider closing: not fetched: {redact_url(request.url)}"))
+        n = drain_download_queues(
+            self.crawler,
+            lambda request: True,
+            lambda request: IgnoreRequest(f"spider closing: not fetched: {redact_url(request.url)}"),
+        )
         if n:
             self.crawler.stats.inc_value("safety/dropped_at_stop", n)
             logger.info("Stopping: %d queued request(s) dropped; the next run fetches them", n)
@@ -481,7 +530,10 @@ class RedirectGuardMiddleware:
             self.stats.inc_value(f"safety/blocked/{reason}")
             self.stats.inc_value("safety/blocked_redirects")
             logger.warning(
-                "Blocked redirect (%s) from %r to %r", reason, redact_url(request.url, self.secret_params), shown
+                "Blocked redirect (%s) from %r to %r",
+                reason,
+                redact_url(request.url, self.secret_params),
+                shown,
             )
             raise IgnoreRequest(f"blocked redirect {reason}: {shown}")
         clean = redact_url(target, self.secret_params)
@@ -546,4 +598,3 @@ class SafeResolver(CachingThreadedResolver):
         _refused_names[name.lower()] = reason
         logger.warning("Refused to connect to %s: it resolves to %s (%s)", name, address, reason)
         return DNSLookupError(f"{name} resolves to a blocked address ({reason})")
-

@@ -29,22 +29,45 @@ __all__ = ["SoftBlockMiddleware", "soft_block_reason"]
 _TITLE = re.compile(rb"<title[^>]*>(.{0,200}?)</title>", re.I | re.S)
 _TITLE_PATTERNS = [
     ("technical_difficulties", re.compile(rb"technical\s+difficulties", re.I)),
-    ("captcha", re.compile(rb"captcha|are\s+you\s+a\s+robot|verify\s+you\s+are\s+(a\s+)?human|security\s+check", re.I)),
-    ("bot_wall", re.compile(rb"attention\s+required|just\s+a\s+moment|pardon\s+our\s+interruption|access\s+denied|"
-                            rb"request\s+rejected|incapsula", re.I)),
-    ("error_page", re.compile(rb"service\s+unavailable|temporarily\s+unavailable|site\s+maintenance|"
-                              rb"\b50[0-9]\b.{0,20}error|error\s+50[0-9]", re.I)),
+    (
+        "captcha",
+        re.compile(
+            rb"captcha|are\s+you\s+a\s+robot|verify\s+you\s+are\s+(a\s+)?human|security\s+check", re.I
+        ),
+    ),
+    (
+        "bot_wall",
+        re.compile(
+            rb"attention\s+required|just\s+a\s+moment|pardon\s+our\s+interruption|access\s+denied|"
+            rb"request\s+rejected|incapsula",
+            re.I,
+        ),
+    ),
+    (
+        "error_page",
+        re.compile(
+            rb"service\s+unavailable|temporarily\s+unavailable|site\s+maintenance|"
+            rb"\b50[0-9]\b.{0,20}error|error\s+50[0-9]",
+            re.I,
+        ),
+    ),
 ]
 # In the text of a page with little text: a real article may mention "technical difficulties",
 # and many WordPress comment forms load a reCAPTCHA script, so these only count on short pages.
 _BODY_PATTERNS = [
     ("technical_difficulties", re.compile(rb"technical\s+difficulties", re.I)),
-    ("captcha", re.compile(rb"are\s+you\s+a\s+robot|verify\s+you\s+are\s+(a\s+)?human|complete\s+the\s+captcha|"
-                           rb"g-recaptcha|h-captcha|cf-challenge", re.I)),
+    (
+        "captcha",
+        re.compile(
+            rb"are\s+you\s+a\s+robot|verify\s+you\s+are\s+(a\s+)?human|complete\s+the\s+captcha|"
+            rb"g-recaptcha|h-captcha|cf-challenge",
+            re.I,
+        ),
+    ),
     ("bot_wall", re.compile(rb"access\s+denied|request\s+unsuccessful|you\s+have\s+been\s+blocked", re.I)),
 ]
 _TAGS = re.compile(rb"<(script|style|noscript|template)\b.*?</\1\s*>|<!--.*?-->|<[^>]+>", re.I | re.S)
-_MIN_TEXT = 200     # visible characters below which an HTML page is an empty shell
+_MIN_TEXT = 200  # visible characters below which an HTML page is an empty shell
 _SHORT_TEXT = 1500  # below this, error phrases in the text count
 
 

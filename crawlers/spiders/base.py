@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime, timezone
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime
 from urllib.parse import urlencode, urlsplit
 
 import scrapy
@@ -37,7 +37,9 @@ __all__ = ["DispatchesSpider", "ArgumentError", "parse_day", "parse_list"]
 
 ARTICLE_STATUSES = [304, 404, 410]
 # Child sitemaps that never hold statements (WordPress/Yoast taxonomies, authors, media).
-SKIP_SITEMAPS = re.compile(r"(category|tag|author|attachment|media|page|taxonom|country|bureau|people)[-_]?sitemap", re.I)
+SKIP_SITEMAPS = re.compile(
+    r"(category|tag|author|attachment|media|page|taxonom|country|bureau|people)[-_]?sitemap", re.I
+)
 
 
 class ArgumentError(ValueError):
@@ -62,7 +64,7 @@ def parse_list(value) -> list[str]:
 
 
 def _utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _norm(url: str) -> str:
@@ -156,7 +158,10 @@ class DispatchesSpider(scrapy.Spider):
         if why and failed:
             nxt = order[st["i"]] if st["i"] < len(order) else None
             self.logger.warning(
-                "Discovery by %s failed on %s (%s); %s", failed, host, why,
+                "Discovery by %s failed on %s (%s); %s",
+                failed,
+                host,
+                why,
                 f"falling back to {nxt}" if nxt else "no method left",
             )
             self.crawler.stats.inc_value(f"dispatches/discovery_fallback/{host}")
@@ -187,15 +192,28 @@ class DispatchesSpider(scrapy.Spider):
             self.crawler.stats.set_value(f"dispatches/discovery/{host}", method)
             self.logger.info("Discovery on %s by %s", host, method)
 
-    def discovery_request(self, url: str, host: str, method: str, callback, expect: str, first: bool,
-                          conditional: bool = True, **meta):
+    def discovery_request(
+        self,
+        url: str,
+        host: str,
+        method: str,
+        callback,
+        expect: str,
+        first: bool,
+        conditional: bool = True,
+        **meta,
+    ):
         """A request for a discovery document (REST page, sitemap, feed, listing page).
 
         A document whose validators were kept after the last clean, complete run of its host
         is asked for conditionally: a 304 means nothing it lists has changed since.
         """
         headers = {}
-        state = self.known.get(_norm(url)) if conditional and not self.settings.getbool("DISPATCHES_FULL_DISCOVERY", False) else None
+        state = (
+            self.known.get(_norm(url))
+            if conditional and not self.settings.getbool("DISPATCHES_FULL_DISCOVERY", False)
+            else None
+        )
         if state:
             if state.get("etag"):
                 headers["If-None-Match"] = state["etag"]
@@ -208,8 +226,12 @@ class DispatchesSpider(scrapy.Spider):
             dont_filter=first,
             headers=headers,
             meta={
-                "host": host, "method": method, "first": first, "dispatches_expect": expect,
-                "handle_httpstatus_list": [304, 400, 404, 410], **meta,
+                "host": host,
+                "method": method,
+                "first": first,
+                "dispatches_expect": expect,
+                "handle_httpstatus_list": [304, 400, 404, 410],
+                **meta,
             },
             priority=10,
         )
@@ -228,15 +250,25 @@ class DispatchesSpider(scrapy.Spider):
         etag = response.headers.get(b"ETag")
         lm = response.headers.get(b"Last-Modified")
         if etag or lm:
-            fields = {"etag": etag.decode("latin-1") if etag else None,
-                      "last_modified": lm.decode("latin-1") if lm else None}
+            fields = {
+                "etag": etag.decode("latin-1") if etag else None,
+                "last_modified": lm.decode("latin-1") if lm else None,
+            }
             self.doc_validators[response.url] = (response.meta["host"], fields)
 
     def host_was_clean(self, host: str) -> bool:
         stats = self.crawler.stats
-        return not any(stats.get_value(f"dispatches/{k}/{host}") for k in (
-            "fetch_failed", "soft_blocks", "discovery_partial", "discovery_failed", "robots_blocked", "deferred",
-        )) and host not in (stats.get_value("safety/circuit_open") or [])
+        return not any(
+            stats.get_value(f"dispatches/{k}/{host}")
+            for k in (
+                "fetch_failed",
+                "soft_blocks",
+                "discovery_partial",
+                "discovery_failed",
+                "robots_blocked",
+                "deferred",
+            )
+        ) and host not in (stats.get_value("safety/circuit_open") or [])
 
     def closed(self, reason):
         """After a complete run: keep discovery validators and watermarks of the hosts that went cleanly.
@@ -290,7 +322,9 @@ class DispatchesSpider(scrapy.Spider):
     def start_sitemap(self, host: str):
         return [self.sitemap_request(f"https://{host}/sitemap_index.xml", host, first=True)]
 
-    def sitemap_request(self, url: str, host: str, first: bool = False, depth: int = 0, method: str = "sitemap"):
+    def sitemap_request(
+        self, url: str, host: str, first: bool = False, depth: int = 0, method: str = "sitemap"
+    ):
         return self.discovery_request(url, host, method, self.parse_sitemap, "xml", first, depth=depth)
 
     def sitemap_body(self, response) -> bytes | None:
@@ -329,13 +363,19 @@ class DispatchesSpider(scrapy.Spider):
                 self.logger.warning("Ignoring sitemap %s: %s", response.url, why)
             return
         if len(entries) > self.max_items:
-            self.logger.warning("Sitemap %s lists more than %d URLs (DISPATCHES_MAX_ITEMS_PER_SOURCE); taking %d",
-                                response.url, self.max_items, self.max_items)
+            self.logger.warning(
+                "Sitemap %s lists more than %d URLs (DISPATCHES_MAX_ITEMS_PER_SOURCE); taking %d",
+                response.url,
+                self.max_items,
+                self.max_items,
+            )
             self.crawler.stats.inc_value(f"dispatches/discovery_partial/{host}")
             entries = entries[: self.max_items]
         if kind == "sitemapindex":
             if depth >= self.max_sitemap_depth:
-                self.logger.warning("Sitemap index %s nested deeper than %d; not followed", response.url, depth)
+                self.logger.warning(
+                    "Sitemap index %s nested deeper than %d; not followed", response.url, depth
+                )
                 return
             children = [e for e in entries if not SKIP_SITEMAPS.search(urlsplit(e.url).path)] or entries
             self.discovery_ok(host, method)
@@ -346,7 +386,11 @@ class DispatchesSpider(scrapy.Spider):
                     continue
                 n = self._sitemaps_seen[host] = self._sitemaps_seen.get(host, 0) + 1
                 if n > cap:
-                    self.logger.warning("More than %d sitemaps on %s (DISPATCHES_MAX_SITEMAPS_PER_HOST); the rest not read", cap, host)
+                    self.logger.warning(
+                        "More than %d sitemaps on %s (DISPATCHES_MAX_SITEMAPS_PER_HOST); the rest not read",
+                        cap,
+                        host,
+                    )
                     self.crawler.stats.inc_value(f"dispatches/discovery_partial/{host}")
                     break
                 yield self.sitemap_request(child.url, host, depth=depth + 1, method=method)
@@ -388,7 +432,9 @@ class DispatchesSpider(scrapy.Spider):
                 if meta.get("first") and st.get("i", 0) + 1 < len(self.discovery_order):
                     why = stale  # a better method is left: use it
                 else:
-                    self.logger.warning("Feed %s looks stale (%s); using it, nothing better is left", response.url, stale)
+                    self.logger.warning(
+                        "Feed %s looks stale (%s); using it, nothing better is left", response.url, stale
+                    )
         if why:
             if meta.get("first"):
                 yield from self.discovery_failed(host, method, why)
@@ -408,12 +454,17 @@ class DispatchesSpider(scrapy.Spider):
         newest = max((f.when for f in items if f.when), default=None)
         if newest is None:
             return None
-        known = [parse_when(st.get("modified_gmt") or st.get("lastmod")) for key, st in self.known.items()
-                 if urlsplit(key).hostname in (host, host.removeprefix("www."))]
+        known = [
+            parse_when(st.get("modified_gmt") or st.get("lastmod"))
+            for key, st in self.known.items()
+            if urlsplit(key).hostname in (host, host.removeprefix("www."))
+        ]
         known_newest = max((k for k in known if k), default=None)
         days = self.settings.getint("DISPATCHES_STALE_FEED_DAYS", 30)
         if known_newest and (known_newest - newest).days > days:
-            return f"newest item {newest.date()} is {(known_newest - newest).days} days older than stored pages"
+            return (
+                f"newest item {newest.date()} is {(known_newest - newest).days} days older than stored pages"
+            )
         return None
 
     # --- articles ---------------------------------------------------------------------------
@@ -421,7 +472,9 @@ class DispatchesSpider(scrapy.Spider):
         """Date window and topic keywords, on what discovery knows (titles, slugs, dates)."""
         if not in_window(found.when, self.since, self.until):
             return False
-        if self.topic_keywords and not matches_topic(self.topic_keywords, found.title, urlsplit(found.url).path):
+        if self.topic_keywords and not matches_topic(
+            self.topic_keywords, found.title, urlsplit(found.url).path
+        ):
             return False
         return True
 
@@ -468,7 +521,12 @@ class DispatchesSpider(scrapy.Spider):
             callback=self.parse_article,
             errback=self.article_failed,
             headers=headers,
-            meta={"hints": hints, "handle_httpstatus_list": ARTICLE_STATUSES, "dispatches_expect": "html", **meta},
+            meta={
+                "hints": hints,
+                "handle_httpstatus_list": ARTICLE_STATUSES,
+                "dispatches_expect": "html",
+                **meta,
+            },
         )
 
     def page_hints(self, response) -> dict:
@@ -487,8 +545,7 @@ class DispatchesSpider(scrapy.Spider):
             hints.update(self.page_hints(response))
         first = (response.meta.get("redirect_urls") or [response.url])[0]
         headers = {
-            k.decode("latin-1").lower(): b", ".join(v).decode("latin-1")
-            for k, v in response.headers.items()
+            k.decode("latin-1").lower(): b", ".join(v).decode("latin-1") for k, v in response.headers.items()
         }
         yield RawPage(
             url=first,
@@ -513,8 +570,14 @@ class DispatchesSpider(scrapy.Spider):
         self.logger.warning("Giving up on %s: %s", request.url, why)
         # Through the pipeline, so the failure is an `events` row like every other skip.
         yield RawPage(
-            url=request.url, final_url=None, status=0, headers={}, body=b"", fetched_at=_utcnow(),
-            spider=self.name, discovered_via=(request.meta.get("hints") or {}).get("via"),
+            url=request.url,
+            final_url=None,
+            status=0,
+            headers={},
+            body=b"",
+            fetched_at=_utcnow(),
+            spider=self.name,
+            discovered_via=(request.meta.get("hints") or {}).get("via"),
             meta={"fetch_error": why},
         )
 

@@ -80,8 +80,15 @@ class StateGovSpider(DispatchesSpider):
     def start_rest(self, host):
         return [
             self.discovery_request(
-                self.rest_url(host, COLLECTIONS[0], 1), host, "rest", self.parse_rest, "json", True,
-                conditional=False, collection=COLLECTIONS[0], page=1,
+                self.rest_url(host, COLLECTIONS[0], 1),
+                host,
+                "rest",
+                self.parse_rest,
+                "json",
+                True,
+                conditional=False,
+                collection=COLLECTIONS[0],
+                page=1,
             )
         ]
 
@@ -98,7 +105,12 @@ class StateGovSpider(DispatchesSpider):
                 found = parse_rest(response.body)
             except NotDiscovery as exc:
                 why = str(exc)
-        if primary and not why and not found and not (self.since or self.until or self.watermark(host, collection)):
+        if (
+            primary
+            and not why
+            and not found
+            and not (self.since or self.until or self.watermark(host, collection))
+        ):
             why = "empty collection"
         if why:
             if primary:
@@ -133,19 +145,39 @@ class StateGovSpider(DispatchesSpider):
             cap = math.ceil(self.max_items / PER_PAGE)
             for n in range(2, min(pages, cap) + 1):
                 yield self.discovery_request(
-                    self.rest_url(host, collection, n), host, "rest", self.parse_rest, "json", False,
-                    collection=collection, page=n, probe=meta_more,
+                    self.rest_url(host, collection, n),
+                    host,
+                    "rest",
+                    self.parse_rest,
+                    "json",
+                    False,
+                    collection=collection,
+                    page=n,
+                    probe=meta_more,
                 )
             if collection == COLLECTIONS[0]:
                 for other in COLLECTIONS[1:]:
                     yield self.discovery_request(
-                        self.rest_url(host, other, 1), host, "rest", self.parse_rest, "json", False,
-                        collection=other, page=1,
+                        self.rest_url(host, other, 1),
+                        host,
+                        "rest",
+                        self.parse_rest,
+                        "json",
+                        False,
+                        collection=other,
+                        page=1,
                     )
         elif meta.get("probe") and len(found) >= PER_PAGE:
             yield self.discovery_request(
-                self.rest_url(host, collection, page + 1), host, "rest", self.parse_rest, "json", False,
-                collection=collection, page=page + 1, probe=True,
+                self.rest_url(host, collection, page + 1),
+                host,
+                "rest",
+                self.parse_rest,
+                "json",
+                False,
+                collection=collection,
+                page=page + 1,
+                probe=True,
             )
         for item in found:
             if urlsplit(item.url).hostname != host:
@@ -156,7 +188,11 @@ class StateGovSpider(DispatchesSpider):
 
     # --- listing pages -------------------------------------------------------------------
     def start_listing(self, host):
-        return [self.discovery_request(f"https://{host}/press-releases/", host, "listing", self.parse_listing, "html", True, page=1)]
+        return [
+            self.discovery_request(
+                f"https://{host}/press-releases/", host, "listing", self.parse_listing, "html", True, page=1
+            )
+        ]
 
     def parse_listing(self, response):
         meta = response.meta
@@ -179,7 +215,9 @@ class StateGovSpider(DispatchesSpider):
                 yield req
         # Listings run newest first: a page with nothing new means older pages hold nothing new.
         if nxt and (new or not self.known) and meta["page"] * 10 < self.max_items:
-            yield self.discovery_request(nxt, host, "listing", self.parse_listing, "html", False, page=meta["page"] + 1)
+            yield self.discovery_request(
+                nxt, host, "listing", self.parse_listing, "html", False, page=meta["page"] + 1
+            )
 
     # --- RSS ----------------------------------------------------------------------------------
     def start_feed(self, host):

@@ -45,7 +45,9 @@ class SyndicationSpider(DispatchesSpider):
             picked = [s for s in table if s.get("name") in names or s.get("group") in names]
             unknown = set(names) - {s.get("name") for s in picked} - {s.get("group") for s in picked}
             if unknown:
-                raise ArgumentError(f"-a sources: unknown source(s) {', '.join(sorted(unknown))} (see crawlers/data/sources.toml)")
+                raise ArgumentError(
+                    f"-a sources: unknown source(s) {', '.join(sorted(unknown))} (see crawlers/data/sources.toml)"
+                )
         elif feeds or sitemaps:
             picked = []
         else:

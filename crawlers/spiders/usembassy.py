@@ -26,7 +26,11 @@ _HOST = re.compile(r"^[a-z0-9-]+\.usembassy\.gov$")
 def load_embassies() -> dict[str, str]:
     """host -> country, from the bundled data file."""
     text = resources.files("crawlers").joinpath("data/embassies.csv").read_text(encoding="utf-8")
-    return {row["host"].strip(): row["country"].strip() for row in csv.DictReader(text.splitlines()) if row.get("host")}
+    return {
+        row["host"].strip(): row["country"].strip()
+        for row in csv.DictReader(text.splitlines())
+        if row.get("host")
+    }
 
 
 def path_language(url: str) -> str | None:

@@ -12,10 +12,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from pathlib import Path
-
+from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -45,7 +44,9 @@ class FaultServer:
     def __init__(self):
         self.proc = subprocess.Popen(
             [sys.executable, str(HERE / "faultserver.py"), "--port", "0"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         line = self.proc.stdout.readline()
         if not line:
@@ -56,7 +57,11 @@ class FaultServer:
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
     def url(self, host: str, path: str) -> str:
-        return f"http://{host}.fault.test:{self.port}{path}" if "." not in host else f"http://{host}:{self.port}{path}"
+        return (
+            f"http://{host}.fault.test:{self.port}{path}"
+            if "." not in host
+            else f"http://{host}:{self.port}{path}"
+        )
 
     def _get(self, path):
         with self._opener.open(f"http://127.0.0.1:{self.port}{path}", timeout=10) as r:
@@ -72,8 +77,6 @@ class FaultServer:
     def close(self):
         self.proc.kill()
         self.proc.wait(10)
-
-
 
 
 @dataclass
@@ -112,8 +115,14 @@ def crawl_env(extra: dict | None = None) -> dict:
 SPIDER_FILES = {"faults": HERE / "faultspider.py"}
 
 
-def crawl_command(urls, out: Path, spider="faults", settings: dict | None = None, args: dict | None = None,
-                  via_crawl: bool = False):
+def crawl_command(
+    urls,
+    out: Path,
+    spider="faults",
+    settings: dict | None = None,
+    args: dict | None = None,
+    via_crawl: bool = False,
+):
     """`scrapy runspider` of a test spider (project settings apply; the project's own `crawl`
     command and spiders are not involved), or, with ``via_crawl``, the project's `scrapy crawl`
     command (run lock, database checks, exit status) running the test spider."""
@@ -151,19 +160,30 @@ def read_results(out: Path, proc_rc: int, log: str, seconds: float) -> CrawlResu
 class RunningCrawl:
     """A crawl started in the background (for signals, overlaps and kills)."""
 
-    def __init__(self, urls, tmp: Path, *, spider="faults", settings=None, args=None, env=None, via_crawl=True):
+    def __init__(
+        self, urls, tmp: Path, *, spider="faults", settings=None, args=None, env=None, via_crawl=True
+    ):
         self.out = tmp / f"out-{time.monotonic_ns()}.jsonl"
         self.log_path = self.out.with_suffix(".log")
         cmd = crawl_command(urls, self.out, spider, settings, args, via_crawl=via_crawl)
         self.t0 = time.monotonic()
         self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=crawl_env(env), stdout=subprocess.DEVNULL,
-                                     stderr=self._log, text=True, start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=crawl_env(env),
+            stdout=subprocess.DEVNULL,
+            stderr=self._log,
+            text=True,
+            start_new_session=True,
+        )
 
     def items_recorded(self) -> int:
         if not self.out.exists():
             return 0
-        return sum(1 for line in self.out.read_text(encoding="utf-8").splitlines() if '"kind": "item"' in line)
+        return sum(
+            1 for line in self.out.read_text(encoding="utf-8").splitlines() if '"kind": "item"' in line
+        )
 
     def wait_for(self, predicate, timeout=60.0, poll=0.05) -> bool:
         deadline = time.monotonic() + timeout
@@ -183,12 +203,17 @@ class RunningCrawl:
                 self.proc.kill()
                 self.proc.wait(10)
             self._log.close()
-        return read_results(self.out, rc, self.log_path.read_text(encoding="utf-8", errors="replace"),
-                            time.monotonic() - self.t0)
+        return read_results(
+            self.out,
+            rc,
+            self.log_path.read_text(encoding="utf-8", errors="replace"),
+            time.monotonic() - self.t0,
+        )
 
 
-def run_crawl(urls, tmp: Path, *, spider="faults", settings=None, args=None, env=None, timeout=120,
-              via_crawl=False) -> CrawlResult:
+def run_crawl(
+    urls, tmp: Path, *, spider="faults", settings=None, args=None, env=None, timeout=120, via_crawl=False
+) -> CrawlResult:
     """Run one crawl as a subprocess from the project root and collect what it recorded."""
     out = tmp / f"out-{time.monotonic_ns()}.jsonl"
     cmd = crawl_command(urls, out, spider, settings, args, via_crawl=via_crawl)

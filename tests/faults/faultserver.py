@@ -61,9 +61,9 @@ def article_html(name: str, title: str | None = None, extra_body: str = "", char
     title = title if title is not None else f"Statement on fault case {name}"
     paras = "\n".join(f"<p>{p}</p>" for p in article_text(name))
     return (
-        f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"{charset}\"><title>{title}</title></head>"
-        f"<body><header><nav><a href=\"/\">Home</a></nav></header><main><article>"
-        f"<h1>{title}</h1><p class=\"date\">March 3, 2025</p>{paras}{extra_body}</article></main>"
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="{charset}"><title>{title}</title></head>'
+        f'<body><header><nav><a href="/">Home</a></nav></header><main><article>'
+        f'<h1>{title}</h1><p class="date">March 3, 2025</p>{paras}{extra_body}</article></main>'
         f"<footer>Footer links</footer></body></html>"
     )
 
@@ -103,11 +103,24 @@ class Conn:
         self.writer.write(data)
         await self.writer.drain()
 
-    async def respond(self, status: int, body: bytes = b"", headers: dict | list | None = None,
-                      reason: str | None = None, content_type: str | None = "text/html; charset=utf-8"):
-        reason = reason or {200: "OK", 301: "Moved Permanently", 302: "Found", 404: "Not Found",
-                            410: "Gone", 429: "Too Many Requests", 500: "Internal Server Error",
-                            503: "Service Unavailable"}.get(status, "Status")
+    async def respond(
+        self,
+        status: int,
+        body: bytes = b"",
+        headers: dict | list | None = None,
+        reason: str | None = None,
+        content_type: str | None = "text/html; charset=utf-8",
+    ):
+        reason = reason or {
+            200: "OK",
+            301: "Moved Permanently",
+            302: "Found",
+            404: "Not Found",
+            410: "Gone",
+            429: "Too Many Requests",
+            500: "Internal Server Error",
+            503: "Service Unavailable",
+        }.get(status, "Status")
         lines = [f"HTTP/1.1 {status} {reason}"]
         items = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
         names = {k.lower() for k, _ in items}
@@ -146,14 +159,22 @@ async def handle(reader, writer):
     try:
         try:
             method, target, headers = await asyncio.wait_for(read_request(reader), 30)
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError, ConnectionError):
+        except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
             return
         parts = urlsplit(target)
         path, query = parts.path, {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         host = headers.get("host", "").split(":")[0].lower()
         if not path.startswith("/_"):
-            REQUESTS.append({"method": method, "host": host, "path": path, "target": target,
-                             "headers": headers, "time": time.time()})
+            REQUESTS.append(
+                {
+                    "method": method,
+                    "host": host,
+                    "path": path,
+                    "target": target,
+                    "headers": headers,
+                    "time": time.time(),
+                }
+            )
         await route(conn, method, host, path, query, headers)
     except (ConnectionError, asyncio.CancelledError):
         pass
@@ -173,10 +194,15 @@ async def route(c: Conn, method, host, path, q, headers):
     port = PORTS["port"]
     # --- control --------------------------------------------------------------------------
     if path == "/_requests":
-        return await c.respond(200, json.dumps({"requests": REQUESTS, "canary": CANARY_HITS}).encode(),
-                               content_type="application/json")
+        return await c.respond(
+            200,
+            json.dumps({"requests": REQUESTS, "canary": CANARY_HITS}).encode(),
+            content_type="application/json",
+        )
     if path == "/_clear":
-        REQUESTS.clear(); CANARY_HITS.clear(); COUNTERS.clear()
+        REQUESTS.clear()
+        CANARY_HITS.clear()
+        COUNTERS.clear()
         return await c.respond(200, b"{}", content_type="application/json")
     # --- robots.txt -------------------------------------------------------------------------
     if path == "/robots.txt":
@@ -192,14 +218,22 @@ async def route(c: Conn, method, host, path, q, headers):
         if label == "robots-reset":
             return c.abort()
         if label == "robots-html":
-            return await c.respond(200, b"<html><body><h1>Welcome</h1><p>Disallow nothing here</p></body></html>")
+            return await c.respond(
+                200, b"<html><body><h1>Welcome</h1><p>Disallow nothing here</p></body></html>"
+            )
         if label == "robots-binary":
             return await c.respond(200, bytes(range(256)) * 64, content_type="text/plain")
         if label == "robots-huge":
-            body = b"User-agent: *\nDisallow: /private/\n" + b"# padding " * (1024 * 1024) + b"\nDisallow: /late/\n"
+            body = (
+                b"User-agent: *\nDisallow: /private/\n"
+                + b"# padding " * (1024 * 1024)
+                + b"\nDisallow: /late/\n"
+            )
             return await c.respond(200, body, content_type="text/plain")
         if label in ("robots-disallow", "robots-disallow2"):
-            return await c.respond(200, b"User-agent: *\nDisallow: /private/\nCrawl-delay: 2\n", content_type="text/plain")
+            return await c.respond(
+                200, b"User-agent: *\nDisallow: /private/\nCrawl-delay: 2\n", content_type="text/plain"
+            )
         if label == "robots-redirect":
             return await c.respond(301, b"", {"Location": f"http://other.fault.test:{port}/robots.txt"})
         return await c.respond(200, b"User-agent: *\nAllow: /\n", content_type="text/plain")
@@ -220,15 +254,21 @@ async def route(c: Conn, method, host, path, q, headers):
             await asyncio.sleep(0.2)
         return
     if path == "/reset":
-        await c.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1024\r\n\r\n<html><p>partial")
+        await c.send(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1024\r\n\r\n<html><p>partial"
+        )
         await asyncio.sleep(0.05)
         return c.abort()
     if path == "/partial":
-        await c.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1024\r\n\r\n<html><p>partial")
+        await c.send(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1024\r\n\r\n<html><p>partial"
+        )
         return
     if path == "/badchunk":
-        await c.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n"
-                     b"10\r\n<html><p>chunk1.\r\n10\r\n<p>chunk 2 of it\r\n")
+        await c.send(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"10\r\n<html><p>chunk1.\r\n10\r\n<p>chunk 2 of it\r\n"
+        )
         return
     if path == "/badstatus":
         await c.send(b"HTTP/1.1 abc Broken\r\nContent-Length: 5\r\n\r\nhello")
@@ -241,12 +281,17 @@ async def route(c: Conn, method, host, path, q, headers):
         return
     if path == "/conflict-cl":
         body = _page("conflict")
-        await c.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\nContent-Length: 10\r\n\r\n"
-                     % len(body) + body)
+        await c.send(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\nContent-Length: 10\r\n\r\n"
+            % len(body)
+            + body
+        )
         return
     if path == "/cl-te":
-        await c.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 7\r\nTransfer-Encoding: chunked\r\n\r\n"
-                     b"5\r\nhello\r\n0\r\n\r\n")
+        await c.send(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 7\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"5\r\nhello\r\n0\r\n\r\n"
+        )
         return
     # --- status codes -----------------------------------------------------------------------
     if path.startswith("/status/"):
@@ -265,8 +310,11 @@ async def route(c: Conn, method, host, path, q, headers):
         key = f"{host}{path}"
         COUNTERS[key] = COUNTERS.get(key, 0) + 1
         if COUNTERS[key] == 1:
-            return await c.respond(int(q.get("code", "429")), b"<html>slow down</html>",
-                                   {"Retry-After": q.get("retry_after", "2")})
+            return await c.respond(
+                int(q.get("code", "429")),
+                b"<html>slow down</html>",
+                {"Retry-After": q.get("retry_after", "2")},
+            )
         return await c.respond(200, _page(path.rsplit("/", 1)[-1]))
     if path.startswith("/storm/"):
         return await c.respond(503, b"<html><body>Service Unavailable</body></html>")
@@ -275,7 +323,10 @@ async def route(c: Conn, method, host, path, q, headers):
         return await c.respond(int(q.get("code", "302")), b"", {"Location": q["to"]})
     if path == "/meta-refresh":
         to = q["to"].replace('"', "&quot;")
-        return await c.respond(200, f'<html><head><meta http-equiv="refresh" content="0; url={to}"></head><body>moved</body></html>'.encode())
+        return await c.respond(
+            200,
+            f'<html><head><meta http-equiv="refresh" content="0; url={to}"></head><body>moved</body></html>'.encode(),
+        )
     if path == "/loop/a":
         return await c.respond(302, b"", {"Location": "/loop/b"})
     if path == "/loop/b":
@@ -285,7 +336,9 @@ async def route(c: Conn, method, host, path, q, headers):
         return await c.respond(302, b"", {"Location": f"/chain/{n + 1}"})
     # --- size -------------------------------------------------------------------------------
     if path == "/huge-cl":
-        await c.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % (200 << 20))
+        await c.send(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % (200 << 20)
+        )
         chunk = b"<p>" + b"0" * 65533
         for _ in range(200 * 16):
             await c.send(chunk)
@@ -312,8 +365,12 @@ async def route(c: Conn, method, host, path, q, headers):
     if path.startswith("/gzip-bad/"):
         kind = path.split("/")[2]
         good = gzip.compress(_page("gzip-bad"))
-        body = {"truncated": good[: len(good) // 2], "crc": good[:-8] + b"\0\0\0\0" + good[-4:],
-                "plain": _page("gzip-plain"), "empty": b""}[kind]
+        body = {
+            "truncated": good[: len(good) // 2],
+            "crc": good[:-8] + b"\0\0\0\0" + good[-4:],
+            "plain": _page("gzip-plain"),
+            "empty": b"",
+        }[kind]
         return await c.respond(200, body, {"Content-Encoding": "gzip"})
     # --- content types and bodies -----------------------------------------------------------
     if path.startswith("/ctype/"):
@@ -334,11 +391,17 @@ async def route(c: Conn, method, host, path, q, headers):
     if path == "/whitespace":
         return await c.respond(200, b"  \n\t \r\n   ")
     if path == "/soft404":
-        return await c.respond(200, b"<html><head><title>Page not found</title></head><body><nav><a href='/'>Home</a>"
-                               b"</nav><h1>Page Not Found</h1><p>Sorry.</p><footer>Contact us</footer></body></html>")
+        return await c.respond(
+            200,
+            b"<html><head><title>Page not found</title></head><body><nav><a href='/'>Home</a>"
+            b"</nav><h1>Page Not Found</h1><p>Sorry.</p><footer>Contact us</footer></body></html>",
+        )
     if path == "/script-only":
-        return await c.respond(200, b"<html><head><title>App</title><script src='/app.js'></script></head>"
-                               b"<body><div id='app'></div><script>render()</script></body></html>")
+        return await c.respond(
+            200,
+            b"<html><head><title>App</title><script src='/app.js'></script></head>"
+            b"<body><div id='app'></div><script>render()</script></body></html>",
+        )
     if path.startswith("/enc/"):
         kind = path.split("/")[2]
         name = f"enc-{kind}"
@@ -349,8 +412,12 @@ async def route(c: Conn, method, host, path, q, headers):
         if kind == "header-latin1-body-utf8":
             return await c.respond(200, html.encode("utf-8"), content_type="text/html; charset=ISO-8859-1")
         if kind == "utf16-bom":
-            return await c.respond(200, b"\xff\xfe" + article_html(name, title=f"Caf\u00e9 {kind}", charset="utf-16").encode("utf-16-le"),
-                                   content_type="text/html")
+            return await c.respond(
+                200,
+                b"\xff\xfe"
+                + article_html(name, title=f"Caf\u00e9 {kind}", charset="utf-16").encode("utf-16-le"),
+                content_type="text/html",
+            )
         if kind == "unknown-charset":
             return await c.respond(200, html.encode("utf-8"), content_type="text/html; charset=foobar")
         if kind == "nul-controls":
@@ -359,52 +426,92 @@ async def route(c: Conn, method, host, path, q, headers):
     if path == "/deep":
         depth = int(q.get("n", "10000"))
         inner = "".join(f"<p>{p}</p>" for p in article_text("deep"))
-        body = ("<html><head><title>Deep nesting</title></head><body>" + "<div>" * depth + inner
-                + "</div>" * depth + "</body></html>")
+        body = (
+            "<html><head><title>Deep nesting</title></head><body>"
+            + "<div>" * depth
+            + inner
+            + "</div>" * depth
+            + "</body></html>"
+        )
         return await c.respond(200, body.encode())
     if path == "/huge-line":  # one long line, no newlines
         words = " ".join(article_text("huge-line", 2)).encode()
         n = int(q.get("kb", "4096")) * 1024 // len(words) + 1
-        body = b"<html><head><title>One line</title></head><body><p>" + (words + b" ") * n + b"</p></body></html>"
+        body = (
+            b"<html><head><title>One line</title></head><body><p>"
+            + (words + b" ") * n
+            + b"</p></body></html>"
+        )
         return await c.respond(200, body)
     if path == "/many-elements":
         n = int(q.get("n", "500000"))
-        body = (b"<html><head><title>Many elements</title></head><body><div>" + b"<span>x</span>" * n
-                + b"".join(b"<p>%s</p>" % p.encode() for p in article_text("many")) + b"</div></body></html>")
+        body = (
+            b"<html><head><title>Many elements</title></head><body><div>"
+            + b"<span>x</span>" * n
+            + b"".join(b"<p>%s</p>" % p.encode() for p in article_text("many"))
+            + b"</div></body></html>"
+        )
         return await c.respond(200, body)
     if path == "/xss":
         title = "<script>alert('xss')</script> Statement on <img src=x onerror=alert(1)>"
-        extra = ("<p>The crawler must keep this verbatim: &lt;script&gt;alert(document.cookie)&lt;/script&gt; "
-                 "and <a href=\"javascript:alert(1)\">javascript:alert(1)</a> as plain text.</p>")
-        return await c.respond(200, article_html("xss", title=title.replace("<", "&lt;").replace(">", "&gt;"), extra_body=extra).encode())
+        extra = (
+            "<p>The crawler must keep this verbatim: &lt;script&gt;alert(document.cookie)&lt;/script&gt; "
+            'and <a href="javascript:alert(1)">javascript:alert(1)</a> as plain text.</p>'
+        )
+        return await c.respond(
+            200,
+            article_html(
+                "xss", title=title.replace("<", "&lt;").replace(">", "&gt;"), extra_body=extra
+            ).encode(),
+        )
     if path == "/sqli":
         title = "Robert'); DROP TABLE articles;-- statement"
         extra = "<p>Quote test: ' OR '1'='1'; DELETE FROM copies; -- and \" ; DROP TABLE crawls; --</p>"
         return await c.respond(200, article_html("sqli", title=title, extra_body=extra).encode())
     if path == "/hostile-meta":
-        extra_head = ('<meta name="x]; DROP TABLE articles;--" content="1">'
-                      '<meta property="og:title&quot;);CREATE TABLE pwned(x);--" content="2">'
-                      '<meta name="author" content="\'; DROP TABLE copies; --">')
-        return await c.respond(200, article_html("hostile-meta").replace("</head>", extra_head + "</head>").encode())
+        extra_head = (
+            '<meta name="x]; DROP TABLE articles;--" content="1">'
+            '<meta property="og:title&quot;);CREATE TABLE pwned(x);--" content="2">'
+            '<meta name="author" content="\'; DROP TABLE copies; --">'
+        )
+        return await c.respond(
+            200, article_html("hostile-meta").replace("</head>", extra_head + "</head>").encode()
+        )
     if path == "/log-injection":
         title = "Injected\nINFO: fake log line \x1b[2J\x1b[31mred"
         return await c.respond(200, article_html("log-injection", title=title).encode())
     if path == "/links":
         links = q.get("set", "creds")
         hrefs = {
-            "creds": [f"http://user:hunter2@creds.fault.test:{port}/page/with-userinfo",
-                      f"http://creds.fault.test:{port}/page/with-token?id=7&token=s3cr3t-token&api_key=s3cr3t-key"],
-            "schemes": ["javascript:alert(1)", "mailto:press@state.gov", "tel:+12025551234",
-                        "file:///etc/passwd", "data:text/html,<p>hi</p>", "ftp://ftp.fault.test/x",
-                        f"http://schemes.fault.test:{port}/page/in-scope"],
-            "long": [f"http://long.fault.test:{port}/page/" + "x" * 3000,
-                     f"http://long.fault.test:{port}/page/short-enough"],
-            "offsite": [f"http://fault.test@evil.test:{port}/page/userinfo-trick",
-                        f"http://evilfault.test:{port}/page/suffix-trick",
-                        f"http://fault.test.evil.test:{port}/page/prefix-trick",
-                        f"http://offsite.fault.test:{port}/page/in-scope"],
+            "creds": [
+                f"http://user:hunter2@creds.fault.test:{port}/page/with-userinfo",
+                f"http://creds.fault.test:{port}/page/with-token?id=7&token=s3cr3t-token&api_key=s3cr3t-key",
+            ],
+            "schemes": [
+                "javascript:alert(1)",
+                "mailto:press@state.gov",
+                "tel:+12025551234",
+                "file:///etc/passwd",
+                "data:text/html,<p>hi</p>",
+                "ftp://ftp.fault.test/x",
+                f"http://schemes.fault.test:{port}/page/in-scope",
+            ],
+            "long": [
+                f"http://long.fault.test:{port}/page/" + "x" * 3000,
+                f"http://long.fault.test:{port}/page/short-enough",
+            ],
+            "offsite": [
+                f"http://fault.test@evil.test:{port}/page/userinfo-trick",
+                f"http://evilfault.test:{port}/page/suffix-trick",
+                f"http://fault.test.evil.test:{port}/page/prefix-trick",
+                f"http://offsite.fault.test:{port}/page/in-scope",
+            ],
         }[links]
-        body = "<html><body>" + "".join(f'<a href="{h}">l{i}</a>' for i, h in enumerate(hrefs)) + "</body></html>"
+        body = (
+            "<html><body>"
+            + "".join(f'<a href="{h}">l{i}</a>' for i, h in enumerate(hrefs))
+            + "</body></html>"
+        )
         return await c.respond(200, body.encode())
     # --- XML: sitemaps and feeds ------------------------------------------------------------
     if path.startswith("/sitemap/") or path.startswith("/feed/") or path.startswith("/dtd/"):
@@ -414,18 +521,22 @@ async def route(c: Conn, method, host, path, q, headers):
 
 def _urlset(urls) -> bytes:
     inner = "".join(f"<url><loc>{u}</loc><lastmod>2025-03-03</lastmod></url>" for u in urls)
-    return (f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-            f"{inner}</urlset>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"{inner}</urlset>"
+    ).encode()
 
 
 def _index(urls) -> bytes:
     inner = "".join(f"<sitemap><loc>{u}</loc></sitemap>" for u in urls)
-    return (f'<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-            f"{inner}</sitemapindex>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"{inner}</sitemapindex>"
+    ).encode()
 
 
 LAUGHS_DTD = "".join(
-    [f'<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{i} "{("&lol%d;" % (i - 1)) * 10}">' for i in range(1, 10)]
+    ['<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{i} "{("&lol%d;" % (i - 1)) * 10}">' for i in range(1, 10)]
 )
 
 
@@ -433,27 +544,36 @@ async def xml_route(c: Conn, host, path, q, port):
     base = f"http://{host}:{port}"
     xml = "application/xml"
     if path == "/sitemap/real.xml.gz":
-        return await c.respond(200, gzip.compress(_urlset([f"{base}/page/from-gz-sitemap"])),
-                               content_type="application/octet-stream")
+        return await c.respond(
+            200,
+            gzip.compress(_urlset([f"{base}/page/from-gz-sitemap"])),
+            content_type="application/octet-stream",
+        )
     if path == "/sitemap/bomb.xml.gz":
         body = await asyncio.to_thread(bomb, "gzip", int(q.get("mb", "64")))
         return await c.respond(200, body, content_type="application/octet-stream")
     if path == "/sitemap/laughs.xml":
-        body = (f'<?xml version="1.0"?><!DOCTYPE urlset [{LAUGHS_DTD}]>'
-                f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{base}/page/&lol9;</loc></url>'
-                f"<url><loc>{base}/page/after-laughs</loc></url></urlset>")
+        body = (
+            f'<?xml version="1.0"?><!DOCTYPE urlset [{LAUGHS_DTD}]>'
+            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{base}/page/&lol9;</loc></url>'
+            f"<url><loc>{base}/page/after-laughs</loc></url></urlset>"
+        )
         return await c.respond(200, body.encode(), content_type=xml)
     if path == "/sitemap/xxe.xml":
         secret = q.get("file", "/etc/hostname")
-        body = (f'<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY xxe SYSTEM "file://{secret}">'
-                f'<!ENTITY % ext SYSTEM "{base}/dtd/evil.dtd"> %ext;]>'
-                f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{base}/page/x&xxe;</loc></url>'
-                f"<url><loc>{base}/page/after-xxe</loc></url></urlset>")
+        body = (
+            f'<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY xxe SYSTEM "file://{secret}">'
+            f'<!ENTITY % ext SYSTEM "{base}/dtd/evil.dtd"> %ext;]>'
+            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{base}/page/x&xxe;</loc></url>'
+            f"<url><loc>{base}/page/after-xxe</loc></url></urlset>"
+        )
         return await c.respond(200, body.encode(), content_type=xml)
     if path == "/dtd/evil.dtd":
         return await c.respond(200, b'<!ENTITY leaked "dtd-was-fetched">', content_type="application/xml-dtd")
     if path == "/sitemap/loop-a.xml":
-        return await c.respond(200, _index([f"{base}/sitemap/loop-b.xml", f"{base}/sitemap/leaf.xml"]), content_type=xml)
+        return await c.respond(
+            200, _index([f"{base}/sitemap/loop-b.xml", f"{base}/sitemap/leaf.xml"]), content_type=xml
+        )
     if path == "/sitemap/loop-b.xml":
         return await c.respond(200, _index([f"{base}/sitemap/loop-a.xml"]), content_type=xml)
     if path == "/sitemap/leaf.xml":
@@ -470,31 +590,53 @@ async def xml_route(c: Conn, host, path, q, port):
         entries = b"".join(b"<url><loc>%s/page/big-%d</loc></url>" % (base.encode(), i) for i in range(n))
         return await c.respond(200, head + entries + b"</urlset>", content_type=xml)
     if path == "/sitemap/cross.xml":
-        return await c.respond(200, _urlset([f"{base}/page/same-host", f"http://evil.test:{port}/page/cross",
-                                             f"https://www.state.gov.evil.test/page/x"]), content_type=xml)
+        return await c.respond(
+            200,
+            _urlset(
+                [
+                    f"{base}/page/same-host",
+                    f"http://evil.test:{port}/page/cross",
+                    "https://www.state.gov.evil.test/page/x",
+                ]
+            ),
+            content_type=xml,
+        )
     if path == "/sitemap/malformed.xml":
-        body = (f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-                f"<url><loc>{base}/page/before-break</loc></url><url><loc>{base}/page/bro\x01ken")
+        body = (
+            f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"<url><loc>{base}/page/before-break</loc></url><url><loc>{base}/page/bro\x01ken"
+        )
         return await c.respond(200, body.encode(), content_type=xml)
     if path == "/feed/laughs.xml":
-        body = (f'<?xml version="1.0"?><!DOCTYPE rss [{LAUGHS_DTD}]><rss version="2.0"><channel><title>&lol9;</title>'
-                f"<item><title>&lol9;</title><link>{base}/page/feed-laughs</link></item></channel></rss>")
+        body = (
+            f'<?xml version="1.0"?><!DOCTYPE rss [{LAUGHS_DTD}]><rss version="2.0"><channel><title>&lol9;</title>'
+            f"<item><title>&lol9;</title><link>{base}/page/feed-laughs</link></item></channel></rss>"
+        )
         return await c.respond(200, body.encode(), content_type="application/rss+xml")
     if path == "/feed/xxe.xml":
         secret = q.get("file", "/etc/hostname")
-        body = (f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file://{secret}">'
-                f'<!ENTITY % ext SYSTEM "{base}/dtd/evil.dtd"> %ext;]><rss version="2.0"><channel><title>x</title>'
-                f"<item><title>&xxe;</title><link>{base}/page/feed-xxe</link><description>&xxe;</description></item>"
-                f"</channel></rss>")
+        body = (
+            f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file://{secret}">'
+            f'<!ENTITY % ext SYSTEM "{base}/dtd/evil.dtd"> %ext;]><rss version="2.0"><channel><title>x</title>'
+            f"<item><title>&xxe;</title><link>{base}/page/feed-xxe</link><description>&xxe;</description></item>"
+            f"</channel></rss>"
+        )
         return await c.respond(200, body.encode(), content_type="application/rss+xml")
     if path == "/feed/login.xml":
         return await c.respond(200, b"<html><body><form>Please log in</form></body></html>")
     if path == "/feed/big.xml":
         n = int(q.get("n", "100000"))
-        items = b"".join(b"<item><title>t%d</title><link>%s/page/feed-big-%d</link></item>" % (i, base.encode(), i)
-                         for i in range(n))
-        return await c.respond(200, b'<?xml version="1.0"?><rss version="2.0"><channel><title>big</title>' + items
-                               + b"</channel></rss>", content_type="application/rss+xml")
+        items = b"".join(
+            b"<item><title>t%d</title><link>%s/page/feed-big-%d</link></item>" % (i, base.encode(), i)
+            for i in range(n)
+        )
+        return await c.respond(
+            200,
+            b'<?xml version="1.0"?><rss version="2.0"><channel><title>big</title>'
+            + items
+            + b"</channel></rss>",
+            content_type="application/rss+xml",
+        )
     return await c.respond(404, b"<html>no such xml fault</html>")
 
 
@@ -513,8 +655,9 @@ def _free_port() -> int:
 
 async def main(port: int):
     # The suite's bombs are made before "ready" so no fault waits behind a compressor.
-    await asyncio.gather(*(asyncio.to_thread(bomb, codec, 64)
-                           for codec in ("gzip", "deflate", "deflate-raw", "br", "zstd")))
+    await asyncio.gather(
+        *(asyncio.to_thread(bomb, codec, 64) for codec in ("gzip", "deflate", "deflate-raw", "br", "zstd"))
+    )
     server = await asyncio.start_server(handle, "127.0.0.1", port, limit=1 << 16, backlog=256)
     PORTS["port"] = server.sockets[0].getsockname()[1]
     canary_server = await asyncio.start_server(canary, "127.0.0.1", 0)
@@ -531,8 +674,12 @@ async def main(port: int):
         except (BlockingIOError, OSError):
             pass
         fillers.append(f)
-    info = {"port": PORTS["port"], "canary": canary_server.sockets[0].getsockname()[1],
-            "blackhole": black.getsockname()[1], "refused": _free_port()}
+    info = {
+        "port": PORTS["port"],
+        "canary": canary_server.sockets[0].getsockname()[1],
+        "blackhole": black.getsockname()[1],
+        "refused": _free_port(),
+    }
     print(json.dumps(info), flush=True)
     async with server, canary_server:
         await server.serve_forever()

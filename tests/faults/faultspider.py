@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import scrapy
 from twisted.internet import defer
@@ -51,11 +51,18 @@ class RecordPipeline:
     def process_item(self, item, spider=None):
         spider = spider or self.spider
         body = item.body if isinstance(item, RawPage) else b""
-        _write(spider.out, {
-            "kind": "item", "url": item.url, "final_url": item.final_url, "status": item.status,
-            "size": len(body), "content_type": item.headers.get("content-type"),
-            "head": body[:200].decode("latin-1"),
-        })
+        _write(
+            spider.out,
+            {
+                "kind": "item",
+                "url": item.url,
+                "final_url": item.final_url,
+                "status": item.status,
+                "size": len(body),
+                "content_type": item.headers.get("content-type"),
+                "head": body[:200].decode("latin-1"),
+            },
+        )
         return item
 
     @classmethod
@@ -71,10 +78,17 @@ class RecordPipeline:
 
 def to_rawpage(response, spider_name="faults", via="link") -> RawPage:
     first = (response.request.meta.get("redirect_urls") or [response.url])[0]
-    headers = {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
+    headers = {
+        k.decode("latin-1").lower(): b", ".join(v).decode("latin-1") for k, v in response.headers.items()
+    }
     return RawPage(
-        url=first, final_url=response.url, status=response.status, headers=headers, body=response.body,
-        fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), spider=spider_name,
+        url=first,
+        final_url=response.url,
+        status=response.status,
+        headers=headers,
+        body=response.body,
+        fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        spider=spider_name,
         discovered_via=via,
     )
 
@@ -92,8 +106,15 @@ class _Recording:
 
     def failed(self, failure):
         request = getattr(failure, "request", None)
-        _write(self.out, {"kind": "error", "url": request.url if request else None,
-                          "error": failure.type.__name__, "message": str(failure.value)[:500]})
+        _write(
+            self.out,
+            {
+                "kind": "error",
+                "url": request.url if request else None,
+                "error": failure.type.__name__,
+                "message": str(failure.value)[:500],
+            },
+        )
 
     def closed(self, reason):
         stats = self.crawler.stats.get_stats()
@@ -118,9 +139,16 @@ class FaultSpider(_Recording, scrapy.Spider):
 
     def parse(self, response):
         yield to_rawpage(response)
-        if self.follow and "/links" in response.url and response.meta.get("depth_left") and hasattr(response, "css"):
+        if (
+            self.follow
+            and "/links" in response.url
+            and response.meta.get("depth_left")
+            and hasattr(response, "css")
+        ):
             for href in response.css("a::attr(href)").getall():
                 try:
-                    yield response.follow(href, callback=self.parse, errback=self.failed, meta={"depth_left": 0})
+                    yield response.follow(
+                        href, callback=self.parse, errback=self.failed, meta={"depth_left": 0}
+                    )
                 except ValueError as e:  # unsupported scheme in a link
                     _write(self.out, {"kind": "error", "url": href, "error": "ValueError", "message": str(e)})

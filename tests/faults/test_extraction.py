@@ -7,23 +7,32 @@ import time
 from concurrent.futures import wait
 
 import pytest
+from faultkit import HERE, ROOT
+from faultserver import article_html
 
 from cleaners.model import RawPage, Rejected
 from cleaners.pool import CleanerPool
-from faultkit import HERE, ROOT
-from faultserver import article_html
 
 
 def page(name: str, body: bytes | None = None) -> RawPage:
     url = f"https://www.state.gov/faults/{name}/"
-    return RawPage(url=url, final_url=url, status=200, headers={"content-type": "text/html; charset=utf-8"},
-                   body=body if body is not None else article_html(name).encode(), fetched_at="2025-03-04T00:00:00+00:00",
-                   spider="faults", discovered_via="link")
+    return RawPage(
+        url=url,
+        final_url=url,
+        status=200,
+        headers={"content-type": "text/html; charset=utf-8"},
+        body=body if body is not None else article_html(name).encode(),
+        fetched_at="2025-03-04T00:00:00+00:00",
+        spider="faults",
+        discovered_via="link",
+    )
 
 
 @pytest.fixture
 def hook_path(monkeypatch):
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(HERE), str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join([str(HERE), str(ROOT), os.environ.get("PYTHONPATH", "")])
+    )
 
 
 def test_crash_and_hang_cost_one_page_each(hook_path):
@@ -34,9 +43,16 @@ def test_crash_and_hang_cost_one_page_each(hook_path):
 
     with CleanerPool(workers=2, timeout=6.0, func=crash_or_clean) as pool:
         t0 = time.monotonic()
-        futures = {name: pool.submit(page(name, body)) for name, body in [
-            ("before", None), ("crash", b"<html>CRASH</html>"), ("hang", b"<html>HANG</html>"),
-            ("after-1", None), ("after-2", None)]}
+        futures = {
+            name: pool.submit(page(name, body))
+            for name, body in [
+                ("before", None),
+                ("crash", b"<html>CRASH</html>"),
+                ("hang", b"<html>HANG</html>"),
+                ("after-1", None),
+                ("after-2", None),
+            ]
+        }
         wait(futures.values(), timeout=60)
         elapsed = time.monotonic() - t0
 

@@ -9,7 +9,6 @@ from the shared result and from the server's request log.
 from __future__ import annotations
 
 import pytest
-
 from faultkit import run_crawl
 
 CASES = {
@@ -59,19 +58,28 @@ def batch(fault_server, tmp_path_factory):
     urls.append(f"http://refused.fault.test:{s.refused}/page/never")
     urls.append(f"http://nosuchhost.invalid:{s.port}/page/never")
     # Redirects to other schemes, by 302 and by meta refresh.
-    for i, target in enumerate(["file:///etc/passwd", "data:text/html,<p>owned</p>", "ftp://ftp.fault.test/x"]):
+    for i, target in enumerate(
+        ["file:///etc/passwd", "data:text/html,<p>owned</p>", "ftp://ftp.fault.test/x"]
+    ):
         urls.append(s.url(f"scheme302-{i}", f"/redirect?to={target}"))
         urls.append(s.url(f"schememeta-{i}", f"/meta-refresh?to={target}"))
     allow = ",".join(f"*.fault.test:{p}" for p in (s.port, s.blackhole, s.refused))
-    res = run_crawl(urls, tmp_path_factory.mktemp("http"), args={"follow": "1"},
-                    settings={"DISPATCHES_ALLOW_HOSTS": allow, "RETRY_TIMES": "2", "DOWNLOAD_TIMEOUT": "3"},
-                    timeout=150)
+    res = run_crawl(
+        urls,
+        tmp_path_factory.mktemp("http"),
+        args={"follow": "1"},
+        settings={"DISPATCHES_ALLOW_HOSTS": allow, "RETRY_TIMES": "2", "DOWNLOAD_TIMEOUT": "3"},
+        timeout=150,
+    )
     return res
 
 
 def _hits(server, case, path=None):
-    return [r for r in server.requests(f"{case}.fault.test") if r["path"] != "/robots.txt"
-            and (path is None or r["path"] == path)]
+    return [
+        r
+        for r in server.requests(f"{case}.fault.test")
+        if r["path"] != "/robots.txt" and (path is None or r["path"] == path)
+    ]
 
 
 def test_crawl_finishes_and_control_page_is_fetched(batch):
@@ -95,7 +103,9 @@ def _failed_with(errors, name):
     """One failure for the page: the error itself, or robots.txt of that host failing with it
     (the host's robots.txt is fetched first and meets the same fault: RFC 9309 disallow)."""
     assert len(errors) == 1, errors
-    assert errors[0]["error"] == name or (errors[0]["error"] == "RobotsUnreachable" and name in errors[0]["message"])
+    assert errors[0]["error"] == name or (
+        errors[0]["error"] == "RobotsUnreachable" and name in errors[0]["message"]
+    )
 
 
 def test_connect_that_never_completes_times_out(batch):
@@ -115,7 +125,11 @@ def test_truncated_bodies_are_never_items(batch, fault_server, case):
     """#5, #6, #7: data loss is retried and never becomes a (truncated) page."""
     assert not batch.items_for(f"{case}.fault.test")
     errors = batch.errors_for(f"{case}.fault.test")
-    assert len(errors) == 1 and errors[0]["error"] in ("ResponseDataLossError", "ConnectionLost", "ResponseFailed")
+    assert len(errors) == 1 and errors[0]["error"] in (
+        "ResponseDataLossError",
+        "ConnectionLost",
+        "ResponseFailed",
+    )
     assert len(_hits(fault_server, case)) == 3
 
 

@@ -10,7 +10,6 @@ import subprocess
 import zlib
 
 import pytest
-
 from faultkit import ROOT, SCRAPY, crawl_env
 from faultserver import article_html
 
@@ -26,10 +25,13 @@ def ingested(tmp_path_factory):
     (root / "sub").mkdir(parents=True)
     (root / "good.html").write_text(article_html("ingest-good"))
     (root / "copy-of-good.html").write_text(article_html("ingest-good"))
-    (root / "cp1252.txt").write_bytes((
-        "Statement on caf\u00e9 policy. The minister\u2019s remarks on the d\u00e9marche were welcomed by the "
-        "delegation, which noted the \u201cconstructive\u201d tone of the talks and the progress on maritime "
-        "cooperation. Both sides agreed to meet again in the autumn. " * 6).encode("cp1252"))
+    (root / "cp1252.txt").write_bytes(
+        (
+            "Statement on caf\u00e9 policy. The minister\u2019s remarks on the d\u00e9marche were welcomed by the "
+            "delegation, which noted the \u201cconstructive\u201d tone of the talks and the progress on maritime "
+            "cooperation. Both sides agreed to meet again in the autumn. " * 6
+        ).encode("cp1252")
+    )
     (root / "utf16.html").write_bytes(article_html("ingest-utf16").encode("utf-16"))
     os.symlink(outside, root / "escape.html")
     os.symlink(root, root / "sub" / "loop")
@@ -41,14 +43,23 @@ def ingested(tmp_path_factory):
     (root / "image.html").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 16)
     (root / "doc.html").write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 16)
     c = zlib.compressobj(9, zlib.DEFLATED, 31)
-    (root / "bomb.html").write_bytes(b"".join([c.compress(b"\0" * (1 << 20)) for _ in range(64)] + [c.flush()]))
-    (root / "bad-\udcff-name.html".encode("utf-8", "surrogateescape").decode("utf-8", "surrogateescape")).write_text(
-        article_html("ingest-badname"))
+    (root / "bomb.html").write_bytes(
+        b"".join([c.compress(b"\0" * (1 << 20)) for _ in range(64)] + [c.flush()])
+    )
+    (
+        root / "bad-\udcff-name.html".encode("utf-8", "surrogateescape").decode("utf-8", "surrogateescape")
+    ).write_text(article_html("ingest-badname"))
     db = tmp / "ingest.db"
 
     def run():
-        return subprocess.run([SCRAPY, "ingest", str(root)], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                              env=crawl_env({"DISPATCHES_DB": str(db), "DISPATCHES_CLEAN_WORKERS": "1"}))
+        return subprocess.run(
+            [SCRAPY, "ingest", str(root)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=crawl_env({"DISPATCHES_DB": str(db), "DISPATCHES_CLEAN_WORKERS": "1"}),
+        )
 
     first = run()
     second = run()
@@ -99,7 +110,11 @@ def test_odd_encodings_and_names_stored(ingested):
 def test_ingest_is_idempotent(ingested):
     """#82: the same tree twice, and one text under two names: one article, one copy per file."""
     _, _, con = ingested
-    good = con.execute("SELECT article_id, count(*) n FROM copies WHERE url_key LIKE '%good.html' GROUP BY article_id").fetchall()
+    good = con.execute(
+        "SELECT article_id, count(*) n FROM copies WHERE url_key LIKE '%good.html' GROUP BY article_id"
+    ).fetchall()
     assert len(good) == 1 and good[0]["n"] == 2
-    dup = con.execute("SELECT count(*) FROM (SELECT url_key FROM copies GROUP BY url_key HAVING count(*) > 1)").fetchone()[0]
+    dup = con.execute(
+        "SELECT count(*) FROM (SELECT url_key FROM copies GROUP BY url_key HAVING count(*) > 1)"
+    ).fetchone()[0]
     assert dup == 0

@@ -12,18 +12,31 @@ import sqlite3
 import unicodedata
 
 import pytest
-
 from faultkit import ROOT, run_crawl
 
 REJECTED = {
-    "bin-pdf": "/binary/pdf", "bin-png": "/binary/png", "bin-zip": "/binary/zip", "bin-elf": "/binary/elf",
-    "empty": "/empty", "blank": "/whitespace", "soft404": "/soft404", "scriptonly": "/script-only",
+    "bin-pdf": "/binary/pdf",
+    "bin-png": "/binary/png",
+    "bin-zip": "/binary/zip",
+    "bin-elf": "/binary/elf",
+    "empty": "/empty",
+    "blank": "/whitespace",
+    "soft404": "/soft404",
+    "scriptonly": "/script-only",
 }
 STORED = {
-    "ct-octet": "/ctype/octet", "ct-plain": "/ctype/plain", "ct-none": "/ctype/none",
-    "enc-cp1252": "/enc/cp1252-in-utf8", "enc-latin1hdr": "/enc/header-latin1-body-utf8",
-    "enc-utf16": "/enc/utf16-bom", "enc-unknown": "/enc/unknown-charset", "enc-nul": "/enc/nul-controls",
-    "xss": "/xss", "sqli": "/sqli", "loginj": "/log-injection", "control": "/page/pipeline-control",
+    "ct-octet": "/ctype/octet",
+    "ct-plain": "/ctype/plain",
+    "ct-none": "/ctype/none",
+    "enc-cp1252": "/enc/cp1252-in-utf8",
+    "enc-latin1hdr": "/enc/header-latin1-body-utf8",
+    "enc-utf16": "/enc/utf16-bom",
+    "enc-unknown": "/enc/unknown-charset",
+    "enc-nul": "/enc/nul-controls",
+    "xss": "/xss",
+    "sqli": "/sqli",
+    "loginj": "/log-injection",
+    "control": "/page/pipeline-control",
     "meta": "/hostile-meta",
 }
 HEAVY = {"deep": "/deep", "hugeline": "/huge-line?kb=700", "many": "/many-elements?n=400000"}
@@ -35,14 +48,19 @@ def stored(fault_server, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("pipeline")
     db = tmp / "faults.db"
     urls = [s.url(h, p) for h, p in {**REJECTED, **STORED, **HEAVY}.items()]
-    res = run_crawl(urls, tmp, settings={
-        "DISPATCHES_ALLOW_HOSTS": f"*.fault.test:{s.port}",
-        "DISPATCHES_DB": str(db),
-        "DISPATCHES_CLEAN_TIMEOUT": "8",
-        "DOWNLOAD_MAXSIZE": str(8 << 20),
-        "DOWNLOAD_WARNSIZE": str(4 << 20),
-        "ITEM_PIPELINES": '{"crawlers.pipelines.StorePipeline": 300, "faultspider.RecordPipeline": 900}',
-    }, timeout=120)
+    res = run_crawl(
+        urls,
+        tmp,
+        settings={
+            "DISPATCHES_ALLOW_HOSTS": f"*.fault.test:{s.port}",
+            "DISPATCHES_DB": str(db),
+            "DISPATCHES_CLEAN_TIMEOUT": "8",
+            "DOWNLOAD_MAXSIZE": str(8 << 20),
+            "DOWNLOAD_WARNSIZE": str(4 << 20),
+            "ITEM_PIPELINES": '{"crawlers.pipelines.StorePipeline": 300, "faultspider.RecordPipeline": 900}',
+        },
+        timeout=120,
+    )
     assert res.returncode == 0, res.log[-3000:]
     con = sqlite3.connect(db)
     con.row_factory = sqlite3.Row
@@ -53,7 +71,9 @@ def stored(fault_server, tmp_path_factory):
 def _copies(con, host):
     return con.execute(
         "SELECT c.*, a.title AS a_title, a.text AS a_text FROM copies c JOIN articles a ON a.id = c.article_id "
-        "WHERE c.url LIKE ?", (f"%//{host}.fault.test:%",)).fetchall()
+        "WHERE c.url LIKE ?",
+        (f"%//{host}.fault.test:%",),
+    ).fetchall()
 
 
 def _events(con, host):
@@ -69,11 +89,19 @@ def test_crawl_recorded_and_database_intact(stored):
     assert len(_copies(con, "control")) == 1
 
 
-@pytest.mark.parametrize("host,reason", [
-    ("bin-pdf", "binary_payload"), ("bin-png", "binary_payload"), ("bin-zip", "binary_payload"),
-    ("bin-elf", "binary_payload"), ("empty", "empty_body"), ("blank", "empty_body"),
-    ("soft404", None), ("scriptonly", None),
-])
+@pytest.mark.parametrize(
+    "host,reason",
+    [
+        ("bin-pdf", "binary_payload"),
+        ("bin-png", "binary_payload"),
+        ("bin-zip", "binary_payload"),
+        ("bin-elf", "binary_payload"),
+        ("empty", "empty_body"),
+        ("blank", "empty_body"),
+        ("soft404", None),
+        ("scriptonly", None),
+    ],
+)
 def test_bad_bodies_skipped_with_reason(stored, host, reason):
     """#24 binary as HTML, #25 empty, #27 soft 404, #42 script-only: no article, an event."""
     _, con, _ = stored
@@ -84,7 +112,14 @@ def test_bad_bodies_skipped_with_reason(stored, host, reason):
     if reason:
         assert events[0]["reason"] == reason
     else:
-        assert events[0]["reason"] in ("too_short", "boilerplate_only", "soft_block", "not_html", "not_found", "empty_shell")
+        assert events[0]["reason"] in (
+            "too_short",
+            "boilerplate_only",
+            "soft_block",
+            "not_html",
+            "not_found",
+            "empty_shell",
+        )
 
 
 @pytest.mark.parametrize("host", ["ct-octet", "ct-plain", "ct-none"])

@@ -11,16 +11,22 @@ import time
 from pathlib import Path
 
 import pytest
-
 from faultkit import RunningCrawl, run_crawl
+
 from store import Store
 
 PIPELINES = '{"crawlers.pipelines.StorePipeline": 300, "faultspider.RecordPipeline": 900}'
 
 
 def settings_for(server, db: Path, **extra) -> dict:
-    return {"DISPATCHES_ALLOW_HOSTS": f"*.fault.test:{server.port}", "DISPATCHES_DB": str(db),
-            "ITEM_PIPELINES": PIPELINES, "DOWNLOAD_TIMEOUT": "15", "DISPATCHES_CLEAN_WORKERS": "1", **extra}
+    return {
+        "DISPATCHES_ALLOW_HOSTS": f"*.fault.test:{server.port}",
+        "DISPATCHES_DB": str(db),
+        "ITEM_PIPELINES": PIPELINES,
+        "DOWNLOAD_TIMEOUT": "15",
+        "DISPATCHES_CLEAN_WORKERS": "1",
+        **extra,
+    }
 
 
 def db_rows(db: Path) -> dict:
@@ -30,7 +36,9 @@ def db_rows(db: Path) -> dict:
         return {
             "articles": con.execute("SELECT count(*) FROM articles").fetchone()[0],
             "copies": con.execute("SELECT count(*) FROM copies").fetchone()[0],
-            "dup_urls": con.execute("SELECT count(*) FROM (SELECT url FROM copies GROUP BY url HAVING count(*) > 1)").fetchone()[0],
+            "dup_urls": con.execute(
+                "SELECT count(*) FROM (SELECT url FROM copies GROUP BY url HAVING count(*) > 1)"
+            ).fetchone()[0],
             "integrity": con.execute("PRAGMA integrity_check").fetchone()[0],
             "crawls": [dict(r) for r in con.execute("SELECT * FROM crawls ORDER BY id")],
             "events": [dict(r) for r in con.execute("SELECT * FROM events ORDER BY id")],
@@ -176,11 +184,15 @@ def test_failed_write_is_recorded_not_silently_dropped(fault_server, tmp_path):
     db = tmp_path / "boom.db"
     Store(db).close()
     con = sqlite3.connect(db)
-    con.execute("CREATE TRIGGER boom BEFORE INSERT ON copies WHEN NEW.url LIKE '%//boom.fault.test%' "
-                "BEGIN SELECT RAISE(ABORT, 'injected write failure'); END")
+    con.execute(
+        "CREATE TRIGGER boom BEFORE INSERT ON copies WHEN NEW.url LIKE '%//boom.fault.test%' "
+        "BEGIN SELECT RAISE(ABORT, 'injected write failure'); END"
+    )
     con.commit()
     con.close()
-    res = run_crawl(_urls(s, "boom", 2) + _urls(s, "fine", 3), tmp_path, settings=settings_for(s, db), via_crawl=True)
+    res = run_crawl(
+        _urls(s, "boom", 2) + _urls(s, "fine", 3), tmp_path, settings=settings_for(s, db), via_crawl=True
+    )
     rows = db_rows(db)
     assert rows["copies"] == 3 and rows["integrity"] == "ok"
     failed = [e for e in rows["events"] if "boom.fault.test" in (e["url"] or "")]
@@ -196,8 +208,14 @@ def test_closespider_timeout_ends_run_cleanly(fault_server, tmp_path):
     s = fault_server
     db = tmp_path / "slow.db"
     urls = [s.url("budget", f"/slow?s=1&name=budget-{i}") for i in range(30)]
-    res = run_crawl(urls, tmp_path, settings=settings_for(
-        s, db, CLOSESPIDER_TIMEOUT="3", CONCURRENT_REQUESTS_PER_DOMAIN="1", DOWNLOAD_DELAY="0.05"), via_crawl=True)
+    res = run_crawl(
+        urls,
+        tmp_path,
+        settings=settings_for(
+            s, db, CLOSESPIDER_TIMEOUT="3", CONCURRENT_REQUESTS_PER_DOMAIN="1", DOWNLOAD_DELAY="0.05"
+        ),
+        via_crawl=True,
+    )
     assert res.reason == "closespider_timeout"
     assert res.seconds < 20
     rows = db_rows(db)
@@ -251,7 +269,9 @@ def test_readers_during_a_crawl_never_see_locks_and_wal_is_truncated(fault_serve
                 con = sqlite3.connect(uri, uri=True, timeout=1)
                 con.execute("BEGIN")
                 n = con.execute("SELECT count(*) FROM articles").fetchone()[0]
-                orphans = con.execute("SELECT count(*) FROM copies WHERE article_id NOT IN (SELECT id FROM articles)").fetchone()[0]
+                orphans = con.execute(
+                    "SELECT count(*) FROM copies WHERE article_id NOT IN (SELECT id FROM articles)"
+                ).fetchone()[0]
                 con.execute("COMMIT")
                 con.close()
                 counts.append(n)
@@ -283,8 +303,14 @@ def test_memory_limit_closes_the_run(fault_server, tmp_path):
     s = fault_server
     db = tmp_path / "mem.db"
     urls = [s.url("mem", f"/slow?s=2&name=mem-{i}") for i in range(20)]
-    res = run_crawl(urls, tmp_path, settings=settings_for(s, db, MEMUSAGE_LIMIT_MB="40", MEMUSAGE_WARNING_MB="0",
-                                                          MEMUSAGE_CHECK_INTERVAL_SECONDS="1"), via_crawl=True)
+    res = run_crawl(
+        urls,
+        tmp_path,
+        settings=settings_for(
+            s, db, MEMUSAGE_LIMIT_MB="40", MEMUSAGE_WARNING_MB="0", MEMUSAGE_CHECK_INTERVAL_SECONDS="1"
+        ),
+        via_crawl=True,
+    )
     assert res.reason == "memusage_exceeded"
     assert res.returncode != 0
     assert res.seconds < 30

@@ -10,7 +10,6 @@ import time
 from email.utils import formatdate
 
 import pytest
-
 from faultkit import run_crawl
 
 UNREACHABLE = ["robots-503", "robots-500html", "robots-hang", "robots-reset"]
@@ -23,9 +22,16 @@ def robots(fault_server, tmp_path_factory):
     urls = []
     for host in UNREACHABLE + ALLOWING + ["robots-huge", "robots-redirect"]:
         urls += [s.url(host, "/page/a"), s.url(host, "/private/b")]
-    res = run_crawl(urls, tmp_path_factory.mktemp("robots"),
-                    settings={"DISPATCHES_ALLOW_HOSTS": f"*.fault.test:{s.port}", "DOWNLOAD_MAXSIZE": str(32 << 20),
-                              "DOWNLOAD_TIMEOUT": "3", "RETRY_TIMES": "1"})
+    res = run_crawl(
+        urls,
+        tmp_path_factory.mktemp("robots"),
+        settings={
+            "DISPATCHES_ALLOW_HOSTS": f"*.fault.test:{s.port}",
+            "DOWNLOAD_MAXSIZE": str(32 << 20),
+            "DOWNLOAD_TIMEOUT": "3",
+            "RETRY_TIMES": "1",
+        },
+    )
     return res
 
 
@@ -66,8 +72,9 @@ def test_robots_redirect_to_other_host_decided_and_logged(robots, fault_server):
 def test_disallow_with_several_waiting_requests(fault_server, tmp_path):
     """#34: several requests queued behind one robots.txt fetch all obey its Disallow."""
     s = fault_server
-    urls = [s.url("robots-disallow2", f"/page/w{i}") for i in range(2)] + \
-        [s.url("robots-disallow2", f"/private/w{i}") for i in range(3)]
+    urls = [s.url("robots-disallow2", f"/page/w{i}") for i in range(2)] + [
+        s.url("robots-disallow2", f"/private/w{i}") for i in range(3)
+    ]
     run_crawl(urls, tmp_path, settings={"DISPATCHES_ALLOW_HOSTS": f"*.fault.test:{s.port}"})
     paths = [r["path"] for r in s.requests("robots-disallow2.fault.test") if r["path"] != "/robots.txt"]
     assert not [p for p in paths if p.startswith("/private/")], paths
@@ -79,7 +86,9 @@ def test_disallow_and_crawl_delay(fault_server, tmp_path):
     s = fault_server
     # The disallowed URL first: it is the request that triggers the robots.txt fetch (the test
     # above covers the requests that wait behind it).
-    urls = [s.url("robots-disallow", "/private/x")] + [s.url("robots-disallow", f"/page/d{i}") for i in range(2)]
+    urls = [s.url("robots-disallow", "/private/x")] + [
+        s.url("robots-disallow", f"/page/d{i}") for i in range(2)
+    ]
     res = run_crawl(urls, tmp_path, settings={"DISPATCHES_ALLOW_HOSTS": f"*.fault.test:{s.port}"})
     reqs = [r for r in s.requests("robots-disallow.fault.test") if r["path"] != "/robots.txt"]
     assert sorted(r["path"] for r in reqs) == ["/page/d0", "/page/d1"]
@@ -94,21 +103,33 @@ def retry_after(fault_server, tmp_path_factory):
     """One crawl, three hosts: Retry-After in seconds, as an HTTP date, and garbage."""
     s = fault_server
     date = formatdate(time.time() + 7, usegmt=True).replace(" ", "%20")
-    first = {"ra-seconds": "/ratelimit/s?retry_after=3", "ra-httpdate": f"/ratelimit/d?retry_after={date}",
-             "ra-garbage": "/ratelimit/g?retry_after=soon-ish"}
+    first = {
+        "ra-seconds": "/ratelimit/s?retry_after=3",
+        "ra-httpdate": f"/ratelimit/d?retry_after={date}",
+        "ra-garbage": "/ratelimit/g?retry_after=soon-ish",
+    }
     urls = []
     for host, path in first.items():
         urls += [s.url(host, path)] + [s.url(host, f"/page/{host}-after-{i}") for i in range(2)]
     # DOWNLOAD_DELAY 0.5: without a pause the next request to a host would follow within 0.5 s.
-    res = run_crawl(urls, tmp_path_factory.mktemp("retry_after"), settings={
-        "DISPATCHES_ALLOW_HOSTS": f"*.fault.test:{s.port}", "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
-        "DOWNLOAD_DELAY": "0.5", "DISPATCHES_RETRY_BACKOFF": "1.5"})
+    res = run_crawl(
+        urls,
+        tmp_path_factory.mktemp("retry_after"),
+        settings={
+            "DISPATCHES_ALLOW_HOSTS": f"*.fault.test:{s.port}",
+            "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
+            "DOWNLOAD_DELAY": "0.5",
+            "DISPATCHES_RETRY_BACKOFF": "1.5",
+        },
+    )
     return res
 
 
 def _gap_after_first(server, host) -> float:
-    reqs = sorted((r for r in server.requests(f"{host}.fault.test") if r["path"] != "/robots.txt"),
-                  key=lambda r: r["time"])
+    reqs = sorted(
+        (r for r in server.requests(f"{host}.fault.test") if r["path"] != "/robots.txt"),
+        key=lambda r: r["time"],
+    )
     first = next(r for r in reqs if r["path"].startswith("/ratelimit/"))
     later = [r["time"] for r in reqs if r["time"] > first["time"]]
     assert later, reqs
@@ -133,9 +154,18 @@ def test_garbage_retry_after_backs_off_without_crash(retry_after, fault_server):
 def test_retry_after_beyond_cap_defers_host(fault_server, tmp_path):
     """#9: Retry-After above DISPATCHES_MAX_RETRY_AFTER: the host is left for the next run."""
     s = fault_server
-    urls = [s.url("ra-long", "/ratelimit/long?retry_after=120")] + [s.url("ra-long", f"/page/x{i}") for i in range(3)]
-    res = run_crawl(urls, tmp_path, settings={"DISPATCHES_ALLOW_HOSTS": f"*.fault.test:{s.port}",
-                                              "CONCURRENT_REQUESTS": "1", "DISPATCHES_MAX_RETRY_AFTER": "10"})
+    urls = [s.url("ra-long", "/ratelimit/long?retry_after=120")] + [
+        s.url("ra-long", f"/page/x{i}") for i in range(3)
+    ]
+    res = run_crawl(
+        urls,
+        tmp_path,
+        settings={
+            "DISPATCHES_ALLOW_HOSTS": f"*.fault.test:{s.port}",
+            "CONCURRENT_REQUESTS": "1",
+            "DISPATCHES_MAX_RETRY_AFTER": "10",
+        },
+    )
     reqs = [r for r in s.requests("ra-long.fault.test") if r["path"] != "/robots.txt"]
     assert [r["path"] for r in reqs] == ["/ratelimit/long"]
     assert res.seconds < 30

@@ -15,11 +15,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from faultkit import ROOT, crawl_env
+from test_store_durability import refused_untouched, run_sql  # the store suite's own checks of a refused file
 
 from cleaners.model import Document, RawPage, content_hash
-from faultkit import ROOT, crawl_env
 from store import Store, StoreError
-from test_store_durability import refused_untouched, run_sql  # the store suite's own checks of a refused file
 
 FAST_STORE = {"busy_timeout": 0.3, "retry_attempts": 3, "retry_seconds": 3.0}
 
@@ -29,21 +29,40 @@ def make(i: int, size: int = 0, host: str = "www.state.gov") -> tuple[Document, 
     words = " ".join(f"clause{i}x{j}" for j in range(60))
     text = f"Statement number {i} on maritime cooperation. {words}. " + ("Padding sentence. " * (size // 18))
     url = f"https://{host}/releases/statement-{i}/"
-    doc = Document(url=url, title=f"Statement {i}", text=text, published=date(2025, 3, 3),
-                   publisher="U.S. Department of State", language="en", claimed_original=None,
-                   content_hash=content_hash(text))
+    doc = Document(
+        url=url,
+        title=f"Statement {i}",
+        text=text,
+        published=date(2025, 3, 3),
+        publisher="U.S. Department of State",
+        language="en",
+        claimed_original=None,
+        content_hash=content_hash(text),
+    )
     body = f"<html><head><title>Statement {i}</title></head><body><p>{text}</p></body></html>".encode()
-    raw = RawPage(url=url, final_url=url, status=200, headers={"content-type": "text/html"}, body=body,
-                  fetched_at="2025-03-04T00:00:00+00:00", spider="faults", discovered_via="link")
+    raw = RawPage(
+        url=url,
+        final_url=url,
+        status=200,
+        headers={"content-type": "text/html"},
+        body=body,
+        fetched_at="2025-03-04T00:00:00+00:00",
+        spider="faults",
+        discovered_via="link",
+    )
     return doc, raw
 
 
 def counts(path) -> dict:
     con = sqlite3.connect(path)
     try:
-        out = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("articles", "copies", "versions")}
+        out = {
+            t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("articles", "copies", "versions")
+        }
         out["orphans"] = con.execute(
-            "SELECT count(*) FROM copies WHERE article_id NOT IN (SELECT id FROM articles)").fetchone()[0]
+            "SELECT count(*) FROM copies WHERE article_id NOT IN (SELECT id FROM articles)"
+        ).fetchone()[0]
         out["integrity"] = con.execute("PRAGMA integrity_check").fetchone()[0]
         return out
     finally:
@@ -184,8 +203,14 @@ def test_sigkill_mid_write_leaves_whole_articles_and_rerun_completes(tmp_path):
     """#63: a writer killed with SIGKILL: on reopen every committed article is whole, nothing is
     half-written, integrity ok; saving the same set again ends with exactly one of each."""
     path, marker = tmp_path / "k.db", tmp_path / "marker"
-    code = CHILD.format(root=str(ROOT), faults=str(Path(__file__).parent), tests=str(Path(__file__).parents[1]),
-                        path=str(path), n=100, marker=str(marker))
+    code = CHILD.format(
+        root=str(ROOT),
+        faults=str(Path(__file__).parent),
+        tests=str(Path(__file__).parents[1]),
+        path=str(path),
+        n=100,
+        marker=str(marker),
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], env=crawl_env())
     try:
         deadline = time.monotonic() + 60
@@ -212,8 +237,8 @@ def _corrupt(path: Path, how: str) -> None:
     data = bytearray(path.read_bytes())
     if how == "overwrite":
         page = 4096
-        data[page * 2: page * 2 + 2048] = os.urandom(2048)
-        data[page * 4: page * 4 + 2048] = os.urandom(2048)
+        data[page * 2 : page * 2 + 2048] = os.urandom(2048)
+        data[page * 4 : page * 4 + 2048] = os.urandom(2048)
     else:
         data = data[: len(data) // 2 + 100]
     path.write_bytes(bytes(data))

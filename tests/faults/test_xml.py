@@ -10,17 +10,25 @@ import time
 import urllib.request
 
 import pytest
-
 from faultkit import run_crawl
+
 from crawlers.discovery import NotDiscovery, parse_feed, parse_sitemap
 
 SITEMAPS = {
-    "sm-gz": "/sitemap/real.xml.gz", "sm-bomb": "/sitemap/bomb.xml.gz?mb=64", "sm-laughs": "/sitemap/laughs.xml",
-    "sm-xxe": "/sitemap/xxe.xml?file={secret}", "sm-loop": "/sitemap/loop-a.xml", "sm-gen": "/sitemap/gen.xml",
-    "sm-big": "/sitemap/big.xml?n=30000", "sm-cross": "/sitemap/cross.xml", "sm-malformed": "/sitemap/malformed.xml",
+    "sm-gz": "/sitemap/real.xml.gz",
+    "sm-bomb": "/sitemap/bomb.xml.gz?mb=64",
+    "sm-laughs": "/sitemap/laughs.xml",
+    "sm-xxe": "/sitemap/xxe.xml?file={secret}",
+    "sm-loop": "/sitemap/loop-a.xml",
+    "sm-gen": "/sitemap/gen.xml",
+    "sm-big": "/sitemap/big.xml?n=30000",
+    "sm-cross": "/sitemap/cross.xml",
+    "sm-malformed": "/sitemap/malformed.xml",
 }
 FEEDS = {
-    "fd-laughs": "/feed/laughs.xml", "fd-xxe": "/feed/xxe.xml?file={secret}", "fd-login": "/feed/login.xml",
+    "fd-laughs": "/feed/laughs.xml",
+    "fd-xxe": "/feed/xxe.xml?file={secret}",
+    "fd-login": "/feed/login.xml",
     "fd-big": "/feed/big.xml?n=20000",
 }
 SECRET = "TOP-SECRET-7f3a9c-never-in-the-database"
@@ -35,11 +43,23 @@ def xml_crawl(fault_server, tmp_path_factory):
     db = tmp / "xml.db"
     sitemaps = [s.url(h, p.format(secret=secret)) for h, p in SITEMAPS.items()]
     feeds = [s.url(h, p.format(secret=secret)) for h, p in FEEDS.items()]
-    res = run_crawl([], tmp, spider="syndication", via_crawl=False, args={
-        "sitemaps": ",".join(sitemaps), "feeds": ",".join(feeds)}, settings={
-        "DISPATCHES_ALLOW_HOSTS": f"*.fault.test:{s.port}", "DISPATCHES_DB": str(db),
-        "DISPATCHES_MAX_ITEMS_PER_SOURCE": "15", "DISPATCHES_MAX_SITEMAP_DEPTH": "3",
-        "DOWNLOAD_MAXSIZE": str(8 << 20), "DISPATCHES_CLEAN_WORKERS": "1", "DOWNLOAD_TIMEOUT": "10"}, timeout=150)
+    res = run_crawl(
+        [],
+        tmp,
+        spider="syndication",
+        via_crawl=False,
+        args={"sitemaps": ",".join(sitemaps), "feeds": ",".join(feeds)},
+        settings={
+            "DISPATCHES_ALLOW_HOSTS": f"*.fault.test:{s.port}",
+            "DISPATCHES_DB": str(db),
+            "DISPATCHES_MAX_ITEMS_PER_SOURCE": "15",
+            "DISPATCHES_MAX_SITEMAP_DEPTH": "3",
+            "DOWNLOAD_MAXSIZE": str(8 << 20),
+            "DISPATCHES_CLEAN_WORKERS": "1",
+            "DOWNLOAD_TIMEOUT": "10",
+        },
+        timeout=150,
+    )
     con = sqlite3.connect(db)
     con.row_factory = sqlite3.Row
     yield res, con, db
@@ -73,7 +93,9 @@ def test_gzip_bomb_named_xml_gz_ignored(xml_crawl, fault_server):
     """#52: a gzip bomb under a sitemap name: refused while decompressing, nothing followed."""
     res, _, _ = xml_crawl
     assert _pages(fault_server, "sm-bomb") == []
-    assert "sm-bomb.fault.test" in res.log and ("Ignoring invalid sitemap" in res.log or "discovery" in res.log)
+    assert "sm-bomb.fault.test" in res.log and (
+        "Ignoring invalid sitemap" in res.log or "discovery" in res.log
+    )
 
 
 @pytest.mark.parametrize("host", ["sm-laughs", "fd-laughs"])
@@ -100,8 +122,11 @@ def test_xxe_reads_no_file_and_fetches_no_dtd(xml_crawl, fault_server, db_dump, 
 @pytest.fixture(scope="module")
 def db_dump(xml_crawl) -> str:
     _, con, _ = xml_crawl
-    return "\n".join(str(tuple(r)) for table in ("articles", "copies", "events", "crawls", "url_state")
-                     for r in con.execute(f"SELECT * FROM {table}"))
+    return "\n".join(
+        str(tuple(r))
+        for table in ("articles", "copies", "events", "crawls", "url_state")
+        for r in con.execute(f"SELECT * FROM {table}")
+    )
 
 
 def test_malformed_sitemap_yields_what_it_can(xml_crawl, fault_server):
@@ -115,10 +140,14 @@ def test_malformed_sitemap_yields_what_it_can(xml_crawl, fault_server):
 
 def test_sitemap_index_loop_and_generator_end(xml_crawl, fault_server):
     """#53: A lists B lists A: ends; an index generating new index URLs: cut at the depth cap."""
-    loop = [r["target"] for r in fault_server.requests("sm-loop.fault.test") if r["path"].startswith("/sitemap/")]
+    loop = [
+        r["target"] for r in fault_server.requests("sm-loop.fault.test") if r["path"].startswith("/sitemap/")
+    ]
     assert len(loop) <= 4
     assert _pages(fault_server, "sm-loop") == ["/page/from-leaf"]
-    gen = [r["target"] for r in fault_server.requests("sm-gen.fault.test") if r["path"].startswith("/sitemap/")]
+    gen = [
+        r["target"] for r in fault_server.requests("sm-gen.fault.test") if r["path"].startswith("/sitemap/")
+    ]
     assert len(gen) == 4  # depth 0..3 (DISPATCHES_MAX_SITEMAP_DEPTH=3)
 
 
@@ -131,7 +160,9 @@ def test_huge_sitemap_and_feed_capped(xml_crawl, fault_server, host):
 def test_cross_submitted_urls_filtered(xml_crawl, fault_server):
     """#55: a sitemap listing other hosts' URLs: only its own host's are followed."""
     assert _pages(fault_server, "sm-cross") == ["/page/same-host"]
-    assert not [r for r in fault_server.requests() if r["host"].startswith(("evil.test", "www.state.gov.evil"))]
+    assert not [
+        r for r in fault_server.requests() if r["host"].startswith(("evil.test", "www.state.gov.evil"))
+    ]
 
 
 def test_feed_that_is_an_html_login_page_skipped(xml_crawl, fault_server):
@@ -144,7 +175,9 @@ def test_feed_that_is_an_html_login_page_skipped(xml_crawl, fault_server):
 
 # --- direct: the discovery parsers -------------------------------------------------------------
 def _fetch(server, host, path) -> bytes:
-    req = urllib.request.Request(f"http://127.0.0.1:{server.port}{path}", headers={"Host": f"{host}.fault.test:{server.port}"})
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{server.port}{path}", headers={"Host": f"{host}.fault.test:{server.port}"}
+    )
     return server._opener.open(req, timeout=10).read()
 
 
@@ -187,6 +220,9 @@ def test_feed_dates_duplicates_relative_links():
     <item><title>js</title><link>javascript:alert(1)</link></item>
     </channel></rss>"""
     found = parse_feed(body, "https://aggregator.test/feed/")
-    assert [f.url for f in found] == ["https://aggregator.test/page/rel-1", "https://aggregator.test/page/abs-2"]
+    assert [f.url for f in found] == [
+        "https://aggregator.test/page/rel-1",
+        "https://aggregator.test/page/abs-2",
+    ]
     assert found[0].published is None
     assert found[1].published.startswith("2025-03-03")
