@@ -47,6 +47,7 @@ def _load(name: str, path: Path):
 
     if name not in sys.modules:
         spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None, path
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
@@ -86,9 +87,9 @@ def test_state_gov_article_over_https_has_the_real_template(web):
     assert 'class="featured-content__headline stars-above">Visa Restrictions on Labor Recruiters' in page
     assert _meta(page, "article:published_time") == stmt["published_at"]
     assert _meta(page, "og:type") == "article"
-    ld = json.loads(
-        re.search(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', page, re.S).group(1)
-    )
+    found = re.search(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', page, re.S)
+    assert found
+    ld = json.loads(found.group(1))
     types = {node["@type"] for node in ld["@graph"]}
     assert {"NewsArticle", "WebPage", "BreadcrumbList"} <= types
     assert page.count('<p class="wp-block-paragraph">') == len(stmt["text"].split("\n\n"))
@@ -172,7 +173,7 @@ def _sitemap_urls(web, index_url: str) -> dict[str, str]:
         status, _, child = web.fetch(loc)
         assert status == 200, loc
         for url in ET.fromstring(child).iter(f"{SM}url"):
-            out[url.findtext(f"{SM}loc")] = url.findtext(f"{SM}lastmod")
+            out[url.findtext(f"{SM}loc") or ""] = url.findtext(f"{SM}lastmod") or ""
     return out
 
 
@@ -298,10 +299,11 @@ def test_truncated_copy_and_canonical_to_original(web):
     assert "Read more at" in page
     assert paragraphs[1] in page and paragraphs[-1] not in page
     wire = [c for s in man["statements"] for c in s["copies"] if c["site"] == "worldwire.example"]
-    canonicals = {
-        c["url"]: re.search(r'rel="canonical" href="([^"]+)"', web.fetch(c["url"])[2].decode()).group(1)
-        for c in wire
-    }
+    canonicals = {}
+    for c in wire:
+        found = re.search(r'rel="canonical" href="([^"]+)"', web.fetch(c["url"])[2].decode())
+        assert found, c["url"]
+        canonicals[c["url"]] = found.group(1)
     assert any(urlsplit(v).hostname == "www.state.gov" for v in canonicals.values())
     assert any(k == v for k, v in canonicals.items())
 
@@ -370,7 +372,7 @@ def test_wordpress_shortlink_and_feed_content(web):
     assert status == 301 and headers["location"] == stmt["official_url"]
     feed = ET.fromstring(web.fetch("https://www.state.gov/rss-feed/press-releases/feed/")[2])
     item = next(feed.iter("item"))
-    content = item.findtext("{http://purl.org/rss/1.0/modules/content/}encoded")
+    content = item.findtext("{http://purl.org/rss/1.0/modules/content/}encoded") or ""
     assert (
         'class="featured-content__headline stars-above"' in content
         and '<p class="wp-block-paragraph">' in content
@@ -562,6 +564,7 @@ def test_server_script_prints_ready_line_and_stops_on_sigterm():
         stdin=subprocess.DEVNULL,
         text=True,
     )
+    assert proc.stdout is not None
     try:
         info = json.loads(proc.stdout.readline())
         assert info["proxy"].startswith("http://127.0.0.1:") and Path(info["ca"]).read_text().startswith(
@@ -586,7 +589,8 @@ def test_scrapy_crawls_through_the_proxy_without_tls_warnings(web, tmp_path):
         "import scrapy\n"
         "class Walk(scrapy.Spider):\n"
         "    name = 'walk'\n"
-        "    custom_settings = {'ROBOTSTXT_OBEY': True, 'DOWNLOAD_DELAY': 0, 'LOG_LEVEL': 'INFO', 'TELNETCONSOLE_ENABLED': False}\n"
+        "    custom_settings = {'ROBOTSTXT_OBEY': True, 'DOWNLOAD_DELAY': 0, 'LOG_LEVEL': 'INFO',\n"
+        "                       'TELNETCONSOLE_ENABLED': False}\n"
         "    start_urls = ['https://www.state.gov/sitemap_index.xml', 'http://worldwire.example/sitemap.xml']\n"
         "    def parse(self, response):\n"
         "        for loc in response.xpath(\"//*[local-name()='loc']/text()\").getall():\n"
@@ -727,3 +731,84 @@ def test_rest_paging_property():
         assert keys == sorted(keys, reverse=(order == "desc"))
 
     check()
+
+
+# ---------------------------------------------------------------------- held-apart page templates
+
+TEMPLATE_NAMES = [t.name for t in generate.wrapped_templates.TEMPLATES]
+
+
+def _visible_text(body: bytes, content_type: str) -> str:
+    from lxml.html import fromstring
+
+    charset = content_type.partition("charset=")[2] or "utf-8"
+    text = body.decode(charset)
+    if content_type.startswith("text/html"):
+        # lxml takes no str with an XML declaration, and bytes without a meta charset as latin-1
+        text = fromstring(re.sub(r"^<\?xml[^>]*\?>\s*", "", text)).text_content()
+    return " ".join(html.unescape(text).split()).casefold()
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_template_pages_are_served_with_their_ground_truth(web, name):
+    man = web.manifest()
+    pages = [p for p in man["templates"] if p["template"] == name]
+    tpl = generate.wrapped_templates.BY_NAME[name]
+    junk = generate.wrapped_templates.is_junk(name)
+    assert len(pages) == (1 if junk else generate.wrapped_templates.PAGES_PER_TEMPLATE)
+    stmts = {s["id"]: s for s in man["statements"]}
+    for p in pages:
+        assert p["split"] == tpl.split and p["host"] == tpl.host and p["family"] == tpl.family
+        status, headers, body = web.fetch(p["url"])
+        assert status == 200, p["url"]
+        assert headers["content-type"] == p["content_type"]
+        visible = _visible_text(body, p["content_type"])
+        assert p["cruft"] and all(_fold(c) in visible for c in p["cruft"]), p["url"]
+        if junk:
+            assert p["outcome"] == "rejected" and p["expected_text"] == "" and p["statement_id"] is None
+            continue
+        # the page wraps the whole text of a fixture statement, and its cruft is not part of it
+        stmt = stmts[p["statement_id"]]
+        assert p["outcome"] == "article" and p["title"] == stmt["title"]
+        assert p["expected_text"] == stmt["text"]
+        for para in stmt["text"].split("\n\n"):
+            assert _fold(para) in visible, (p["url"], para[:60])
+        assert not any(_fold(c) in _fold(p["expected_text"]) for c in p["cruft"])
+        if p["names_original"]:
+            assert p["names_original"] == stmt["official_url"]
+            assert stmt["official_url"] in body.decode(p["content_type"].partition("charset=")[2] or "utf-8")
+
+
+def test_template_split_is_recorded_and_each_half_covers_the_families(web):
+    man = web.manifest()
+    split = man["template_split"]
+    assert set(split) == {"dev", "test"} and not set(split["dev"]) & set(split["test"])
+    assert sorted(split["dev"] + split["test"]) == sorted(TEMPLATE_NAMES)
+    by_name = generate.wrapped_templates.BY_NAME
+    for half in ("dev", "test"):
+        families = " ".join(by_name[n].family for n in split[half])
+        for kind in ("table layout", "WordPress", "mailing-list", "official report", "only"):
+            assert kind in families, (half, kind)
+    aggregators = [n for n in TEMPLATE_NAMES if not by_name[n].official and not n.startswith("junk-")]
+    assert len(aggregators) >= 10
+    assert {p["template"] for p in man["templates"]} == set(TEMPLATE_NAMES)
+
+
+def test_template_hosts_stay_out_of_the_statement_copies_the_demo_counts(web):
+    man = web.manifest()
+    template_hosts = set(generate.TEMPLATE_HOSTS)
+    assert template_hosts and template_hosts <= set(man["hosts"])
+    assert not {c["site"] for s in man["statements"] for c in s["copies"]} & template_hosts
+    sys.path.insert(0, str(WEB.parents[2]))
+    from crawlers.commands.demo import FIXTURE_HOSTS
+
+    assert not template_hosts & set(FIXTURE_HOSTS)
+    for host in template_hosts:
+        urls = {p["url"] for p in man["templates"] if p["host"] == host}
+        status, _, body = web.fetch(f"https://{host}/sitemap.xml")
+        listed = {u.findtext(f"{SM}loc") for u in ET.fromstring(body).iter(f"{SM}url")}
+        assert status == 200 and listed == urls
