@@ -131,7 +131,9 @@ def take_screenshots(db_path: Path, out_dir: Path, chromium: str) -> list[Path]:
     name = db_path.stem
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    pages = [(filename, path.format(name=name, article_id=article_id), height) for filename, path, height in PAGES]
+    pages = [
+        (filename, path.format(name=name, article_id=article_id), height) for filename, path, height in PAGES
+    ]
     log = tempfile.TemporaryFile()
     browse = subprocess.Popen(
         [
