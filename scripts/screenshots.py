@@ -49,7 +49,7 @@ PAGES = [
     ("start.png", "/", 1250),
     ("statements.png", "/{name}/articles", 1400),
     ("statement.png", "/{name}/articles/{article_id}", 1700),
-    ("crawl-health.png", "/{name}/crawl_health", 800),
+    ("crawl-health.png", "/{name}/crawl_health", 560),
 ]
 
 
