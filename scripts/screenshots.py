@@ -76,15 +76,21 @@ def free_port() -> int:
 
 def most_copied_article(db_path: Path) -> int:
     """The statement with the most copies, preferring one that a copy changed (the most telling)."""
-    conn = sqlite3.connect(f"file:{db_path.resolve()}?mode=ro", uri=True)
     try:
-        row = conn.execute(
-            "select c.article_id from copies c join articles a on a.id = c.article_id"
-            " group by c.article_id"
-            " order by max(c.text_sha256 is not a.content_hash) desc, count(*) desc, c.article_id limit 1"
-        ).fetchone()
-    finally:
-        conn.close()
+        conn = sqlite3.connect(f"file:{db_path.resolve()}?mode=ro", uri=True)
+        try:
+            row = conn.execute(
+                "select c.article_id from copies c join articles a on a.id = c.article_id"
+                " group by c.article_id"
+                " order by max(c.text_sha256 is not a.content_hash) desc, count(*) desc, c.article_id"
+                " limit 1"
+            ).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise ScreenshotError(
+            f"{db_path}: not a Dispatches database ({exc}); run `scrapy demo` and use data/demo.db"
+        ) from None
     if row is None:
         raise ScreenshotError(f"{db_path}: no copies to show (is the database empty?)")
     return row[0]
@@ -126,8 +132,8 @@ def take_screenshots(db_path: Path, out_dir: Path, chromium: str) -> list[Path]:
     """Serve `db_path` with `scrapy browse` and save the PNGs into `out_dir`; return their paths."""
     if not db_path.is_file():
         raise ScreenshotError(f"{db_path}: no such database (run `scrapy demo` first)")
-    out_dir.mkdir(parents=True, exist_ok=True)
     article_id = most_copied_article(db_path)
+    out_dir.mkdir(parents=True, exist_ok=True)
     name = db_path.stem
     port = free_port()
     base = f"http://127.0.0.1:{port}"

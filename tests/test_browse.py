@@ -991,6 +991,34 @@ def test_scrapy_browse_help_and_bad_databases_in_one_line(tmp_path, monkeypatch,
 # --- screenshots ------------------------------------------------------------------------------
 
 
+def test_screenshot_script_names_a_bad_database_in_one_line(tmp_path):
+    notdb = tmp_path / "notes.db"
+    notdb.write_text("these are my notes, not a database\n" * 100)
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("create table t (x)").connection.close()
+    for db in (notdb, other, tmp_path / "missing.db"):
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(PROJECT / "scripts" / "screenshots.py"),
+                "--db",
+                str(db),
+                "--out",
+                str(tmp_path / "shots"),
+                "--chromium",
+                sys.executable,  # never started: the database is checked first
+            ],
+            cwd=PROJECT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 1, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"screenshots: {db}"), done.stderr
+        assert not (tmp_path / "shots").exists()
+
+
 @pytest.mark.skipif(
     shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
     reason="Debian's chromium package is not installed",
