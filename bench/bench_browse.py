@@ -4,7 +4,8 @@
 
 Builds a synthetic database with the store's schema (Store(path) migrates it), fills it with
 plain SQL (schema only, no cleaning or dedup: this measures reading, not writing), then times each
-page through Datasette's test client with the shipped metadata, as `scrapy browse` serves it:
+page through Datasette's test client with the shipped metadata, templates and plugin, as
+`scrapy browse` serves it:
 first without the indexes browsing asked for (`BROWSE_INDEXES`, in the store since migration
 0005_browse_indexes), then with them, on the same file. Prints one table: median ms without, median
 ms with, and the speed-up. Datasette stops any single query after 1000 ms by default
@@ -28,7 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from datasette.app import Datasette  # noqa: E402
 
-from crawlers.commands.browse import DATASETTE_SETTINGS, drop_missing_columns, metadata_for, read_schema  # noqa: E402
+from crawlers.commands.browse import (  # noqa: E402
+    datasette_options,
+    drop_missing_columns,
+    metadata_for,
+    read_schema,
+)
 from store import Store  # noqa: E402
 
 WORDS = (
@@ -104,9 +110,9 @@ def build(path: Path, n_articles: int, per_article: int, seed: int = 7) -> None:
                         (copy_sha, i, " ".join(text.split()[:words]), words),
                     )
                 conn.execute(
-                    "insert into copies (article_id, url_key, url, site, role, rank, fetched_at, first_fetched_at,"
-                    " http_status, match_method, match_score, similarity, text_sha256)"
-                    " values (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "insert into copies (article_id, url_key, url, site, role, rank, fetched_at,"
+                    " first_fetched_at, http_status, match_method, match_score, similarity, text_sha256,"
+                    " crawl_id) values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         i,
                         f"{site}/s-{i}-{j}",
@@ -123,6 +129,8 @@ def build(path: Path, n_articles: int, per_article: int, seed: int = 7) -> None:
                         1.0 if same else round(rng.uniform(0.7, 1.0), 3),
                         1.0 if same else round(rng.uniform(0.5, 1.0), 3),
                         copy_sha,
+                        # the run that stored it: 400 runs of 4 spiders, spread over the articles
+                        1 + (i * 400) // (n_articles + 1),
                     ),
                 )
             conn.execute(
@@ -185,7 +193,7 @@ async def time_pages(db: Path, urls: list[str], repeat: int) -> dict[str, float]
     metadata = metadata_for(db)  # as `scrapy browse` serves it
     for note in drop_missing_columns(metadata, read_schema(db)):
         print(f"bench: the schema has no column for {note}; left out", file=sys.stderr)
-    ds = Datasette([str(db)], metadata=metadata, settings=DATASETTE_SETTINGS)
+    ds = Datasette([str(db)], metadata=metadata, **datasette_options())
     out = {}
     for url in urls:
         times = []
@@ -220,10 +228,12 @@ def main() -> int:
         d = "/dispatches"
         urls = [
             "/-/versions.json",
+            "/",
             f"{d}",
             f"{d}/articles",
             f"{d}/articles?_search=kiribati",
             f"{d}/articles/12345",
+            "/-/compare/dispatches/copy/12",
             f"{d}/copies",
             f"{d}/article_copies?article_id=12345",
             f"{d}/crawls",
@@ -236,6 +246,7 @@ def main() -> int:
             f"{d}/crawl_health",
             f"{d}/crawl_problems",
             f"{d}/statement_copies?article_id=12345",
+            f"{d}/statement_versions?article_id=12345",
             f"{d}/review_list",
         ]
         conn = sqlite3.connect(db)

@@ -1,14 +1,15 @@
 """PNG screenshots of Dispatches in Datasette, taken with headless Chromium (Debian's `chromium`).
 
-    python scripts/screenshots.py [--db data/demo.db] [--out screenshots/]
+    python scripts/screenshots.py [--db data/demo.db] [--out docs/screenshots/]
 
 Starts `scrapy browse` on a free loopback port, then saves:
-  database.png        the start page: what the database holds, the canned queries, the tables
-  articles.png        the statements table (search box, facets, newest first)
-  article-copies.png  one statement and where it appeared: every copy, its role, match, similarity
-  crawl-health.png    the crawl-health query (last run of each spider)
+  start.png         the start page: search, the questions, the tables
+  statements.png    the statements list (search box, facets, excerpts, newest first)
+  statement.png     one statement: its text, then where it appeared and how each copy differs
+  crawl-health.png  the crawl-health question (last run of each spider)
 The statement shown is the one with the most copies. Prints the PNG paths on stdout, one a line.
-Owns nothing but these pictures; what they show comes from `store/metadata.yml`.
+Owns nothing but these pictures; what they show comes from `store/metadata.yml` and the templates,
+plugin and stylesheet next to it.
 """
 
 from __future__ import annotations
@@ -42,6 +43,16 @@ CHROMIUM_FLAGS = [
 ]
 
 
+# (file, path on the server, height): heights that show each page down to what it is for (the
+# questions, a screenful of statements, a statement's copies under its text).
+PAGES = [
+    ("start.png", "/", 1250),
+    ("statements.png", "/{name}/articles", 1400),
+    ("statement.png", "/{name}/articles/{article_id}", 1700),
+    ("crawl-health.png", "/{name}/crawl_health", 560),
+]
+
+
 class ScreenshotError(Exception):
     """Something the user must fix; the message is one line."""
 
@@ -64,14 +75,22 @@ def free_port() -> int:
 
 
 def most_copied_article(db_path: Path) -> int:
-    """The id of the statement with the most copies (the most telling one to show)."""
-    conn = sqlite3.connect(f"file:{db_path.resolve()}?mode=ro", uri=True)
+    """The statement with the most copies, preferring one that a copy changed (the most telling)."""
     try:
-        row = conn.execute(
-            "select article_id from copies group by article_id order by count(*) desc, article_id limit 1"
-        ).fetchone()
-    finally:
-        conn.close()
+        conn = sqlite3.connect(f"file:{db_path.resolve()}?mode=ro", uri=True)
+        try:
+            row = conn.execute(
+                "select c.article_id from copies c join articles a on a.id = c.article_id"
+                " group by c.article_id"
+                " order by max(c.text_sha256 is not a.content_hash) desc, count(*) desc, c.article_id"
+                " limit 1"
+            ).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise ScreenshotError(
+            f"{db_path}: not a Dispatches database ({exc}); run `scrapy demo` and use data/demo.db"
+        ) from None
     if row is None:
         raise ScreenshotError(f"{db_path}: no copies to show (is the database empty?)")
     return row[0]
@@ -113,17 +132,13 @@ def take_screenshots(db_path: Path, out_dir: Path, chromium: str) -> list[Path]:
     """Serve `db_path` with `scrapy browse` and save the PNGs into `out_dir`; return their paths."""
     if not db_path.is_file():
         raise ScreenshotError(f"{db_path}: no such database (run `scrapy demo` first)")
-    out_dir.mkdir(parents=True, exist_ok=True)
     article_id = most_copied_article(db_path)
+    out_dir.mkdir(parents=True, exist_ok=True)
     name = db_path.stem
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    # heights that show the first rows under each page's description, facets and forms
     pages = [
-        ("database.png", f"/{name}", 1100),
-        ("articles.png", f"/{name}/articles", 1600),
-        ("article-copies.png", f"/{name}/statement_copies?article_id={article_id}", 1100),
-        ("crawl-health.png", f"/{name}/crawl_health", 900),
+        (filename, path.format(name=name, article_id=article_id), height) for filename, path, height in PAGES
     ]
     log = tempfile.TemporaryFile()
     browse = subprocess.Popen(
@@ -175,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("DISPATCHES_DB", "data/demo.db"),
         help="database to show (default: data/demo.db, or DISPATCHES_DB)",
     )
-    parser.add_argument("--out", default="screenshots", help="folder for the PNGs (default: screenshots/)")
+    parser.add_argument(
+        "--out", default="docs/screenshots", help="folder for the PNGs (default: docs/screenshots/)"
+    )
     parser.add_argument("--chromium", help="Chromium binary (default: chromium on PATH)")
     args = parser.parse_args(argv)
     chromium = find_chromium(args.chromium)

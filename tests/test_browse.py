@@ -1,12 +1,14 @@
-"""Browsing with Datasette (issue 7): the shipped metadata, canned queries and `scrapy browse`.
+"""Browsing with Datasette: the shipped metadata, canned queries, templates, plugin and `scrapy browse`.
 
 Runs against a database built by `scrapy demo` (the bundled fixture web on loopback), through
-Datasette's own test client, plus one real `scrapy browse` on a loopback port.
+Datasette's own test client configured as `scrapy browse` configures it, plus real `scrapy browse`
+servers on loopback ports (the README's URLs are opened on one).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -20,26 +22,32 @@ import urllib.request
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import markupsafe
 import pytest
 import yaml
 from datasette.app import Datasette
 
 from cleaners.model import Document, RawPage, content_hash
 from crawlers.commands.browse import (
-    DATASETTE_SETTINGS,
+    browse_files,
     datasette_argv,
+    datasette_options,
     drop_missing_columns,
     metadata_for,
     served_metadata,
 )
 
 PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT / "scripts"))
+import screenshots  # noqa: E402  (scripts/ is not a package)
+
 METADATA_FILE = PROJECT / "store" / "metadata.yml"
 README = PROJECT / "README.md"
 TABLES = ["articles", "copies", "versions", "pages", "crawls", "events", "url_state"]
 VIEWS = ["article_copies", "review"]
 # Keys Datasette 0.65 reads (docs/metadata.rst, docs/sql_queries.rst of 0.65.x).
 TOP_KEYS = {
+    "extra_css_urls",
     "title",
     "description",
     "description_html",
@@ -115,9 +123,7 @@ def writable_db(demo_db, tmp_path) -> Path:
 
 def fetch(db_path: Path, *paths: str, metadata: dict | None = None) -> list:
     """GET each path through Datasette as `scrapy browse` configures it; return the responses."""
-    ds = Datasette(
-        [str(db_path)], metadata=metadata or served_metadata(db_path)[0], settings=DATASETTE_SETTINGS
-    )
+    ds = Datasette([str(db_path)], metadata=metadata or served_metadata(db_path)[0], **datasette_options())
 
     async def go():
         return [await ds.client.get(p) for p in paths]
@@ -128,7 +134,8 @@ def fetch(db_path: Path, *paths: str, metadata: dict | None = None) -> list:
 def rows(db_path: Path, path: str) -> list[dict]:
     """Rows of a table, view or canned query as dicts (`path` without the database name)."""
     sep = "&" if "?" in path else "?"
-    url = f"/{db_path.stem}/{path.replace('?', '.json?', 1) if '?' in path else path + '.json'}{sep}_shape=objects&_size=max"
+    json_path = path.replace("?", ".json?", 1) if "?" in path else path + ".json"
+    url = f"/{db_path.stem}/{json_path}{sep}_shape=objects&_size=max"
     (resp,) = fetch(db_path, url)
     assert resp.status_code == 200, (path, resp.text[:500])
     return resp.json()["rows"]
@@ -198,6 +205,7 @@ def test_metadata_uses_only_keys_datasette_reads_and_allows_no_writes():
         "new_since",
         "crawl_health",
         "statement_copies",
+        "statement_versions",
         "review_list",
     } <= set(block["queries"])
     for name, query in block["queries"].items():
@@ -342,8 +350,8 @@ def test_article_page_links_to_its_copies(demo_db):
         f"/demo/articles/{article_id}.json?_extras=foreign_key_tables",
     )
     assert html.status_code == 200
-    assert "Links from other tables" in html.text
     assert f"/demo/copies?article_id={article_id}" in html.text
+    assert f"/demo/statement_copies?article_id={article_id}" in html.text
     tables = {t["other_table"]: t["count"] for t in data.json()["foreign_key_tables"]}
     assert tables["copies"] == n
     assert len(rows(demo_db, f"copies?article_id={article_id}")) == n
@@ -358,7 +366,7 @@ def test_article_page_links_to_its_copies(demo_db):
 def test_every_canned_query_runs(demo_db):
     names = list(metadata_for(demo_db)["databases"]["demo"]["queries"])
     pages = fetch(demo_db, *[f"/demo/{n}" for n in names], *[f"/demo/{n}.json" for n in names])
-    for name, html, data in zip(names, pages[: len(names)], pages[len(names) :]):
+    for name, html, data in zip(names, pages[: len(names)], pages[len(names) :], strict=True):
         assert html.status_code == 200, (name, html.text[:300])
         assert data.status_code == 200 and data.json()["ok"] is True, (name, data.text[:300])
 
@@ -443,9 +451,62 @@ def test_new_since_a_date_and_since_the_last_crawl(demo_db):
     everything = rows(demo_db, "new_since?since=1900-01-01")
     assert len(everything) == sql(demo_db, "select count(*) from articles")[0][0]
     assert rows(demo_db, "new_since?since=2999-01-01") == []
-    last_start = sql(demo_db, "select max(started_at) from crawls")[0][0]
-    expected = sql(demo_db, "select count(*) from articles where first_seen >= ?", last_start)[0][0]
-    assert len(rows(demo_db, "new_since")) == expected
+    # Right after the demo (three spiders, one run each) "since the last crawl" is everything the
+    # demo found, not only what its last run (syndication, no new statement) added.
+    assert sql(demo_db, "select count(*) from crawls")[0][0] == len(
+        {r[0] for r in sql(demo_db, "select spider from crawls")}
+    )
+    found = rows(demo_db, "new_since")
+    assert {r["article_id"] for r in found} == {r["article_id"] for r in everything}
+    assert all(r["found_by"].split()[0] in ("state_gov", "usembassy") for r in found)
+
+
+def test_new_since_the_last_crawl_after_a_rerun_lists_what_the_rerun_added(writable_db):
+    from store import Store
+
+    before = {r["article_id"] for r in rows(writable_db, "new_since")}
+    db = Store(str(writable_db))
+    crawl_id = db.start_crawl("state_gov", {})
+    db.close()
+    # the re-run of state_gov found one new statement; usembassy's last run is unchanged
+    text = "The Secretary met the Foreign Minister of Palau to discuss fisheries and shipping. " * 5
+    url = "https://www.state.gov/browse-test-rerun/"
+    raw = RawPage(
+        url=url,
+        final_url=url,
+        status=200,
+        headers={"content-type": "text/plain"},
+        body=text.encode(),
+        fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        spider="state_gov",
+        discovered_via="file",
+    )
+    doc = Document(
+        url=url,
+        title="Meeting with the Foreign Minister of Palau",
+        text=text,
+        published=date(2025, 4, 1),
+        publisher="U.S. Department of State",
+        language="en",
+        claimed_original=None,
+        content_hash=content_hash(text),
+    )
+    db = Store(str(writable_db))
+    new_id = db.save(doc, raw, crawl_id).article_id
+    db.finish_crawl(crawl_id, "ok", {})
+    db.close()
+    after = {r["article_id"]: r for r in rows(writable_db, "new_since")}
+    usembassy_first = {
+        r[0]
+        for r in sql(
+            writable_db,
+            "select article_id from copies group by article_id having min(crawl_id) = "
+            "(select max(id) from crawls where spider = 'usembassy')",
+        )
+    }
+    assert set(after) == usembassy_first | {new_id}
+    assert after[new_id]["found_by"] == f"state_gov run {crawl_id}"
+    assert set(after) < before | {new_id}
 
 
 def test_new_copies_since_a_date_and_since_the_last_crawl(demo_db):
@@ -453,14 +514,11 @@ def test_new_copies_since_a_date_and_since_the_last_crawl(demo_db):
         len(rows(demo_db, "new_copies_since?since=1900-01-01"))
         == sql(demo_db, "select count(*) from copies")[0][0]
     )
-    last_start = sql(demo_db, "select max(started_at) from crawls")[0][0]
     found = rows(demo_db, "new_copies_since")
-    assert found, "the last demo crawl (syndication) found copies"
-    assert (
-        len(found)
-        == sql(demo_db, "select count(*) from copies where first_fetched_at >= ?", last_start)[0][0]
-    )
-    assert {r["role"] for r in found} == {"syndicated"}
+    # one run per spider in the demo: every copy was stored by the last run of its spider
+    assert len(found) == sql(demo_db, "select count(*) from copies")[0][0]
+    assert {r["role"] for r in found} >= {"original", "syndicated"}
+    assert rows(demo_db, "new_copies_since?since=2999-01-01") == []
 
 
 def test_crawl_health_shows_the_last_run_of_each_spider(demo_db):
@@ -520,6 +578,177 @@ def test_crawl_problems_groups_events_of_the_last_run(demo_db):
     assert sum(r["times"] for r in rows(demo_db, "crawl_problems")) == expected
 
 
+# --- the reading pages (templates and plugin shipped in store/) --------------------------------
+
+
+def changed_copy(db_path: Path) -> tuple[int, int]:
+    """(article id, copy id) of a copy whose text differs from its statement's official text."""
+    return sql(
+        db_path,
+        "select c.article_id, c.id from copies c join articles a on a.id = c.article_id "
+        "where c.text_sha256 is not a.content_hash order by c.id limit 1",
+    )[0]
+
+
+def test_the_shipped_folders_exist_and_scrapy_browse_loads_them(tmp_path):
+    files = browse_files()
+    assert (files.templates / "row.html").is_file() and (files.templates / "table.html").is_file()
+    assert list(files.plugins.glob("*.py")) and (files.static / "dispatches.css").is_file()
+    argv = datasette_argv(tmp_path / "d.db", tmp_path / "m.json", "127.0.0.1", 8001)
+    assert argv[argv.index("--template-dir") + 1] == str(files.templates)
+    assert argv[argv.index("--plugins-dir") + 1] == str(files.plugins)
+    assert argv[argv.index("--static") + 1] == f"static:{files.static}"
+    meta = yaml.safe_load(METADATA_FILE.read_text())
+    assert meta["extra_css_urls"] == ["/static/dispatches.css"]
+
+
+def test_start_page_leads_with_search_and_the_questions(demo_db):
+    home, database, css = fetch(demo_db, "/", "/demo", "/static/dispatches.css")
+    assert css.status_code == 200 and ".statement-text" in css.text
+    queries = metadata_for(demo_db)["databases"]["demo"]["queries"]
+    for page in (home, database):
+        assert page.status_code == 200
+        html = page.text
+        search = html.index('name="_search"')
+        assert 'action="/demo/articles"' in html
+        assert 'id="sql-editor"' not in html  # the SQL box is one link away, not the first thing
+        for name, query in queries.items():
+            if name in ("statement_copies", "statement_versions"):
+                continue  # per statement: reached from a statement's page
+            assert html.index(f'href="/demo/{name}"') > search, name
+            assert query["title"] in html
+        assert "Statements" in html and "Copies (provenance)" in html
+        assert "Raw pages (internal)" not in html
+        assert "/demo?_show_hidden=1" in html
+    (everything,) = fetch(demo_db, "/demo?_show_hidden=1")
+    assert 'id="sql-editor"' in everything.text and "pages" in everything.text
+
+
+def test_statements_list_shows_title_excerpt_and_no_internal_columns(demo_db):
+    (page,) = fetch(demo_db, "/demo/articles")
+    assert page.status_code == 200
+    html = page.text
+    for title, text in sql(demo_db, "select title, text from articles order by published desc limit 5"):
+        assert str(markupsafe.escape(title)) in html
+        opening = " ".join(text.split()[:8])
+        assert str(markupsafe.escape(opening)) in " ".join(html.split())
+    n = sql(demo_db, "select count(*) from articles")[0][0]
+    assert f"{n} statements" in html
+    # whole texts are on the statement pages, not in the list
+    longest = sql(demo_db, "select text from articles order by length(text) desc limit 1")[0][0]
+    assert str(markupsafe.escape(longest.split("\n")[-1].strip())) not in html
+    for internal in ("content_hash", "rep_rank", "rep_copy_id", "translation_of_key", "removed_count"):
+        assert internal not in html, internal
+    # facets stay, and every column is one link away
+    assert 'data-column="publisher"' in html and 'data-column="year"' in html
+    (all_columns,) = fetch(demo_db, "/demo/articles?_all_columns=1")
+    assert "content_hash" in all_columns.text
+    # searching keeps a facet selection
+    (found,) = fetch(demo_db, "/demo/articles?_search=trafficking&language=en")
+    assert 'name="language" value="en"' in found.text
+
+
+def test_statement_page_reads_like_the_statement_then_copies_then_versions(demo_db):
+    article_id, copy_id = changed_copy(demo_db)
+    (a,) = [
+        dict(zip(("title", "text", "published", "publisher"), r, strict=True))
+        for r in sql(
+            demo_db, "select title, text, published, publisher from articles where id = ?", article_id
+        )
+    ]
+    (page,) = fetch(demo_db, f"/demo/articles/{article_id}")
+    assert page.status_code == 200
+    html = page.text
+    flat = " ".join(html.split())
+    assert f"<h1>{markupsafe.escape(a['title'])}</h1>" in flat
+    assert a["published"] in html and str(markupsafe.escape(a["publisher"])) in html
+    for paragraph in a["text"].split("\n\n"):
+        assert str(markupsafe.escape(" ".join(paragraph.split()))) in flat
+    # title, then the text, then where it appeared, then the versions
+    title_at = flat.index(f"<h1>{markupsafe.escape(a['title'])}</h1>")
+    text_at = flat.index(str(markupsafe.escape(" ".join(a["text"].split()[:6]))))
+    copies_at, versions_at = flat.index('id="where-it-appeared"'), flat.index('id="versions"')
+    assert title_at < text_at < copies_at < versions_at
+    html = flat
+    copies = sql(demo_db, "select site from copies where article_id = ?", article_id)
+    section = html[copies_at:versions_at]
+    for (site,) in copies:
+        assert site in section
+    assert "first copy seen" in section  # match_method new, in words
+    assert ">new<" not in section and ">exact<" not in section
+    assert "official original" in section
+    assert f"/-/compare/demo/copy/{copy_id}" in section
+    assert f"{len(copies)} copies on {len({c[0] for c in copies})} sites" in section
+
+
+def test_compare_page_shows_what_a_copy_left_out(demo_db):
+    article_id, copy_id = changed_copy(demo_db)
+    official, copy_text = sql(
+        demo_db,
+        "select a.text, t.text from copies c join articles a on a.id = c.article_id "
+        "join texts t on t.sha256 = c.text_sha256 where c.id = ?",
+        copy_id,
+    )[0]
+    left_out = [p for p in official.split("\n\n") if " ".join(p.split()) not in " ".join(copy_text.split())]
+    assert left_out, "the demo's changed copy is a truncation"
+    page, missing, other = fetch(
+        demo_db, f"/-/compare/demo/copy/{copy_id}", "/-/compare/demo/copy/999999", "/-/compare/nodb/copy/1"
+    )
+    assert page.status_code == 200
+    assert f'href="/demo/articles/{article_id}"' in page.text
+    deleted = " ".join(re.findall(r"<del>(.*?)</del>", page.text, re.S))
+    assert str(markupsafe.escape(" ".join(left_out[-1].split()))) in " ".join(deleted.split())
+    assert "<ins>" not in page.text.split("compare-text")[1]  # nothing added by a truncation
+    assert missing.status_code == 404 and other.status_code == 404
+
+
+def test_statement_copies_query_labels_in_plain_words(demo_db):
+    for (article_id,) in sql(demo_db, "select distinct article_id from copies where match_method = 'new'"):
+        for r in rows(demo_db, f"statement_copies?article_id={article_id}"):
+            assert r["how_matched"] in (
+                "first copy seen",
+                "same address",
+                "names this statement as its source",
+                "same text",
+                "nearly the same text",
+            )
+            assert r["kind_of_copy"] in (
+                "official original",
+                "official archive",
+                "embassy website",
+                "republished by another site",
+                "web archive capture",
+                "file from disk",
+            )
+            if r["match_method"] == "new":
+                assert r["how_matched"] == "first copy seen"
+            assert r["what_it_changed"] == "nothing" or r["how_close"] != "identical"
+
+
+def test_question_results_link_titles_to_the_statement(demo_db):
+    (page,) = fetch(demo_db, "/demo/most_copied")
+    top = rows(demo_db, "most_copied")[0]
+    assert f'<a href="/demo/articles/{top["article_id"]}">{markupsafe.escape(top["title"])}</a>' in page.text
+
+
+def test_the_plugin_leaves_other_databases_alone(tmp_path):
+    other = tmp_path / "notes.db"
+    conn = sqlite3.connect(other)
+    conn.execute("create table articles (id integer primary key, title text)")
+    conn.execute("insert into articles values (1, 'a note')")
+    conn.commit()
+    conn.close()
+    ds = Datasette([str(other)], **datasette_options())
+
+    async def go():
+        return [await ds.client.get(p) for p in ("/", "/notes", "/notes/articles", "/notes/articles/1")]
+
+    home, database, table, row = asyncio.run(go())
+    assert all(r.status_code == 200 for r in (home, database, table, row))
+    assert "Search the statements" not in home.text and 'id="sql-editor"' in database.text
+    assert "a note" in table.text and "Where it appeared" not in row.text
+
+
 # --- safety ---------------------------------------------------------------------------------
 
 
@@ -538,7 +767,7 @@ def test_script_in_an_article_is_shown_as_text(writable_db):
         writable_db,
         f"/dispatches/articles/{article_id}",
         "/dispatches/articles?_search=maritime",
-        f"/dispatches/statement_copies?article_id={article_id}",
+        "/dispatches/new_since?since=1900-01-01",  # a question: the plugin writes the title link
     )
     for resp in pages:
         assert resp.status_code == 200
@@ -577,7 +806,8 @@ for i in range(int(sys.argv[2])):
     # distinct vocabulary per statement, so that no two are near-duplicates
     rng = random.Random(i)
     vocab = [f"{a}{b}" for a in ("con", "pro", "tra", "dis", "re", "in", "ex", "sub") for b in
-             ("sular", "vision", "ference", "mission", "lation", "tection", "change", "sidy", "port", "trict")]
+             ("sular", "vision", "ference", "mission", "lation", "tection", "change", "sidy", "port",
+              "trict")]
     text = " ".join(rng.choice(vocab) for _ in range(120)) + "."
     raw = RawPage(url=url, final_url=url, status=200, headers={"content-type": "text/plain"},
                   body=text.encode(), fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -633,9 +863,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_scrapy_browse_serves_the_database_over_http(demo_db, tmp_path):
-    db = tmp_path / "my-archive.db"  # a name the shipped file does not know
-    copy_db(demo_db, db)
+@contextlib.contextmanager
+def browse_server(db: Path):
+    """`scrapy browse --db DB` on a free loopback port, as a user starts it; yields its base URL."""
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "scrapy", "browse", "--db", str(db), "--port", str(port)],
@@ -644,8 +874,8 @@ def test_scrapy_browse_serves_the_database_over_http(demo_db, tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
+    base = f"http://127.0.0.1:{port}"
     try:
-        base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while True:
             assert proc.poll() is None, proc.communicate()[1][-2000:]
@@ -655,9 +885,25 @@ def test_scrapy_browse_serves_the_database_over_http(demo_db, tmp_path):
             except OSError:
                 assert time.monotonic() < deadline, "scrapy browse did not start"
                 time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err[-2000:]
+    assert "Traceback" not in err
+
+
+def test_scrapy_browse_serves_the_database_over_http(demo_db, tmp_path):
+    db = tmp_path / "my-archive.db"  # a name the shipped file does not know
+    copy_db(demo_db, db)
+    with browse_server(db) as base:
         with urllib.request.urlopen(f"{base}/my-archive/articles", timeout=10) as resp:
             page = resp.read().decode()
-        assert "Statements</h1>" in page
+        assert "Statements</h1>" in page and 'class="excerpt"' in page
+        with urllib.request.urlopen(f"{base}/", timeout=10) as resp:
+            assert "Search the statements" in resp.read().decode()
+        with urllib.request.urlopen(f"{base}/static/dispatches.css", timeout=10) as resp:
+            assert resp.status == 200
         with urllib.request.urlopen(f"{base}/-/databases.json", timeout=10) as resp:
             (info,) = json.load(resp)
         assert info["is_mutable"] is True  # never immutable mode on a file a crawl may write
@@ -665,11 +911,23 @@ def test_scrapy_browse_serves_the_database_over_http(demo_db, tmp_path):
             f"{base}/my-archive/crawl_health.json?_shape=objects", timeout=10
         ) as resp:
             assert json.load(resp)["rows"]
-    finally:
-        proc.terminate()
-        out, err = proc.communicate(timeout=20)
-    assert proc.returncode == 0, err[-2000:]
-    assert "Traceback" not in err
+
+
+README_URL = re.compile(r"http://127\.0\.0\.1:8001(/[^\s<>()`]*)?")
+
+
+def test_every_readme_browse_url_answers_on_the_demo_database(demo_db, tmp_path):
+    # The README tells users to run `scrapy demo`, then `scrapy browse --db data/demo.db`.
+    paths = sorted({m.group(1) or "/" for m in README_URL.finditer(README.read_text())})
+    assert len(paths) >= 15 and "/" in paths
+    assert all(p == "/" or p.startswith("/demo/") for p in paths), paths
+    db = copy_db(demo_db, tmp_path / "demo.db")
+    with browse_server(db) as base:
+        for path in paths:
+            with urllib.request.urlopen(base + path, timeout=30) as resp:
+                assert resp.status == 200, path
+                body = resp.read().decode()
+            assert "Error" not in body.split("</title>")[0], path
 
 
 def test_datasette_is_never_started_immutable_or_without_locks(tmp_path):
@@ -689,7 +947,8 @@ def scrapy_in_process(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
         execute(["scrapy", *args])
         code = 0
     except SystemExit as exc:
-        code = exc.code or 0
+        # sys.exit("message") exits 1 with the message on stderr
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -732,6 +991,34 @@ def test_scrapy_browse_help_and_bad_databases_in_one_line(tmp_path, monkeypatch,
 # --- screenshots ------------------------------------------------------------------------------
 
 
+def test_screenshot_script_names_a_bad_database_in_one_line(tmp_path):
+    notdb = tmp_path / "notes.db"
+    notdb.write_text("these are my notes, not a database\n" * 100)
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("create table t (x)").connection.close()
+    for db in (notdb, other, tmp_path / "missing.db"):
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(PROJECT / "scripts" / "screenshots.py"),
+                "--db",
+                str(db),
+                "--out",
+                str(tmp_path / "shots"),
+                "--chromium",
+                sys.executable,  # never started: the database is checked first
+            ],
+            cwd=PROJECT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 1, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"screenshots: {db}"), done.stderr
+        assert not (tmp_path / "shots").exists()
+
+
 @pytest.mark.skipif(
     shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
     reason="Debian's chromium package is not installed",
@@ -754,8 +1041,8 @@ def test_screenshot_script_saves_readable_pngs(demo_db, tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     names = [Path(p).name for p in done.stdout.split()]
-    assert names == ["database.png", "articles.png", "article-copies.png", "crawl-health.png"]
-    for name, height in zip(names, (1100, 1600, 1100, 900)):
+    assert names == [name for name, _, _ in screenshots.PAGES]
+    for name, (_, _, height) in zip(names, screenshots.PAGES, strict=True):
         data = (out / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         assert (int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")) == (1440, height)

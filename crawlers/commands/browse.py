@@ -1,9 +1,12 @@
 """`scrapy browse`: open the Dispatches database in Datasette with the metadata we ship.
 
-Owns starting Datasette (a child process running `python -m datasette serve`) and fitting
-`store/metadata.yml` (shipped inside the `store` package) to whatever the database file is called:
-Datasette keys table settings by the file's stem, and the shipped file knows only `dispatches` and
-`demo`. The schema and the views belong to `store/`.
+Owns starting Datasette (a child process running `python -m datasette serve`) with what the `store`
+package ships for it: `store/metadata.yml`, fitted to whatever the database file is called
+(Datasette keys table settings by the file's stem, and the shipped file knows only `dispatches` and
+`demo`), and Datasette's own customisation folders next to it, `store/templates/` (`--template-dir`),
+`store/plugins/` (`--plugins-dir`) and `store/static/` (`--static static:...`), which make the start
+page, the statements list and a statement's page read like pages. The schema and the views belong
+to `store/`.
 
 Datasette always opens the file read-only and never immutable (`-i`) or with `--nolock`: a crawl
 may be writing it at the same time, which WAL allows.
@@ -22,6 +25,7 @@ import sys
 import tempfile
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 from scrapy.commands import ScrapyCommand
@@ -38,6 +42,37 @@ DATASETTE_SETTINGS = {
     # statements, bench/bench_browse.py); Datasette's default 1 s limit would cut them off.
     "sql_time_limit_ms": 3000,
 }
+
+
+# URL prefix of store/static/ (Datasette's own name for it in configuration-directory mode); the
+# metadata's `extra_css_urls` point there.
+STATIC_MOUNT = "static"
+
+
+class BrowseFiles(NamedTuple):
+    """Datasette's customisation folders shipped in the `store` package."""
+
+    templates: Path
+    plugins: Path
+    static: Path
+
+
+def browse_files() -> BrowseFiles:
+    """Where the shipped templates, plugin and stylesheet are (a checkout or an installed package)."""
+    root = Path(str(resources.files("store")))
+    return BrowseFiles(root / "templates", root / "plugins", root / "static")
+
+
+def datasette_options() -> dict:
+    """Keyword arguments for `datasette.app.Datasette` that load the shipped folders, as
+    `scrapy browse` does (tests and the benchmark build Datasette in-process with them)."""
+    files = browse_files()
+    return {
+        "template_dir": str(files.templates),
+        "plugins_dir": str(files.plugins),
+        "static_mounts": [(STATIC_MOUNT, str(files.static))],
+        "settings": dict(DATASETTE_SETTINGS),
+    }
 
 
 class BrowseError(Exception):
@@ -165,6 +200,7 @@ def _writable_dir(path: Path) -> bool:
 
 def datasette_argv(db_path: str | Path, metadata_path: str | Path, host: str, port: int) -> list[str]:
     """The `datasette serve` command line: read-only, never immutable, never --nolock."""
+    files = browse_files()
     argv = [
         sys.executable,
         "-m",
@@ -177,6 +213,12 @@ def datasette_argv(db_path: str | Path, metadata_path: str | Path, host: str, po
         host,
         "--port",
         str(port),
+        "--template-dir",
+        str(files.templates),
+        "--plugins-dir",
+        str(files.plugins),
+        "--static",
+        f"{STATIC_MOUNT}:{files.static}",
     ]
     for name, value in DATASETTE_SETTINGS.items():
         shown = ("on" if value else "off") if isinstance(value, bool) else str(value)
@@ -198,7 +240,9 @@ class Command(ScrapyCommand):
     def long_desc(self) -> str:
         return (
             "Start Datasette on the Dispatches database (default: the DISPATCHES_DB setting) with "
-            "store/metadata.yml: titles, facets, full-text search and canned queries. "
+            "store/metadata.yml and the templates, plugin and stylesheet shipped next to it: a start "
+            "page with search and questions, a statements list, a page per statement with every "
+            "place it appeared, full-text search and facets. "
             "Safe while a crawl writes the same file (WAL, read-only). Ctrl-C stops it."
         )
 
