@@ -14,8 +14,8 @@
 3. Scale: a synthetic corpus with planted near-duplicates and formulaic look-alikes.
    Mean time per `Store.save` at 2,000 and at 200,000 articles, timed interleaved (one
    save into each database in turn, so a busy machine slows both alike). The databases
-   are built in child processes with `Store._bulk_load`, a fast path that skips the
-   cascade. Peak RSS of the saving process and of the builder.
+   are built in child processes with `store.bulk.bulk_load`, a fast path that skips
+   the cascade. Peak RSS of the saving process and of the builder.
 
 Prints one table on stdout; progress on stderr.
 """
@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from cleaners.model import Document, RawPage, content_hash  # noqa: E402
 from store import Store  # noqa: E402
+from store.bulk import bulk_load  # noqa: E402
 
 CORPUS = ROOT / ".." / "shared" / "corpus" / "real-pages" / "state-gov" / "rss-item-history"
 
@@ -364,7 +365,7 @@ def _build(path: str, size: int, queue) -> None:
             )
 
     db = Store(path)
-    db._bulk_load(items(), progress=lambda n: log(f"  bulk load {size:,}: {n:,}") if n % 50000 == 0 else None)
+    bulk_load(db, items(), progress=lambda n: log(f"  bulk load {size:,}: {n:,}") if n % 50000 == 0 else None)
     db.close()
     queue.put(time.perf_counter() - t0)
 

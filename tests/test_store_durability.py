@@ -21,7 +21,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from store import Store, StoreError, schema
-from store.testing import GRANTS, HARBOUR, national_day, page, wrapped
+from store.testing import GRANTS, HARBOUR, national_day, one, page, wrapped
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY = date(2024, 3, 1)
@@ -219,7 +219,7 @@ def test_a_migration_using_transform_keeps_fts_in_sync(tmp_path):
     assert probe.execute("SELECT count(*) FROM sqlite_master WHERE type='trigger'").fetchone()[0] == 0
 
     s = Store(path)
-    applied = s._write(lambda: schema.migrate(s.db, _with_extra(retype, "0100_retype_articles")))
+    applied = s.write(lambda: schema.migrate(s.db, _with_extra(retype, "0100_retype_articles")))
     assert applied == ["0100_retype_articles"]
     triggers = dict(s.db.conn.execute("SELECT name, sql FROM sqlite_master WHERE type='trigger'"))
     assert set(schema.FTS_TRIGGERS) <= set(triggers)
@@ -260,7 +260,7 @@ def test_fts_drift_is_repaired_on_migration(tmp_path):
         for sql in saved:
             db.execute(sql)
 
-    s._write(lambda: schema.migrate(s.db, _with_extra(drift, "0101_drift")))
+    s.write(lambda: schema.migrate(s.db, _with_extra(drift, "0101_drift")))
     s.db.conn.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)")
     assert (
         s.db.conn.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'seaport'").fetchone()[
@@ -329,7 +329,7 @@ def test_save_waits_for_another_writer(tmp_path):
 def test_lock_retries_are_bounded_logged_and_lose_nothing(tmp_path, caplog):
     path = filled(tmp_path / "d.db")
     s = Store(path, busy_timeout=0.2, retry_attempts=3, retry_seconds=30)
-    before = s._one("SELECT count(*) AS n FROM copies")["n"]
+    before = one(s, "SELECT count(*) AS n FROM copies")["n"]
     other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")
     caplog.set_level(logging.WARNING, logger="dispatches.store")
@@ -345,7 +345,7 @@ def test_lock_retries_are_bounded_logged_and_lose_nothing(tmp_path, caplog):
     threading.Timer(0.3, lambda: other.execute("COMMIT")).start()
     assert s.save(doc, raw).outcome == "copy"
     assert "retry" in caplog.text
-    assert s._one("SELECT count(*) AS n FROM copies")["n"] == before + 1
+    assert one(s, "SELECT count(*) AS n FROM copies")["n"] == before + 1
     s.close()
     other.close()
 
@@ -430,7 +430,7 @@ def test_kill_9_mid_write_leaves_a_consistent_file_and_rerun_is_idempotent(tmp_p
     assert done >= 15
     invariants(path)
     s = Store(path)
-    saved = s._one("SELECT count(*) AS n FROM copies WHERE url_key LIKE 'https://state.gov/crash-%'")["n"]
+    saved = one(s, "SELECT count(*) AS n FROM copies WHERE url_key LIKE 'https://state.gov/crash-%'")["n"]
     assert saved >= done + 1  # every save reported was committed; an unreported one may be too
     outcomes = [
         s.save(
