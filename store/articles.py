@@ -98,7 +98,8 @@ class Articles:
     def set_similarity(self, copy_id: int, obj: neardup.Text, aid: int) -> None:
         """A copy's containment in its article's current text."""
         art = self.cx.one(
-            "SELECT a.content_hash, a.text, c.text_sha256 FROM articles a, copies c WHERE a.id = ? AND c.id = ?",
+            "SELECT a.content_hash, a.text, c.text_sha256 FROM articles a, copies c "
+            "WHERE a.id = ? AND c.id = ?",
             (aid, copy_id),
         )
         if art is None:
@@ -157,7 +158,9 @@ class Articles:
             changed["updated_at"] = utc_timestamp()
         self.cx.update("articles", aid, changed)
         if "content_hash" in changed:
-            self.add_version(aid, rep["text_sha256"], text, rep["title"], rep["fetched_at"], rep["url"], rep["role"])
+            self.add_version(
+                aid, rep["text_sha256"], text, rep["title"], rep["fetched_at"], rep["url"], rep["role"]
+            )
             if old.get("content_hash") is not None:
                 self._resimilarise(aid, rep["text_sha256"], text)
 
@@ -197,7 +200,10 @@ class Articles:
             "DELETE FROM review_pairs WHERE article_id = "
             "(SELECT article_id FROM copies WHERE copies.id = review_pairs.copy_id)"
         )
-        x("UPDATE articles SET translation_of_article_id = ? WHERE translation_of_article_id = ?", (keep, drop))
+        x(
+            "UPDATE articles SET translation_of_article_id = ? WHERE translation_of_article_id = ?",
+            (keep, drop),
+        )
         x("UPDATE merged_articles SET new_id = ? WHERE new_id = ?", (keep, drop))
         self.cx.db.table("merged_articles").upsert(
             {"old_id": drop, "new_id": keep, "reason": reason, "merged_at": utc_timestamp()},
@@ -210,7 +216,9 @@ class Articles:
     def move(self, copy: dict[str, Any], old: int, new: int, method: str, score: float | None) -> None:
         """Move a copy from article `old` to `new`; `old` left without copies is merged into `new`."""
         x = self.cx.db.execute
-        self.cx.update("copies", copy["id"], {"article_id": new, "match_method": method, "match_score": score})
+        self.cx.update(
+            "copies", copy["id"], {"article_id": new, "match_method": method, "match_score": score}
+        )
         # The copy's text belongs where the copy is now, unless another copy still uses it there.
         x(
             "UPDATE texts SET article_id = ? WHERE sha256 = ? AND article_id = ? AND NOT EXISTS "

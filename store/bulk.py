@@ -60,7 +60,13 @@ def bulk_load(
     df.update(x.execute("SELECT hash, n FROM fp_df"))
     seen_texts: set[str] = set()
     n = 0
-    buf: dict[str, list[tuple[Any, ...]]] = {"articles": [], "copies": [], "texts": [], "versions": [], "fingerprints": []}
+    buf: dict[str, list[tuple[Any, ...]]] = {
+        "articles": [],
+        "copies": [],
+        "texts": [],
+        "versions": [],
+        "fingerprints": [],
+    }
     cols = dict(COLUMNS)
 
     def flush() -> None:
@@ -119,7 +125,9 @@ def bulk_load(
             buf["copies"].append(tuple(row[k] for k in cols["copies"]))
             fps = NearIndex.fps(p)
             buf["texts"].append((tid, c["text_sha256"], aid, p.text, len(p.textobj.words), len(fps)))
-            buf["versions"].append((aid, c["text_sha256"], p.text, c["title"], c["fetched_at"], c["url"], p.role))
+            buf["versions"].append(
+                (aid, c["text_sha256"], p.text, c["title"], c["fetched_at"], c["url"], p.role)
+            )
             for h in fps:
                 k = df.get(h, 0)
                 if k < neardup.DF_CAP:
@@ -139,7 +147,9 @@ def bulk_load(
     finally:
 
         def fts() -> None:
-            cx.db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter", replace=True)
+            cx.db.table("articles").enable_fts(
+                ["title", "text"], create_triggers=True, tokenize="porter", replace=True
+            )
             schema.narrow_update_trigger(cx.db)
 
         cx.write(fts)

@@ -87,7 +87,9 @@ class Copies:
             self.urls.set_key(p.key, p.copy["url"], p.hints)
         return result
 
-    def save_many(self, prepared: list[tuple[Document, RawPage, Prepared] | Exception]) -> list[SaveResult | Exception]:
+    def save_many(
+        self, prepared: list[tuple[Document, RawPage, Prepared] | Exception]
+    ) -> list[SaveResult | Exception]:
         """Each page in a savepoint of its own: a page that fails is rolled back alone."""
         conn = self.cx.conn
         out: list[SaveResult | Exception] = []
@@ -168,7 +170,9 @@ class Copies:
                 return _unchanged(again)
             q = dataclasses.replace(p, key=retired, asked=None, copy={**new, "url_key": retired, "gone": 1})
             return self._new(doc, raw, q)
-        self.cx.update("copies", old["id"], {"url_key": f"{old['url_key']}#superseded-{old['id']}", "gone": 1})
+        self.cx.update(
+            "copies", old["id"], {"url_key": f"{old['url_key']}#superseded-{old['id']}", "gone": 1}
+        )
         return self._new(doc, raw, p)
 
     # ---------------------------------------------------------------- a new URL
@@ -200,13 +204,17 @@ class Copies:
                     aid,
                     {"translation_of_key": p.translation_key, "translation_of_article_id": original},
                 )
-        row = dict(c, article_id=aid, match_method=method, match_score=score, first_fetched_at=c["fetched_at"])
+        row = dict(
+            c, article_id=aid, match_method=method, match_score=score, first_fetched_at=c["fetched_at"]
+        )
         copy_id = int(self.cx.insert("copies", row))
         if moved:
             self.cx.update("copies", moved, {"gone": 1})
         self.index.add(c["text_sha256"], p.text, p, aid)
         if p.rank <= 2:
-            self.articles.add_version(aid, c["text_sha256"], p.text, c["title"], c["fetched_at"], c["url"], p.role)
+            self.articles.add_version(
+                aid, c["text_sha256"], p.text, c["title"], c["fetched_at"], c["url"], p.role
+            )
         self.pages.add(c["page_sha256"], raw)
         x = self.cx.db.execute
         # Claims on URLs not seen yet: the original joins this article when it is crawled.
@@ -229,8 +237,8 @@ class Copies:
         for cand, verdict in reviews:
             if cand in review:
                 x(
-                    "INSERT OR IGNORE INTO review_pairs (copy_id, article_id, score, reason, detail, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO review_pairs "
+                    "(copy_id, article_id, score, reason, detail, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                     (copy_id, cand, round(verdict.score, 4), verdict.review, verdict.detail[:1000], now),
                 )
         self.articles.refresh(aid)
@@ -258,7 +266,9 @@ class Copies:
         if row is None:
             return None
         art = (
-            self.cx.one(f"SELECT {', '.join(SNAPSHOT_FIELDS)} FROM articles WHERE id = ?", (row["article_id"],))
+            self.cx.one(
+                f"SELECT {', '.join(SNAPSHOT_FIELDS)} FROM articles WHERE id = ?", (row["article_id"],)
+            )
             or {}
         )
         out = {k: art.get(k) for k in SNAPSHOT_FIELDS}

@@ -17,7 +17,7 @@ the original, and a researcher counts it as its own publication.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from cleaners.model import Document, RawPage
@@ -91,7 +91,9 @@ class Store:
         index = NearIndex(self.cx)
         articles = Articles(self.cx, index)
         self._articles = articles
-        self._copies = Copies(self.cx, index, articles, Identity(self.cx, index, articles), self.pages, self.urls)
+        self._copies = Copies(
+            self.cx, index, articles, Identity(self.cx, index, articles), self.pages, self.urls
+        )
 
     @property
     def keep_raw(self) -> bool:
@@ -116,7 +118,9 @@ class Store:
         step = self._copies.reidentify if reidentify else self._copies.save
         return self.cx.write(step, doc, raw, p)
 
-    def save_many(self, pages: list[tuple[Document, RawPage, int | None]]) -> list[SaveResult | Exception]:
+    def save_many(
+        self, pages: Sequence[tuple[Document, RawPage, int | None]]
+    ) -> list[SaveResult | Exception]:
         """`save` for several pages in one transaction, each page in a savepoint of its own.
 
         A page that fails costs only itself; one commit for all. Returns, per page and in

@@ -72,7 +72,9 @@ class Identity:
                 pk="from_key",
                 alter=False,
             )
-        froms += [r["from_key"] for r in self.cx.all("SELECT from_key FROM redirects WHERE to_key = ?", (p.key,))]
+        froms += [
+            r["from_key"] for r in self.cx.all("SELECT from_key FROM redirects WHERE to_key = ?", (p.key,))
+        ]
         for fk in froms:
             row = self.cx.one("SELECT id, article_id FROM copies WHERE url_key = ?", (fk,))
             if row:
@@ -86,7 +88,9 @@ class Identity:
             return int(row["article_id"])
         return None
 
-    def by_attribution(self, p: Prepared) -> tuple[int | None, str, float | None, list[tuple[str, str | None]]]:
+    def by_attribution(
+        self, p: Prepared
+    ) -> tuple[int | None, str, float | None, list[tuple[str, str | None]]]:
         """Article of a claimed original URL, or of a pending claim on this very URL; and the
         claims on URLs not seen yet."""
         pend = self._pending(p.key)
@@ -128,7 +132,9 @@ class Identity:
             return best
         for t in self.index.candidates(p, unofficial_only):
             aid = t["article_id"]
-            art = self.cx.one("SELECT id, title, published, language, rep_rank FROM articles WHERE id = ?", (aid,))
+            art = self.cx.one(
+                "SELECT id, title, published, language, rep_rank FROM articles WHERE id = ?", (aid,)
+            )
             if art is None:
                 continue
             if doc.language and art["language"] and art["language"] != doc.language:
@@ -149,7 +155,9 @@ class Identity:
                 # Two official pages where one holds the other (a briefing quoting a
                 # statement): never one article by text alone.
                 if min(obj.size, old.size) / max(obj.size, old.size, 1) < OFFICIAL_SIZE_RATIO:
-                    v = neardup.Verdict(False, v.score, "contained_official", f"{obj.size} / {old.size} shingles")
+                    v = neardup.Verdict(
+                        False, v.score, "contained_official", f"{obj.size} / {old.size} shingles"
+                    )
             if v.same and p.rank <= 2 and p.copy["site"] and self._live_on_site(aid, p):
                 # Two live URLs of one official site are two posts (state.gov re-posts a
                 # statement under "-2" with small edits, and counts it as another release);
@@ -163,7 +171,8 @@ class Identity:
     def _live_on_site(self, aid: int, p: Prepared) -> bool:
         return (
             self.cx.one(
-                "SELECT 1 AS x FROM copies WHERE article_id = ? AND site = ? AND gone = 0 AND url_key != ? LIMIT 1",
+                "SELECT 1 AS x FROM copies "
+                "WHERE article_id = ? AND site = ? AND gone = 0 AND url_key != ? LIMIT 1",
                 (aid, p.copy["site"], p.key),
             )
             is not None
@@ -200,7 +209,9 @@ class Identity:
         # Joined to an official article, only unofficial-only articles can be gathered: the
         # search skips the others (most of an official crawl's copies compare with nothing).
         unofficial_aid = self.articles.unofficial_only(aid)
-        same = {a for a, v in self.near(p, doc, unofficial_only=not unofficial_aid).items() if v.same and a != aid}
+        same = {
+            a for a, v in self.near(p, doc, unofficial_only=not unofficial_aid).items() if v.same and a != aid
+        }
         if not same:
             return aid, []
         officials = sorted(a for a in same if not self.articles.unofficial_only(a))

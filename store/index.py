@@ -73,7 +73,13 @@ class NearIndex:
         if self.cx.one("SELECT 1 AS x FROM texts WHERE sha256 = ?", (sha,)):
             return
         fps = self.fps(p)
-        row = {"sha256": sha, "article_id": aid, "text": text, "words": len(p.textobj.words), "fp_count": len(fps)}
+        row = {
+            "sha256": sha,
+            "article_id": aid,
+            "text": text,
+            "words": len(p.textobj.words),
+            "fp_count": len(fps),
+        }
         tid = self.cx.insert("texts", row)
         if not fps:
             return

@@ -81,7 +81,10 @@ class Pages:
             params.append(utc_timestamp(parse_timestamp(since)))  # ValueError: not a time
         join = "FROM copies c JOIN pages p ON p.sha256 = c.page_sha256"
         with self.cx.lock:
-            ids = [r["id"] for r in self.cx.all(f"SELECT c.id {join} WHERE {' AND '.join(where)} ORDER BY c.id", params)]
+            ids = [
+                r["id"]
+                for r in self.cx.all(f"SELECT c.id {join} WHERE {' AND '.join(where)} ORDER BY c.id", params)
+            ]
         # One row at a time, without holding the lock: a long export never blocks saves.
         for cid in ids:
             with self.cx.lock:

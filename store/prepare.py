@@ -61,7 +61,9 @@ class Prepared:
 
 def _headers(raw: RawPage) -> dict[str, str]:
     # Credentials never reach the database (the headers are kept for WARC export).
-    return {k.lower(): v for k, v in dict(raw.headers).items() if k.lower() not in ("set-cookie", "authorization")}
+    return {
+        k.lower(): v for k, v in dict(raw.headers).items() if k.lower() not in ("set-cookie", "authorization")
+    }
 
 
 def _claims(doc: Document, role: str, key: str, official: tuple[str, ...]) -> list[tuple[str, str | None]]:

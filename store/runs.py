@@ -40,6 +40,9 @@ class Runs:
     def __init__(self, cx: Connection) -> None:
         self.cx = cx
 
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        return int(self.cx.db.table(table).insert(row, pk="id", alter=False).last_rowid or 0)
+
     def start(self, spider: str, args: Mapping[str, Any] | None = None) -> int:
         """Record the start of a run; returns its id."""
         safe = {str(k): redact_arg(k, v) for k, v in dict(args or {}).items()}
@@ -49,7 +52,7 @@ class Runs:
             "started_at": utc_timestamp(),
             "status": "running",
         }
-        return int(self.cx.write(self.cx.insert, "crawls", row))
+        return self.cx.write(self._insert, "crawls", row)
 
     def finish(self, crawl_id: int, status: str, stats: Mapping[str, Any] | None = None) -> None:
         """Record the end of a run: its status and its counters."""
@@ -66,7 +69,7 @@ class Runs:
             "errors": _as_int(counters, "errors"),
             "soft_blocks": _as_int(counters, "soft_blocks"),
         }
-        self.cx.write(self.cx.update, "crawls", crawl_id, fields)
+        self.cx.write(self.cx.db.table("crawls").update, crawl_id, fields)
 
     def interrupt_dead(self) -> int:
         """Mark every run still `running` as `interrupted`, finished now, with the reason in
@@ -75,6 +78,7 @@ class Runs:
 
         def tx() -> int:
             now = utc_timestamp()
+            crawls = self.cx.db.table("crawls")
             rows = self.cx.all("SELECT id, stats FROM crawls WHERE status = 'running'")
             for row in rows:
                 try:
@@ -84,8 +88,7 @@ class Runs:
                 if not isinstance(stats, dict):
                     stats = {}
                 stats.update(finish_reason=INTERRUPTED_REASON, interrupted_noticed_at=now)
-                self.cx.update(
-                    "crawls",
+                crawls.update(
                     row["id"],
                     {
                         "status": "interrupted",
@@ -112,4 +115,4 @@ class Runs:
             "detail": (detail or "")[:4000],
             "at": utc_timestamp(),
         }
-        return int(self.cx.write(self.cx.insert, "events", row))
+        return self.cx.write(self._insert, "events", row)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import sqlite3
 
 from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
 
 from cleaners.model import parse_timestamp, utc_timestamp
-from sqlite_utils.migrations import Migrations
 
 MIGRATIONS = Migrations("dispatches")
 
@@ -208,7 +208,7 @@ def _provenance(db: Database) -> None:
 
 @MIGRATIONS(name="0003_fts")
 def _fts(db: Database) -> None:
-    db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
+    db.table("articles").enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
 
 
 @MIGRATIONS(name="0004_lookup_indexes")
@@ -347,7 +347,8 @@ def narrow_update_trigger(db: Database) -> None:
             "CREATE TRIGGER [articles_au] AFTER UPDATE OF [title], [text] ON [articles] BEGIN\n"
             "  INSERT INTO [articles_fts] ([articles_fts], rowid, [title], [text]) "
             "VALUES('delete', old.rowid, old.[title], old.[text]);\n"
-            "  INSERT INTO [articles_fts] (rowid, [title], [text]) VALUES (new.rowid, new.[title], new.[text]);\n"
+            "  INSERT INTO [articles_fts] (rowid, [title], [text]) "
+            "VALUES (new.rowid, new.[title], new.[text]);\n"
             "END"
         )
 
@@ -358,12 +359,14 @@ def ensure_fts(db: Database) -> None:
     against the content table)."""
     names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()}
     if not db["articles_fts"].exists() or not set(FTS_TRIGGERS) <= names:
-        db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter", replace=True)
+        db.table("articles").enable_fts(
+            ["title", "text"], create_triggers=True, tokenize="porter", replace=True
+        )
     else:
         try:
             db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)")
         except sqlite3.DatabaseError:
-            db["articles"].rebuild_fts()
+            db.table("articles").rebuild_fts()
     narrow_update_trigger(db)
 
 

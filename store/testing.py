@@ -135,9 +135,11 @@ def wrapped(text: str) -> str:
     )
 
 
-def one(db: Store, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
-    """The first row of a query on a Store's database, as a dict (None when there is none)."""
-    return next(db.db.query(sql, params), None)
+def one(db: Store, sql: str, params: Sequence[Any] = ()) -> dict[str, Any]:
+    """The first row of a query on a Store's database, as a dict (the query must return one)."""
+    row = next(db.db.query(sql, params), None)
+    assert row is not None, f"no row: {sql}"
+    return row
 
 
 def all_rows(db: Store, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:

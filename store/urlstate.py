@@ -18,7 +18,9 @@ from .urls import key_host, normalise_url, redact_url
 
 URL_STATE_FIELDS = ("lastmod", "modified_gmt", "etag", "last_modified", "gone", "discovered_via")
 
-_COPY_STATE = "url, etag, last_modified, fetched_at, http_status, page_sha256, article_id, gone, id AS copy_id"
+_COPY_STATE = (
+    "url, etag, last_modified, fetched_at, http_status, page_sha256, article_id, gone, id AS copy_id"
+)
 _HINTS = "url, lastmod, modified_gmt, etag, last_modified, gone"
 
 
@@ -63,7 +65,8 @@ class UrlState:
 
     def known_urls(self, host: str | None = None) -> dict[str, dict[str, Any]]:
         """Normalised URL -> state (as `copy_state`) for every known URL, or one host's."""
-        where, params = "WHERE 1 = 1", ()
+        where = "WHERE 1 = 1"
+        params: tuple[str, ...] = ()
         if host:
             prefix = f"https://{key_host(host)}/"
             where, params = "WHERE url_key >= ? AND url_key < ?", (prefix, prefix[:-1] + "0")
@@ -115,9 +118,13 @@ class UrlState:
 
         def tx() -> bool:
             cur = self.cx.db.execute(
-                "UPDATE copies SET fetched_at = ? WHERE url_key = ? AND (fetched_at IS NULL OR fetched_at < ?)",
+                "UPDATE copies SET fetched_at = ? "
+                "WHERE url_key = ? AND (fetched_at IS NULL OR fetched_at < ?)",
                 (when, key, when),
             )
-            return cur.rowcount > 0 or self.cx.one("SELECT 1 AS x FROM copies WHERE url_key = ?", (key,)) is not None
+            return (
+                cur.rowcount > 0
+                or self.cx.one("SELECT 1 AS x FROM copies WHERE url_key = ?", (key,)) is not None
+            )
 
         return self.cx.write(tx)
