@@ -1,6 +1,6 @@
 """Near-duplicate text: shingles, the sampled-fingerprint index, and the confirmation test.
 
-No SQL here; `store.db` keeps the index in SQLite and calls these functions.
+No SQL here; `store.index` keeps the index in SQLite and `store.identity` calls the confirmation.
 
 Index. Every distinct text is cut into word 5-gram shingles (case-folded, NFKC, quotes and
 dashes folded like `cleaners.model.normalise_text`), each hashed to 64 bits. The shingles
