@@ -14,8 +14,8 @@
 3. Scale: a synthetic corpus with planted near-duplicates and formulaic look-alikes.
    Mean time per `Store.save` at 2,000 and at 200,000 articles, timed interleaved (one
    save into each database in turn, so a busy machine slows both alike). The databases
-   are built in child processes with `Store._bulk_load`, a fast path that skips the
-   cascade. Peak RSS of the saving process and of the builder.
+   are built in child processes with `store.bulk.bulk_load`, a fast path that skips
+   the cascade. Peak RSS of the saving process and of the builder.
 
 Prints one table on stdout; progress on stderr.
 """
@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from cleaners.model import Document, RawPage, content_hash  # noqa: E402
 from store import Store  # noqa: E402
+from store.bulk import bulk_load  # noqa: E402
 
 CORPUS = ROOT / ".." / "shared" / "corpus" / "real-pages" / "state-gov" / "rss-item-history"
 
@@ -181,7 +182,7 @@ def bench_real(tmp: Path) -> dict:
     copy_method = dict(db.db.execute("SELECT id, match_method || ' ' || ifnull(match_score, '') FROM copies"))
 
     uf = UnionFind()
-    by_hash = {}
+    by_hash: dict[str, int] = {}
     for i, r in enumerate(rows):
         uf.union(("v", i), ("g", r["guid"]))
         h = content_hash(r["text"])
@@ -220,9 +221,9 @@ def bench_real(tmp: Path) -> dict:
     hosts = ["wire.example", "worldnews.example", "diplomacy-digest.example"]
     attached = total = wrong = 0
     t1 = time.perf_counter()
-    methods = Counter()
-    missed = []
-    for n, (guid, i) in enumerate(sorted(latest.items())):
+    methods: Counter[str] = Counter()
+    missed: list[tuple[object, ...]] = []
+    for n, (_guid, i) in enumerate(sorted(latest.items())):
         r = rows[i]
         text = syndicate(r["text"], n, rng)
         if len(text.split()) < 20:
@@ -322,16 +323,16 @@ class Synth:
         if kind == 0:
             title = f"Secretary's Call with {c1} Foreign Minister {n1}"
             text = (
-                f"The following is attributable to the Spokesperson: The Secretary spoke today with {c1} Foreign "
-                f"Minister {n1} about regional security and shared priorities. {body} The Secretary and Foreign "
-                f"Minister {n1} agreed to stay in close contact."
+                f"The following is attributable to the Spokesperson: The Secretary spoke today with "
+                f"{c1} Foreign Minister {n1} about regional security and shared priorities. {body} "
+                f"The Secretary and Foreign Minister {n1} agreed to stay in close contact."
             )
         elif kind == 1:
             title = f"{c1} National Day"
             text = (
-                f"On behalf of the Government of the United States of America, I offer best wishes to the people "
-                f"of {c1} on the occasion of your {r.randint(20, 230)}th National Day. {body} The United States "
-                f"values its partnership with {c1}. Congratulations on this special day."
+                f"On behalf of the Government of the United States of America, I offer best wishes to "
+                f"the people of {c1} on the occasion of your {r.randint(20, 230)}th National Day. {body} "
+                f"The United States values its partnership with {c1}. Congratulations on this special day."
             )
         else:
             title = f"Statement on {r.choice(self.vocab)} {r.choice(self.vocab)} in {c1} and {c2}"
@@ -364,7 +365,7 @@ def _build(path: str, size: int, queue) -> None:
             )
 
     db = Store(path)
-    db._bulk_load(items(), progress=lambda n: log(f"  bulk load {size:,}: {n:,}") if n % 50000 == 0 else None)
+    bulk_load(db, items(), progress=lambda n: log(f"  bulk load {size:,}: {n:,}") if n % 50000 == 0 else None)
     db.close()
     queue.put(time.perf_counter() - t0)
 
@@ -406,7 +407,7 @@ def bench_scale(tmp: Path, sizes: list[int], n_saves: int = 400) -> list[dict]:
     dbs = {size: Store(tmp / f"scale-{size}.db") for size in sizes}
     works = {size: _work(size, n_saves) for size in sizes}
     spent = {size: 0.0 for size in sizes}
-    methods = {size: Counter() for size in sizes}
+    methods: dict[int, Counter[str]] = {size: Counter() for size in sizes}
     for j in range(n_saves):
         for size in sizes if j % 2 == 0 else list(reversed(sizes)):
             doc, raw = works[size][j]

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,3 +114,35 @@ def normalise_text(text: str) -> str:
 def content_hash(text: str) -> str:
     """sha256 hex of the normalised text."""
     return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
+
+
+def utc_timestamp(dt: datetime | None = None) -> str:
+    """`dt` (now when None) as `YYYY-MM-DDTHH:MM:SSZ`, the one form every stored time takes.
+
+    A naive `dt` is taken as UTC; fractions of a second are dropped. Strings of this form
+    sort and compare in time order.
+    """
+    if dt is None:
+        dt = datetime.now(UTC)
+    elif dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(s: str) -> datetime:
+    """An ISO 8601 time (`...Z`, `...+00:00`, another offset, fractional seconds, no offset,
+    which is taken as UTC, or a bare date, taken as midnight UTC) as an aware UTC datetime.
+
+    Raises:
+        ValueError: `s` is not such a time.
+    """
+    text = str(s).strip()
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC)
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 time: {s!r}") from None
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)

@@ -1,6 +1,6 @@
 """Near-duplicate text: shingles, the sampled-fingerprint index, and the confirmation test.
 
-No SQL here; `store.db` keeps the index in SQLite and calls these functions.
+No SQL here; `store.index` keeps the index in SQLite and `store.identity` calls the confirmation.
 
 Index. Every distinct text is cut into word 5-gram shingles (case-folded, NFKC, quotes and
 dashes folded like `cleaners.model.normalise_text`), each hashed to 64 bits. The shingles
@@ -32,6 +32,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import date
 from difflib import SequenceMatcher
+from itertools import pairwise
 
 import numpy as np
 
@@ -211,13 +212,13 @@ def align(a: Text, b: Text) -> Alignment:
     run stands in the other). Runs at the edges (truncation, cruft before or after) are
     not replacements, except for a changed number (a date or anniversary at the start);
     neither are one-sided gaps (inserted lines)."""
-    s, l = (a, b) if len(a.hashes) <= len(b.hashes) else (b, a)
+    short, long_ = (a, b) if len(a.hashes) <= len(b.hashes) else (b, a)
     positions: dict[int, list[int]] = {}
-    for p, h in enumerate(l.hashes.tolist()):
+    for p, h in enumerate(long_.hashes.tolist()):
         positions.setdefault(h, []).append(p)
     anchors: list[tuple[int, int]] = []
     last_l = -1
-    for i, h in enumerate(s.hashes.tolist()):
+    for i, h in enumerate(short.hashes.tolist()):
         ps = positions.get(h)
         if not ps:
             continue
@@ -236,20 +237,20 @@ def align(a: Text, b: Text) -> Alignment:
         only_l = [w for w in l_gap if w.casefold() not in fs]
         return (only_s, only_l) if (only_s or only_l) else None
 
-    for (i0, p0), (i1, p1) in zip(anchors, anchors[1:]):
+    for (i0, p0), (i1, p1) in pairwise(anchors):
         # words covered by anchor i0 end at i0+K; the next anchor's words start at i1
-        r = gap(s.words[i0 + K : i1], l.words[p0 + K : p1])
+        r = gap(short.words[i0 + K : i1], long_.words[p0 + K : p1])
         if r:
             out.append(r)
     if anchors:
         (fi, fp), (li, lp) = anchors[0], anchors[-1]
-        for r in (gap(s.words[:fi], l.words[:fp]), gap(s.words[li + K :], l.words[lp + K :])):
+        for r in (gap(short.words[:fi], long_.words[:fp]), gap(short.words[li + K :], long_.words[lp + K :])):
             if r and _digits(r[0]) != _digits(r[1]) and _digits(r[0]) and _digits(r[1]):
                 out.append(r)
         span = li - fi + 1
     else:
         span = 0
-    return Alignment(anchors, len(s.hashes), span, out)
+    return Alignment(anchors, len(short.hashes), span, out)
 
 
 def title_words(title: str | None) -> set[str]:

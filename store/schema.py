@@ -15,6 +15,8 @@ import sqlite3
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from cleaners.model import parse_timestamp, utc_timestamp
+
 MIGRATIONS = Migrations("dispatches")
 
 
@@ -206,13 +208,13 @@ def _provenance(db: Database) -> None:
 
 @MIGRATIONS(name="0003_fts")
 def _fts(db: Database) -> None:
-    db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
+    db.table("articles").enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
 
 
 @MIGRATIONS(name="0004_lookup_indexes")
 def _lookup_indexes(db: Database) -> None:
     # Every save resolves translations waiting for its URL: without an index that is a
-    # scan of `articles` (texts inline), which made saves grow with the database.
+    # scan of `articles` (texts inline), and saves would slow down as the database grows.
     db.executescript(
         """
         CREATE INDEX IF NOT EXISTS articles_translation_key ON articles(translation_of_key)
@@ -228,8 +230,8 @@ def _lookup_indexes(db: Database) -> None:
 
 @MIGRATIONS(name="0005_browse_indexes")
 def _browse_indexes(db: Database) -> None:
-    # Asked for by the Datasette pages (bench/bench_browse.py: the statements page sorted by
-    # date with facets went from ~1.3 s to ~0.14 s at 50,000 statements).
+    # What the Datasette pages sort and facet by (the statements page sorts by date and
+    # facets by publisher, language and year).
     db.executescript(
         """
         CREATE INDEX IF NOT EXISTS articles_published ON articles(published);
@@ -246,13 +248,13 @@ def _browse_indexes(db: Database) -> None:
 
 @MIGRATIONS(name="0006_fts_update_of_title_text")
 def _fts_update_of(db: Database) -> None:
-    _narrow_update_trigger(db)
+    narrow_update_trigger(db)
 
 
 @MIGRATIONS(name="0007_fp_df_boilerplate_only")
 def _fp_df_boilerplate_only(db: Database) -> None:
-    # fp_df now counts only fingerprints whose posting list is full (boilerplate); the
-    # lengths of the others are read from `fingerprints` (fewer pages written per save).
+    # fp_df counts only fingerprints whose posting list is full (boilerplate); the lengths
+    # of the others are read from `fingerprints` (fewer pages written per save).
     from .neardup import DF_CAP
 
     db.execute("DELETE FROM fp_df WHERE n <= ?", [DF_CAP])
@@ -267,6 +269,42 @@ def _articles_year(db: Database) -> None:
         "UPDATE articles SET year = CAST(substr(published, 1, 4) AS INTEGER) WHERE published IS NOT NULL"
     )
     db.execute("CREATE INDEX IF NOT EXISTS articles_year ON articles(year)")
+
+
+# Every column holding a time the store wrote, in the one form `YYYY-MM-DDTHH:MM:SSZ`.
+TIMESTAMP_COLUMNS = {
+    "articles": ("first_seen", "updated_at"),
+    "copies": ("fetched_at", "first_fetched_at"),
+    "versions": ("seen_at",),
+    "pages": ("stored_at",),
+    "crawls": ("started_at", "finished_at"),
+    "events": ("at",),
+    "url_state": ("updated_at",),
+    "redirects": ("seen_at",),
+    "pending_attributions": ("created_at",),
+    "review_pairs": ("created_at",),
+    "merged_articles": ("merged_at",),
+}
+_CANONICAL_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z"
+
+
+@MIGRATIONS(name="0009_one_timestamp_form")
+def _one_timestamp_form(db: Database) -> None:
+    # Times compare as strings only when they share one form: `…+00:00`, fractional seconds
+    # and other offsets become `YYYY-MM-DDTHH:MM:SSZ`. A value that is not a time is left.
+    for table, columns in TIMESTAMP_COLUMNS.items():
+        for col in columns:
+            rows = db.execute(
+                f"SELECT rowid, [{col}] FROM [{table}] WHERE [{col}] IS NOT NULL AND [{col}] NOT GLOB ?",
+                [_CANONICAL_GLOB],
+            ).fetchall()
+            fixed = []
+            for rowid, value in rows:
+                try:
+                    fixed.append((utc_timestamp(parse_timestamp(value)), rowid))
+                except ValueError:
+                    continue
+            db.conn.executemany(f"UPDATE [{table}] SET [{col}] = ? WHERE rowid = ?", fixed)
 
 
 SCHEMA_VERSION = len(MIGRATIONS._migrations)
@@ -297,7 +335,7 @@ def drop_views(db: Database) -> None:
         db.execute(f"DROP VIEW IF EXISTS [{name}]")
 
 
-def _narrow_update_trigger(db: Database) -> None:
+def narrow_update_trigger(db: Database) -> None:
     """Re-index an article only when its title or text changes, not on every counter
     update (copies_count changes with each copy saved)."""
     sql = db.execute(
@@ -309,7 +347,8 @@ def _narrow_update_trigger(db: Database) -> None:
             "CREATE TRIGGER [articles_au] AFTER UPDATE OF [title], [text] ON [articles] BEGIN\n"
             "  INSERT INTO [articles_fts] ([articles_fts], rowid, [title], [text]) "
             "VALUES('delete', old.rowid, old.[title], old.[text]);\n"
-            "  INSERT INTO [articles_fts] (rowid, [title], [text]) VALUES (new.rowid, new.[title], new.[text]);\n"
+            "  INSERT INTO [articles_fts] (rowid, [title], [text]) "
+            "VALUES (new.rowid, new.[title], new.[text]);\n"
             "END"
         )
 
@@ -320,13 +359,15 @@ def ensure_fts(db: Database) -> None:
     against the content table)."""
     names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()}
     if not db["articles_fts"].exists() or not set(FTS_TRIGGERS) <= names:
-        db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter", replace=True)
+        db.table("articles").enable_fts(
+            ["title", "text"], create_triggers=True, tokenize="porter", replace=True
+        )
     else:
         try:
             db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)")
         except sqlite3.DatabaseError:
-            db["articles"].rebuild_fts()
-    _narrow_update_trigger(db)
+            db.table("articles").rebuild_fts()
+    narrow_update_trigger(db)
 
 
 def migrate(db: Database, migrations: Migrations = MIGRATIONS) -> list[str]:

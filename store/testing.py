@@ -4,9 +4,14 @@ copies the identity cascade must handle. Nothing here is used by the crawl itsel
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from cleaners.model import Document, RawPage, Removal, content_hash
+
+if TYPE_CHECKING:
+    from .db import Store
 
 
 def page(
@@ -128,3 +133,15 @@ def wrapped(text: str) -> str:
         + text
         + "\n\nRelated stories: more from our foreign desk. Comments are closed."
     )
+
+
+def one(db: Store, sql: str, params: Sequence[Any] = ()) -> dict[str, Any]:
+    """The first row of a query on a Store's database, as a dict (the query must return one)."""
+    row = next(db.db.query(sql, params), None)
+    assert row is not None, f"no row: {sql}"
+    return row
+
+
+def all_rows(db: Store, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """Every row of a query on a Store's database, as dicts."""
+    return list(db.db.query(sql, params))

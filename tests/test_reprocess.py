@@ -18,6 +18,7 @@ from test_ingest_e2e import FIXTURES, rows, run_in_process, scrapy
 from cleaners import clean
 from cleaners.model import RawPage, content_hash
 from store import Store
+from store.testing import all_rows
 
 DEPUTY_URL = "https://www.state.gov/deputy-secretary-meets-civil-society-leaders-on-labor-rights/"
 
@@ -190,13 +191,13 @@ def test_retired_and_gone_copies_are_left_as_they_are(tmp_path):
         db.db.conn.commit()
         before = [
             dict(r)
-            for r in db._all("SELECT id, article_id, url_key, gone, text_sha256 FROM copies ORDER BY id")
+            for r in all_rows(db, "SELECT id, article_id, url_key, gone, text_sha256 FROM copies ORDER BY id")
         ]
         assert any("#superseded-" in r["url_key"] for r in before), before
         report = Reprocessor(db).run(None, None, {})
         after = [
             dict(r)
-            for r in db._all("SELECT id, article_id, url_key, gone, text_sha256 FROM copies ORDER BY id")
+            for r in all_rows(db, "SELECT id, article_id, url_key, gone, text_sha256 FROM copies ORDER BY id")
         ]
     finally:
         db.close()

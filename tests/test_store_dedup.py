@@ -1,5 +1,5 @@
 """Order-independence and idempotency of the identity cascade (hypothesis), and the
-near-duplicate confirmation on its own (issue 4)."""
+near-duplicate confirmation on its own."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from store import Store, neardup, normalise_url
 from store.testing import GRANTS, HARBOUR, national_day, page, readout, truncated, wrapped
 
 DAY = date(2024, 3, 1)
-O = "https://www.state.gov/harbour-agreement/"
+ORIGINAL = "https://www.state.gov/harbour-agreement/"
 NORLAND = national_day("Norland", "Norlanders", 75, "Ilse Brandt")
 SUDMARK = national_day("Sudmark", "Sudmarkers", 31, "Tomas Ruiz")
 
 # name -> (url, text, title, published, claimed original)
 COPIES = {
-    "O": (O, HARBOUR, "Harbour Agreement", DAY, None),
+    "O": (ORIGINAL, HARBOUR, "Harbour Agreement", DAY, None),
     "A": ("https://2021-2025.state.gov/harbour-agreement/", HARBOUR, "Harbour Agreement", DAY, None),
     "E": (
         "https://mx.usembassy.gov/harbour-agreement/",
@@ -41,7 +41,7 @@ COPIES = {
         "deal in a statement on Friday; read the official statement at the link.",
         "Harbour",
         DAY,
-        O,
+        ORIGINAL,
     ),
     "X": (
         "https://www.state.gov/norland-national-day/",
@@ -121,7 +121,13 @@ def state(s: Store) -> dict:
         cur = s.db.conn.execute(f"SELECT {cols} FROM {table}")
         names = [d[0] for d in cur.description]
         out[table] = sorted(
-            repr([v for k, v in zip(names, r) if k not in ("fetched_at", "created_at", "merged_at")])
+            repr(
+                [
+                    v
+                    for k, v in zip(names, r, strict=True)
+                    if k not in ("fetched_at", "created_at", "merged_at")
+                ]
+            )
             for r in cur.fetchall()
         )
     return out
@@ -152,7 +158,7 @@ def test_any_order_of_the_same_copies_gives_the_same_articles(order):
             "SELECT c.url_key, a.canonical_url FROM copies c JOIN articles a ON a.id = c.article_id"
         )
     )
-    assert canon[normalise_url(COPIES["T"][0])] == O
+    assert canon[normalise_url(COPIES["T"][0])] == ORIGINAL
     # every article's counters agree with its copies
     assert (
         s.db.conn.execute(

@@ -1,5 +1,5 @@
 """Store durability on real files: WAL, BEGIN IMMEDIATE, lock retries, readers during
-writes, crashes, pre-flight refusals, migrations and FTS after them (issue 4)."""
+writes, crashes, pre-flight refusals, migrations and FTS after them."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from store import Store, StoreError, schema
-from store.testing import GRANTS, HARBOUR, national_day, page, wrapped
+from store.testing import GRANTS, HARBOUR, national_day, one, page, wrapped
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY = date(2024, 3, 1)
@@ -161,7 +161,8 @@ def test_unknown_migration_is_refused_untouched(tmp_path):
     path = filled(tmp_path / "d.db")
     run_sql(
         path,
-        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('dispatches', '0999_future', 'x')",
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+        "VALUES ('dispatches', '0999_future', 'x')",
     )
     refused_untouched(path, "0999_future")
 
@@ -213,13 +214,13 @@ def test_a_migration_using_transform_keeps_fts_in_sync(tmp_path):
 
     # what transform() alone does: the FTS triggers are gone
     probe = Database(sqlite3.connect(tmp_path / "probe.db"))
-    probe["articles"].insert({"id": 1, "title": "t", "text": "x", "copies_count": 1}, pk="id")
-    probe["articles"].enable_fts(["title", "text"], create_triggers=True)
+    probe.table("articles").insert({"id": 1, "title": "t", "text": "x", "copies_count": 1}, pk="id")
+    probe.table("articles").enable_fts(["title", "text"], create_triggers=True)
     retype(probe)
     assert probe.execute("SELECT count(*) FROM sqlite_master WHERE type='trigger'").fetchone()[0] == 0
 
     s = Store(path)
-    applied = s._write(lambda: schema.migrate(s.db, _with_extra(retype, "0100_retype_articles")))
+    applied = s.write(lambda: schema.migrate(s.db, _with_extra(retype, "0100_retype_articles")))
     assert applied == ["0100_retype_articles"]
     triggers = dict(s.db.conn.execute("SELECT name, sql FROM sqlite_master WHERE type='trigger'"))
     assert set(schema.FTS_TRIGGERS) <= set(triggers)
@@ -260,7 +261,7 @@ def test_fts_drift_is_repaired_on_migration(tmp_path):
         for sql in saved:
             db.execute(sql)
 
-    s._write(lambda: schema.migrate(s.db, _with_extra(drift, "0101_drift")))
+    s.write(lambda: schema.migrate(s.db, _with_extra(drift, "0101_drift")))
     s.db.conn.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)")
     assert (
         s.db.conn.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'seaport'").fetchone()[
@@ -329,7 +330,7 @@ def test_save_waits_for_another_writer(tmp_path):
 def test_lock_retries_are_bounded_logged_and_lose_nothing(tmp_path, caplog):
     path = filled(tmp_path / "d.db")
     s = Store(path, busy_timeout=0.2, retry_attempts=3, retry_seconds=30)
-    before = s._one("SELECT count(*) AS n FROM copies")["n"]
+    before = one(s, "SELECT count(*) AS n FROM copies")["n"]
     other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")
     caplog.set_level(logging.WARNING, logger="dispatches.store")
@@ -345,7 +346,7 @@ def test_lock_retries_are_bounded_logged_and_lose_nothing(tmp_path, caplog):
     threading.Timer(0.3, lambda: other.execute("COMMIT")).start()
     assert s.save(doc, raw).outcome == "copy"
     assert "retry" in caplog.text
-    assert s._one("SELECT count(*) AS n FROM copies")["n"] == before + 1
+    assert one(s, "SELECT count(*) AS n FROM copies")["n"] == before + 1
     s.close()
     other.close()
 
@@ -355,7 +356,7 @@ def test_readers_never_fail_while_a_crawl_writes(tmp_path):
     path = filled(tmp_path / "d.db")
     s = Store(path)
     errors, stop = [], threading.Event()
-    seen = [[], []]
+    seen: list[list[int]] = [[], []]
 
     def reader(counts):
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
@@ -405,8 +406,8 @@ CRASH_WRITER = textwrap.dedent("""
     s = Store({path!r})
     i = 0
     while True:
-        s.save(*page(f"https://www.state.gov/crash-{{i}}/", national_day(f"Crashland{{i}}", f"Folk{{i}}", i, f"Envoy{{i}}"),
-                     f"Day {{i}}", date(2024, 1, 1)))
+        text = national_day(f"Crashland{{i}}", f"Folk{{i}}", i, f"Envoy{{i}}")
+        s.save(*page(f"https://www.state.gov/crash-{{i}}/", text, f"Day {{i}}", date(2024, 1, 1)))
         print(i, flush=True)
         i += 1
 """)
@@ -423,6 +424,7 @@ def test_kill_9_mid_write_leaves_a_consistent_file_and_rerun_is_idempotent(tmp_p
         done = -1
         deadline = time.monotonic() + 60
         while done < 15 and time.monotonic() < deadline:
+            assert proc.stdout is not None
             done = int(proc.stdout.readline())
         os.kill(proc.pid, signal.SIGKILL)
     finally:
@@ -430,7 +432,7 @@ def test_kill_9_mid_write_leaves_a_consistent_file_and_rerun_is_idempotent(tmp_p
     assert done >= 15
     invariants(path)
     s = Store(path)
-    saved = s._one("SELECT count(*) AS n FROM copies WHERE url_key LIKE 'https://state.gov/crash-%'")["n"]
+    saved = one(s, "SELECT count(*) AS n FROM copies WHERE url_key LIKE 'https://state.gov/crash-%'")["n"]
     assert saved >= done + 1  # every save reported was committed; an unreported one may be too
     outcomes = [
         s.save(
@@ -506,7 +508,8 @@ def test_opening_an_up_to_date_file_does_not_wait_for_a_writer(tmp_path):
     t0 = time.monotonic()
     s = Store(path, busy_timeout=5)
     assert time.monotonic() - t0 < 2
-    assert s.copy_state("https://www.state.gov/harbour/")["article_id"]
+    state = s.copy_state("https://www.state.gov/harbour/")
+    assert state and state["article_id"]
     other.execute("COMMIT")
     s.close()
     other.close()

@@ -1,4 +1,4 @@
-"""The cascade on real state.gov releases (issue 4): the edited, moved, re-posted and
+"""The cascade on real state.gov releases: the edited, moved, re-posted and
 slug-reusing ones from the RSS item history in ../shared/corpus, read at test time.
 Skipped when the corpus is absent. The full measurement is bench/dedup.py."""
 
@@ -72,14 +72,14 @@ def test_real_edits_moves_and_reused_slugs(tricky, tmp_path):
     ]
     article = dict(s.db.conn.execute("SELECT id, article_id FROM copies"))
     # truth: one cluster per guid, releases with identical texts counted as one
-    parent = {}
+    parent: dict[tuple[str, object], tuple[str, object]] = {}
 
     def find(x):
         while parent.setdefault(x, x) != x:
             x = parent[x]
         return x
 
-    first_by_hash = {}
+    first_by_hash: dict[str, int] = {}
     for i, r in enumerate(tricky):
         parent[find(("v", i))] = find(("g", r["guid"]))
         h = content_hash(r["text"])
