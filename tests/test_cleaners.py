@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from cleaners import Rejected, clean, clean_text, soft_block_reason
-from cleaners.core import MAX_BYTES, strip_title_suffix
+from cleaners.core import MAX_BYTES
 from cleaners.decode import decode_body, scrub
 from cleaners.model import RawPage, normalise_text
+from cleaners.titles import strip_title_suffix
 
 SEEDS = Path(__file__).resolve().parents[1] / ".." / "shared" / "seeds"
 
@@ -179,7 +180,7 @@ def test_boilerplate_only_page():
                 "<h1>Access Denied</h1><p>You don't have permission to access this server. Reference #18.5f</p>",
                 title="Access Denied",
             ),
-            "access_denied",
+            "bot_wall",
         ),
         (
             page(
@@ -533,17 +534,17 @@ _PROSE = {
 
 @pytest.mark.parametrize("lang", sorted(_PROSE))
 def test_language_shortcut_only_for_english(lang):
-    from cleaners.core import _plainly_english, detect_language
+    from cleaners.language import detect_language, plainly_english
 
     text = _PROSE[lang]
-    assert _plainly_english(text) is (lang == "en")
+    assert plainly_english(text) is (lang == "en")
     assert detect_language(text) == lang
 
 
 def test_language_shortcut_needs_enough_words_and_latin_letters():
-    from cleaners.core import _plainly_english, detect_language
+    from cleaners.language import detect_language, plainly_english
 
-    assert not _plainly_english("The visit of the Secretary to the region.")  # too few words to be sure
+    assert not plainly_english("The visit of the Secretary to the region.")  # too few words to be sure
     mixed = _PROSE["en"][:300] + " " + "Государственный секретарь встретился сегодня с министром " * 3
-    assert not _plainly_english(mixed)  # other scripts: py3langid decides
+    assert not plainly_english(mixed)  # other scripts: py3langid decides
     assert detect_language("Too short") is None
