@@ -195,8 +195,8 @@ def prune_blocks(tree: HtmlElement, page_chars: int) -> list[Removal]:
 
 def _attached(el: HtmlElement, root: HtmlElement) -> bool:
     top = el
-    for top in el.iterancestors():
-        pass
+    for ancestor in el.iterancestors():
+        top = ancestor
     return top is root
 
 

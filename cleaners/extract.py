@@ -45,7 +45,8 @@ def main_text(tree: HtmlElement, url: str | None) -> str:
         result = trafilatura.bare_extraction(tree, options=_options(url))
     except (ValueError, TypeError, RecursionError, MemoryError) as err:
         raise Rejected("boilerplate_only", f"extraction failed: {type(err).__name__}") from err
-    return (result.text or "") if result is not None else ""
+    # output_format="python" gives trafilatura's Document (typed as that or a dict)
+    return getattr(result, "text", None) or ""
 
 
 class Guesses:

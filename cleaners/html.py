@@ -13,7 +13,6 @@ import threading
 from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement, HTMLParser, fromstring
-from trafilatura.utils import repair_faulty_html
 
 from cleaners.model import RawPage, Rejected
 
@@ -85,6 +84,10 @@ def parse_html(html: str) -> HtmlElement:
         Rejected: not_html when nothing parses, too_deep when libxml2 gave up on the
             nesting (beyond 2048 levels) and text was lost.
     """
+    # imported here: trafilatura is heavy, and the crawler imports this module (through
+    # `cleaners.softblock`) without ever parsing
+    from trafilatura.utils import repair_faulty_html
+
     parser = _parser()
     try:
         tree = fromstring(

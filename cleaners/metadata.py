@@ -115,7 +115,8 @@ def category_doc_type(tree: HtmlElement, meta: Mapping[str, str]) -> str | None:
     if meta.get("article:section"):
         names.append(meta["article:section"])
     for el in tree.xpath(
-        "//*[contains(@class,'cat-links')] | //a[contains(concat(' ', normalize-space(@rel), ' '), ' category ')]"
+        "//*[contains(@class,'cat-links')]"
+        " | //a[contains(concat(' ', normalize-space(@rel), ' '), ' category ')]"
     )[:4]:
         names.extend(re.split(r"\s*[,|;/]\s*", WS.sub(" ", el.text_content())))
     for name in names:

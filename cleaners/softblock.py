@@ -129,7 +129,9 @@ def soft_block_in_tree(tree: HtmlElement) -> str | None:
         title_tag(tree),
         len(body.text_content()),
         lambda: " ".join(
-            body.xpath(".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]")
+            body.xpath(
+                ".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"
+            )
         ),
         lambda: " ".join(h.text_content() for h in body.xpath(".//h1|.//h2")[:3]),
         lambda: " ".join(
@@ -169,20 +171,33 @@ def _text_of(fragment: str) -> str:
     return html.unescape(_TAG.sub(" ", fragment))
 
 
+def _body_of(page: str) -> str:
+    start = _BODY_START.search(page)
+    return page[start.end() :] if start else page
+
+
+def visible_text(body: bytes) -> str:
+    """The text a reader sees in an HTML body (no scripts, styles or comments), read with
+    regular expressions, whitespace folded."""
+    page = body[:MAX_SCAN].decode("utf-8", "replace")
+    return _WS.sub(" ", _text_of(_HIDDEN.sub(" ", _body_of(page)))).strip()
+
+
 def soft_block_in_html(body: bytes) -> str | None:
     """`soft_block_in_tree` read from an HTML body's bytes without parsing it."""
     page = body[:MAX_SCAN].decode("utf-8", "replace")
     m = _TITLE.search(page, 0, 32_768)
     title = _text_of(m.group(1)) if m else None
-    start = _BODY_START.search(page)
-    inside = page[start.end() :] if start else page
+    inside = _body_of(page)
     visible = _text_of(_HIDDEN.sub(" ", inside))
     all_text = _text_of(_COMMENT.sub(" ", inside))
 
     def markup() -> str:
         found = _ATTRIBUTE.findall(page)
         return " ".join(
-            "".join(values) for tag, attr, *values in found if (tag.lower(), attr.lower()) in _MARKUP_ATTRIBUTES
+            "".join(values)
+            for tag, attr, *values in found
+            if (tag.lower(), attr.lower()) in _MARKUP_ATTRIBUTES
         )
 
     return _decide(
@@ -193,4 +208,3 @@ def soft_block_in_html(body: bytes) -> str | None:
         markup,
         lambda: re.search(r"<script\b", page, re.I) is not None,
     )
-

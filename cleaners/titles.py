@@ -24,9 +24,7 @@ _SITE_LIKE = re.compile(
 )
 SLUG_WORD = re.compile(r"[a-z0-9]+")
 # Words that say nothing about what a title or a URL slug is about.
-STOP_WORDS = frozenset(
-    "the a an of on in and to for with at by s html htm php www".split()
-)
+STOP_WORDS = frozenset("the a an of on in and to for with at by s html htm php www".split())
 
 
 def strip_title_suffix(title: str, site_name: str | None = None, host: str | None = None) -> str:

@@ -54,4 +54,3 @@ def is_official_host(host: str | None, patterns: Iterable[str] = DEFAULT_OFFICIA
         elif bare == site_key(pattern.rstrip(".")):
             return True
     return False
-
