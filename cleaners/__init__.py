@@ -1,10 +1,11 @@
 """Cleaners: bytes plus a URL in, a `Document` out. No network, no Scrapy, no SQLite.
 
-`clean(raw)` for pages and files, `clean_text(text)` for text captures,
-`soft_block_reason(raw)` for the crawler's block detection; `cleaners.pool.CleanerPool`
-runs `clean` in worker processes with a time limit.
+`clean(raw, config)` for pages and files, `clean_text(text)` for text captures,
+`soft_block_reason(raw)` for a page's block-page check; `CleanConfig` carries the run's
+settings; `cleaners.pool.CleanerPool` runs `clean` in worker processes with a time limit.
 """
 
+from cleaners.config import CleanConfig
 from cleaners.model import Document, RawPage, Rejected, Removal, content_hash, normalise_text
 
 _CORE = ("clean", "clean_text", "soft_block_reason")
@@ -12,7 +13,7 @@ _CORE = ("clean", "clean_text", "soft_block_reason")
 
 def __getattr__(name: str):
     # cleaners.core (trafilatura, lxml, htmldate: a quarter of a second) is imported on first
-    # use, so the store process and the crawl process, which need only the model, start faster
+    # use, so processes that need only the model start faster
     if name in _CORE:
         from cleaners import core
 
@@ -21,6 +22,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "CleanConfig",
     "Document",
     "RawPage",
     "Rejected",

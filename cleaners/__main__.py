@@ -15,8 +15,9 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from cleaners import clean
+from cleaners import CleanConfig, clean
 from cleaners.model import Document, RawPage, Rejected
+from cleaners.urls import DEFAULT_OFFICIAL_DOMAINS
 
 
 def document_json(doc: Document) -> dict:
@@ -39,7 +40,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="the URL the page was fetched from (sets site rules and provenance)")
     parser.add_argument("--content-type", help="override the Content-Type (default: from the file name)")
     parser.add_argument("--text-only", action="store_true", help="print only the cleaned text")
+    parser.add_argument(
+        "--official-domains",
+        metavar="PATTERNS",
+        help="comma-separated host patterns whose pages are official originals "
+        f"(default: {','.join(DEFAULT_OFFICIAL_DOMAINS)})",
+    )
     args = parser.parse_args(argv)
+    config = CleanConfig()
+    if args.official_domains is not None:
+        patterns = tuple(p for p in args.official_domains.split(",") if p.strip())
+        if not patterns:
+            parser.error("--official-domains needs at least one host pattern")
+        config = CleanConfig(official_domains=patterns)
 
     path = Path(args.file)
     try:
@@ -63,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         source_path=path.name,
     )
     try:
-        doc = clean(raw)
+        doc = clean(raw, config)
     except Rejected as exc:
         print(f"rejected: {exc.reason}" + (f" ({exc.detail})" if exc.detail else ""), file=sys.stderr)
         return 2

@@ -5,4 +5,4 @@ import sys
 from cleaners.pool import worker_main
 
 if __name__ == "__main__":
-    worker_main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
+    worker_main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4])

@@ -3,13 +3,11 @@
 Each rule names a kind of block (share bar, related posts, comment form, ...) and an XPath
 that finds it by the class and id names themes give it. A match is cut only when its text
 fits the rule's budget and it holds no more than a fifth of the page's text, so a wrapper
-whose class merely contains "share" or "related" cannot take the article with it. Rules
-with `hosts` apply to those sites only (the state.gov hero, embassy chrome).
+whose class merely contains "share" or "related" cannot take the article with it.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from dataclasses import dataclass
 
@@ -28,7 +26,6 @@ class BlockRule:
         ids: exact ids.
         tags: only these tags (empty = any).
         max_chars: cut only blocks with at most this much text (None = any size).
-        hosts: fnmatch patterns of the sites the rule applies to (empty = every site).
     """
 
     name: str
@@ -36,13 +33,7 @@ class BlockRule:
     ids: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     max_chars: int | None = 2000
-    hosts: tuple[str, ...] = ()
     description: str = ""
-
-    def applies_to(self, host: str | None) -> bool:
-        if not self.hosts:
-            return True
-        return bool(host) and any(fnmatch.fnmatch(host, pat) for pat in self.hosts)
 
 
 BLOCK_RULES: tuple[BlockRule, ...] = (
@@ -154,10 +145,6 @@ _WITH_NAMES = XPath("//*[@class or @id]")  # document order; far cheaper than wa
 _ANY_NAME = re.compile("|".join(re.escape(n) for r in BLOCK_RULES for n in r.names))
 
 
-def block_text(el: HtmlElement) -> str:
-    return _WS.sub(" ", el.text_content()).strip()
-
-
 def _rule_for(el: HtmlElement, rules: tuple[BlockRule, ...]) -> BlockRule | None:
     cls = el.get("class")
     ident = el.get("id")
@@ -174,19 +161,18 @@ def _rule_for(el: HtmlElement, rules: tuple[BlockRule, ...]) -> BlockRule | None
     return None
 
 
-def prune_blocks(tree: HtmlElement, host: str | None, page_chars: int) -> list[Removal]:
+def prune_blocks(tree: HtmlElement, page_chars: int) -> list[Removal]:
     """Cut every block a rule matches (within its budget) from `tree`, in place.
 
     One pass over the elements in document order; a block inside one already cut is
     not counted again."""
-    rules = tuple(r for r in BLOCK_RULES if r.applies_to(host))
     removals: list[Removal] = []
     limit = max(400, page_chars // 5)
     found: list[tuple[HtmlElement, BlockRule]] = []
     for el in _WITH_NAMES(tree):
         if el.tag in _ROOTS:
             continue
-        rule = _rule_for(el, rules)
+        rule = _rule_for(el, BLOCK_RULES)
         if rule is not None:
             found.append((el, rule))
     root = tree.getroottree().getroot()
@@ -209,8 +195,8 @@ def prune_blocks(tree: HtmlElement, host: str | None, page_chars: int) -> list[R
 
 def _attached(el: HtmlElement, root: HtmlElement) -> bool:
     top = el
-    for top in el.iterancestors():
-        pass
+    for ancestor in el.iterancestors():
+        top = ancestor
     return top is root
 
 

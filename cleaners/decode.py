@@ -67,9 +67,11 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _WESTERN = {"iso-8859-1", "latin-1", "latin1", "l1", "cp1252", "windows-1252", "us-ascii", "ascii", "cp819"}
 
 
-def _cp1252_fallback(err: UnicodeDecodeError) -> tuple[str, int]:
+def _cp1252_fallback(err: UnicodeError) -> tuple[str, int]:
     """Decode the bytes UTF-8 refused one by one as windows-1252 (the usual culprit: a
     0x92 apostrophe pasted into a UTF-8 page); bytes cp1252 leaves undefined become U+FFFD."""
+    if not isinstance(err, UnicodeDecodeError):  # registered for decoding only
+        raise err
     bad = err.object[err.start : err.end]
     return bad.decode("cp1252", errors="replace"), err.end
 

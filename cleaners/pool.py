@@ -1,18 +1,19 @@
 """`CleanerPool`: `clean` in worker processes, with a time limit per page.
 
-trafilatura/lxml can hang on a pathological page (adbar/trafilatura#704) or crash the
-process (#840, #925), and their caches grow over long runs (#216). So pages are cleaned in
-worker processes: a page that runs past `timeout` gets its worker killed and becomes
-`Rejected("timeout")`; a worker that dies becomes `Rejected("worker_crashed")`; either way
-one page is lost, a fresh worker takes the slot and the crawl goes on. Workers retire after
-`max_tasks_per_child` pages and call `trafilatura.meta.reset_caches()` every
-`reset_every` pages.
+trafilatura and lxml can hang on a pathological page or crash the process (both reported
+upstream), and their caches grow over long runs. So pages are cleaned in worker processes: a
+page that runs past `timeout` gets its worker killed and becomes `Rejected("timeout")`; a
+worker that dies becomes `Rejected("worker_crashed")`; either way one page is lost, a fresh
+worker takes the slot and the crawl goes on. Workers retire after `max_tasks_per_child` pages,
+which bounds what the caches can grow to.
 
 Each worker gets up to `prefetch` pages at once (default 2): the next page already waits in
 its pipe when it answers, so it never sits idle while the dispatcher thread waits for the GIL
-(in a Scrapy process the reactor holds it most of the time; Python hands it over only every
-5 ms). A page's time limit starts when it reaches the head of its worker's queue; pages behind
-a page that timed out or crashed its worker go back to the front of the queue, never lost.
+(in a Scrapy process the reactor holds it most of the time). A page waits in the pipe only when
+it fits next to the pages already there (the pipe is enlarged where the OS allows), so a send
+never blocks the one thread that reads the answers. A page's time limit starts when it reaches
+the head of its worker's queue; pages behind a page that timed out or crashed its worker go
+back to the front of the queue, never lost.
 
 concurrent.futures.ProcessPoolExecutor is not enough here: it has no per-task timeout, a
 hung task cannot be killed without killing the pool, and one crashed worker breaks every
@@ -25,7 +26,9 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
+import functools
 import importlib
+import json
 import logging
 import os
 import pickle
@@ -39,7 +42,8 @@ from concurrent.futures import Future
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from cleaners.model import Document, RawPage, Rejected
+from cleaners.config import CleanConfig
+from cleaners.model import RawPage, Rejected
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +54,11 @@ def _func_ref(func: Callable[..., Any] | None) -> str:
     return f"{func.__module__}:{func.__qualname__}"
 
 
-def _resolve(ref: str) -> Callable[[RawPage], Document]:
+def _resolve(ref: str, config: CleanConfig) -> Callable[[RawPage], Any]:
     if not ref:
         from cleaners.core import clean
 
-        return clean
+        return functools.partial(clean, config=config)
     module, _, name = ref.partition(":")
     obj: Any = importlib.import_module(module)
     for part in name.split("."):
@@ -88,7 +92,12 @@ def _plain_pages(obj: Any) -> Any:
     return obj
 
 
-def worker_main(read_fd: int, write_fd: int, func_ref: str, reset_every: int) -> None:
+def _config_arg(config: CleanConfig) -> str:
+    """The config as one command-line argument of a worker."""
+    return json.dumps(dataclasses.asdict(config))
+
+
+def worker_main(read_fd: int, write_fd: int, func_ref: str, config_arg: str) -> None:
     """Loop of one worker process: receive a RawPage, send back ('ok', doc) or
     ('rejected', reason, detail). Runs as `python -m cleaners._worker`."""
     import signal
@@ -99,15 +108,8 @@ def worker_main(read_fd: int, write_fd: int, func_ref: str, reset_every: int) ->
         logging.getLogger(name).setLevel(logging.ERROR)
     conn_in = Connection(read_fd, writable=False)
     conn_out = Connection(write_fd, readable=False)
-    func = _resolve(func_ref)
-    # Everything imported so far lives as long as the worker: keep it out of the cyclic
-    # collector's full passes (reset_caches ends in gc.collect()).
-    import gc
-
-    gc.collect()
-    gc.freeze()
-
-    done = 0
+    options = json.loads(config_arg)
+    func = _resolve(func_ref, CleanConfig(official_domains=tuple(options["official_domains"])))
     conn_out.send(("ready",))
     while True:
         try:
@@ -128,11 +130,6 @@ def worker_main(read_fd: int, write_fd: int, func_ref: str, reset_every: int) ->
             return
         except Exception as exc:  # an unpicklable result
             conn_out.send(("rejected", "extraction_error", f"unsendable result: {exc}"[:500]))
-        done += 1
-        if reset_every and done % reset_every == 0:
-            from trafilatura.meta import reset_caches  # imported by clean already
-
-            reset_caches()
 
 
 def child_environ() -> dict[str, str]:
@@ -165,7 +162,7 @@ class _Worker:
     module (spawn/forkserver do, which breaks unguarded scripts) and never forks a parent
     that runs threads (Scrapy's reactor)."""
 
-    def __init__(self, func_ref: str, reset_every: int):
+    def __init__(self, func_ref: str, config_arg: str):
         p2c_r, p2c_w = os.pipe()
         c2p_r, c2p_w = os.pipe()
         env = child_environ()
@@ -178,7 +175,7 @@ class _Worker:
                     str(p2c_r),
                     str(c2p_w),
                     func_ref,
-                    str(reset_every),
+                    config_arg,
                 ],
                 pass_fds=(p2c_r, c2p_w),
                 stdin=subprocess.DEVNULL,
@@ -238,8 +235,9 @@ class CleanerPool:
         timeout: seconds one page may take; then its worker is killed -> Rejected("timeout").
         max_tasks_per_child: pages a worker cleans before it is replaced (memory creep).
         prefetch: pages sent to a worker ahead of its answers (1 = one at a time).
-        reset_every: pages between `trafilatura.meta.reset_caches()` calls in a worker.
-        func: what the workers run instead of `clean`, a module-level function (tests).
+        func: what the workers run instead of `clean(raw, config)`, a module-level function
+            taking the page (tests).
+        config: the settings `clean` runs with in the workers; the defaults when None.
     """
 
     MAX_START_FAILURES = 3
@@ -250,16 +248,17 @@ class CleanerPool:
         timeout: float = 20.0,
         max_tasks_per_child: int = 2000,
         *,
-        reset_every: int = 500,
         prefetch: int = 2,
-        func: Callable[[RawPage], Document] | None = None,
+        func: Callable[[RawPage], Any] | None = None,
+        config: CleanConfig | None = None,
     ):
         if workers < 1:
             raise ValueError("workers must be >= 1")
         self.prefetch = max(1, int(prefetch))
         self.timeout = float(timeout)
         self.max_tasks_per_child = max(1, int(max_tasks_per_child))
-        self._reset_every = int(reset_every)
+        self.config = config or CleanConfig()
+        self._config_arg = _config_arg(self.config)
         self._func_ref = _func_ref(func)
         # (page, future, started): `started` once the future was set running (a page taken
         # back from a dead worker's queue keeps its running future)
@@ -339,7 +338,7 @@ class CleanerPool:
     # --- dispatcher (one thread owns every worker) ----------------------------------------
 
     def _spawn(self) -> _Worker:
-        return _Worker(self._func_ref, self._reset_every)
+        return _Worker(self._func_ref, self._config_arg)
 
     def _wake(self) -> None:
         try:

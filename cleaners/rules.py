@@ -172,7 +172,8 @@ def normalise_publisher(name: str) -> str:
     if m:
         return f"U.S. {m.group('kind').title()} {m.group('place').strip()}"
     m = re.match(
-        r"^U\.?\s?S\.?\s+(?P<kind>Embassy|Consulate(?: General)?|Mission)\s*(?:in|to|-|–|,)?\s*(?P<place>.*)$",
+        r"^U\.?\s?S\.?\s+(?P<kind>Embassy|Consulate(?: General)?|Mission)"
+        r"\s*(?:in|to|-|–|,)?\s*(?P<place>.*)$",
         name,
         re.I,
     )
@@ -273,19 +274,22 @@ def _capture_tags(line: str, m: re.Match[str] | None, att: Attribution) -> None:
 
 
 _SPEAKER_ROLES = (
-    r"(?:Deputy\s+|Under\s+|Assistant\s+|Acting\s+|Principal\s+Deputy\s+)?Secretary(?:\s+of\s+State)?[\w ,'.-]*|"
+    r"(?:Deputy\s+|Under\s+|Assistant\s+|Acting\s+|Principal\s+Deputy\s+)?"
+    r"Secretary(?:\s+of\s+State)?[\w ,'.-]*|"
     r"Spokes(?:person|man|woman)[\w ,'.-]*|Ambassador[\w ,'.-]*|(?:Special\s+)?Envoy[\w ,'.-]*|"
     r"Special\s+Representative[\w ,'.-]*|Counselor[\w ,'.-]*|Coordinator[\w ,'.-]*|"
     r"Chargé\s+d['’]Affaires[\w ,'.-]*|Charge\s+d['’]Affaires[\w ,'.-]*|President[\w ,'.-]*|"
     r"Administrator[\w ,'.-]*|Director[\w ,'.-]*|Consul\s+General[\w ,'.-]*"
 )
 BYLINE = re.compile(
-    r"^(?:(?P<office>(?:the\s+)?Office\s+of\s+the\s+Spokes(?:person|man|woman)|Office\s+of\s+the\s+[A-Z][\w ,'.-]{3,60}|"
+    r"^(?:(?P<office>(?:the\s+)?Office\s+of\s+the\s+Spokes(?:person|man|woman)|"
+    r"Office\s+of\s+the\s+[A-Z][\w ,'.-]{3,60}|"
     r"Bureau\s+of\s+[A-Z][\w ,'.-]{3,60}|Media\s+Note)"
     rf"|(?P<name>[A-Z][\w.'’\"“”\- ]{{2,50}}),\s*(?P<role>{_SPEAKER_ROLES}))\s*$"
 )
 ATTRIBUTABLE = re.compile(
-    r"^(?:the\s+)?(?:following|below)\s+(?:statement\s+|readout\s+)?is\s+attributable\s+to\s+(?:the\s+)?(?P<who>[^:]{3,90}?)\s*:?\s*$",
+    r"^(?:the\s+)?(?:following|below)\s+(?:statement\s+|readout\s+)?is\s+attributable\s+to\s+"
+    r"(?:the\s+)?(?P<who>[^:]{3,90}?)\s*:?\s*$",
     re.I,
 )
 
@@ -400,8 +404,10 @@ def _capture_doc_type(line: str, m: re.Match[str] | None, att: Attribution) -> N
 
 
 _SHARE_WORDS = (
-    r"share(?: this(?: (?:post|article|page|story))?| on \w+| via \w+)?|save|bookmark(?: this)?|tell a friend|e-?mail(?: this)?|print(?: this)?(?: page)?|"
-    r"tweet|pin it|like|facebook|twitter|x|linkedin|whatsapp|reddit|telegram|pinterest|tumblr|pocket|flipboard|"
+    r"share(?: this(?: (?:post|article|page|story))?| on \w+| via \w+)?|save|bookmark(?: this)?|"
+    r"tell a friend|e-?mail(?: this)?|print(?: this)?(?: page)?|"
+    r"tweet|pin it|like|facebook|twitter|x|linkedin|whatsapp|reddit|telegram|pinterest|tumblr|pocket|"
+    r"flipboard|"
     r"messenger|copy link|copy url|more|new page \d+|opens? in (?:a )?new window|click to share on \w+|"
     r"click to (?:email|print)(?: a link to a friend)?|share/save/bookmark|sharethis|addthis|google\+?"
 )
@@ -447,7 +453,8 @@ def _is_newsletter(line: str, ctx: Context) -> bool:
 
 
 _SOURCE_HEADER = re.compile(
-    r"^\s*u\.?\s?s\.?\s+(?:embassy|consulate(?:\s+general)?|mission|department\s+of\s+state)\b[\s,:\-–—]*[A-Za-zÀ-ÿ .'’&-]{0,40}$",
+    r"^\s*u\.?\s?s\.?\s+(?:embassy|consulate(?:\s+general)?|mission|department\s+of\s+state)\b"
+    r"[\s,:\-–—]*[A-Za-zÀ-ÿ .'’&-]{0,40}$",
     re.I,
 )
 
@@ -513,13 +520,16 @@ _LINE_RULES: tuple[LineRule, ...] = (
     LineRule(
         "wire_disclaimer",
         re.compile(
-            r"published\s+this\s+content\s+on\b|unedited\s+and\s+unaltered|solely\s+responsible\s+for\s+the\s+(?:information|content)|"
+            r"published\s+this\s+content\s+on\b|unedited\s+and\s+unaltered|"
+            r"solely\s+responsible\s+for\s+the\s+(?:information|content)|"
             r"distribut\w*\s+this\s+(?:press\s+)?(?:release|content|statement|material)\s+on\s+behalf\s+of|"
-            r"(?:has|have)\s+not\s+been\s+(?:edited|verified|reviewed)\s+by\s+(?:our|the)\s+(?:newsroom|editors|editorial)|"
+            r"(?:has|have)\s+not\s+been\s+(?:edited|verified|reviewed)\s+by\s+(?:our|the)\s+"
+            r"(?:newsroom|editors|editorial)|"
             r"accepts?\s+no\s+responsibility\s+for\s+(?:its|the|their)\s+(?:accuracy|content)",
             re.I,
         ),
-        description='wire-service disclaimers: "... published this content on ..., and is solely responsible ... unedited and unaltered"',
+        description='wire-service disclaimers: "... published this content on ..., and is solely '
+        'responsible ... unedited and unaltered"',
     ),
     LineRule(
         "wire_header",
@@ -533,12 +543,14 @@ _LINE_RULES: tuple[LineRule, ...] = (
         _is_doc_type_byline,
         16,
         capture=_capture_doc_type_byline,
-        description='"Press Statement – Antony J. Blinken, Secretary of State" above a reposted statement -> doc_type, speaker',
+        description='"Press Statement – Antony J. Blinken, Secretary of State" above a reposted '
+        "statement -> doc_type, speaker",
     ),
     LineRule(
         "wire_dateline",
         re.compile(
-            r"^[A-Z][A-Z .,'’-]{2,40},?\s*(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,\s*\d{4})?\s*)?\((?:[A-Z][\w.&' -]{1,30})\)\s*(?:--|—|–|-)\s*"
+            r"^[A-Z][A-Z .,'’-]{2,40},?\s*(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,\s*\d{4})?\s*)?"
+            r"\((?:[A-Z][\w.&' -]{1,30})\)\s*(?:--|—|–|-)\s*"
         ),
         None,
         strip=True,
@@ -549,7 +561,8 @@ _LINE_RULES: tuple[LineRule, ...] = (
         _is_source_line,
         25,
         capture=_capture_source_line,
-        description='"Press release, Mar. 3, 2015, Embassy of the United States, Mexico City" -> publisher, date, type',
+        description='"Press release, Mar. 3, 2015, Embassy of the United States, Mexico City" '
+        "-> publisher, date, type",
     ),
     LineRule(
         "embassy_meta_line",
@@ -713,7 +726,8 @@ _LINE_RULES: tuple[LineRule, ...] = (
         _is_byline,
         14,
         capture=_capture_byline,
-        description='first-paragraph byline ("Office of the Spokesperson", "Antony J. Blinken, Secretary of State") -> speaker',
+        description='first-paragraph byline ("Office of the Spokesperson", "Antony J. Blinken, '
+        'Secretary of State") -> speaker',
     ),
     LineRule(
         "doc_type_line",
@@ -763,7 +777,6 @@ _NEEDLES = {
 LINE_RULES: tuple[LineRule, ...] = tuple(
     replace(r, needles=_NEEDLES.get(r.name, r.needles)) for r in _LINE_RULES
 )
-RULES_BY_NAME = {r.name: r for r in LINE_RULES}
 
 
 def _is_listed_title(line: str) -> bool:
@@ -785,7 +798,7 @@ def apply_line_rules(
     att: Attribution,
     head_zone: bool = False,
     official: bool = False,
-) -> tuple[list[str], list[Removal], list[str]]:
+) -> tuple[list[str], list[Removal], list[tuple[int, str]]]:
     """Run LINE_RULES over paragraphs in order.
 
     Returns (kept paragraphs, removals, head lines no rule claimed as (index, line)). With

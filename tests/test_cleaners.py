@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from cleaners import Rejected, clean, clean_text, soft_block_reason
-from cleaners.core import MAX_BYTES, strip_title_suffix
+from cleaners import CleanConfig, Rejected, clean, clean_text, soft_block_reason
+from cleaners.core import MAX_BYTES
 from cleaners.decode import decode_body, scrub
 from cleaners.model import RawPage, normalise_text
+from cleaners.titles import strip_title_suffix
 
 SEEDS = Path(__file__).resolve().parents[1] / ".." / "shared" / "seeds"
 
@@ -176,10 +177,11 @@ def test_boilerplate_only_page():
         ),
         (
             page(
-                "<h1>Access Denied</h1><p>You don't have permission to access this server. Reference #18.5f</p>",
+                "<h1>Access Denied</h1><p>You don't have permission to access this server. Reference "
+                "#18.5f</p>",
                 title="Access Denied",
             ),
-            "access_denied",
+            "bot_wall",
         ),
         (
             page(
@@ -257,7 +259,8 @@ def state_page(
     hero = (
         "<section class='wp-block-default-hero-container'><div class='featured-content__copy'>"
         f"<h1 class='featured-content__headline'>{title}</h1><div class='article-meta'>"
-        "<p class='article-meta doctype-meta'>Readout</p><p class='article-meta__publish-date'>March 5, 2024</p></div>"
+        "<p class='article-meta doctype-meta'>Readout</p><p class='article-meta__publish-date'>March 5, "
+        "2024</p></div>"
         "<div class='page-header__actions'><a>Share</a></div></div></section>"
     )
     head = (
@@ -267,10 +270,8 @@ def state_page(
         "<link rel='canonical' href='https://www.state.gov/secretarys-call-with-the-foreign-minister/'>"
     )
     return page(
-        "<div class='usa-banner'>An official website of the United States government Here's how you know</div>"
-        + hero
-        + "".join(f"<p>{p}</p>" for p in body_first)
-        + paras_html(),
+        "<div class='usa-banner'>An official website of the United States government Here's how you "
+        "know</div>" + hero + "".join(f"<p>{p}</p>" for p in body_first) + paras_html(),
         title=f"{title} - United States Department of State",
         head=head,
     )
@@ -306,7 +307,8 @@ def test_state_gov_secretary_byline_is_the_speaker():
 
 def test_embassy_site_name_h1_is_never_the_title():
     html = (
-        "<html lang='en'><head><title>Embassy Trains Labor Inspectors | U.S. Embassy &amp; Consulates in Mexico</title>"
+        "<html lang='en'><head><title>Embassy Trains Labor Inspectors | U.S. Embassy &amp; Consulates in "
+        "Mexico</title>"
         "<meta property='og:site_name' content='U.S. Embassy &amp; Consulates in Mexico'></head><body>"
         "<header><h1 class='site-title'><a href='/'>U.S. Embassy &amp; Consulates in Mexico</a></h1></header>"
         "<main><article><h2 class='entry-title'>Embassy Trains Labor Inspectors</h2>"
@@ -319,9 +321,12 @@ def test_embassy_site_name_h1_is_never_the_title():
 
 def test_translation_language_and_original():
     es = [
-        "La Embajada de Estados Unidos capacitó a inspectores laborales de varios estados para detectar casos de trabajo forzoso en el campo.",
-        "Los participantes revisaron protocolos de atención a víctimas y acordaron compartir información con los albergues de la región.",
-        "El programa continuará durante el próximo año con nuevas sesiones en Monterrey, Guadalajara y Mérida.",
+        "La Embajada de Estados Unidos capacitó a inspectores laborales de varios estados para detectar "
+        "casos de trabajo forzoso en el campo.",
+        "Los participantes revisaron protocolos de atención a víctimas y acordaron compartir información "
+        "con los albergues de la región.",
+        "El programa continuará durante el próximo año con nuevas sesiones en Monterrey, Guadalajara y "
+        "Mérida.",
     ]
     html = page(
         paras_html(es),
@@ -504,15 +509,18 @@ _PROSE = {
     "to discuss the partnership between the United States and Kenya on migration, on the fight against "
     "human trafficking and on the protection of those who survive it. They agreed that both governments "
     "would expand the shelter network in Mombasa and Kisumu over the next year.",
-    "es": "El Secretario de Estado se reunió hoy en Nairobi con la Ministra de Relaciones Exteriores de Kenia "
+    "es": "El Secretario de Estado se reunió hoy en Nairobi con la Ministra de Relaciones Exteriores de "
+    "Kenia "
     "para conversar sobre la cooperación entre los Estados Unidos y Kenia en materia de migración, la lucha "
     "contra la trata de personas y la protección de quienes sobreviven a ella. Acordaron ampliar la red de "
     "albergues en Mombasa y Kisumu durante el próximo año.",
-    "pt": "O Secretário de Estado reuniu-se hoje em Nairóbi com a Ministra das Relações Exteriores do Quênia para "
+    "pt": "O Secretário de Estado reuniu-se hoje em Nairóbi com a Ministra das Relações Exteriores do "
+    "Quênia para "
     "discutir a parceria entre os Estados Unidos e o Quênia em matéria de migração, o combate ao tráfico de "
     "pessoas e a proteção das vítimas. Os dois governos vão ampliar a rede de abrigos em Mombaça e Kisumu "
     "ao longo do próximo ano, com apoio do Departamento.",
-    "fr": "Le Secrétaire d'État a rencontré aujourd'hui à Nairobi la Ministre des Affaires étrangères du Kenya "
+    "fr": "Le Secrétaire d'État a rencontré aujourd'hui à Nairobi la Ministre des Affaires étrangères du "
+    "Kenya "
     "pour évoquer le partenariat entre les États-Unis et le Kenya en matière de migration, la lutte contre "
     "la traite des personnes et la protection des victimes. Les deux gouvernements ont convenu d'étendre le "
     "réseau de foyers à Mombasa et à Kisumu au cours de l'année prochaine.",
@@ -520,7 +528,8 @@ _PROSE = {
     "Partnerschaft zwischen den Vereinigten Staaten und Kenia in Fragen der Migration, den Kampf gegen den "
     "Menschenhandel und den Schutz der Betroffenen zu sprechen. Beide Regierungen wollen das Netz der "
     "Schutzunterkünfte in Mombasa und Kisumu im kommenden Jahr ausbauen.",
-    "it": "Il Segretario di Stato ha incontrato oggi a Nairobi la Ministra degli Esteri del Kenya per discutere "
+    "it": "Il Segretario di Stato ha incontrato oggi a Nairobi la Ministra degli Esteri del Kenya per "
+    "discutere "
     "la collaborazione tra gli Stati Uniti e il Kenya in materia di migrazione, la lotta contro la tratta di "
     "persone e la protezione delle vittime. I due governi hanno deciso di ampliare la rete di centri di "
     "accoglienza a Mombasa e Kisumu nel corso del prossimo anno.",
@@ -533,17 +542,57 @@ _PROSE = {
 
 @pytest.mark.parametrize("lang", sorted(_PROSE))
 def test_language_shortcut_only_for_english(lang):
-    from cleaners.core import _plainly_english, detect_language
+    from cleaners.language import detect_language, plainly_english
 
     text = _PROSE[lang]
-    assert _plainly_english(text) is (lang == "en")
+    assert plainly_english(text) is (lang == "en")
     assert detect_language(text) == lang
 
 
 def test_language_shortcut_needs_enough_words_and_latin_letters():
-    from cleaners.core import _plainly_english, detect_language
+    from cleaners.language import detect_language, plainly_english
 
-    assert not _plainly_english("The visit of the Secretary to the region.")  # too few words to be sure
+    assert not plainly_english("The visit of the Secretary to the region.")  # too few words to be sure
     mixed = _PROSE["en"][:300] + " " + "Государственный секретарь встретился сегодня с министром " * 3
-    assert not _plainly_english(mixed)  # other scripts: py3langid decides
+    assert not plainly_english(mixed)  # other scripts: py3langid decides
     assert detect_language("Too short") is None
+
+
+# --- configuration --------------------------------------------------------------------------
+
+OFFICIAL_PAGE = page(paras_html(), title="Readout of a Meeting - United States Department of State")
+
+
+def test_config_decides_which_hosts_are_official():
+    state = raw(OFFICIAL_PAGE, url="https://www.state.gov/readout-of-a-meeting/")
+    assert clean(state).publisher == "U.S. Department of State"
+    assert clean(state, CleanConfig()).publisher == "U.S. Department of State"
+    # the same page when the run names other official hosts: a copy, its publisher read from the page
+    elsewhere = CleanConfig(official_domains=("*.example.gov",))
+    assert clean(state, elsewhere).publisher != "U.S. Department of State"
+    # and an official page on a configured host takes its date from its own markup, not the text
+    dated = page(
+        "<p>Press release, Mar. 3, 2015, Embassy of the United States, Mexico City</p>" + paras_html(),
+        head="<meta property='article:published_time' content='2024-05-06T10:00:00Z'>",
+    )
+    mirror = raw(dated, url="https://news.example.gov/readout/")
+    assert clean(mirror).published == date(2015, 3, 3)
+    assert clean(mirror, elsewhere).published == date(2024, 5, 6)
+
+
+def test_config_rejects_a_single_string():
+    with pytest.raises(TypeError):
+        CleanConfig(official_domains="state.gov")  # type: ignore[arg-type]  # the mistake under test
+
+
+def test_command_line_takes_official_domains(tmp_path):
+    f = tmp_path / "page.html"
+    f.write_bytes(OFFICIAL_PAGE.encode())
+    url = "https://www.state.gov/readout-of-a-meeting/"
+    base = [sys.executable, "-m", "cleaners", str(f), "--url", url]
+    default = json.loads(subprocess.run(base, capture_output=True, text=True, check=True).stdout)
+    other = subprocess.run(base + ["--official-domains", "*.example.gov"], capture_output=True, text=True)
+    assert default["publisher"] == "U.S. Department of State"
+    assert json.loads(other.stdout)["publisher"] != "U.S. Department of State"
+    bad = subprocess.run(base + ["--official-domains", " , "], capture_output=True, text=True)
+    assert bad.returncode == 2 and "official-domains" in bad.stderr

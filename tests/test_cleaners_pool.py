@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from cleaners import CleanConfig
 from cleaners.model import Document, RawPage, Rejected
 from cleaners.pool import CleanerPool
 
@@ -27,18 +28,19 @@ def raw(url: str, body: bytes = PAGE) -> RawPage:
 
 def misbehave(page: RawPage):
     """Worker function for these tests: crash, hang, report the pid, or clean for real."""
-    if page.url.endswith("/segv"):
+    url = page.url or ""
+    if url.endswith("/segv"):
         os.kill(os.getpid(), signal.SIGSEGV)
-    if page.url.endswith("/exit"):
+    if url.endswith("/exit"):
         os._exit(3)
-    if page.url.endswith("/hang"):
+    if url.endswith("/hang"):
         time.sleep(60)
-    if page.url.endswith("/slow"):
+    if url.endswith("/slow"):
         time.sleep(1.2)
         return os.getpid()
-    if page.url.endswith("/pid"):
+    if url.endswith("/pid"):
         return os.getpid()
-    if page.url.endswith("/echo"):
+    if url.endswith("/echo"):
         return page.body
     from cleaners import clean
 
@@ -165,3 +167,12 @@ def test_pages_larger_than_the_pipe_do_not_deadlock_the_dispatcher():
         futures = [p.submit(raw(f"https://example.org/big-{i}/echo", big + bytes([i]))) for i in range(3)]
         answers = [f.result(timeout=60) for f in futures]
     assert [a[-1] for a in answers] == [0, 1, 2] and all(len(a) == len(big) + 1 for a in answers)
+
+
+def test_config_reaches_the_workers():
+    page = raw("https://www.state.gov/readout-of-a-meeting/")
+    elsewhere = CleanConfig(official_domains=("*.example.gov",))
+    with CleanerPool(workers=1, timeout=60, config=elsewhere) as p:
+        doc = p.submit(page).result(timeout=120)
+    # in the default pool (test above) this page is the State Department's own
+    assert doc.title == "Readout of a Meeting" and doc.publisher != "U.S. Department of State"

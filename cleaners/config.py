@@ -1,0 +1,31 @@
+"""`CleanConfig`: what a caller may tell the cleaners about its deployment.
+
+The cleaners never read the environment or Scrapy settings; whoever calls `clean` (the crawl
+pipeline, `scrapy ingest`, `scrapy reprocess`, `python -m cleaners`) passes what its settings
+say, and `CleanerPool` hands the same value to its worker processes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cleaners.urls import DEFAULT_OFFICIAL_DOMAINS
+
+
+@dataclass(frozen=True, slots=True)
+class CleanConfig:
+    """Settings of one cleaning run.
+
+    Args:
+        official_domains: host patterns whose copy of a statement is the original
+            (`DISPATCHES_OFFICIAL_DOMAINS`; see `cleaners.urls.is_official_host`). A page on such
+            a host keeps its own markup's date and names its publisher from the host.
+    """
+
+    official_domains: tuple[str, ...] = DEFAULT_OFFICIAL_DOMAINS
+
+    def __post_init__(self) -> None:
+        if isinstance(self.official_domains, str):
+            raise TypeError("official_domains is a sequence of host patterns, not one string")
+        patterns = tuple(p.strip().lower() for p in self.official_domains if p and p.strip())
+        object.__setattr__(self, "official_domains", patterns)

@@ -1,0 +1,164 @@
+"""Titles: which candidate is the statement's title, and what of it is the site's name.
+
+A page states its title in several places (the state.gov hero, og:title, twitter:title,
+JSON-LD headline, `<title>`, `<h1>`), most of them with the site's name attached
+("Title - United States Department of State", "Site | Title"). `choose_title` takes the first
+candidate that is still a title once `strip_title_suffix` has cut the site's name off.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+
+from lxml.html import HtmlElement
+
+from cleaners.html import WS, title_tag
+from cleaners.model import normalise_text
+
+TITLE_SPLIT = re.compile(r"\s+[|–—-]\s+|\s+::\s+|\s+»\s+")
+_SITE_LIKE = re.compile(
+    r"department\s+of\s+state|state\.gov|embass(?:y|ies)|consulates?|u\.?\s?s\.?\s+mission|usembassy|"
+    r"\bnews\b|\bnewswire\b|\bwire\b|\bpress\b|\bonline\b|\.com\b|\.org\b|\.net\b",
+    re.I,
+)
+SLUG_WORD = re.compile(r"[a-z0-9]+")
+# Words that say nothing about what a title or a URL slug is about.
+STOP_WORDS = frozenset("the a an of on in and to for with at by s html htm php www".split())
+
+
+def strip_title_suffix(title: str, site_name: str | None = None, host: str | None = None) -> str:
+    """'Title - United States Department of State' -> 'Title'; also 'Site | Title'."""
+    parts = [p for p in TITLE_SPLIT.split(title.strip()) if p]
+    host_words = set(SLUG_WORD.findall((host or "").lower())) - {"www", "com", "org", "net", "gov", "example"}
+    if len(parts) == 1 and ": " in title:
+        # "Labor Watch Blog: Title" on laborwatch.example
+        head, _, rest = title.partition(": ")
+        squashed = re.sub(r"[^a-z0-9]", "", normalise_text(head))
+        if (
+            rest.strip()
+            and len(head.split()) <= 4
+            and any(len(w) >= 4 and squashed.startswith(w) for w in host_words)
+        ):
+            return rest.strip()
+    if len(parts) < 2:
+        return title.strip()
+    site_key = normalise_text(site_name) if site_name else None
+    if site_key and any(normalise_text(p) == site_key for p in parts):
+        parts = [p for p in parts if normalise_text(p) != site_key]
+        return _rejoin(title.strip(), parts)
+
+    def site_like(seg: str) -> bool:
+        key = normalise_text(seg)
+        if site_key and (key == site_key or key in site_key or site_key in key):
+            return True
+        if host_words and set(SLUG_WORD.findall(key)) <= host_words | {"the"}:
+            return True
+        return len(seg.split()) <= 8 and _SITE_LIKE.search(seg) is not None
+
+    while len(parts) > 1 and site_like(parts[-1]):
+        parts.pop()
+    while len(parts) > 1 and site_like(parts[0]) and len(parts[0].split()) <= 6:
+        parts.pop(0)
+    return _rejoin(title.strip(), parts)
+
+
+def _rejoin(kept: str, parts: list[str]) -> str:
+    """The span of the original title from the first to the last kept part (separators
+    inside it were part of the title: "U.S.-Mexico - Joint Statement" stays whole)."""
+    start = kept.find(parts[0])
+    end = kept.rfind(parts[-1]) + len(parts[-1])
+    return kept[start:end].strip() if start >= 0 and end > start else " - ".join(parts)
+
+
+def title_suffix(title: str | None) -> str | None:
+    """The last part of a title split at its separators ("Title | U.S. Embassy in Mexico")."""
+    if not title:
+        return None
+    parts = TITLE_SPLIT.split(title)
+    return parts[-1] if len(parts) > 1 else None
+
+
+def longer_title(line: str, title: str) -> bool:
+    """The first paragraph is the statement's own title and the page's title a shorter
+    form of it ("Embassy funds shelters" / "U.S. Embassy Funds Shelter Network for ...")."""
+    words = line.split()
+    if not 3 <= len(words) <= 20 or line.rstrip().endswith((".", "!", "?", ":", '"', "\u201d")):
+        return False
+    capitalised = [w for w in words if len(w) > 3]
+    if not capitalised or sum(w[0].isupper() for w in capitalised) / len(capitalised) < 0.6:
+        return False
+    tw = {w for w in SLUG_WORD.findall(normalise_text(title)) if w not in STOP_WORDS}
+    lw = {w for w in SLUG_WORD.findall(normalise_text(line)) if w not in STOP_WORDS}
+    return bool(tw) and len(tw & lw) / len(tw) >= 0.6 and len(lw) >= len(tw)
+
+
+def is_site_name(candidate: str, site_name: str | None, host: str | None) -> bool:
+    """The candidate names the site, not a statement ("Labor Watch Blog", "U.S. Embassy in Mexico")."""
+    key = normalise_text(candidate)
+    if site_name and key == normalise_text(site_name):
+        return True
+    if host and len(key.split()) <= 4:
+        # "Labor Watch Blog" on laborwatch.example
+        label = next((p for p in host.split(".") if p not in ("www", "m", "blog", "news")), "")
+        squashed = re.sub(r"[^a-z0-9]", "", key)
+        if len(label) >= 4 and squashed.startswith(label):
+            return True
+    if re.match(r"^u\.?\s?s\.?\s+(?:embassy|mission|consulates?)\b.{0,50}$", key) and len(key.split()) <= 8:
+        return True
+    return key in ("united states department of state", "u.s. department of state", "home")
+
+
+def choose_title(
+    tree: HtmlElement,
+    meta: Mapping[str, str],
+    ld: Mapping[str, object],
+    hero: Mapping[str, object],
+    guess: Callable[[], str | None],
+    site_name: str | None,
+    host: str | None,
+) -> str | None:
+    """The statement's title: the state.gov hero's, else the first of og:title, twitter:title,
+    the JSON-LD headline, trafilatura's guess (`guess`, called only when reached), `<title>`
+    and the `<h1>`s that is not the site's name once the site's name is cut off."""
+    if hero.get("title"):
+        return str(hero["title"])
+    headline = ld.get("headline")
+    candidates: list[str | None | Callable[[], str | None]] = [
+        meta.get("og:title"),
+        meta.get("twitter:title"),
+        headline if isinstance(headline, str) else None,
+        guess,
+        title_tag(tree),
+    ]
+    for h1 in tree.xpath("//h1"):
+        candidates.append(WS.sub(" ", h1.text_content()).strip())
+    for cand in candidates:
+        if callable(cand):
+            cand = cand()
+        if not cand:
+            continue
+        cand = WS.sub(" ", cand).strip()
+        stripped = strip_title_suffix(cand, site_name, host)
+        if stripped and not is_site_name(stripped, site_name, host):
+            return stripped
+    return None
+
+
+def title_position(head_lines: list[tuple[int, str]], marks: list[tuple[int, str]]) -> int | None:
+    """Which unclaimed line above the body of a text capture is the title: the last one
+    before the source header ("U.S. Embassy - Mexico"), else the first after the date line,
+    else the longest."""
+    if not head_lines:
+        return None
+    sources = [i for i, rule in marks if rule == "source_header"]
+    if sources:
+        before = [i for i, _ in head_lines if i < sources[0]]
+        if before:
+            return before[-1]
+    dates = [i for i, rule in marks if rule == "dateline"]
+    if dates:
+        after = [i for i, _ in head_lines if i > dates[0]]
+        if after:
+            return after[0]
+    return max(reversed(head_lines), key=lambda item: len(item[1].split()))[0]
