@@ -21,6 +21,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from cleaners.model import Document, RawPage
+from cleaners.urls import DEFAULT_OFFICIAL_DOMAINS
 
 from .articles import Articles
 from .connection import Connection, StoreError
@@ -30,7 +31,7 @@ from .index import NearIndex
 from .pages import Pages
 from .prepare import Prepared, prepare
 from .runs import CRAWL_STATUSES, Runs
-from .urls import DEFAULT_OFFICIAL
+from .urls import set_secret_params
 from .urlstate import UrlState
 
 __all__ = ["CRAWL_STATUSES", "SaveResult", "Store", "StoreError", "save"]
@@ -40,7 +41,7 @@ T = TypeVar("T")
 
 def _official_domains(value: str | Collection[str] | None) -> tuple[str, ...]:
     if value is None:
-        return DEFAULT_OFFICIAL
+        return DEFAULT_OFFICIAL_DOMAINS
     if isinstance(value, str):
         value = value.split(",")
     return tuple(v.strip() for v in value if v and v.strip())
@@ -54,6 +55,8 @@ class Store:
         official_domains: host patterns whose copy is the original (default state.gov,
             *.state.gov, *.usembassy.gov); a list or a comma-separated string.
         keep_raw: store raw bodies (compressed, once per sha256) for reprocess/WARC export.
+        secret_params: query parameter names never stored besides the built-in list
+            (`DISPATCHES_SECRET_PARAMS`); applies to every URL this process redacts.
         busy_timeout: seconds SQLite waits for another writer's lock (>= 30 in production).
         retry_attempts, retry_seconds: bounds of the retries once that wait has expired
             ("database is locked").
@@ -70,12 +73,15 @@ class Store:
         official_domains: str | Collection[str] | None = None,
         keep_raw: bool = True,
         *,
+        secret_params: Collection[str] | None = None,
         busy_timeout: float = 30.0,
         retry_attempts: int = 5,
         retry_seconds: float = 300.0,
         check: bool = True,
     ) -> None:
         self.official_domains = _official_domains(official_domains)
+        if secret_params:
+            set_secret_params(secret_params)
         self.cx = Connection(
             path,
             busy_timeout=busy_timeout,

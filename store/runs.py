@@ -14,7 +14,7 @@ from typing import Any
 from cleaners.model import utc_timestamp
 
 from .connection import Connection
-from .urls import SECRET_PARAMS, redact_url
+from .urls import is_secret_param, redact_url
 
 CRAWL_STATUSES = ("running", "ok", "degraded", "failed", "interrupted")
 INTERRUPTED_REASON = "process_died"
@@ -22,7 +22,7 @@ INTERRUPTED_REASON = "process_died"
 
 def redact_arg(key: str, value: Any) -> Any:
     """A run argument as it may be stored: secrets masked, URLs redacted."""
-    if SECRET_PARAMS.match(str(key)):
+    if is_secret_param(str(key)):
         return "***"
     if isinstance(value, str) and "://" in value:
         return ",".join(redact_url(v) or v.split("?")[0] for v in value.split(","))

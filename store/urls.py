@@ -15,8 +15,8 @@ joined by its text, not by its URL.
 
 from __future__ import annotations
 
-import fnmatch
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
@@ -24,16 +24,67 @@ from courlan import normalize_url as _courlan_normalize
 from courlan import scrub_url as _courlan_scrub
 from courlan.clean import TRACKERS_RE
 
-# Query parameters that carry credentials: dropped before anything is stored.
-SECRET_PARAMS = re.compile(
-    r"^(?:token|access_token|refresh_token|id_token|auth|authorization|api_?key|apikey|key|"
-    r"secret|client_secret|password|passwd|pwd|sig|signature|session_?id|sid|jsessionid|"
-    r"x-amz-[a-z-]+|x-goog-[a-z-]+)$",
-    re.I,
-)
+from cleaners.urls import is_official_host, site_key
+
+# Query parameters that carry credentials or session state: never stored, logged or exported,
+# and stripped from the requests the crawler sends. The one list of the project: the crawl's safety
+# middleware, ingest, the store and the WARC export all read it through `is_secret_param`.
+BUILTIN_SECRET_PARAMS = frozenset(
+    {
+        "token", "access_token", "refresh_token", "id_token", "auth", "auth_token", "authtoken",
+        "authorization", "api_key", "apikey", "api-key", "key", "secret", "client_secret",
+        "password", "passwd", "pwd", "pass", "session", "sessionid", "session_id", "sid",
+        "jsessionid", "phpsessid", "sig", "signature", "awsaccesskeyid", "code", "ticket",
+    }
+)  # fmt: skip
+_SECRET_PREFIXES = ("x-amz-", "x-goog-")  # signed cloud-storage URLs carry their keys in these
+_extra_secrets: frozenset[str] = frozenset()
+
+
+def set_secret_params(names: Iterable[str] | None) -> None:
+    """Add `DISPATCHES_SECRET_PARAMS` to the built-in list for this process.
+
+    Redaction is a policy of the whole process (every URL, whichever path it takes, must lose the
+    same parameters), so the setting is applied once here by whoever reads the settings: the
+    crawl's safety middleware and every `Store` opened with `secret_params`.
+    """
+    global _extra_secrets
+    extra = frozenset(n.strip().lower() for n in names or () if n and n.strip())
+    if extra != _extra_secrets:
+        _extra_secrets = extra
+        redact_url.cache_clear()
+        normalise_url.cache_clear()
+
+
+def is_secret_param(name: str) -> bool:
+    """Whether a query parameter (or a run argument) of this name carries a secret."""
+    name = str(name).strip().lower()
+    return name in BUILTIN_SECRET_PARAMS or name in _extra_secrets or name.startswith(_SECRET_PREFIXES)
+
+
+def strip_secrets(url: str) -> str:
+    """The URL without userinfo and secret query parameters, everything else as it was.
+
+    For requests and log lines, where the URL must still work: unlike `redact_url` it keeps
+    tracking parameters, the fragment, the order of parameters and non-http schemes.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1] if "@" in parts.netloc else parts.netloc
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        kept = [(k, v) for k, v in pairs if not is_secret_param(k)]
+        if len(kept) != len(pairs):
+            query = urlencode(kept)
+    if netloc == parts.netloc and query == parts.query:
+        return url
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
 
 ROLES = ("original", "archive", "embassy", "syndicated", "file")
-DEFAULT_OFFICIAL = ("state.gov", "*.state.gov", "*.usembassy.gov")
 
 # Lower ranks represent the article: state.gov over embassy over archive host over others.
 RANK_BY_ROLE = {"original": 0, "embassy": 1, "archive": 2}
@@ -47,7 +98,7 @@ def _strip_params(query: str) -> str:
     pairs = [
         (k, v)
         for k, v in parse_qsl(query, keep_blank_values=True)
-        if not SECRET_PARAMS.match(k) and not TRACKERS_RE.search(k.lower())
+        if not is_secret_param(k) and not TRACKERS_RE.search(k.lower())
     ]
     return urlencode(pairs)
 
@@ -123,8 +174,7 @@ def host_of(url: str | None) -> str | None:
 
 def key_host(host: str) -> str:
     """A host as it appears in keys (no `www.`)."""
-    host = host.lower().rstrip(".")
-    return host[4:] if host.startswith("www.") else host
+    return site_key(host.lower().rstrip("."))
 
 
 def role_for(url: str | None) -> str:
@@ -142,33 +192,8 @@ def role_for(url: str | None) -> str:
     return "syndicated"
 
 
-def host_matches(host: str | None, patterns) -> bool:
-    """Whether `host` matches one of the `DISPATCHES_OFFICIAL_DOMAINS` patterns.
-
-    `state.gov` matches itself and `www.state.gov`; `*.state.gov` matches any sub-domain
-    (on a dot boundary, so `evilstate.gov` never matches).
-    """
-    if not host:
-        return False
-    host = host.lower().rstrip(".")
-    bare = key_host(host)
-    for pattern in patterns:
-        pattern = pattern.strip().lower()
-        if not pattern:
-            continue
-        if pattern.startswith("*."):
-            if host.endswith(pattern[1:]) or bare.endswith(pattern[1:]):
-                return True
-        elif "*" in pattern or "?" in pattern:
-            if fnmatch.fnmatchcase(host, pattern):
-                return True
-        elif bare == key_host(pattern):
-            return True
-    return False
-
-
 def rank_for(role: str, host: str | None, official_domains) -> int:
     """0 (represents the article best) .. 3 (never, unless nothing official exists)."""
-    if not host_matches(host, official_domains):
+    if not is_official_host(host, official_domains):
         return UNOFFICIAL_RANK
     return RANK_BY_ROLE.get(role, OFFICIAL_OTHER_RANK)

@@ -11,9 +11,9 @@ from typing import Any, cast
 import pytest
 
 from cleaners.model import Removal
+from cleaners.urls import is_official_host as host_matches
 from store import Store, normalise_url, redact_url, role_for, save
 from store.testing import GRANTS, HARBOUR, all_rows, national_day, one, page, readout, truncated, wrapped
-from store.urls import host_matches
 
 OFFICIAL = "https://www.state.gov/harbour-agreement/"
 DAY = date(2024, 3, 1)
@@ -826,3 +826,21 @@ def test_store_worker_pipelines_calls_and_batches_saves_in_order(tmp_path):
     assert s.db.conn.execute("SELECT count(*) FROM copies").fetchone()[0] == 6
     assert s.db.conn.execute("SELECT count(*) FROM copies WHERE url LIKE '%/bad/'").fetchone()[0] == 0
     s.close()
+
+
+def test_one_secret_list_for_every_path():
+    """`?code=`, `?session=` and a user's own secret parameter never reach a stored URL."""
+    from store.urls import is_secret_param, set_secret_params, strip_secrets
+
+    url = "https://news.example/a/?code=abc&session=s1&private_ref=p&id=3"
+    try:
+        set_secret_params(["private_ref"])
+        assert is_secret_param("CODE") and is_secret_param("x-amz-signature")
+        assert redact_url(url) == "https://news.example/a/?id=3"
+        assert normalise_url(url) == "https://news.example/a?id=3"
+        assert strip_secrets("https://u:pw@news.example/a/?private_ref=p&b=1#top") == (
+            "https://news.example/a/?b=1#top"
+        )
+    finally:
+        set_secret_params([])
+    assert redact_url(url) == "https://news.example/a/?private_ref=p&id=3"
