@@ -832,15 +832,15 @@ def test_one_secret_list_for_every_path():
     """`?code=`, `?session=` and a user's own secret parameter never reach a stored URL."""
     from store.urls import is_secret_param, set_secret_params, strip_secrets
 
-    url = "https://news.example/a/?code=abc&session=s1&private_ref=p&id=3"
+    url = "https://news.example/a/?code=abc&session=s1&dept_pin=p&id=3"
     try:
-        set_secret_params(["private_ref"])
+        set_secret_params(["dept_pin"])
         assert is_secret_param("CODE") and is_secret_param("x-amz-signature")
         assert redact_url(url) == "https://news.example/a/?id=3"
         assert normalise_url(url) == "https://news.example/a?id=3"
-        assert strip_secrets("https://u:pw@news.example/a/?private_ref=p&b=1#top") == (
+        assert strip_secrets("https://u:pw@news.example/a/?dept_pin=p&b=1#top") == (
             "https://news.example/a/?b=1#top"
         )
     finally:
         set_secret_params([])
-    assert redact_url(url) == "https://news.example/a/?private_ref=p&id=3"
+    assert redact_url(url) == "https://news.example/a/?dept_pin=p&id=3"
