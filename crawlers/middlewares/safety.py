@@ -47,6 +47,7 @@ from scrapy.resolver import CachingThreadedResolver
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
+from twisted.internet.task import LoopingCall
 
 from crawlers.config import setting_list
 
@@ -462,7 +463,7 @@ class BoundedStop:
     def __init__(self, crawler, interval: float = 0.2):
         self.crawler = crawler
         self.interval = interval
-        self.loop = None
+        self.loop: LoopingCall | None = None
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
 
@@ -473,9 +474,7 @@ class BoundedStop:
         return cls(crawler)
 
     def opened(self, spider=None):
-        from twisted.internet import task
-
-        self.loop = task.LoopingCall(self.check)
+        self.loop = LoopingCall(self.check)
         self.loop.start(self.interval, now=False)
 
     def check(self):
