@@ -1,15 +1,23 @@
-"""A spider for the settings tests: fetches the given URLs under the project's settings and, when
-it closes, writes its stats and the final settings the components saw to a JSON file.
+"""Probes for the settings tests, both run from the project root (so ``crawlers/settings.py``
+applies).
 
-Run from the project root (so ``crawlers/settings.py`` applies):
-``scrapy runspider tests/settings_probe.py -a urls=U1,U2 -a out=FILE [-a close_after=N]``.
-``close_after`` closes the spider after N responses, the way SIGTERM or CLOSESPIDER_TIMEOUT do.
-The item pipeline is off: what these tests look at happens in the downloader.
+* A spider that fetches the given URLs and, when it closes, writes its stats and the final
+  settings the components saw to a JSON file:
+  ``scrapy runspider tests/settings_probe.py -a urls=U1,U2 -a out=FILE [-a close_after=N]``.
+  ``close_after`` closes the spider after N responses, the way SIGTERM or CLOSESPIDER_TIMEOUT
+  do. The item pipeline is off: what these tests look at happens in the downloader.
+* ``python tests/settings_probe.py GETTER:NAME... [-s NAME=VALUE...]`` runs
+  ``scrapy settings --GETTER NAME -s ...`` through Scrapy's own command line once per name, in
+  one process (one interpreter start instead of one per setting), and prints
+  ``{NAME: output}`` as JSON.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import sys
 from typing import Any
 
 import scrapy
@@ -49,3 +57,23 @@ class SettingsProbe(scrapy.Spider):
         }
         with open(self.out, "w", encoding="utf-8") as fh:
             json.dump(record, fh, default=str)
+
+
+def resolve(argv: list[str]) -> dict[str, str]:
+    """What ``scrapy settings --GETTER NAME`` prints for each ``GETTER:NAME`` in ``argv``."""
+    from scrapy.cmdline import execute
+
+    names = [a for a in argv if ":" in a and not a.startswith("-")]
+    options = [a for a in argv if a not in names]
+    printed = {}
+    for item in names:
+        getter, name = item.split(":", 1)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+            execute(["scrapy", "settings", f"--{getter}", name, *options])
+        printed[name] = out.getvalue().rstrip("\n")
+    return printed
+
+
+if __name__ == "__main__":
+    print(json.dumps(resolve(sys.argv[1:])))

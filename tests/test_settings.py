@@ -17,7 +17,6 @@ import re
 import subprocess
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -103,7 +102,9 @@ def test_readme_tables_and_the_code_list_the_same_settings_and_defaults():
 
 def test_readme_states_the_precedence():
     text = " ".join(readme_section("Settings").split())
-    first, second, third = (text.index(s) for s in ("1. `-s NAME=value`", "2. the environment", "3. the default"))
+    first, second, third = (
+        text.index(s) for s in ("1. `-s NAME=value`", "2. the environment", "3. the default")
+    )
     assert first < second < third
 
 
@@ -141,38 +142,40 @@ def sweep_values(name: str, default: Any) -> tuple[str, str, Any, Any]:
     return "from-env", "from-cmdline", "from-env", "from-cmdline"
 
 
-def resolve(name: str, default: Any, env: dict[str, str], cmdline: str | None) -> Any:
-    """The setting as `scrapy settings` resolves it, read with the getter its type calls for."""
-    getter = {bool: "--getbool", int: "--getint", float: "--getfloat"}.get(type(default), "--get")
-    argv = [*SCRAPY, "settings", getter, name]
-    if cmdline is not None:
-        argv += ["-s", f"{name}={cmdline}"]
+def resolve(settings: dict[str, Any], env: dict[str, str], cmdline: dict[str, str]) -> dict[str, Any]:
+    """{setting: value} as `scrapy settings` resolves it under this environment and these `-s`,
+    read with the getter each default's type calls for."""
+    getters = {bool: "getbool", int: "getint", float: "getfloat", list: "getlist"}
+    argv = [sys.executable, str(PROBE)]
+    argv += [f"{getters.get(type(default), 'get')}:{name}" for name, default in settings.items()]
+    for name, value in cmdline.items():
+        argv += ["-s", f"{name}={value}"]
     proc = subprocess.run(argv, cwd=ROOT, env=clean_env(env), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    out = proc.stdout.rstrip("\n")
-    if isinstance(default, bool):
-        return out == "True"
-    if isinstance(default, (int, float)):
-        return type(default)(out)
-    if isinstance(default, list):
-        return comma_list(out)
-    return out
+    printed = json.loads(proc.stdout)
+    values: dict[str, Any] = {}
+    for name, default in settings.items():
+        out = printed[name]
+        if isinstance(default, bool):
+            values[name] = out == "True"
+        elif isinstance(default, (int, float)):
+            values[name] = type(default)(out)
+        elif isinstance(default, list):
+            values[name] = comma_list(ast.literal_eval(out))
+        else:
+            values[name] = out
+    return values
 
 
 def test_every_setting_is_read_from_the_environment_and_from_s_which_wins():
-    cases = []
-    for name, (env_name, default) in code_settings().items():
-        env_text, cmd_text, from_env, from_cmd = sweep_values(name, default)
-        cases.append((name, default, {env_name: env_text}, None, from_env))
-        cases.append((name, default, {env_name: env_text}, cmd_text, from_cmd))
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        results = list(pool.map(lambda case: resolve(*case[:4]), cases))
-    wrong = [
-        f"{name} env={env} -s={cmd!r}: got {got!r}, expected {expected!r}"
-        for (name, _, env, cmd, expected), got in zip(cases, results, strict=True)
-        if got != expected
-    ]
-    assert not wrong, "\n".join(wrong)
+    code = code_settings()
+    defaults = {name: default for name, (_, default) in code.items()}
+    cases = {name: sweep_values(name, default) for name, default in defaults.items()}
+    env = {code[name][0]: env_text for name, (env_text, _, _, _) in cases.items()}
+    cmdline = {name: cmd_text for name, (_, cmd_text, _, _) in cases.items()}
+    assert resolve(defaults, {}, {}) == defaults
+    assert resolve(defaults, env, {}) == {name: case[2] for name, case in cases.items()}
+    assert resolve(defaults, env, cmdline) == {name: case[3] for name, case in cases.items()}
 
 
 # --- effects, in real crawls of loopback servers ---------------------------------------------
@@ -187,6 +190,7 @@ class Server(ThreadingHTTPServer):
 
     def __init__(self, host: str, robots: str = "User-agent: *\nAllow: /\n"):
         super().__init__((host, 0), Handler)
+        self.host = host
         self.robots = robots
         self.log: list[tuple[str, str]] = []
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
@@ -194,13 +198,11 @@ class Server(ThreadingHTTPServer):
 
     @property
     def base(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self.host}:{self.server_port}"
 
     @property
     def allow_entry(self) -> str:
-        host, port = self.server_address[:2]
-        return f"{host}:{port}"
+        return f"{self.host}:{self.server_port}"
 
     def paths(self, prefix: str = "/") -> list[str]:
         return [path for path, _ in self.log if path.startswith(prefix)]
@@ -293,7 +295,7 @@ def test_middleware_settings_take_effect_from_s_and_from_the_environment(servers
         env, cmdline = {}, {**values, memory_setting: "3000"}
     else:
         env, cmdline = {**values, memory_env: "3000"}, {}
-    not_allowed = f"http://127.0.0.1:{deferring.server_address[1]}/page/other-port"  # port not listed
+    not_allowed = f"http://127.0.0.1:{deferring.server_port}/page/other-port"  # port not listed
     urls = [
         f"{polite.base}/page/plain",
         f"{polite.base}/page/secret?probe_secret=s1&keep=1&other_secret=s2",
