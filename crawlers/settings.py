@@ -1,48 +1,74 @@
 """Scrapy settings for Dispatches. Only active settings, each with its reason.
 
-Every DISPATCHES_* setting is also read from the environment variable of the same name;
-one run overrides any of them with `-s NAME=value`.
+Every ``DISPATCHES_*`` setting has its one default here, and its value comes from the first of
+these that gives one:
+
+1. ``-s NAME=value`` on the command line (one run);
+2. the environment variable of the same name (``from_env`` below);
+3. the default written here (every run).
+
+The environment is read here, so it overrides the default at Scrapy's "project" priority and
+``-s`` (the "cmdline" priority) overrides it. An environment value is kept as the text it is, the
+same text ``-s`` would give, so the components parse both alike (``getint``, ``getfloat``,
+``getbool``, ``crawlers.config.setting_list``). A few Scrapy settings take their environment value
+from a ``DISPATCHES_*`` variable (``DOWNLOAD_DELAY`` from ``DISPATCHES_DOWNLOAD_DELAY``...); with
+``-s`` they go by their Scrapy name. Settings computed from other settings (the User-Agent from
+``DISPATCHES_CONTACT``, the memory warning) are set by the ``crawlers.config.DerivedSettings``
+add-on, which sees the final values.
 """
 
 import os
+
+
+def from_env(name, default):
+    """The environment variable ``name`` when it is set, else ``default``."""
+    return os.environ.get(name, default)
+
 
 BOT_NAME = "dispatches"
 SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
 COMMANDS_MODULE = "crawlers.commands"  # scrapy demo / ingest / reprocess / export-warc / browse
+ADDONS = {"crawlers.config.DerivedSettings": 0}  # USER_AGENT and MEMUSAGE_WARNING_MB from final settings
 
-# --- Dispatches' own settings (DESIGN.md) -------------------------------------------------
-DISPATCHES_DB = os.environ.get("DISPATCHES_DB", "data/dispatches.db")
-DISPATCHES_OFFICIAL_DOMAINS = os.environ.get(
-    "DISPATCHES_OFFICIAL_DOMAINS", "state.gov,*.state.gov,*.usembassy.gov"
-).split(",")
-DISPATCHES_KEEP_RAW = os.environ.get("DISPATCHES_KEEP_RAW", "1").lower() not in ("0", "false", "no", "off")
-# Who to tell when the crawler misbehaves; goes into the User-Agent.
-DISPATCHES_CONTACT = os.environ.get("DISPATCHES_CONTACT", "https://github.com/dispatches/dispatches")
+# --- Database and cleaning ------------------------------------------------------------------
+DISPATCHES_DB = from_env("DISPATCHES_DB", "data/dispatches.db")
+# Hosts whose copy is the original (comma list; `*.` matches the domain and its subdomains).
+DISPATCHES_OFFICIAL_DOMAINS = from_env(
+    "DISPATCHES_OFFICIAL_DOMAINS", ["state.gov", "*.state.gov", "*.usembassy.gov"]
+)
+# Raw bodies kept (compressed) so `reprocess` and `export-warc` work without the network.
+DISPATCHES_KEEP_RAW = from_env("DISPATCHES_KEEP_RAW", True)
+# A second run on the same database waits this long (seconds) for the first, then exits non-zero.
+DISPATCHES_LOCK_WAIT = from_env("DISPATCHES_LOCK_WAIT", 0.0)
+DISPATCHES_CLEAN_WORKERS = from_env("DISPATCHES_CLEAN_WORKERS", 2)  # extraction processes
+# One pathological page costs at most this many seconds of extraction, then its worker is replaced.
+DISPATCHES_CLEAN_TIMEOUT = from_env("DISPATCHES_CLEAN_TIMEOUT", 20.0)
+# A cleaner process is replaced after this many pages, which bounds the memory it can accumulate.
+DISPATCHES_CLEAN_MAX_TASKS = from_env("DISPATCHES_CLEAN_MAX_TASKS", 2000)
 
-# --- Identification and politeness (issue 5) ----------------------------------------------
-USER_AGENT = f"Dispatches/0.1 (+{DISPATCHES_CONTACT}; statement archive for researchers)"
+# --- Identification and politeness ----------------------------------------------------------
+# Who to tell when the crawler misbehaves; DerivedSettings puts it into the User-Agent.
+DISPATCHES_CONTACT = from_env("DISPATCHES_CONTACT", "https://github.com/dispatches/dispatches")
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2  # government sites: never more than two at once per host
-DOWNLOAD_DELAY = float(
-    os.environ.get("DISPATCHES_DOWNLOAD_DELAY", "1")
-)  # floor per host; robots Crawl-delay raises it
+DOWNLOAD_DELAY = from_env("DISPATCHES_DOWNLOAD_DELAY", 1.0)  # floor per host; robots Crawl-delay raises it
 AUTOTHROTTLE_ENABLED = True  # back off when a host slows down
 AUTOTHROTTLE_START_DELAY = 1
 AUTOTHROTTLE_MAX_DELAY = 60
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 COOKIES_ENABLED = False  # statements need no session; cookies only leak across hosts
 # Scrapy ignores robots Crawl-delay; PolitenessMiddleware applies it, capped here (state.gov asks 5 s).
-DISPATCHES_MAX_CRAWL_DELAY = float(os.environ.get("DISPATCHES_MAX_CRAWL_DELAY", "30"))
+DISPATCHES_MAX_CRAWL_DELAY = from_env("DISPATCHES_MAX_CRAWL_DELAY", 30.0)
 # Retry-After above this defers the host to the next run instead of waiting (RFC 9110; seconds).
-DISPATCHES_MAX_RETRY_AFTER = float(os.environ.get("DISPATCHES_MAX_RETRY_AFTER", "600"))
-DISPATCHES_RETRY_BACKOFF = 2.0  # pause after a 429/503 without a usable Retry-After, doubled per retry
-# A second run on the same database waits this long for the first, then exits non-zero.
-DISPATCHES_LOCK_WAIT = float(os.environ.get("DISPATCHES_LOCK_WAIT", "0"))
-DISPATCHES_CLEAN_WORKERS = int(os.environ.get("DISPATCHES_CLEAN_WORKERS", "2"))  # extraction processes
-# One pathological page costs at most this many seconds of extraction, then its worker is replaced.
-DISPATCHES_CLEAN_TIMEOUT = float(os.environ.get("DISPATCHES_CLEAN_TIMEOUT", "20"))
+DISPATCHES_MAX_RETRY_AFTER = from_env("DISPATCHES_MAX_RETRY_AFTER", 600.0)
+# Pause (seconds) after a 429/503 without a usable Retry-After, doubled per retry.
+DISPATCHES_RETRY_BACKOFF = from_env("DISPATCHES_RETRY_BACKOFF", 2.0)
+# A 200 error page (captcha, "Technical Difficulties", HTML where JSON was due) is retried this
+# many times, then counted and never stored; the check itself can be switched off.
+DISPATCHES_SOFTBLOCK_ENABLED = from_env("DISPATCHES_SOFTBLOCK_ENABLED", True)
+DISPATCHES_SOFTBLOCK_RETRY_TIMES = from_env("DISPATCHES_SOFTBLOCK_RETRY_TIMES", 1)
 DOWNLOADER_MIDDLEWARES = {
     **globals().get("DOWNLOADER_MIDDLEWARES", {}),
     # robots.txt the RFC 9309 way: 5xx/unreachable = host not crawled this run
@@ -54,7 +80,18 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.softblock.SoftBlockMiddleware": 585,
 }
 
-# --- Limits and hardening (issue 8) -------------------------------------------------------
+# --- Discovery ------------------------------------------------------------------------------
+# Caps read by the spiders: nested sitemap indexes followed, URLs taken from one feed or sitemap
+# (the protocol allows 50,000), sitemaps fetched per host per run.
+DISPATCHES_MAX_SITEMAP_DEPTH = from_env("DISPATCHES_MAX_SITEMAP_DEPTH", 3)
+DISPATCHES_MAX_ITEMS_PER_SOURCE = from_env("DISPATCHES_MAX_ITEMS_PER_SOURCE", 50000)
+DISPATCHES_MAX_SITEMAPS_PER_HOST = from_env("DISPATCHES_MAX_SITEMAPS_PER_HOST", 500)
+# A feed whose newest item is this many days older than the host's stored pages is stale.
+DISPATCHES_STALE_FEED_DAYS = from_env("DISPATCHES_STALE_FEED_DAYS", 30)
+# Rediscover everything: ignore the stored validators and watermarks that make a run incremental.
+DISPATCHES_FULL_DISCOVERY = from_env("DISPATCHES_FULL_DISCOVERY", False)
+
+# --- Limits and hardening -------------------------------------------------------------------
 TELNETCONSOLE_ENABLED = False  # a local code-execution surface; never needed for cron runs
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # a statement page is < 1 MiB; bounds decompression too
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
@@ -67,39 +104,25 @@ REMOTE_CONTROL_ENABLED = False  # Scrapy 2.18+ control server runs code; never f
 DNS_TIMEOUT = 10  # a dead resolver costs 10 s per host, not 60
 URLLENGTH_LIMIT = 2083  # longer URLs are traps, not statements
 MEMUSAGE_ENABLED = True
-MEMUSAGE_LIMIT_MB = int(os.environ.get("DISPATCHES_MEMORY_LIMIT_MB", "1024"))  # last resort: close the run
-MEMUSAGE_WARNING_MB = MEMUSAGE_LIMIT_MB // 2
+# Last resort: close the run. DerivedSettings sets the warning at half of it.
+MEMUSAGE_LIMIT_MB = from_env("DISPATCHES_MEMORY_LIMIT_MB", 1024)
 MEMUSAGE_CHECK_INTERVAL_SECONDS = 15
 # End a run cleanly (reason closespider_timeout) before the next cron run; keep it below the
-# cron interval. 0 turns it off; `-s CLOSESPIDER_TIMEOUT=...` for one run.
-CLOSESPIDER_TIMEOUT = float(os.environ.get("DISPATCHES_MAX_RUN_SECONDS", str(6 * 3600)))
+# cron interval. 0 turns it off.
+CLOSESPIDER_TIMEOUT = from_env("DISPATCHES_MAX_RUN_SECONDS", 21600.0)
 # SSRF guard: names are checked on the address they resolve to, at connect time.
 TWISTED_DNS_RESOLVER = "crawlers.middlewares.safety.SafeResolver"
 # Hosts (host, host:port, *.suffix) allowed to be loopback/private addresses: test rigs only.
-DISPATCHES_ALLOW_HOSTS = [
-    h.strip() for h in os.environ.get("DISPATCHES_ALLOW_HOSTS", "").split(",") if h.strip()
-]
-DISPATCHES_ALLOW_PRIVATE = os.environ.get("DISPATCHES_ALLOW_PRIVATE", "0").lower() in (
-    "1",
-    "true",
-    "yes",
-    "on",
-)
+DISPATCHES_ALLOW_HOSTS = from_env("DISPATCHES_ALLOW_HOSTS", [])
+DISPATCHES_ALLOW_PRIVATE = from_env("DISPATCHES_ALLOW_PRIVATE", False)  # no address check at all
 # Query parameters stripped from every URL besides the built-in list (token, api_key, ...).
-DISPATCHES_SECRET_PARAMS = [
-    p.strip() for p in os.environ.get("DISPATCHES_SECRET_PARAMS", "").split(",") if p.strip()
-]
+DISPATCHES_SECRET_PARAMS = from_env("DISPATCHES_SECRET_PARAMS", [])
 # A host failing this many attempts in a row (5xx, 429, timeouts, resets; retries count) is
 # left alone for the rest of the run; 0 = off.
-DISPATCHES_CIRCUIT_BREAKER = int(os.environ.get("DISPATCHES_CIRCUIT_BREAKER", "10"))
-# Discovery caps read by the spiders: nested sitemap indexes followed, URLs taken from one
-# feed or sitemap (the protocol allows 50,000), sitemaps fetched per host per run.
-DISPATCHES_MAX_SITEMAP_DEPTH = int(os.environ.get("DISPATCHES_MAX_SITEMAP_DEPTH", "3"))
-DISPATCHES_MAX_ITEMS_PER_SOURCE = int(os.environ.get("DISPATCHES_MAX_ITEMS_PER_SOURCE", "50000"))
-DISPATCHES_MAX_SITEMAPS_PER_HOST = int(os.environ.get("DISPATCHES_MAX_SITEMAPS_PER_HOST", "500"))
+DISPATCHES_CIRCUIT_BREAKER = from_env("DISPATCHES_CIRCUIT_BREAKER", 10)
 # On SIGTERM / CLOSESPIDER_TIMEOUT drop requests still queued behind download delays, so a
 # stop takes at most DOWNLOAD_TIMEOUT (the next run fetches them).
-DISPATCHES_BOUNDED_STOP = True
+DISPATCHES_BOUNDED_STOP = from_env("DISPATCHES_BOUNDED_STOP", True)
 EXTENSIONS = {**globals().get("EXTENSIONS", {}), "crawlers.middlewares.safety.BoundedStop": 100}
 # Merged with entries other sections register, whichever section comes first.
 DOWNLOADER_MIDDLEWARES = {
@@ -112,5 +135,5 @@ DOWNLOADER_MIDDLEWARES = {
 # --- Output ---------------------------------------------------------------------------------
 ITEM_PIPELINES = {"crawlers.pipelines.StorePipeline": 300}  # clean (process pool) -> store.save
 LOG_FORMATTER = "crawlers.pipelines.QuietLogFormatter"  # item lines without page bodies
-LOG_LEVEL = os.environ.get("DISPATCHES_LOG_LEVEL", "INFO")
+LOG_LEVEL = from_env("DISPATCHES_LOG_LEVEL", "INFO")
 FEED_EXPORT_ENCODING = "utf-8"

@@ -62,9 +62,9 @@ class PolitenessMiddleware:
         s = crawler.settings
         self.crawler = crawler
         self.stats = crawler.stats
-        self.max_crawl_delay = s.getfloat("DISPATCHES_MAX_CRAWL_DELAY", 30.0)
-        self.max_retry_after = s.getfloat("DISPATCHES_MAX_RETRY_AFTER", 600.0)
-        self.backoff = s.getfloat("DISPATCHES_RETRY_BACKOFF", 2.0)
+        self.max_crawl_delay = s.getfloat("DISPATCHES_MAX_CRAWL_DELAY")
+        self.max_retry_after = s.getfloat("DISPATCHES_MAX_RETRY_AFTER")
+        self.backoff = s.getfloat("DISPATCHES_RETRY_BACKOFF")
         self.useragent = s.get("ROBOTSTXT_USER_AGENT") or s.get("USER_AGENT") or "*"
         self.floors: dict[str, float] = {}
         self.paused_until: dict[str, float] = {}

@@ -88,7 +88,7 @@ class RFCRobotsTxtMiddleware(RobotsTxtMiddleware):
     def _resolve(self, netloc, parser) -> None:
         pending = self._parsers.get(netloc)
         self._parsers[netloc] = parser
-        if pending is not None and hasattr(pending, "callback") and not pending.called:
+        if isinstance(pending, Deferred) and not pending.called:
             pending.callback(parser)
 
     def process_request_2(self, rp, request):

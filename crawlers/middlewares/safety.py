@@ -26,7 +26,7 @@ Left to others: robots.txt fail-closed, Retry-After and Crawl-delay (``robots.py
 (``store``). Decompression bounds, offsite-on-redirect and http(s)-only redirects are Scrapy's
 own and are verified by ``tests/faults``.
 
-Settings (all also read from the environment, see ``crawlers/settings.py``):
+Settings (defaults and the environment in ``crawlers/settings.py``):
 ``DISPATCHES_ALLOW_HOSTS`` (``host``, ``host:port``, ``*.suffix``, ``*.suffix:port``),
 ``DISPATCHES_ALLOW_PRIVATE`` (bool, test rigs only), ``DISPATCHES_CIRCUIT_BREAKER`` (int, 0 =
 off), ``DISPATCHES_SECRET_PARAMS`` (extra query parameter names to strip).
@@ -47,6 +47,9 @@ from scrapy.resolver import CachingThreadedResolver
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
+from twisted.internet.task import LoopingCall
+
+from crawlers.config import setting_list
 
 logger = logging.getLogger(__name__)
 
@@ -115,14 +118,6 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 # Names the resolver refused, so the middleware can turn the retried DNS error into a reason.
 _refused_names: dict[str, str] = {}
-
-
-def _env_list(value) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    return [str(v).strip() for v in value if str(v).strip()]
 
 
 def parse_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -271,8 +266,8 @@ class AllowList:
 
     @classmethod
     def from_settings(cls, settings) -> AllowList:
-        entries = _env_list(settings.get("DISPATCHES_ALLOW_HOSTS"))
-        return cls(entries, settings.getbool("DISPATCHES_ALLOW_PRIVATE", False))
+        entries = setting_list(settings, "DISPATCHES_ALLOW_HOSTS")
+        return cls(entries, settings.getbool("DISPATCHES_ALLOW_PRIVATE"))
 
 
 def _port(parsed) -> int:
@@ -315,7 +310,7 @@ class SafetyMiddleware:
         self.stats = crawler.stats
         self.allow = AllowList.from_settings(settings)
         self.secret_params = SECRET_PARAMS | {
-            p.lower() for p in _env_list(settings.get("DISPATCHES_SECRET_PARAMS"))
+            p.lower() for p in setting_list(settings, "DISPATCHES_SECRET_PARAMS")
         }
 
     @classmethod
@@ -358,7 +353,7 @@ class CircuitBreakerMiddleware:
     def __init__(self, crawler):
         self.crawler = crawler
         self.stats = crawler.stats
-        self.threshold = crawler.settings.getint("DISPATCHES_CIRCUIT_BREAKER", 10)
+        self.threshold = crawler.settings.getint("DISPATCHES_CIRCUIT_BREAKER")
         self.failures: dict[str, int] = {}
         self.open_hosts: set[str] = set()
 
@@ -399,7 +394,8 @@ class CircuitBreakerMiddleware:
             self.open_hosts.add(host)
             self.stats.set_value("safety/circuit_open", sorted(self.open_hosts))
             logger.error(
-                "Circuit breaker: %s failed %d times in a row (last: %s); leaving it alone for the rest of this run",
+                "Circuit breaker: %s failed %d times in a row (last: %s); "
+                "leaving it alone for the rest of this run",
                 host,
                 n,
                 what,
@@ -467,20 +463,18 @@ class BoundedStop:
     def __init__(self, crawler, interval: float = 0.2):
         self.crawler = crawler
         self.interval = interval
-        self.loop = None
+        self.loop: LoopingCall | None = None
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not crawler.settings.getbool("DISPATCHES_BOUNDED_STOP", True):
+        if not crawler.settings.getbool("DISPATCHES_BOUNDED_STOP"):
             raise NotConfigured
         return cls(crawler)
 
     def opened(self, spider=None):
-        from twisted.internet import task
-
-        self.loop = task.LoopingCall(self.check)
+        self.loop = LoopingCall(self.check)
         self.loop.start(self.interval, now=False)
 
     def check(self):
@@ -512,7 +506,7 @@ class RedirectGuardMiddleware:
         self.stats = crawler.stats
         self.allow = AllowList.from_settings(crawler.settings)
         self.secret_params = SECRET_PARAMS | {
-            p.lower() for p in _env_list(crawler.settings.get("DISPATCHES_SECRET_PARAMS"))
+            p.lower() for p in setting_list(crawler.settings, "DISPATCHES_SECRET_PARAMS")
         }
 
     @classmethod
