@@ -19,7 +19,8 @@ Owns the guards that Scrapy 2.19 does not provide by itself:
   proxy's own name passes through here.
 * ``BoundedStop`` (extension): when the spider is closing, requests still queued behind
   download delays are dropped, so SIGTERM / CLOSESPIDER_TIMEOUT end within DOWNLOAD_TIMEOUT.
-* ``redact_url()`` for anyone else (store, logs) that handles URLs from untrusted pages.
+* URLs in requests and log lines lose userinfo and secret parameters through
+  ``store.urls.strip_secrets`` (the project's one secret-parameter list).
 
 Left to others: robots.txt fail-closed, Retry-After and Crawl-delay (``robots.py``,
 ``politeness.py``), extraction time limits (``cleaners/pool.py``), database durability
@@ -39,7 +40,7 @@ import logging
 import socket
 import urllib.request
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
@@ -50,47 +51,11 @@ from twisted.internet.error import DNSLookupError
 from twisted.internet.task import LoopingCall
 
 from crawlers.config import setting_list
+from store.urls import set_secret_params, strip_secrets
 
 logger = logging.getLogger(__name__)
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
-
-# Query parameters that carry secrets often enough that a crawler should never keep them.
-SECRET_PARAMS = frozenset(
-    {
-        "token",
-        "access_token",
-        "refresh_token",
-        "id_token",
-        "auth",
-        "auth_token",
-        "authtoken",
-        "api_key",
-        "apikey",
-        "api-key",
-        "key",
-        "secret",
-        "client_secret",
-        "password",
-        "passwd",
-        "pwd",
-        "pass",
-        "session",
-        "sessionid",
-        "session_id",
-        "sid",
-        "jsessionid",
-        "phpsessid",
-        "sig",
-        "signature",
-        "x-amz-signature",
-        "x-amz-credential",
-        "x-amz-security-token",
-        "awsaccesskeyid",
-        "code",
-        "ticket",
-    }
-)
 
 # Names that mean "this machine" or a cloud metadata service, whatever they resolve to.
 BLOCKED_NAMES = frozenset(
@@ -181,30 +146,6 @@ def host_block_reason(host: str) -> str | None:
     if host in BLOCKED_NAMES or host.endswith(BLOCKED_SUFFIXES):
         return "local_name"
     return None
-
-
-def redact_url(url: str, secret_params: Iterable[str] = SECRET_PARAMS) -> str:
-    """The URL without userinfo and without query parameters that carry secrets.
-
-    Everything else (order of the other parameters, fragment, path) is kept as it was.
-    """
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = netloc.rsplit("@", 1)[1]
-    query = parts.query
-    if query:
-        secrets = {p.lower() for p in secret_params}
-        pairs = parse_qsl(query, keep_blank_values=True)
-        kept = [(k, v) for k, v in pairs if k.lower() not in secrets]
-        if len(kept) != len(pairs):
-            query = urlencode(kept)
-    if netloc == parts.netloc and query == parts.query:
-        return url
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 class AllowList:
@@ -309,9 +250,7 @@ class SafetyMiddleware:
         self.crawler = crawler
         self.stats = crawler.stats
         self.allow = AllowList.from_settings(settings)
-        self.secret_params = SECRET_PARAMS | {
-            p.lower() for p in setting_list(settings, "DISPATCHES_SECRET_PARAMS")
-        }
+        set_secret_params(setting_list(settings, "DISPATCHES_SECRET_PARAMS"))
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -326,7 +265,7 @@ class SafetyMiddleware:
         host = (urlparse_cached(request).hostname or "").lower()
         if host in _refused_names and not self.allow.allows_name(host):
             self._block(_refused_names[host], url, detail="resolves to a blocked address")
-        clean = redact_url(url, self.secret_params)
+        clean = strip_secrets(url)
         if clean != url:
             self.stats.inc_value("safety/credentials_stripped")
             logger.info("Removed credentials from a URL on %s before fetching it", host)
@@ -334,7 +273,7 @@ class SafetyMiddleware:
         return None
 
     def _block(self, reason: str, url: str, detail: str = ""):
-        shown = redact_url(url, self.secret_params)
+        shown = strip_secrets(url)
         self.stats.inc_value(f"safety/blocked/{reason}")
         logger.warning("Blocked %s request%s: %r", reason, f" ({detail})" if detail else "", shown)
         raise IgnoreRequest(f"blocked {reason}: {shown}")
@@ -365,7 +304,7 @@ class CircuitBreakerMiddleware:
         host = (urlparse_cached(request).hostname or "").lower()
         if host in self.open_hosts:
             self.stats.inc_value(f"safety/circuit_open_skipped/{host}")
-            raise IgnoreRequest(f"circuit open for {host}: {redact_url(request.url)}")
+            raise IgnoreRequest(f"circuit open for {host}: {strip_secrets(request.url)}")
         return None
 
     def process_response(self, request, response, spider=None):
@@ -412,7 +351,7 @@ class CircuitBreakerMiddleware:
         n = drain_download_queues(
             self.crawler,
             lambda request: (urlparse_cached(request).hostname or "").lower() == host,
-            lambda request: IgnoreRequest(f"circuit open for {host}: {redact_url(request.url)}"),
+            lambda request: IgnoreRequest(f"circuit open for {host}: {strip_secrets(request.url)}"),
         )
         if n:
             self.stats.inc_value(f"safety/circuit_open_skipped/{host}", n)
@@ -484,7 +423,7 @@ class BoundedStop:
         n = drain_download_queues(
             self.crawler,
             lambda request: True,
-            lambda request: IgnoreRequest(f"spider closing: not fetched: {redact_url(request.url)}"),
+            lambda request: IgnoreRequest(f"spider closing: not fetched: {strip_secrets(request.url)}"),
         )
         if n:
             self.crawler.stats.inc_value("safety/dropped_at_stop", n)
@@ -505,9 +444,7 @@ class RedirectGuardMiddleware:
     def __init__(self, crawler):
         self.stats = crawler.stats
         self.allow = AllowList.from_settings(crawler.settings)
-        self.secret_params = SECRET_PARAMS | {
-            p.lower() for p in setting_list(crawler.settings, "DISPATCHES_SECRET_PARAMS")
-        }
+        set_secret_params(setting_list(crawler.settings, "DISPATCHES_SECRET_PARAMS"))
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -520,17 +457,17 @@ class RedirectGuardMiddleware:
         target = response.urljoin(location)
         reason = check_url(target, self.allow)
         if reason:
-            shown = redact_url(target, self.secret_params)
+            shown = strip_secrets(target)
             self.stats.inc_value(f"safety/blocked/{reason}")
             self.stats.inc_value("safety/blocked_redirects")
             logger.warning(
                 "Blocked redirect (%s) from %r to %r",
                 reason,
-                redact_url(request.url, self.secret_params),
+                strip_secrets(request.url),
                 shown,
             )
             raise IgnoreRequest(f"blocked redirect {reason}: {shown}")
-        clean = redact_url(target, self.secret_params)
+        clean = strip_secrets(target)
         if clean != target:
             self.stats.inc_value("safety/credentials_stripped")
             headers = response.headers.copy()

@@ -9,7 +9,8 @@ from urllib.parse import quote
 import pytest
 from faultkit import run_crawl
 
-from crawlers.middlewares.safety import AllowList, check_url, host_block_reason, parse_ip, redact_url
+from crawlers.middlewares.safety import AllowList, check_url, host_block_reason, parse_ip
+from store.urls import strip_secrets as redact_url
 
 
 # --- unit: what counts as a blocked address -----------------------------------------------------
