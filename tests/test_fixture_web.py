@@ -18,11 +18,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-WEB = Path(__file__).resolve().parent / "fixtures" / "web"
-sys.path.insert(0, str(WEB))
+from tests.fixtures.web import generate
+from tests.fixtures.web.fixtureweb import FixtureWeb
 
-import generate  # noqa: E402
-from fixtureweb import FixtureWeb  # noqa: E402
+WEB = Path(__file__).resolve().parent / "fixtures" / "web"
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"

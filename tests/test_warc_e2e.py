@@ -8,7 +8,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -155,11 +154,9 @@ def test_export_usage_errors(source_db, tmp_path, monkeypatch, capsys):
 
 def fixture_web_warc(path: Path, n: int) -> int:
     """A WARC of `n` article pages of the fixture web (state.gov, embassy and aggregator copies)."""
-    sys.path.insert(0, str(REPO / "tests" / "fixtures" / "web"))
-    from generate import build_site
-
     from cleaners.model import RawPage
     from crawlers.warc import write_warc
+    from tests.fixtures.web.generate import build_site
 
     site = build_site(scale=max(1, n // 80), phase=1, crawl_delay=0)
     urls = [c["url"] for s in site.manifest["statements"] for c in s["copies"]][:n]
