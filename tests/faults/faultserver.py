@@ -396,6 +396,12 @@ async def route(c: Conn, method, host, path, q, headers):
             b"<html><head><title>Page not found</title></head><body><nav><a href='/'>Home</a>"
             b"</nav><h1>Page Not Found</h1><p>Sorry.</p><footer>Contact us</footer></body></html>",
         )
+    if path == "/technical-difficulties":  # the 200 error page state.gov serves when overloaded
+        return await c.respond(
+            200,
+            b"<html><head><title>Technical Difficulties</title></head><body><h1>Technical Difficulties"
+            b"</h1><p>We are experiencing technical difficulties. Please try again later.</p></body></html>",
+        )
     if path == "/script-only":
         return await c.respond(
             200,

@@ -10,8 +10,8 @@ import subprocess
 import zlib
 
 import pytest
-from faultkit import ROOT, SCRAPY, crawl_env
-from faultserver import article_html
+from tests.faults.faultkit import ROOT, SCRAPY, crawl_env
+from tests.faults.faultserver import article_html
 
 SECRET = "OUTSIDE-ROOT-SECRET-5b1e"
 

@@ -10,7 +10,7 @@ import time
 import urllib.request
 
 import pytest
-from faultkit import run_crawl
+from tests.faults.faultkit import run_crawl
 
 from crawlers.discovery import NotDiscovery, parse_feed, parse_sitemap
 
@@ -47,7 +47,6 @@ def xml_crawl(fault_server, tmp_path_factory):
         [],
         tmp,
         spider="syndication",
-        via_crawl=False,
         args={"sitemaps": ",".join(sitemaps), "feeds": ",".join(feeds)},
         settings={
             "DISPATCHES_ALLOW_HOSTS": f"*.fault.test:{s.port}",
