@@ -52,6 +52,7 @@ class FaultServer:
             stderr=subprocess.PIPE,
             text=True,
         )
+        assert self.proc.stdout is not None and self.proc.stderr is not None
         line = self.proc.stdout.readline()
         if not line:
             raise RuntimeError("fault server did not start: " + self.proc.stderr.read())
@@ -279,7 +280,9 @@ class RunningCrawl:
         )
 
 
-def run_crawl(urls, tmp: Path, *, spider="faults", settings=None, args=None, env=None, timeout=120) -> CrawlResult:
+def run_crawl(
+    urls, tmp: Path, *, spider="faults", settings=None, args=None, env=None, timeout=120
+) -> CrawlResult:
     """Run one `scrapy crawl` as a subprocess from the project root and collect what it left."""
     out = tmp / f"out-{time.monotonic_ns()}.jsonl"
     cmd = crawl_command(urls, out, spider, settings, args)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import time
 from concurrent.futures import wait
 
-import pytest
-from tests.faults.faulthooks import crash_or_clean
-from tests.faults.faultserver import article_html
-
 from cleaners.model import RawPage, Rejected
 from cleaners.pool import CleanerPool
+from tests.faults.faulthooks import crash_or_clean
+from tests.faults.faultserver import article_html
 
 
 def page(name: str, body: bytes | None = None) -> RawPage:

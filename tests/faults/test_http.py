@@ -10,6 +10,7 @@ request log, what the spider recorded) and in the database (stored correctly, or
 from __future__ import annotations
 
 import pytest
+
 from tests.faults.faultkit import db_text, run_crawl
 
 CASES = {
@@ -51,7 +52,8 @@ CASES = {
 BOMBS = [k for k in CASES if k.startswith("bomb-")]
 # Hosts whose page arrives whole and is an article: the only ones the database may hold.
 STORED_HOSTS = {
-    f"{h}.fault.test" for h in ("ok", "flaky", "stackedok", "ct-octet", "ct-plain", "ct-none", "long", "schemes")
+    f"{h}.fault.test"
+    for h in ("ok", "flaky", "stackedok", "ct-octet", "ct-plain", "ct-none", "long", "schemes")
 }
 
 

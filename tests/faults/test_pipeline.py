@@ -13,6 +13,7 @@ import sqlite3
 import unicodedata
 
 import pytest
+
 from tests.faults.faultkit import ROOT, run_crawl
 
 REJECTED = {
@@ -71,7 +72,8 @@ def stored(fault_server, tmp_path_factory):
 
 def _copies(con, host):
     return con.execute(
-        "SELECT c.*, a.title AS a_title, a.text AS a_text FROM copies c JOIN articles a ON a.id = c.article_id "
+        "SELECT c.*, a.title AS a_title, a.text AS a_text "
+        "FROM copies c JOIN articles a ON a.id = c.article_id "
         "WHERE c.url LIKE ?",
         (f"%//{host}.fault.test:%",),
     ).fetchall()

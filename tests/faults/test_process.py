@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.faults.faultkit import RunningCrawl, run_crawl
 
 from store import Store
+from tests.faults.faultkit import RunningCrawl, run_crawl
 
 
 def settings_for(server, db: Path, **extra) -> dict:
@@ -187,9 +187,7 @@ def test_failed_write_is_recorded_not_silently_dropped(fault_server, tmp_path):
     )
     con.commit()
     con.close()
-    res = run_crawl(
-        _urls(s, "boom", 2) + _urls(s, "fine", 3), tmp_path, settings=settings_for(s, db)
-    )
+    res = run_crawl(_urls(s, "boom", 2) + _urls(s, "fine", 3), tmp_path, settings=settings_for(s, db))
     rows = db_rows(db)
     assert rows["copies"] == 3 and rows["integrity"] == "ok"
     failed = [e for e in rows["events"] if "boom.fault.test" in (e["url"] or "")]

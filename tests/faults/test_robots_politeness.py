@@ -11,6 +11,7 @@ import time
 from email.utils import formatdate
 
 import pytest
+
 from tests.faults.faultkit import run_crawl
 
 UNREACHABLE = ["robots-503", "robots-500html", "robots-hang", "robots-reset"]
@@ -112,7 +113,7 @@ def test_disallow_and_crawl_delay(fault_server, tmp_path):
     reqs = [r for r in s.requests("robots-disallow.fault.test") if r["path"] != "/robots.txt"]
     assert sorted(r["path"] for r in reqs) == ["/page/d0", "/page/d1"]
     times = sorted(r["time"] for r in reqs)
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     assert min(gaps) >= 1.9, gaps
     assert res.stats.get("dispatches/crawl_delay/robots-disallow.fault.test") == 2
     assert _stored(res, "robots-disallow") == ["d0", "d1"]

@@ -11,9 +11,9 @@ import ipaddress
 from urllib.parse import quote
 
 import pytest
-from tests.faults.faultkit import db_text, run_crawl
 
 from crawlers.middlewares.safety import AllowList, check_url, host_block_reason, parse_ip, redact_url
+from tests.faults.faultkit import db_text, run_crawl
 
 
 # --- unit: what counts as a blocked address -----------------------------------------------------
@@ -290,7 +290,7 @@ def test_5xx_storm_opens_circuit_other_hosts_continue(fault_server, tmp_path):
         },
     )
     storm = [r for r in s.requests("storm.fault.test") if r["path"] != "/robots.txt"]
-    per_page = {}
+    per_page: dict[str, int] = {}
     for r in storm:
         per_page[r["path"]] = per_page.get(r["path"], 0) + 1
     assert max(per_page.values()) <= 3

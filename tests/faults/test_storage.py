@@ -13,15 +13,19 @@ import threading
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
-from tests.faults.faultkit import ROOT, crawl_env
-from tests.test_store_durability import refused_untouched, run_sql  # the store suite's own checks of a refused file
 
 from cleaners.model import Document, RawPage, content_hash
 from store import Store, StoreError
+from tests.faults.faultkit import ROOT, crawl_env
+from tests.test_store_durability import (
+    refused_untouched,
+    run_sql,
+)  # the store suite's own checks of a refused file
 
-FAST_STORE = {"busy_timeout": 0.3, "retry_attempts": 3, "retry_seconds": 3.0}
+FAST_STORE: dict[str, Any] = {"busy_timeout": 0.3, "retry_attempts": 3, "retry_seconds": 3.0}
 
 
 def make(i: int, size: int = 0, host: str = "www.state.gov") -> tuple[Document, RawPage]:
