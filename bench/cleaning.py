@@ -57,14 +57,12 @@ from lxml.html import fragment_fromstring
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "web"))
-
-import wrapped_templates  # noqa: E402
-from wrapkit import Context, Page, Story  # noqa: E402
 
 from cleaners import Document, Rejected, clean, clean_text  # noqa: E402
 from cleaners import core as cleaner_core  # noqa: E402
 from cleaners.model import RawPage, normalise_text  # noqa: E402
+from tests.fixtures.web import wrapped_templates  # noqa: E402
+from tests.fixtures.web.wrapkit import Context, Page, Story  # noqa: E402
 
 SHARED = ROOT / ".." / "shared"
 WORD = re.compile(r"\w+", re.UNICODE)

@@ -32,8 +32,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WEB = ROOT / "tests" / "fixtures" / "web"
-sys.path.insert(0, str(WEB))
 
 SETTINGS = {
     "DOWNLOAD_DELAY": 0.001,  # 0 would let Scrapy 2.19 (asyncio) ignore the per-host concurrency
@@ -74,7 +72,7 @@ RUNNER = textwrap.dedent("""
 
 
 def pick_scale(pages: int) -> tuple[int, int]:
-    import generate
+    from tests.fixtures.web import generate
 
     def html(scale):
         site = generate.build_site(scale=scale, phase=1, crawl_delay=0)
@@ -138,7 +136,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3, help="baseline / end-to-end pairs (default 3)")
     ap.add_argument("--keep", help="directory for the databases (default: a temporary one)")
     args = ap.parse_args()
-    from fixtureweb import FixtureWeb
+    from tests.fixtures.web.fixtureweb import FixtureWeb
 
     scale, html_pages = pick_scale(args.pages)
     print(f"fixture web: scale {scale}, {html_pages} HTML pages", file=sys.stderr)

@@ -3,7 +3,7 @@
     python bench/faults.py [--mb 1024] [--pages 20]
 
 Starts the fault server (tests/faults/faultserver.py), then runs two crawls with the project's
-settings (DOWNLOAD_MAXSIZE 10 MiB as shipped), each as its own `scrapy runspider` process:
+settings (DOWNLOAD_MAXSIZE 10 MiB as shipped) and item pipeline, each as its own `scrapy crawl` process:
 
 * baseline: N ordinary article pages;
 * bombs: gzip, deflate (zlib and raw), br, zstd and a stacked gzip/deflate/gzip bomb over HTTP,
@@ -24,9 +24,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests" / "faults"), str(ROOT)]
+# The fault suite's helpers are part of the checkout, not of the installed project.
+sys.path.insert(0, str(ROOT))
 
-from faultkit import FaultServer, crawl_command, crawl_env  # noqa: E402
+from tests.faults.faultkit import FaultServer, crawl_command, crawl_env  # noqa: E402
 
 CODECS = ["gzip", "deflate", "deflate-raw", "br", "zstd", "stacked"]
 

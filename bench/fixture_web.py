@@ -29,12 +29,10 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-WEB = ROOT / "tests" / "fixtures" / "web"
-sys.path.insert(0, str(WEB))
+from tests.fixtures.web import generate
+from tests.fixtures.web.fixtureweb import FixtureWeb
 
-import generate  # noqa: E402
-from fixtureweb import FixtureWeb  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 WALK = textwrap.dedent("""
     import scrapy

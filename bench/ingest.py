@@ -29,7 +29,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "web"))
 
 from cleaners import Rejected, clean  # noqa: E402
 from cleaners.model import RawPage  # noqa: E402
@@ -42,7 +41,7 @@ from store import Store  # noqa: E402
 
 def fixture_pages(n: int) -> list[RawPage]:
     """At least `n` article pages of the fixture web, in a stable order, cut to `n`."""
-    from generate import build_site
+    from tests.fixtures.web.generate import build_site
 
     scale = max(1, n // 80)
     while True:

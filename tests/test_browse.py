@@ -388,11 +388,8 @@ def test_most_copied_matches_the_copies_table(demo_db):
 
 def fixture_manifest() -> dict:
     """Ground truth of the fixture web `scrapy demo` crawls (scale 1, phase 1), built offline."""
-    sys.path.insert(0, str(PROJECT / "tests" / "fixtures" / "web"))
-    try:
-        import generate
-    finally:
-        sys.path.pop(0)
+    from tests.fixtures.web import generate
+
     return generate.build_site(scale=1, phase=1).manifest
 
 

@@ -1,8 +1,6 @@
 """The cleaner over every statement page of the fixture web (tests/fixtures/web), against
 its manifest: the text each copy should yield, the original it names, its translation."""
 
-import sys
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -10,16 +8,11 @@ import pytest
 from cleaners import clean
 from cleaners.model import RawPage, normalise_text
 
-WEB = Path(__file__).parent / "fixtures" / "web"
-
 
 @pytest.fixture(scope="module")
 def site():
-    sys.path.insert(0, str(WEB))
-    try:
-        from generate import build_site
-    except ImportError as exc:  # the fixture web is another part of the project
-        pytest.skip(f"fixture web generator not importable: {exc}")
+    from tests.fixtures.web.generate import build_site
+
     return build_site(scale=1, phase=1, crawl_delay=0)
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.web.fixtureweb import FixtureWeb
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "web"))
-from fixtureweb import FixtureWeb  # noqa: E402
 
 FAST = {
     # not 0: with the asyncio reactor and a zero delay, Scrapy 2.19 dequeues a whole slot at once

@@ -18,11 +18,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-WEB = Path(__file__).resolve().parent / "fixtures" / "web"
-sys.path.insert(0, str(WEB))
+from tests.fixtures.web import generate
+from tests.fixtures.web.fixtureweb import FixtureWeb
 
-import generate  # noqa: E402
-from fixtureweb import FixtureWeb  # noqa: E402
+WEB = Path(__file__).resolve().parent / "fixtures" / "web"
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -803,7 +802,6 @@ def test_template_hosts_stay_out_of_the_statement_copies_the_demo_counts(web):
     template_hosts = set(generate.TEMPLATE_HOSTS)
     assert template_hosts and template_hosts <= set(man["hosts"])
     assert not {c["site"] for s in man["statements"] for c in s["copies"]} & template_hosts
-    sys.path.insert(0, str(WEB.parents[2]))
     from crawlers.commands.demo import FIXTURE_HOSTS
 
     assert not template_hosts & set(FIXTURE_HOSTS)

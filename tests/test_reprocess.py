@@ -13,12 +13,12 @@ import json
 from pathlib import Path
 
 import pytest
-from test_ingest_e2e import FIXTURES, rows, run_in_process, scrapy
 
 from cleaners import clean
 from cleaners.model import RawPage, content_hash
 from store import Store
 from store.testing import all_rows
+from tests.test_ingest_e2e import FIXTURES, rows, run_in_process, scrapy
 
 DEPUTY_URL = "https://www.state.gov/deputy-secretary-meets-civil-society-leaders-on-labor-rights/"
 

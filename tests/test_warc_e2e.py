@@ -8,13 +8,13 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from test_ingest_e2e import FIXTURES, REPO, SCRAPY, rows, run_in_process, scrapy
 from warcio.archiveiterator import ArchiveIterator
+
+from tests.test_ingest_e2e import FIXTURES, REPO, SCRAPY, rows, run_in_process, scrapy
 
 
 @pytest.fixture(scope="module")
@@ -155,11 +155,9 @@ def test_export_usage_errors(source_db, tmp_path, monkeypatch, capsys):
 
 def fixture_web_warc(path: Path, n: int) -> int:
     """A WARC of `n` article pages of the fixture web (state.gov, embassy and aggregator copies)."""
-    sys.path.insert(0, str(REPO / "tests" / "fixtures" / "web"))
-    from generate import build_site
-
     from cleaners.model import RawPage
     from crawlers.warc import write_warc
+    from tests.fixtures.web.generate import build_site
 
     site = build_site(scale=max(1, n // 80), phase=1, crawl_delay=0)
     urls = [c["url"] for s in site.manifest["statements"] for c in s["copies"]][:n]
@@ -255,13 +253,12 @@ def test_disk_full_stops_with_one_line_and_a_rerun_completes(tmp_path):
 def test_a_reused_url_exports_both_pages_and_ingests_back_alike(tmp_path, monkeypatch, capsys):
     """A URL that held one statement and now holds another: the WARC keeps both captures, in
     order, and ingesting it rebuilds the same two articles (the old copy retired)."""
-    from test_reprocess import article_html
-
     from cleaners import clean
     from cleaners.model import RawPage
     from crawlers.commands.ingest import Ingester
     from crawlers.diskinput import DiskReader
     from store import Store
+    from tests.test_reprocess import article_html
 
     url = "https://www.state.gov/reused-slug/"
     src = tmp_path / "src.db"

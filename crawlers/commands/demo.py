@@ -137,11 +137,16 @@ class Command(ScrapyCommand):
         if opts.scale < 1:
             raise DemoError("--scale must be 1 or more")
         root = project_root()
-        web_dir = fixture_dir(root)
+        fixture_dir(root)
         db_path = os.path.abspath(opts.db)
         os.makedirs(os.path.dirname(db_path), exist_ok=True)
-        sys.path.insert(0, str(web_dir))
-        from fixtureweb import FixtureWeb
+        try:
+            from tests.fixtures.web.fixtureweb import FixtureWeb
+        except ImportError as exc:
+            raise DemoError(
+                f"the fixture web package tests.fixtures.web cannot be imported ({exc}); "
+                "scrapy demo needs a source checkout"
+            ) from None
 
         started = time.monotonic()
         print(f"Starting the fixture web (scale {opts.scale}) on loopback...", file=sys.stderr)

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from faultkit import FaultServer  # noqa: E402
+from tests.faults.faultkit import FaultServer
 
 
 @pytest.fixture(scope="session")

@@ -49,7 +49,7 @@ def article_text(name: str, paragraphs: int = 6) -> list[str]:
     out = []
     for p in range(paragraphs):
         words = []
-        for i in range(48):
+        for _ in range(48):
             seed = (seed * 6364136223846793005 + 1442695040888963407) % (1 << 64)
             words.append(WORDS[seed % len(WORDS)])
         sentence = " ".join(words)
@@ -81,7 +81,8 @@ def _compress_zeros(codec: str, mb: int) -> bytes:
         c = brotli.Compressor(quality=5)
         return b"".join([c.process(chunk) for _ in range(mb)] + [c.finish()])
     elif codec == "zstd":
-        c = zstandard.ZstdCompressor(level=3).compressobj()
+        z = zstandard.ZstdCompressor(level=3).compressobj()
+        return b"".join([z.compress(chunk) for _ in range(mb)] + [z.flush()])
     else:
         raise ValueError(codec)
     return b"".join([c.compress(chunk) for _ in range(mb)] + [c.flush()])
@@ -289,7 +290,8 @@ async def route(c: Conn, method, host, path, q, headers):
         return
     if path == "/cl-te":
         await c.send(
-            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 7\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 7\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
             b"5\r\nhello\r\n0\r\n\r\n"
         )
         return
@@ -325,7 +327,8 @@ async def route(c: Conn, method, host, path, q, headers):
         to = q["to"].replace('"', "&quot;")
         return await c.respond(
             200,
-            f'<html><head><meta http-equiv="refresh" content="0; url={to}"></head><body>moved</body></html>'.encode(),
+            f'<html><head><meta http-equiv="refresh" content="0; url={to}"></head>'
+            f"<body>moved</body></html>".encode(),
         )
     if path == "/loop/a":
         return await c.respond(302, b"", {"Location": "/loop/b"})
@@ -396,6 +399,12 @@ async def route(c: Conn, method, host, path, q, headers):
             b"<html><head><title>Page not found</title></head><body><nav><a href='/'>Home</a>"
             b"</nav><h1>Page Not Found</h1><p>Sorry.</p><footer>Contact us</footer></body></html>",
         )
+    if path == "/technical-difficulties":  # the 200 error page state.gov serves when overloaded
+        return await c.respond(
+            200,
+            b"<html><head><title>Technical Difficulties</title></head><body><h1>Technical Difficulties"
+            b"</h1><p>We are experiencing technical difficulties. Please try again later.</p></body></html>",
+        )
     if path == "/script-only":
         return await c.respond(
             200,
@@ -425,15 +434,15 @@ async def route(c: Conn, method, host, path, q, headers):
             return await c.respond(200, body)
     if path == "/deep":
         depth = int(q.get("n", "10000"))
-        inner = "".join(f"<p>{p}</p>" for p in article_text("deep"))
-        body = (
+        paras = "".join(f"<p>{p}</p>" for p in article_text("deep"))
+        text = (
             "<html><head><title>Deep nesting</title></head><body>"
             + "<div>" * depth
-            + inner
+            + paras
             + "</div>" * depth
             + "</body></html>"
         )
-        return await c.respond(200, body.encode())
+        return await c.respond(200, text.encode())
     if path == "/huge-line":  # one long line, no newlines
         words = " ".join(article_text("huge-line", 2)).encode()
         n = int(q.get("kb", "4096")) * 1024 // len(words) + 1
@@ -507,12 +516,12 @@ async def route(c: Conn, method, host, path, q, headers):
                 f"http://offsite.fault.test:{port}/page/in-scope",
             ],
         }[links]
-        body = (
+        text = (
             "<html><body>"
             + "".join(f'<a href="{h}">l{i}</a>' for i, h in enumerate(hrefs))
             + "</body></html>"
         )
-        return await c.respond(200, body.encode())
+        return await c.respond(200, text.encode())
     # --- XML: sitemaps and feeds ------------------------------------------------------------
     if path.startswith("/sitemap/") or path.startswith("/feed/") or path.startswith("/dtd/"):
         return await xml_route(c, host, path, q, port)
@@ -536,7 +545,7 @@ def _index(urls) -> bytes:
 
 
 LAUGHS_DTD = "".join(
-    ['<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{i} "{("&lol%d;" % (i - 1)) * 10}">' for i in range(1, 10)]
+    ['<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)]
 )
 
 
@@ -553,21 +562,21 @@ async def xml_route(c: Conn, host, path, q, port):
         body = await asyncio.to_thread(bomb, "gzip", int(q.get("mb", "64")))
         return await c.respond(200, body, content_type="application/octet-stream")
     if path == "/sitemap/laughs.xml":
-        body = (
+        text = (
             f'<?xml version="1.0"?><!DOCTYPE urlset [{LAUGHS_DTD}]>'
             f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{base}/page/&lol9;</loc></url>'
             f"<url><loc>{base}/page/after-laughs</loc></url></urlset>"
         )
-        return await c.respond(200, body.encode(), content_type=xml)
+        return await c.respond(200, text.encode(), content_type=xml)
     if path == "/sitemap/xxe.xml":
         secret = q.get("file", "/etc/hostname")
-        body = (
+        text = (
             f'<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY xxe SYSTEM "file://{secret}">'
             f'<!ENTITY % ext SYSTEM "{base}/dtd/evil.dtd"> %ext;]>'
             f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{base}/page/x&xxe;</loc></url>'
             f"<url><loc>{base}/page/after-xxe</loc></url></urlset>"
         )
-        return await c.respond(200, body.encode(), content_type=xml)
+        return await c.respond(200, text.encode(), content_type=xml)
     if path == "/dtd/evil.dtd":
         return await c.respond(200, b'<!ENTITY leaked "dtd-was-fetched">', content_type="application/xml-dtd")
     if path == "/sitemap/loop-a.xml":
@@ -602,26 +611,28 @@ async def xml_route(c: Conn, host, path, q, port):
             content_type=xml,
         )
     if path == "/sitemap/malformed.xml":
-        body = (
+        text = (
             f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
             f"<url><loc>{base}/page/before-break</loc></url><url><loc>{base}/page/bro\x01ken"
         )
-        return await c.respond(200, body.encode(), content_type=xml)
+        return await c.respond(200, text.encode(), content_type=xml)
     if path == "/feed/laughs.xml":
-        body = (
-            f'<?xml version="1.0"?><!DOCTYPE rss [{LAUGHS_DTD}]><rss version="2.0"><channel><title>&lol9;</title>'
+        text = (
+            f'<?xml version="1.0"?><!DOCTYPE rss [{LAUGHS_DTD}]><rss version="2.0">'
+            f"<channel><title>&lol9;</title>"
             f"<item><title>&lol9;</title><link>{base}/page/feed-laughs</link></item></channel></rss>"
         )
-        return await c.respond(200, body.encode(), content_type="application/rss+xml")
+        return await c.respond(200, text.encode(), content_type="application/rss+xml")
     if path == "/feed/xxe.xml":
         secret = q.get("file", "/etc/hostname")
-        body = (
+        text = (
             f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file://{secret}">'
-            f'<!ENTITY % ext SYSTEM "{base}/dtd/evil.dtd"> %ext;]><rss version="2.0"><channel><title>x</title>'
+            f'<!ENTITY % ext SYSTEM "{base}/dtd/evil.dtd"> %ext;]>'
+            f'<rss version="2.0"><channel><title>x</title>'
             f"<item><title>&xxe;</title><link>{base}/page/feed-xxe</link><description>&xxe;</description></item>"
             f"</channel></rss>"
         )
-        return await c.respond(200, body.encode(), content_type="application/rss+xml")
+        return await c.respond(200, text.encode(), content_type="application/rss+xml")
     if path == "/feed/login.xml":
         return await c.respond(200, b"<html><body><form>Please log in</form></body></html>")
     if path == "/feed/big.xml":

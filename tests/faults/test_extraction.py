@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import time
 from concurrent.futures import wait
 
-import pytest
-from faultkit import HERE, ROOT
-from faultserver import article_html
-
 from cleaners.model import RawPage, Rejected
 from cleaners.pool import CleanerPool
+from tests.faults.faulthooks import crash_or_clean
+from tests.faults.faultserver import article_html
 
 
 def page(name: str, body: bytes | None = None) -> RawPage:
@@ -28,19 +25,10 @@ def page(name: str, body: bytes | None = None) -> RawPage:
     )
 
 
-@pytest.fixture
-def hook_path(monkeypatch):
-    monkeypatch.setenv(
-        "PYTHONPATH", os.pathsep.join([str(HERE), str(ROOT), os.environ.get("PYTHONPATH", "")])
-    )
-
-
-def test_crash_and_hang_cost_one_page_each(hook_path):
+def test_crash_and_hang_cost_one_page_each():
     """#47: a worker killed by SIGSEGV -> that page is Rejected("worker_crashed"); a hanging
     extraction -> Rejected("timeout") after the time limit; the pool replaces the worker and
     goes on with the next pages."""
-    from faulthooks import crash_or_clean
-
     with CleanerPool(workers=2, timeout=6.0, func=crash_or_clean) as pool:
         t0 = time.monotonic()
         futures = {
@@ -67,10 +55,8 @@ def test_crash_and_hang_cost_one_page_each(hook_path):
     assert elapsed < 30
 
 
-def test_workers_recycled_after_max_tasks(hook_path):
+def test_workers_recycled_after_max_tasks():
     """#48: memory creep is bounded by recycling workers every `max_tasks_per_child` pages."""
-    from faulthooks import crash_or_clean
-
     pids = set()
     with CleanerPool(workers=1, timeout=10.0, max_tasks_per_child=2, func=crash_or_clean) as pool:
         for i in range(4):

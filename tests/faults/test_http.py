@@ -2,14 +2,16 @@
 
 All cases run in a single `scrapy crawl` over the fault server, each on its own host name
 (`<case>.fault.test`, resolved to 127.0.0.1 by the test resolver) so per-host slots, retries
-and the circuit breaker of one case do not touch another; each test asserts one case's outcome
-from the shared result and from the server's request log.
+and the circuit breaker of one case do not touch another. The crawl runs the project's item
+pipeline into a real database; each test asserts one case's outcome on the wire (the server's
+request log, what the spider recorded) and in the database (stored correctly, or nothing stored).
 """
 
 from __future__ import annotations
 
 import pytest
-from faultkit import run_crawl
+
+from tests.faults.faultkit import db_text, run_crawl
 
 CASES = {
     "ok": "/page/control",
@@ -48,6 +50,11 @@ CASES = {
     "schemes": "/links?set=schemes",
 }
 BOMBS = [k for k in CASES if k.startswith("bomb-")]
+# Hosts whose page arrives whole and is an article: the only ones the database may hold.
+STORED_HOSTS = {
+    f"{h}.fault.test"
+    for h in ("ok", "flaky", "stackedok", "ct-octet", "ct-plain", "ct-none", "long", "schemes")
+}
 
 
 @pytest.fixture(scope="module")
@@ -82,12 +89,34 @@ def _hits(server, case, path=None):
     ]
 
 
-def test_crawl_finishes_and_control_page_is_fetched(batch):
+def test_crawl_finishes_and_control_page_is_stored(batch):
+    """The good page among forty faulty ones is stored whole; the run is recorded as degraded
+    (pages failed) with its finish reason, and the database is intact."""
     assert batch.returncode == 0, batch.log[-3000:]
     assert batch.reason == "finished"
     assert "Spider error" not in batch.log and not batch.stats.get("spider_exceptions/count")
     assert len(batch.items_for("ok.fault.test")) == 1
-    assert batch.seconds < 60
+    (copy,) = batch.copies_for("ok.fault.test")
+    assert copy["a_title"] == "Statement on fault case control"
+    assert copy["a_text"].startswith("Fault case control, paragraph 1:")
+    assert "paragraph 6" in copy["a_text"]
+    crawl = batch.crawl_row()
+    assert crawl["status"] == "degraded" and crawl["finished_at"]
+    assert crawl["stats"]["finish_reason"] == "finished" and crawl["stats"]["errors"] > 0
+    assert batch.integrity() == "ok"
+
+
+def test_only_the_pages_that_arrived_whole_are_stored(batch):
+    """Across every case of the batch, the database holds copies of exactly the hosts whose page
+    arrived whole and is an article; every other host left nothing behind."""
+    assert batch.stored_hosts() - {"gz-truncated.fault.test", "gz-crc.fault.test"} == STORED_HOSTS
+
+
+def _gave_up(batch, host: str, error: str) -> None:
+    """Nothing stored for the host, and the failure is on record in the database."""
+    assert batch.nothing_stored(host)
+    events = batch.events_for(host)
+    assert len(events) == 1 and error in events[0]["detail"], events
 
 
 @pytest.mark.parametrize("case", ["hang", "drip"])
@@ -97,6 +126,7 @@ def test_timeouts_are_retried_then_fail(batch, fault_server, case):
     errors = batch.errors_for(f"{case}.fault.test")
     assert [e["error"] for e in errors] == ["DownloadTimeoutError"]
     assert len(_hits(fault_server, case)) == 3  # RETRY_TIMES=2: three attempts in all
+    _gave_up(batch, f"{case}.fault.test", "DownloadTimeoutError")
 
 
 def _failed_with(errors, name):
@@ -112,12 +142,14 @@ def test_connect_that_never_completes_times_out(batch):
     """#3: a listener that never accepts (full backlog) costs a timeout, not a hung crawl."""
     _failed_with(batch.errors_for("connecthang.fault.test"), "DownloadTimeoutError")
     assert batch.stats.get("retry/reason_count/scrapy.exceptions.DownloadTimeoutError", 0) >= 2
+    assert batch.nothing_stored("connecthang.fault.test")
 
 
 def test_connection_refused_is_retried_then_fails(batch):
     """#4"""
     _failed_with(batch.errors_for("refused.fault.test"), "DownloadConnectionRefusedError")
     assert batch.stats.get("retry/reason_count/scrapy.exceptions.DownloadConnectionRefusedError", 0) >= 2
+    assert batch.nothing_stored("refused.fault.test")
 
 
 @pytest.mark.parametrize("case", ["reset", "partial", "badchunk"])
@@ -131,6 +163,7 @@ def test_truncated_bodies_are_never_items(batch, fault_server, case):
         "ResponseFailed",
     )
     assert len(_hits(fault_server, case)) == 3
+    _gave_up(batch, f"{case}.fault.test", errors[0]["error"])
 
 
 @pytest.mark.parametrize("case", ["badstatus", "garbage", "conflictcl"])
@@ -140,40 +173,49 @@ def test_malformed_responses_fail_cleanly(batch, case):
     errors = batch.errors_for(f"{case}.fault.test")
     assert len(errors) == 1, errors
     assert f"{case}.fault.test" in errors[0]["url"]
+    _gave_up(batch, f"{case}.fault.test", errors[0]["error"])
 
 
 def test_header_without_colon_is_dropped_not_read_as_body(batch):
     """#8: Twisted skips a header line without a colon (it does not fail the request, unlike
     the catalogue's expectation); the body stays the declared 5 bytes, too short to be an
-    article, and nothing crashes."""
+    article: nothing stored, and nothing crashes."""
     items = batch.items_for("badheader.fault.test")
     errors = batch.errors_for("badheader.fault.test")
     assert len(items) + len(errors) == 1
     for item in items:
         assert item["head"] == "hello" and item["size"] == 5
+    assert batch.nothing_stored("badheader.fault.test")
+    assert len(batch.events_for("badheader.fault.test")) == 1
 
 
 def test_content_length_with_chunked_is_not_misread(batch):
     """#8: both Content-Length and Transfer-Encoding: either refused or decoded as chunked
-    (RFC 9112 6.3), never the raw framing as a page body."""
+    (RFC 9112 6.3), never the raw framing as a page body; "hello" is no article: nothing stored."""
     items = batch.items_for("clte.fault.test")
     errors = batch.errors_for("clte.fault.test")
     assert len(items) + len(errors) == 1
     for item in items:
         assert item["head"] == "hello"
+    assert batch.nothing_stored("clte.fault.test")
 
 
 def test_flaky_page_stored_once_and_retry_counted(batch, fault_server):
-    """#12"""
+    """#12: one copy of one article, the 500 page never stored; the retry counted in the stats."""
     assert len(batch.items_for("flaky.fault.test")) == 1
     assert len(_hits(fault_server, "flaky")) == 2
     assert batch.stats.get("retry/reason_count/500 Internal Server Error", 0) >= 1
+    (copy,) = batch.copies_for("flaky.fault.test")
+    assert copy["a_title"] == "Statement on fault case once" and "try again" not in copy["a_text"]
+    assert copy["http_status"] == 200
+    assert batch.crawl_row()["stats"]["scrapy"]["retry/reason_count/500 Internal Server Error"] >= 1
 
 
 def test_redirect_loop_ends(batch, fault_server):
     """#13: the loop ends (dupefilter or REDIRECT_MAX_TIMES), no page."""
     assert not batch.items_for("loop.fault.test")
     assert len(_hits(fault_server, "loop")) <= 6
+    assert batch.nothing_stored("loop.fault.test")
 
 
 def test_endless_redirect_chain_stops_at_max(batch, fault_server):
@@ -182,11 +224,13 @@ def test_endless_redirect_chain_stops_at_max(batch, fault_server):
     assert len(_hits(fault_server, "chain")) == 6
     errors = batch.errors_for("chain.fault.test")
     assert errors and "max redirections" in errors[0]["message"]
+    assert batch.nothing_stored("chain.fault.test")
 
 
 def test_redirects_to_other_schemes_not_followed(batch):
     """#16: file:, data:, ftp: by 302 are refused with a reason; by meta refresh they are not
-    followed (the page itself is what it is); nothing from /etc/passwd anywhere."""
+    followed (the page itself is what it is); nothing from /etc/passwd anywhere, the database
+    included; the meta-refresh pages ("moved") are no articles and are not stored."""
     for i in range(3):
         errors = batch.errors_for(f"scheme302-{i}.fault.test")
         assert len(errors) == 1 and "blocked redirect scheme" in errors[0]["message"]
@@ -195,6 +239,10 @@ def test_redirects_to_other_schemes_not_followed(batch):
     assert "root:x:0:0" not in batch.log
     assert not any("root:x:0:0" in i["head"] for i in batch.items)
     assert batch.stats.get("safety/blocked/scheme", 0) >= 3
+    assert "root:x:0:0" not in db_text(batch.db)
+    for i in range(3):
+        assert batch.nothing_stored(f"scheme302-{i}.fault.test")
+        assert batch.nothing_stored(f"schememeta-{i}.fault.test")
 
 
 def test_huge_declared_body_cancelled_before_download(batch, fault_server):
@@ -202,6 +250,7 @@ def test_huge_declared_body_cancelled_before_download(batch, fault_server):
     assert not batch.items_for("hugecl.fault.test")
     assert batch.errors_for("hugecl.fault.test")
     assert "hugecl.fault.test" in batch.log and "larger than download max size" in batch.log
+    assert batch.nothing_stored("hugecl.fault.test")
 
 
 def test_endless_chunked_body_aborted_at_maxsize(batch):
@@ -210,6 +259,7 @@ def test_endless_chunked_body_aborted_at_maxsize(batch):
     assert batch.errors_for("endless.fault.test")
     assert "larger than download warn size (262144) in request <GET http://endless.fault.test" in batch.log
     assert "larger than download max size (1048576) in request <GET http://endless.fault.test" in batch.log
+    assert batch.nothing_stored("endless.fault.test")
 
 
 @pytest.mark.parametrize("case", BOMBS)
@@ -218,6 +268,7 @@ def test_decompression_bombs_dropped(batch, case):
     assert not batch.items_for(f"{case}.fault.test")
     errors = batch.errors_for(f"{case}.fault.test")
     assert len(errors) == 1 and "exceeded DOWNLOAD_MAXSIZE" in errors[0]["message"], errors
+    assert batch.nothing_stored(f"{case}.fault.test")
 
 
 def test_bombs_keep_memory_low(batch):
@@ -226,15 +277,17 @@ def test_bombs_keep_memory_low(batch):
 
 
 def test_stacked_encodings_decoded_in_order(batch):
-    """#21: gzip, deflate, gzip decoded back to the page."""
+    """#21: gzip, deflate, gzip decoded back to the page, which is stored as an article."""
     items = batch.items_for("stackedok.fault.test")
     assert len(items) == 1 and items[0]["head"].startswith("<!DOCTYPE html>")
+    (copy,) = batch.copies_for("stackedok.fault.test")
+    assert copy["a_title"] == "Statement on fault case stacked-ok"
 
 
 @pytest.mark.parametrize("case", ["gz-truncated", "gz-crc", "gz-plain", "gz-empty"])
-def test_broken_gzip_never_stored_as_garbage(batch, case):
-    """#22: truncated, CRC-broken, or not-gzip bodies labelled gzip: failed with a reason, or (for
-    an empty body) an empty page; never compressed bytes passed on as text."""
+def test_broken_gzip_never_passed_on_as_compressed_bytes(batch, case):
+    """#22: truncated, CRC-broken, or not-gzip bodies labelled gzip: failed with a reason, or a
+    page; never compressed bytes passed on as text."""
     items = batch.items_for(f"{case}.fault.test")
     errors = batch.errors_for(f"{case}.fault.test")
     assert len(items) + len(errors) == 1, (items, errors)
@@ -242,26 +295,56 @@ def test_broken_gzip_never_stored_as_garbage(batch, case):
         assert "\x1f\x8b" not in item["head"]
 
 
+TRUNCATED_GZIP = pytest.mark.xfail(
+    strict=True,
+    reason="Scrapy's gunzip keeps what it inflated before the error; the pipeline stores that "
+    "first part of the page as a whole article (routed to crawlers/middlewares)",
+)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param("gz-truncated", marks=TRUNCATED_GZIP),
+        pytest.param("gz-crc", marks=TRUNCATED_GZIP),
+        "gz-plain",
+        "gz-empty",
+    ],
+)
+def test_broken_gzip_stores_nothing(batch, case):
+    """#22: a body whose gzip stream is broken is not the page: nothing of it is stored."""
+    assert batch.nothing_stored(f"{case}.fault.test")
+
+
 @pytest.mark.parametrize("case", ["ct-octet", "ct-plain", "ct-none"])
 def test_html_with_wrong_content_type_is_fetched(batch, case):
-    """#23: the page arrives with its declared type recorded; sniffing is the cleaner's job."""
+    """#23: the page arrives with its declared type; the cleaner sniffs it as HTML and it is
+    stored as the article it is."""
     items = batch.items_for(f"{case}.fault.test")
     assert len(items) == 1 and items[0]["head"].startswith("<!DOCTYPE html>")
+    (copy,) = batch.copies_for(f"{case}.fault.test")
+    assert copy["a_title"] == f"Statement on fault case ctype-{case.split('-', 1)[1]}"
+    assert "paragraph 1" in copy["a_text"]
 
 
 @pytest.mark.parametrize("case", ["s404", "s410"])
-def test_gone_pages_not_retried(batch, fault_server, case):
-    """#26: 404/410 reach the errback once (HttpError), no retry."""
-    assert not batch.items_for(f"{case}.fault.test")
-    errors = batch.errors_for(f"{case}.fault.test")
-    assert len(errors) == 1 and errors[0]["error"] == "HttpError"
+def test_gone_pages_not_retried_and_recorded_as_gone(batch, fault_server, case):
+    """#26: a 404/410 is requested once (no retry) and reaches the pipeline as what it is (the
+    project's article requests accept these statuses); the error page is not stored, the
+    database records the URL as gone."""
+    (item,) = batch.items_for(f"{case}.fault.test")
+    assert item["status"] == int(case[1:]) and item["size"] == 0
     assert len(_hits(fault_server, case)) == 1
+    assert batch.nothing_stored(f"{case}.fault.test")
+    (event,) = batch.events_for(f"{case}.fault.test")
+    assert event["reason"] == "gone" and case[1:] in event["detail"]
 
 
 def test_dns_failure_fails_that_host_only(batch):
     """#28"""
     _failed_with(batch.errors_for("nosuchhost.invalid"), "CannotResolveHostError")
-    assert batch.items_for("ok.fault.test")
+    assert batch.nothing_stored("nosuchhost.invalid")
+    assert len(batch.copies_for("ok.fault.test")) == 1
 
 
 def test_overlong_urls_dropped(batch, fault_server):
@@ -270,6 +353,8 @@ def test_overlong_urls_dropped(batch, fault_server):
     assert "/page/short-enough" in paths
     assert not any(len(p) > 2083 for p in paths)
     assert batch.stats.get("urllength/request_ignored_count", 0) == 1
+    stored = [c["url"] for c in batch.copies_for("long.fault.test")]
+    assert [u.rsplit("/", 1)[-1] for u in stored] == ["short-enough"]
 
 
 def test_links_with_other_schemes_dropped(batch, fault_server):
@@ -278,3 +363,5 @@ def test_links_with_other_schemes_dropped(batch, fault_server):
     assert "/page/in-scope" in paths
     assert batch.stats.get("safety/blocked/scheme", 0) >= 3
     assert not any(i["url"].startswith(("file:", "data:", "ftp:")) for i in batch.items)
+    stored = [c["url"] for c in batch.copies_for("schemes.fault.test")]
+    assert [u.rsplit("/", 1)[-1] for u in stored] == ["in-scope"]

@@ -10,8 +10,9 @@ import subprocess
 import zlib
 
 import pytest
-from faultkit import ROOT, SCRAPY, crawl_env
-from faultserver import article_html
+
+from tests.faults.faultkit import ROOT, SCRAPY, crawl_env
+from tests.faults.faultserver import article_html
 
 SECRET = "OUTSIDE-ROOT-SECRET-5b1e"
 
@@ -27,8 +28,9 @@ def ingested(tmp_path_factory):
     (root / "copy-of-good.html").write_text(article_html("ingest-good"))
     (root / "cp1252.txt").write_bytes(
         (
-            "Statement on caf\u00e9 policy. The minister\u2019s remarks on the d\u00e9marche were welcomed by the "
-            "delegation, which noted the \u201cconstructive\u201d tone of the talks and the progress on maritime "
+            "Statement on caf\u00e9 policy. The minister\u2019s remarks on the d\u00e9marche were "
+            "welcomed by the delegation, which noted the \u201cconstructive\u201d tone of the talks and "
+            "the progress on maritime "
             "cooperation. Both sides agreed to meet again in the autumn. " * 6
         ).encode("cp1252")
     )

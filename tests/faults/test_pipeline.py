@@ -1,18 +1,20 @@
 """Bad bodies through the real pipeline into a real SQLite file, then Datasette
-(RELIABILITY.md Part C #23-#25, #27, #36-#43, #83, #85, #91).
+(RELIABILITY.md Part C #23-#25, #27, #36-#43, #83, #85, #86, #91).
 
-One crawl of the fault server with `crawlers.pipelines.StorePipeline` (CleanerPool + Store);
-each test reads the database it left behind.
+One crawl of the fault server with the project's item pipeline, as crawlers/settings.py
+configures it; each test reads the database it left behind.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import unicodedata
 
 import pytest
-from faultkit import ROOT, run_crawl
+
+from tests.faults.faultkit import ROOT, run_crawl
 
 REJECTED = {
     "bin-pdf": "/binary/pdf",
@@ -24,6 +26,7 @@ REJECTED = {
     "soft404": "/soft404",
     "scriptonly": "/script-only",
 }
+SOFT_BLOCKED = {"softblock": "/technical-difficulties"}
 STORED = {
     "ct-octet": "/ctype/octet",
     "ct-plain": "/ctype/plain",
@@ -47,7 +50,7 @@ def stored(fault_server, tmp_path_factory):
     s = fault_server
     tmp = tmp_path_factory.mktemp("pipeline")
     db = tmp / "faults.db"
-    urls = [s.url(h, p) for h, p in {**REJECTED, **STORED, **HEAVY}.items()]
+    urls = [s.url(h, p) for h, p in {**REJECTED, **SOFT_BLOCKED, **STORED, **HEAVY}.items()]
     res = run_crawl(
         urls,
         tmp,
@@ -57,7 +60,6 @@ def stored(fault_server, tmp_path_factory):
             "DISPATCHES_CLEAN_TIMEOUT": "8",
             "DOWNLOAD_MAXSIZE": str(8 << 20),
             "DOWNLOAD_WARNSIZE": str(4 << 20),
-            "ITEM_PIPELINES": '{"crawlers.pipelines.StorePipeline": 300, "faultspider.RecordPipeline": 900}',
         },
         timeout=120,
     )
@@ -70,7 +72,8 @@ def stored(fault_server, tmp_path_factory):
 
 def _copies(con, host):
     return con.execute(
-        "SELECT c.*, a.title AS a_title, a.text AS a_text FROM copies c JOIN articles a ON a.id = c.article_id "
+        "SELECT c.*, a.title AS a_title, a.text AS a_text "
+        "FROM copies c JOIN articles a ON a.id = c.article_id "
         "WHERE c.url LIKE ?",
         (f"%//{host}.fault.test:%",),
     ).fetchall()
@@ -120,6 +123,20 @@ def test_bad_bodies_skipped_with_reason(stored, host, reason):
             "not_found",
             "empty_shell",
         )
+
+
+def test_soft_block_page_is_not_stored(stored, fault_server):
+    """A 200 "Technical Difficulties" page (the error page state.gov serves when overloaded) is
+    retried once, then recorded as a soft block of its host; nothing of it is stored."""
+    _, con, _ = stored
+    assert len(fault_server.requests("softblock.fault.test")) == 1 + 2  # robots.txt, two attempts
+    assert _copies(con, "softblock") == []
+    titles = "SELECT count(*) FROM articles WHERE title LIKE '%Technical Difficulties%'"
+    assert con.execute(titles).fetchone()[0] == 0
+    events = _events(con, "softblock")
+    assert len(events) == 1 and events[0]["reason"] == "soft_block", [dict(e) for e in events]
+    stats = json.loads(con.execute("SELECT stats FROM crawls ORDER BY id DESC").fetchone()[0])
+    assert stats["soft_blocks_by_host"] == {"softblock.fault.test": 2}
 
 
 @pytest.mark.parametrize("host", ["ct-octet", "ct-plain", "ct-none"])

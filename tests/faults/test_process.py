@@ -11,18 +11,15 @@ import time
 from pathlib import Path
 
 import pytest
-from faultkit import RunningCrawl, run_crawl
 
 from store import Store
-
-PIPELINES = '{"crawlers.pipelines.StorePipeline": 300, "faultspider.RecordPipeline": 900}'
+from tests.faults.faultkit import RunningCrawl, run_crawl
 
 
 def settings_for(server, db: Path, **extra) -> dict:
     return {
         "DISPATCHES_ALLOW_HOSTS": f"*.fault.test:{server.port}",
         "DISPATCHES_DB": str(db),
-        "ITEM_PIPELINES": PIPELINES,
         "DOWNLOAD_TIMEOUT": "15",
         "DISPATCHES_CLEAN_WORKERS": "1",
         **extra,
@@ -87,7 +84,7 @@ def test_sigterm_finishes_in_flight_pages_and_records_interrupted(fault_server, 
     try:
         slow_seen = run.wait_for(lambda: len(s.requests("term-slow.fault.test")) >= 2, timeout=60)
         assert slow_seen, run.log_path.read_text()[-3000:]
-        assert run.wait_for(lambda: run.items_recorded() >= 1, timeout=30)
+        assert run.wait_for(lambda: run.copies_stored() >= 1, timeout=30)
         assert listening_sockets(run.proc.pid) == []
         t_term = time.monotonic()
         os.kill(run.proc.pid, signal.SIGTERM)
@@ -113,7 +110,7 @@ def test_second_sigterm_forces_exit(fault_server, tmp_path):
     urls = _urls(s, "termtwo", 3) + _urls(s, "termtwo", 0, slow=20, slow_n=1)
     run = RunningCrawl(urls, tmp_path, settings=settings_for(s, db, DOWNLOAD_TIMEOUT="30"))
     try:
-        assert run.wait_for(lambda: run.items_recorded() >= 3, timeout=60)
+        assert run.wait_for(lambda: run.copies_stored() >= 3, timeout=60)
         assert run.wait_for(lambda: len(s.requests("termtwo-slow.fault.test")) >= 1, timeout=10)
         os.kill(run.proc.pid, signal.SIGTERM)
         time.sleep(0.5)
@@ -137,7 +134,7 @@ def test_sigkill_mid_crawl_then_rerun_gives_the_full_set_once(fault_server, tmp_
     urls = _urls(s, "kill", 12, slow=2, slow_n=2)
     run = RunningCrawl(urls, tmp_path, settings=settings_for(s, db))
     try:
-        assert run.wait_for(lambda: run.items_recorded() >= 5, timeout=60)
+        assert run.wait_for(lambda: run.copies_stored() >= 5, timeout=60)
         os.kill(run.proc.pid, signal.SIGKILL)
         run.finish(timeout=10)
     finally:
@@ -145,7 +142,7 @@ def test_sigkill_mid_crawl_then_rerun_gives_the_full_set_once(fault_server, tmp_
             run.proc.kill()
     first = db_rows(db)
     assert first["integrity"] == "ok" and first["copies"] >= 5
-    again = run_crawl(urls, tmp_path, settings=settings_for(s, db), via_crawl=True)
+    again = run_crawl(urls, tmp_path, settings=settings_for(s, db))
     assert again.returncode == 0, again.log[-3000:]
     rows = db_rows(db)
     assert rows["articles"] == 14 and rows["copies"] == 14 and rows["dup_urls"] == 0
@@ -162,7 +159,7 @@ def test_two_crawls_on_one_database(fault_server, tmp_path):
     try:
         assert first.wait_for(lambda: len(s.requests("twoa-slow.fault.test")) >= 1, timeout=60)
         t0 = time.monotonic()
-        second = run_crawl(_urls(s, "twob", 2), tmp_path, settings=settings_for(s, db), via_crawl=True)
+        second = run_crawl(_urls(s, "twob", 2), tmp_path, settings=settings_for(s, db))
         assert time.monotonic() - t0 < 15
         res = first.finish(timeout=60)
     finally:
@@ -190,9 +187,7 @@ def test_failed_write_is_recorded_not_silently_dropped(fault_server, tmp_path):
     )
     con.commit()
     con.close()
-    res = run_crawl(
-        _urls(s, "boom", 2) + _urls(s, "fine", 3), tmp_path, settings=settings_for(s, db), via_crawl=True
-    )
+    res = run_crawl(_urls(s, "boom", 2) + _urls(s, "fine", 3), tmp_path, settings=settings_for(s, db))
     rows = db_rows(db)
     assert rows["copies"] == 3 and rows["integrity"] == "ok"
     failed = [e for e in rows["events"] if "boom.fault.test" in (e["url"] or "")]
@@ -214,7 +209,6 @@ def test_closespider_timeout_ends_run_cleanly(fault_server, tmp_path):
         settings=settings_for(
             s, db, CLOSESPIDER_TIMEOUT="3", CONCURRENT_REQUESTS_PER_DOMAIN="1", DOWNLOAD_DELAY="0.05"
         ),
-        via_crawl=True,
     )
     assert res.reason == "closespider_timeout"
     assert res.seconds < 20
@@ -243,7 +237,7 @@ def test_unusable_database_is_one_line_and_untouched(fault_server, tmp_path, kin
             data[4096:8192] = os.urandom(4096)
             db.write_bytes(bytes(data))
     before = db.read_bytes()
-    res = run_crawl(_urls(s, f"bad{kind}", 1), tmp_path, settings=settings_for(s, db), via_crawl=True)
+    res = run_crawl(_urls(s, f"bad{kind}", 1), tmp_path, settings=settings_for(s, db))
     assert res.returncode != 0
     assert "Traceback" not in res.log
     lines = [line for line in res.log.splitlines() if line.startswith("dispatches:")]
@@ -285,7 +279,7 @@ def test_readers_during_a_crawl_never_see_locks_and_wal_is_truncated(fault_serve
     for t in threads:
         t.start()
     try:
-        res = run_crawl(_urls(s, "readers", 10), tmp_path, settings=settings_for(s, db), via_crawl=True)
+        res = run_crawl(_urls(s, "readers", 10), tmp_path, settings=settings_for(s, db))
     finally:
         stop.set()
         for t in threads:
@@ -309,7 +303,6 @@ def test_memory_limit_closes_the_run(fault_server, tmp_path):
         settings=settings_for(
             s, db, MEMUSAGE_LIMIT_MB="40", MEMUSAGE_WARNING_MB="0", MEMUSAGE_CHECK_INTERVAL_SECONDS="1"
         ),
-        via_crawl=True,
     )
     assert res.reason == "memusage_exceeded"
     assert res.returncode != 0

@@ -1,7 +1,8 @@
 """robots.txt failures, Crawl-delay and Retry-After (RELIABILITY.md Part C #9, #10, #31-#35).
 
-These exercise the crawler engineer's `crawlers/middlewares/robots.py` and `politeness.py`
-through the project settings, against the fault server.
+These exercise `crawlers/middlewares/robots.py` and `politeness.py` through the project's
+settings and item pipeline, against the fault server: what reaches the server, and what the
+database holds afterwards (the pages robots.txt allows, nothing of a host it closes).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import time
 from email.utils import formatdate
 
 import pytest
-from faultkit import run_crawl
+
+from tests.faults.faultkit import run_crawl
 
 UNREACHABLE = ["robots-503", "robots-500html", "robots-hang", "robots-reset"]
 ALLOWING = ["robots-404", "robots-410", "robots-html", "robots-binary"]
@@ -47,6 +49,8 @@ def test_unreachable_robots_means_no_page_request(robots, fault_server, host):
     errors = robots.errors_for(f"{host}.fault.test")
     assert len(errors) == 2 and all(e["error"] == "RobotsUnreachable" for e in errors)
     assert f"{host}.fault.test is not crawled this run" in robots.log
+    assert robots.nothing_stored(f"{host}.fault.test")
+    assert f"{host}.fault.test" in robots.crawl_row()["stats"]["robots_blocked"]
 
 
 @pytest.mark.parametrize("host", ALLOWING)
@@ -54,12 +58,26 @@ def test_missing_or_garbage_robots_allows(robots, fault_server, host):
     """#32, #33: 404/410 mean allow all; an HTML or binary robots.txt has no rules."""
     assert sorted(_pages(fault_server, host)) == ["/page/a", "/private/b"]
     assert len(robots.items_for(f"{host}.fault.test")) == 2
+    assert _stored(robots, host) == ["a", "b"]
+
+
+def _stored(res, host) -> list[str]:
+    """Last path segments of the stored copies of a host."""
+    return sorted(c["url"].rsplit("/", 1)[-1] for c in res.copies_for(f"{host}.fault.test"))
+
+
+def test_robots_run_recorded_degraded_with_blocked_hosts(robots):
+    """#31: a run with hosts closed by robots.txt is recorded as degraded, naming them."""
+    crawl = robots.crawl_row()
+    assert crawl["status"] == "degraded" and crawl["finished_at"]
+    assert set(crawl["stats"]["robots_blocked"]) == {f"{h}.fault.test" for h in UNREACHABLE}
 
 
 def test_huge_robots_parsed_without_memory_spike(robots, fault_server):
     """#33: a 10 MiB robots.txt: the rules it starts with apply; memory stays flat."""
     assert _pages(fault_server, "robots-huge") == ["/page/a"]
     assert robots.stats["memusage/max"] < 400 * 1024 * 1024
+    assert _stored(robots, "robots-huge") == ["a"]
 
 
 def test_robots_redirect_to_other_host_decided_and_logged(robots, fault_server):
@@ -67,6 +85,7 @@ def test_robots_redirect_to_other_host_decided_and_logged(robots, fault_server):
     choice, RFC 9309 2.3.1.2 allows five hops); the other host's allow-all applies."""
     assert "/robots.txt" in [r["path"] for r in fault_server.requests("other.fault.test")]
     assert sorted(_pages(fault_server, "robots-redirect")) == ["/page/a", "/private/b"]
+    assert _stored(robots, "robots-redirect") == ["a", "b"]
 
 
 def test_disallow_with_several_waiting_requests(fault_server, tmp_path):
@@ -75,9 +94,10 @@ def test_disallow_with_several_waiting_requests(fault_server, tmp_path):
     urls = [s.url("robots-disallow2", f"/page/w{i}") for i in range(2)] + [
         s.url("robots-disallow2", f"/private/w{i}") for i in range(3)
     ]
-    run_crawl(urls, tmp_path, settings={"DISPATCHES_ALLOW_HOSTS": f"*.fault.test:{s.port}"})
+    res = run_crawl(urls, tmp_path, settings={"DISPATCHES_ALLOW_HOSTS": f"*.fault.test:{s.port}"})
     paths = [r["path"] for r in s.requests("robots-disallow2.fault.test") if r["path"] != "/robots.txt"]
     assert not [p for p in paths if p.startswith("/private/")], paths
+    assert _stored(res, "robots-disallow2") == ["w0", "w1"]
 
 
 def test_disallow_and_crawl_delay(fault_server, tmp_path):
@@ -93,9 +113,11 @@ def test_disallow_and_crawl_delay(fault_server, tmp_path):
     reqs = [r for r in s.requests("robots-disallow.fault.test") if r["path"] != "/robots.txt"]
     assert sorted(r["path"] for r in reqs) == ["/page/d0", "/page/d1"]
     times = sorted(r["time"] for r in reqs)
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     assert min(gaps) >= 1.9, gaps
     assert res.stats.get("dispatches/crawl_delay/robots-disallow.fault.test") == 2
+    assert _stored(res, "robots-disallow") == ["d0", "d1"]
+    assert res.crawl_row()["stats"]["crawl_delay"] == {"robots-disallow.fault.test": 2}
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +164,13 @@ def test_retry_after_pauses_the_host(retry_after, fault_server, host, at_least):
     host inside the window; then the page and the others are fetched once each."""
     assert _gap_after_first(fault_server, host) >= at_least
     assert len(retry_after.items_for(f"{host}.fault.test")) == 3
+    _three_pages_stored_not_the_429(retry_after, host)
+
+
+def _three_pages_stored_not_the_429(res, host) -> None:
+    copies = res.copies_for(f"{host}.fault.test")
+    assert len(copies) == 3 and all(c["http_status"] == 200 for c in copies)
+    assert not [c for c in copies if "slow down" in c["a_text"]]
 
 
 def test_garbage_retry_after_backs_off_without_crash(retry_after, fault_server):
@@ -149,6 +178,7 @@ def test_garbage_retry_after_backs_off_without_crash(retry_after, fault_server):
     assert "Unusable Retry-After" in retry_after.log
     assert _gap_after_first(fault_server, "ra-garbage") >= 1.4
     assert len(retry_after.items_for("ra-garbage.fault.test")) == 3
+    _three_pages_stored_not_the_429(retry_after, "ra-garbage")
 
 
 def test_retry_after_beyond_cap_defers_host(fault_server, tmp_path):
@@ -170,3 +200,6 @@ def test_retry_after_beyond_cap_defers_host(fault_server, tmp_path):
     assert [r["path"] for r in reqs] == ["/ratelimit/long"]
     assert res.seconds < 30
     assert "deferred to the next run" in res.log
+    assert res.nothing_stored("ra-long.fault.test")
+    crawl = res.crawl_row()
+    assert crawl["status"] == "degraded" and crawl["stats"]["deferred"] == ["ra-long.fault.test"]

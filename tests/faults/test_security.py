@@ -1,5 +1,9 @@
 """SSRF, DNS rebinding, offsite tricks, credentials in URLs, circuit breaker, control surfaces
-(RELIABILITY.md Part C #11, #15, #87-#90, #93), plus unit checks of the guard's parsing."""
+(RELIABILITY.md Part C #11, #15, #87-#90, #93), plus unit checks of the guard's parsing.
+
+The crawls run the project's item pipeline into a real database: a blocked target, hop or host
+leaves nothing in it, the control pages next to them are stored.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,10 @@ import ipaddress
 from urllib.parse import quote
 
 import pytest
-from faultkit import run_crawl
 
 from crawlers.middlewares.safety import AllowList, check_url, host_block_reason, parse_ip
 from store.urls import strip_secrets as redact_url
+from tests.faults.faultkit import db_text, run_crawl
 
 
 # --- unit: what counts as a blocked address -----------------------------------------------------
@@ -166,6 +170,15 @@ def test_ssrf_targets_never_connected(ssrf, fault_server):
     assert not [i for i in res.items if "fault.test" not in (i["final_url"] or "")]
 
 
+def test_ssrf_only_the_control_page_is_stored(ssrf):
+    """#87, #88: no blocked seed, and no redirect to a blocked address, stored anything; the
+    control page is stored whole. (The meta-refresh page, "moved", is no article.)"""
+    res, _ = ssrf
+    assert res.stored_hosts() == {"ok.fault.test"}
+    (copy,) = res.copies_for("ok.fault.test")
+    assert copy["a_title"] == "Statement on fault case ssrf-control"
+
+
 def test_ssrf_every_seed_and_hop_refused_with_reason(ssrf):
     res, targets = ssrf
     for i, target in enumerate(targets):
@@ -224,10 +237,13 @@ def test_offsite_redirects_and_host_tricks_dropped(fault_server, tmp_path):
     assert not hosts & {"evil.test", "evilfault.test", "fault.test.evil.test"}
     assert "/page/in-scope" in [r["path"] for r in s.requests("offsite.fault.test")]
     assert res.stats.get("offsite/filtered", 0) >= 3
+    assert res.stored_hosts() == {"offsite.fault.test"}
+    assert [c["url"].rsplit("/", 1)[-1] for c in res.copies_for("offsite.fault.test")] == ["in-scope"]
 
 
 def test_credentials_stripped_before_fetch_log_and_store(fault_server, tmp_path):
-    """#90: userinfo and token/api_key parameters never reach the server, the log or an item."""
+    """#90: userinfo and token/api_key parameters never reach the server, the log, an item or
+    the database (every table, every column); both pages are stored under their clean URLs."""
     s = fault_server
     res = run_crawl(
         [s.url("creds", "/links?set=creds")],
@@ -250,6 +266,10 @@ def test_credentials_stripped_before_fetch_log_and_store(fault_server, tmp_path)
             "hunter2" not in item["url"] and "s3cr3t" not in item["url"] and "s3cr3t" not in item["final_url"]
         )
     assert res.stats["safety/credentials_stripped"] == 2
+    stored = db_text(res.db)
+    assert "hunter2" not in stored and "s3cr3t" not in stored
+    urls = sorted(c["url"] for c in res.copies_for("creds.fault.test"))
+    assert [u.rsplit("/", 1)[-1] for u in urls] == ["with-token?id=7", "with-userinfo"]
 
 
 def test_5xx_storm_opens_circuit_other_hosts_continue(fault_server, tmp_path):
@@ -271,7 +291,7 @@ def test_5xx_storm_opens_circuit_other_hosts_continue(fault_server, tmp_path):
         },
     )
     storm = [r for r in s.requests("storm.fault.test") if r["path"] != "/robots.txt"]
-    per_page = {}
+    per_page: dict[str, int] = {}
     for r in storm:
         per_page[r["path"]] = per_page.get(r["path"], 0) + 1
     assert max(per_page.values()) <= 3
@@ -282,6 +302,9 @@ def test_5xx_storm_opens_circuit_other_hosts_continue(fault_server, tmp_path):
     assert sum(1 for e in res.errors_for("storm.fault.test") if "circuit open" in e["message"]) >= 6
     assert len(res.items_for("calm.fault.test")) == 3
     assert "Circuit breaker: storm.fault.test failed 6 times in a row" in res.log
+    assert res.stored_hosts() == {"calm.fault.test"} and len(res.copies_for("calm.fault.test")) == 3
+    crawl = res.crawl_row()
+    assert crawl["status"] == "degraded" and crawl["stats"]["circuit_open"] == ["storm.fault.test"]
 
 
 def test_no_local_control_surfaces(fault_server, tmp_path):

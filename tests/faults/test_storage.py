@@ -13,15 +13,19 @@ import threading
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
-from faultkit import ROOT, crawl_env
-from test_store_durability import refused_untouched, run_sql  # the store suite's own checks of a refused file
 
 from cleaners.model import Document, RawPage, content_hash
 from store import Store, StoreError
+from tests.faults.faultkit import ROOT, crawl_env
+from tests.test_store_durability import (
+    refused_untouched,
+    run_sql,
+)  # the store suite's own checks of a refused file
 
-FAST_STORE = {"busy_timeout": 0.3, "retry_attempts": 3, "retry_seconds": 3.0}
+FAST_STORE: dict[str, Any] = {"busy_timeout": 0.3, "retry_attempts": 3, "retry_seconds": 3.0}
 
 
 def make(i: int, size: int = 0, host: str = "www.state.gov") -> tuple[Document, RawPage]:
@@ -186,9 +190,8 @@ def test_deferred_read_then_write_fails_at_once_but_store_does_not(filled):
 
 
 CHILD = r"""
-import sys, time
-sys.path[:0] = [{root!r}, {faults!r}, {tests!r}]
-from test_storage import make
+import time
+from tests.faults.test_storage import make
 from store import Store
 db = Store({path!r})
 for i in range({n}):
@@ -203,15 +206,8 @@ def test_sigkill_mid_write_leaves_whole_articles_and_rerun_completes(tmp_path):
     """#63: a writer killed with SIGKILL: on reopen every committed article is whole, nothing is
     half-written, integrity ok; saving the same set again ends with exactly one of each."""
     path, marker = tmp_path / "k.db", tmp_path / "marker"
-    code = CHILD.format(
-        root=str(ROOT),
-        faults=str(Path(__file__).parent),
-        tests=str(Path(__file__).parents[1]),
-        path=str(path),
-        n=100,
-        marker=str(marker),
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code], env=crawl_env())
+    code = CHILD.format(path=str(path), n=100, marker=str(marker))
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=crawl_env())
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
