@@ -595,10 +595,32 @@ class Store:
 
     # ------------------------------------------------------------------ save
 
-    def save(self, doc: Document, raw: RawPage, crawl_id: int | None = None) -> SaveResult:
-        """Decide what a cleaned page is and store it (one transaction). See module docstring."""
+    def save(
+        self, doc: Document, raw: RawPage, crawl_id: int | None = None, *, reidentify: bool = False
+    ) -> SaveResult:
+        """Decide what a cleaned page is and store it (one transaction). See module docstring.
+
+        `reidentify=True` (a stored copy cleaned again) asks the identity cascade again and
+        moves the copy where it now points (`store.reprocess.resave`).
+        """
+        if reidentify:
+            from .reprocess import resave
+
+            return resave(self, doc, raw, crawl_id=crawl_id)
         prepared = self._prepare(doc, raw, crawl_id)
         return self._write(self._save_tx, doc, raw, prepared)
+
+    def copy_snapshot(self, raw: RawPage) -> dict | None:
+        """The stored copy of `raw` and its article now (`store.reprocess.snapshot`)."""
+        from .reprocess import snapshot
+
+        return snapshot(self, raw)
+
+    def article_exists(self, article_id: int | None) -> bool:
+        """Whether the article is still there (a move may have folded it into another)."""
+        from .reprocess import article_exists
+
+        return article_exists(self, article_id)
 
     def save_many(self, pages: list[tuple[Document, RawPage, int | None]]) -> list[SaveResult | Exception]:
         """`save` for several pages in ONE transaction: each page in a savepoint of its own,

@@ -313,7 +313,8 @@ def test_phase2_edit_and_move_picked_up(fresh, tmp_path):
         assert (
             q(
                 db,
-                "select count(*) from versions v join copies c on c.article_id = v.article_id where c.url = ?",
+                "select count(*) from versions v join copies c on c.article_id = v.article_id "
+                "where c.url = ?",
                 s["official_url"],
             )[0][0]
             >= 2
@@ -399,7 +400,7 @@ def test_crawl_delay_spacing(tmp_path):
         assert_ok(proc)
         times = sorted(r["time"] for r in web.requests() if r["host"] == "ca.usembassy.gov")
         assert len(times) >= 4
-        gaps = [b - a for a, b in zip(times[1:], times[2:])]  # after robots.txt was read
+        gaps = [b - a for a, b in zip(times[1:], times[2:], strict=False)]  # after robots.txt was read
         assert min(gaps) >= 0.9, gaps
 
 
