@@ -15,23 +15,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from store.urls import normalise_url
 
 if TYPE_CHECKING:
-    from crawlers.pipelines import StoreWriter
     from store import Store
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CrawlState", "article_scheduled"]
+__all__ = ["CrawlState", "StoreAccess", "article_scheduled"]
 
 #: Sent (once per run) when a spider schedules its first article request: the pipeline
 #: starts its cleaner processes then, so a re-crawl where nothing changed never starts them.
 article_scheduled = object()
+
+
+class StoreAccess(Protocol):
+    """What the extension needs of the pipeline's store writer: run `fn(store)` on it."""
+
+    def call(self, fn: Callable[[Store], Any]) -> Future: ...
 
 
 def _known_urls(db: Store, host: str) -> dict[str, dict]:
@@ -43,7 +49,7 @@ class CrawlState:
 
     def __init__(self, crawler):
         self.crawler = crawler
-        self._writer: StoreWriter | None = None
+        self._writer: StoreAccess | None = None
         self._articles_announced = False
 
     @classmethod
@@ -51,7 +57,7 @@ class CrawlState:
         return cls(crawler)
 
     # --- the pipeline's side -------------------------------------------------------------
-    def attach(self, writer: StoreWriter) -> None:
+    def attach(self, writer: StoreAccess) -> None:
         """Read and keep state through `writer` (the run's store) from now on."""
         self._writer = writer
 

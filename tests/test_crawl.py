@@ -440,7 +440,9 @@ def test_sigterm_mid_run_is_interrupted_and_nonzero(fresh, tmp_path):
     """SIGTERM (cron timeout, systemd stop): in-flight pages finish, the crawls row says
     interrupted, the exit status is non-zero, and the next run completes the work."""
     web, db = fresh, tmp_path / "d.db"
-    slow = {"DOWNLOAD_DELAY": "0.2", "CONCURRENT_REQUESTS_PER_DOMAIN": "1"}
+    # Slow enough that pages still arrive one by one after the cleaner processes have started
+    # (pages that queue up meanwhile are saved together, in one transaction).
+    slow = {"DOWNLOAD_DELAY": "1", "CONCURRENT_REQUESTS_PER_DOMAIN": "1"}
     proc = crawl(web, db, "usembassy", ["hosts=mx.usembassy.gov"], settings=slow, wait=False)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and proc.poll() is None:

@@ -391,7 +391,7 @@ class DispatchesSpider(scrapy.Spider):
         self.remember_doc(response)
         for found in entries:
             if urlsplit(found.url).hostname != host:
-                continue  # cross-submitted URLs (RELIABILITY #55)
+                continue  # another host's URLs submitted in this host's sitemap: not its statements
             req = self.article_request(found)
             if req is not None:
                 yield req
