@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 from cleaners import Rejected, clean  # noqa: E402
 from cleaners.model import RawPage  # noqa: E402
-from crawlers.commands.ingest import Ingester, open_pool  # noqa: E402
+from crawlers.commands._common import open_pool  # noqa: E402
+from crawlers.commands.ingest import Ingester  # noqa: E402
 from crawlers.commands.reprocess import Reprocessor  # noqa: E402
 from crawlers.diskinput import DiskReader  # noqa: E402
 from crawlers.warc import write_warc  # noqa: E402
@@ -106,7 +107,8 @@ def main() -> int:
     with open(warc, "wb") as fh:
         _, t_write = timed(lambda: write_warc(fh, pages, filename=warc.name))
     print(
-        f"{len(pages)} pages generated in {t_gen:.1f} s; WARC {warc.stat().st_size / 1e6:.1f} MB written in {t_write:.1f} s",
+        f"{len(pages)} pages generated in {t_gen:.1f} s; "
+        f"WARC {warc.stat().st_size / 1e6:.1f} MB written in {t_write:.1f} s",
         file=sys.stderr,
     )
 
@@ -115,7 +117,7 @@ def main() -> int:
         f"{'step':<44} {'docs':>6} {'wall s':>7} {'docs/s':>7} {'x clean':>7} "
         f"{'CPU s':>7} {'CPU ms/doc':>10} {'x clean':>7}  notes"
     )
-    base = {}
+    base: dict[str, float] = {}
 
     def line(name, n, t, cpu, note):
         rate = n / t if t else float("inf")
@@ -168,10 +170,10 @@ def main() -> int:
 
     for workers in (args.workers, 0):
         db_path = work / f"ingest-w{workers}.db"
-        summary, t = timed(lambda: ingest(workers, db_path))
+        summary, t = timed(lambda w=workers, p=db_path: ingest(w, p))
         row(
             f"ingest WARC, {'in-process cleaning' if workers == 0 else f'{workers} cleaner processes'}",
-            summary.pages_read,
+            summary.pages,
             t,
             f"{summary.articles_new} articles, {summary.copies_merged} joined, "
             f"{sum(summary.rejected.values())} rejected, {summary.failures} failed",
@@ -198,14 +200,15 @@ def main() -> int:
             f"reprocess, {args.workers} cleaner processes",
             report.pages,
             t,
-            f"{report.unchanged} unchanged, {report.merged + report.split} moved",
+            f"{report.articles_unchanged} unchanged, {report.merged + report.split} moved",
         )
     finally:
         db.close()
 
     cores = os.cpu_count()
     print(
-        f"\nIngest benchmark: {len(pages)} fixture-web pages, {cores} CPUs (shared), baseline = clean() alone\n"
+        f"\nIngest benchmark: {len(pages)} fixture-web pages, {cores} CPUs (shared), "
+        "baseline = clean() alone\n"
     )
     print(header)
     for r in rows:

@@ -2,7 +2,8 @@
 
 Pure functions over bytes: no requests, no Scrapy engine, no database. Spiders decide what to
 fetch from what these return. XML is parsed with entity resolution and network access off
-(RELIABILITY.md #49-#51): Scrapy's `Sitemap` for sitemaps, a locked-down lxml parser for feeds.
+(no entity expansion bombs, no external entities): Scrapy's `Sitemap` for sitemaps, a
+locked-down lxml parser for feeds.
 """
 
 from __future__ import annotations

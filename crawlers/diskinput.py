@@ -17,12 +17,11 @@ import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from urllib.parse import quote, urljoin, urlsplit
 
 from cleaners.decode import BOMS
-from cleaners.decode import sniff_binary as cleaners_sniff_binary
 from cleaners.model import RawPage
+from crawlers.capture import Skip, iso_utc, sniff_binary, utf16_guess
 
 __all__ = [
     "MiB",
@@ -45,24 +44,6 @@ WARC_EXTS = (".warc", ".warc.gz", ".arc", ".arc.gz")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
-@dataclass(frozen=True, slots=True)
-class Skip:
-    """A file or record that was not turned into a RawPage, and why.
-
-    Args:
-        path: display form of the path (escaped, see `display_path`), or a WARC record URI.
-        reason: short key counted in the summary ("too_large", "binary", "symlink_loop", ...).
-        detail: a human hint ("pdf", "12.0 MiB > 10.0 MiB").
-        failure: True when it is bad input that makes the run exit 1; False for files that
-            are simply not captures (README.md, images inside a WARC, request records).
-    """
-
-    path: str
-    reason: str
-    detail: str = ""
-    failure: bool = True
-
-
 @dataclass(slots=True)
 class _Candidate:
     real: str  # resolved path that is opened
@@ -70,14 +51,6 @@ class _Candidate:
     shown: str  # path for messages
     kind: str  # "text", "html", "warc"
     st: os.stat_result = field(repr=False, default=None)  # type: ignore[assignment]
-
-
-def iso_utc(ts: float | datetime) -> str:
-    """ISO 8601 UTC with seconds, e.g. "2024-05-01T10:00:00+00:00"."""
-    dt = datetime.fromtimestamp(ts, UTC) if isinstance(ts, (int, float)) else ts
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
 def _name_is_clean(name: str) -> bool:
@@ -106,38 +79,6 @@ def display_path(path: str) -> str:
     return escape_name(path)
 
 
-def sniff_binary(data: bytes) -> str | None:
-    """The kind of binary payload `data` starts with, or None when it may be text.
-
-    Magic bytes are the cleaners' (a file named .html that starts with them is skipped before
-    anything, trafilatura included, would inflate or parse it); on disk, NUL bytes that are not
-    UTF-16 also mean binary."""
-    kind = cleaners_sniff_binary(data)
-    if kind is not None:
-        return kind
-    head = data[:64]
-    for bom, _ in BOMS:
-        if head.startswith(bom):
-            return None
-    sample = data[:8192]
-    if b"\x00" in sample and _utf16_guess(sample) is None:
-        return "binary"
-    return None
-
-
-def _utf16_guess(sample: bytes) -> str | None:
-    """UTF-16 without a BOM: text in Latin script has a NUL in every other byte."""
-    if len(sample) < 4:
-        return None
-    even = sample[0::2]
-    odd = sample[1::2]
-    if odd.count(0) > 0.8 * len(odd) and even.count(0) < 0.1 * len(even):
-        return "utf-16-le"
-    if even.count(0) > 0.8 * len(even) and odd.count(0) < 0.1 * len(odd):
-        return "utf-16-be"
-    return None
-
-
 def decode_text(data: bytes) -> tuple[str, str]:
     """Decode a text capture: BOM, then UTF-8, then BOM-less UTF-16, then a guess.
 
@@ -154,9 +95,9 @@ def decode_text(data: bytes) -> tuple[str, str]:
         return _check_text(data.decode("utf-8")), "utf-8"
     except UnicodeDecodeError:
         pass
-    enc = _utf16_guess(data[:8192])
-    if enc:
-        return _check_text(data.decode(enc)), enc
+    utf16 = utf16_guess(data[:8192])
+    if utf16:
+        return _check_text(data.decode(utf16)), utf16
     if b"\x00" in data:
         raise UnicodeError("NUL bytes in a text that is neither UTF-16 nor UTF-32")
     # charset-normalizer weighs the candidates (cp1252 for most old captures, cp1251, CJK ...).
@@ -205,7 +146,7 @@ def html_url(text: str, base_url: str | None = None, rel: str | None = None) -> 
         (url or None, how it was found: "canonical", "og:url", "saved_from", "base_url", "none")
     """
     head = text[:200_000]  # the head of any real page; bounds regex work on odd files
-    for how, pattern in zip(("canonical", "og:url"), _CANONICAL_RES):
+    for how, pattern in zip(("canonical", "og:url"), _CANONICAL_RES, strict=True):
         for tag in pattern.finditer(head):
             m = _HREF.search(tag.group(0))
             if not m:

@@ -1,306 +1,169 @@
-"""The one junction: RawPage -> cleaners.clean (worker processes) -> store.save (the store process).
+"""The crawl's adapter to the junction: RawPage -> cleaners (worker processes) -> store (one thread).
 
 `StorePipeline` opens the database named by `DISPATCHES_DB` under the run lock, writes a
-`crawls` row, cleans pages in a `CleanerPool` (both cores work while the reactor keeps
-downloading), saves them through a `StoreWorker`: a store process of its own with pipelined calls (a
-locked-database retry sleeps there, never on the event loop; the store's CPU never holds the
-crawl process's GIL), counts everything, and closes the crawl row with the stats contract
-of the common brief when the spider closes. The spiders read incremental state (known URLs,
-ETags, lastmod) through the same `StoreWorker`, so one connection serves the whole run.
+`crawls` row, cleans pages in a `CleanerPool` (other cores work while the reactor keeps
+downloading), and hands each page with its cleaners' answer to `StoreWriter`: the `Store` on a
+thread of its own, where `crawlers.junction.process_many` saves it (SQLite, and a locked
+database's retries, never hold up the reactor). It counts every `Outcome` in Scrapy's stats
+(`dispatches/...`) and closes the crawl row with the `crawls.stats` contract when the spider
+closes. Spiders reach the same database, for their incremental decisions, through the
+`crawlers.state.CrawlState` extension the pipeline attaches the writer to.
 
-It leaves extraction to `cleaners`, identity and provenance to `store`, and deciding what to
-fetch to the spiders.
+It leaves extraction to `cleaners`, identity and provenance to `store`, what becomes of a page
+to `crawlers.junction`, and deciding what to fetch to the spiders.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
-import json
 import logging
-import os
 import queue
-import subprocess
-import sys
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, TypeVar
 
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.logformatter import LogFormatter
 
 from cleaners.model import RawPage, Rejected
-from cleaners.pool import child_environ, pickle_for_pipe
-from crawlers.discovery import matches_topic
+from cleaners.pool import CleanerPool
+from crawlers.config import comma_list
+from crawlers.junction import (
+    Cleaned,
+    Outcome,
+    clean_config,
+    needs_cleaning,
+    open_store,
+    process_many,
+    run_stats,
+)
 from crawlers.runlock import run_lock
+from crawlers.state import CrawlState, article_scheduled
+from store import Store
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["StorePipeline", "StoreWorker", "get_store", "crawl_status"]
+__all__ = ["QuietLogFormatter", "StorePipeline", "StoreWriter", "crawl_status"]
+
+T = TypeVar("T")
 
 
-def _setting_list(value) -> list[str]:
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    return list(value or [])
+@dataclass
+class _Page:
+    raw: RawPage
+    cleaned: Cleaned
+    crawl_id: int | None
+    topic: tuple[str, ...]
+    future: Future = field(default_factory=Future)
 
 
-# The store's own process: `python -c _STORE_SERVER ARGS`. It imports only `store` (no Scrapy),
-# ignores SIGINT/SIGTERM (the crawl process decides when to stop and closes the pipe), and
-# answers every call in order: ("ok", result) or ("err", exception). Saves that queued up while
-# it was busy go into one transaction (`Store.save_many`), answered after its commit.
-_STORE_SERVER = """
-import json, logging, pickle, signal, sys
-from multiprocessing.connection import Connection
-signal.signal(signal.SIGINT, signal.SIG_IGN)
-signal.signal(signal.SIGTERM, signal.SIG_IGN)
-logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                    format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
-read_fd, write_fd, path, official, keep_raw, check = json.loads(sys.argv[1])
-conn_in = Connection(read_fd, writable=False)
-conn_out = Connection(write_fd, readable=False)
-
-def reply_err(exc):
-    try:
-        pickle.dumps(exc)
-    except Exception:
-        exc = RuntimeError(f"{type(exc).__name__}: {exc}")
-    conn_out.send(("err", exc))
-
-try:
-    from store import Store
-    db = Store(path, official_domains=official, keep_raw=keep_raw, check=check)
-except BaseException as exc:
-    reply_err(exc)
-    sys.exit(1)
-conn_out.send(("ok", None))
-
-def send(reply):
-    try:
-        conn_out.send(reply)
-    except (EOFError, OSError):
-        raise SystemExit(0)  # the crawl process is gone: what was committed stays
-    except Exception as exc:  # an unpicklable result
-        reply_err(exc)
-
-def batchable(msg):
-    return msg is not None and msg[0] == "save" and not set(msg[2]) - {"crawl_id"} and 2 <= len(msg[1]) <= 3
-
-def one_save(msg):
-    _, args, kwargs = msg
-    return tuple(args) if len(args) == 3 else (args[0], args[1], kwargs.get("crawl_id"))
-
-held = []  # the call read while gathering saves (at most one; may be the final None), answered next
-try:
-    while True:
-        try:
-            msg = held.pop() if held else conn_in.recv()
-        except (EOFError, OSError):
-            break  # the crawl process is gone (kill -9): what was committed stays
-        if msg is None:
-            break
-        method, args, kwargs = msg
-        if batchable(msg):
-            # saves that queued up while the last one ran: one transaction, one commit
-            batch = [msg]
-            while len(batch) < 64 and conn_in.poll():
-                nxt = conn_in.recv()
-                if not batchable(nxt):
-                    held.append(nxt)
-                    break
-                batch.append(nxt)
-            if len(batch) > 1:
-                try:
-                    results = db.save_many([one_save(m) for m in batch])
-                except Exception as exc:
-                    results = [exc] * len(batch)
-                for res in results:
-                    if isinstance(res, Exception):
-                        reply_err(res)
-                    else:
-                        send(("ok", res))
-                continue
-        try:
-            if method.startswith("_"):
-                raise AttributeError(method)
-            reply = ("ok", getattr(db, method)(*args, **kwargs))
-        except Exception as exc:
-            reply_err(exc)
-            continue
-        send(reply)
-except (EOFError, OSError):
-    pass  # the crawl process went away in the middle of a batch: nothing of it was answered
-finally:
-    db.close()
-"""
+@dataclass
+class _Call:
+    fn: Callable[[Store], Any]
+    future: Future = field(default_factory=Future)
 
 
-class StoreWorker:
-    """A `store.Store` in a process of its own, called from any thread of the crawl process.
+class StoreWriter:
+    """A `Store` used from one thread of its own, in the order calls are made.
 
-    The store's CPU work (identity cascade, near-duplicate index, compression) then neither
-    holds the crawl process's GIL nor slows Scrapy's reactor. Calls are pipelined: a sender
-    thread writes each request as soon as it is made and a reader thread hands the answers,
-    which come back in order, to their futures. The store process always has the next request
-    waiting in its pipe instead of idling while a thread of the crawl process waits for the
-    GIL. `save` is answered only after its transaction has committed in the store process, so
-    an item the pipeline reports done is on disk (a kill -9 of either process loses nothing
-    reported).
+    The reactor hands work over and awaits a Future, so it never waits on SQLite (a busy
+    database's retries sleep on this thread). Pages that queue up while the thread is busy go
+    through `junction.process_many` together: one transaction with a savepoint per page, and
+    every page's Future resolved only after that commit, so a page the pipeline reports as
+    saved is on disk (a `kill -9` loses nothing that was reported).
+
+    Args:
+        store: the open database; the writer closes it when it closes.
+        batch: at most this many pages share one transaction.
     """
 
-    def __init__(self, path: str, official_domains=None, keep_raw: bool = True, check: bool = True):
-        self.path = path
-        self.closed = False
-        if path != ":memory:":
-            parent = os.path.dirname(os.path.abspath(path))
-            os.makedirs(parent, exist_ok=True)
-        p2c_r, p2c_w = os.pipe()
-        c2p_r, c2p_w = os.pipe()
-        env = child_environ()
-        args = [
-            p2c_r,
-            c2p_w,
-            path,
-            list(official_domains) if official_domains else None,
-            bool(keep_raw),
-            bool(check),
-        ]
-        try:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-c", _STORE_SERVER, json.dumps(args)],
-                pass_fds=(p2c_r, c2p_w),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                env=env,
-                close_fds=True,
-            )
-        except BaseException:
-            for fd in (p2c_r, p2c_w, c2p_r, c2p_w):
-                os.close(fd)
-            raise
-        os.close(p2c_r)
-        os.close(c2p_w)
-        self._to = Connection(p2c_w, readable=False)
-        self._from = Connection(c2p_r, writable=False)
-        try:
-            self._reply()  # the store opened (or refused) the database
-        except BaseException:
-            self.closed = True
-            with contextlib.suppress(OSError):
-                self._to.send(None)
-            self._end(wait=10)
-            raise
-        self._outbox: queue.SimpleQueue = queue.SimpleQueue()  # (method, args, kwargs, future); None ends
-        self._waiting: collections.deque[Future] = collections.deque()  # sent, in order
-        self._gone: str | None = None  # why the store process cannot answer any more
-        self._state = threading.Lock()
-        self._sender = threading.Thread(target=self._send_loop, name="dispatches-db-send", daemon=True)
-        self._reader = threading.Thread(target=self._read_loop, name="dispatches-db-read", daemon=True)
-        self._sender.start()
-        self._reader.start()
+    def __init__(self, store: Store, *, batch: int = 64):
+        self.store = store
+        self.batch = batch
+        self._jobs: queue.SimpleQueue[_Page | _Call | None] = queue.SimpleQueue()
+        self._closed = False
+        # A daemon: a forced stop (second SIGTERM) must not wait for it; SQLite rolls back
+        # whatever transaction it leaves open.
+        self._thread = threading.Thread(target=self._run, name="dispatches-store", daemon=True)
+        self._thread.start()
 
-    def _reply(self) -> Any:
-        try:
-            reply = self._from.recv()
-        except (EOFError, OSError):
-            code = self.proc.poll()
-            raise RuntimeError(f"the store process exited (exit code {code})") from None
-        if reply[0] == "ok":
-            return reply[1]
-        raise reply[1]
+    def call(self, fn: Callable[[Store], T]) -> Future[T]:
+        """Run `fn(store)` on the writer thread; the Future holds its result or exception."""
+        job = _Call(fn)
+        self._put(job)
+        return job.future
 
-    def _send_loop(self) -> None:
-        while True:
-            job = self._outbox.get()
-            if job is None:
-                with contextlib.suppress(OSError):
-                    self._to.send(None)
-                return
-            method, args, kwargs, fut = job
-            try:
-                data = pickle_for_pipe((method, args, kwargs))
-            except Exception as exc:  # not even as plain copies
-                fut.set_exception(exc)
-                continue
-            with self._state:
-                if self._gone:
-                    fut.set_exception(RuntimeError(self._gone))
-                    continue
-                self._waiting.append(fut)
-            try:
-                self._to.send_bytes(data)
-            except OSError:
-                self._fail_all(f"the store process exited (exit code {self.proc.poll()})")
+    def process(
+        self, raw: RawPage, cleaned: Cleaned, *, crawl_id: int | None, topic: Sequence[str] = ()
+    ) -> Future[Outcome]:
+        """Put one page through the junction; the Future holds its Outcome once committed."""
+        job = _Page(raw, cleaned, crawl_id, tuple(topic))
+        self._put(job)
+        return job.future
 
-    def _read_loop(self) -> None:
-        while True:
-            try:
-                reply = self._from.recv()
-            except (EOFError, OSError):
-                break
-            with self._state:
-                fut = self._waiting.popleft() if self._waiting else None
-            if fut is None:
-                continue
-            if reply[0] == "ok":
-                fut.set_result(reply[1])
-            else:
-                fut.set_exception(reply[1])
-        self._fail_all(f"the store process exited (exit code {self.proc.poll()})")
-
-    def _fail_all(self, why: str) -> None:
-        with self._state:
-            self._gone = self._gone or why
-            waiting, self._waiting = list(self._waiting), collections.deque()
-        for fut in waiting:
-            if not fut.done():
-                fut.set_exception(RuntimeError(why))
-
-    def submit(self, method: str, *args, **kwargs) -> Future:
-        """Queue one call; the Future holds the store's answer (or its exception)."""
-        fut: Future = Future()
-        if self.closed:
-            fut.set_exception(RuntimeError("the store is closed"))
+    def _put(self, job: _Page | _Call) -> None:
+        if self._closed:
+            job.future.set_exception(RuntimeError("the store is closed"))
         else:
-            self._outbox.put((method, args, kwargs, fut))
-        return fut
-
-    async def call(self, method: str, *args, **kwargs) -> Any:
-        return await asyncio.wrap_future(self.submit(method, *args, **kwargs))
-
-    def call_sync(self, method: str, *args, **kwargs) -> Any:
-        return self.submit(method, *args, **kwargs).result()
-
-    def _end(self, wait: float) -> None:
-        try:
-            self.proc.wait(wait)  # the store checkpoints the WAL (TRUNCATE) as it closes
-        except subprocess.TimeoutExpired:
-            logger.error("store process did not close within %g s; killed (committed data is kept)", wait)
-            self.proc.kill()
-            self.proc.wait()
-        for c in (self._to, self._from):
-            with contextlib.suppress(OSError):
-                c.close()
+            self._jobs.put(job)
 
     def close(self) -> None:
-        if self.closed:
+        """Finish every call already made, then close the database (checkpointing its WAL)."""
+        if self._closed:
             return
-        self.closed = True
-        self._outbox.put(None)  # after every call already made: the store answers them, then ends
-        self._sender.join()
-        self._end(300.0)
-        self._reader.join(10)
-        if self.proc.returncode not in (0, None):
-            logger.warning("store process exited with code %s", self.proc.returncode)
+        self._closed = True
+        self._jobs.put(None)
+        self._thread.join()
 
+    def _run(self) -> None:
+        held: list[_Page | _Call | None] = []  # a job read while gathering pages, run next
+        try:
+            while True:
+                job = held.pop() if held else self._jobs.get()
+                if job is None:
+                    return
+                if isinstance(job, _Call):
+                    self._run_call(job)
+                    continue
+                pages = [job]
+                while len(pages) < self.batch:
+                    try:
+                        nxt = self._jobs.get_nowait()
+                    except queue.Empty:
+                        break
+                    if not isinstance(nxt, _Page) or (nxt.crawl_id, nxt.topic) != (job.crawl_id, job.topic):
+                        held.append(nxt)
+                        break
+                    pages.append(nxt)
+                self._run_pages(pages)
+        finally:
+            self.store.close()
 
-def get_store(crawler) -> StoreWorker | None:
-    """The run's StoreWorker (opened by StorePipeline), or None when the pipeline is off."""
-    return getattr(crawler, "dispatches_store", None)
+    def _run_call(self, job: _Call) -> None:
+        if not job.future.set_running_or_notify_cancel():
+            return
+        try:
+            job.future.set_result(job.fn(self.store))
+        except BaseException as exc:
+            job.future.set_exception(exc)
+
+    def _run_pages(self, pages: list[_Page]) -> None:
+        first = pages[0]
+        try:
+            outcomes = process_many(
+                [(p.raw, p.cleaned) for p in pages], self.store, crawl_id=first.crawl_id, topic=first.topic
+            )
+        except BaseException as exc:  # the database is failing: every page of the batch says so
+            for p in pages:
+                p.future.set_exception(exc)
+            return
+        for p, outcome in zip(pages, outcomes, strict=True):
+            p.future.set_result(outcome)
 
 
 def _jsonable(value):
@@ -315,7 +178,7 @@ def _jsonable(value):
     return str(value)
 
 
-def _by_host(stats: dict, prefix: str) -> dict:
+def _under(stats: dict, prefix: str) -> dict:
     return {k[len(prefix) :]: v for k, v in stats.items() if k.startswith(prefix)}
 
 
@@ -336,7 +199,7 @@ def crawl_status(reason: str, stats: dict) -> str:
 
 
 class StorePipeline:
-    """Clean and save every RawPage; keep the run's record in the `crawls` table."""
+    """Clean and save every RawPage through the junction; keep the run's record in `crawls`."""
 
     def __init__(self, crawler):
         s = crawler.settings
@@ -345,38 +208,34 @@ class StorePipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.db_path = s.get("DISPATCHES_DB")
-        self.official = _setting_list(s.get("DISPATCHES_OFFICIAL_DOMAINS"))
-        self.keep_raw = s.getbool("DISPATCHES_KEEP_RAW", True)
-        self.lock_wait = s.getfloat("DISPATCHES_LOCK_WAIT", 0.0)
         self.workers = s.getint("DISPATCHES_CLEAN_WORKERS", 2)
         self.clean_timeout = s.getfloat("DISPATCHES_CLEAN_TIMEOUT", 20.0)
-        # A fresh worker costs ~0.5 s of CPU (imports) before its first page; recycling every
-        # 200 pages spent a third of the cleaning CPU on that. trafilatura's caches are reset
-        # every 500 pages inside a worker (trafilatura#216).
         self.clean_max_tasks = s.getint("DISPATCHES_CLEAN_MAX_TASKS", 2000)
         self.exit = contextlib.ExitStack()
-        self.store: StoreWorker | None = None
-        self.pool = None
+        self.pool: CleanerPool | None = None
         self.crawl_id: int | None = None
+        self.topic: list[str] = []
         self.finished = False
         # The lock and the database are taken here, before the spider's start() asks for state.
-        self.exit.enter_context(run_lock(self.db_path, wait=self.lock_wait))
+        self.exit.enter_context(run_lock(self.db_path, wait=s.getfloat("DISPATCHES_LOCK_WAIT", 0.0)))
         try:
-            self.store = StoreWorker(
-                self.db_path,
-                self.official or None,
-                self.keep_raw,
-                check=not s.getbool("DISPATCHES_DB_CHECKED", False),
-            )
+            store = open_store(s, self.db_path, check=not s.getbool("DISPATCHES_DB_CHECKED", False))
         except Exception:
             self.exit.close()
             raise
-        crawler.dispatches_store = self.store
+        dead = store.interrupt_dead_runs()  # we hold the run lock: no live run owns them
+        if dead:
+            logger.warning("marked %d run(s) left 'running' by a process that died as interrupted", dead)
+        self.clean_config = clean_config(s)
+        self.writer = StoreWriter(store)
+        self.state = crawler.get_extension(CrawlState)
+        if self.state is not None:
+            self.state.attach(self.writer)
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
         # The cleaner workers (a few seconds to import trafilatura) start when the spider
-        # schedules its first article (`warm_pool`), so they are ready when pages arrive and a
-        # re-crawl where nothing changed never pays for them.
-        crawler.dispatches_warm = self.warm_pool
+        # schedules its first article, so they are ready when pages arrive and a re-crawl
+        # where nothing changed never pays for them.
+        crawler.signals.connect(self.warm_pool, signal=article_scheduled)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -384,119 +243,73 @@ class StorePipeline:
 
     def open_spider(self, spider=None):
         spider = spider or self.crawler.spider
-        self.topic = [k for k in getattr(spider, "topic_keywords", []) if k]
+        self.topic = comma_list(getattr(spider, "topic_keywords", []))
         args = {k: v for k, v in getattr(spider, "run_args", {}).items() if v not in (None, "")}
-        self.crawl_id = self.store.call_sync("start_crawl", spider.name, args)
+        self.crawl_id = self.writer.call(lambda db: db.start_crawl(spider.name, args)).result()
         logger.info("Crawl %s of %s into %s", self.crawl_id, spider.name, self.db_path)
 
     # --- items -----------------------------------------------------------------------------
     async def process_item(self, item, spider=None):
         if not isinstance(item, RawPage):
             return item
-        raw = item
-        url = raw.final_url or raw.url
-        soft = raw.meta.get("soft_block")
-        if soft:
-            await self._event(url, "fetch", "soft_block", str(soft))
-            raise DropItem(f"soft block ({soft}): {url}")
-        if raw.status == 304:
-            await self.store.call("touch", raw.url, raw.fetched_at, crawl_id=self.crawl_id, status=304)
-            await self._remember(raw)
-            self.stats.inc_value("dispatches/not_modified")
-            return item
-        if raw.status != 200:
-            if raw.status == 0:
-                await self._event(url, "fetch", "fetch_failed", str(raw.meta.get("fetch_error", "")))
-                raise DropItem(f"fetch failed: {url}")
-            reason = "gone" if raw.status in (404, 410) else f"http_{raw.status}"
-            await self._event(url, "fetch", reason, f"HTTP {raw.status}")
-            raise DropItem(f"HTTP {raw.status}: {url}")
-        self.stats.inc_value("dispatches/pages_fetched")
-        self.warm_pool()
+        cleaned = await self._clean(item) if needs_cleaning(item) else None
+        future = self.writer.process(item, cleaned, crawl_id=self.crawl_id, topic=self.topic)
         try:
-            doc = await asyncio.wrap_future(self.pool.submit(raw))
-        except Rejected as exc:
-            self.stats.inc_value(f"dispatches/rejected/{exc.reason}")
-            await self._event(url, "clean", exc.reason, exc.detail)
-            raise DropItem(f"rejected ({exc.reason}): {url}") from None
-        if self.topic and not matches_topic(self.topic, doc.title, doc.text, url):
-            self.stats.inc_value("dispatches/rejected/off_topic")
-            await self._event(url, "clean", "off_topic", ",".join(self.topic))
-            await self._remember(raw)
-            raise DropItem(f"off topic: {url}")
-        try:
-            res = await self.store.call("save", doc, raw, crawl_id=self.crawl_id)
-        except Exception as exc:  # never a silently lost item (RELIABILITY #66)
+            outcome = await asyncio.wrap_future(future)
+        except Exception as exc:  # not even the event saying why could be written
             self.stats.inc_value("dispatches/errors")
             self.stats.inc_value("dispatches/store_errors")
-            logger.error("Could not save %s: %s: %s", url, type(exc).__name__, exc)
-            with contextlib.suppress(Exception):
-                await self._event(url, "store", "save_failed", f"{type(exc).__name__}: {exc}")
-            raise DropItem(f"save failed: {url}") from None
-        outcome = getattr(res, "outcome", None)
-        self.stats.inc_value(f"dispatches/outcome/{outcome}")
-        if outcome in ("new", "copy"):
-            self.stats.inc_value("dispatches/copies_new")
-        if outcome == "new":
-            self.stats.inc_value("dispatches/articles_new")
-        elif outcome == "copy":
-            self.stats.inc_value("dispatches/copies_merged")
-        elif outcome == "version":
-            self.stats.inc_value("dispatches/versions_new")
-        elif outcome == "unchanged":
-            self.stats.inc_value("dispatches/unchanged")
-        # store.save keeps raw.meta's lastmod/modified_gmt in the same transaction
-        return item
+            logger.error("Could not save %s: %s: %s", item.where, type(exc).__name__, exc)
+            raise DropItem(f"save failed: {item.where}") from None
+        for key in outcome.counts:
+            self.stats.inc_value(f"dispatches/{key}")
+        if outcome.saved or outcome.kind == "not_modified":
+            return item
+        raise DropItem(f"{outcome}: {item.where}")
+
+    async def _clean(self, raw: RawPage) -> Cleaned:
+        """The cleaners' answer for `raw` from the worker processes: a Document or Rejected."""
+        self.warm_pool()
+        if self.pool is None:  # the spider has closed: nothing cleans any more
+            return Rejected("worker_crashed", "the cleaner pool is closed")
+        try:
+            return await asyncio.wrap_future(self.pool.submit(raw))
+        except Rejected as exc:
+            return exc
+        except RuntimeError as exc:  # the pool is closed or cannot start workers
+            return Rejected("worker_crashed", str(exc))
 
     def warm_pool(self) -> None:
         """Start the cleaner workers if they are not running yet."""
         if self.pool is None and not self.finished:
-            from cleaners.pool import CleanerPool
-
             self.pool = CleanerPool(
-                workers=self.workers, timeout=self.clean_timeout, max_tasks_per_child=self.clean_max_tasks
+                workers=self.workers,
+                timeout=self.clean_timeout,
+                max_tasks_per_child=self.clean_max_tasks,
+                config=self.clean_config,
             )
-
-    async def _remember(self, raw: RawPage) -> None:
-        """Keep discovery hints (sitemap lastmod, REST modified_gmt) for the next run's decision."""
-        hints = {k: raw.meta.get(k) for k in ("lastmod", "modified_gmt") if raw.meta.get(k)}
-        if hints and raw.url:
-            await self.store.call("set_url_state", raw.url, **hints)
-
-    async def _event(self, url, stage, reason, detail=""):
-        await self.store.call("record_event", self.crawl_id, url, stage, reason, detail)
 
     # --- the end -----------------------------------------------------------------------------
     def contract_stats(self, reason: str) -> dict:
+        """The `crawls.stats` contract from this run's Scrapy stats."""
         s = dict(self.stats.get_stats())
-        val = lambda k: int(s.get(f"dispatches/{k}", 0) or 0)  # noqa: E731
-        stats = {
-            "pages_fetched": val("pages_fetched"),
-            "articles_new": val("articles_new"),
-            "copies_new": val("copies_new"),
-            "copies_merged": val("copies_merged"),
-            "versions_new": val("versions_new"),
-            "unchanged": val("unchanged"),
-            "not_modified": val("not_modified"),
-            "errors": val("errors"),
-            "store_errors": val("store_errors"),
-            "soft_blocks": val("soft_blocks"),
-            "rejected": _by_host(s, "dispatches/rejected/"),
-            "soft_blocks_by_host": _by_host(s, "dispatches/soft_blocks/"),
-            "discovery": _by_host(s, "dispatches/discovery/"),
-            "discovery_failed": sorted(_by_host(s, "dispatches/discovery_failed/")),
-            "robots_blocked": sorted(_by_host(s, "dispatches/robots_blocked/")),
-            "circuit_open": sorted(
-                set(_by_host(s, "dispatches/circuit_open/")) | set(s.get("safety/circuit_open") or [])
+        counts = _under(s, "dispatches/")
+        return run_stats(
+            counts,
+            # Downloads that failed for good (after retries) count as errors of the run.
+            errors=int(counts.get("errors", 0) or 0) + int(counts.get("fetch_failed", 0) or 0),
+            soft_blocks_by_host=_under(s, "dispatches/soft_blocks/"),
+            discovery=_under(s, "dispatches/discovery/"),
+            discovery_failed=sorted(_under(s, "dispatches/discovery_failed/")),
+            robots_blocked=sorted(_under(s, "dispatches/robots_blocked/")),
+            circuit_open=sorted(
+                set(_under(s, "dispatches/circuit_open/")) | set(s.get("safety/circuit_open") or [])
             ),
-            "deferred": sorted(_by_host(s, "dispatches/deferred/")),
-            "crawl_delay": _by_host(s, "dispatches/crawl_delay/"),
-            "finish_reason": reason,
-        }
-        # Downloads that failed for good (after retries) count as errors of the run.
-        stats["errors"] += int(s.get("dispatches/fetch_failed", 0) or 0)
-        stats["scrapy"] = _jsonable({k: v for k, v in s.items() if not k.startswith("dispatches/")})
-        return stats
+            deferred=sorted(_under(s, "dispatches/deferred/")),
+            crawl_delay=_under(s, "dispatches/crawl_delay/"),
+            finish_reason=reason,
+            scrapy=_jsonable({k: v for k, v in s.items() if not k.startswith("dispatches/")}),
+        )
 
     def _spider_closed(self, spider, reason):
         if self.finished:
@@ -505,10 +318,10 @@ class StorePipeline:
         try:
             stats = self.contract_stats(reason)
             status = crawl_status(reason, stats)
-            self.crawler.dispatches_status = status
             self.stats.set_value("dispatches/status", status)
             if self.crawl_id is not None:
-                self.store.call_sync("finish_crawl", self.crawl_id, status, stats)
+                crawl_id = self.crawl_id
+                self.writer.call(lambda db: db.finish_crawl(crawl_id, status, stats)).result()
             level = logging.INFO if status == "ok" else logging.WARNING
             logger.log(
                 level,
@@ -542,9 +355,10 @@ class StorePipeline:
         if self.pool is not None:
             self.pool.close()
             self.pool = None
+        if self.state is not None:
+            self.state.detach()
         try:
-            if self.store is not None:
-                self.store.close()
+            self.writer.close()
         finally:
             self.exit.close()
 
@@ -553,6 +367,13 @@ def _describe(item) -> str:
     if isinstance(item, RawPage):
         return f"<RawPage {item.status} {item.final_url or item.url} ({len(item.body)} bytes)>"
     return repr(item)[:300]
+
+
+def _without_body(entry: Any, item) -> Any:
+    """A log entry of Scrapy's formatter with the item's repr replaced by `_describe`."""
+    if isinstance(entry.get("args"), dict):
+        entry["args"] = {**entry["args"], "item": _describe(item)}
+    return entry
 
 
 class QuietLogFormatter(LogFormatter):
@@ -564,13 +385,11 @@ class QuietLogFormatter(LogFormatter):
 
     def scraped(self, item, response, spider):
         res = super().scraped(item, response, spider)
-        res["args"]["item"] = _describe(item)
-        return res
+        return _without_body(res, item)
 
     def dropped(self, item, exception, response, spider):
         return {"level": logging.INFO, "msg": "Dropped: %(exception)s", "args": {"exception": exception}}
 
     def item_error(self, item, exception, response, spider):
         res = super().item_error(item, exception, response, spider)
-        res["args"]["item"] = _describe(item)
-        return res
+        return _without_body(res, item)

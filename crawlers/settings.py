@@ -123,7 +123,11 @@ DISPATCHES_CIRCUIT_BREAKER = from_env("DISPATCHES_CIRCUIT_BREAKER", 10)
 # On SIGTERM / CLOSESPIDER_TIMEOUT drop requests still queued behind download delays, so a
 # stop takes at most DOWNLOAD_TIMEOUT (the next run fetches them).
 DISPATCHES_BOUNDED_STOP = from_env("DISPATCHES_BOUNDED_STOP", True)
-EXTENSIONS = {**globals().get("EXTENSIONS", {}), "crawlers.middlewares.safety.BoundedStop": 100}
+EXTENSIONS = {
+    **globals().get("EXTENSIONS", {}),
+    "crawlers.middlewares.safety.BoundedStop": 100,
+    "crawlers.state.CrawlState": 500,  # what the database knows about URLs, for the spiders
+}
 # Merged with entries other sections register, whichever section comes first.
 DOWNLOADER_MIDDLEWARES = {
     **globals().get("DOWNLOADER_MIDDLEWARES", {}),
@@ -133,7 +137,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 # --- Output ---------------------------------------------------------------------------------
-ITEM_PIPELINES = {"crawlers.pipelines.StorePipeline": 300}  # clean (process pool) -> store.save
+ITEM_PIPELINES = {"crawlers.pipelines.StorePipeline": 300}  # clean (process pool) -> junction -> store
 LOG_FORMATTER = "crawlers.pipelines.QuietLogFormatter"  # item lines without page bodies
 LOG_LEVEL = from_env("DISPATCHES_LOG_LEVEL", "INFO")
 FEED_EXPORT_ENCODING = "utf-8"

@@ -24,6 +24,7 @@ from typing import BinaryIO
 from urllib.parse import quote, unquote, urlsplit
 
 from cleaners.model import RawPage
+from crawlers.capture import Skip, iso_utc, sniff_binary
 
 __all__ = ["FILE_URI_PREFIX", "iter_warc", "write_warc", "warc_date", "file_uri"]
 
@@ -68,7 +69,8 @@ def _iso_from_warc(value: str | None) -> str | None:
         m = re.fullmatch(r"(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)", value.strip())  # ARC dates
         if not m:
             return None
-        dt = datetime(*map(int, m.groups()), tzinfo=UTC)
+        year, month, day, hour, minute, second = map(int, m.groups())
+        dt = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC).replace(microsecond=0).isoformat()
@@ -86,8 +88,6 @@ def iter_warc(fh: BinaryIO, *, name: str, shown: str | None = None, max_size: in
     from warcio.archiveiterator import ArchiveIterator
     from warcio.bufferedreaders import BufferedReader
 
-    from crawlers.diskinput import Skip
-
     shown = shown or name
     problem = _not_an_archive(fh)
     if problem:
@@ -95,13 +95,14 @@ def iter_warc(fh: BinaryIO, *, name: str, shown: str | None = None, max_size: in
         return
     supported = set(BufferedReader.get_supported_decompressors())
     gunzip = None
+    stream: BinaryIO | _Gunzip = fh
     if fh.read(2) == b"\x1f\x8b":
         # Per-record gzip members and whole-file gzip alike (warcio refuses the latter).
         fh.seek(0)
-        fh = gunzip = _Gunzip(fh)
+        stream = gunzip = _Gunzip(fh)
     else:
         fh.seek(0)
-    records = ArchiveIterator(fh, arc2warc=True)
+    records = ArchiveIterator(stream, arc2warc=True)
     try:
         for record in records:
             item = _page_or_skip(record, name, shown, max_size, supported)
@@ -123,8 +124,6 @@ def iter_warc(fh: BinaryIO, *, name: str, shown: str | None = None, max_size: in
 
 def _page_or_skip(record, name: str, shown: str, max_size: int, supported: set):
     """One record -> a RawPage, a Skip, or None (records that are not pages: requests, metadata)."""
-    from crawlers.diskinput import Skip, iso_utc, sniff_binary
-
     rtype = record.rec_type
     if rtype not in ("response", "resource"):
         return None
@@ -137,9 +136,7 @@ def _page_or_skip(record, name: str, shown: str, max_size: int, supported: set):
         return Skip(where, "warc_not_http", uri.split(":", 1)[0] or "no URI", failure=False)
     if record.rec_headers.get_header("WARC-Truncated"):
         return Skip(where, "warc_truncated", record.rec_headers.get_header("WARC-Truncated"))
-    fetched_at = _iso_from_warc(record.rec_headers.get_header("WARC-Date")) or iso_utc(
-        datetime.now(UTC)
-    )
+    fetched_at = _iso_from_warc(record.rec_headers.get_header("WARC-Date")) or iso_utc(datetime.now(UTC))
     if rtype == "response":
         if record.http_headers is None:
             return Skip(where, "warc_bad_http", "response record without HTTP headers")

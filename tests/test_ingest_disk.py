@@ -19,7 +19,16 @@ from urllib.parse import unquote_to_bytes
 import pytest
 
 from cleaners.model import RawPage
-from crawlers.diskinput import DiskReader, MiB, Skip, decode_text, escape_name, html_url, sniff_binary
+from crawlers.diskinput import (
+    DiskReader,
+    MiB,
+    Skip,
+    _Candidate,
+    decode_text,
+    escape_name,
+    html_url,
+    sniff_binary,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
 TEXT = (FIXTURES / "captures" / "harbor_release.txt").read_bytes()
@@ -43,7 +52,7 @@ def test_fixture_tree_reads_text_and_html(tmp_path):
     reader, items = read_all(FIXTURES / "captures", FIXTURES / "html")
     pages = [i for i in items if isinstance(i, RawPage)]
     assert not [i for i in items if isinstance(i, Skip)]
-    assert sorted(p.source_path for p in pages) == [
+    assert sorted(p.source_path or "" for p in pages) == [
         "harbor_release.txt",
         "mirror/news/index.html",
         "nested/lantern_statement.txt",
@@ -58,7 +67,7 @@ def test_fixture_tree_reads_text_and_html(tmp_path):
     html = next(p for p in pages if p.source_path == "saved_canonical.html")
     assert html.url == "https://www.state.gov/deputy-secretary-meets-civil-society-leaders-on-labor-rights/"
     assert html.meta["url_from"] == "canonical"
-    mirror = next(p for p in pages if p.source_path.endswith("index.html"))
+    mirror = next(p for p in pages if (p.source_path or "").endswith("index.html"))
     assert mirror.url is None  # no canonical, no --base-url: a file copy
     assert reader.files_seen == 4
 
@@ -111,8 +120,9 @@ def test_bad_inputs_are_skipped_with_reasons(tmp_path):
         device = True
     except (PermissionError, OSError):
         device = False
-    sock = socket.socket(socket.AF_UNIX)
+    sock: socket.socket | None = None
     try:
+        sock = socket.socket(socket.AF_UNIX)
         sock.bind(str(root / "sock.html"))
     except OSError:
         sock = None
@@ -208,11 +218,11 @@ def test_invalid_utf8_and_newline_names_are_escaped_losslessly(tmp_path):
             fh.write(TEXT)
     _, items = read_all(tmp_path)
     pages = [i for i in items if isinstance(i, RawPage)]
-    names = sorted(p.source_path for p in pages)
+    names = sorted(p.source_path or "" for p in pages)
     assert len(names) == 2
-    for p in pages:
-        p.source_path.encode("utf-8")  # storable as SQLite text
-        assert "\n" not in p.source_path
+    for shown in names:
+        shown.encode("utf-8")  # storable as SQLite text
+        assert "\n" not in shown
     assert sorted(unquote_to_bytes(n) for n in names) == sorted([bad, nl])
     assert escape_name("plain/name.txt") == "plain/name.txt"
 
@@ -237,12 +247,11 @@ def test_file_growing_past_the_cap_while_read(tmp_path):
     path = tmp_path / "grow.txt"
     path.write_bytes(TEXT)
     reader = DiskReader(max_size=len(TEXT) + 10)
-    gen = reader.iter_inputs([str(path)])
     cand = next(reader._walk_arg(str(path)))  # what the walk decided on the small file
+    assert isinstance(cand, _Candidate)
     path.write_bytes(TEXT * 3)
     out = list(reader.read(cand))
-    assert len(out) == 1 and out[0].reason == "too_large"
-    gen.close()
+    assert len(out) == 1 and isinstance(out[0], Skip) and out[0].reason == "too_large"
 
 
 def test_fifo_swapped_in_after_listing_is_not_opened(tmp_path):
@@ -250,10 +259,11 @@ def test_fifo_swapped_in_after_listing_is_not_opened(tmp_path):
     path.write_bytes(TEXT)
     reader = DiskReader()
     cand = next(reader._walk_arg(str(path)))
+    assert isinstance(cand, _Candidate)
     path.unlink()
     os.mkfifo(path)
     done = threading.Event()
-    result = []
+    result: list[RawPage | Skip] = []
 
     def go():
         result.extend(reader.read(cand))
@@ -261,7 +271,7 @@ def test_fifo_swapped_in_after_listing_is_not_opened(tmp_path):
 
     threading.Thread(target=go, daemon=True).start()
     assert done.wait(5), "opening a FIFO blocked"
-    assert result[0].reason == "not_regular_file"
+    assert isinstance(result[0], Skip) and result[0].reason == "not_regular_file"
 
 
 def test_sniff_binary_lets_text_through():
@@ -292,7 +302,8 @@ def test_unreadable_files_and_directories_are_reported(tmp_path):
         "import json, sys\n"
         "from crawlers.diskinput import DiskReader, Skip\n"
         "items = list(DiskReader().iter_inputs([sys.argv[1]]))\n"
-        "print(json.dumps([[i.path, i.reason] if isinstance(i, Skip) else [i.source_path, 'page'] for i in items]))\n"
+        "print(json.dumps([[i.path, i.reason] if isinstance(i, Skip) else [i.source_path, 'page']\n"
+        "                  for i in items]))\n"
     )
     try:
         out = subprocess.run(

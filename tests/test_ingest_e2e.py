@@ -67,7 +67,9 @@ def counts(db):
 def seed_004():
     path = next(SEEDS.glob("004_*.txt"))
     text = path.read_text(encoding="utf-8")
-    url = re.search(r"Official news published at (\S+)", text).group(1)
+    m = re.search(r"Official news published at (\S+)", text)
+    assert m, path
+    url = m.group(1)
     return path, text.splitlines()[0].strip(), url
 
 
@@ -259,7 +261,7 @@ def test_tree_with_bad_inputs_is_ingested_and_every_skip_listed(tmp_path):
     os.chmod(root / "bad" / "locked.txt", 0o600)
 
 
-def run_in_process(monkeypatch, capsys, *argv) -> tuple[int, str, str]:
+def run_in_process(monkeypatch, capsys, *argv) -> tuple[object, str, str]:
     """`scrapy ARGV` in this process (usage errors end before any work: no need for a child)."""
     from scrapy.cmdline import execute
 

@@ -795,11 +795,12 @@ def test_save_many_is_sequential_saves_in_one_transaction_and_a_bad_page_costs_o
     many.close()
 
 
-def test_store_worker_pipelines_calls_and_batches_saves_in_order(tmp_path):
-    """The crawl's store process: calls made back to back are answered in order; saves that
-    queue up go into one transaction, and a page that fails there fails alone."""
+def test_store_writer_runs_calls_in_order_and_batches_saves(tmp_path):
+    """The crawl's store thread: calls made back to back are answered in order; pages that
+    queue up are saved in one transaction, and a page that fails there fails alone."""
+    import threading
 
-    from crawlers.pipelines import StoreWorker
+    from crawlers.pipelines import StoreWriter
 
     pages = [
         page(f"https://www.state.gov/readout-{i}/", readout(c, "Ama Mensah", "trade"), f"Readout {c}", DAY)
@@ -807,24 +808,30 @@ def test_store_worker_pipelines_calls_and_batches_saves_in_order(tmp_path):
     ]
     bad_doc, bad_raw = page("https://www.state.gov/bad/", GRANTS, "Bad", DAY)
     bad_doc = dataclasses.replace(bad_doc, speaker=cast(Any, object()))
-    w = StoreWorker(str(tmp_path / "w.db"))
+    w = StoreWriter(Store(tmp_path / "w.db"))
     try:
-        crawl_id = w.call_sync("start_crawl", "test", {})
-        futures = [w.submit("save", d, r, crawl_id=crawl_id) for d, r in pages[:3]]
-        futures.append(w.submit("save", bad_doc, bad_raw, crawl_id=crawl_id))
-        futures += [w.submit("save", d, r, crawl_id=crawl_id) for d, r in pages[3:]]
-        futures.append(w.submit("copy_state", pages[0][0].url))
-        results: list[Any] = [f.exception(timeout=60) or f.result() for f in futures]
+        crawl_id = w.call(lambda db: db.start_crawl("test", {})).result()
+        gate = threading.Event()
+        w.call(lambda db: gate.wait(60))  # the pages below queue up behind it: one batch
+        futures = [w.process(r, d, crawl_id=crawl_id) for d, r in pages[:3]]
+        futures.append(w.process(bad_raw, bad_doc, crawl_id=crawl_id))
+        futures += [w.process(r, d, crawl_id=crawl_id) for d, r in pages[3:]]
+        futures.append(w.call(lambda db: db.copy_state(pages[0][0].url)))
+        gate.set()
+        results = [f.result(timeout=60) for f in futures]
     finally:
         w.close()
     saved = results[:3] + results[4:-1]
-    assert isinstance(results[3], Exception)
-    assert [r.outcome for r in saved] == ["new"] * 6
-    assert sorted(r.article_id for r in saved) == [r.article_id for r in saved]  # saved in the order sent
+    assert results[3].kind == "failed" and results[3].reason == "save_failed"
+    assert [r.kind for r in saved] == ["new"] * 6
+    ids = [r.result.article_id for r in saved]
+    assert sorted(ids) == ids  # saved in the order sent
     assert results[-1]["url"] == pages[0][0].url  # a later call sees the committed saves
     s = Store(tmp_path / "w.db")
     assert s.db.conn.execute("SELECT count(*) FROM copies").fetchone()[0] == 6
     assert s.db.conn.execute("SELECT count(*) FROM copies WHERE url LIKE '%/bad/'").fetchone()[0] == 0
+    events = s.db.conn.execute("SELECT reason FROM events WHERE url LIKE '%/bad/'").fetchall()
+    assert events == [("save_failed",)]
     s.close()
 
 

@@ -258,7 +258,7 @@ def test_warc_files_are_found_by_the_disk_walk(tmp_path):
     reader = DiskReader(max_size=1 * MiB)  # the file cap is per record for WARCs
     items = list(reader.iter_inputs([str(tmp_path)]))
     assert [type(i).__name__ for i in items] == ["RawPage"] * 4
-    assert items[0].meta["warc_file"] == "a.warc.gz"
+    assert isinstance(items[0], RawPage) and items[0].meta["warc_file"] == "a.warc.gz"
 
 
 def test_warc_date_and_file_uri():

@@ -2,8 +2,9 @@
 
 Owns what a run over the database does whatever it reads: options and their checks, the run
 lock, opening the store and the cleaner pool, cleaning in order, the `crawls` row and its
-status, `events` rows, signals, the progress line, the summary table and the exit status.
-What is read and how it is counted stays with each command.
+status, signals, the progress line, the summary table and the exit status. Each page goes
+through the junction (`crawlers.junction.process`), which saves it or records why not, and is
+counted by its `Outcome`, as a crawl counts it. What is read stays with each command.
 
 Not a command: Scrapy makes a command of every `ScrapyCommand` subclass defined in a module of
 `COMMANDS_MODULE`, and none is defined here.
@@ -12,6 +13,7 @@ Not a command: Scrapy makes a command of every `ScrapyCommand` subclass defined 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -24,30 +26,33 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, ClassVar, TypeVar
 
 from scrapy.exceptions import UsageError
 
-from cleaners.model import Document, RawPage, Rejected
+from cleaners import CleanConfig
+from cleaners.model import RawPage, Rejected
+from crawlers.junction import (
+    FAILED_CLEANING,
+    Cleaned,
+    DatabaseFailing,
+    Outcome,
+    clean_config,
+    open_store,
+    process,
+    run_stats,
+)
 
-# Named as when this code lived in ingest.py, so the log lines operators grep for stay the same.
+# Named after the command that writes most of them, so the log lines operators grep for stay put.
 logger = logging.getLogger("crawlers.commands.ingest")
 
-# Rejections that mean the cleaner failed, not that the page is not an article.
-FAILED_CLEANING = {"timeout", "worker_crashed", "extraction_error", "error", "crashed"}
+T = TypeVar("T")
 
-
-def setting_list(value) -> list[str]:
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    return [str(v).strip() for v in (value or []) if str(v).strip()]
+__all__ = ["DatabaseFailing", "FAILED_CLEANING", "Interrupted", "RunCounts", "Stop", "StoreRun"]
 
 
 class Interrupted(KeyboardInterrupt):
     """SIGTERM/SIGINT: the run stops between pages and its crawl row says "interrupted"."""
-
-
-class DatabaseFailing(RuntimeError):
-    """Writes to the database fail (disk full, I/O error): the run cannot go on."""
 
 
 class Stop:
@@ -89,18 +94,24 @@ class Stop:
 
 
 def clean_in_order(
-    items: Iterable[RawPage | object],
-    pool,
-    window: int = 16,
-) -> Iterator[tuple[object, Document | Rejected | None]]:
-    """Clean RawPages in `pool` (or inline when None), yielding results in input order.
+    items: Iterable[T], pool, window: int = 16, config: CleanConfig | None = None
+) -> Iterator[tuple[T, Cleaned]]:
+    """Clean RawPages in `pool`, yielding (item, the cleaners' answer) in input order.
 
+    Without a pool a page comes with `cleaners.clean` itself (bound to `config`), which the
+    junction calls.
     Non-RawPage items (skips) pass through in their place with None. At most `window` pages
     are in flight, so memory stays flat whatever the number of files.
     """
-    from cleaners import clean
+    if pool is None:
+        from cleaners import clean
 
-    pending: deque[tuple[object, Future | None]] = deque()
+        inline = functools.partial(clean, config=config)
+        for item in items:
+            yield item, (inline if isinstance(item, RawPage) else None)
+        return
+
+    pending: deque[tuple[T, Future | None]] = deque()
 
     def settle(item, fut):
         if fut is None:
@@ -111,20 +122,7 @@ def clean_in_order(
             return item, exc
 
     for item in items:
-        if isinstance(item, RawPage):
-            if pool is None:
-                fut: Future = Future()
-                try:
-                    fut.set_result(clean(item))
-                except Rejected as exc:
-                    fut.set_exception(exc)
-                except Exception as exc:  # a cleaner bug must not end the run
-                    fut.set_exception(Rejected("error", f"{type(exc).__name__}: {exc}"))
-            else:
-                fut = pool.submit(item)
-        else:
-            fut = None
-        pending.append((item, fut))
+        pending.append((item, pool.submit(item) if isinstance(item, RawPage) else None))
         # Hand on whatever is ready at the head; wait only when the window is full.
         while pending and (len(pending) > window or pending[0][1] is None or pending[0][1].done()):
             yield settle(*pending.popleft())
@@ -134,45 +132,53 @@ def clean_in_order(
 
 @dataclass
 class RunCounts:
-    """What every run counts; subclasses add their own counts and `as_stats()`."""
+    """What every run counts: its pages' outcomes (`Outcome.counts` keys), status and time.
 
-    errors: int = 0
-    rejected: Counter = field(default_factory=Counter)
+    Subclasses add what only they count and give it to `as_stats` through `own_stats`.
+    """
+
+    counts: Counter = field(default_factory=Counter)
     status: str = "running"
     crawl_id: int | None = None
     seconds: float = 0.0
 
-    json_extra = ()  # attributes --json prints besides the stats (examples and the like)
+    json_extra: ClassVar[
+        tuple[str, ...]
+    ] = ()  # attributes --json prints besides the stats (examples and the like)
+
+    def add(self, outcome: Outcome) -> None:
+        self.counts.update(outcome.counts)
+
+    @property
+    def pages(self) -> int:
+        return self.counts["pages_fetched"]
+
+    @property
+    def errors(self) -> int:
+        """Pages whose save failed."""
+        return self.counts["errors"]
+
+    @property
+    def rejected(self) -> Counter:
+        return Counter({k[9:]: n for k, n in self.counts.items() if k.startswith("rejected/")})
+
+    @property
+    def outcomes(self) -> Counter:
+        return Counter({k[8:]: n for k, n in self.counts.items() if k.startswith("outcome/")})
 
     @property
     def failures(self) -> int:
         return self.errors + sum(n for reason, n in self.rejected.items() if reason in FAILED_CLEANING)
 
-    def crawl_stats(
-        self, *, pages: int, articles_new: int, copies_new: int, versions_new: int, unchanged: int, **own
-    ) -> dict:
-        """The crawls.stats contract (what no disk run does at zero), then the run's `own` keys."""
-        return {
-            "pages_fetched": pages,
-            "articles_new": articles_new,
-            "copies_new": copies_new,
-            "versions_new": versions_new,
-            "unchanged": unchanged,
-            "not_modified": 0,
-            "errors": self.failures,
-            "soft_blocks": 0,
-            "rejected": dict(self.rejected),
-            "soft_blocks_by_host": {},
-            "discovery": {},
-            "discovery_failed": [],
-            "robots_blocked": [],
-            "circuit_open": [],
-            **own,
-            "seconds": round(self.seconds, 3),
-        }
+    def own_stats(self) -> dict[str, Any]:
+        """The run's own keys in `crawls.stats`, besides the contract's."""
+        return {}
 
     def as_stats(self) -> dict:
-        raise NotImplementedError
+        """The crawls.stats contract (`junction.run_stats`), then the run's own keys."""
+        return run_stats(
+            self.counts, errors=self.failures, **self.own_stats(), seconds=round(self.seconds, 3)
+        )
 
     def as_json(self) -> dict:
         out = self.as_stats()
@@ -190,15 +196,24 @@ class StoreRun:
     Args:
         db: an open `store.Store`.
         pool: a `cleaners.pool.CleanerPool`, or None to clean in this process.
+        config: the cleaners' configuration when cleaning in this process (a pool has its own).
         progress: called with (files_done, pages_done) after every item; may be None.
         stop: the run's `Stop` (signals); a fresh one when None.
     """
 
     def __init__(
-        self, db, pool=None, *, window: int = 16, progress: Callable | None = None, stop: Stop | None = None
+        self,
+        db,
+        pool=None,
+        *,
+        window: int = 16,
+        progress: Callable | None = None,
+        stop: Stop | None = None,
+        config: CleanConfig | None = None,
     ):
         self.db = db
         self.pool = pool
+        self.config = config
         self.window = window
         self.progress = progress
         self.stop = stop or Stop()
@@ -234,10 +249,13 @@ class StoreRun:
                     "could not close crawl row %s: %s", counts.crawl_id, exc
                 )
 
-    def rejected(self, counts: RunCounts, where: str, exc: Rejected) -> None:
-        """Count a page the cleaners rejected and record why in `events`."""
-        counts.rejected[exc.reason] += 1
-        self._event(where, "clean", exc.reason, exc.detail)
+    def process(
+        self, counts: RunCounts, raw: RawPage, cleaned: Cleaned, *, reidentify: bool = False
+    ) -> Outcome:
+        """One page through the junction (saved, or an `events` row says why not), counted."""
+        outcome = process(raw, self.db, cleaned, crawl_id=self.crawl_id, reidentify=reidentify)
+        counts.add(outcome)
+        return outcome
 
     def _event(self, where: str, stage: str, reason: str, detail: str = "") -> None:
         try:
@@ -317,23 +335,20 @@ class Progress:
             self.bar.update(self.task, completed=pages, files=files)
 
 
-def open_store(settings, db_path: str):
-    """A `Store` on `db_path` with the project's official domains and raw-keeping setting."""
-    from store import Store
+def open_pool(workers: int, timeout: float, max_tasks: int, config: CleanConfig):
+    """A `CleanerPool` of `workers` processes, or None (clean in this process) for 0.
 
-    parent = os.path.dirname(os.path.abspath(db_path))
-    if db_path != ":memory:":
-        os.makedirs(parent, exist_ok=True)
-    official = setting_list(settings.get("DISPATCHES_OFFICIAL_DOMAINS")) or None
-    return Store(db_path, official_domains=official, keep_raw=settings.getbool("DISPATCHES_KEEP_RAW", True))
-
-
-def open_pool(workers: int, timeout: float):
+    Args:
+        timeout: seconds one page may take before its worker is replaced.
+        max_tasks: pages a worker cleans before a fresh one takes its place (bounds the
+            memory trafilatura's caches hold; a fresh worker spends about half a second
+            importing before its first page).
+    """
     if workers <= 0:
         return None
     from cleaners.pool import CleanerPool
 
-    return CleanerPool(workers=workers, timeout=timeout)
+    return CleanerPool(workers=workers, timeout=timeout, max_tasks_per_child=max_tasks, config=config)
 
 
 def add_run_options(parser: argparse.ArgumentParser, settings) -> None:
@@ -417,35 +432,35 @@ def run_command(
     settings, db_path: str, opts, runner: type[StoreRun], body: Callable, title: str, printer: Callable
 ) -> int:
     """Lock, open the store and a cleaner pool, run `body(runner(...))`, summarise; the exit status."""
+    from scrapy.utils.log import configure_logging
+
     from crawlers.runlock import LockBusy, run_lock
+    from store import StoreError
 
     workers = opts.workers if opts.workers is not None else settings.getint("DISPATCHES_CLEAN_WORKERS", 2)
     timeout = (
         opts.timeout if opts.timeout is not None else settings.getfloat("DISPATCHES_CLEAN_TIMEOUT", 20.0)
     )
-    lock_wait = settings.getfloat(
-        "DISPATCHES_LOCK_WAIT", float(os.environ.get("DISPATCHES_LOCK_WAIT", 0) or 0)
-    )
+    max_tasks = settings.getint("DISPATCHES_CLEAN_MAX_TASKS", 2000)
+    lock_wait = settings.getfloat("DISPATCHES_LOCK_WAIT", 0.0)
     err = stderr_line
-    try:
-        from store import StoreError
-    except ImportError:  # the store is not installed: nothing can be saved
-        err("dispatches: the store package is missing")
-        return 1
-    from scrapy.utils.log import configure_logging
 
     configure_logging(settings)
     summary = None
     try:
         with Stop() as stop, run_lock(db_path, wait=lock_wait):
             db = open_store(settings, db_path)
+            dead = db.interrupt_dead_runs()
+            if dead:
+                logger.warning("marked %d run(s) left 'running' by a process that died as interrupted", dead)
+            config = clean_config(settings)
             try:
-                pool = open_pool(workers, timeout)
+                pool = open_pool(workers, timeout, max_tasks, config)
                 try:
                     with Progress(
                         enabled=not opts.no_progress and sys.stderr.isatty(), label=title.lower()
                     ) as progress:
-                        summary = body(runner(db, pool, progress=progress, stop=stop))
+                        summary = body(runner(db, pool, progress=progress, stop=stop, config=config))
                 finally:
                     if pool is not None:
                         pool.close()
@@ -459,7 +474,8 @@ def run_command(
         return 1
     except KeyboardInterrupt as exc:  # Interrupted too
         err(
-            f"dispatches: {title.lower()} interrupted ({exc or 'SIGINT'}); what was saved is kept, run it again to finish"
+            f"dispatches: {title.lower()} interrupted ({exc or 'SIGINT'}); what was saved is kept, "
+            "run it again to finish"
         )
         return 130
     except RuntimeError as exc:  # DatabaseFailing

@@ -36,7 +36,7 @@ class Command(ScrapyCrawlCommand):
         if len(args) > 1:
             raise UsageError("running 'scrapy crawl' with more than one spider is not supported")
         spname = args[0]
-        assert self.crawler_process
+        assert self.crawler_process is not None and self.settings is not None  # Scrapy sets both
         try:
             spidercls = self.crawler_process.spider_loader.load(spname)
         except KeyError:
@@ -67,7 +67,7 @@ class Command(ScrapyCrawlCommand):
             _err(str(exc))
             self.exitcode = EX_TEMPFAIL
             return
-        status = getattr(crawler, "dispatches_status", None)
+        status = crawler.stats.get_value("dispatches/status") if crawler.stats else None
         if status in ("failed", "interrupted") or (status is None and not self.exitcode):
             self.exitcode = 1
         if status:
@@ -75,6 +75,8 @@ class Command(ScrapyCrawlCommand):
 
     def _check_db(self, db_path: str) -> bool:
         import os
+
+        assert self.settings is not None
 
         from store import Store, StoreError
 
@@ -90,6 +92,7 @@ class Command(ScrapyCrawlCommand):
         return True
 
     def _crawl(self, spname, opts):
+        assert self.crawler_process is not None
         crawler = self._create_crawler(spname)
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()

@@ -24,15 +24,6 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.utils.conf import closest_scrapy_cfg
 
-FIXTURE_HOSTS = (
-    "www.state.gov",
-    "2021-2025.state.gov",
-    "mx.usembassy.gov",
-    "ca.usembassy.gov",
-    "policy-digest.example",
-    "worldwire.example",
-)
-
 CRAWLS = (
     ("state_gov", {"archives": "2021-2025.state.gov"}),
     ("usembassy", {"hosts": "mx.usembassy.gov,ca.usembassy.gov"}),
@@ -74,8 +65,10 @@ def summarise(db_path: str) -> dict:
     """Counts for the summary, read straight from the database (read-only)."""
     con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        q = lambda sql: con.execute(sql).fetchall()  # noqa: E731
-        tables = {r[0] for r in q("select name from sqlite_master where type in ('table','view')")}
+
+        def q(sql: str) -> list:
+            return con.execute(sql).fetchall()
+
         out = {
             "articles": q("select count(*) from articles")[0][0],
             "copies": q("select count(*) from copies")[0][0],

@@ -74,10 +74,8 @@ class ExportWarc:
         if db_path is None:
             self.exitcode = 1
             return
-        try:
-            from store import StoreError
-        except ImportError:
-            StoreError = RuntimeError  # noqa: N806
+        from store import StoreError
+
         out_dir = os.path.dirname(os.path.abspath(out))
         tmp = None
         try:

@@ -1,8 +1,9 @@
 """`scrapy ingest PATH...`: captures from disk (.txt, .html, .warc[.gz]) into the database.
 
 Owns what an ingest run does with each file: a `crawls` row (spider "ingest"), cleaning in a
-`CleanerPool` (both cores, a timeout per page), saving in order through `Store.save` (the same
-path as a crawl), an `events` row for every file that could not be used, and the summary. The
+`CleanerPool` (both cores, a timeout per page), saving in order through the junction
+(`crawlers.junction.process`, the same path as a crawl), an `events` row for every file that
+could not be read, and the summary. The
 run lock, store, pool, signals, progress bar and exit status are shared with reprocess in
 `crawlers.commands._common`. Reading files safely is `crawlers.diskinput`'s job, WARC parsing
 `crawlers.warc`'s, identity and provenance the store's.
@@ -24,8 +25,8 @@ from dataclasses import dataclass, field
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from cleaners.model import RawPage, Rejected
-from crawlers.commands._common import (  # noqa: F401  (open_pool: bench/ingest.py takes it from here)
+from cleaners.model import RawPage
+from crawlers.commands._common import (
     FAILED_CLEANING,
     DatabaseFailing,
     RunCounts,
@@ -33,7 +34,6 @@ from crawlers.commands._common import (  # noqa: F401  (open_pool: bench/ingest.
     add_run_options,
     check_run_options,
     clean_in_order,
-    open_pool,
     print_counts,
     reject_unknown_options,
     run_command,
@@ -55,20 +55,34 @@ def parse_size(text: str) -> int:
 
 @dataclass
 class Summary(RunCounts):
-    """What a run did; `as_stats()` is the crawls.stats contract plus ingest's own counts."""
+    """What a run did: the pages' outcomes (`RunCounts`) plus the files ingest read or skipped."""
 
     files_seen: int = 0
-    pages_read: int = 0
-    articles_new: int = 0
-    copies_new: int = 0
-    copies_merged: int = 0
-    versions_new: int = 0
-    unchanged: int = 0
     skipped: Counter = field(default_factory=Counter)
     ignored: Counter = field(default_factory=Counter)
     failed_examples: list = field(default_factory=list)
 
     json_extra = ("failed_examples",)
+
+    @property
+    def articles_new(self) -> int:
+        return self.counts["articles_new"]
+
+    @property
+    def copies_new(self) -> int:
+        return self.counts["copies_new"]
+
+    @property
+    def copies_merged(self) -> int:
+        return self.counts["copies_merged"]
+
+    @property
+    def versions_new(self) -> int:
+        return self.counts["versions_new"]
+
+    @property
+    def unchanged(self) -> int:
+        return self.counts["unchanged"]
 
     @property
     def failures(self) -> int:
@@ -78,22 +92,12 @@ class Summary(RunCounts):
         if len(self.failed_examples) < EXAMPLES:
             self.failed_examples.append({"path": path, "reason": reason, "detail": detail})
 
-    def as_stats(self) -> dict:
-        return self.crawl_stats(
-            pages=self.pages_read,
-            articles_new=self.articles_new,
-            copies_new=self.copies_new,
-            copies_merged=self.copies_merged,
-            versions_new=self.versions_new,
-            unchanged=self.unchanged,
-            files_seen=self.files_seen,
-            skipped=dict(self.skipped),
-            ignored=dict(self.ignored),
-        )
+    def own_stats(self) -> dict:
+        return {"files_seen": self.files_seen, "skipped": dict(self.skipped), "ignored": dict(self.ignored)}
 
 
 class Ingester(StoreRun):
-    """One ingest run into an open `Store`: clean in order, save, count, record events.
+    """One ingest run into an open `Store`: read, clean in order, each page through the junction.
 
     Takes `StoreRun`'s arguments; progress gets (files seen, pages read).
     """
@@ -109,13 +113,15 @@ class Ingester(StoreRun):
         consecutive_store_errors = 0
 
         def tick():
-            self._tick(reader.files_seen, s.pages_read)
+            self._tick(reader.files_seen, s.pages)
 
         def files_seen():
             s.files_seen = reader.files_seen
 
         with self.crawl_row(s, spider, args, before_finish=files_seen):
-            for item, result in clean_in_order(reader.iter_inputs(paths), self.pool, self.window):
+            for item, result in clean_in_order(
+                reader.iter_inputs(paths), self.pool, self.window, self.config
+            ):
                 self.stop.check()
                 if isinstance(item, Skip):
                     if item.failure:
@@ -128,47 +134,21 @@ class Ingester(StoreRun):
                         logger.debug("ignored %s: %s %s", item.path, item.reason, item.detail)
                     tick()
                     continue
-                raw: RawPage = item  # type: ignore[assignment]
-                s.pages_read += 1
-                where = raw.where
-                if isinstance(result, Rejected):
-                    if result.reason in FAILED_CLEANING:
-                        s.failed(where, result.reason, result.detail)
-                    self.rejected(s, where, result)
-                    logger.debug("rejected %s: %s", where, result)
-                    tick()
-                    continue
-                try:
-                    res = self.db.save(result, raw, crawl_id=s.crawl_id)
-                except Exception as exc:  # never a silently lost page (RELIABILITY #66)
-                    s.errors += 1
+                raw: RawPage = item
+                outcome = self.process(s, raw, result)
+                if outcome.kind == "rejected":
+                    if outcome.reason in FAILED_CLEANING:
+                        s.failed(raw.where, outcome.reason, outcome.detail)
+                    logger.debug("rejected %s: %s", raw.where, outcome)
+                elif outcome.kind == "failed":
+                    s.failed(raw.where, outcome.reason, outcome.detail)
                     consecutive_store_errors += 1
-                    detail = f"{type(exc).__name__}: {exc}"
-                    s.failed(where, "save_failed", detail)
-                    logger.error("could not save %s: %s", where, detail)
                     if consecutive_store_errors >= 5:
-                        raise DatabaseFailing(f"the database keeps failing ({detail}); stopped") from exc
-                    self._event(where, "store", "save_failed", detail)
-                    tick()
-                    continue
-                consecutive_store_errors = 0
-                self._count(res)
+                        raise DatabaseFailing(f"the database keeps failing ({outcome.detail}); stopped")
+                else:
+                    consecutive_store_errors = 0
                 tick()
         return s
-
-    def _count(self, res) -> None:
-        s = self.summary
-        outcome = getattr(res, "outcome", None)
-        if outcome == "new":
-            s.articles_new += 1
-            s.copies_new += 1
-        elif outcome == "copy":
-            s.copies_new += 1
-            s.copies_merged += 1
-        elif outcome == "version":
-            s.versions_new += 1
-        else:
-            s.unchanged += 1
 
 
 def print_summary(s: Summary, title: str = "Ingest") -> None:
@@ -178,7 +158,7 @@ def print_summary(s: Summary, title: str = "Ingest") -> None:
         s,
         (
             ("files seen", s.files_seen),
-            ("pages read", s.pages_read),
+            ("pages read", s.pages),
             ("articles new", s.articles_new),
             ("copies new", s.copies_new),
             ("  of them joined to an existing article", s.copies_merged),
@@ -256,6 +236,7 @@ class Command(ScrapyCommand):
             raise UsageError(
                 f"nothing to ingest: {', '.join(escape_name(p) for p in paths)} not found", print_help=False
             )
+        assert self.settings is not None  # Scrapy sets it before run()
         db_path = opts.db or self.settings.get("DISPATCHES_DB")
         reader = DiskReader(max_size=max_size, base_url=opts.base_url, root=opts.root)
         run_args = {

@@ -1,12 +1,12 @@
 """`scrapy reprocess [--site HOST] [--since DATE]`: re-clean stored raw pages, no network.
 
 Owns what a reprocess run does with each page: a `crawls` row (spider "reprocess"), cleaning
-every stored raw page again in a `CleanerPool`, saving the new Document through the store (a copy whose
-identity changed is moved by `store.reprocess.resave`: merged into another article or split
-into a new one), and the report of what changed: counts and a few unified diffs of article
-texts. The run lock, store, pool, signals, progress bar and exit status are shared with ingest
-in `crawlers.commands._common`. Raw pages come from `Store.raw_pages`; cleaning is `cleaners`',
-identity the store's.
+every stored raw page again in a `CleanerPool`, saving the new Document through the junction
+with `reidentify=True` (the store moves a copy whose identity changed: merged into another
+article or split into a new one), and the report of what changed: counts and a few unified
+diffs of article texts. The run lock, store, pool, signals, progress bar and exit status are
+shared with ingest in `crawlers.commands._common`. Raw pages come from `Store.raw_pages`;
+cleaning is `cleaners`', identity the store's.
 
 Exit status: 0 done, 1 some pages could not be cleaned or saved (or the database is locked or
 unusable), 2 bad usage.
@@ -17,13 +17,11 @@ from __future__ import annotations
 import argparse
 import difflib
 import logging
-from collections import Counter
 from dataclasses import dataclass, field
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from cleaners.model import Rejected
 from crawlers.commands._common import (
     RunCounts,
     StoreRun,
@@ -37,6 +35,7 @@ from crawlers.commands._common import (
     reject_unknown_options,
     run_command,
 )
+from crawlers.junction import Outcome
 
 logger = logging.getLogger(__name__)
 
@@ -63,36 +62,28 @@ def text_diff(before: str, after: str, name: str, limit: int = DIFF_LINES) -> st
 
 @dataclass
 class Report(RunCounts):
-    """What reprocessing changed; the stats keep the crawls contract names."""
+    """What reprocessing changed: the pages' outcomes (`RunCounts`) plus what moved or changed."""
 
-    pages: int = 0
-    unchanged: int = 0
+    articles_unchanged: int = 0  # neither text, metadata nor article changed
     text_changed: int = 0
     meta_changed: int = 0
     merged: int = 0  # copy moved onto an article that existed already
     split: int = 0  # copy moved onto a new article of its own
-    articles_new: int = 0
     articles_removed: int = 0  # articles left without copies after a move
-    outcomes: Counter = field(default_factory=Counter)
     examples: list = field(default_factory=list)
     moves: list = field(default_factory=list)
 
     json_extra = ("examples", "moves")
 
-    def as_stats(self) -> dict:
-        return self.crawl_stats(
-            pages=self.pages,
-            articles_new=self.articles_new,
-            copies_new=0,
-            versions_new=self.outcomes.get("version", 0),
-            unchanged=self.unchanged,
-            text_changed=self.text_changed,
-            meta_changed=self.meta_changed,
-            merged=self.merged,
-            split=self.split,
-            articles_removed=self.articles_removed,
-            outcomes=dict(self.outcomes),
-        )
+    def own_stats(self) -> dict:
+        return {
+            "articles_unchanged": self.articles_unchanged,
+            "text_changed": self.text_changed,
+            "meta_changed": self.meta_changed,
+            "merged": self.merged,
+            "split": self.split,
+            "articles_removed": self.articles_removed,
+        }
 
 
 class Reprocessor(StoreRun):
@@ -103,50 +94,30 @@ class Reprocessor(StoreRun):
         self.report = Report()
 
     def run(self, site: str | None, since: str | None, args: dict) -> Report:
-        from store.reprocess import resave, snapshot
-
         r = self.report
         with self.crawl_row(r, "reprocess", args):
             pages = self.db.raw_pages(site=site, since=since)
-            for raw, result in clean_in_order(pages, self.pool, self.window):
+            for raw, result in clean_in_order(pages, self.pool, self.window, self.config):
                 self.stop.check()
-                r.pages += 1
-                where = raw.where
-                if isinstance(result, Rejected):
-                    self.rejected(r, where, result)
-                    self._tick(r.pages, r.pages)
-                    continue
-                before = snapshot(self.db, raw)  # just before: earlier moves may have changed it
-                try:
-                    res = resave(self.db, result, raw, crawl_id=r.crawl_id)
-                except Exception as exc:  # one bad page never ends the run
-                    r.errors += 1
-                    detail = f"{type(exc).__name__}: {exc}"
-                    logger.error("could not re-save %s: %s", where, detail)
-                    self._event(where, "store", "save_failed", detail)
-                    self._tick(r.pages, r.pages)
-                    continue
-                r.outcomes[getattr(res, "outcome", "unknown")] += 1
-                self._compare(where, before, snapshot(self.db, raw), res)
+                before = self.db.copy_snapshot(raw)  # just before: earlier moves may have changed it
+                outcome = self.process(r, raw, result, reidentify=True)
+                if outcome.saved:
+                    self._compare(raw.where, before, self.db.copy_snapshot(raw), outcome)
                 self._tick(r.pages, r.pages)
         return r
 
-    def _compare(self, where: str, before: dict | None, after: dict | None, res) -> None:
-        from store.reprocess import article_exists
-
+    def _compare(self, where: str, before: dict | None, after: dict | None, outcome: Outcome) -> None:
         r = self.report
-        if getattr(res, "outcome", None) == "new":
-            r.articles_new += 1
         if before is None or after is None:
             r.text_changed += 1
             return
         moved = before.get("article_id") != after.get("article_id")
         if moved:
-            if getattr(res, "outcome", None) == "new":
+            if outcome.kind == "new":
                 r.split += 1
             else:
                 r.merged += 1
-            if not article_exists(self.db, before.get("article_id")):
+            if not self.db.article_exists(before.get("article_id")):
                 r.articles_removed += 1
             if len(r.moves) < 20:
                 r.moves.append(
@@ -173,7 +144,7 @@ class Reprocessor(StoreRun):
             r.meta_changed += 1
             changed = True
         if not changed and not moved:
-            r.unchanged += 1
+            r.articles_unchanged += 1
 
 
 def print_report(r: Report) -> None:
@@ -182,7 +153,7 @@ def print_report(r: Report) -> None:
         r,
         (
             ("raw pages re-cleaned", r.pages),
-            ("unchanged", r.unchanged),
+            ("unchanged", r.articles_unchanged),
             ("article text changed", r.text_changed),
             ("title/date/publisher/URL changed", r.meta_changed),
             ("copies merged into another article", r.merged),

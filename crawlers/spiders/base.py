@@ -6,9 +6,10 @@ A spider finds article URLs through discovery methods tried in order of preferen
 empty) hands over to the next with a log line; when none is left the host goes into
 `dispatches/discovery_failed/<host>`.
 
-Whether to fetch an article is decided against the database (read through the pipeline's
-`StoreWorker`): a URL whose discovery hint (sitemap `lastmod`, REST `modified_gmt`) is not newer
-than the stored one is skipped without a request; any other known URL is fetched with
+Whether to fetch an article is decided against the database (read through the
+`crawlers.state.CrawlState` extension): a URL whose discovery hint (sitemap `lastmod`, REST
+`modified_gmt`) is not newer than the stored one is skipped without a request; any other known
+URL is fetched with
 `If-None-Match`/`If-Modified-Since` from its stored `ETag`/`Last-Modified`. Nothing is kept in
 JOBDIR: the database is the record, so a killed run simply starts over and skips what it stored.
 
@@ -28,12 +29,13 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.gz import gunzip
 
 from cleaners.model import RawPage
+from crawlers.config import comma_list
 from crawlers.discovery import Found, NotDiscovery, in_window, matches_topic, parse_when
-from crawlers.pipelines import get_store
+from crawlers.state import CrawlState
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DispatchesSpider", "ArgumentError", "parse_day", "parse_list"]
+__all__ = ["DispatchesSpider", "ArgumentError", "parse_day"]
 
 ARTICLE_STATUSES = [304, 404, 410]
 # Child sitemaps that never hold statements (WordPress/Yoast taxonomies, authors, media).
@@ -55,24 +57,8 @@ def parse_day(value, name: str) -> date | None:
         raise ArgumentError(f"-a {name}={value!r}: expected a date like 2024-01-31") from None
 
 
-def parse_list(value) -> list[str]:
-    if value in (None, ""):
-        return []
-    if isinstance(value, (list, tuple)):
-        return [str(v).strip() for v in value if str(v).strip()]
-    return [v.strip() for v in str(value).split(",") if v.strip()]
-
-
 def _utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _norm(url: str) -> str:
-    try:
-        from store import normalise_url
-    except ImportError:  # the store not there yet: the URL as given
-        return url
-    return normalise_url(url)
 
 
 class DispatchesSpider(scrapy.Spider):
@@ -94,7 +80,7 @@ class DispatchesSpider(scrapy.Spider):
             raise ArgumentError(f"-a limit={limit!r}: expected a whole number") from None
         if self.limit is not None and self.limit < 0:
             raise ArgumentError(f"-a limit={limit!r}: expected a whole number >= 0")
-        self.topic_keywords = parse_list(topic)
+        self.topic_keywords = comma_list(topic)
         self.run_args = {"since": since, "until": until, "limit": limit, "topic": topic}
         self.known: dict[str, dict] = {}
         self.planned: set[str] = set()
@@ -136,14 +122,21 @@ class DispatchesSpider(scrapy.Spider):
             for request in self.begin_discovery(host):
                 yield request
 
+    @property
+    def state(self) -> CrawlState | None:
+        """The run's incremental state (`CrawlState`), or None when the extension is off."""
+        try:
+            return self.crawler.get_extension(CrawlState)
+        except RuntimeError:  # a spider built outside a crawl (unit tests)
+            return None
+
     async def load_state(self, hosts: Iterable[str]) -> None:
-        store = get_store(self.crawler)
-        if store is None:
+        state = self.state
+        if state is None or not state.available:
             return
-        for host in hosts:
-            state = await store.call("known_urls", host)
-            self.known.update(state or {})
-        self.logger.info("%d URLs already known on %d host(s)", len(self.known), len(list(hosts)))
+        hosts = list(hosts)
+        self.known.update(await state.known_urls(hosts))
+        self.logger.info("%d URLs already known on %d host(s)", len(self.known), len(hosts))
 
     # --- discovery fallback chain ---------------------------------------------------------
     def begin_discovery(self, host: str) -> Iterator[scrapy.Request]:
@@ -210,7 +203,7 @@ class DispatchesSpider(scrapy.Spider):
         """
         headers = {}
         state = (
-            self.known.get(_norm(url))
+            self.known.get(CrawlState.url_key(url))
             if conditional and not self.settings.getbool("DISPATCHES_FULL_DISCOVERY", False)
             else None
         )
@@ -276,22 +269,21 @@ class DispatchesSpider(scrapy.Spider):
         The next run then skips what has not changed since. A killed, partial or filtered run
         keeps nothing, so nothing can be skipped by mistake.
         """
-        store = get_store(self.crawler)
+        state = self.state
         stats = self.crawler.stats
-        if store is None or reason != "finished" or self.filtered or stats.get_value("dispatches/errors"):
+        if state is None or not state.available:
             return
-        kept = 0
+        if reason != "finished" or self.filtered or stats.get_value("dispatches/errors"):
+            return
+        entries = [
+            (url, fields) for url, (host, fields) in self.doc_validators.items() if self.host_was_clean(host)
+        ]
+        entries += [(url, fields) for host, url, fields in self.watermarks if self.host_was_clean(host)]
         try:
-            for url, (host, fields) in self.doc_validators.items():
-                if self.host_was_clean(host):
-                    store.call_sync("set_url_state", url, **fields)
-                    kept += 1
-            for host, url, fields in self.watermarks:
-                if self.host_was_clean(host):
-                    store.call_sync("set_url_state", url, **fields)
-                    kept += 1
+            kept = state.keep(entries)
         except Exception as exc:  # the next run just lists everything again
             self.logger.warning("Could not keep discovery validators: %s", exc)
+            return
         self.logger.info("Kept validators of %d discovery documents for the next run", kept)
 
     def _discovery_errback(self, failure):
@@ -346,7 +338,7 @@ class DispatchesSpider(scrapy.Spider):
             return
         why = self.unusable(response)
         body = None if why else self.sitemap_body(response)
-        kind, entries = None, []
+        kind, entries = None, list[Found]()
         if body is not None and not why:
             try:
                 kind, entries = parse_sitemap(body, response.url, limit=self.max_items)
@@ -399,7 +391,7 @@ class DispatchesSpider(scrapy.Spider):
         self.remember_doc(response)
         for found in entries:
             if urlsplit(found.url).hostname != host:
-                continue  # cross-submitted URLs (RELIABILITY #55)
+                continue  # another host's URLs submitted in this host's sitemap: not its statements
             req = self.article_request(found)
             if req is not None:
                 yield req
@@ -483,7 +475,7 @@ class DispatchesSpider(scrapy.Spider):
         if not self.wanted(found):
             self.crawler.stats.inc_value("dispatches/skipped/out_of_scope")
             return None
-        key = _norm(found.url)
+        key = CrawlState.url_key(found.url)
         if key in self.planned:
             return None
         self.planned.add(key)
@@ -499,10 +491,8 @@ class DispatchesSpider(scrapy.Spider):
             self.crawler.stats.inc_value("dispatches/skipped/limit")
             return None
         self.scheduled += 1
-        if self.scheduled == 1:
-            warm = getattr(self.crawler, "dispatches_warm", None)
-            if warm is not None:
-                warm()
+        if self.scheduled == 1 and (crawl_state := self.state) is not None:
+            crawl_state.articles_scheduled()
         headers = {}
         if state:
             if state.get("etag"):

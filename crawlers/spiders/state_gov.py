@@ -13,8 +13,10 @@ from __future__ import annotations
 import math
 from urllib.parse import urlsplit
 
+from crawlers.config import comma_list
 from crawlers.discovery import NotDiscovery, parse_listing, parse_rest
-from crawlers.spiders.base import ArgumentError, DispatchesSpider, parse_list
+from crawlers.spiders.base import ArgumentError, DispatchesSpider
+from crawlers.state import CrawlState
 
 MAIN_HOST = "www.state.gov"
 COLLECTIONS = ("state_press_release", "state_briefing")
@@ -29,7 +31,7 @@ class StateGovSpider(DispatchesSpider):
 
     def __init__(self, archives=None, main="yes", **kwargs):
         super().__init__(**kwargs)
-        self.archives = parse_list(archives)
+        self.archives = comma_list(archives)
         for host in self.archives:
             if not (host.endswith(".state.gov") and host != MAIN_HOST) or "/" in host:
                 raise ArgumentError(f"-a archives: {host!r} is not an archive host like 2021-2025.state.gov")
@@ -60,9 +62,7 @@ class StateGovSpider(DispatchesSpider):
     def watermark(self, host: str, collection: str) -> str | None:
         if self.settings.getbool("DISPATCHES_FULL_DISCOVERY", False):
             return None
-        from crawlers.spiders.base import _norm
-
-        state = self.known.get(_norm(self.collection_url(host, collection))) or {}
+        state = self.known.get(CrawlState.url_key(self.collection_url(host, collection))) or {}
         return state.get("modified_gmt")
 
     def rest_url(self, host: str, collection: str, page: int) -> str:
@@ -206,9 +206,7 @@ class StateGovSpider(DispatchesSpider):
                 yield from self.discovery_failed(host, "listing", why)
             return
         self.discovery_ok(host, "listing")
-        from crawlers.spiders.base import _norm
-
-        new = sum(1 for item in found if _norm(item.url) not in self.known)
+        new = sum(1 for item in found if CrawlState.url_key(item.url) not in self.known)
         for item in found:
             req = self.article_request(item)
             if req is not None:

@@ -15,7 +15,8 @@ import tomllib
 from importlib import resources
 from urllib.parse import urlsplit
 
-from crawlers.spiders.base import ArgumentError, DispatchesSpider, parse_list
+from crawlers.config import comma_list
+from crawlers.spiders.base import ArgumentError, DispatchesSpider
 
 
 def load_sources() -> list[dict]:
@@ -37,16 +38,17 @@ class SyndicationSpider(DispatchesSpider):
 
     def __init__(self, feeds=None, sitemaps=None, sources=None, **kwargs):
         super().__init__(**kwargs)
-        feeds = [_check_url(u, "feeds") for u in parse_list(feeds)]
-        sitemaps = [_check_url(u, "sitemaps") for u in parse_list(sitemaps)]
-        names = parse_list(sources)
+        feeds = [_check_url(u, "feeds") for u in comma_list(feeds)]
+        sitemaps = [_check_url(u, "sitemaps") for u in comma_list(sitemaps)]
+        names = comma_list(sources)
         table = load_sources()
         if names:
             picked = [s for s in table if s.get("name") in names or s.get("group") in names]
             unknown = set(names) - {s.get("name") for s in picked} - {s.get("group") for s in picked}
             if unknown:
                 raise ArgumentError(
-                    f"-a sources: unknown source(s) {', '.join(sorted(unknown))} (see crawlers/data/sources.toml)"
+                    f"-a sources: unknown source(s) {', '.join(sorted(unknown))} "
+                    "(see crawlers/data/sources.toml)"
                 )
         elif feeds or sitemaps:
             picked = []

@@ -16,8 +16,9 @@ import re
 from importlib import resources
 from urllib.parse import urljoin, urlsplit
 
+from crawlers.config import comma_list
 from crawlers.discovery import Found
-from crawlers.spiders.base import ArgumentError, DispatchesSpider, parse_list
+from crawlers.spiders.base import ArgumentError, DispatchesSpider
 
 _LANG_PREFIX = re.compile(r"^/([a-z]{2}(?:-[a-z]{2})?)/", re.I)
 _HOST = re.compile(r"^[a-z0-9-]+\.usembassy\.gov$")
@@ -50,7 +51,7 @@ class UsEmbassySpider(DispatchesSpider):
     def __init__(self, hosts=None, lang=None, **kwargs):
         super().__init__(**kwargs)
         self.embassies = load_embassies()
-        chosen = parse_list(hosts)
+        chosen = comma_list(hosts)
         for host in chosen:
             if not _HOST.match(host.lower()):
                 raise ArgumentError(f"-a hosts: {host!r} is not a *.usembassy.gov host")
