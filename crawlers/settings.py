@@ -25,6 +25,7 @@ USER_AGENT = f"Dispatches/0.1 (+{DISPATCHES_CONTACT}; statement archive for rese
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2  # government sites: never more than two at once per host
+DOWNLOADER = "crawlers.downloader.SlotLimitDownloader"  # holds that limit at any DOWNLOAD_DELAY
 DOWNLOAD_DELAY = float(
     os.environ.get("DISPATCHES_DOWNLOAD_DELAY", "1")
 )  # floor per host; robots Crawl-delay raises it
