@@ -6,7 +6,7 @@ decides how many requests to start from ``slot.free_transfer_slots()`` in the sa
 pass, so every request that reaches the slot before the event loop turns is started at once: with a
 zero ``DOWNLOAD_DELAY`` a host gets up to ``CONCURRENT_REQUESTS`` requests at a time instead of
 ``CONCURRENT_REQUESTS_PER_DOMAIN`` (or the slot's ``DOWNLOAD_SLOTS`` concurrency). A non-zero delay
-hides it, because the queue then starts one request per pass.
+(AutoThrottle always keeps one) hides it, because the queue then starts one request per pass.
 
 ``SlotLimitDownloader`` counts the request as transferring when its task is created, which is the
 one thing the fix needs. Everything else (delays, AutoThrottle, the slot holds that
