@@ -53,6 +53,7 @@ DISPATCHES_CONTACT = from_env("DISPATCHES_CONTACT", "https://github.com/dispatch
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2  # government sites: never more than two at once per host
+DOWNLOADER = "crawlers.downloader.SlotLimitDownloader"  # holds that limit at any DOWNLOAD_DELAY
 DOWNLOAD_DELAY = from_env("DISPATCHES_DOWNLOAD_DELAY", 1.0)  # floor per host; robots Crawl-delay raises it
 AUTOTHROTTLE_ENABLED = True  # back off when a host slows down
 AUTOTHROTTLE_START_DELAY = 1
