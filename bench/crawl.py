@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 SETTINGS = {
-    "DOWNLOAD_DELAY": 0.001,  # 0 would let Scrapy 2.19 (asyncio) ignore the per-host concurrency
+    "DOWNLOAD_DELAY": 0,  # per-host concurrency holds at 0 (crawlers/downloader.py)
     "AUTOTHROTTLE_ENABLED": False,
     "DISPATCHES_MAX_CRAWL_DELAY": 0,
     "CONCURRENT_REQUESTS": 32,

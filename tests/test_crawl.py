@@ -20,9 +20,7 @@ from tests.fixtures.web.fixtureweb import FixtureWeb
 ROOT = Path(__file__).resolve().parents[1]
 
 FAST = {
-    # not 0: with the asyncio reactor and a zero delay, Scrapy 2.19 dequeues a whole slot at once
-    # (Downloader._process_queue schedules tasks without counting them as transferring yet)
-    "DOWNLOAD_DELAY": "0.001",
+    "DOWNLOAD_DELAY": "0",
     "AUTOTHROTTLE_ENABLED": "False",
     "DISPATCHES_MAX_CRAWL_DELAY": "0",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "4",

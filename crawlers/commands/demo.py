@@ -34,7 +34,7 @@ CRAWLS = (
 # to show the delay is applied without making the demo slow.
 DEMO_SETTINGS = {
     "DISPATCHES_MAX_CRAWL_DELAY": "0.05",
-    "DOWNLOAD_DELAY": "0.001",  # 0 lets Scrapy 2.19 (asyncio) ignore per-host concurrency
+    "DOWNLOAD_DELAY": "0",  # per-host concurrency holds at 0 (crawlers/downloader.py)
     "AUTOTHROTTLE_ENABLED": "False",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "4",
     "LOG_LEVEL": "ERROR",
