@@ -119,7 +119,9 @@ class Copies:
     def _update(self, old: dict[str, Any], doc: Document, raw: RawPage, p: Prepared) -> SaveResult:
         new = p.copy
         aid = old["article_id"]
-        if old["page_sha256"] == new["page_sha256"] and old["text_sha256"] == new["text_sha256"]:
+        # What the cleaner read besides the text (a corrected title) counts as a change too.
+        same_fields = all(old[k] == new[k] for k in ("page_sha256", "text_sha256", "title", "published"))
+        if same_fields:
             fields: dict[str, Any] = {}
             if new["fetched_at"] and (old["fetched_at"] is None or new["fetched_at"] > old["fetched_at"]):
                 fields["fetched_at"] = new["fetched_at"]

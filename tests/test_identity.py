@@ -4,6 +4,7 @@ edited official statements. Texts are written for these tests (store.testing).""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import pytest
@@ -343,3 +344,11 @@ def test_the_newest_official_text_represents_when_two_urls_hold_it(db):
     assert normalise_url(art["canonical_url"]) in {
         r["url_key"] for r in all_rows(db, "SELECT url_key FROM copies")
     }
+
+
+def test_a_corrected_title_alone_is_the_articles_title(db):
+    doc, raw = page(OFFICIAL, HARBOUR, "Harbour agreement", DAY)
+    a = db.save(doc, raw)
+    fixed = dataclasses.replace(doc, title="Harbour Agreement")
+    db.save(fixed, dataclasses.replace(raw, fetched_at="2024-06-13T00:00:00Z"))
+    assert article(db, a.article_id)["title"] == "Harbour Agreement"
