@@ -1,8 +1,9 @@
 """Articles and their versions: which copy represents a statement, and folding articles together.
 
 Owns: creating an article, keeping its representative fields in step with its best-ranked
-copy (state.gov, then embassy, then archive host, then anything else; the first to arrive
-among equals), every distinct representative or official text in `versions`, each copy's
+live copy (state.gov, then embassy, then archive host, then anything else; among official
+copies of one rank the one holding the newest text, else the first to arrive), every
+distinct representative or official text in `versions`, each copy's
 similarity to its article's text, merging two articles and moving a copy between them.
 Leaves deciding which article a copy belongs to to `store.identity`.
 """
@@ -114,7 +115,14 @@ class Articles:
 
     def refresh(self, aid: int) -> None:
         """Make the best-ranked copy (first among equals) represent the article."""
-        rep = self.cx.one("SELECT * FROM copies WHERE article_id = ? ORDER BY gone, rank, id LIMIT 1", (aid,))
+        # Among official copies of one rank, the newest text (when it was first seen in the
+        # article) represents: an edit, however small, replaces the text it edits.
+        rep = self.cx.one(
+            "SELECT c.* FROM copies c LEFT JOIN versions v "
+            "ON v.article_id = c.article_id AND v.text_sha256 = c.text_sha256 WHERE c.article_id = ? "
+            "ORDER BY c.gone, c.rank, CASE WHEN c.rank <= 2 THEN v.seen_at END DESC, c.id LIMIT 1",
+            (aid,),
+        )
         if rep is None:
             return
         text = self.index.stored_text(rep["text_sha256"]) or ""

@@ -1,9 +1,13 @@
 """Saving one page as a copy, inside the caller's transaction.
 
 A URL seen before keeps its copy: the row is refreshed from the new fetch, and a new text
-becomes a new version. A URL whose new text shares little with the stored one holds another
-statement (state.gov re-uses slugs for yearly messages): the older copy is retired under
-`<key>#superseded-<n>` and keeps its article; the newer page starts afresh. A new URL goes
+becomes a new version. A URL whose new text shares little with the stored one, or whose
+post id (`RawPage.meta["guid"]`) is another, holds another statement (state.gov re-uses
+slugs for yearly messages): the older copy is retired under `<key>#superseded-<n>` and
+keeps its article; the newer page starts afresh. The same guid is the same post, however
+much its text changed. A URL that answers with a permanent redirect, or whose post now has
+another permalink, has *moved*: its copy is marked `gone` with `moved_to`, and the new URL's
+copy represents the article. A new URL goes
 through the identity cascade (`store.identity`) and becomes a copy of the article it picks,
 or of a new article.
 
@@ -83,6 +87,8 @@ class Copies:
         """Save one page (inside the caller's transaction)."""
         existing = self.by_key(p.key)
         result = self._update(existing, doc, raw, p) if existing else self._new(doc, raw, p)
+        if p.asked:
+            result = self._moved_from(p, result)
         if p.hints and self.urls.hints_changed(p.key, p.hints):
             self.urls.set_key(p.key, p.copy["url"], p.hints)
         return result
@@ -113,7 +119,9 @@ class Copies:
     def _update(self, old: dict[str, Any], doc: Document, raw: RawPage, p: Prepared) -> SaveResult:
         new = p.copy
         aid = old["article_id"]
-        if old["page_sha256"] == new["page_sha256"] and old["text_sha256"] == new["text_sha256"]:
+        # What the cleaner read besides the text (a corrected title) counts as a change too.
+        same_fields = all(old[k] == new[k] for k in ("page_sha256", "text_sha256", "title", "published"))
+        if same_fields:
             fields: dict[str, Any] = {}
             if new["fetched_at"] and (old["fetched_at"] is None or new["fetched_at"] > old["fetched_at"]):
                 fields["fetched_at"] = new["fetched_at"]
@@ -121,7 +129,7 @@ class Copies:
                 if new[k] and new[k] != old[k]:
                     fields[k] = new[k]
             if old["gone"]:
-                fields["gone"] = 0
+                fields.update(gone=0, moved_to=None)  # the URL answers again: not moved
             self.cx.update("copies", old["id"], fields)
             return _unchanged(old)
         # Same bytes, new text: the cleaners changed (scrapy reprocess), not the page at this URL.
@@ -129,6 +137,8 @@ class Copies:
             reused = self._reused(old, doc, raw, p)
             if reused is not None:
                 return reused
+        if old["gone"]:
+            self.articles.refresh(aid)  # a moved URL that answers again may represent again
         # The page changed: take everything from the new fetch, keep identity and provenance.
         fields = {
             k: v
@@ -137,7 +147,7 @@ class Copies:
         }
         if old["fetched_at"] and new["fetched_at"] and new["fetched_at"] < old["fetched_at"]:
             fields.pop("fetched_at", None)
-        fields["gone"] = 0
+        fields.update(gone=0, moved_to=None)
         self.cx.update("copies", old["id"], fields)
         self.pages.add(new["page_sha256"], raw)
         text_changed = old["text_sha256"] != new["text_sha256"]
@@ -156,12 +166,16 @@ class Copies:
         """A different statement at a known URL: retire the older of the two pages under
         `#superseded-`, so an old capture ingested late never displaces the current page.
         None when the new text is the same statement."""
-        prev = self.index.stored_text(old["text_sha256"])
-        if prev is None:
-            return None
-        v = neardup.compare(p.textobj, self.index.text(old["text_sha256"], prev))
-        if v.score >= REUSED_URL_BELOW or p.textobj.size < neardup.MIN_SHINGLES:
-            return None
+        if old["guid"] and p.copy["guid"]:
+            if old["guid"] == p.copy["guid"]:
+                return None  # the same post, edited: its CMS id says so whatever the text
+        else:
+            prev = self.index.stored_text(old["text_sha256"])
+            if prev is None:
+                return None
+            v = neardup.compare(p.textobj, self.index.text(old["text_sha256"], prev))
+            if v.score >= REUSED_URL_BELOW or p.textobj.size < neardup.MIN_SHINGLES:
+                return None
         new = p.copy
         if new["fetched_at"] and old["fetched_at"] and new["fetched_at"] < old["fetched_at"]:
             retired = f"{p.key}#superseded-{(new['page_sha256'] or new['text_sha256'])[:16]}"
@@ -174,6 +188,26 @@ class Copies:
             "copies", old["id"], {"url_key": f"{old['url_key']}#superseded-{old['id']}", "gone": 1}
         )
         return self._new(doc, raw, p)
+
+    def _moved_from(self, p: Prepared, res: SaveResult) -> SaveResult:
+        """The URL asked for answered with a permanent redirect to this page: its copy, if
+        there is one, has moved here, and its article is this one (a move noticed after
+        both URLs were saved as two posts folds them)."""
+        old = self.by_key(p.asked) if p.asked else None
+        if old is None or old["id"] == res.copy_id:
+            return res
+        red = self.cx.one("SELECT to_key FROM redirects WHERE from_key = ?", (p.asked,))
+        if red is None or red["to_key"] != p.key:
+            self.identity.record_redirect(p)
+        if old["gone"] != 1 or old["moved_to"] != p.copy["url"]:
+            self.cx.update("copies", old["id"], {"gone": 1, "moved_to": p.copy["url"]})
+        if old["article_id"] == res.article_id:
+            self.articles.refresh(res.article_id)
+            return res
+        before = old["article_id"]
+        self.articles.move({**old, "gone": 1}, before, res.article_id, "url", 1.0)
+        merged = () if self.articles.exists(before) else (before,)
+        return dataclasses.replace(res, merged=res.merged + merged)
 
     # ---------------------------------------------------------------- a new URL
 
@@ -209,7 +243,7 @@ class Copies:
         )
         copy_id = int(self.cx.insert("copies", row))
         if moved:
-            self.cx.update("copies", moved, {"gone": 1})
+            self.cx.update("copies", moved, {"gone": 1, "moved_to": c["url"]})
         self.index.add(c["text_sha256"], p.text, p, aid)
         if p.rank <= 2:
             self.articles.add_version(

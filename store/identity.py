@@ -1,7 +1,9 @@
 """The identity cascade: which article a new copy belongs to, strongest rule first.
 
-1. URL: a copy reached through a redirect (RawPage.url != final_url, or a redirect seen
-   before) joins the article of the URL it moved from.
+1. URL: a copy reached through a permanent redirect (RawPage.url != final_url, or a
+   redirect seen before) joins the article of the URL it moved from; so does a page
+   whose post (`RawPage.meta["guid"]`, the CMS's own id) is known on the same host under
+   another URL. Either way the old copy has *moved* (`store.copies` marks it).
 2. Attribution: "Official news published at <url>" / rel=canonical to an official host ->
    the article of that URL; a claim on a URL not seen yet is returned as pending, and the
    original joins this article when it is crawled.
@@ -11,7 +13,13 @@
    are not merged but returned for review with a reason: `grey_zone`, `lookalike`,
    `date_mismatch`, `title_mismatch`, `same_site_duplicate` (two live URLs of one official
    site are two posts), `holds_candidate` / `contained_official` (a page quoting a whole
-   statement).
+   statement), `other_official_host` (see below).
+
+Two official hosts each publish their own statements, often from one template (two
+embassies' security alerts): an official copy joins an official article on another host by
+near-similarity only when one side says it republishes the Department's text (`republished`,
+read by `store.prepare`) and the other is that text, or when it is the archive copy of the
+very same path. Otherwise only the URL, attribution and exact rules join them.
 
 An official copy also gathers the unofficial-only articles its text confirms (an excerpt and
 a claim that arrived before it and matched nothing else), so the articles do not depend on
@@ -21,6 +29,8 @@ the order pages arrive in. Owns only the decision; the writes are `store.copies`
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
+from urllib.parse import urlsplit
 
 from cleaners.model import Document
 
@@ -29,7 +39,9 @@ from .articles import Articles, rank_of
 from .connection import Connection
 from .index import NearIndex
 from .prepare import Prepared
+from .urls import key_host
 
+DEPARTMENT_ROLES = frozenset({"original", "archive"})  # state.gov and its archive hosts
 OFFICIAL_SIZE_RATIO = 0.6  # official vs official: the smaller must be this share of the larger
 
 Match = tuple[int | None, str, float | None]  # article, match method, score
@@ -57,21 +69,12 @@ class Identity:
         return row["article_id"] if row else None
 
     def by_url(self, p: Prepared) -> tuple[int | None, str, float | None, int | None]:
-        """(article, method, score, the copy moved away from) of a page reached by a redirect."""
+        """(article, method, score, the copy moved away from) of a page reached by a permanent
+        redirect, or of a post known under another URL of the same host (same guid)."""
         froms = []
         if p.asked:
             froms.append(p.asked)
-            self.cx.db.table("redirects").upsert(
-                {
-                    "from_key": p.asked,
-                    "to_key": p.key,
-                    "from_url": p.copy["raw_url"],
-                    "to_url": p.copy["url"],
-                    "seen_at": p.copy["fetched_at"],
-                },
-                pk="from_key",
-                alter=False,
-            )
+            self.record_redirect(p)
         froms += [
             r["from_key"] for r in self.cx.all("SELECT from_key FROM redirects WHERE to_key = ?", (p.key,))
         ]
@@ -79,7 +82,39 @@ class Identity:
             row = self.cx.one("SELECT id, article_id FROM copies WHERE url_key = ?", (fk,))
             if row:
                 return row["article_id"], "url", 1.0, row["id"]
+        old = self.same_post(p)
+        if old is not None:
+            return old["article_id"], "url", 1.0, old["id"]
         return None, "new", None, None
+
+    def record_redirect(self, p: Prepared) -> None:
+        """Remember that the URL asked for answers with a permanent redirect to this page."""
+        if not p.asked:
+            return
+        self.cx.db.table("redirects").upsert(
+            {
+                "from_key": p.asked,
+                "to_key": p.key,
+                "from_url": p.copy["raw_url"],
+                "to_url": p.copy["url"],
+                "seen_at": p.copy["fetched_at"],
+            },
+            pk="from_key",
+            alter=False,
+        )
+
+    def same_post(self, p: Prepared) -> dict[str, Any] | None:
+        """The copy of the same post (same guid, same host) under another URL, live first."""
+        guid, site = p.copy.get("guid"), p.copy.get("site")
+        if not guid or not site:
+            return None
+        for row in self.cx.all(
+            "SELECT id, article_id, site FROM copies WHERE guid = ? AND url_key != ? ORDER BY gone, id DESC",
+            (guid, p.key),
+        ):
+            if row["site"] and key_host(row["site"]) == key_host(site):
+                return row
+        return None
 
     def _pending(self, key: str) -> int | None:
         """The article waiting for `key` through a claim, if it still exists."""
@@ -158,6 +193,8 @@ class Identity:
                     v = neardup.Verdict(
                         False, v.score, "contained_official", f"{obj.size} / {old.size} shingles"
                     )
+            if v.same and both_official and not self._may_join_official(p, aid):
+                v = neardup.Verdict(False, v.score, "other_official_host", p.copy["site"] or "")
             if v.same and p.rank <= 2 and p.copy["site"] and self._live_on_site(aid, p):
                 # Two live URLs of one official site are two posts (state.gov re-posts a
                 # statement under "-2" with small edits, and counts it as another release);
@@ -167,6 +204,28 @@ class Identity:
             if prev is None or (v.same, v.score) > (prev.same, prev.score):
                 best[aid] = v
         return best
+
+    def _may_join_official(self, p: Prepared, aid: int) -> bool:
+        """Whether an official copy may join official article `aid` by near-similarity: the
+        article has an official copy on the same host, or one that the new copy republishes
+        (or that republishes it), or the new copy is the archive copy of one's path."""
+        site = key_host(p.copy["site"] or "")
+        path = urlsplit(p.key).path
+        for c in self.cx.all(
+            "SELECT site, role, url_key, republished FROM copies WHERE article_id = ? AND rank <= 2",
+            (aid,),
+        ):
+            if not c["site"]:
+                continue
+            if key_host(c["site"]) == site:
+                return True
+            if p.copy["republished"] and (c["republished"] or c["role"] in DEPARTMENT_ROLES):
+                return True
+            if c["republished"] and p.role in DEPARTMENT_ROLES:
+                return True
+            if {p.role, c["role"]} <= DEPARTMENT_ROLES and urlsplit(c["url_key"]).path == path:
+                return True
+        return False
 
     def _live_on_site(self, aid: int, p: Prepared) -> bool:
         return (

@@ -19,9 +19,12 @@ Confirmation. Candidates from the index are confirmed on the full shingle sets:
 containment of the shorter text in the longer, then an alignment through shared shingles
 that finds short *replacements* (a word run in one text standing where another run
 stands in the other). Formulaic look-alikes differ exactly there: the country, the
-names, the anniversary number, the date. A replacement holding a capitalised word or a
-number makes the pair different. Insertions (cruft lines, "Read more") and missing
-tails (truncation) are not replacements and do not count against a match.
+names, the anniversary number, the date. A replacement holding a name-like word
+(capitalised, or of a script without letter case) or a number makes the pair different;
+so does such a word replaced inside a longer gap whose two sides are otherwise the same
+words (several names close together leave no shared shingle between them). Insertions
+(cruft lines, "Read more") and missing tails (truncation) are not replacements and do not
+count against a match.
 """
 
 from __future__ import annotations
@@ -166,8 +169,15 @@ def _digits(tokens) -> set[str]:
     return {t for t in tokens if any(c.isdigit() for c in t)}
 
 
+def _name_like(token: str) -> bool:
+    """A token that may name someone or somewhere: capitalised, or in a script without
+    letter case (Arabic, Hebrew, Devanagari ...), where a name cannot be told by its case."""
+    first = token[:1]
+    return first.isupper() or (first.isalpha() and first.lower() == first.upper())
+
+
 def _named(x: list[str], y: list[str]) -> bool:
-    """A replacement that changes who, where or when: a capitalised word or a number.
+    """A replacement that changes who, where or when: a name-like word or a number.
 
     Not counted: the same letters split differently ("D.C." / "DC") and spelling fixes
     of one name ("Natalia" / "Natalie"), unless a number changed.
@@ -177,12 +187,35 @@ def _named(x: list[str], y: list[str]) -> bool:
     jx, jy = "".join(x).casefold(), "".join(y).casefold()
     if jx == jy:
         return False
-    caps = [t for t in x + y if t[:1].isupper()]
-    if not caps:
+    if not any(_name_like(t) for t in x + y):
         return False
     if x and y and SequenceMatcher(None, jx, jy).ratio() >= 0.75:
         return False  # a spelling fix, not another name
     return True
+
+
+def _substitutions(s_gap: list[str], l_gap: list[str]) -> list[tuple[list[str], list[str]]]:
+    """The short word runs replaced inside a long gap, when the gap is a substitution.
+
+    Several names close together (a list of districts, an address and a phone number)
+    leave no shared shingle between them, so the two texts differ by one long gap. A gap
+    whose two sides still share at least a third of their words, in order, is the same
+    passage with words replaced, and its replaced runs are read like short replacements.
+    A gap whose two sides are both mostly names and numbers is one list of names standing
+    for another. Any other gap is a rewritten passage (or cruft standing where text was)
+    and says nothing about names.
+    """
+    if all(2 * sum(_name_like(w) or w.isdigit() for w in g) >= len(g) for g in (s_gap, l_gap)):
+        return [(s_gap, l_gap)]
+    sm = SequenceMatcher(None, [w.casefold() for w in s_gap], [w.casefold() for w in l_gap], autojunk=False)
+    shared = sum(b.size for b in sm.get_matching_blocks())
+    if shared * 3 < min(len(s_gap), len(l_gap)):
+        return []
+    return [
+        (s_gap[i0:i1], l_gap[j0:j1])
+        for op, i0, i1, j0, j1 in sm.get_opcodes()
+        if op == "replace" and i1 - i0 <= MAX_REPLACEMENT and j1 - j0 <= MAX_REPLACEMENT
+    ]
 
 
 @dataclass
@@ -229,19 +262,25 @@ def align(a: Text, b: Text) -> Alignment:
         last_l = nxt
     out: list[tuple[list[str], list[str]]] = []
 
+    def differing(s_run, l_run):
+        fs, fl = {w.casefold() for w in s_run}, {w.casefold() for w in l_run}
+        only_s = [w for w in s_run if w.casefold() not in fl]
+        only_l = [w for w in l_run if w.casefold() not in fs]
+        return (only_s, only_l) if (only_s or only_l) else None
+
     def gap(s_gap, l_gap):
         if not s_gap or not l_gap or len(s_gap) > MAX_REPLACEMENT or len(l_gap) > MAX_REPLACEMENT:
             return None
-        fs, fl = {w.casefold() for w in s_gap}, {w.casefold() for w in l_gap}
-        only_s = [w for w in s_gap if w.casefold() not in fl]
-        only_l = [w for w in l_gap if w.casefold() not in fs]
-        return (only_s, only_l) if (only_s or only_l) else None
+        return differing(s_gap, l_gap)
 
     for (i0, p0), (i1, p1) in pairwise(anchors):
         # words covered by anchor i0 end at i0+K; the next anchor's words start at i1
-        r = gap(short.words[i0 + K : i1], long_.words[p0 + K : p1])
+        s_gap, l_gap = short.words[i0 + K : i1], long_.words[p0 + K : p1]
+        r = gap(s_gap, l_gap)
         if r:
             out.append(r)
+        elif s_gap and l_gap and max(len(s_gap), len(l_gap)) > MAX_REPLACEMENT:
+            out += [d for d in (differing(a, b) for a, b in _substitutions(s_gap, l_gap)) if d]
     if anchors:
         (fi, fp), (li, lp) = anchors[0], anchors[-1]
         for r in (gap(short.words[:fi], long_.words[:fp]), gap(short.words[li + K :], long_.words[lp + K :])):

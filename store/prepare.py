@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -46,7 +47,7 @@ class Prepared:
     """
 
     key: str  # normalised URL, or file:<path>
-    asked: str | None  # the normalised URL asked for, when a redirect led elsewhere
+    asked: str | None  # the normalised URL asked for, when a permanent redirect led elsewhere
     rank: int  # 0 state.gov, 1 embassy, 2 other official, 3 unofficial
     role: str
     text: str
@@ -57,6 +58,46 @@ class Prepared:
     hints: dict[str, str]  # discovery hints for `url_state`
     fps: list[int] | None = None
     postings: dict[int, int] | None = None
+
+
+PERMANENT_REDIRECTS = frozenset({301, 308})
+
+# Where an official page says it republishes another office's text: "The following statement
+# was released by the Department of State", "Original statement: https://www.state.gov/...",
+# "Republished from ...". Read only from the first and last lines, where such notes stand.
+_REPUBLISHED = re.compile(
+    r"\b(?:was|is|were|has\s+been)\s+(?:originally\s+|first\s+)?(?:released|issued|published|posted)\s+"
+    r"(?:by|on|at|from)\s+(?:the\s+)?(?:U\.?\s?S\.?\s+)?(?:Department\s+of\s+State|State\s+Department|"
+    r"Office\s+of\s+the\s+Spokesperson|Secretary\s+of\s+State|White\s+House|(?:www\.)?state\.gov)"
+    r"|^\W*(?:original(?:ly\s+published)?|republished\s+from|source|read\s+the\s+original|"
+    r"see\s+the\s+original)\b[^\n]{0,60}(?:state\.gov|Department\s+of\s+State)",
+    re.I | re.M,
+)
+EDGE_LINES = 3
+
+
+def republished(text: str, source_line: str | None = None) -> bool:
+    """Whether a page says it republishes a Department text (its first or last lines, or
+    a source line naming the Department)."""
+    if source_line and re.search(r"department\s+of\s+state|state\s+department", source_line, re.I):
+        return True
+    lines = [ln for ln in (text or "").splitlines() if ln.strip()]
+    edges = lines if len(lines) <= 2 * EDGE_LINES else lines[:EDGE_LINES] + lines[-EDGE_LINES:]
+    return any(_REPUBLISHED.search(ln) for ln in edges if len(ln.split()) <= 40)
+
+
+def redirect_is_permanent(meta: dict[str, Any]) -> bool:
+    """Whether the redirects that led to a page were permanent (301/308).
+
+    Read from `RawPage.meta["redirect_status"]` (a status or a list of them, e.g. Scrapy's
+    `redirect_reasons`); when the fetcher did not say, a redirect is taken as a move.
+    """
+    given = meta.get("redirect_status", meta.get("redirect_reasons"))
+    if given is None:
+        return True
+    statuses = given if isinstance(given, list | tuple) else [given]
+    codes = [int(x) for x in statuses if str(x).isdigit()]
+    return not codes or all(c in PERMANENT_REDIRECTS for c in codes)
 
 
 def _headers(raw: RawPage) -> dict[str, str]:
@@ -99,11 +140,13 @@ def prepare(doc: Document, raw: RawPage, crawl_id: int | None, official: tuple[s
     else:
         host = host_of(served)
         role = role_for(served)
-    asked = normalise_url(raw.url) if raw.url else None
+    meta = dict(raw.meta or {})
+    # A temporary redirect (a login page, a maintenance page) says nothing about the URL asked.
+    asked = normalise_url(raw.url) if raw.url and redirect_is_permanent(meta) else None
     rank = rank_for(role, host, official)
     text = doc.text or ""
     headers = _headers(raw)
-    meta = dict(raw.meta or {})
+    guid = str(meta["guid"]).strip() if meta.get("guid") is not None else ""
     copy = {
         "url_key": key,
         "url": url,
@@ -137,6 +180,8 @@ def prepare(doc: Document, raw: RawPage, crawl_id: int | None, official: tuple[s
         "final_url": redact_url(raw.final_url) if raw.final_url else None,
         "headers": json.dumps(headers, ensure_ascii=False, sort_keys=True),
         "meta": json.dumps(meta, default=str, ensure_ascii=False, sort_keys=True),
+        "guid": guid or None,
+        "republished": int(rank <= 2 and republished(text, doc.source_line)),
     }
     return Prepared(
         key=key,

@@ -307,6 +307,18 @@ def _one_timestamp_form(db: Database) -> None:
             db.conn.executemany(f"UPDATE [{table}] SET [{col}] = ? WHERE rowid = ?", fixed)
 
 
+@MIGRATIONS(name="0010_moves_and_posts")
+def _moves_and_posts(db: Database) -> None:
+    # moved_to: where a copy's URL moved (a permanent redirect, or its post's new permalink);
+    # guid: the CMS's own id of the post (a WordPress guid), which survives a slug change;
+    # republished: the page says it republishes another office's text ("The following
+    # statement was released by the Department of State").
+    db.execute("ALTER TABLE copies ADD COLUMN moved_to TEXT")
+    db.execute("ALTER TABLE copies ADD COLUMN guid TEXT")
+    db.execute("ALTER TABLE copies ADD COLUMN republished INTEGER NOT NULL DEFAULT 0")
+    db.execute("CREATE INDEX IF NOT EXISTS copies_guid ON copies(guid) WHERE guid IS NOT NULL")
+
+
 SCHEMA_VERSION = len(MIGRATIONS._migrations)
 KNOWN = {m.name for m in MIGRATIONS._migrations}
 

@@ -145,3 +145,40 @@ def one(db: Store, sql: str, params: Sequence[Any] = ()) -> dict[str, Any]:
 def all_rows(db: Store, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
     """Every row of a query on a Store's database, as dicts."""
     return list(db.db.query(sql, params))
+
+
+def security_alert(city: str, country: str, day: str, event: str, address: str, phone: str) -> str:
+    """A formulaic embassy security alert: alerts of two posts differ in the city, the
+    post's name, the date, the address and the phone number, and in nothing else."""
+    return (
+        f"Security Alert - U.S. Embassy {city}, {country} ({day})\n\n"
+        f"Location: {city}, {country}\n\n"
+        f"Event: {event}\n\n"
+        f"The U.S. Embassy in {city} informs U.S. citizens that demonstrations are planned in "
+        f"central {city} on {day}. Demonstrations intended to be peaceful can turn confrontational "
+        f"and escalate into violence with little warning. Local authorities may close roads and "
+        f"public transport may be disrupted near government buildings and public squares.\n\n"
+        f"Actions to Take: Avoid the areas of the demonstrations. Exercise caution if unexpectedly "
+        f"in the vicinity of large gatherings or protests. Monitor local media for updates. Keep a "
+        f"low profile and be aware of your surroundings. Review your personal security plans and "
+        f"carry proper identification.\n\n"
+        f"Assistance: U.S. Embassy {city}, {address}, {city}, {country}. Telephone: {phone}. "
+        f"Enroll in the Smart Traveler Enrollment Program to receive security messages and make "
+        f"it easier to locate you in an emergency."
+    )
+
+
+def visa_notice(post: str, city: str, day: str, extra: int) -> str:
+    """A formulaic visa-appointment notice: notices of two posts differ in the post, the
+    city, the date and the number of appointments."""
+    return (
+        f"The U.S. {post} in {city} will open {extra} additional nonimmigrant visa interview "
+        f"appointments on {day} for applicants who have already paid the application fee.\n\n"
+        f"Applicants should log in to their profile on the appointment system and select the first "
+        f"available date. Applicants who already hold an appointment should keep it and should not "
+        f"request a new one, as duplicate bookings will be cancelled without notice.\n\n"
+        f"Please arrive fifteen minutes before your appointment with your passport, the confirmation "
+        f"page of your application and one photograph. Large bags and electronic devices are not "
+        f"permitted inside the {post} in {city}. We appreciate your patience as we work to reduce "
+        f"wait times for all categories of visas."
+    )

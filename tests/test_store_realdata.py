@@ -66,7 +66,14 @@ def test_real_edits_moves_and_reused_slugs(tricky, tmp_path):
     s = Store(tmp_path / "real.db")
     copy_of = [
         s.save(
-            *page(r["link"], r["text"], r["title"], r["published"], fetched_at=r["first_seen_commit_date"])
+            *page(
+                r["link"],
+                r["text"],
+                r["title"],
+                r["published"],
+                fetched_at=r["first_seen_commit_date"],
+                meta={"guid": r["guid"]},  # what the spiders pass from the feed / REST API
+            )
         ).copy_id
         for r in tricky
     ]
@@ -99,6 +106,28 @@ def test_real_edits_moves_and_reused_slugs(tricky, tmp_path):
     edited = {r["guid"] for r in tricky if r["version_index"] > 0}
     n_versions = s.db.conn.execute("SELECT count(*) FROM versions").fetchone()[0]
     assert n_versions >= len(edited)
+    # a release shows its newest version: the text, title and URL it was last seen with
+    newest: dict[str, int] = {}
+    for i, r in enumerate(tricky):
+        newest[r["guid"]] = i
+    texts = defaultdict(set)
+    for r in tricky:
+        texts[content_hash(r["text"])].add(r["guid"])
+    stale = []
+    for i in newest.values():
+        r = tricky[i]
+        if len(texts[content_hash(r["text"])]) > 1:
+            continue  # two posts with one text are one article, shown by the first
+        art = s.db.conn.execute(
+            "SELECT a.text, a.title, a.canonical_url FROM copies c JOIN articles a ON a.id = c.article_id "
+            "WHERE c.id = ?",
+            (copy_of[i],),
+        ).fetchone()
+        if (content_hash(art[0]), art[1], art[2]) != (content_hash(r["text"]), r["title"], r["link"]):
+            stale.append((r["title"], r["link"], art[1], art[2]))
+    assert stale == []
+    moved = [c for c in s.db.conn.execute("SELECT url, moved_to FROM copies WHERE moved_to IS NOT NULL")]
+    assert len(moved) >= 5
     # and a republished excerpt or wrapped copy of an edited release finds its article
     attached, wrong = 0, []
     sample = list(range(0, len(tricky), 5))
