@@ -47,6 +47,7 @@ class Found:
     lastmod: str | None = None  # sitemap lastmod / REST modified_gmt / feed updated, as given
     published: str | None = None  # REST date_gmt / feed pubDate, ISO
     title: str | None = None
+    guid: str | None = None  # the CMS's own id of the post (REST guid, feed <guid>): survives a new slug
     extra: dict = field(default_factory=dict)
 
     @property
@@ -127,6 +128,9 @@ def parse_rest(body: bytes) -> list[Found]:
         title = post.get("title")
         if isinstance(title, dict):
             title = title.get("rendered")
+        guid = post.get("guid")
+        if isinstance(guid, dict):
+            guid = guid.get("rendered")
         found.append(
             Found(
                 url=post["link"],
@@ -134,6 +138,7 @@ def parse_rest(body: bytes) -> list[Found]:
                 lastmod=_gmt(post.get("modified_gmt")),
                 published=_gmt(post.get("date_gmt")),
                 title=_strip_tags(title) if isinstance(title, str) else None,
+                guid=guid.strip() if isinstance(guid, str) and guid.strip() else None,
                 extra={"id": post.get("id")},
             )
         )
@@ -253,6 +258,7 @@ def parse_feed(body: bytes, base_url: str | None = None) -> list[Found]:
                 lastmod=upd_dt.isoformat() if upd_dt else None,
                 published=pub_dt.isoformat() if pub_dt else None,
                 title=title,
+                guid=guid.strip() if guid and guid.strip() else None,
             )
         )
     return found

@@ -506,6 +506,8 @@ class DispatchesSpider(scrapy.Spider):
             hints["published"] = found.published
         if found.title:
             hints["discovered_title"] = found.title
+        if found.guid:
+            hints["guid"] = found.guid
         return scrapy.Request(
             found.url,
             callback=self.parse_article,
@@ -534,6 +536,8 @@ class DispatchesSpider(scrapy.Spider):
         elif response.status == 200:
             hints.update(self.page_hints(response))
         first = (response.meta.get("redirect_urls") or [response.url])[0]
+        if response.meta.get("redirect_reasons"):  # 301/308 move a statement, 302/307 do not
+            hints["redirect_status"] = list(response.meta["redirect_reasons"])
         headers = {
             k.decode("latin-1").lower(): b", ".join(v).decode("latin-1") for k, v in response.headers.items()
         }

@@ -20,7 +20,7 @@ from crawlers.state import CrawlState
 
 MAIN_HOST = "www.state.gov"
 COLLECTIONS = ("state_press_release", "state_briefing")
-REST_FIELDS = "id,link,modified_gmt,date_gmt,title"
+REST_FIELDS = "id,guid,link,modified_gmt,date_gmt,title"
 PER_PAGE = 100
 
 
