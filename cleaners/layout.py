@@ -42,15 +42,20 @@ def is_layout_table(table: HtmlElement) -> bool:
 
 
 def _unwrap_table(table: HtmlElement) -> None:
-    for el in [table, *table.iter(*_TABLE_PARTS)]:
-        if el is table or next(el.iterancestors("table"), None) is table:
-            el.tag = "div"
-            for attr in ("width", "valign", "align", "colspan", "rowspan", "bgcolor", "border"):
-                el.attrib.pop(attr, None)
+    own = [
+        el
+        for el in table.iter(*_TABLE_PARTS)
+        if el is table or next(el.iterancestors("table"), None) is table
+    ]
+    for el in own:  # renamed only once all are found: renaming the table hides it from its cells
+        el.tag = "div"
+        for attr in ("width", "valign", "align", "colspan", "rowspan", "bgcolor", "border"):
+            el.attrib.pop(attr, None)
 
 
 def _split_at_breaks(el: HtmlElement) -> None:
-    """Wrap the runs of `el`'s content separated by two or more `<br>` in `<p>` elements."""
+    """Wrap the runs of `el`'s content separated by two or more `<br>` in `<div>` elements (a
+    run may hold blocks of its own, which a `<p>` may not)."""
     children = list(el)
     runs = 0
     for a, b in zip(children, children[1:], strict=False):
@@ -78,7 +83,7 @@ def _split_at_breaks(el: HtmlElement) -> None:
     for child in children:
         el.remove(child)
     for text, nodes in parts:
-        p = el.makeelement("p", {})
+        p = el.makeelement("div", {})
         p.text = text
         for node in nodes:
             p.append(node)

@@ -15,7 +15,8 @@ import re
 SENTENCE_ENDS = ".!?…。！？．؟۔।॥።"
 _CLOSERS = "\"'”’»)]）」』"
 _SPACED_ENDS = ".!?…．؟۔।॥።"
-_SENTENCE_END = re.compile(rf"[{re.escape(_SPACED_ENDS)}][{re.escape(_CLOSERS)}]*(?=\s|$)")
+# not after a capital or a lone letter: "U.S. Embassy", "J. Smith" end no sentence
+_SENTENCE_END = re.compile(rf"(?<![A-Z])(?<!\b\w)[{re.escape(_SPACED_ENDS)}][{re.escape(_CLOSERS)}]*(?=\s|$)")
 _SENTENCE_END_CJK = re.compile(r"[。！？]")  # scripts without spaces: nothing need follow
 # Scripts written without spaces between words: each character counts as a word.
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f\u1000-\u109f]")
@@ -42,12 +43,16 @@ def sentence_count(text: str) -> int:
 
 
 def is_prose(line: str) -> bool:
-    """A paragraph of running text: two sentences or more, or one long finished sentence."""
+    """A paragraph of running text: it ends as a sentence does and holds two sentences or one
+    long one, or it holds three sentences or more (a label glued to titles ends no sentence,
+    and "Dr. S. Jaishankar" holds no two)."""
     words = word_count(line)
     if words < 12:
         return False
     sentences = sentence_count(line)
-    return sentences >= 2 or (sentences == 1 and words >= 20 and ends_sentence(line))
+    if ends_sentence(line):
+        return sentences >= 2 or words >= 20
+    return sentences >= 3
 
 
 def content_tokens(text: str) -> set[str]:

@@ -73,7 +73,7 @@ PROSE_SHAPED = frozenset(
 )
 # Rules that never judge prose: a paragraph repeated right after itself, the title again.
 _NOT_GUARDED = frozenset(("repeated_line", "repeated_title"))
-_OVERLAP = 0.5  # share of a paragraph's content words found elsewhere in the body
+_OVERLAP = 0.6  # share of a paragraph's content words found elsewhere in the body
 
 
 class _Body:
@@ -82,15 +82,19 @@ class _Body:
 
     def __init__(self, paragraphs: list[str]) -> None:
         self.tokens = [content_tokens(p) for p in paragraphs]
+        # only prose counts as the body: a site's own cruft lines repeat its own words
+        self.prose = [is_prose(p) for p in paragraphs]
         self.counts: Counter[str] = Counter()
-        for toks in self.tokens:
-            self.counts.update(toks)
+        for toks, prose in zip(self.tokens, self.prose, strict=True):
+            if prose:
+                self.counts.update(toks)
 
     def overlap(self, i: int) -> float:
         own = self.tokens[i]
         if not own:
             return 0.0
-        return sum(1 for t in own if self.counts[t] > 1) / len(own)
+        mine = 1 if self.prose[i] else 0
+        return sum(1 for t in own if self.counts[t] > mine) / len(own)
 
 
 def refuses(rule: LineRule, line: str, i: int, body: _Body) -> bool:
