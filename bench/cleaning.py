@@ -25,16 +25,14 @@ Measures:
    (leakage), shingle recall of the statement, pages wrongly rejected or wrongly stored,
    titles and claimed originals read right, and each failing page's failure class.
 
-`--extraction both` (the default) also runs our cleaner with trafilatura's other mode (`fast`
-on or off, the opposite of what cleaners/core.py chose) by swapping the module's prepared
-options for the run: nothing in cleaners/ changes. When ../shared/corpus is absent the
-benchmark says so and exits 0.
+`--extraction both` (the default) also runs our cleaner with the other extraction path tried
+first (`CleanConfig(extraction="fast")` next to the default "full", or the reverse). When
+../shared/corpus is absent the benchmark says so and exits 0.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import email.utils
 import functools
 import gzip
@@ -47,8 +45,7 @@ import re
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +55,7 @@ from lxml.html import fragment_fromstring
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cleaners import Document, Rejected, clean, clean_text  # noqa: E402
-from cleaners import core as cleaner_core  # noqa: E402
+from cleaners import CleanConfig, Document, Rejected, clean, clean_text  # noqa: E402
 from cleaners.model import RawPage, normalise_text  # noqa: E402
 from tests.fixtures.web import wrapped_templates  # noqa: E402
 from tests.fixtures.web.wrapkit import Context, Page, Story  # noqa: E402
@@ -77,36 +73,17 @@ def part_of(key: str) -> str:
 
 # --- our cleaner in either trafilatura mode ----------------------------------------------------
 
-_DEFAULT_OPTIONS = getattr(cleaner_core, "_EXTRACTOR", None)
-_OTHER_OPTIONS = None
-if _DEFAULT_OPTIONS is not None and hasattr(_DEFAULT_OPTIONS, "fast"):
-    _OTHER_OPTIONS = copy.copy(_DEFAULT_OPTIONS)
-    _OTHER_OPTIONS.fast = not _DEFAULT_OPTIONS.fast
-DEFAULT_MODE = "fast" if getattr(_DEFAULT_OPTIONS, "fast", False) else "full"
-OTHER_MODE = "full" if DEFAULT_MODE == "fast" else "fast"
-
-
-@contextmanager
-def other_mode() -> Iterator[None]:
-    """Run cleaners.clean with trafilatura's other mode: the bench swaps the options object
-    cleaners/core.py prepared, and puts it back."""
-    if _OTHER_OPTIONS is None:
-        raise RuntimeError("cleaners/core.py has no prepared trafilatura options to swap")
-    options = vars(cleaner_core)  # the module's globals: clean() reads _EXTRACTOR from there
-    options["_EXTRACTOR"] = _OTHER_OPTIONS
-    try:
-        yield
-    finally:
-        options["_EXTRACTOR"] = _DEFAULT_OPTIONS
+DEFAULT_MODE = CleanConfig().extraction
+OTHER_MODE = "fast" if DEFAULT_MODE == "full" else "full"
+_CONFIGS = {"default": CleanConfig(), "other": CleanConfig(extraction=OTHER_MODE)}
+_OTHER_OPTIONS = _CONFIGS["other"]
 
 
 def run_clean(raw: RawPage, mode: str) -> Document | None:
-    """Our cleaner in `mode` ("default" or "other"); None when it rejects the page."""
+    """Our cleaner with the default extraction path ("default") or the other one ("other");
+    None when it rejects the page."""
     try:
-        if mode == "other":
-            with other_mode():
-                return clean(raw)
-        return clean(raw)
+        return clean(raw, _CONFIGS[mode])
     except Rejected:
         return None
 
@@ -757,7 +734,7 @@ def main(argv: list[str] | None = None) -> int:
         "--extraction",
         choices=("both", "default"),
         default="both",
-        help="also run our cleaner with trafilatura's other mode (fast on/off), or only as configured",
+        help="also run our cleaner with the other extraction path first (fast/full), or only the default",
     )
     args = ap.parse_args(argv)
     corpus = Path(args.corpus)

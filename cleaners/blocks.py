@@ -190,6 +190,85 @@ def prune_blocks(tree: HtmlElement, page_chars: int) -> list[Removal]:
         if text:
             removals.append(Removal(rule.name, text[:1000]))
         _drop(el)
+    return removals + prune_structural(tree, page_chars)
+
+
+_TOKENS = re.compile(r"[a-z0-9]+")
+_CONSENT_WORDS = frozenset(("cookie", "cookies", "consent", "gdpr", "cmp"))
+_TOC_WORDS = frozenset(("toc",))
+_BLOCK_TAGS = frozenset(("div", "section", "aside", "form", "nav", "dialog", "p", "fieldset", "footer"))
+
+
+def _structural_rule(el: HtmlElement) -> tuple[str, int] | None:
+    """A block named by what it is rather than by its theme's class names: an overlay or
+    dialog, a cookie or consent notice, a table of contents, a sign-up or sign-in box (a form
+    asking for an e-mail address or a password), a picker (a long drop-down list). Returns
+    (rule name, text budget) or None."""
+    role = (el.get("role") or "").lower()
+    tokens = set(_TOKENS.findall(f"{el.get('class') or ''} {el.get('id') or ''}".lower()))
+    if tokens & _CONSENT_WORDS:
+        return "consent_notice", 2000
+    if role in ("dialog", "alertdialog") or el.get("aria-modal") == "true" or el.get("hidden") is not None:
+        return "overlay", 2000
+    label = (el.get("aria-label") or "").lower()
+    if (
+        tokens & _TOC_WORDS
+        or "table-of-contents" in " ".join(tokens)
+        or label in ("on this page", "contents")
+    ):
+        return "table_of_contents", 1500
+    if el.tag not in _BLOCK_TAGS:
+        return None
+    if el.xpath(".//input[@type='email' or contains(@name, 'mail')]"):
+        return "newsletter", 800
+    if el.xpath(".//input[@type='password']"):
+        return "login_box", 800
+    if el.xpath("./select[count(option) > 5] | ./*/select[count(option) > 5]"):
+        return "picker", 600
+    return None
+
+
+def prune_structural(tree: HtmlElement, page_chars: int) -> list[Removal]:
+    """Cut overlays, consent notices, tables of contents, sign-up and sign-in boxes and
+    pickers, each the smallest block that holds it, within its budget and a fifth of the page."""
+    removals: list[Removal] = []
+    limit = max(400, page_chars // 5)
+    body = tree.body if tree.tag == "html" else tree
+    if body is None:
+        return removals
+    found: list[tuple[HtmlElement, str, int]] = []
+    for el in body.iter():
+        if not isinstance(el.tag, str) or el.tag in _ROOTS:
+            continue
+        rule = _structural_rule(el)
+        if rule is not None:
+            found.append((el, *rule))
+    root = tree.getroottree().getroot()
+    boxes = ("newsletter", "login_box", "picker")
+
+    def fits(el: HtmlElement, name: str, budget: int) -> bool:
+        text = _WS.sub(" ", el.text_content()).strip()
+        if len(text) > min(budget, limit):
+            return False
+        if name == "picker":
+            return True
+        # a sign-up box is the form with the words that ask for the address, not the bare form
+        form_text = sum(len(_WS.sub(" ", f.text_content()).strip()) for f in el.iter("form"))
+        return len(text) - form_text >= 40 or el.tag != "form" and not el.xpath(".//form")
+
+    chosen = [(el, n, b) for el, n, b in found if n not in boxes or fits(el, n, b)]
+    fitting = {id(el) for el, n, _ in chosen if n in boxes}
+    for el, name, _budget in chosen:
+        if el.getparent() is None or not _attached(el, root):
+            continue
+        if name in boxes and any(id(d) in fitting for d in el.iterdescendants()):
+            continue  # a smaller box inside holds it
+        text = _WS.sub(" ", el.text_content()).strip()
+        if name not in boxes and len(text) > min(_budget, limit):
+            continue
+        if text:
+            removals.append(Removal(name, text[:1000]))
+        _drop(el)
     return removals
 
 

@@ -5,9 +5,11 @@ A page goes through these phases, each owned by its own module:
 1. bytes: size cap, binary sniffing, one decoding (`cleaners.decode`), page kind (`cleaners.html`);
 2. parse: one lxml parse (`cleaners.html`), and a block page's title rejects it (`cleaners.softblock`);
 3. metadata the markup states, read before anything is cut (`cleaners.metadata`);
-4. block rules pruned from the tree (`cleaners.blocks`);
-5. the main text, by trafilatura (`cleaners.extract`); a page with little text is checked again
-   for a block page or a "soft 404";
+4. block boundaries made explicit (`cleaners.layout`: layout tables, `<br><br>` runs), block
+   rules pruned from the tree (`cleaners.blocks`);
+5. the main text, by trafilatura, checked against the page's content region and extracted
+   again when it looks truncated (`cleaners.extract`, `cleaners.region`); a page with little
+   text is checked again for a block page or a "soft 404";
 6. line rules over the extracted paragraphs (`cleaners.rules`), the title (`cleaners.titles`);
 7. the Document: dates, publisher, language (`cleaners.language`).
 
@@ -26,7 +28,9 @@ from cleaners.decode import decode_body, scrub, sniff_binary
 from cleaners.extract import Guesses, main_text
 from cleaners.html import WS, content_type_header, html_lang, page_kind, parse_html, title_tag
 from cleaners.language import detect_language
+from cleaners.layout import mark_blocks
 from cleaners.model import Document, RawPage, Rejected, Removal, content_hash, normalise_text
+from cleaners.prose import ends_sentence
 from cleaners.rules import Attribution, apply_line_rules, byline_speaker, doc_type_from_title
 from cleaners.softblock import SHORT_PAGE, is_not_found, soft_block_in_tree, title_reason
 from cleaners.titles import choose_title, longer_title, title_position
@@ -125,6 +129,8 @@ def clean_text(
         source_line=att.source_line,
         tags=tuple(att.tags),
         encoding=encoding,
+        extraction="text",
+        refused=tuple(att.refused),
     )
 
 
@@ -149,10 +155,12 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str, config:
     hero = metadata.state_hero(tree) if "featured-content__headline" in html or "doctype-meta" in html else {}
     tags = metadata.page_tags(tree, meta)
 
-    # block rules, then trafilatura on the pruned tree
+    # block boundaries made explicit, block rules, then trafilatura on the pruned tree
     page_chars = len(tree.body.text_content()) if tree.body is not None else len(html)
+    mark_blocks(tree)
     removals = prune_blocks(tree, page_chars)
-    extracted = main_text(tree, url)
+    extraction = main_text(tree, url, config.extraction)
+    extracted = extraction.text
     if len(extracted) < SHORT_PAGE:
         # only a page with little text can be a block page; the full check is not free
         reason = soft_block_in_tree(tree)
@@ -162,7 +170,9 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str, config:
             # a "soft 404": the page is gone even though the server said 200
             raise Rejected("not_found", "page-not-found template")
     if not extracted.strip():
-        raise Rejected("boilerplate_only" if page_chars >= MIN_TEXT_CHARS else "too_short", "no main text")
+        if removals or page_chars >= MIN_TEXT_CHARS:
+            raise Rejected("boilerplate_only", f"no main text; {len(removals)} cruft blocks")
+        raise Rejected("too_short", "no main text")
 
     # line rules and the title
     guesses = Guesses(tree, url)
@@ -222,6 +232,8 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str, config:
         translation_of=translation_of,
         tags=tuple(tags),
         encoding=encoding,
+        extraction=extraction.path,
+        refused=tuple(att.refused),
     )
 
 
@@ -244,9 +256,11 @@ def split_paragraphs(text: str) -> list[str]:
 
 
 def _check_length(body: str, removals: list[Removal]) -> None:
+    """Reject a body too short to be a statement: as boilerplate_only when cruft was cut and
+    what remains holds no sentence (a heading, a menu), else as too_short."""
     if len(body) >= MIN_TEXT_CHARS:
         return
-    if not body.strip() and removals:
+    if removals and not any(ends_sentence(line) for line in body.splitlines()):
         raise Rejected("boilerplate_only", f"{len(removals)} cruft spans, no body")
     raise Rejected("too_short", f"{len(body)} characters")
 

@@ -1,16 +1,24 @@
-"""The main text, by trafilatura, and trafilatura's and htmldate's guesses at metadata.
+"""The main text, by trafilatura, checked against the page's own content region; and
+trafilatura's and htmldate's guesses at metadata.
 
 trafilatura runs on the tree we parsed and pruned, without its own metadata pass (what the
 markup states is read by `cleaners.metadata`; the heuristics in `Guesses` are asked only for
-what it does not state). It runs in its `fast` mode (no readability / jusText comparison) and
-favours recall: the block and line rules remove what it then lets through, and on the
-extraction benchmarks in bench/cleaning.py this scores as well as its default after those
-rules, at about half the cost.
+what it does not state). It runs in its full mode by default (readability and jusText
+compared with its own result): its `fast` mode is cheaper but keeps only the first of
+several sibling content blocks on some templates, which cuts a statement to its first
+section. `fast` is there for a caller that asks for it (`CleanConfig.extraction`).
+
+Whatever path ran, its result is checked against the page (`cleaners.region`): a result that
+reads like navigation, holds far less text than the page's densest content region, or keeps
+one of several sibling content sections is extracted again by the next path (fast, then full,
+then the content region itself) and the result that covers the region best is kept. The path
+that produced the text is recorded (`Extraction.path`, `Document.extraction`).
 """
 
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from datetime import date
 
 import trafilatura
@@ -20,33 +28,94 @@ from trafilatura.metadata import extract_sitename, extract_title
 from trafilatura.settings import Extractor
 
 from cleaners.model import Rejected
+from cleaners.region import Region, content_region, coverage, looks_like_navigation, missing_chars
 
-_EXTRACTOR = Extractor(
-    output_format="python", fast=True, recall=True, comments=False, tables=True, with_metadata=False
-)
+PATHS = ("fast", "full")  # what a caller may ask for; "region" is only ever a fallback
+
+_EXTRACTORS = {
+    path: Extractor(
+        output_format="python",
+        fast=path == "fast",
+        recall=True,
+        comments=False,
+        tables=True,
+        with_metadata=False,
+    )
+    for path in PATHS
+}
+
+# A result is complete when it holds this share of the region's prose, or misses less than a
+# paragraph of it ...
+_COVERED = 0.8
+_MISSING = 300
+# ... and a fallback replaces it only when it covers clearly more.
+_BETTER_BY = 0.15
 
 
-def _options(url: str | None) -> Extractor:
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """The main text and the path that produced it: "full", "fast", or "region" (the page's
+    densest content region taken whole, when both trafilatura paths lost part of it)."""
+
+    text: str
+    path: str
+
+
+def _options(path: str, url: str | None) -> Extractor:
     """trafilatura's options for one page: a copy of one prepared Extractor (building one
     reads its settings from a ConfigParser)."""
-    opts = copy.copy(_EXTRACTOR)
+    opts = copy.copy(_EXTRACTORS[path])
     opts.url = url
     opts.source = url and url.encode("utf-8", "replace").decode("utf-8")
     return opts
 
 
-def main_text(tree: HtmlElement, url: str | None) -> str:
-    """The main text trafilatura finds in `tree` ("" when it finds none).
-
-    Raises:
-        Rejected: boilerplate_only when trafilatura fails on the tree.
-    """
+def _trafilatura(tree: HtmlElement, url: str | None, path: str) -> str:
     try:
-        result = trafilatura.bare_extraction(tree, options=_options(url))
+        # trafilatura works on its own copy: the tree stays whole for a second path
+        result = trafilatura.bare_extraction(tree, options=_options(path, url))
     except (ValueError, TypeError, RecursionError, MemoryError) as err:
         raise Rejected("boilerplate_only", f"extraction failed: {type(err).__name__}") from err
     # output_format="python" gives trafilatura's Document (typed as that or a dict)
     return getattr(result, "text", None) or ""
+
+
+def _complete(text: str, region: Region) -> bool:
+    if looks_like_navigation(text, region):
+        return False
+    return coverage(text, region) >= _COVERED or missing_chars(text, region) < _MISSING
+
+
+def main_text(tree: HtmlElement, url: str | None, path: str = "full") -> Extraction:
+    """The main text of `tree` ("" when none is found), by `path` first ("full" or "fast"),
+    re-extracted by the next path when the result looks truncated or like navigation.
+
+    Raises:
+        Rejected: boilerplate_only when trafilatura fails on the tree.
+        ValueError: `path` is not one of PATHS.
+    """
+    if path not in PATHS:
+        raise ValueError(f"extraction path {path!r} is not one of {PATHS}")
+    region = content_region(tree)
+    best = Extraction(_trafilatura(tree, url, path), path)
+    if region is None or _complete(best.text, region):
+        return best
+    best_cover = coverage(best.text, region)
+    fallbacks: list[str] = ["full"] if path == "fast" else []
+    fallbacks.append("region")
+    for fallback in fallbacks:
+        navigation = looks_like_navigation(best.text, region)
+        if fallback == "region" and best_cover == 0.0 and not navigation:
+            # a full article that shares nothing with the region: the region is something else
+            # (a long comment thread), not the part of the statement that was lost
+            break
+        text = region.text if fallback == "region" else _trafilatura(tree, url, fallback)
+        cover = coverage(text, region)
+        if cover >= best_cover + _BETTER_BY or (navigation and not looks_like_navigation(text, region)):
+            best, best_cover = Extraction(text, fallback), cover
+        if _complete(best.text, region):
+            break
+    return best
 
 
 class Guesses:

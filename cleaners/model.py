@@ -84,6 +84,10 @@ class Document:
     translation_of: str | None = None  # URL of the English original of a translation
     tags: tuple[str, ...] = ()
     encoding: str | None = None  # the charset the body was decoded with (None for str input)
+    extraction: str | None = (
+        None  # the path that gave the text: "full", "fast", "region"; "text" for captures
+    )
+    refused: tuple[Removal, ...] = ()  # lines a rule matched but that read as the statement's prose: kept
 
 
 class Rejected(Exception):

@@ -85,6 +85,8 @@ def longer_title(line: str, title: str) -> bool:
     words = line.split()
     if not 3 <= len(words) <= 20 or line.rstrip().endswith((".", "!", "?", ":", '"', "\u201d")):
         return False
+    if "|" in line:
+        return False  # a table row (an infobox's "| Name | Value |"), never a title
     capitalised = [w for w in words if len(w) > 3]
     if not capitalised or sum(w[0].isupper() for w in capitalised) / len(capitalised) < 0.6:
         return False

@@ -1,0 +1,103 @@
+"""Real block boundaries made explicit in the tree before extraction.
+
+Hand-made sites lay pages out with tables: the navigation row, an archive column and the
+story are cells of one table, the story is text broken by `<br><br>` in a cell, its headline a
+`<font><b>`. Read as a data table, such a layout comes out as one line holding the menu, the
+headline and the whole story, and a line rule that recognises the menu takes the story with
+it. Here a layout table becomes plain blocks (one per cell), a run of two or more line breaks
+ends a paragraph, and a headline set in `<font>`/`<b>` between breaks becomes its own block,
+so that every later phase sees the page's real paragraphs. Data tables (short cells of
+figures and names) stay tables.
+"""
+
+from __future__ import annotations
+
+from lxml.html import HtmlElement
+
+_TABLE_PARTS = frozenset(("table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption"))
+_BLOCKS_IN_CELL = ".//div|.//p|.//table|.//ul|.//ol|.//h1|.//h2|.//h3|.//h4|.//blockquote|.//form"
+_LONG_CELL = 400  # characters: no data table has a cell of running text this long
+# where a paragraph may not go: text, a link, a paragraph already
+_NO_SPLIT = frozenset(
+    "pre a p li dt dd h1 h2 h3 h4 h5 h6 textarea script style select option button label".split()
+)
+
+
+def _cells(table: HtmlElement) -> list[HtmlElement]:
+    """The table's own cells (not those of a table nested in one)."""
+    return [c for c in table.iter("td", "th") if next(c.iterancestors("table"), None) is table]
+
+
+def is_layout_table(table: HtmlElement) -> bool:
+    """A table that lays out a page rather than holding data: a cell holds blocks, a run of
+    line breaks, or a long run of text."""
+    for cell in _cells(table):
+        if cell.xpath(_BLOCKS_IN_CELL):
+            return True
+        if len(cell.text_content()) > _LONG_CELL:
+            return True
+        if len(cell.xpath(".//br")) >= 2 and len(cell.text_content()) > 120:
+            return True
+    return False
+
+
+def _unwrap_table(table: HtmlElement) -> None:
+    own = [
+        el
+        for el in table.iter(*_TABLE_PARTS)
+        if el is table or next(el.iterancestors("table"), None) is table
+    ]
+    for el in own:  # renamed only once all are found: renaming the table hides it from its cells
+        el.tag = "div"
+        for attr in ("width", "valign", "align", "colspan", "rowspan", "bgcolor", "border"):
+            el.attrib.pop(attr, None)
+
+
+def _split_at_breaks(el: HtmlElement) -> None:
+    """Wrap the runs of `el`'s content separated by two or more `<br>` in `<div>` elements (a
+    run may hold blocks of its own, which a `<p>` may not)."""
+    children = list(el)
+    runs = 0
+    for a, b in zip(children, children[1:], strict=False):
+        if a.tag == "br" and b.tag == "br" and not (a.tail or "").strip():
+            runs += 1
+    if not runs:
+        return
+    parts: list[tuple[str, list[HtmlElement]]] = [(el.text or "", [])]
+    i = 0
+    while i < len(children):
+        child = children[i]
+        if child.tag == "br":
+            j = i
+            while (
+                j + 1 < len(children) and children[j + 1].tag == "br" and not (children[j].tail or "").strip()
+            ):
+                j += 1
+            if j > i:
+                parts.append((children[j].tail or "", []))
+                i = j + 1
+                continue
+        parts[-1][1].append(child)
+        i += 1
+    el.text = None
+    for child in children:
+        el.remove(child)
+    for text, nodes in parts:
+        p = el.makeelement("div", {})
+        p.text = text
+        for node in nodes:
+            p.append(node)
+        if (p.text or "").strip() or len(p):
+            el.append(p)
+
+
+def mark_blocks(tree: HtmlElement) -> int:
+    """Make the page's block boundaries explicit, in place; returns the layout tables unwrapped."""
+    tables = [t for t in tree.iter("table") if is_layout_table(t)]
+    for table in tables:
+        _unwrap_table(table)
+    for el in list(tree.iter()):
+        if isinstance(el.tag, str) and el.tag not in _NO_SPLIT and len(el) > 1:
+            if el.find("br") is not None:
+                _split_at_breaks(el)
+    return len(tables)

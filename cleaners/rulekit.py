@@ -1,0 +1,235 @@
+"""The vocabulary the line rules share: what a rule is, what it may consult, what it records.
+
+`LineRule` and `Context` describe a rule and the paragraph it looks at; `Attribution` is what
+the rules read out of the lines they cut (the claimed original, a source line's publisher and
+date, a byline's speaker) and the lines they were refused; document types, issuers, bylines
+and source lines are the words attributions are made of. The rules themselves are in
+`cleaners.ruletable` (with their checks in `cleaners.linechecks`); `cleaners.rules` runs them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from cleaners.dates import DMY, ISO, MDY, NUMERIC, parse_date
+from cleaners.model import Removal
+
+URL = re.compile(r"https?://[^\s<>\"'()\[\]]+[^\s<>\"'()\[\].,;:!?]")
+
+# Document types as the State Department names them; also the vocabulary of source lines.
+DOC_TYPES = (
+    "joint statement",
+    "press statement",
+    "press release",
+    "news release",
+    "media note",
+    "readout",
+    "statement",
+    "remarks",
+    "fact sheet",
+    "speech",
+    "op-ed",
+    "notice",
+    "announcement",
+    "testimony",
+    "press briefing",
+    "department press briefing",
+    "briefing",
+    "interview",
+    "transcript",
+    "special briefing",
+    "background briefing",
+    "travel advisory",
+    "security alert",
+    "message",
+    "letter",
+    "proclamation",
+    "report",
+)
+_DOC_TYPE_RX = "|".join(re.escape(t) for t in sorted(DOC_TYPES, key=len, reverse=True))
+DOC_TYPE_LINE = re.compile(rf"^\s*(?P<type>{_DOC_TYPE_RX})s?\s*$", re.I)
+
+ISSUER = re.compile(
+    r"(?:embassy|consulate|u\.?\s?s\.? mission|department of state|state department|"
+    r"office of the spokes(?:person|man)|white house|secretary of state)",
+    re.I,
+)
+
+
+@dataclass
+class Attribution:
+    """What the cut text said about provenance; filled in by the rules as they fire."""
+
+    claimed_original: str | None = None
+    source_line: str | None = None
+    publisher: str | None = None
+    published: date | None = None
+    doc_type: str | None = None
+    speaker: str | None = None
+    tags: list[str] = field(default_factory=list)
+    dateline: date | None = None  # a date line at the top (the aggregator's or the hero's)
+    head_marks: list[tuple[int, str]] = field(default_factory=list)  # (paragraph, rule) fired above the body
+    refused: list[Removal] = field(default_factory=list)  # cuts refused: the line read as prose
+
+    def claim(self, url: str | None) -> None:
+        if url and not self.claimed_original:
+            self.claimed_original = url.rstrip(".,;")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a line rule may consult besides the line itself."""
+
+    index: int  # position of the paragraph
+    words: int  # words in the paragraph
+    key: str  # normalise_text of the paragraph
+    low: str  # the paragraph lower-cased
+    official: bool  # the page is on an official host
+    total: int  # number of paragraphs
+    title_key: str  # normalise_text(title) or ""
+    previous_key: str  # normalise_text of the previous kept paragraph
+    head: bool  # still before the first body paragraph
+    kept_body: int  # body paragraphs kept so far
+
+
+@dataclass(frozen=True)
+class LineRule:
+    """A named line rule.
+
+    Args:
+        name: the rule's name, recorded in each Removal.
+        match: a regex searched in the line, or a predicate (line, ctx) -> bool.
+        max_words: only lines up to this many words (guards body text).
+        where: "any", "head" (before the first body paragraph) or "tail" (after body text).
+        rest: "all" also cuts every following line (a comment thread at the end); "titles"
+            cuts the following title-like lines and stops at the first body paragraph (a
+            related-posts list, which may sit in the middle of an article).
+        strip: cut only the matched span at the start of the line and keep the rest.
+        needles: lower-case strings one of which must be in the line (a cheap pre-check
+            that keeps long body paragraphs away from the slower patterns).
+        capture: reads provenance from the cut line into an Attribution.
+    """
+
+    name: str
+    match: re.Pattern[str] | Callable[[str, Context], bool]
+    max_words: int | None = None
+    where: str = "any"
+    rest: str | None = None
+    strip: bool = False
+    needles: tuple[str, ...] = ()
+    capture: Callable[[str, re.Match[str] | None, Attribution], None] | None = None
+    description: str = ""
+
+    def test(self, line: str, ctx: Context) -> tuple[bool, re.Match[str] | None]:
+        if self.max_words is not None and ctx.words > self.max_words:
+            return False, None
+        if self.where == "head" and not ctx.head:
+            return False, None
+        if self.where == "tail" and ctx.kept_body == 0:
+            return False, None
+        if self.needles and not any(n in ctx.low for n in self.needles):
+            return False, None
+        if isinstance(self.match, re.Pattern):
+            m = self.match.search(line)
+            return m is not None, m
+        return bool(self.match(line, ctx)), None
+
+
+def normalise_publisher(name: str) -> str:
+    """'Embassy of the United States, Mexico City' -> 'U.S. Embassy Mexico City'."""
+    name = re.sub(r"\s+", " ", name).strip(" .,;:-–—|")
+    m = re.match(
+        r"^(?:the\s+)?(?P<kind>Embassy|Consulate(?: General)?|Mission)\s+of\s+the\s+United\s+States"
+        r"(?:\s+of\s+America)?(?:\s*(?:,|in|to|-|–)\s*)(?P<place>.+)$",
+        name,
+        re.I,
+    )
+    if m:
+        return f"U.S. {m.group('kind').title()} {m.group('place').strip()}"
+    m = re.match(
+        r"^U\.?\s?S\.?\s+(?P<kind>Embassy|Consulate(?: General)?|Mission)"
+        r"\s*(?:in|to|-|–|,)?\s*(?P<place>.*)$",
+        name,
+        re.I,
+    )
+    if m:
+        place = m.group("place").strip()
+        return f"U.S. {m.group('kind').title()} {place}".strip()
+    if re.search(r"department of state|state department|office of the spokes", name, re.I):
+        return "U.S. Department of State"
+    return name
+
+
+def parse_source_line(line: str) -> tuple[str, date | None, str] | None:
+    """Split a source line into (doc_type, date, publisher), or None when it is not one.
+
+    "Press release, Mar. 3, 2015, Embassy of the United States, Mexico City"
+    -> ("press release", 2014-04-15, "U.S. Embassy Mexico City").
+    """
+    if len(line.split()) > 25:
+        return None
+    m = re.match(rf"^\s*(?P<type>{_DOC_TYPE_RX})s?\s*[,:;\-–—|]\s*(?P<rest>.+)$", line, re.I)
+    if not m:
+        return None
+    rest = m.group("rest")
+    when = parse_date(rest)
+    if when is None or not ISSUER.search(rest):
+        return None
+    # publisher: what follows the date
+    pub = rest
+    for rx in (MDY, DMY, ISO, NUMERIC):
+        dm = rx.search(rest)
+        if dm:
+            pub = rest[dm.end() :]
+            break
+    pub = pub.strip(" ,;:-–—|")
+    if not pub or not ISSUER.search(pub):
+        pub = rest
+    return m.group("type").lower(), when, normalise_publisher(pub)
+
+
+_SPEAKER_ROLES = (
+    r"(?:Deputy\s+|Under\s+|Assistant\s+|Acting\s+|Principal\s+Deputy\s+)?"
+    r"Secretary(?:\s+of\s+State)?[\w ,'.-]*|"
+    r"Spokes(?:person|man|woman)[\w ,'.-]*|Ambassador[\w ,'.-]*|(?:Special\s+)?Envoy[\w ,'.-]*|"
+    r"Special\s+Representative[\w ,'.-]*|Counselor[\w ,'.-]*|Coordinator[\w ,'.-]*|"
+    r"Chargé\s+d['’]Affaires[\w ,'.-]*|Charge\s+d['’]Affaires[\w ,'.-]*|President[\w ,'.-]*|"
+    r"Administrator[\w ,'.-]*|Director[\w ,'.-]*|Consul\s+General[\w ,'.-]*"
+)
+BYLINE = re.compile(
+    r"^(?:(?P<office>(?:the\s+)?Office\s+of\s+the\s+Spokes(?:person|man|woman)|"
+    r"Office\s+of\s+the\s+[A-Z][\w ,'.-]{3,60}|"
+    r"Bureau\s+of\s+[A-Z][\w ,'.-]{3,60}|Media\s+Note)"
+    rf"|(?P<name>[A-Z][\w.'’\"“”\- ]{{2,50}}),\s*(?P<role>{_SPEAKER_ROLES}))\s*$"
+)
+ATTRIBUTABLE = re.compile(
+    r"^(?:the\s+)?(?:following|below)\s+(?:statement\s+|readout\s+)?is\s+attributable\s+to\s+"
+    r"(?:the\s+)?(?P<who>[^:]{3,90}?)\s*:?\s*$",
+    re.I,
+)
+
+
+def doc_type_from_title(title: str | None) -> str | None:
+    """ "Joint Statement on ..." -> "joint statement"; None when the title does not say."""
+    if not title:
+        return None
+    m = re.match(
+        rf"^\s*(?P<type>{_DOC_TYPE_RX})s?\b(?:\s+(?:on|by|of|from|at|with|for|regarding|to)\b|\s*[:\-–—])",
+        title,
+        re.I,
+    )
+    return m.group("type").lower() if m else None
+
+
+def byline_speaker(att: Attribution, paragraphs: list[str]) -> None:
+    """Prefer the person named by "The following is attributable to ..." over an office byline."""
+    for line in paragraphs[:4]:
+        m = ATTRIBUTABLE.match(line.strip())
+        if m:
+            who = m.group("who").strip()
+            if not att.speaker or att.speaker.lower().startswith(("office of", "the office of")):
+                att.speaker = who
+            return
