@@ -172,6 +172,10 @@ def prepare(doc: Document, raw: RawPage, crawl_id: int | None, official: tuple[s
         "source_line": doc.source_line,
         "removed": json.dumps([{"rule": r.rule, "text": r.text} for r in doc.removed], ensure_ascii=False),
         "removed_count": len(doc.removed),
+        "extraction": doc.extraction,
+        "refused": json.dumps([{"rule": r.rule, "text": r.text} for r in doc.refused], ensure_ascii=False)
+        if doc.refused
+        else None,
         "discovered_via": raw.discovered_via,
         "source_path": raw.source_path,
         "spider": raw.spider,

@@ -319,6 +319,15 @@ def _moves_and_posts(db: Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS copies_guid ON copies(guid) WHERE guid IS NOT NULL")
 
 
+@MIGRATIONS(name="0011_extraction_record")
+def _extraction_record(db: Database) -> None:
+    # extraction: which path of the cleaners produced the text (full, fast, region, text), so a
+    # user can find the pages a fallback rescued; refused: lines a cruft rule matched but kept
+    # because they read as the statement's prose (JSON like `removed`).
+    db.execute("ALTER TABLE copies ADD COLUMN extraction TEXT")
+    db.execute("ALTER TABLE copies ADD COLUMN refused TEXT")
+
+
 SCHEMA_VERSION = len(MIGRATIONS._migrations)
 KNOWN = {m.name for m in MIGRATIONS._migrations}
 

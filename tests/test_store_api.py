@@ -239,3 +239,18 @@ def test_the_migration_rewrites_old_rows_to_the_one_form(tmp_path):
             for r in all_rows(s, f"SELECT [{col}] AS v FROM [{table}] WHERE [{col}] IS NOT NULL"):
                 assert r["v"] == "soon" or utc_timestamp(parse_timestamp(r["v"])) == r["v"], (table, col)
     s.close()
+
+
+def test_the_copy_records_which_extraction_path_made_its_text_and_what_rules_kept():
+    """`copies.extraction` and `copies.refused` carry the cleaners' record to the user."""
+    from cleaners.model import Removal
+
+    doc, raw = page("https://www.state.gov/recorded/", GRANTS, "Recorded", DAY)
+    doc = dataclasses.replace(
+        doc, extraction="region", refused=(Removal(rule="previous_post", text="my previous article"),)
+    )
+    with Store() as s:
+        s.save(doc, raw)
+        row = one(s, "SELECT extraction, refused FROM copies")
+    assert row is not None and row["extraction"] == "region"
+    assert json.loads(row["refused"]) == [{"rule": "previous_post", "text": "my previous article"}]
