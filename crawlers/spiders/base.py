@@ -105,11 +105,11 @@ class DispatchesSpider(scrapy.Spider):
     # --- settings-derived limits ----------------------------------------------------------
     @property
     def max_items(self) -> int:
-        return self.settings.getint("DISPATCHES_MAX_ITEMS_PER_SOURCE", 50000)
+        return self.settings.getint("DISPATCHES_MAX_ITEMS_PER_SOURCE")
 
     @property
     def max_sitemap_depth(self) -> int:
-        return self.settings.getint("DISPATCHES_MAX_SITEMAP_DEPTH", 3)
+        return self.settings.getint("DISPATCHES_MAX_SITEMAP_DEPTH")
 
     # --- start ---------------------------------------------------------------------------------
     def hosts_to_crawl(self) -> list[str]:
@@ -204,7 +204,7 @@ class DispatchesSpider(scrapy.Spider):
         headers = {}
         state = (
             self.known.get(CrawlState.url_key(url))
-            if conditional and not self.settings.getbool("DISPATCHES_FULL_DISCOVERY", False)
+            if conditional and not self.settings.getbool("DISPATCHES_FULL_DISCOVERY")
             else None
         )
         if state:
@@ -372,7 +372,7 @@ class DispatchesSpider(scrapy.Spider):
             children = [e for e in entries if not SKIP_SITEMAPS.search(urlsplit(e.url).path)] or entries
             self.discovery_ok(host, method)
             self.remember_doc(response)
-            cap = self.settings.getint("DISPATCHES_MAX_SITEMAPS_PER_HOST", 500)
+            cap = self.settings.getint("DISPATCHES_MAX_SITEMAPS_PER_HOST")
             for child in children:
                 if urlsplit(child.url).hostname != host:
                     continue
@@ -452,7 +452,7 @@ class DispatchesSpider(scrapy.Spider):
             if urlsplit(key).hostname in (host, host.removeprefix("www."))
         ]
         known_newest = max((k for k in known if k), default=None)
-        days = self.settings.getint("DISPATCHES_STALE_FEED_DAYS", 30)
+        days = self.settings.getint("DISPATCHES_STALE_FEED_DAYS")
         if known_newest and (known_newest - newest).days > days:
             return (
                 f"newest item {newest.date()} is {(known_newest - newest).days} days older than stored pages"
