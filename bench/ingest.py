@@ -65,7 +65,7 @@ def fixture_pages(n: int) -> list[RawPage]:
                 status=200,
                 headers=headers,
                 body=res.body,
-                fetched_at="2026-01-01T00:00:00+00:00",
+                fetched_at="2026-01-01T00:00:00Z",
                 spider="bench",
                 discovered_via="sitemap",
             )

@@ -30,7 +30,7 @@ from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.logformatter import LogFormatter
 
-from cleaners.model import RawPage, Rejected
+from cleaners.model import RawPage, Rejected, utc_timestamp
 from cleaners.pool import CleanerPool
 from crawlers.config import comma_list
 from crawlers.junction import (
@@ -172,7 +172,9 @@ class StoreWriter:
 
 
 def _jsonable(value):
-    if isinstance(value, (datetime, date)):
+    if isinstance(value, datetime):
+        return utc_timestamp(value)
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}

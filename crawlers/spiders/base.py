@@ -21,14 +21,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from urllib.parse import urlencode, urlsplit
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.gz import gunzip
 
-from cleaners.model import RawPage
+from cleaners.model import RawPage, utc_timestamp
 from crawlers.config import comma_list
 from crawlers.discovery import Found, NotDiscovery, in_window, matches_topic, parse_when
 from crawlers.state import CrawlState
@@ -55,10 +55,6 @@ def parse_day(value, name: str) -> date | None:
         return date.fromisoformat(str(value)[:10])
     except ValueError:
         raise ArgumentError(f"-a {name}={value!r}: expected a date like 2024-01-31") from None
-
-
-def _utcnow() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class DispatchesSpider(scrapy.Spider):
@@ -543,7 +539,7 @@ class DispatchesSpider(scrapy.Spider):
             status=response.status,
             headers=headers,
             body=response.body if response.status == 200 else b"",
-            fetched_at=_utcnow(),
+            fetched_at=utc_timestamp(),
             spider=self.name,
             discovered_via=via,
             meta=hints,
@@ -565,7 +561,7 @@ class DispatchesSpider(scrapy.Spider):
             status=0,
             headers={},
             body=b"",
-            fetched_at=_utcnow(),
+            fetched_at=utc_timestamp(),
             spider=self.name,
             discovered_via=(request.meta.get("hints") or {}).get("via"),
             meta={"fetch_error": why},
