@@ -4,16 +4,20 @@ a failing write, run time limit, unusable databases, listening sockets."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from store import Store
-from tests.faults.faultkit import RunningCrawl, run_crawl
+from tests.faults.faultkit import ROOT, SCRAPY, RunningCrawl, crawl_env, run_crawl
+from tests.faults.faultserver import article_html
 
 
 def settings_for(server, db: Path, **extra) -> dict:
@@ -142,12 +146,65 @@ def test_sigkill_mid_crawl_then_rerun_gives_the_full_set_once(fault_server, tmp_
             run.proc.kill()
     first = db_rows(db)
     assert first["integrity"] == "ok" and first["copies"] >= 5
+    killed = first["crawls"][-1]
+    assert killed["status"] == "running" and killed["finished_at"] is None  # nobody could close it
     again = run_crawl(urls, tmp_path, settings=settings_for(s, db))
     assert again.returncode == 0, again.log[-3000:]
     rows = db_rows(db)
     assert rows["articles"] == 14 and rows["copies"] == 14 and rows["dup_urls"] == 0
     assert rows["integrity"] == "ok"
     assert rows["crawls"][-1]["status"] == "ok"
+    # The rerun, holding the run lock, knew no live process owned the killed run's row.
+    noticed = rows["crawls"][0]
+    assert noticed["id"] == killed["id"] and noticed["status"] == "interrupted"
+    assert killed["started_at"] <= noticed["finished_at"] <= rows["crawls"][-1]["started_at"]
+    assert json.loads(noticed["stats"])["finish_reason"] == "process_died"
+    assert "marked 1 run(s) left 'running' by a process that died as interrupted" in again.log
+
+
+def crawl_health(db: Path) -> dict[str, dict]:
+    """The `crawl_health` canned query of store/metadata.yml on `db`: {spider: row}."""
+    meta = yaml.safe_load((ROOT / "store" / "metadata.yml").read_text(encoding="utf-8"))
+    sql = meta["databases"]["dispatches"]["queries"]["crawl_health"]["sql"]
+    con = sqlite3.connect(db)
+    try:
+        con.row_factory = sqlite3.Row
+        return {r["spider"]: dict(r) for r in con.execute(sql)}
+    finally:
+        con.close()
+
+
+def test_a_crawl_killed_then_an_ingest_shows_the_crawl_interrupted_in_crawl_health(fault_server, tmp_path):
+    """kill -9 leaves the crawl's row `running`, and crawl health would show a run that never
+    ends; the next run of any kind (here an ingest) marks it interrupted, finished when noticed."""
+    s = fault_server
+    db = tmp_path / "killed-then-ingest.db"
+    run = RunningCrawl(_urls(s, "health", 4, slow=30, slow_n=1), tmp_path, settings=settings_for(s, db))
+    try:
+        assert run.wait_for(lambda: run.copies_stored() >= 2, timeout=60)
+        os.kill(run.proc.pid, signal.SIGKILL)
+        run.finish(timeout=10)
+    finally:
+        if run.proc.poll() is None:
+            run.proc.kill()
+    assert crawl_health(db)["faults"]["health"] == "running"
+
+    captures = tmp_path / "captures"
+    captures.mkdir()
+    (captures / "one.html").write_text(article_html("after-the-kill"), encoding="utf-8")
+    proc = subprocess.run(
+        [SCRAPY, "ingest", str(captures), "--db", str(db), "--workers", "0"],
+        cwd=ROOT,
+        env=crawl_env(),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    health = crawl_health(db)
+    assert health["faults"]["status"] == "interrupted" and health["faults"]["health"] == "interrupted"
+    assert health["faults"]["finished_at"] >= health["faults"]["started_at"]
+    assert health["ingest"]["status"] == "ok"
 
 
 def test_two_crawls_on_one_database(fault_server, tmp_path):
