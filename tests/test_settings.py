@@ -123,7 +123,7 @@ def environment_reads(path: Path, root: Path = ROOT) -> list[str]:
             if environ_get or func.attr == "getenv":
                 key = node.args[0]
         if isinstance(key, ast.Constant) and str(key.value).startswith("DISPATCHES_"):
-            found.append(f"{path.relative_to(root)}:{node.lineno} {key.value}")
+            found.append(f"{path.relative_to(root)}:{key.lineno} {key.value!s}")
     return found
 
 
