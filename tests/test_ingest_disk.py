@@ -1,5 +1,6 @@
-"""Reading captures from disk (crawlers.diskinput): every bad input of RELIABILITY.md #75-#81
-becomes a Skip with a reason, never an exception, a hang or a read of something outside the root."""
+"""Reading captures from disk (crawlers.diskinput): every bad input of fault cases 75-81
+(tests/faults/CASES.md) becomes a Skip with a reason, never an exception, a hang or a read of
+something outside the root."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Whole-process faults through the project's `scrapy crawl` command with the real pipeline
-(RELIABILITY.md Part C #64-#69, #93, #94): SIGTERM, SIGKILL and rerun, two crawls at once,
+(cases 64-69, 93, 94 of tests/faults/CASES.md): SIGTERM, SIGKILL and rerun, two crawls at once,
 a failing write, run time limit, unusable databases, listening sockets."""
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def _urls(server, prefix, n, slow=0.0, slow_n=0):
 
 
 def test_sigterm_finishes_in_flight_pages_and_records_interrupted(fault_server, tmp_path):
-    """#65 and #93: SIGTERM mid-crawl: "shutting down gracefully", the in-flight (slow) pages
+    """Cases 65 and 93: SIGTERM mid-crawl: "shutting down gracefully", the in-flight (slow) pages
     still finish and are stored, the crawl row says interrupted (finish reason shutdown), exit
     status non-zero, all within DOWNLOAD_TIMEOUT; the crawler listens on no port meanwhile."""
     s = fault_server
@@ -108,7 +108,7 @@ def test_sigterm_finishes_in_flight_pages_and_records_interrupted(fault_server, 
 
 
 def test_second_sigterm_forces_exit(fault_server, tmp_path):
-    """#65: a second SIGTERM stops at once; what was committed stays intact."""
+    """Case 65: a second SIGTERM stops at once; what was committed stays intact."""
     s = fault_server
     db = tmp_path / "term2.db"
     urls = _urls(s, "termtwo", 3) + _urls(s, "termtwo", 0, slow=20, slow_n=1)
@@ -127,11 +127,11 @@ def test_second_sigterm_forces_exit(fault_server, tmp_path):
             run.proc.kill()
     assert "forcing unclean shutdown" in res.log
     rows = db_rows(db)
-    assert rows["integrity"] == "ok" and rows["copies"] == 3  # the slow page is for the next run (#64)
+    assert rows["integrity"] == "ok" and rows["copies"] == 3  # the slow page is for the next run (case 64)
 
 
 def test_sigkill_mid_crawl_then_rerun_gives_the_full_set_once(fault_server, tmp_path):
-    """#64: kill -9 while pages are being saved; the run lock dies with the process; the rerun
+    """Case 64: kill -9 while pages are being saved; the run lock dies with the process; the rerun
     ends with exactly one article per page, no duplicates, integrity ok."""
     s = fault_server
     db = tmp_path / "kill.db"
@@ -208,7 +208,7 @@ def test_a_crawl_killed_then_an_ingest_shows_the_crawl_interrupted_in_crawl_heal
 
 
 def test_two_crawls_on_one_database(fault_server, tmp_path):
-    """#67: the second run sees the run lock and exits at once with one clear line; the first
+    """Case 67: the second run sees the run lock and exits at once with one clear line; the first
     finishes normally; nothing interleaves."""
     s = fault_server
     db = tmp_path / "two.db"
@@ -232,7 +232,7 @@ def test_two_crawls_on_one_database(fault_server, tmp_path):
 
 
 def test_failed_write_is_recorded_not_silently_dropped(fault_server, tmp_path):
-    """#66: a write that fails (a trigger aborting inserts for one host) becomes an event, a
+    """Case 66: a write that fails (a trigger aborting inserts for one host) becomes an event, a
     counted error and a degraded run; the other pages are stored."""
     s = fault_server
     db = tmp_path / "boom.db"
@@ -256,7 +256,7 @@ def test_failed_write_is_recorded_not_silently_dropped(fault_server, tmp_path):
 
 
 def test_closespider_timeout_ends_run_cleanly(fault_server, tmp_path):
-    """#94: a run longer than its budget stops cleanly (finish reason closespider_timeout)."""
+    """Case 94: a run longer than its budget stops cleanly (finish reason closespider_timeout)."""
     s = fault_server
     db = tmp_path / "slow.db"
     urls = [s.url("budget", f"/slow?s=1&name=budget-{i}") for i in range(30)]
@@ -276,7 +276,7 @@ def test_closespider_timeout_ends_run_cleanly(fault_server, tmp_path):
 
 @pytest.mark.parametrize("kind", ["corrupt", "notadb", "newer"])
 def test_unusable_database_is_one_line_and_untouched(fault_server, tmp_path, kind):
-    """#68, #69, #72 through `scrapy crawl`: exit non-zero, one line, no traceback, file unchanged."""
+    """Cases 68, 69, 72 through `scrapy crawl`: exit non-zero, one line, no traceback, file unchanged."""
     s = fault_server
     db = tmp_path / f"{kind}.db"
     if kind == "notadb":
@@ -304,7 +304,7 @@ def test_unusable_database_is_one_line_and_untouched(fault_server, tmp_path, kin
 
 
 def test_readers_during_a_crawl_never_see_locks_and_wal_is_truncated(fault_server, tmp_path):
-    """#61: Datasette-style read-only connections querying all through a crawl get no lock
+    """Case 61: Datasette-style read-only connections querying all through a crawl get no lock
     errors and only committed rows; the end-of-run checkpoint truncates the WAL."""
     import threading
 
@@ -349,7 +349,7 @@ def test_readers_during_a_crawl_never_see_locks_and_wal_is_truncated(fault_serve
 
 
 def test_memory_limit_closes_the_run(fault_server, tmp_path):
-    """#48 last resort: over MEMUSAGE_LIMIT_MB the run closes (memusage_exceeded) and is
+    """Case 48, the last resort: over MEMUSAGE_LIMIT_MB the run closes (memusage_exceeded) and is
     recorded as interrupted."""
     s = fault_server
     db = tmp_path / "mem.db"
