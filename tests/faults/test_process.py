@@ -71,6 +71,17 @@ def listening_sockets(pid: int) -> list[int]:
     return ports
 
 
+def kill_once_stored(run: RunningCrawl, copies: int) -> None:
+    """`kill -9` the crawl once `copies` copies are committed, and wait for it to be gone."""
+    try:
+        assert run.wait_for(lambda: run.copies_stored() >= copies, timeout=60)
+        os.kill(run.proc.pid, signal.SIGKILL)
+        run.finish(timeout=10)
+    finally:
+        if run.proc.poll() is None:
+            run.proc.kill()
+
+
 def _urls(server, prefix, n, slow=0.0, slow_n=0):
     urls = [server.url(f"{prefix}", f"/page/{prefix}-{i}") for i in range(n)]
     urls += [server.url(f"{prefix}-slow", f"/slow?s={slow}&name={prefix}-slow-{i}") for i in range(slow_n)]
@@ -136,14 +147,7 @@ def test_sigkill_mid_crawl_then_rerun_gives_the_full_set_once(fault_server, tmp_
     s = fault_server
     db = tmp_path / "kill.db"
     urls = _urls(s, "kill", 12, slow=2, slow_n=2)
-    run = RunningCrawl(urls, tmp_path, settings=settings_for(s, db))
-    try:
-        assert run.wait_for(lambda: run.copies_stored() >= 5, timeout=60)
-        os.kill(run.proc.pid, signal.SIGKILL)
-        run.finish(timeout=10)
-    finally:
-        if run.proc.poll() is None:
-            run.proc.kill()
+    kill_once_stored(RunningCrawl(urls, tmp_path, settings=settings_for(s, db)), 5)
     first = db_rows(db)
     assert first["integrity"] == "ok" and first["copies"] >= 5
     killed = first["crawls"][-1]
@@ -179,14 +183,8 @@ def test_a_crawl_killed_then_an_ingest_shows_the_crawl_interrupted_in_crawl_heal
     ends; the next run of any kind (here an ingest) marks it interrupted, finished when noticed."""
     s = fault_server
     db = tmp_path / "killed-then-ingest.db"
-    run = RunningCrawl(_urls(s, "health", 4, slow=30, slow_n=1), tmp_path, settings=settings_for(s, db))
-    try:
-        assert run.wait_for(lambda: run.copies_stored() >= 2, timeout=60)
-        os.kill(run.proc.pid, signal.SIGKILL)
-        run.finish(timeout=10)
-    finally:
-        if run.proc.poll() is None:
-            run.proc.kill()
+    urls = _urls(s, "health", 4, slow=30, slow_n=1)
+    kill_once_stored(RunningCrawl(urls, tmp_path, settings=settings_for(s, db)), 2)
     assert crawl_health(db)["faults"]["health"] == "running"
 
     captures = tmp_path / "captures"
