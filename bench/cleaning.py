@@ -127,7 +127,7 @@ def f1(p: float, r: float) -> float:
 
 
 def raw_page(body: bytes, url: str | None, content_type: str = "text/html") -> RawPage:
-    return RawPage(url, url, 200, {"content-type": content_type}, body, "2024-01-01T00:00:00+00:00")
+    return RawPage(url, url, 200, {"content-type": content_type}, body, "2024-01-01T00:00:00Z")
 
 
 def bare(text: str, url: str | None, with_metadata: bool = True) -> str:

@@ -37,6 +37,8 @@ import textwrap
 import time
 from pathlib import Path
 
+from cleaners.model import utc_timestamp
+
 ROOT = Path(__file__).resolve().parents[1]
 
 SETTINGS = {
@@ -156,7 +158,7 @@ def record_rounds(history: Path, ratios: list[float], label: str) -> list[float]
     history.parent.mkdir(parents=True, exist_ok=True)
     with history.open("a") as fh:
         for r in ratios:
-            fh.write(json.dumps({"ratio": r, "run": label, "at": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n")
+            fh.write(json.dumps({"ratio": r, "run": label, "at": utc_timestamp()}) + "\n")
     return [json.loads(line)["ratio"] for line in history.read_text().splitlines() if line.strip()]
 
 

@@ -11,7 +11,8 @@ settings (DOWNLOAD_MAXSIZE 10 MiB as shipped) and item pipeline, each as its own
   through the syndication spider.
 
 Peak RSS comes from ``resource.getrusage(RUSAGE_CHILDREN)`` in a wrapper process around each crawl
-(so it covers the crawl and its cleaner workers, not the fault server). Prints one table; the limit to meet is < 1 GiB.
+(so it covers the crawl and its cleaner workers, not the fault server). Prints one table; the limit
+to meet is < 1 GiB.
 """
 
 from __future__ import annotations
@@ -72,8 +73,8 @@ def main() -> int:
             "DOWNLOAD_TIMEOUT": "120",
             "LOG_LEVEL": "WARNING",
         }
-        with tempfile.TemporaryDirectory() as tmp:
-            tmp = Path(tmp)
+        with tempfile.TemporaryDirectory() as tmp_name:
+            tmp = Path(tmp_name)
             base_urls = [server.url(f"base{i}", f"/page/baseline-{i}") for i in range(args.pages)]
             wall, peak, rc = run(crawl_command(base_urls, tmp / "base.jsonl", settings=common))
             rows.append(("baseline: ordinary pages", args.pages, 0, peak, wall, rc))
@@ -106,7 +107,8 @@ def main() -> int:
         server.close()
 
     print(
-        f"{'crawl':58} {'bombs':>5} {'offered MiB':>11} {'peak RSS MiB':>12} {'x baseline':>10} {'wall s':>7} {'exit':>4}"
+        f"{'crawl':58} {'bombs':>5} {'offered MiB':>11} {'peak RSS MiB':>12} {'x baseline':>10} "
+        f"{'wall s':>7} {'exit':>4}"
     )
     for name, n, offered, peak, wall, rc in rows:
         print(f"{name:58} {n:>5} {offered:>11} {peak:>12.0f} {peak / base_peak:>10.2f} {wall:>7.1f} {rc:>4}")

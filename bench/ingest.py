@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from scrapy.settings import Settings
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -36,8 +38,19 @@ from crawlers.commands._common import open_pool  # noqa: E402
 from crawlers.commands.ingest import Ingester  # noqa: E402
 from crawlers.commands.reprocess import Reprocessor  # noqa: E402
 from crawlers.diskinput import DiskReader  # noqa: E402
+from crawlers.junction import clean_config  # noqa: E402
 from crawlers.warc import write_warc  # noqa: E402
 from store import Store  # noqa: E402
+
+# The shipped settings (crawlers/settings.py, the environment): the pool is the commands' pool.
+SETTINGS = Settings()
+SETTINGS.setmodule("crawlers.settings", priority="project")
+
+
+def new_pool(workers: int):
+    """The cleaner pool `scrapy ingest --workers N --timeout 60` opens (None for 0)."""
+    max_tasks = SETTINGS.getint("DISPATCHES_CLEAN_MAX_TASKS")
+    return open_pool(workers, 60.0, max_tasks, clean_config(SETTINGS))
 
 
 def fixture_pages(n: int) -> list[RawPage]:
@@ -65,7 +78,7 @@ def fixture_pages(n: int) -> list[RawPage]:
                 status=200,
                 headers=headers,
                 body=res.body,
-                fetched_at="2026-01-01T00:00:00+00:00",
+                fetched_at="2026-01-01T00:00:00Z",
                 spider="bench",
                 discovered_via="sitemap",
             )
@@ -158,7 +171,7 @@ def main() -> int:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
         db = Store(str(db_path))
-        pool = open_pool(workers, 60.0)
+        pool = new_pool(workers)
         try:
             return Ingester(db, pool, window=max(16, 8 * workers)).run(
                 DiskReader(), [str(warc)], {"bench": True}
@@ -188,7 +201,7 @@ def main() -> int:
         row("export-warc of that database", n, t, f"{out.stat().st_size / 1e6:.1f} MB")
 
         def reprocess():
-            pool = open_pool(args.workers, 60.0)
+            pool = new_pool(args.workers)
             try:
                 return Reprocessor(db, pool).run(None, None, {"bench": True})
             finally:  # closed inside the timing, so the workers' CPU is counted

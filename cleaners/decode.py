@@ -200,3 +200,95 @@ def scrub(text: str) -> str:
     if unicodedata.is_normalized("NFC", text):
         return text
     return unicodedata.normalize("NFC", text)
+
+
+# --- captures: saved files and WARC records --------------------------------------------------
+# A capture read from disk or from a WARC has no browser that chose its encoding and often no
+# Content-Type to trust, so it is decoded by its own bytes, and refused when they are no text.
+
+# Control characters that do not occur in text (tab, newlines and form feed do).
+_CAPTURE_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+class NotText(UnicodeError):
+    """Bytes that are not text. `kind` names what they look like: a `sniff_binary` kind,
+    "binary" (NUL bytes that are not UTF-16) or "control" (mostly control characters)."""
+
+    def __init__(self, kind: str, detail: str = ""):
+        super().__init__(detail or kind)
+        self.kind = kind
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """UTF-16 without a BOM: text in Latin script has a NUL in every other byte."""
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.8 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.8 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def sniff_capture(data: bytes) -> str | None:
+    """`sniff_binary` for a capture: besides magic bytes, NUL bytes that are neither UTF-16
+    (with or without a BOM) nor UTF-32 also mean "binary". None when `data` may be text."""
+    kind = sniff_binary(data)
+    if kind is not None:
+        return kind
+    if any(data.startswith(bom) for bom, _ in BOMS):
+        return None
+    sample = data[:8192]
+    if b"\x00" in sample and _utf16_without_bom(sample) is None:
+        return "binary"
+    return None
+
+
+def _capture_text(text: str, encoding: str) -> Decoded:
+    sample = text[:20000]
+    controls = len(_CAPTURE_CONTROL.findall(sample))
+    if text.strip() and controls > max(8, 0.02 * len(sample)):
+        raise NotText("control", f"{controls} control characters: not text")
+    return Decoded(text, encoding, False)
+
+
+def decode_capture(data: bytes) -> Decoded:
+    """Decode a capture by its bytes alone, or refuse it.
+
+    Order: BOM; strict UTF-8; UTF-16 without a BOM; charset_normalizer's best guess, where
+    windows-1252 (what old U.S. captures are in) wins a tie with its Central European
+    cousins; windows-1252. Unlike `decode_body` nothing is replaced: the encoding returned
+    explains every byte, and is recorded as the capture's provenance.
+
+    Raises:
+        NotText: `sniff_capture` finds binary, or the text is mostly control characters.
+        UnicodeError: no encoding explains the bytes.
+    """
+    kind = sniff_capture(data)
+    if kind is not None:
+        raise NotText(kind)
+    for bom, enc in BOMS:
+        if data.startswith(bom):
+            return _capture_text(data[len(bom) :].decode(enc), enc)
+    try:
+        return _capture_text(data.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError:
+        pass
+    utf16 = _utf16_without_bom(data[:8192])
+    if utf16:
+        return _capture_text(data.decode(utf16), utf16)
+    if b"\x00" in data:  # past the part sniff_capture looked at
+        raise NotText("binary", "NUL bytes in a text that is neither UTF-16 nor UTF-32")
+    results = charset_normalizer.from_bytes(data)
+    best = results.best()
+    if best is not None and best.encoding:
+        for match in results:
+            if match.encoding == "cp1252" and match.chaos <= best.chaos and match.coherence >= best.coherence:
+                best = match
+                break
+        return _capture_text(str(best), best.encoding)
+    try:
+        return _capture_text(data.decode("cp1252"), "cp1252")
+    except UnicodeDecodeError:
+        raise UnicodeError("no text encoding fits these bytes") from None

@@ -20,6 +20,8 @@ import lxml.etree
 from parsel import Selector
 from scrapy.utils.sitemap import Sitemap
 
+from cleaners.model import utc_timestamp
+
 __all__ = [
     "Found",
     "NotDiscovery",
@@ -152,7 +154,7 @@ def _gmt(value) -> str | None:
     if not isinstance(value, str) or not value:
         return None
     dt = parse_when(value)
-    return dt.isoformat().replace("+00:00", "Z") if dt else None
+    return utc_timestamp(dt) if dt else None
 
 
 def parse_sitemap(
@@ -255,8 +257,8 @@ def parse_feed(body: bytes, base_url: str | None = None) -> list[Found]:
             Found(
                 url=link,
                 via="feed",
-                lastmod=upd_dt.isoformat() if upd_dt else None,
-                published=pub_dt.isoformat() if pub_dt else None,
+                lastmod=utc_timestamp(upd_dt) if upd_dt else None,
+                published=utc_timestamp(pub_dt) if pub_dt else None,
                 title=title,
                 guid=guid.strip() if guid and guid.strip() else None,
             )

@@ -17,11 +17,12 @@ import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from urllib.parse import quote, urljoin, urlsplit
 
-from cleaners.decode import BOMS
-from cleaners.model import RawPage
-from crawlers.capture import Skip, iso_utc, sniff_binary, utf16_guess
+from cleaners.decode import NotText, decode_capture, sniff_capture
+from cleaners.model import RawPage, utc_timestamp
+from crawlers.capture import Skip
 
 __all__ = [
     "MiB",
@@ -29,9 +30,6 @@ __all__ = [
     "Skip",
     "display_path",
     "escape_name",
-    "iso_utc",
-    "sniff_binary",
-    "decode_text",
     "html_url",
 ]
 
@@ -77,54 +75,6 @@ def escape_name(name: str) -> str:
 def display_path(path: str) -> str:
     """The path as it may appear in logs and the events table (escaped, one line)."""
     return escape_name(path)
-
-
-def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode a text capture: BOM, then UTF-8, then BOM-less UTF-16, then a guess.
-
-    Returns:
-        (text, encoding) — the encoding as a codec name, recorded as provenance.
-    Raises:
-        UnicodeError: no encoding explains the bytes, or the result is mostly control characters.
-    """
-    for bom, enc in BOMS:
-        if data.startswith(bom):
-            text = data[len(bom) :].decode(enc)
-            return _check_text(text), enc
-    try:
-        return _check_text(data.decode("utf-8")), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    utf16 = utf16_guess(data[:8192])
-    if utf16:
-        return _check_text(data.decode(utf16)), utf16
-    if b"\x00" in data:
-        raise UnicodeError("NUL bytes in a text that is neither UTF-16 nor UTF-32")
-    # charset-normalizer weighs the candidates (cp1252 for most old captures, cp1251, CJK ...).
-    from charset_normalizer import from_bytes
-
-    results = from_bytes(data)
-    best = results.best()
-    if best is not None and best.encoding:
-        # On a tie, Windows-1252 (what old US captures are) beats its Central European cousins.
-        for match in results:
-            if match.encoding == "cp1252" and match.chaos <= best.chaos and match.coherence >= best.coherence:
-                best = match
-                break
-        return _check_text(str(best)), best.encoding
-    try:
-        return _check_text(data.decode("cp1252")), "cp1252"
-    except UnicodeDecodeError:
-        raise UnicodeError("no text encoding fits these bytes") from None
-
-
-def _check_text(text: str) -> str:
-    if not text.strip():
-        return text
-    controls = len(_CONTROL.findall(text[:20000]))
-    if controls > max(8, 0.02 * min(len(text), 20000)):
-        raise UnicodeError(f"{controls} control characters: not text")
-    return text
 
 
 _CANONICAL_RES = (
@@ -311,11 +261,11 @@ class DiskReader:
         if not data.strip():
             yield Skip(cand.shown, "empty", "no bytes" if not data else "whitespace only")
             return
-        kind = sniff_binary(data)
+        kind = sniff_capture(data)
         if kind:
             yield Skip(cand.shown, "binary", kind)
             return
-        fetched_at = iso_utc(st.st_mtime)
+        fetched_at = utc_timestamp(datetime.fromtimestamp(st.st_mtime, UTC))
         if cand.kind == "text":
             yield from self._text_page(cand, data, fetched_at)
         else:
@@ -323,10 +273,11 @@ class DiskReader:
 
     def _text_page(self, cand: _Candidate, data: bytes, fetched_at: str) -> Iterator[RawPage | Skip]:
         try:
-            text, encoding = decode_text(data)
+            decoded = decode_capture(data)  # binary was skipped already: NotText here is noise
         except (UnicodeError, LookupError) as exc:
             yield Skip(cand.shown, "undecodable", str(exc)[:200])
             return
+        text, encoding = decoded.text, decoded.encoding
         text = text.replace("\x00", "")
         if not text.strip():
             yield Skip(cand.shown, "empty", "whitespace only")
@@ -348,21 +299,18 @@ class DiskReader:
     def _html_page(self, cand: _Candidate, data: bytes, fetched_at: str) -> Iterator[RawPage | Skip]:
         from w3lib.encoding import html_to_unicode
 
-        def guess(raw: bytes) -> str | None:
-            try:
-                return decode_text(raw)[1]
-            except (UnicodeError, LookupError):
-                return None
-
+        # The bytes' own encoding, for a page that declares none (no BOM, no <meta charset>).
         try:
-            encoding, text = html_to_unicode(None, data, auto_detect_fun=guess)
+            guessed: str | None = decode_capture(data).encoding
+        except NotText as exc:
+            yield Skip(cand.shown, "binary", str(exc)[:200])
+            return
+        except (UnicodeError, LookupError):
+            guessed = None
+        try:
+            encoding, text = html_to_unicode(None, data, auto_detect_fun=lambda _: guessed)
         except (UnicodeError, LookupError) as exc:  # an unknown codec name that w3lib let through
             yield Skip(cand.shown, "undecodable", str(exc)[:200])
-            return
-        try:
-            _check_text(text)
-        except UnicodeError as exc:
-            yield Skip(cand.shown, "binary", str(exc)[:200])
             return
         url, how = html_url(text, self.base_url, cand.rel)
         yield RawPage(

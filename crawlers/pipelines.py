@@ -30,7 +30,7 @@ from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.logformatter import LogFormatter
 
-from cleaners.model import RawPage, Rejected
+from cleaners.model import RawPage, Rejected, utc_timestamp
 from cleaners.pool import CleanerPool
 from crawlers.config import comma_list
 from crawlers.junction import (
@@ -48,9 +48,14 @@ from store import Store
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["QuietLogFormatter", "StorePipeline", "StoreWriter", "crawl_status"]
+__all__ = ["DB_CHECKED", "QuietLogFormatter", "StorePipeline", "StoreWriter", "crawl_status"]
 
 T = TypeVar("T")
+
+# Set by `scrapy crawl` once it has checked the database's integrity under the run lock, so the
+# pipeline does not check the same file again. The leading underscore keeps it apart from the
+# user settings (README's table, `crawlers/settings.py`): nobody sets it by hand.
+DB_CHECKED = "_DISPATCHES_DB_CHECKED"
 
 
 @dataclass
@@ -167,7 +172,9 @@ class StoreWriter:
 
 
 def _jsonable(value):
-    if isinstance(value, (datetime, date)):
+    if isinstance(value, datetime):
+        return utc_timestamp(value)
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
@@ -208,18 +215,18 @@ class StorePipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.db_path = s.get("DISPATCHES_DB")
-        self.workers = s.getint("DISPATCHES_CLEAN_WORKERS", 2)
-        self.clean_timeout = s.getfloat("DISPATCHES_CLEAN_TIMEOUT", 20.0)
-        self.clean_max_tasks = s.getint("DISPATCHES_CLEAN_MAX_TASKS", 2000)
+        self.workers = s.getint("DISPATCHES_CLEAN_WORKERS")
+        self.clean_timeout = s.getfloat("DISPATCHES_CLEAN_TIMEOUT")
+        self.clean_max_tasks = s.getint("DISPATCHES_CLEAN_MAX_TASKS")
         self.exit = contextlib.ExitStack()
         self.pool: CleanerPool | None = None
         self.crawl_id: int | None = None
         self.topic: list[str] = []
         self.finished = False
         # The lock and the database are taken here, before the spider's start() asks for state.
-        self.exit.enter_context(run_lock(self.db_path, wait=s.getfloat("DISPATCHES_LOCK_WAIT", 0.0)))
+        self.exit.enter_context(run_lock(self.db_path, wait=s.getfloat("DISPATCHES_LOCK_WAIT")))
         try:
-            store = open_store(s, self.db_path, check=not s.getbool("DISPATCHES_DB_CHECKED", False))
+            store = open_store(s, self.db_path, check=not s.getbool(DB_CHECKED))
         except Exception:
             self.exit.close()
             raise

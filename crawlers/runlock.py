@@ -16,6 +16,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from cleaners.model import utc_timestamp
+
 __all__ = ["LockBusy", "run_lock", "lock_path"]
 
 
@@ -81,9 +83,7 @@ def run_lock(db_path: str | os.PathLike, wait: float = 0.0, poll: float = 0.2) -
                     ) from None
                 time.sleep(poll)
         os.ftruncate(fd, 0)
-        os.write(
-            fd, f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n".encode()
-        )
+        os.write(fd, f"pid {os.getpid()} since {utc_timestamp()}\n".encode())
         with _guard:
             _held[key] = [fd, 1]
         try:

@@ -23,8 +23,9 @@ from http import HTTPStatus
 from typing import BinaryIO
 from urllib.parse import quote, unquote, urlsplit
 
-from cleaners.model import RawPage
-from crawlers.capture import Skip, iso_utc, sniff_binary
+from cleaners.decode import sniff_capture
+from cleaners.model import RawPage, utc_timestamp
+from crawlers.capture import Skip
 
 __all__ = ["FILE_URI_PREFIX", "iter_warc", "write_warc", "warc_date", "file_uri"]
 
@@ -71,9 +72,7 @@ def _iso_from_warc(value: str | None) -> str | None:
             return None
         year, month, day, hour, minute, second = map(int, m.groups())
         dt = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).replace(microsecond=0).isoformat()
+    return utc_timestamp(dt)  # a WARC-Date without an offset is UTC
 
 
 def iter_warc(fh: BinaryIO, *, name: str, shown: str | None = None, max_size: int) -> Iterator:
@@ -136,7 +135,7 @@ def _page_or_skip(record, name: str, shown: str, max_size: int, supported: set):
         return Skip(where, "warc_not_http", uri.split(":", 1)[0] or "no URI", failure=False)
     if record.rec_headers.get_header("WARC-Truncated"):
         return Skip(where, "warc_truncated", record.rec_headers.get_header("WARC-Truncated"))
-    fetched_at = _iso_from_warc(record.rec_headers.get_header("WARC-Date")) or iso_utc(datetime.now(UTC))
+    fetched_at = _iso_from_warc(record.rec_headers.get_header("WARC-Date")) or utc_timestamp()
     if rtype == "response":
         if record.http_headers is None:
             return Skip(where, "warc_bad_http", "response record without HTTP headers")
@@ -170,7 +169,7 @@ def _page_or_skip(record, name: str, shown: str, max_size: int, supported: set):
         return Skip(where, "too_large", f"payload over {max_size / (1024 * 1024):.1f} MiB")
     if not body.strip():
         return Skip(where, "empty")
-    kind = sniff_binary(body)
+    kind = sniff_capture(body)
     if kind:
         return Skip(where, "binary", kind)
     headers = {k: v for k, v in headers.items() if k not in _DECODED_AWAY}

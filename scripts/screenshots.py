@@ -15,7 +15,6 @@ plugin and stylesheet next to it.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import socket
 import sqlite3
@@ -187,8 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--db",
-        default=os.environ.get("DISPATCHES_DB", "data/demo.db"),
-        help="database to show (default: data/demo.db, or DISPATCHES_DB)",
+        default="data/demo.db",
+        help="database to show (default: data/demo.db, the one `scrapy demo` writes)",
     )
     parser.add_argument(
         "--out", default="docs/screenshots", help="folder for the PNGs (default: docs/screenshots/)"

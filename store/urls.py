@@ -84,8 +84,6 @@ def strip_secrets(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
-ROLES = ("original", "archive", "embassy", "syndicated", "file")
-
 # Lower ranks represent the article: state.gov over embassy over archive host over others.
 RANK_BY_ROLE = {"original": 0, "embassy": 1, "archive": 2}
 OFFICIAL_OTHER_RANK = 2  # a host a user declared official that is not a state.gov/embassy host

@@ -4,7 +4,7 @@ import pytest
 
 
 def pytest_addoption(parser):
-    # cleaners (issue 3): rewrite tests/fixtures/pages/**/expected.json from the current output
+    # rewrite tests/fixtures/pages/**/expected.json from the current cleaner output
     parser.addoption(
         "--update-golden",
         action="store_true",
@@ -13,7 +13,7 @@ def pytest_addoption(parser):
     )
 
 
-# browse (issue 7): one `scrapy demo` run per test session, shared by every test that only reads
+# One `scrapy demo` run per test session, shared by every test that only reads
 # its database (copy it before writing). Returns the path and the finished process (stdout,
 # stderr, returncode) so a test can also check the summary. Built on first use only.
 

@@ -103,3 +103,7 @@ def test_the_two_fresh_machine_commands_are_the_ci_commands():
     assert "pip install -e '.[test]' && python -m pytest -q" in README
     assert "python -m pip install --quiet -e '.[test]'" in ci
     assert re.search(r"^python -m pytest -q$", ci, re.M)
+    # ...and, before it, the checks the README's development section names, on the whole tree.
+    assert "ruff check . && ruff format --check . && mypy" in README
+    for check in ("ruff check .", "ruff format --check .", "mypy"):
+        assert re.search(rf"^{re.escape(check)}(\s+#.*)?$", ci, re.M), check

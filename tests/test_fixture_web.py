@@ -802,21 +802,21 @@ def test_template_hosts_stay_out_of_the_statement_copies_the_demo_counts(web):
     template_hosts = set(generate.TEMPLATE_HOSTS)
     assert template_hosts and template_hosts <= set(man["hosts"])
     assert not {c["site"] for s in man["statements"] for c in s["copies"]} & template_hosts
-    import tomllib
-    from importlib import resources
-    from urllib.parse import urlsplit as split
+    from urllib.parse import urlsplit
 
     from crawlers.commands.demo import CRAWLS
+    from crawlers.spiders.syndication import load_sources
 
-    # The hosts the demo's crawls reach: www.state.gov, the archives and embassies it names, and
-    # the feeds and sitemaps of the `demo` sources.
-    demo_hosts = {"www.state.gov"}
-    for _, args in CRAWLS:
-        demo_hosts |= {h.strip() for key in ("archives", "hosts") for h in args.get(key, "").split(",")}
-    sources = tomllib.loads(resources.files("crawlers.data").joinpath("sources.toml").read_text())
-    for src in sources["source"]:
-        if src.get("group") == "demo":
-            demo_hosts |= {split(u).hostname for u in src.get("feeds", []) + src.get("sitemaps", [])}
+    # What the demo's crawls are pointed at: the hosts in their arguments and the demo sources.
+    demo_groups = {args.get("sources") for _, args in CRAWLS}
+    demo_hosts = {h for _, args in CRAWLS for value in args.values() for h in value.split(",") if "." in h}
+    demo_hosts |= {
+        urlsplit(url).hostname
+        for source in load_sources()
+        if source.get("group") in demo_groups
+        for url in (*source.get("feeds", ()), *source.get("sitemaps", ()))
+    }
+    assert {"policy-digest.example", "mx.usembassy.gov"} <= demo_hosts
     assert not template_hosts & demo_hosts
     for host in template_hosts:
         urls = {p["url"] for p in man["templates"] if p["host"] == host}

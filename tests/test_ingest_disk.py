@@ -1,5 +1,6 @@
-"""Reading captures from disk (crawlers.diskinput): every bad input of RELIABILITY.md #75-#81
-becomes a Skip with a reason, never an exception, a hang or a read of something outside the root."""
+"""Reading captures from disk (crawlers.diskinput): every bad input of fault cases 75-81
+(tests/faults/CASES.md) becomes a Skip with a reason, never an exception, a hang or a read of
+something outside the root."""
 
 from __future__ import annotations
 
@@ -18,17 +19,9 @@ from urllib.parse import unquote_to_bytes
 
 import pytest
 
+from cleaners.decode import NotText, decode_capture, sniff_capture
 from cleaners.model import RawPage
-from crawlers.diskinput import (
-    DiskReader,
-    MiB,
-    Skip,
-    _Candidate,
-    decode_text,
-    escape_name,
-    html_url,
-    sniff_binary,
-)
+from crawlers.diskinput import DiskReader, MiB, Skip, _Candidate, escape_name, html_url
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
 TEXT = (FIXTURES / "captures" / "harbor_release.txt").read_bytes()
@@ -63,7 +56,7 @@ def test_fixture_tree_reads_text_and_html(tmp_path):
     assert txt.headers["content-type"] == "text/plain; charset=utf-8"
     assert txt.spider == "ingest" and txt.discovered_via == "file"
     assert txt.body == TEXT
-    assert txt.fetched_at.endswith("+00:00")
+    assert txt.fetched_at.endswith("Z") and len(txt.fetched_at) == 20
     html = next(p for p in pages if p.source_path == "saved_canonical.html")
     assert html.url == "https://www.state.gov/deputy-secretary-meets-civil-society-leaders-on-labor-rights/"
     assert html.meta["url_from"] == "canonical"
@@ -205,8 +198,9 @@ def test_encodings_are_detected_and_recorded(tmp_path):
 
 def test_cyrillic_cp1251_is_guessed():
     text = "Посольство США объявляет о новой программе помощи пострадавшим от торговли людьми. " * 10
-    decoded, enc = decode_text(text.encode("cp1251"))
-    assert decoded == text and enc.replace("_", "").lower() in ("cp1251", "windows1251")
+    decoded = decode_capture(text.encode("cp1251"))
+    enc = decoded.encoding
+    assert decoded.text == text and enc.replace("_", "").lower() in ("cp1251", "windows1251")
 
 
 def test_invalid_utf8_and_newline_names_are_escaped_losslessly(tmp_path):
@@ -274,11 +268,27 @@ def test_fifo_swapped_in_after_listing_is_not_opened(tmp_path):
     assert isinstance(result[0], Skip) and result[0].reason == "not_regular_file"
 
 
-def test_sniff_binary_lets_text_through():
-    assert sniff_binary(TEXT) is None
-    assert sniff_binary("text".encode("utf-16")) is None
-    assert sniff_binary(b"\x1f\x8b\x08\x00") == "gzip"
-    assert sniff_binary(b"abc\x00def" * 10) == "binary"
+def test_sniff_capture_lets_text_through():
+    assert sniff_capture(TEXT) is None
+    assert sniff_capture("text".encode("utf-16")) is None
+    assert sniff_capture("text without a byte order mark".encode("utf-16-le")) is None
+    assert sniff_capture(b"\x1f\x8b\x08\x00") == "gzip"
+    assert sniff_capture(b"abc\x00def" * 10) == "binary"
+
+
+def test_decode_capture_refuses_what_is_not_text():
+    with pytest.raises(NotText) as pdf:
+        decode_capture(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    assert pdf.value.kind == "pdf"
+    with pytest.raises(NotText) as nul:  # a NUL past the part sniff_capture reads
+        decode_capture(b"caf\xe9 " * 3000 + b"\x00")
+    assert nul.value.kind == "binary"
+    with pytest.raises(NotText) as controls:
+        decode_capture(bytes(range(1, 32)) * 40)
+    assert controls.value.kind == "control"
+    text = "Caf\u00e9 \u2019quoted\u2019 text. " * 20
+    plain = decode_capture(text.encode("cp1252"))
+    assert plain.text == text and not plain.replaced
 
 
 def unprivileged(cmd: list[str]) -> list[str]:

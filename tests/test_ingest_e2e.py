@@ -1,8 +1,9 @@
 """`scrapy ingest` end to end, as a user runs it: a subprocess in the project, a real SQLite file.
 
-Covers issue 6's "done when" on the seeds, idempotence, a later crawl of the original joining
-the same article, saved HTML with and without --base-url, and every bad input of
-RELIABILITY.md #75-#82 in one tree (skipped, counted, listed in `events`, exit status 1).
+Covers the seeds (one article per statement, syndicated captures joined to their original),
+idempotence, a later crawl of the original joining the same article, saved HTML with and without
+--base-url, and every bad input of fault cases 75-82 (tests/faults/CASES.md) in one tree
+(skipped, counted, listed in `events`, exit status 1).
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ def test_seeds_give_two_articles_and_the_original_joins_later(tmp_path):
     assert len(copy_004) == 1
     assert copy_004[0]["claimed_original_url"] == url_004
     assert copy_004[0]["source_path"] == path_004.name
-    assert copy_004[0]["role"] == "syndicated", "issue 6: a capture naming its original is a syndicated copy"
+    assert copy_004[0]["role"] == "syndicated", "a capture naming its original is a syndicated copy"
     for cruft in CRUFT:
         assert cruft not in a004["text"] and cruft not in a000["text"], cruft
     assert a000["publisher"] in (
@@ -113,7 +114,7 @@ def test_seeds_give_two_articles_and_the_original_joins_later(tmp_path):
     stats = json.loads(crawl[0]["stats"])
     assert stats["articles_new"] == 2 and stats["pages_fetched"] == 2 and stats["errors"] == 0
 
-    # Again: nothing changes (RELIABILITY #82).
+    # Again: nothing changes (fault case 82).
     before = counts(db)
     again = json.loads(scrapy("ingest", str(SEEDS), "--json", "--workers", "0", db=db, check=0).stdout)
     assert again["articles_new"] == 0 and again["copies_new"] == 0 and again["unchanged"] == 2

@@ -108,6 +108,49 @@ def test_readme_states_the_precedence():
     assert first < second < third
 
 
+def environment_reads(path: Path, root: Path = ROOT) -> list[str]:
+    """`os.environ[...]`, `os.environ.get(...)` and `os.getenv(...)` reads of a `DISPATCHES_*` name
+    in the source file `path`, as "file:line NAME"."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        key: ast.expr | None = None
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+            if isinstance(node.value, ast.Attribute) and node.value.attr == "environ":
+                key = node.slice
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.func, ast.Attribute):
+            func = node.func
+            environ_get = func.attr in ("get", "pop") and getattr(func.value, "attr", None) == "environ"
+            if environ_get or func.attr == "getenv":
+                key = node.args[0]
+        if isinstance(key, ast.Constant) and str(key.value).startswith("DISPATCHES_"):
+            found.append(f"{path.relative_to(root)}:{key.lineno} {key.value!s}")
+    return found
+
+
+def test_only_the_settings_module_reads_dispatches_settings_from_the_environment():
+    folders = ("crawlers", "cleaners", "store", "bench", "scripts")
+    sources = [path for folder in folders for path in (ROOT / folder).rglob("*.py")]
+    settings_module = ROOT / "crawlers" / "settings.py"
+    assert settings_module in sources
+    reads = [hit for path in sources if path != settings_module for hit in environment_reads(path)]
+    assert reads == [], "read these through Scrapy's settings (crawlers/settings.py has the defaults)"
+
+
+def test_the_environment_read_check_sees_every_form(tmp_path):
+    source = tmp_path / "reads.py"
+    source.write_text(
+        "import os\n"
+        "a = os.environ['DISPATCHES_A']\n"
+        "b = os.environ.get('DISPATCHES_B', 1)\n"
+        "c = os.getenv('DISPATCHES_C')\n"
+        "os.environ['DISPATCHES_D'] = 'written, not read'\n"
+        "e = os.environ.get('HOME')\n",
+        encoding="utf-8",
+    )
+    hits = environment_reads(source, root=tmp_path)
+    assert sorted(hit.split()[-1] for hit in hits) == ["DISPATCHES_A", "DISPATCHES_B", "DISPATCHES_C"]
+
+
 # --- one list parser -------------------------------------------------------------------------
 def test_a_comma_list_reads_the_same_from_every_source():
     cmdline = Settings({"X": "a, b"}, priority="cmdline")

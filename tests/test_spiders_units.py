@@ -227,11 +227,13 @@ def test_soft_block_detector_spares_real_pages_with_captcha_scripts():
 
 
 def test_stale_feed_is_noticed():
+    from scrapy.utils.project import get_project_settings
     from scrapy.utils.test import get_crawler
 
     from crawlers.discovery import Found
 
-    crawler = get_crawler(UsEmbassySpider)
+    days = get_project_settings().getint("DISPATCHES_STALE_FEED_DAYS")  # its one default: 30
+    crawler = get_crawler(UsEmbassySpider, {"DISPATCHES_STALE_FEED_DAYS": days})
     spider = UsEmbassySpider.from_crawler(crawler, hosts="mx.usembassy.gov")
     spider.known = {"https://mx.usembassy.gov/new-page": {"lastmod": "2026-06-01T00:00:00Z"}}
     old = [Found(url="https://mx.usembassy.gov/a/", via="feed", published="2025-01-01T00:00:00+00:00")]

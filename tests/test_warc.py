@@ -98,7 +98,7 @@ def test_written_warc_is_valid_and_reads_back(tmp_path, gz):
     originals = pages()
     assert [p.body for p in back] == [p.body for p in originals]
     assert back[0].url == back[0].final_url == "https://www.state.gov/a-statement/"
-    assert back[0].fetched_at == "2024-05-01T10:00:00+00:00"
+    assert back[0].fetched_at == "2024-05-01T10:00:00Z"
     assert back[0].headers["etag"] == '"abc"' and "content-encoding" not in back[0].headers
     assert back[0].discovered_via == "warc" and back[0].spider == "ingest"
     assert back[1].url == "https://mx.usembassy.gov/new-path/"

@@ -217,7 +217,7 @@ def test_sigterm_mid_ingest_keeps_whole_pages_and_a_rerun_finishes(tmp_path):
 
 
 def test_disk_full_stops_with_one_line_and_a_rerun_completes(tmp_path):
-    """RELIABILITY #59 from ingest's side: writes fail (RLIMIT_FSIZE; Python ignores SIGXFSZ),
+    """Fault case 59 from ingest's side: writes fail (RLIMIT_FSIZE; Python ignores SIGXFSZ),
     the run stops with one clear line and exit 1, nothing half-written, a rerun finishes."""
     import resource
 

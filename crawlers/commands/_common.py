@@ -365,14 +365,20 @@ def add_run_options(parser: argparse.ArgumentParser, settings) -> None:
         type=int,
         metavar="N",
         default=None,
-        help="cleaner processes (default DISPATCHES_CLEAN_WORKERS or 2; 0 = clean in this process)",
+        help=(
+            "cleaner processes (default DISPATCHES_CLEAN_WORKERS, now "
+            f"{settings.getint('DISPATCHES_CLEAN_WORKERS')}; 0 = clean in this process)"
+        ),
     )
     group.add_argument(
         "--timeout",
         type=float,
         metavar="SECONDS",
         default=None,
-        help="cleaning time limit per page in seconds (default DISPATCHES_CLEAN_TIMEOUT or 20)",
+        help=(
+            "cleaning time limit per page in seconds (default DISPATCHES_CLEAN_TIMEOUT, now "
+            f"{settings.getfloat('DISPATCHES_CLEAN_TIMEOUT'):g})"
+        ),
     )
     group.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
 
@@ -437,12 +443,10 @@ def run_command(
     from crawlers.runlock import LockBusy, run_lock
     from store import StoreError
 
-    workers = opts.workers if opts.workers is not None else settings.getint("DISPATCHES_CLEAN_WORKERS", 2)
-    timeout = (
-        opts.timeout if opts.timeout is not None else settings.getfloat("DISPATCHES_CLEAN_TIMEOUT", 20.0)
-    )
-    max_tasks = settings.getint("DISPATCHES_CLEAN_MAX_TASKS", 2000)
-    lock_wait = settings.getfloat("DISPATCHES_LOCK_WAIT", 0.0)
+    workers = opts.workers if opts.workers is not None else settings.getint("DISPATCHES_CLEAN_WORKERS")
+    timeout = opts.timeout if opts.timeout is not None else settings.getfloat("DISPATCHES_CLEAN_TIMEOUT")
+    max_tasks = settings.getint("DISPATCHES_CLEAN_MAX_TASKS")
+    lock_wait = settings.getfloat("DISPATCHES_LOCK_WAIT")
     err = stderr_line
 
     configure_logging(settings)

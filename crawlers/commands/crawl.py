@@ -59,7 +59,7 @@ class Command(ScrapyCrawlCommand):
             self._crawl(spname, opts)
             return
         try:
-            with run_lock(db_path, wait=self.settings.getfloat("DISPATCHES_LOCK_WAIT", 0.0)):
+            with run_lock(db_path, wait=self.settings.getfloat("DISPATCHES_LOCK_WAIT")):
                 if not self._check_db(db_path):
                     return
                 crawler = self._crawl(spname, opts)
@@ -78,6 +78,7 @@ class Command(ScrapyCrawlCommand):
 
         assert self.settings is not None
 
+        from crawlers.pipelines import DB_CHECKED
         from store import Store, StoreError
 
         os.makedirs(os.path.dirname(os.path.abspath(db_path)), exist_ok=True)
@@ -88,7 +89,7 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = 1
             return False
         # checked once here (PRAGMA quick_check can take a while on a big file)
-        self.settings.set("DISPATCHES_DB_CHECKED", True, priority="cmdline")
+        self.settings.set(DB_CHECKED, True, priority="cmdline")
         return True
 
     def _crawl(self, spname, opts):

@@ -65,11 +65,11 @@ class SoftBlockMiddleware:
     """Downloader middleware: detect, count, retry once, then flag soft blocks."""
 
     def __init__(self, crawler):
-        if not crawler.settings.getbool("DISPATCHES_SOFTBLOCK_ENABLED", True):
+        if not crawler.settings.getbool("DISPATCHES_SOFTBLOCK_ENABLED"):
             raise NotConfigured
         self.crawler = crawler
         self.stats = crawler.stats
-        self.retries = crawler.settings.getint("DISPATCHES_SOFTBLOCK_RETRY_TIMES", 1)
+        self.retries = crawler.settings.getint("DISPATCHES_SOFTBLOCK_RETRY_TIMES")
 
     @classmethod
     def from_crawler(cls, crawler):

@@ -21,14 +21,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from urllib.parse import urlencode, urlsplit
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.gz import gunzip
 
-from cleaners.model import RawPage
+from cleaners.model import RawPage, utc_timestamp
 from crawlers.config import comma_list
 from crawlers.discovery import Found, NotDiscovery, in_window, matches_topic, parse_when
 from crawlers.state import CrawlState
@@ -55,10 +55,6 @@ def parse_day(value, name: str) -> date | None:
         return date.fromisoformat(str(value)[:10])
     except ValueError:
         raise ArgumentError(f"-a {name}={value!r}: expected a date like 2024-01-31") from None
-
-
-def _utcnow() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class DispatchesSpider(scrapy.Spider):
@@ -105,11 +101,11 @@ class DispatchesSpider(scrapy.Spider):
     # --- settings-derived limits ----------------------------------------------------------
     @property
     def max_items(self) -> int:
-        return self.settings.getint("DISPATCHES_MAX_ITEMS_PER_SOURCE", 50000)
+        return self.settings.getint("DISPATCHES_MAX_ITEMS_PER_SOURCE")
 
     @property
     def max_sitemap_depth(self) -> int:
-        return self.settings.getint("DISPATCHES_MAX_SITEMAP_DEPTH", 3)
+        return self.settings.getint("DISPATCHES_MAX_SITEMAP_DEPTH")
 
     # --- start ---------------------------------------------------------------------------------
     def hosts_to_crawl(self) -> list[str]:
@@ -204,7 +200,7 @@ class DispatchesSpider(scrapy.Spider):
         headers = {}
         state = (
             self.known.get(CrawlState.url_key(url))
-            if conditional and not self.settings.getbool("DISPATCHES_FULL_DISCOVERY", False)
+            if conditional and not self.settings.getbool("DISPATCHES_FULL_DISCOVERY")
             else None
         )
         if state:
@@ -372,7 +368,7 @@ class DispatchesSpider(scrapy.Spider):
             children = [e for e in entries if not SKIP_SITEMAPS.search(urlsplit(e.url).path)] or entries
             self.discovery_ok(host, method)
             self.remember_doc(response)
-            cap = self.settings.getint("DISPATCHES_MAX_SITEMAPS_PER_HOST", 500)
+            cap = self.settings.getint("DISPATCHES_MAX_SITEMAPS_PER_HOST")
             for child in children:
                 if urlsplit(child.url).hostname != host:
                     continue
@@ -452,7 +448,7 @@ class DispatchesSpider(scrapy.Spider):
             if urlsplit(key).hostname in (host, host.removeprefix("www."))
         ]
         known_newest = max((k for k in known if k), default=None)
-        days = self.settings.getint("DISPATCHES_STALE_FEED_DAYS", 30)
+        days = self.settings.getint("DISPATCHES_STALE_FEED_DAYS")
         if known_newest and (known_newest - newest).days > days:
             return (
                 f"newest item {newest.date()} is {(known_newest - newest).days} days older than stored pages"
@@ -547,7 +543,7 @@ class DispatchesSpider(scrapy.Spider):
             status=response.status,
             headers=headers,
             body=response.body if response.status == 200 else b"",
-            fetched_at=_utcnow(),
+            fetched_at=utc_timestamp(),
             spider=self.name,
             discovered_via=via,
             meta=hints,
@@ -569,7 +565,7 @@ class DispatchesSpider(scrapy.Spider):
             status=0,
             headers={},
             body=b"",
-            fetched_at=_utcnow(),
+            fetched_at=utc_timestamp(),
             spider=self.name,
             discovered_via=(request.meta.get("hints") or {}).get("via"),
             meta={"fetch_error": why},

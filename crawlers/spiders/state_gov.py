@@ -60,7 +60,7 @@ class StateGovSpider(DispatchesSpider):
         return f"https://{host}/wp-json/wp/v2/{collection}"
 
     def watermark(self, host: str, collection: str) -> str | None:
-        if self.settings.getbool("DISPATCHES_FULL_DISCOVERY", False):
+        if self.settings.getbool("DISPATCHES_FULL_DISCOVERY"):
             return None
         state = self.known.get(CrawlState.url_key(self.collection_url(host, collection))) or {}
         return state.get("modified_gmt")

@@ -1,4 +1,4 @@
-"""Fault hooks run inside CleanerPool workers (RELIABILITY.md #47): crash, hang, or clean."""
+"""Fault hooks run inside CleanerPool workers (cases 47 of tests/faults/CASES.md): crash, hang, or clean."""
 
 from __future__ import annotations
 

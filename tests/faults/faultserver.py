@@ -1,4 +1,4 @@
-"""Fault server for tests/faults: one resource per fault of RELIABILITY.md Part C.
+"""Fault server for tests/faults: one resource per fault case of tests/faults/CASES.md.
 
 A raw asyncio socket server (not an HTTP library), so it can also send what a library refuses to:
 resets, bad status lines, conflicting Content-Length, endless drips, unterminated chunks. Every

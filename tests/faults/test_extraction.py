@@ -1,4 +1,4 @@
-"""Extraction faults in the cleaner worker pool (RELIABILITY.md Part C #47, #48)."""
+"""Extraction faults in the cleaner worker pool (cases 47, 48 of tests/faults/CASES.md)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def page(name: str, body: bytes | None = None) -> RawPage:
 
 
 def test_crash_and_hang_cost_one_page_each():
-    """#47: a worker killed by SIGSEGV -> that page is Rejected("worker_crashed"); a hanging
+    """Case 47: a worker killed by SIGSEGV -> that page is Rejected("worker_crashed"); a hanging
     extraction -> Rejected("timeout") after the time limit; the pool replaces the worker and
     goes on with the next pages."""
     with CleanerPool(workers=2, timeout=6.0, func=crash_or_clean) as pool:
@@ -56,7 +56,7 @@ def test_crash_and_hang_cost_one_page_each():
 
 
 def test_workers_recycled_after_max_tasks():
-    """#48: memory creep is bounded by recycling workers every `max_tasks_per_child` pages."""
+    """Case 48: memory creep is bounded by recycling workers every `max_tasks_per_child` pages."""
     pids = set()
     with CleanerPool(workers=1, timeout=10.0, max_tasks_per_child=2, func=crash_or_clean) as pool:
         for i in range(4):

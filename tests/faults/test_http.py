@@ -1,4 +1,4 @@
-"""HTTP-level faults (RELIABILITY.md Part C #1-#8, #12-#14, #16-#23, #26, #28, #30), one crawl.
+"""HTTP-level faults (cases 1-8, 12-14, 16-23, 26, 28, 30 of tests/faults/CASES.md), one crawl.
 
 All cases run in a single `scrapy crawl` over the fault server, each on its own host name
 (`<case>.fault.test`, resolved to 127.0.0.1 by the test resolver) so per-host slots, retries
@@ -121,7 +121,7 @@ def _gave_up(batch, host: str, error: str) -> None:
 
 @pytest.mark.parametrize("case", ["hang", "drip"])
 def test_timeouts_are_retried_then_fail(batch, fault_server, case):
-    """#1, #2: DOWNLOAD_TIMEOUT covers the whole download, a drip does not reset it."""
+    """Cases 1, 2: DOWNLOAD_TIMEOUT covers the whole download, a drip does not reset it."""
     assert not batch.items_for(f"{case}.fault.test")
     errors = batch.errors_for(f"{case}.fault.test")
     assert [e["error"] for e in errors] == ["DownloadTimeoutError"]
@@ -139,14 +139,14 @@ def _failed_with(errors, name):
 
 
 def test_connect_that_never_completes_times_out(batch):
-    """#3: a listener that never accepts (full backlog) costs a timeout, not a hung crawl."""
+    """Case 3: a listener that never accepts (full backlog) costs a timeout, not a hung crawl."""
     _failed_with(batch.errors_for("connecthang.fault.test"), "DownloadTimeoutError")
     assert batch.stats.get("retry/reason_count/scrapy.exceptions.DownloadTimeoutError", 0) >= 2
     assert batch.nothing_stored("connecthang.fault.test")
 
 
 def test_connection_refused_is_retried_then_fails(batch):
-    """#4"""
+    """Case 4"""
     _failed_with(batch.errors_for("refused.fault.test"), "DownloadConnectionRefusedError")
     assert batch.stats.get("retry/reason_count/scrapy.exceptions.DownloadConnectionRefusedError", 0) >= 2
     assert batch.nothing_stored("refused.fault.test")
@@ -154,7 +154,7 @@ def test_connection_refused_is_retried_then_fails(batch):
 
 @pytest.mark.parametrize("case", ["reset", "partial", "badchunk"])
 def test_truncated_bodies_are_never_items(batch, fault_server, case):
-    """#5, #6, #7: data loss is retried and never becomes a (truncated) page."""
+    """Cases 5, 6, 7: data loss is retried and never becomes a (truncated) page."""
     assert not batch.items_for(f"{case}.fault.test")
     errors = batch.errors_for(f"{case}.fault.test")
     assert len(errors) == 1 and errors[0]["error"] in (
@@ -168,7 +168,7 @@ def test_truncated_bodies_are_never_items(batch, fault_server, case):
 
 @pytest.mark.parametrize("case", ["badstatus", "garbage", "conflictcl"])
 def test_malformed_responses_fail_cleanly(batch, case):
-    """#8: a parse error with the URL, no crash, no page."""
+    """Case 8: a parse error with the URL, no crash, no page."""
     assert not batch.items_for(f"{case}.fault.test")
     errors = batch.errors_for(f"{case}.fault.test")
     assert len(errors) == 1, errors
@@ -177,7 +177,7 @@ def test_malformed_responses_fail_cleanly(batch, case):
 
 
 def test_header_without_colon_is_dropped_not_read_as_body(batch):
-    """#8: Twisted skips a header line without a colon (it does not fail the request, unlike
+    """Case 8: Twisted skips a header line without a colon (it does not fail the request, unlike
     the catalogue's expectation); the body stays the declared 5 bytes, too short to be an
     article: nothing stored, and nothing crashes."""
     items = batch.items_for("badheader.fault.test")
@@ -190,7 +190,7 @@ def test_header_without_colon_is_dropped_not_read_as_body(batch):
 
 
 def test_content_length_with_chunked_is_not_misread(batch):
-    """#8: both Content-Length and Transfer-Encoding: either refused or decoded as chunked
+    """Case 8: both Content-Length and Transfer-Encoding: either refused or decoded as chunked
     (RFC 9112 6.3), never the raw framing as a page body; "hello" is no article: nothing stored."""
     items = batch.items_for("clte.fault.test")
     errors = batch.errors_for("clte.fault.test")
@@ -201,7 +201,7 @@ def test_content_length_with_chunked_is_not_misread(batch):
 
 
 def test_flaky_page_stored_once_and_retry_counted(batch, fault_server):
-    """#12: one copy of one article, the 500 page never stored; the retry counted in the stats."""
+    """Case 12: one copy of one article, the 500 page never stored; the retry counted in the stats."""
     assert len(batch.items_for("flaky.fault.test")) == 1
     assert len(_hits(fault_server, "flaky")) == 2
     assert batch.stats.get("retry/reason_count/500 Internal Server Error", 0) >= 1
@@ -212,14 +212,14 @@ def test_flaky_page_stored_once_and_retry_counted(batch, fault_server):
 
 
 def test_redirect_loop_ends(batch, fault_server):
-    """#13: the loop ends (dupefilter or REDIRECT_MAX_TIMES), no page."""
+    """Case 13: the loop ends (dupefilter or REDIRECT_MAX_TIMES), no page."""
     assert not batch.items_for("loop.fault.test")
     assert len(_hits(fault_server, "loop")) <= 6
     assert batch.nothing_stored("loop.fault.test")
 
 
 def test_endless_redirect_chain_stops_at_max(batch, fault_server):
-    """#14: REDIRECT_MAX_TIMES=5."""
+    """Case 14: REDIRECT_MAX_TIMES=5."""
     assert not batch.items_for("chain.fault.test")
     assert len(_hits(fault_server, "chain")) == 6
     errors = batch.errors_for("chain.fault.test")
@@ -228,7 +228,7 @@ def test_endless_redirect_chain_stops_at_max(batch, fault_server):
 
 
 def test_redirects_to_other_schemes_not_followed(batch):
-    """#16: file:, data:, ftp: by 302 are refused with a reason; by meta refresh they are not
+    """Case 16: file:, data:, ftp: by 302 are refused with a reason; by meta refresh they are not
     followed (the page itself is what it is); nothing from /etc/passwd anywhere, the database
     included; the meta-refresh pages ("moved") are no articles and are not stored."""
     for i in range(3):
@@ -246,7 +246,7 @@ def test_redirects_to_other_schemes_not_followed(batch):
 
 
 def test_huge_declared_body_cancelled_before_download(batch, fault_server):
-    """#17"""
+    """Case 17"""
     assert not batch.items_for("hugecl.fault.test")
     assert batch.errors_for("hugecl.fault.test")
     assert "hugecl.fault.test" in batch.log and "larger than download max size" in batch.log
@@ -254,7 +254,7 @@ def test_huge_declared_body_cancelled_before_download(batch, fault_server):
 
 
 def test_endless_chunked_body_aborted_at_maxsize(batch):
-    """#18: aborted at DOWNLOAD_MAXSIZE, warned at DOWNLOAD_WARNSIZE."""
+    """Case 18: aborted at DOWNLOAD_MAXSIZE, warned at DOWNLOAD_WARNSIZE."""
     assert not batch.items_for("endless.fault.test")
     assert batch.errors_for("endless.fault.test")
     assert "larger than download warn size (262144) in request <GET http://endless.fault.test" in batch.log
@@ -264,7 +264,7 @@ def test_endless_chunked_body_aborted_at_maxsize(batch):
 
 @pytest.mark.parametrize("case", BOMBS)
 def test_decompression_bombs_dropped(batch, case):
-    """#19, #20, #21: every codec and a stacked bomb is dropped during decompression."""
+    """Cases 19, 20, 21: every codec and a stacked bomb is dropped during decompression."""
     assert not batch.items_for(f"{case}.fault.test")
     errors = batch.errors_for(f"{case}.fault.test")
     assert len(errors) == 1 and "exceeded DOWNLOAD_MAXSIZE" in errors[0]["message"], errors
@@ -272,12 +272,12 @@ def test_decompression_bombs_dropped(batch, case):
 
 
 def test_bombs_keep_memory_low(batch):
-    """#19: 64 MiB of zeros per bomb against a 1 MiB limit: the process never inflates one."""
+    """Case 19: 64 MiB of zeros per bomb against a 1 MiB limit: the process never inflates one."""
     assert batch.stats["memusage/max"] < 400 * 1024 * 1024
 
 
 def test_stacked_encodings_decoded_in_order(batch):
-    """#21: gzip, deflate, gzip decoded back to the page, which is stored as an article."""
+    """Case 21: gzip, deflate, gzip decoded back to the page, which is stored as an article."""
     items = batch.items_for("stackedok.fault.test")
     assert len(items) == 1 and items[0]["head"].startswith("<!DOCTYPE html>")
     (copy,) = batch.copies_for("stackedok.fault.test")
@@ -286,7 +286,7 @@ def test_stacked_encodings_decoded_in_order(batch):
 
 @pytest.mark.parametrize("case", ["gz-truncated", "gz-crc", "gz-plain", "gz-empty"])
 def test_broken_gzip_never_passed_on_as_compressed_bytes(batch, case):
-    """#22: truncated, CRC-broken, or not-gzip bodies labelled gzip: failed with a reason, or a
+    """Case 22: truncated, CRC-broken, or not-gzip bodies labelled gzip: failed with a reason, or a
     page; never compressed bytes passed on as text."""
     items = batch.items_for(f"{case}.fault.test")
     errors = batch.errors_for(f"{case}.fault.test")
@@ -312,13 +312,13 @@ TRUNCATED_GZIP = pytest.mark.xfail(
     ],
 )
 def test_broken_gzip_stores_nothing(batch, case):
-    """#22: a body whose gzip stream is broken is not the page: nothing of it is stored."""
+    """Case 22: a body whose gzip stream is broken is not the page: nothing of it is stored."""
     assert batch.nothing_stored(f"{case}.fault.test")
 
 
 @pytest.mark.parametrize("case", ["ct-octet", "ct-plain", "ct-none"])
 def test_html_with_wrong_content_type_is_fetched(batch, case):
-    """#23: the page arrives with its declared type; the cleaner sniffs it as HTML and it is
+    """Case 23: the page arrives with its declared type; the cleaner sniffs it as HTML and it is
     stored as the article it is."""
     items = batch.items_for(f"{case}.fault.test")
     assert len(items) == 1 and items[0]["head"].startswith("<!DOCTYPE html>")
@@ -329,7 +329,7 @@ def test_html_with_wrong_content_type_is_fetched(batch, case):
 
 @pytest.mark.parametrize("case", ["s404", "s410"])
 def test_gone_pages_not_retried_and_recorded_as_gone(batch, fault_server, case):
-    """#26: a 404/410 is requested once (no retry) and reaches the pipeline as what it is (the
+    """Case 26: a 404/410 is requested once (no retry) and reaches the pipeline as what it is (the
     project's article requests accept these statuses); the error page is not stored, the
     database records the URL as gone."""
     (item,) = batch.items_for(f"{case}.fault.test")
@@ -341,14 +341,14 @@ def test_gone_pages_not_retried_and_recorded_as_gone(batch, fault_server, case):
 
 
 def test_dns_failure_fails_that_host_only(batch):
-    """#28"""
+    """Case 28"""
     _failed_with(batch.errors_for("nosuchhost.invalid"), "CannotResolveHostError")
     assert batch.nothing_stored("nosuchhost.invalid")
     assert len(batch.copies_for("ok.fault.test")) == 1
 
 
 def test_overlong_urls_dropped(batch, fault_server):
-    """#30: a 3000-character link is dropped by URLLENGTH_LIMIT; the normal one is followed."""
+    """Case 30: a 3000-character link is dropped by URLLENGTH_LIMIT; the normal one is followed."""
     paths = [r["path"] for r in _hits(fault_server, "long")]
     assert "/page/short-enough" in paths
     assert not any(len(p) > 2083 for p in paths)
@@ -358,7 +358,7 @@ def test_overlong_urls_dropped(batch, fault_server):
 
 
 def test_links_with_other_schemes_dropped(batch, fault_server):
-    """#46: javascript:, mailto:, tel:, file:, data:, ftp: links are never fetched."""
+    """Case 46: javascript:, mailto:, tel:, file:, data:, ftp: links are never fetched."""
     paths = [r["path"] for r in _hits(fault_server, "schemes")]
     assert "/page/in-scope" in paths
     assert batch.stats.get("safety/blocked/scheme", 0) >= 3

@@ -1,4 +1,4 @@
-"""Hostile trees for `scrapy ingest` (RELIABILITY.md Part C #75-#80, #82): one run over a tree
+"""Hostile trees for `scrapy ingest` (cases 75-80, 82 of tests/faults/CASES.md): one run over a tree
 holding a symlink out of the root, a symlink loop, a FIFO, a sparse 2 GiB file, binaries and a
 gzip bomb named .html, non-UTF-8 text; then the same tree again."""
 
@@ -83,14 +83,14 @@ def test_ingest_finishes_and_reports(ingested):
 
 
 def test_nothing_outside_the_root_is_read(ingested):
-    """#75: a symlink to a file outside the root is skipped, its content never stored."""
+    """Case 75: a symlink to a file outside the root is skipped, its content never stored."""
     _, _, con = ingested
     dump = " ".join(str(tuple(r)) for r in con.execute("SELECT title, text FROM articles"))
     assert SECRET not in dump
 
 
 def test_loops_fifos_sparse_binaries_and_bombs_skipped(ingested):
-    """#76-#79: symlink loops end, a FIFO is never opened, a 2 GiB sparse file is skipped by size,
+    """Cases 76-79: symlink loops end, a FIFO is never opened, a 2 GiB sparse file is skipped by size,
     PNG/PDF/gzip-bomb files named .html are skipped by their magic bytes."""
     _, _, con = ingested
     reasons = " ".join(f"{k}={v}" for k, v in _events(con).items())
@@ -101,7 +101,7 @@ def test_loops_fifos_sparse_binaries_and_bombs_skipped(ingested):
 
 
 def test_odd_encodings_and_names_stored(ingested):
-    """#80: cp1252 text, UTF-16 HTML and a file name with invalid UTF-8 are ingested."""
+    """Case 80: cp1252 text, UTF-16 HTML and a file name with invalid UTF-8 are ingested."""
     _, _, con = ingested
     titles = " ".join(r["title"] or "" for r in con.execute("SELECT title FROM articles"))
     texts = " ".join(r["text"] for r in con.execute("SELECT text FROM articles"))
@@ -110,7 +110,7 @@ def test_odd_encodings_and_names_stored(ingested):
 
 
 def test_ingest_is_idempotent(ingested):
-    """#82: the same tree twice, and one text under two names: one article, one copy per file."""
+    """Case 82: the same tree twice, and one text under two names: one article, one copy per file."""
     _, _, con = ingested
     good = con.execute(
         "SELECT article_id, count(*) n FROM copies WHERE url_key LIKE '%good.html' GROUP BY article_id"

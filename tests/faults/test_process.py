@@ -1,19 +1,23 @@
 """Whole-process faults through the project's `scrapy crawl` command with the real pipeline
-(RELIABILITY.md Part C #64-#69, #93, #94): SIGTERM, SIGKILL and rerun, two crawls at once,
+(cases 64-69, 93, 94 of tests/faults/CASES.md): SIGTERM, SIGKILL and rerun, two crawls at once,
 a failing write, run time limit, unusable databases, listening sockets."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from store import Store
-from tests.faults.faultkit import RunningCrawl, run_crawl
+from tests.faults.faultkit import ROOT, SCRAPY, RunningCrawl, crawl_env, run_crawl
+from tests.faults.faultserver import article_html
 
 
 def settings_for(server, db: Path, **extra) -> dict:
@@ -67,6 +71,17 @@ def listening_sockets(pid: int) -> list[int]:
     return ports
 
 
+def kill_once_stored(run: RunningCrawl, copies: int) -> None:
+    """`kill -9` the crawl once `copies` copies are committed, and wait for it to be gone."""
+    try:
+        assert run.wait_for(lambda: run.copies_stored() >= copies, timeout=60)
+        os.kill(run.proc.pid, signal.SIGKILL)
+        run.finish(timeout=10)
+    finally:
+        if run.proc.poll() is None:
+            run.proc.kill()
+
+
 def _urls(server, prefix, n, slow=0.0, slow_n=0):
     urls = [server.url(f"{prefix}", f"/page/{prefix}-{i}") for i in range(n)]
     urls += [server.url(f"{prefix}-slow", f"/slow?s={slow}&name={prefix}-slow-{i}") for i in range(slow_n)]
@@ -74,7 +89,7 @@ def _urls(server, prefix, n, slow=0.0, slow_n=0):
 
 
 def test_sigterm_finishes_in_flight_pages_and_records_interrupted(fault_server, tmp_path):
-    """#65 and #93: SIGTERM mid-crawl: "shutting down gracefully", the in-flight (slow) pages
+    """Cases 65 and 93: SIGTERM mid-crawl: "shutting down gracefully", the in-flight (slow) pages
     still finish and are stored, the crawl row says interrupted (finish reason shutdown), exit
     status non-zero, all within DOWNLOAD_TIMEOUT; the crawler listens on no port meanwhile."""
     s = fault_server
@@ -104,7 +119,7 @@ def test_sigterm_finishes_in_flight_pages_and_records_interrupted(fault_server, 
 
 
 def test_second_sigterm_forces_exit(fault_server, tmp_path):
-    """#65: a second SIGTERM stops at once; what was committed stays intact."""
+    """Case 65: a second SIGTERM stops at once; what was committed stays intact."""
     s = fault_server
     db = tmp_path / "term2.db"
     urls = _urls(s, "termtwo", 3) + _urls(s, "termtwo", 0, slow=20, slow_n=1)
@@ -123,35 +138,75 @@ def test_second_sigterm_forces_exit(fault_server, tmp_path):
             run.proc.kill()
     assert "forcing unclean shutdown" in res.log
     rows = db_rows(db)
-    assert rows["integrity"] == "ok" and rows["copies"] == 3  # the slow page is for the next run (#64)
+    assert rows["integrity"] == "ok" and rows["copies"] == 3  # the slow page is for the next run (case 64)
 
 
 def test_sigkill_mid_crawl_then_rerun_gives_the_full_set_once(fault_server, tmp_path):
-    """#64: kill -9 while pages are being saved; the run lock dies with the process; the rerun
+    """Case 64: kill -9 while pages are being saved; the run lock dies with the process; the rerun
     ends with exactly one article per page, no duplicates, integrity ok."""
     s = fault_server
     db = tmp_path / "kill.db"
     urls = _urls(s, "kill", 12, slow=2, slow_n=2)
-    run = RunningCrawl(urls, tmp_path, settings=settings_for(s, db))
-    try:
-        assert run.wait_for(lambda: run.copies_stored() >= 5, timeout=60)
-        os.kill(run.proc.pid, signal.SIGKILL)
-        run.finish(timeout=10)
-    finally:
-        if run.proc.poll() is None:
-            run.proc.kill()
+    kill_once_stored(RunningCrawl(urls, tmp_path, settings=settings_for(s, db)), 5)
     first = db_rows(db)
     assert first["integrity"] == "ok" and first["copies"] >= 5
+    killed = first["crawls"][-1]
+    assert killed["status"] == "running" and killed["finished_at"] is None  # nobody could close it
     again = run_crawl(urls, tmp_path, settings=settings_for(s, db))
     assert again.returncode == 0, again.log[-3000:]
     rows = db_rows(db)
     assert rows["articles"] == 14 and rows["copies"] == 14 and rows["dup_urls"] == 0
     assert rows["integrity"] == "ok"
     assert rows["crawls"][-1]["status"] == "ok"
+    # The rerun, holding the run lock, knew no live process owned the killed run's row.
+    noticed = rows["crawls"][0]
+    assert noticed["id"] == killed["id"] and noticed["status"] == "interrupted"
+    assert killed["started_at"] <= noticed["finished_at"] <= rows["crawls"][-1]["started_at"]
+    assert json.loads(noticed["stats"])["finish_reason"] == "process_died"
+    assert "marked 1 run(s) left 'running' by a process that died as interrupted" in again.log
+
+
+def crawl_health(db: Path) -> dict[str, dict]:
+    """The `crawl_health` canned query of store/metadata.yml on `db`: {spider: row}."""
+    meta = yaml.safe_load((ROOT / "store" / "metadata.yml").read_text(encoding="utf-8"))
+    sql = meta["databases"]["dispatches"]["queries"]["crawl_health"]["sql"]
+    con = sqlite3.connect(db)
+    try:
+        con.row_factory = sqlite3.Row
+        return {r["spider"]: dict(r) for r in con.execute(sql)}
+    finally:
+        con.close()
+
+
+def test_a_crawl_killed_then_an_ingest_shows_the_crawl_interrupted_in_crawl_health(fault_server, tmp_path):
+    """kill -9 leaves the crawl's row `running`, and crawl health would show a run that never
+    ends; the next run of any kind (here an ingest) marks it interrupted, finished when noticed."""
+    s = fault_server
+    db = tmp_path / "killed-then-ingest.db"
+    urls = _urls(s, "health", 4, slow=30, slow_n=1)
+    kill_once_stored(RunningCrawl(urls, tmp_path, settings=settings_for(s, db)), 2)
+    assert crawl_health(db)["faults"]["health"] == "running"
+
+    captures = tmp_path / "captures"
+    captures.mkdir()
+    (captures / "one.html").write_text(article_html("after-the-kill"), encoding="utf-8")
+    proc = subprocess.run(
+        [SCRAPY, "ingest", str(captures), "--db", str(db), "--workers", "0"],
+        cwd=ROOT,
+        env=crawl_env(),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    health = crawl_health(db)
+    assert health["faults"]["status"] == "interrupted" and health["faults"]["health"] == "interrupted"
+    assert health["faults"]["finished_at"] >= health["faults"]["started_at"]
+    assert health["ingest"]["status"] == "ok"
 
 
 def test_two_crawls_on_one_database(fault_server, tmp_path):
-    """#67: the second run sees the run lock and exits at once with one clear line; the first
+    """Case 67: the second run sees the run lock and exits at once with one clear line; the first
     finishes normally; nothing interleaves."""
     s = fault_server
     db = tmp_path / "two.db"
@@ -175,7 +230,7 @@ def test_two_crawls_on_one_database(fault_server, tmp_path):
 
 
 def test_failed_write_is_recorded_not_silently_dropped(fault_server, tmp_path):
-    """#66: a write that fails (a trigger aborting inserts for one host) becomes an event, a
+    """Case 66: a write that fails (a trigger aborting inserts for one host) becomes an event, a
     counted error and a degraded run; the other pages are stored."""
     s = fault_server
     db = tmp_path / "boom.db"
@@ -199,7 +254,7 @@ def test_failed_write_is_recorded_not_silently_dropped(fault_server, tmp_path):
 
 
 def test_closespider_timeout_ends_run_cleanly(fault_server, tmp_path):
-    """#94: a run longer than its budget stops cleanly (finish reason closespider_timeout)."""
+    """Case 94: a run longer than its budget stops cleanly (finish reason closespider_timeout)."""
     s = fault_server
     db = tmp_path / "slow.db"
     urls = [s.url("budget", f"/slow?s=1&name=budget-{i}") for i in range(30)]
@@ -219,7 +274,7 @@ def test_closespider_timeout_ends_run_cleanly(fault_server, tmp_path):
 
 @pytest.mark.parametrize("kind", ["corrupt", "notadb", "newer"])
 def test_unusable_database_is_one_line_and_untouched(fault_server, tmp_path, kind):
-    """#68, #69, #72 through `scrapy crawl`: exit non-zero, one line, no traceback, file unchanged."""
+    """Cases 68, 69, 72 through `scrapy crawl`: exit non-zero, one line, no traceback, file unchanged."""
     s = fault_server
     db = tmp_path / f"{kind}.db"
     if kind == "notadb":
@@ -247,7 +302,7 @@ def test_unusable_database_is_one_line_and_untouched(fault_server, tmp_path, kin
 
 
 def test_readers_during_a_crawl_never_see_locks_and_wal_is_truncated(fault_server, tmp_path):
-    """#61: Datasette-style read-only connections querying all through a crawl get no lock
+    """Case 61: Datasette-style read-only connections querying all through a crawl get no lock
     errors and only committed rows; the end-of-run checkpoint truncates the WAL."""
     import threading
 
@@ -292,7 +347,7 @@ def test_readers_during_a_crawl_never_see_locks_and_wal_is_truncated(fault_serve
 
 
 def test_memory_limit_closes_the_run(fault_server, tmp_path):
-    """#48 last resort: over MEMUSAGE_LIMIT_MB the run closes (memusage_exceeded) and is
+    """Case 48, the last resort: over MEMUSAGE_LIMIT_MB the run closes (memusage_exceeded) and is
     recorded as interrupted."""
     s = fault_server
     db = tmp_path / "mem.db"

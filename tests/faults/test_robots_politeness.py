@@ -1,4 +1,4 @@
-"""robots.txt failures, Crawl-delay and Retry-After (RELIABILITY.md Part C #9, #10, #31-#35).
+"""robots.txt failures, Crawl-delay and Retry-After (cases 9, 10, 31-35 of tests/faults/CASES.md).
 
 These exercise `crawlers/middlewares/robots.py` and `politeness.py` through the project's
 settings and item pipeline, against the fault server: what reaches the server, and what the
@@ -43,7 +43,7 @@ def _pages(server, host):
 
 @pytest.mark.parametrize("host", UNREACHABLE)
 def test_unreachable_robots_means_no_page_request(robots, fault_server, host):
-    """#31: 5xx (plain or an HTML error page), a timeout or a reset: the host is not crawled."""
+    """Case 31: 5xx (plain or an HTML error page), a timeout or a reset: the host is not crawled."""
     assert robots.returncode == 0 and robots.reason == "finished"
     assert _pages(fault_server, host) == []
     errors = robots.errors_for(f"{host}.fault.test")
@@ -55,7 +55,7 @@ def test_unreachable_robots_means_no_page_request(robots, fault_server, host):
 
 @pytest.mark.parametrize("host", ALLOWING)
 def test_missing_or_garbage_robots_allows(robots, fault_server, host):
-    """#32, #33: 404/410 mean allow all; an HTML or binary robots.txt has no rules."""
+    """Cases 32, 33: 404/410 mean allow all; an HTML or binary robots.txt has no rules."""
     assert sorted(_pages(fault_server, host)) == ["/page/a", "/private/b"]
     assert len(robots.items_for(f"{host}.fault.test")) == 2
     assert _stored(robots, host) == ["a", "b"]
@@ -67,21 +67,21 @@ def _stored(res, host) -> list[str]:
 
 
 def test_robots_run_recorded_degraded_with_blocked_hosts(robots):
-    """#31: a run with hosts closed by robots.txt is recorded as degraded, naming them."""
+    """Case 31: a run with hosts closed by robots.txt is recorded as degraded, naming them."""
     crawl = robots.crawl_row()
     assert crawl["status"] == "degraded" and crawl["finished_at"]
     assert set(crawl["stats"]["robots_blocked"]) == {f"{h}.fault.test" for h in UNREACHABLE}
 
 
 def test_huge_robots_parsed_without_memory_spike(robots, fault_server):
-    """#33: a 10 MiB robots.txt: the rules it starts with apply; memory stays flat."""
+    """Case 33: a 10 MiB robots.txt: the rules it starts with apply; memory stays flat."""
     assert _pages(fault_server, "robots-huge") == ["/page/a"]
     assert robots.stats["memusage/max"] < 400 * 1024 * 1024
     assert _stored(robots, "robots-huge") == ["a"]
 
 
 def test_robots_redirect_to_other_host_decided_and_logged(robots, fault_server):
-    """#35: a robots.txt 301 to another host is followed within the redirect limits (Scrapy's
+    """Case 35: a robots.txt 301 to another host is followed within the redirect limits (Scrapy's
     choice, RFC 9309 2.3.1.2 allows five hops); the other host's allow-all applies."""
     assert "/robots.txt" in [r["path"] for r in fault_server.requests("other.fault.test")]
     assert sorted(_pages(fault_server, "robots-redirect")) == ["/page/a", "/private/b"]
@@ -89,7 +89,7 @@ def test_robots_redirect_to_other_host_decided_and_logged(robots, fault_server):
 
 
 def test_disallow_with_several_waiting_requests(fault_server, tmp_path):
-    """#34: several requests queued behind one robots.txt fetch all obey its Disallow."""
+    """Case 34: several requests queued behind one robots.txt fetch all obey its Disallow."""
     s = fault_server
     urls = [s.url("robots-disallow2", f"/page/w{i}") for i in range(2)] + [
         s.url("robots-disallow2", f"/private/w{i}") for i in range(3)
@@ -101,7 +101,7 @@ def test_disallow_with_several_waiting_requests(fault_server, tmp_path):
 
 
 def test_disallow_and_crawl_delay(fault_server, tmp_path):
-    """#34: disallowed paths are never requested; requests to the host are >= Crawl-delay (2 s)
+    """Case 34: disallowed paths are never requested; requests to the host are >= Crawl-delay (2 s)
     apart."""
     s = fault_server
     # The disallowed URL first: it is the request that triggers the robots.txt fetch (the test
@@ -160,7 +160,7 @@ def _gap_after_first(server, host) -> float:
 
 @pytest.mark.parametrize("host,at_least", [("ra-seconds", 2.9), ("ra-httpdate", 2.0)])
 def test_retry_after_pauses_the_host(retry_after, fault_server, host, at_least):
-    """#9, #10: after a 429 with Retry-After (seconds, or an HTTP date), no request reaches that
+    """Cases 9, 10: after a 429 with Retry-After (seconds, or an HTTP date), no request reaches that
     host inside the window; then the page and the others are fetched once each."""
     assert _gap_after_first(fault_server, host) >= at_least
     assert len(retry_after.items_for(f"{host}.fault.test")) == 3
@@ -174,7 +174,7 @@ def _three_pages_stored_not_the_429(res, host) -> None:
 
 
 def test_garbage_retry_after_backs_off_without_crash(retry_after, fault_server):
-    """#10: an unusable Retry-After is logged and replaced by the default backoff, never 0."""
+    """Case 10: an unusable Retry-After is logged and replaced by the default backoff, never 0."""
     assert "Unusable Retry-After" in retry_after.log
     assert _gap_after_first(fault_server, "ra-garbage") >= 1.4
     assert len(retry_after.items_for("ra-garbage.fault.test")) == 3
@@ -182,7 +182,7 @@ def test_garbage_retry_after_backs_off_without_crash(retry_after, fault_server):
 
 
 def test_retry_after_beyond_cap_defers_host(fault_server, tmp_path):
-    """#9: Retry-After above DISPATCHES_MAX_RETRY_AFTER: the host is left for the next run."""
+    """Case 9: Retry-After above DISPATCHES_MAX_RETRY_AFTER: the host is left for the next run."""
     s = fault_server
     urls = [s.url("ra-long", "/ratelimit/long?retry_after=120")] + [
         s.url("ra-long", f"/page/x{i}") for i in range(3)

@@ -1,5 +1,5 @@
 """SSRF, DNS rebinding, offsite tricks, credentials in URLs, circuit breaker, control surfaces
-(RELIABILITY.md Part C #11, #15, #87-#90, #93), plus unit checks of the guard's parsing.
+(cases 11, 15, 87-90, 93 of tests/faults/CASES.md), plus unit checks of the guard's parsing.
 
 The crawls run the project's item pipeline into a real database: a blocked target, hop or host
 leaves nothing in it, the control pages next to them are stored.
@@ -125,7 +125,7 @@ def test_redact_url(url, clean):
 # --- crawls -------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def ssrf(fault_server, tmp_path_factory):
-    """#87, #88: seeds and redirects aimed at loopback (another port), metadata, private ranges,
+    """Cases 87, 88: seeds and redirects aimed at loopback (another port), metadata, private ranges,
     every IPv4 spelling, IPv6 loopback, and a name the resolver maps to 127.0.0.1."""
     s = fault_server
     c = s.canary
@@ -171,7 +171,7 @@ def test_ssrf_targets_never_connected(ssrf, fault_server):
 
 
 def test_ssrf_only_the_control_page_is_stored(ssrf):
-    """#87, #88: no blocked seed, and no redirect to a blocked address, stored anything; the
+    """Cases 87, 88: no blocked seed, and no redirect to a blocked address, stored anything; the
     control page is stored whole. (The meta-refresh page, "moved", is no article.)"""
     res, _ = ssrf
     assert res.stored_hosts() == {"ok.fault.test"}
@@ -202,7 +202,7 @@ def test_ssrf_every_seed_and_hop_refused_with_reason(ssrf):
 
 
 def test_dns_rebinding_checked_on_resolved_address(ssrf, fault_server):
-    """#88: a name answering 127.0.0.1 is refused at connect time; the fault server (which is on
+    """Case 88: a name answering 127.0.0.1 is refused at connect time; the fault server (which is on
     127.0.0.1) sees no request for that name, robots.txt included."""
     res, _ = ssrf
     assert not [r for r in fault_server.requests() if r["host"] == "rebind.example"]
@@ -220,7 +220,7 @@ def fault_server_not_hit_by_meta(res):
 
 
 def test_offsite_redirects_and_host_tricks_dropped(fault_server, tmp_path):
-    """#15, #89: with allowed_domains, a redirect to another host and the userinfo / suffix /
+    """Cases 15, 89: with allowed_domains, a redirect to another host and the userinfo / suffix /
     prefix tricks are dropped; the server never sees those hosts."""
     s = fault_server
     urls = [
@@ -242,7 +242,7 @@ def test_offsite_redirects_and_host_tricks_dropped(fault_server, tmp_path):
 
 
 def test_credentials_stripped_before_fetch_log_and_store(fault_server, tmp_path):
-    """#90: userinfo and token/api_key parameters never reach the server, the log, an item or
+    """Case 90: userinfo and token/api_key parameters never reach the server, the log, an item or
     the database (every table, every column); both pages are stored under their clean URLs."""
     s = fault_server
     res = run_crawl(
@@ -273,7 +273,7 @@ def test_credentials_stripped_before_fetch_log_and_store(fault_server, tmp_path)
 
 
 def test_5xx_storm_opens_circuit_other_hosts_continue(fault_server, tmp_path):
-    """#11: every page on a host answers 503: at most 3 requests per page, the host is left alone
+    """Case 11: every page on a host answers 503: at most 3 requests per page, the host is left alone
     after K=6 failed attempts in a row, the stats name it; another host is crawled as usual."""
     s = fault_server
     urls = [s.url("storm", f"/storm/{i}") for i in range(12)] + [
@@ -308,7 +308,7 @@ def test_5xx_storm_opens_circuit_other_hosts_continue(fault_server, tmp_path):
 
 
 def test_no_local_control_surfaces(fault_server, tmp_path):
-    """#93: telnet console and remote control are off in the project settings."""
+    """Case 93: telnet console and remote control are off in the project settings."""
     from scrapy.utils.project import get_project_settings
 
     settings = get_project_settings()

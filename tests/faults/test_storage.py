@@ -1,5 +1,5 @@
 """Storage faults against a real SQLite file through `store.Store`
-(RELIABILITY.md Part C #59, #60, #61, #62, #63, #68, #69, #70, #72)."""
+(cases 59, 60, 61, 62, 63, 68, 69, 70, 72 of tests/faults/CASES.md)."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def filled(tmp_path) -> Path:
 
 
 def test_disk_full_rolls_back_whole_save(filled):
-    """#59: SQLITE_FULL mid-save: a clear error, no transaction left open, no half-written
+    """Case 59: SQLITE_FULL mid-save: a clear error, no transaction left open, no half-written
     article; after space is freed the same save goes through."""
     db = Store(filled, **FAST_STORE)
     try:
@@ -103,7 +103,7 @@ def test_disk_full_rolls_back_whole_save(filled):
 
 
 def test_locked_database_waits_then_fails_clearly_and_loses_nothing(filled):
-    """#60: another writer holds the lock: bounded waits and retries, then one clear error; the
+    """Case 60: another writer holds the lock: bounded waits and retries, then one clear error; the
     same save succeeds once the lock is gone."""
     db = Store(filled, **FAST_STORE)
     other = sqlite3.connect(filled, isolation_level=None)
@@ -123,7 +123,7 @@ def test_locked_database_waits_then_fails_clearly_and_loses_nothing(filled):
 
 
 def test_lock_released_during_wait_save_goes_through(filled):
-    """#60: a lock held for a moment costs a wait, not an error."""
+    """Case 60: a lock held for a moment costs a wait, not an error."""
     db = Store(filled, busy_timeout=5.0)
     other = sqlite3.connect(filled, isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")
@@ -137,7 +137,7 @@ def test_lock_released_during_wait_save_goes_through(filled):
 
 
 def test_wal_reader_does_not_block_writer(filled):
-    """#60, #61: a long read transaction (Datasette) does not block a save in WAL mode."""
+    """Cases 60, 61: a long read transaction (Datasette) does not block a save in WAL mode."""
     reader = sqlite3.connect(filled, isolation_level=None)
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM articles").fetchone()
@@ -155,7 +155,7 @@ def test_wal_reader_does_not_block_writer(filled):
 
 
 def test_deferred_read_then_write_fails_at_once_but_store_does_not(filled):
-    """#62: SQLite's DEFERRED upgrade fails immediately with BUSY_SNAPSHOT (the busy timeout
+    """Case 62: SQLite's DEFERRED upgrade fails immediately with BUSY_SNAPSHOT (the busy timeout
     does not help); Store's BEGIN IMMEDIATE writers interleave without an error."""
     a = sqlite3.connect(filled, isolation_level=None, timeout=5)
     b = sqlite3.connect(filled, isolation_level=None, timeout=5)
@@ -203,7 +203,7 @@ time.sleep(60)
 
 
 def test_sigkill_mid_write_leaves_whole_articles_and_rerun_completes(tmp_path):
-    """#63: a writer killed with SIGKILL: on reopen every committed article is whole, nothing is
+    """Case 63: a writer killed with SIGKILL: on reopen every committed article is whole, nothing is
     half-written, integrity ok; saving the same set again ends with exactly one of each."""
     path, marker = tmp_path / "k.db", tmp_path / "marker"
     code = CHILD.format(path=str(path), n=100, marker=str(marker))
@@ -242,7 +242,7 @@ def _corrupt(path: Path, how: str) -> None:
 
 @pytest.mark.parametrize("how", ["overwrite", "truncate"])
 def test_corrupt_database_refused_untouched(filled, how):
-    """#68: one clear error naming the file; the file is not modified or recreated."""
+    """Case 68: one clear error naming the file; the file is not modified or recreated."""
     with Store(filled) as db:  # a few more pages so the damage lands inside tables
         for i in range(10, 40):
             db.save(*make(i, size=3000))
@@ -253,20 +253,20 @@ def test_corrupt_database_refused_untouched(filled, how):
 
 
 def test_not_a_database_refused_untouched(tmp_path):
-    """#69"""
+    """Case 69"""
     path = tmp_path / "notes.db"
     path.write_text("these are my notes, not a database\n" * 50)
     refused_untouched(path, "not a SQLite database")
 
 
 def test_newer_schema_refused_untouched(filled):
-    """#72: a file from a newer Dispatches: refuse to write, no downgrade."""
+    """Case 72: a file from a newer Dispatches: refuse to write, no downgrade."""
     run_sql(filled, "PRAGMA user_version = 999")
     refused_untouched(filled, "newer")
 
 
 def test_nothing_deletes_wal_or_shm_files():
-    """#70: no code of ours removes a database's -wal/-shm files (deleting a hot WAL corrupts)."""
+    """Case 70: no code of ours removes a database's -wal/-shm files (deleting a hot WAL corrupts)."""
     pattern = re.compile(r"""(unlink|remove|rmtree)\([^)]*(-wal|-shm|\*\.db-)""")
     offenders = []
     for pkg in ("crawlers", "store", "cleaners"):

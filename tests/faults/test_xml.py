@@ -1,4 +1,4 @@
-"""Hostile sitemaps and feeds (RELIABILITY.md Part C #49-#58), through the project's
+"""Hostile sitemaps and feeds (cases 49-58 of tests/faults/CASES.md), through the project's
 `syndication` spider and through `crawlers.discovery` directly."""
 
 from __future__ import annotations
@@ -84,12 +84,12 @@ def test_crawl_finishes_with_bounded_memory(xml_crawl):
 
 
 def test_gzip_sitemap_without_content_encoding(xml_crawl, fault_server):
-    """#52: a real .xml.gz served as application/octet-stream is decompressed and followed."""
+    """Case 52: a real .xml.gz served as application/octet-stream is decompressed and followed."""
     assert _pages(fault_server, "sm-gz") == ["/page/from-gz-sitemap"]
 
 
 def test_gzip_bomb_named_xml_gz_ignored(xml_crawl, fault_server):
-    """#52: a gzip bomb under a sitemap name: refused while decompressing, nothing followed."""
+    """Case 52: a gzip bomb under a sitemap name: refused while decompressing, nothing followed."""
     res, _, _ = xml_crawl
     assert _pages(fault_server, "sm-bomb") == []
     assert "sm-bomb.fault.test" in res.log and (
@@ -99,7 +99,7 @@ def test_gzip_bomb_named_xml_gz_ignored(xml_crawl, fault_server):
 
 @pytest.mark.parametrize("host", ["sm-laughs", "fd-laughs"])
 def test_billion_laughs_not_expanded(xml_crawl, fault_server, host):
-    """#49: entities are not expanded (memory stays flat); the plain entries still count."""
+    """Case 49: entities are not expanded (memory stays flat); the plain entries still count."""
     res, con, _ = xml_crawl
     pages = _pages(fault_server, host)
     assert not any("lol" in p for p in pages)
@@ -110,7 +110,7 @@ def test_billion_laughs_not_expanded(xml_crawl, fault_server, host):
 
 @pytest.mark.parametrize("host", ["sm-xxe", "fd-xxe"])
 def test_xxe_reads_no_file_and_fetches_no_dtd(xml_crawl, fault_server, db_dump, host):
-    """#50: the SYSTEM entity's file never reaches the database or the log; the external DTD is
+    """Case 50: the SYSTEM entity's file never reaches the database or the log; the external DTD is
     never requested."""
     res, _, _ = xml_crawl
     assert SECRET not in res.log
@@ -129,7 +129,7 @@ def db_dump(xml_crawl) -> str:
 
 
 def test_malformed_sitemap_yields_what_it_can(xml_crawl, fault_server):
-    """#51: unclosed tags / illegal characters: recovered entries, or a warning -- no crash."""
+    """Case 51: unclosed tags / illegal characters: recovered entries, or a warning -- no crash."""
     res, _, _ = xml_crawl
     pages = _pages(fault_server, "sm-malformed")
     assert set(pages) <= {"/page/before-break", "/page/broken"}  # the control character dropped
@@ -138,7 +138,7 @@ def test_malformed_sitemap_yields_what_it_can(xml_crawl, fault_server):
 
 
 def test_sitemap_index_loop_and_generator_end(xml_crawl, fault_server):
-    """#53: A lists B lists A: ends; an index generating new index URLs: cut at the depth cap."""
+    """Case 53: A lists B lists A: ends; an index generating new index URLs: cut at the depth cap."""
     loop = [
         r["target"] for r in fault_server.requests("sm-loop.fault.test") if r["path"].startswith("/sitemap/")
     ]
@@ -152,12 +152,12 @@ def test_sitemap_index_loop_and_generator_end(xml_crawl, fault_server):
 
 @pytest.mark.parametrize("host", ["sm-big", "fd-big"])
 def test_huge_sitemap_and_feed_capped(xml_crawl, fault_server, host):
-    """#54: 30,000 sitemap URLs / 20,000 feed items: only DISPATCHES_MAX_ITEMS_PER_SOURCE (15) taken."""
+    """Case 54: 30,000 sitemap URLs / 20,000 feed items: only DISPATCHES_MAX_ITEMS_PER_SOURCE (15) taken."""
     assert 1 <= len(_pages(fault_server, host)) <= 15
 
 
 def test_cross_submitted_urls_filtered(xml_crawl, fault_server):
-    """#55: a sitemap listing other hosts' URLs: only its own host's are followed."""
+    """Case 55: a sitemap listing other hosts' URLs: only its own host's are followed."""
     assert _pages(fault_server, "sm-cross") == ["/page/same-host"]
     assert not [
         r for r in fault_server.requests() if r["host"].startswith(("evil.test", "www.state.gov.evil"))
@@ -165,7 +165,7 @@ def test_cross_submitted_urls_filtered(xml_crawl, fault_server):
 
 
 def test_feed_that_is_an_html_login_page_skipped(xml_crawl, fault_server):
-    """#56: HTML with 200 where a feed was due: not a feed, logged, nothing followed."""
+    """Case 56: HTML with 200 where a feed was due: not a feed, logged, nothing followed."""
     res, con, _ = xml_crawl
     assert _pages(fault_server, "fd-login") == []
     stats = _crawl_stats(con)
@@ -181,7 +181,7 @@ def _fetch(server, host, path) -> bytes:
 
 
 def test_parsers_do_not_expand_entities_and_stay_small(fault_server, tmp_path):
-    """#49, #50 at the parser: time-boxed, no growth, no file read, no network."""
+    """Cases 49, 50 at the parser: time-boxed, no growth, no file read, no network."""
     secret = tmp_path / "s.txt"
     secret.write_text(SECRET)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -203,14 +203,14 @@ def test_parsers_do_not_expand_entities_and_stay_small(fault_server, tmp_path):
 
 
 def test_pathological_feed_parses_in_time(fault_server):
-    """#58: a 50,000-item feed parses within a time box (lxml, no regex iteration)."""
+    """Case 58: a 50,000-item feed parses within a time box (lxml, no regex iteration)."""
     t0 = time.monotonic()
     found = parse_feed(_fetch(fault_server, "unit", "/feed/big.xml?n=50000"))
     assert len(found) == 50000 and time.monotonic() - t0 < 10
 
 
 def test_feed_dates_duplicates_relative_links():
-    """#57: bad and future pubDates do not crash, duplicate GUIDs/links collapse, relative links
+    """Case 57: bad and future pubDates do not crash, duplicate GUIDs/links collapse, relative links
     are resolved against the feed URL."""
     body = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
     <item><title>a</title><link>/page/rel-1</link><guid>g1</guid><pubDate>not a date</pubDate></item>
