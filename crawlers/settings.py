@@ -79,6 +79,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.politeness.PolitenessMiddleware": 560,
     # soft blocks (200 error pages, HTML where JSON was due), after decompression (590)
     "crawlers.middlewares.softblock.SoftBlockMiddleware": 585,
+    # a gzip body cut short or corrupt is not the page: trailer read before decompression (590),
+    # checked after it
+    "crawlers.middlewares.integrity.GzipTrailerMiddleware": 595,
+    "crawlers.middlewares.integrity.GzipCheckMiddleware": 588,
 }
 
 # --- Discovery ------------------------------------------------------------------------------
