@@ -358,3 +358,17 @@ def test_links_with_other_schemes_dropped(batch, fault_server):
     assert not any(i["url"].startswith(("file:", "data:", "ftp:")) for i in batch.items)
     stored = [c["url"] for c in batch.copies_for("schemes.fault.test")]
     assert [u.rsplit("/", 1)[-1] for u in stored] == ["in-scope"]
+
+
+def test_gzip_check_knows_whole_bodies_from_broken_ones():
+    """Several gzip members (which some servers send) are whole; a cut or corrupted one is not."""
+    import gzip
+
+    from crawlers.middlewares.integrity import gzip_is_whole
+
+    page = b"<html><body>" + b"<p>statement text</p>" * 500 + b"</body></html>"
+    one = gzip.compress(page)
+    two = gzip.compress(page[:3000]) + gzip.compress(page[3000:])
+    assert gzip_is_whole(one) and gzip_is_whole(two)
+    assert not gzip_is_whole(one[: len(one) // 2])
+    assert not gzip_is_whole(one[:-8] + bytes(8))  # trailer CRC and size zeroed
