@@ -71,7 +71,8 @@ class Command(ScrapyCrawlCommand):
         if status in ("failed", "interrupted") or (status is None and not self.exitcode):
             self.exitcode = 1
         if status:
-            print(f"dispatches: crawl {spname} finished: {status}", file=sys.stderr)
+            why = crawler.stats.get_value("dispatches/status_reason") if crawler.stats else None
+            print(f"dispatches: crawl {spname} finished: {status}{f': {why}' if why else ''}", file=sys.stderr)
 
     def _check_db(self, db_path: str) -> bool:
         import os

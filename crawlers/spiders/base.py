@@ -31,6 +31,7 @@ from scrapy.utils.gz import gunzip
 from cleaners.model import RawPage
 from crawlers.config import comma_list
 from crawlers.discovery import Found, NotDiscovery, in_window, matches_topic, parse_when
+from crawlers.neterrors import network_reason
 from crawlers.state import CrawlState
 
 logger = logging.getLogger(__name__)
@@ -259,6 +260,7 @@ class DispatchesSpider(scrapy.Spider):
                 "discovery_partial",
                 "discovery_failed",
                 "robots_blocked",
+                "network_error",
                 "deferred",
             )
         ) and host not in (stats.get_value("safety/circuit_open") or [])
@@ -294,12 +296,33 @@ class DispatchesSpider(scrapy.Spider):
             self._disc[host]["i"] = len(self.discovery_order)
             self.crawler.stats.set_value(f"dispatches/discovery/{host}", "none")
             return
+        if self.network_error(host, failure.value) and request.meta.get("first"):
+            # the host cannot be reached: no other discovery method will do better this run
+            self._disc[host]["i"] = len(self.discovery_order)
+            self.crawler.stats.set_value(f"dispatches/discovery/{host}", "none")
+            return
         why = f"{type(failure.value).__name__}: {failure.value}"
         if request.meta.get("first"):
             yield from self.discovery_failed(host, method, why)
         else:
             self.logger.warning("Discovery request %s failed: %s", request.url, why)
             self.crawler.stats.inc_value(f"dispatches/discovery_partial/{host}")
+
+    def network_error(self, host: str, exc: BaseException) -> bool:
+        """Count a network error under `dispatches/network_error/<host>`; one log line per host.
+
+        Returns False when `exc` is not a network error (the caller reports it its own way).
+        """
+        reason = network_reason(exc)
+        if reason is None:
+            return False
+        key = f"dispatches/network_error/{host}"
+        if self.crawler.stats.get_value(key) is None:
+            self.crawler.stats.set_value(key, reason)
+            self.logger.error("%s unreachable (%s)", host, reason)
+        else:
+            self.logger.debug("%s unreachable again (%s: %s)", host, type(exc).__name__, exc)
+        return True
 
     def unusable(self, response) -> str | None:
         """Why a discovery response cannot be used (status, soft block), or None."""
@@ -557,7 +580,8 @@ class DispatchesSpider(scrapy.Spider):
         self.crawler.stats.inc_value("dispatches/fetch_failed")
         self.crawler.stats.inc_value(f"dispatches/fetch_failed/{urlsplit(request.url).hostname}")
         why = f"{type(failure.value).__name__}: {failure.value}"
-        self.logger.warning("Giving up on %s: %s", request.url, why)
+        if not self.network_error(urlsplit(request.url).hostname or "", failure.value):
+            self.logger.warning("Giving up on %s: %s", request.url, why)
         # Through the pipeline, so the failure is an `events` row like every other skip.
         yield RawPage(
             url=request.url,
