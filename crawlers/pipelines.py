@@ -32,7 +32,7 @@ from scrapy.logformatter import LogFormatter
 
 from cleaners.model import RawPage, Rejected
 from cleaners.pool import CleanerPool
-from crawlers.config import comma_list
+from crawlers.config import comma_list, database_path
 from crawlers.junction import (
     Cleaned,
     Outcome,
@@ -231,7 +231,9 @@ def status_reason(status: str, stats: dict) -> str:
     total = len(set(stats["discovery"]) | seen)
     parts = []
     if seen:
-        causes = ", ".join(f"{words}: {len(h)}" if len(by_cause) > 1 else words for words, h in by_cause.items())
+        causes = ", ".join(
+            f"{words}: {len(h)}" if len(by_cause) > 1 else words for words, h in by_cause.items()
+        )
         word = "reachable" if set(by_cause) == {"network error"} else "crawled"
         parts.append(f"{total - len(seen)} of {total} hosts {word} ({causes})")
     if stats.get("store_errors"):
@@ -252,7 +254,7 @@ class StorePipeline:
             raise NotConfigured("DISPATCHES_DB is not set")
         self.crawler = crawler
         self.stats = crawler.stats
-        self.db_path = s.get("DISPATCHES_DB")
+        self.db_path = database_path(s)
         self.workers = s.getint("DISPATCHES_CLEAN_WORKERS", 2)
         self.clean_timeout = s.getfloat("DISPATCHES_CLEAN_TIMEOUT", 20.0)
         self.clean_max_tasks = s.getint("DISPATCHES_CLEAN_MAX_TASKS", 2000)
@@ -386,7 +388,13 @@ class StorePipeline:
                 stats["soft_blocks"],
                 "".join(
                     f"; {k}: {', '.join(stats[k])}"
-                    for k in ("network_error", "robots_blocked", "discovery_failed", "circuit_open", "deferred")
+                    for k in (
+                        "network_error",
+                        "robots_blocked",
+                        "discovery_failed",
+                        "circuit_open",
+                        "deferred",
+                    )
                     if stats[k]
                 ),
             )

@@ -18,6 +18,8 @@ Spiders never clean text: they yield `RawPage` items and the pipeline does the r
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import logging
 import re
 from collections.abc import Iterable, Iterator
@@ -69,7 +71,11 @@ class DispatchesSpider(scrapy.Spider):
     discovery_order: tuple[str, ...] = ()
     role_hint: str | None = None
 
+    #: `-a` names Scrapy or Scrapyd pass to every spider (Scrapyd's job id)
+    runner_arguments: tuple[str, ...] = ("_job",)
+
     def __init__(self, since=None, until=None, limit=None, topic=None, **kwargs):
+        self.check_names(kwargs)
         super().__init__(**kwargs)
         self.since = parse_day(since, "since")
         self.until = parse_day(until, "until")
@@ -99,8 +105,52 @@ class DispatchesSpider(scrapy.Spider):
         return bool(self.since or self.until or self.limit is not None or self.topic_keywords)
 
     @classmethod
+    def arguments(cls) -> list[str]:
+        """The `-a` arguments this spider takes: the named parameters of its `__init__` chain."""
+        names: list[str] = []
+        for klass in cls.__mro__:
+            init = klass.__dict__.get("__init__")
+            if init is None or klass is scrapy.Spider or not issubclass(klass, DispatchesSpider):
+                continue
+            for param in inspect.signature(init).parameters.values():
+                if param.kind is param.POSITIONAL_OR_KEYWORD and param.name != "self":
+                    if param.name not in names:
+                        names.append(param.name)
+        return names
+
+    def check_names(self, unknown: dict) -> None:
+        """ArgumentError naming the first `-a` this spider does not take and the closest it does.
+
+        `unknown` holds what no `__init__` of the chain took by name; Scrapy would otherwise
+        set each as an attribute and run a full, unfiltered crawl.
+        """
+        for name in sorted(set(unknown) - set(self.runner_arguments)):
+            known = self.arguments()
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean -a {close[0]}? It" if close else "it"
+            raise ArgumentError(
+                f"-a {name}: {self.name} takes no such argument; {hint} takes {', '.join(known)}"
+            )
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        cls.check_values(kwargs)
+        return super().from_crawler(crawler, *args, **kwargs)
+
+    @classmethod
+    def check_values(cls, args: dict) -> None:
+        """An empty `-a name=` is an error: dropping the filter it names would widen the crawl."""
+        for name, value in args.items():
+            if isinstance(value, str) and not value.strip() and name not in cls.runner_arguments:
+                raise ArgumentError(
+                    f"-a {name}= is empty; give it a value or leave it out "
+                    "(an empty value would not narrow the crawl)"
+                )
+
+    @classmethod
     def check_args(cls, args: dict) -> None:
         """Validate `-a` arguments without starting a crawl (raises ArgumentError)."""
+        cls.check_values(args)
         cls(**args)
 
     # --- settings-derived limits ----------------------------------------------------------
