@@ -473,7 +473,7 @@ def new_database(db_path: str, *, make_folder: bool) -> bool:
     if not os.path.isdir(folder) and not make_folder:
         stderr_line(f"dispatches: {folder}: no such folder for the database (check --db or DISPATCHES_DB)")
         return False
-    stderr_line(f"dispatches: creating a new database at {os.path.abspath(db_path)}")
+    stderr_line(f"creating a new database at {os.path.abspath(db_path)}")
     return True
 
 
