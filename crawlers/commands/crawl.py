@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
@@ -32,6 +33,8 @@ def _err(message: str) -> None:
 
 
 class Command(ScrapyCrawlCommand):
+    _held: contextlib.ExitStack | None = None
+
     def short_desc(self) -> str:
         return "Run a spider under the database's run lock; exit status from the crawl's outcome"
 
@@ -45,12 +48,34 @@ class Command(ScrapyCrawlCommand):
             self.settings.set("DISPATCHES_DB", db_path, priority="cmdline")
         if len(args) != 1:
             return  # run() says what is wrong
+        self._check_args(args[0], opts, db_path)
+        if not self._uses_db():
+            return
+        why = unwritable(db_path)
+        if why:
+            _err(why)
+            raise SystemExit(1)
+        # Held from here to the end of the process (run() takes it again, re-entrantly), so a
+        # busy database is one line too, before the crawler's banner.
+        self._held = contextlib.ExitStack()
+        try:
+            self._held.enter_context(
+                run_lock(db_path, wait=self.settings.getfloat("DISPATCHES_LOCK_WAIT", 0.0))
+            )
+        except LockBusy as exc:
+            _err(str(exc))
+            record_refused_run(self.settings, db_path, args[0], opts.spargs, f"lock held: {exc}")
+            raise SystemExit(EX_TEMPFAIL) from None
+
+    def _check_args(self, spname: str, opts, db_path: str) -> None:
+        """Exit 2 (after one line, and a refused-run row) when the spider or an argument is bad."""
+        assert self.settings is not None
         from scrapy.spiderloader import get_spider_loader
 
         try:
-            spidercls = get_spider_loader(self.settings).load(args[0])
+            spidercls = get_spider_loader(self.settings).load(spname)
         except KeyError:
-            _err(f"no spider named {args[0]!r} (scrapy list shows them)")
+            _err(f"no spider named {spname!r} (scrapy list shows them)")
             raise SystemExit(EX_USAGE) from None
         check = getattr(spidercls, "check_args", None)
         if check is None:
@@ -60,7 +85,7 @@ class Command(ScrapyCrawlCommand):
         except (ValueError, TypeError) as exc:
             _err(str(exc))
             if self._uses_db():
-                record_refused_run(self.settings, db_path, args[0], opts.spargs, f"bad argument: {exc}")
+                record_refused_run(self.settings, db_path, spname, opts.spargs, f"bad argument: {exc}")
             raise SystemExit(EX_USAGE) from None
 
     def _uses_db(self) -> bool:
@@ -82,21 +107,19 @@ class Command(ScrapyCrawlCommand):
         if not self._uses_db():
             self._crawl(spname, opts)
             return
-        why = unwritable(db_path)
-        if why:
-            _err(why)
-            self.exitcode = 1
-            return
         try:
             with run_lock(db_path, wait=self.settings.getfloat("DISPATCHES_LOCK_WAIT", 0.0)):
                 if not self._check_db(db_path):
                     return
                 crawler = self._crawl(spname, opts)
-        except LockBusy as exc:
+        except LockBusy as exc:  # only when process_options did not take it already
             _err(str(exc))
             record_refused_run(self.settings, db_path, spname, opts.spargs, f"lock held: {exc}")
             self.exitcode = EX_TEMPFAIL
             return
+        finally:
+            if self._held is not None:
+                self._held.close()
         status = crawler.stats.get_value("dispatches/status") if crawler.stats else None
         if status in ("failed", "interrupted") or (status is None and not self.exitcode):
             self.exitcode = 1
