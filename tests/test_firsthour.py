@@ -83,6 +83,8 @@ def test_crawl_without_network_is_a_few_lines_per_host_and_says_why(tmp_path):
     assert err.strip().splitlines()[-1] == (
         f"dispatches: crawl usembassy finished: failed: 0 of {len(HOSTS)} hosts reachable (network error)"
     )
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "dispatches: crawl usembassy finished: failed: 0 of 3 hosts reachable (network error)" in readme
     [(spider, status, stats)] = crawl_rows(db)
     stats = json.loads(stats)
     assert (spider, status) == ("usembassy", "failed")
