@@ -113,16 +113,16 @@ class RFCRobotsTxtMiddleware(RobotsTxtMiddleware):
             self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
         reason = network_reason(exc)
         if reason is not None:
-            self._unreachable(netloc, reason)
+            self._unreachable(netloc, reason, type(exc).__name__)
             return
         self._block(netloc, f"robots.txt could not be fetched ({type(exc).__name__}: {exc})")
 
-    def _unreachable(self, netloc: str, reason: str) -> None:
+    def _unreachable(self, netloc: str, reason: str, error: str) -> None:
         """A network error on robots.txt: the host is skipped (RFC 9309), described as unreachable."""
         host = netloc.split("@")[-1].split(":")[0]
         logger.error("%s unreachable (%s): not crawled this run", host, reason)
         self._stats.set_value(f"dispatches/network_error/{host}", reason)
-        self._resolve(netloc, _Unreachable(f"{host} unreachable ({reason})"))
+        self._resolve(netloc, _Unreachable(f"{host} unreachable ({reason}; {error})"))
 
     def _block(self, netloc: str, why: str) -> None:
         host = netloc.split("@")[-1].split(":")[0]
