@@ -347,3 +347,44 @@ def test_reprocess_site_takes_a_url_or_says_nothing_matched(demo_build, tmp_path
         "dispatches: no stored raw pages of nowhere.example; nothing reprocessed"
     )
     assert crawl_rows(db)[: len(articles)] == articles
+
+
+def test_crawl_health_says_why_a_run_failed_and_which_hosts_were_unreachable(tmp_path):
+    """A refused run and an unreachable host, as a user of `scrapy browse` sees them."""
+    import json
+
+    from store import Store
+
+    db = make_db(tmp_path / "dispatches.db")
+    store = Store(str(db))
+    crawl_id = store.start_crawl("usembassy", {})
+    store.finish_crawl(
+        crawl_id,
+        "failed",
+        {
+            "pages_fetched": 0,
+            "network_error": {"mx.usembassy.gov": "DNS lookup failed"},
+            "status_reason": "0 of 1 hosts reachable (network error)",
+        },
+    )
+    store.close()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "datasette",
+            str(db),
+            "--metadata",
+            str(ROOT / "store" / "metadata.yml"),
+            "--get",
+            "/dispatches/crawl_health.json?_shape=objects",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    [row] = json.loads(proc.stdout)["rows"]
+    assert row["why"] == "0 of 1 hosts reachable (network error)"
+    assert row["unreachable"] == "mx.usembassy.gov (DNS lookup failed)"
