@@ -350,6 +350,7 @@ class StorePipeline:
             discovery_failed=sorted(_under(s, "dispatches/discovery_failed/")),
             robots_blocked=sorted(_under(s, "dispatches/robots_blocked/")),
             network_error=dict(sorted(_under(s, "dispatches/network_error/").items())),
+            network_errors_by_host=dict(sorted(_under(s, "dispatches/network_errors/").items())),
             circuit_open=sorted(
                 set(_under(s, "dispatches/circuit_open/")) | set(s.get("safety/circuit_open") or [])
             ),

@@ -46,8 +46,10 @@ class Command(ScrapyCrawlCommand):
         db_path = database_path(self.settings)
         if db_path:
             self.settings.set("DISPATCHES_DB", db_path, priority="cmdline")
-        if len(args) != 1:
-            return  # run() says what is wrong
+        if len(args) < 1:
+            raise UsageError
+        if len(args) > 1:
+            raise UsageError("running 'scrapy crawl' with more than one spider is not supported")
         self._check_args(args[0], opts, db_path)
         if not self._uses_db():
             return

@@ -122,6 +122,7 @@ class RFCRobotsTxtMiddleware(RobotsTxtMiddleware):
         host = netloc.split("@")[-1].split(":")[0]
         logger.error("%s unreachable (%s): not crawled this run", host, reason)
         self._stats.set_value(f"dispatches/network_error/{host}", reason)
+        self._stats.inc_value(f"dispatches/network_errors/{host}")
         self._resolve(netloc, _Unreachable(f"{host} unreachable ({reason}; {error})"))
 
     def _block(self, netloc: str, why: str) -> None:

@@ -346,10 +346,13 @@ class DispatchesSpider(scrapy.Spider):
             self._disc[host]["i"] = len(self.discovery_order)
             self.crawler.stats.set_value(f"dispatches/discovery/{host}", "none")
             return
-        if self.network_error(host, failure.value) and request.meta.get("first"):
-            # the host cannot be reached: no other discovery method will do better this run
-            self._disc[host]["i"] = len(self.discovery_order)
-            self.crawler.stats.set_value(f"dispatches/discovery/{host}", "none")
+        first = bool(request.meta.get("first"))
+        if self.network_error(host, failure.value, whole_host=first):
+            if first:  # the host cannot be reached: no other method will do better this run
+                self._disc[host]["i"] = len(self.discovery_order)
+                self.crawler.stats.set_value(f"dispatches/discovery/{host}", "none")
+            else:
+                self.crawler.stats.inc_value(f"dispatches/discovery_partial/{host}")
             return
         why = f"{type(failure.value).__name__}: {failure.value}"
         if request.meta.get("first"):
@@ -358,17 +361,22 @@ class DispatchesSpider(scrapy.Spider):
             self.logger.warning("Discovery request %s failed: %s", request.url, why)
             self.crawler.stats.inc_value(f"dispatches/discovery_partial/{host}")
 
-    def network_error(self, host: str, exc: BaseException) -> bool:
-        """Count a network error under `dispatches/network_error/<host>`; one log line per host.
+    def network_error(self, host: str, exc: BaseException, *, whole_host: bool) -> bool:
+        """Count a network error of `host`; the first of the host is one log line, the rest DEBUG.
 
-        Returns False when `exc` is not a network error (the caller reports it its own way).
+        Every such failed request counts in `dispatches/network_errors/<host>`; `whole_host`
+        (the host's first discovery document failed, so nothing of it can be crawled) also
+        puts the host under `dispatches/network_error/<host>` with the reason. Returns False
+        when `exc` is not a network error (the caller reports it its own way).
         """
         reason = network_reason(exc)
         if reason is None:
             return False
-        key = f"dispatches/network_error/{host}"
-        if self.crawler.stats.get_value(key) is None:
-            self.crawler.stats.set_value(key, reason)
+        stats = self.crawler.stats
+        stats.inc_value(f"dispatches/network_errors/{host}")
+        if whole_host:
+            stats.set_value(f"dispatches/network_error/{host}", reason)
+        if stats.get_value(f"dispatches/network_errors/{host}") == 1:
             self.logger.error("%s unreachable (%s)", host, reason)
         else:
             self.logger.debug("%s unreachable again (%s: %s)", host, type(exc).__name__, exc)
@@ -630,7 +638,7 @@ class DispatchesSpider(scrapy.Spider):
         self.crawler.stats.inc_value("dispatches/fetch_failed")
         self.crawler.stats.inc_value(f"dispatches/fetch_failed/{urlsplit(request.url).hostname}")
         why = f"{type(failure.value).__name__}: {failure.value}"
-        if not self.network_error(urlsplit(request.url).hostname or "", failure.value):
+        if not self.network_error(urlsplit(request.url).hostname or "", failure.value, whole_host=False):
             self.logger.warning("Giving up on %s: %s", request.url, why)
         # Through the pipeline, so the failure is an `events` row like every other skip.
         yield RawPage(
