@@ -388,3 +388,48 @@ def test_crawl_health_says_why_a_run_failed_and_which_hosts_were_unreachable(tmp
     [row] = json.loads(proc.stdout)["rows"]
     assert row["why"] == "0 of 1 hosts reachable (network error)"
     assert row["unreachable"] == "mx.usembassy.gov (DNS lookup failed)"
+
+
+def test_status_reason_names_each_cause_once_per_host():
+    from crawlers.junction import run_stats
+    from crawlers.pipelines import crawl_status, status_reason
+
+    stats = run_stats(
+        {},
+        discovery={"a.gov": "sitemap", "b.gov": "none", "c.gov": "none"},
+        network_error={"b.gov": "connection refused"},
+        robots_blocked=["c.gov"],
+        deferred=[],
+        finish_reason="finished",
+    )
+    status = crawl_status("finished", stats)
+    assert status == "degraded"
+    assert status_reason(status, stats) == (
+        "1 of 3 hosts crawled (network error: 1, robots.txt unreachable: 1)"
+    )
+    assert status_reason("ok", stats) == ""
+
+
+@pytest.mark.parametrize(
+    "exc, reason",
+    [
+        ("twisted.internet.error.DNSLookupError", "DNS lookup failed"),
+        ("scrapy.exceptions.CannotResolveHostError", "DNS lookup failed"),
+        ("twisted.internet.error.ConnectionRefusedError", "connection refused"),
+        ("twisted.internet.error.TCPTimedOutError", "timed out"),
+        ("scrapy.exceptions.DownloadTimeoutError", "timed out"),
+        ("twisted.internet.error.ConnectionLost", "connection reset"),
+        ("OpenSSL.SSL.Error", "TLS error"),
+        ("scrapy.exceptions.IgnoreRequest", None),
+        ("ValueError", None),
+    ],
+)
+def test_network_reason_of_download_errors(exc, reason):
+    import builtins
+    import importlib
+
+    from crawlers.neterrors import network_reason
+
+    module, _, name = exc.rpartition(".")
+    cls = getattr(importlib.import_module(module) if module else builtins, name)
+    assert network_reason(cls("boom")) == reason
