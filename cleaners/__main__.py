@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import json
 import mimetypes
+import os
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -88,5 +89,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def run() -> int:
+    """`main()`, quiet when the reader of stdout goes away (`python -m cleaners ... | head`)."""
+    try:
+        status = main()
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        # Python would report the pipe again when it flushes stdout at exit: point stdout at
+        # /dev/null first (the recipe of the `signal` module's documentation).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

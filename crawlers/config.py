@@ -9,17 +9,21 @@ given with ``-s``, in the environment or as a Python list in ``settings.py`` rea
 ``DerivedSettings`` is a Scrapy add-on for the settings computed from others (the User-Agent
 from ``DISPATCHES_CONTACT``): an add-on sees the final settings of a crawl, ``-s`` included,
 which ``settings.py`` cannot, since it is imported before the command line is applied.
+
+``database_path`` is where every command finds the database: a relative ``DISPATCHES_DB``
+means the same file from any folder of the checkout.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
-__all__ = ["DerivedSettings", "comma_list", "setting_list", "user_agent"]
+__all__ = ["DerivedSettings", "comma_list", "database_path", "project_root", "setting_list", "user_agent"]
 
 PRODUCT = "Dispatches/0.1"
 
@@ -38,6 +42,29 @@ def comma_list(value: str | Iterable[object] | None) -> list[str]:
 def setting_list(settings: BaseSettings, name: str) -> list[str]:
     """The setting ``name`` as a list of strings (see ``comma_list``)."""
     return comma_list(settings.get(name))
+
+
+def project_root() -> str | None:
+    """The folder of the nearest ``scrapy.cfg`` above the working directory, or None."""
+    from scrapy.utils.conf import closest_scrapy_cfg
+
+    cfg = closest_scrapy_cfg()
+    return os.path.dirname(cfg) if cfg else None
+
+
+def database_path(settings: BaseSettings, given: str | None = None) -> str:
+    """The database a command uses: ``given`` (``--db``, relative to the working directory as
+    a shell path is) or else ``DISPATCHES_DB``, whose relative path is taken from the project
+    root (the folder of ``scrapy.cfg``), so a run from a subfolder uses the same file.
+    Outside a project (a Scrapyd egg) a relative ``DISPATCHES_DB`` stays relative.
+    """
+    if given:
+        return os.path.abspath(given)
+    path = str(settings.get("DISPATCHES_DB") or "")
+    if not path or path == ":memory:" or os.path.isabs(path):
+        return path
+    root = project_root()
+    return os.path.join(root, path) if root else path
 
 
 def user_agent(contact: str) -> str:

@@ -296,6 +296,7 @@ def run_stats(counts: Mapping[str, Any], **own: Any) -> dict:
         "discovery": {},
         "discovery_failed": [],
         "robots_blocked": [],
+        "network_error": {},
         "circuit_open": [],
         **own,
     }

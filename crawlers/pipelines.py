@@ -32,7 +32,7 @@ from scrapy.logformatter import LogFormatter
 
 from cleaners.model import RawPage, Rejected, utc_timestamp
 from cleaners.pool import CleanerPool
-from crawlers.config import comma_list
+from crawlers.config import comma_list, database_path
 from crawlers.junction import (
     Cleaned,
     Outcome,
@@ -48,7 +48,7 @@ from store import Store
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DB_CHECKED", "QuietLogFormatter", "StorePipeline", "StoreWriter", "crawl_status"]
+__all__ = ["DB_CHECKED", "QuietLogFormatter", "StorePipeline", "StoreWriter", "crawl_status", "status_reason"]
 
 T = TypeVar("T")
 
@@ -189,12 +189,25 @@ def _under(stats: dict, prefix: str) -> dict:
     return {k[len(prefix) :]: v for k, v in stats.items() if k.startswith(prefix)}
 
 
+# Why a host gave nothing, in the words the status line uses; the first that applies names it.
+_HOST_FAILURES = (
+    ("network_error", "network error"),
+    ("robots_blocked", "robots.txt unreachable"),
+    ("circuit_open", "gave up after repeated failures"),
+    ("discovery_failed", "nothing to discover"),
+)
+
+
+def _hosts(stats: dict, key: str) -> set[str]:
+    return set(stats.get(key) or ())
+
+
 def crawl_status(reason: str, stats: dict) -> str:
     """ok | degraded | failed | interrupted, from the finish reason and the run's stats dict."""
     if reason in ("shutdown", "cancelled") or str(reason).startswith("memusage"):
         return "interrupted"
-    hosts = set(stats["discovery"]) | set(stats["discovery_failed"]) | set(stats["robots_blocked"])
-    failed_hosts = set(stats["discovery_failed"]) | set(stats["robots_blocked"]) | set(stats["circuit_open"])
+    failed_hosts = set().union(*(_hosts(stats, key) for key, _ in _HOST_FAILURES))
+    hosts = set(stats["discovery"]) | failed_hosts
     fetched = stats["pages_fetched"] + stats["not_modified"]
     if hosts and failed_hosts >= hosts and fetched == 0:
         return "failed"
@@ -203,6 +216,40 @@ def crawl_status(reason: str, stats: dict) -> str:
     if failed_hosts or stats["errors"] or stats.get("deferred"):
         return "degraded"
     return "ok"
+
+
+def status_reason(status: str, stats: dict) -> str:
+    """Why a run failed or degraded, in a few words ("0 of 3 hosts reachable (network error)").
+
+    Empty for an ok run. Each host counts once, under the first failure of `_HOST_FAILURES`
+    it has.
+    """
+    if status in ("ok", "running"):
+        return ""
+    if status == "interrupted":
+        return f"stopped ({stats.get('finish_reason') or 'signal'})"
+    by_cause: dict[str, set[str]] = {}
+    seen: set[str] = set()
+    for key, words in _HOST_FAILURES:
+        hosts = _hosts(stats, key) - seen
+        if hosts:
+            by_cause[words] = hosts
+            seen |= hosts
+    total = len(set(stats["discovery"]) | seen)
+    parts = []
+    if seen:
+        causes = ", ".join(
+            f"{words}: {len(h)}" if len(by_cause) > 1 else words for words, h in by_cause.items()
+        )
+        word = "reachable" if set(by_cause) == {"network error"} else "crawled"
+        parts.append(f"{total - len(seen)} of {total} hosts {word} ({causes})")
+    if stats.get("store_errors"):
+        parts.append(f"{stats['store_errors']} pages could not be saved")
+    elif stats.get("errors"):
+        parts.append(f"{stats['errors']} pages failed")
+    if stats.get("deferred"):
+        parts.append(f"{len(stats['deferred'])} hosts deferred (Retry-After)")
+    return "; ".join(parts) or "nothing was crawled"
 
 
 class StorePipeline:
@@ -214,7 +261,7 @@ class StorePipeline:
             raise NotConfigured("DISPATCHES_DB is not set")
         self.crawler = crawler
         self.stats = crawler.stats
-        self.db_path = s.get("DISPATCHES_DB")
+        self.db_path = database_path(s)
         self.workers = s.getint("DISPATCHES_CLEAN_WORKERS")
         self.clean_timeout = s.getfloat("DISPATCHES_CLEAN_TIMEOUT")
         self.clean_max_tasks = s.getint("DISPATCHES_CLEAN_MAX_TASKS")
@@ -309,6 +356,8 @@ class StorePipeline:
             discovery=_under(s, "dispatches/discovery/"),
             discovery_failed=sorted(_under(s, "dispatches/discovery_failed/")),
             robots_blocked=sorted(_under(s, "dispatches/robots_blocked/")),
+            network_error=dict(sorted(_under(s, "dispatches/network_error/").items())),
+            network_errors_by_host=dict(sorted(_under(s, "dispatches/network_errors/").items())),
             circuit_open=sorted(
                 set(_under(s, "dispatches/circuit_open/")) | set(s.get("safety/circuit_open") or [])
             ),
@@ -325,7 +374,9 @@ class StorePipeline:
         try:
             stats = self.contract_stats(reason)
             status = crawl_status(reason, stats)
+            why = stats["status_reason"] = status_reason(status, stats)
             self.stats.set_value("dispatches/status", status)
+            self.stats.set_value("dispatches/status_reason", why)
             if self.crawl_id is not None:
                 crawl_id = self.crawl_id
                 self.writer.call(lambda db: db.finish_crawl(crawl_id, status, stats)).result()
@@ -345,7 +396,13 @@ class StorePipeline:
                 stats["soft_blocks"],
                 "".join(
                     f"; {k}: {', '.join(stats[k])}"
-                    for k in ("robots_blocked", "discovery_failed", "circuit_open", "deferred")
+                    for k in (
+                        "network_error",
+                        "robots_blocked",
+                        "discovery_failed",
+                        "circuit_open",
+                        "deferred",
+                    )
                     if stats[k]
                 ),
             )

@@ -84,7 +84,6 @@ def iter_warc(fh: BinaryIO, *, name: str, shown: str | None = None, max_size: in
         shown: the file's path for messages.
         max_size: records whose decoded payload is larger are skipped "too_large".
     """
-    from warcio.archiveiterator import ArchiveIterator
     from warcio.bufferedreaders import BufferedReader
 
     shown = shown or name
@@ -101,24 +100,69 @@ def iter_warc(fh: BinaryIO, *, name: str, shown: str | None = None, max_size: in
         stream = gunzip = _Gunzip(fh)
     else:
         fh.seek(0)
+    while True:
+        # A malformed record of a plain WARC is skipped: reading goes on at the next record
+        # header after it. A gzipped file cannot be searched that way and ends there.
+        stop = yield from _records(stream, name, shown, max_size, supported)
+        if stop is None:
+            break
+        offset, where, problem = stop
+        start = _next_header(fh, offset + 1) if gunzip is None else None
+        if start is None and problem is None:
+            yield Skip(where, "warc_truncated", f"file ends inside the record at offset {offset}")
+            return
+        detail = problem or "its length does not match its content"
+        yield Skip(where, "warc_corrupt", f"record at offset {offset}: {detail}")
+        if start is None:
+            return
+        fh.seek(start)
+    if gunzip is not None and gunzip.truncated:
+        yield Skip(shown, "warc_truncated", "the gzip stream ends early")
+
+
+def _records(stream, name: str, shown: str, max_size: int, supported: set):
+    """The pages of `stream` from its position on.
+
+    Returns None at the end of the file, or (offset, where, problem) for the record that
+    stopped the reading: `problem` is what the parser said, or None when the file ended
+    inside the record.
+    """
+    from warcio.archiveiterator import ArchiveIterator
+
     records = ArchiveIterator(stream, arc2warc=True)
     try:
         for record in records:
+            offset = records.offset  # where this record starts (uncompressed bytes)
             item = _page_or_skip(record, name, shown, max_size, supported)
             if not getattr(record, "_dispatches_read", False) and not _drain(record):
-                # The file ends inside a record we did not need: say so rather than stop silently.
                 uri = record.rec_headers.get_header("WARC-Target-URI") or record.rec_type
-                yield Skip(f"{shown}#{uri}", "warc_truncated", "file ends inside this record")
-                return
+                return offset, f"{shown}#{uri}", None
             if item is not None:
                 yield item
-        if gunzip is not None and gunzip.truncated:
-            yield Skip(shown, "warc_truncated", "the gzip stream ends early")
+        return None
     except Exception as exc:  # ArchiveLoadFailed, zlib errors, and warcio's own bugs on cut headers
         first_line = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
-        yield Skip(shown, "warc_corrupt", first_line[:200])
+        return records.offset, shown, first_line[:200]
     finally:
         records.close()
+
+
+def _next_header(fh: BinaryIO, start: int, chunk: int = 1 << 16) -> int | None:
+    """Offset of the next line starting a WARC record (`WARC/1.`) at or after `start`, or None."""
+    marker = b"\nWARC/1."
+    fh.seek(max(0, start - 1))
+    pos = fh.tell()
+    tail = b""
+    while True:
+        data = fh.read(chunk)
+        if not data:
+            return None
+        buf = tail + data
+        i = buf.find(marker)
+        if i >= 0:
+            return pos - len(tail) + i + 1
+        tail = buf[-(len(marker) - 1) :]
+        pos += len(data)
 
 
 def _page_or_skip(record, name: str, shown: str, max_size: int, supported: set):

@@ -231,6 +231,15 @@ def preflight(p: Path, check: bool) -> None:
                     f"restore it from a backup {untouched}"
                 )
     except sqlite3.DatabaseError as exc:
+        if is_locked(exc):
+            raise StoreError(
+                f"{p}: database is locked by another process; try again later {untouched}"
+            ) from exc
+        if "readonly" in str(exc) or "unable to open" in str(exc):
+            raise StoreError(
+                f"{p}: cannot open the database for writing ({exc}); check the permissions of the "
+                f"file and its folder {untouched}"
+            ) from None
         raise StoreError(
             f"{p}: database is corrupt or unreadable ({exc}); restore it from a backup {untouched}"
         ) from None

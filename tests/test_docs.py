@@ -3,6 +3,7 @@ and every project command has `--help` and an example there."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -107,3 +108,60 @@ def test_the_two_fresh_machine_commands_are_the_ci_commands():
     assert "ruff check . && ruff format --check . && mypy" in README
     for check in ("ruff check .", "ruff format --check .", "mypy"):
         assert re.search(rf"^{re.escape(check)}(\s+#.*)?$", ci, re.M), check
+
+
+def readme_block_after(marker: str) -> list[str]:
+    """The lines of the first code block after `marker` in the README."""
+    rest = README[README.index(marker) :]
+    block = re.search(r"```\n(.*?)```", rest, re.S)
+    assert block is not None, f"no code block after {marker}"
+    return block.group(1).splitlines()
+
+
+def test_readme_demo_output_is_what_the_demo_prints(demo_build):
+    """Counts, crawls and the Browse lines as `scrapy demo` prints them (the time varies)."""
+    assert demo_build.returncode == 0, demo_build.stderr[-2000:]
+    shown = readme_block_after("<!-- demo-output -->")
+    printed = demo_build.stderr.split("\nDemo database: ", 1)[1].splitlines()[1:]
+    path = str(demo_build.path)
+    printed = [line.replace(path, "data/demo.db") for line in printed]
+    assert shown[0].startswith("Demo database: data/demo.db  (")
+    assert [ln for ln in shown[1:] if ln.strip()] == [ln for ln in printed if ln.strip()]
+    assert shown[shown.index("Browse it:") + 1] == "  scrapy browse --db data/demo.db"
+
+
+def test_demo_outside_any_project_is_what_the_readme_says(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "demo"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 2
+    assert "Unknown command: demo" in proc.stdout + proc.stderr
+    assert "`Unknown command: demo` with exit status 2" in " ".join(README.split())
+
+
+@pytest.mark.parametrize(
+    "line",
+    [ln for ln in readme_lines() if ln.startswith(("scrapy reprocess", "scrapy export-warc"))],
+)
+def test_readme_reprocess_and_export_examples_run_on_the_demo_database(demo_build, tmp_path, line):
+    """Each reprocess/export-warc example of the README, for real, on a copy of the demo database."""
+    import shutil
+
+    assert demo_build.returncode == 0, demo_build.stderr[-2000:]
+    db = tmp_path / "demo.db"
+    shutil.copy(demo_build.path, db)
+    argv = line.split()[1:]
+    if argv[0] == "export-warc":  # the output file goes to the test's folder
+        argv[1] = str(tmp_path / argv[1])
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", *argv, "--db", str(db)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "DISPATCHES_CLEAN_WORKERS": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    if argv[0] == "export-warc":
+        assert Path(argv[1]).stat().st_size > 0

@@ -296,12 +296,13 @@ def test_usage_errors_exit_2_with_one_line(tmp_path, monkeypatch, capsys):
 
 
 def test_busy_or_foreign_database_is_one_line_and_exit_1(tmp_path):
+    """A held lock is 75 (try again later), as in every command; a foreign file is 1."""
     db = tmp_path / "u.db"
     from crawlers.runlock import run_lock
 
     with run_lock(str(db)):
         proc = scrapy("ingest", "--workers", "0", str(FIXTURES / "captures"), db=db)
-    assert proc.returncode == 1
+    assert proc.returncode == 75
     assert "another run is using" in proc.stderr and "Traceback" not in proc.stderr
     assert len([ln for ln in proc.stderr.splitlines() if "dispatches:" in ln]) == 1
     assert not db.exists()

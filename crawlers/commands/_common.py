@@ -27,11 +27,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
 
 from scrapy.exceptions import UsageError
 
 from cleaners import CleanConfig
 from cleaners.model import RawPage, Rejected
+from crawlers.config import database_path
 from crawlers.junction import (
     FAILED_CLEANING,
     Cleaned,
@@ -48,7 +50,23 @@ logger = logging.getLogger("crawlers.commands.ingest")
 
 T = TypeVar("T")
 
-__all__ = ["DatabaseFailing", "FAILED_CLEANING", "Interrupted", "RunCounts", "Stop", "StoreRun"]
+__all__ = [
+    "DatabaseFailing",
+    "EX_TEMPFAIL",
+    "EX_USAGE",
+    "FAILED_CLEANING",
+    "Interrupted",
+    "RunCounts",
+    "Stop",
+    "StoreRun",
+    "record_refused_run",
+    "unwritable",
+]
+
+#: exit status of a bad argument or option (argparse's)
+EX_USAGE = 2
+#: exit status while another run holds the database (sysexits EX_TEMPFAIL: try again later)
+EX_TEMPFAIL = 75
 
 
 class Interrupted(KeyboardInterrupt):
@@ -385,8 +403,21 @@ def add_run_options(parser: argparse.ArgumentParser, settings) -> None:
 
 def add_page_options(group) -> None:
     """--site and --since: which stored raw pages (reprocess, export-warc); see `check_since`."""
-    group.add_argument("--site", metavar="HOST", help="only pages of this host (e.g. www.state.gov)")
+    group.add_argument(
+        "--site", metavar="HOST", help="only pages of this host (e.g. www.state.gov; a URL names its host)"
+    )
     group.add_argument("--since", metavar="DATE", help="only pages fetched on or after DATE (YYYY-MM-DD)")
+
+
+def check_site(value: str | None) -> str | None:
+    """The host `--site` names: `https://www.state.gov/` and `WWW.State.gov` give www.state.gov."""
+    if value is None:
+        return None
+    text = value.strip()
+    host = urlsplit(text if "://" in text else f"//{text}").hostname or ""
+    if not host:
+        raise UsageError(f"--site must name a host like www.state.gov, not {value!r}", print_help=False)
+    return host
 
 
 def check_run_options(opts) -> None:
@@ -427,17 +458,91 @@ def reject_unknown_options(args: list[str]) -> list[str]:
 
 def existing_database(settings, opts) -> str | None:
     """The --db (or DISPATCHES_DB) path when the file exists; else None and one line on stderr."""
-    db_path = opts.db or settings.get("DISPATCHES_DB")
+    db_path = database_path(settings, opts.db)
     if not os.path.isfile(db_path):
-        sys.stderr.write(f"dispatches: {db_path}: no such database\n")
+        stderr_line(f"dispatches: {db_path}: no such database (check --db or DISPATCHES_DB)")
         return None
     return db_path
 
 
+def new_database(db_path: str, *, make_folder: bool) -> bool:
+    """Say so on stderr when a run is about to create the database at `db_path`.
+
+    A command that creates databases by design (a crawl, the demo) makes the folder too; one
+    that does not (ingest) refuses a folder that does not exist, which is most often a typo
+    in --db. Returns False (after one line on stderr) when the folder is missing and may not
+    be made.
+    """
+    if db_path == ":memory:" or os.path.exists(db_path):
+        return True
+    folder = os.path.dirname(os.path.abspath(db_path))
+    if not os.path.isdir(folder) and not make_folder:
+        stderr_line(f"dispatches: {folder}: no such folder for the database (check --db or DISPATCHES_DB)")
+        return False
+    stderr_line(f"creating a new database at {os.path.abspath(db_path)}")
+    return True
+
+
+def unwritable(db_path: str) -> str | None:
+    """Why the database at `db_path` cannot be written, as one line for the user, or None.
+
+    SQLite writes its journal files (`-wal`, `-shm`) and the run lock its `.lock` next to the
+    database, so the folder must be writable as well as the file.
+    """
+    if db_path == ":memory:":
+        return None
+    path = os.path.abspath(db_path)
+    folder = os.path.dirname(path)
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        return f"{path}: the database file is read-only; nothing was changed (make it writable to run)"
+    if os.path.isdir(folder) and not os.access(folder, os.W_OK | os.X_OK):
+        return (
+            f"{folder}: the database's folder is read-only (SQLite and the run lock write files "
+            f"next to {os.path.basename(path)}); nothing was changed"
+        )
+    return None
+
+
+def record_refused_run(settings, db_path: str, spider: str, args: dict, reason: str) -> None:
+    """A finished `crawls` row (status failed) for a run refused before it started.
+
+    Scheduled runs (cron, Scrapyd) are watched through the `crawls` table; a run refused for
+    a bad argument or a held lock leaves its reason there too. Only into an existing,
+    writable database; when that is not possible the line on stderr is all there is.
+    """
+    if not db_path or db_path == ":memory:" or not os.path.isfile(db_path) or unwritable(db_path):
+        return
+    from store import Store
+
+    try:
+        db = Store(db_path, check=False, busy_timeout=5.0, retry_attempts=1, retry_seconds=5.0)
+        try:
+            crawl_id = db.start_crawl(spider, {k: v for k, v in args.items() if v not in (None, "")})
+            db.finish_crawl(crawl_id, "failed", {"finish_reason": "refused", "status_reason": reason})
+        finally:
+            db.close()
+    except Exception:  # the refusal itself is already on stderr
+        logger.debug("could not record the refused run in %s", db_path, exc_info=True)
+
+
 def run_command(
-    settings, db_path: str, opts, runner: type[StoreRun], body: Callable, title: str, printer: Callable
+    settings,
+    db_path: str,
+    opts,
+    runner: type[StoreRun],
+    body: Callable,
+    title: str,
+    printer: Callable,
+    *,
+    run_args: dict | None = None,
+    nothing_matched: str | None = None,
 ) -> int:
-    """Lock, open the store and a cleaner pool, run `body(runner(...))`, summarise; the exit status."""
+    """Lock, open the store and a cleaner pool, run `body(runner(...))`, summarise; the exit status.
+
+    `run_args` are recorded with a run refused because another holds the lock (status 75).
+    With `nothing_matched`, a run that read no page prints it and exits 1 (a filter that
+    matched nothing is most often a typo).
+    """
     from scrapy.utils.log import configure_logging
 
     from crawlers.runlock import LockBusy, run_lock
@@ -450,6 +555,10 @@ def run_command(
     err = stderr_line
 
     configure_logging(settings)
+    why = unwritable(db_path)
+    if why:
+        err(f"dispatches: {why}")
+        return 1
     summary = None
     try:
         with Stop() as stop, run_lock(db_path, wait=lock_wait):
@@ -472,7 +581,8 @@ def run_command(
                 db.close()
     except LockBusy as exc:
         err(f"dispatches: {exc}")
-        return 1
+        record_refused_run(settings, db_path, title.lower(), run_args or {}, f"lock held: {exc}")
+        return EX_TEMPFAIL
     except StoreError as exc:
         err(f"dispatches: {exc}")
         return 1
@@ -496,6 +606,9 @@ def run_command(
         sys.stdout.write(json.dumps(summary.as_json(), ensure_ascii=False, sort_keys=True) + "\n")
     else:
         printer(summary)
+    if nothing_matched and summary.pages == 0:
+        err(f"dispatches: {nothing_matched}")
+        return 1
     return 1 if summary.failures else 0
 
 

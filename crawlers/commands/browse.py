@@ -258,7 +258,9 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        db_path = Path(opts.db or self.settings.get("DISPATCHES_DB"))
+        from crawlers.config import database_path
+
+        db_path = Path(database_path(self.settings, opts.db))
         try:
             mode = check_database(db_path)
         except BrowseError as exc:

@@ -22,7 +22,9 @@ import time
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
-from scrapy.utils.conf import closest_scrapy_cfg
+
+from crawlers.commands._common import EX_USAGE, new_database, stderr_line
+from crawlers.config import project_root as find_project_root
 
 CRAWLS = (
     ("state_gov", {"archives": "2021-2025.state.gov"}),
@@ -46,10 +48,10 @@ class DemoError(Exception):
 
 
 def project_root() -> Path:
-    cfg = closest_scrapy_cfg()
-    if not cfg:
+    root = find_project_root()
+    if not root:
         raise DemoError("run scrapy demo inside the Dispatches checkout (no scrapy.cfg found)")
-    return Path(cfg).resolve().parent
+    return Path(root).resolve()
 
 
 def fixture_dir(root: Path) -> Path:
@@ -111,7 +113,9 @@ class Command(ScrapyCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument(
-            "--db", metavar="PATH", default="data/demo.db", help="database to fill (default: data/demo.db)"
+            "--db",
+            metavar="PATH",
+            help="database to fill (default: data/demo.db in the project folder)",
         )
         parser.add_argument(
             "--scale", type=int, default=1, help="size of the fixture web (1 = ~50 statements)"
@@ -119,7 +123,12 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args:
-            raise argparse.ArgumentTypeError  # pragma: no cover - scrapy shows usage
+            stderr_line(
+                f"dispatches: scrapy demo takes no argument {args[0]!r} "
+                "(scrapy demo --help lists its options)"
+            )
+            self.exitcode = EX_USAGE
+            return
         try:
             self.exitcode = self._run(opts)
         except DemoError as exc:
@@ -131,7 +140,8 @@ class Command(ScrapyCommand):
             raise DemoError("--scale must be 1 or more")
         root = project_root()
         fixture_dir(root)
-        db_path = os.path.abspath(opts.db)
+        db_path = os.path.abspath(opts.db) if opts.db else str(root / "data" / "demo.db")
+        new_database(db_path, make_folder=True)
         os.makedirs(os.path.dirname(db_path), exist_ok=True)
         try:
             from tests.fixtures.web.fixtureweb import FixtureWeb
@@ -195,8 +205,6 @@ class Command(ScrapyCommand):
         meta = os.path.relpath(root / "store" / "metadata.yml")
         meta = str(root / "store" / "metadata.yml") if meta.startswith("..") else meta
         err("Browse it:")
-        if Path(db_path).stem in ("demo", "dispatches"):
-            err(f"  datasette {rel} --metadata {meta}")
-            err(f"  (or: scrapy browse --db {rel})")
-        else:  # the shipped metadata is keyed by database name; browse re-keys it
-            err(f"  scrapy browse --db {rel}")
+        err(f"  scrapy browse --db {rel}")
+        if Path(db_path).stem in ("demo", "dispatches"):  # the shipped metadata is keyed by name
+            err(f"  (or: datasette {rel} --metadata {meta})")

@@ -21,11 +21,14 @@ import tempfile
 from scrapy.exceptions import UsageError
 
 from crawlers.commands._common import (
+    EX_TEMPFAIL,
     add_page_options,
     check_since,
+    check_site,
     existing_database,
     open_store,
     reject_unknown_options,
+    unwritable,
 )
 
 
@@ -47,7 +50,8 @@ class ExportWarc:
             "record, then one response record per page with its original URL, fetch date, status "
             "and headers, and WARC-Payload-Digest; captures read from files without a URL become "
             "resource records at urn:dispatches:file:PATH. OUT ending in .gz is gzipped per record. "
-            "The file appears only when complete. Exit status 0 written, 1 failed, 2 bad usage."
+            "The file appears only when complete. Exit status 0 written, 1 failed, 2 bad usage, "
+            "75 the database is locked by another process."
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
@@ -66,6 +70,7 @@ class ExportWarc:
             raise UsageError("give exactly one output file, e.g. export.warc.gz")
         out = paths[0]
         since = check_since(opts.since)
+        site = check_site(opts.site)
         if os.path.isdir(out):
             raise UsageError(f"{out} is a directory; give a file name", print_help=False)
         if os.path.lexists(out) and not opts.force:
@@ -75,8 +80,20 @@ class ExportWarc:
             self.exitcode = 1
             return
         from store import StoreError
+        from store.connection import is_locked
 
         out_dir = os.path.dirname(os.path.abspath(out))
+        why = unwritable(db_path)
+        if why:  # SQLite writes next to the database even to read it (its -shm index)
+            sys.stderr.write(f"dispatches: cannot open the database for export: {why}\n")
+            self.exitcode = 1
+            return
+        if not os.access(out_dir, os.W_OK | os.X_OK):
+            sys.stderr.write(
+                f"dispatches: cannot write {out}: {out_dir} is not writable; nothing was changed\n"
+            )
+            self.exitcode = 1
+            return
         tmp = None
         try:
             db = open_store(self.settings, db_path)  # type: ignore[attr-defined]
@@ -86,10 +103,10 @@ class ExportWarc:
                     n = write_warc(
                         fh,
                         # Pages a URL held before another statement replaced it are history too.
-                        db.raw_pages(site=opts.site, since=since, include_superseded=True),
+                        db.raw_pages(site=site, since=since, include_superseded=True),
                         filename=os.path.basename(out),
                         gzip=out.endswith(".gz"),
-                        info={"dispatches-site": opts.site or "", "dispatches-since": since or ""},
+                        info={"dispatches-site": site or "", "dispatches-since": since or ""},
                     )
                     fh.flush()
                     os.fsync(fh.fileno())
@@ -100,7 +117,7 @@ class ExportWarc:
                 db.close()
         except StoreError as exc:
             sys.stderr.write(f"dispatches: {exc}\n")
-            self.exitcode = 1
+            self.exitcode = EX_TEMPFAIL if exc.__cause__ is not None and is_locked(exc.__cause__) else 1
             return
         except OSError as exc:
             sys.stderr.write(f"dispatches: cannot write {out}: {exc.strerror or exc}\n")
@@ -110,9 +127,7 @@ class ExportWarc:
             if tmp and os.path.exists(tmp):
                 os.unlink(tmp)
         if opts.json:
-            sys.stdout.write(
-                json.dumps({"path": out, "records": n, "site": opts.site, "since": since}) + "\n"
-            )
+            sys.stdout.write(json.dumps({"path": out, "records": n, "site": site, "since": since}) + "\n")
         else:
             sys.stderr.write(
                 f"Wrote {n} page records to {out}" + (" (no raw pages matched)" if n == 0 else "") + "\n"

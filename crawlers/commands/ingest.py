@@ -10,7 +10,7 @@ run lock, store, pool, signals, progress bar and exit status are shared with rep
 
 Exit status: 0 when every file was read (pages the cleaners reject as non-articles are
 reported, not failures), 1 when some file or record could not be read or saved (or the
-database is locked or unusable), 2 on bad usage.
+database is unusable), 2 on bad usage, 75 while another run holds the database.
 """
 
 from __future__ import annotations
@@ -34,10 +34,12 @@ from crawlers.commands._common import (
     add_run_options,
     check_run_options,
     clean_in_order,
+    new_database,
     print_counts,
     reject_unknown_options,
     run_command,
 )
+from crawlers.config import database_path
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +196,8 @@ class Command(ScrapyCommand):
             "Bad files (binary, empty, too large, undecodable, unreadable, special files, symlink "
             "loops, links out of the root) are skipped, counted and listed in the events table. "
             "Ingesting the same files again changes nothing. Exit status: 0 all files read, "
-            "1 some files failed (or the database is locked or unusable), 2 bad usage."
+            "1 some files failed (or the database is unusable), 2 bad usage, 75 another run holds the "
+            "database."
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
@@ -237,7 +240,10 @@ class Command(ScrapyCommand):
                 f"nothing to ingest: {', '.join(escape_name(p) for p in paths)} not found", print_help=False
             )
         assert self.settings is not None  # Scrapy sets it before run()
-        db_path = opts.db or self.settings.get("DISPATCHES_DB")
+        db_path = database_path(self.settings, opts.db)
+        if not new_database(db_path, make_folder=False):
+            self.exitcode = 1
+            return
         reader = DiskReader(max_size=max_size, base_url=opts.base_url, root=opts.root)
         run_args = {
             "paths": [escape_name(p) for p in paths],
@@ -253,4 +259,5 @@ class Command(ScrapyCommand):
             lambda ingester: ingester.run(reader, paths, run_args),
             title="Ingest",
             printer=print_summary,
+            run_args=run_args,
         )

@@ -8,8 +8,8 @@ diffs of article texts. The run lock, store, pool, signals, progress bar and exi
 shared with ingest in `crawlers.commands._common`. Raw pages come from `Store.raw_pages`;
 cleaning is `cleaners`', identity the store's.
 
-Exit status: 0 done, 1 some pages could not be cleaned or saved (or the database is locked or
-unusable), 2 bad usage.
+Exit status: 0 done, 1 some pages could not be cleaned or saved, the database is unusable or
+--site/--since matched no page, 2 bad usage, 75 another run holds the database.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from crawlers.commands._common import (
     add_run_options,
     check_run_options,
     check_since,
+    check_site,
     clean_in_order,
     existing_database,
     print_counts,
@@ -183,7 +184,8 @@ class Command(ScrapyCommand):
             "Clean every raw page kept in the database again (DISPATCHES_KEEP_RAW) with the current "
             "cleaners and save the result: texts and metadata are updated, copies whose identity "
             "changed are merged into the right article or split into a new one, and the report "
-            "gives counts and a few diffs. No network. Exit status 0 done, 1 some pages failed, 2 bad usage."
+            "gives counts and a few diffs. No network. Exit status 0 done, 1 some pages failed or "
+            "--site/--since matched nothing, 2 bad usage, 75 another run holds the database."
         )
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
@@ -197,17 +199,24 @@ class Command(ScrapyCommand):
             raise UsageError(f"reprocess takes no paths (got {extra[0]!r}); use --site or --since")
         check_run_options(opts)
         since = check_since(opts.since)
+        site = check_site(opts.site)
         db_path = existing_database(self.settings, opts)
         if db_path is None:
             self.exitcode = 1
             return
-        run_args = {"site": opts.site, "since": since}
+        run_args = {"site": site, "since": since}
         self.exitcode = run_command(
             self.settings,
             db_path,
             opts,
             Reprocessor,
-            lambda rep: rep.run(opts.site, since, run_args),
+            lambda rep: rep.run(site, since, run_args),
             title="Reprocess",
             printer=print_report,
+            run_args=run_args,
+            nothing_matched=(
+                f"no stored raw pages of {site}{f' since {since}' if since else ''}; nothing reprocessed"
+                if site or since
+                else None
+            ),
         )

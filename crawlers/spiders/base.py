@@ -18,6 +18,8 @@ Spiders never clean text: they yield `RawPage` items and the pipeline does the r
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import logging
 import re
 from collections.abc import Iterable, Iterator
@@ -31,6 +33,7 @@ from scrapy.utils.gz import gunzip
 from cleaners.model import RawPage, utc_timestamp
 from crawlers.config import comma_list
 from crawlers.discovery import Found, NotDiscovery, in_window, matches_topic, parse_when
+from crawlers.neterrors import network_reason
 from crawlers.state import CrawlState
 
 logger = logging.getLogger(__name__)
@@ -64,7 +67,11 @@ class DispatchesSpider(scrapy.Spider):
     discovery_order: tuple[str, ...] = ()
     role_hint: str | None = None
 
+    #: `-a` names Scrapy or Scrapyd pass to every spider (Scrapyd's job id)
+    runner_arguments: tuple[str, ...] = ("_job",)
+
     def __init__(self, since=None, until=None, limit=None, topic=None, **kwargs):
+        self.check_names(kwargs)
         super().__init__(**kwargs)
         self.since = parse_day(since, "since")
         self.until = parse_day(until, "until")
@@ -94,8 +101,52 @@ class DispatchesSpider(scrapy.Spider):
         return bool(self.since or self.until or self.limit is not None or self.topic_keywords)
 
     @classmethod
+    def arguments(cls) -> list[str]:
+        """The `-a` arguments this spider takes: the named parameters of its `__init__` chain."""
+        names: list[str] = []
+        for klass in cls.__mro__:
+            init = klass.__dict__.get("__init__")
+            if init is None or klass is scrapy.Spider or not issubclass(klass, DispatchesSpider):
+                continue
+            for param in inspect.signature(init).parameters.values():
+                if param.kind is param.POSITIONAL_OR_KEYWORD and param.name != "self":
+                    if param.name not in names:
+                        names.append(param.name)
+        return names
+
+    def check_names(self, unknown: dict) -> None:
+        """ArgumentError naming the first `-a` this spider does not take and the closest it does.
+
+        `unknown` holds what no `__init__` of the chain took by name; Scrapy would otherwise
+        set each as an attribute and run a full, unfiltered crawl.
+        """
+        for name in sorted(set(unknown) - set(self.runner_arguments)):
+            known = self.arguments()
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean -a {close[0]}? It" if close else "it"
+            raise ArgumentError(
+                f"-a {name}: {self.name} takes no such argument; {hint} takes {', '.join(known)}"
+            )
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        cls.check_values(kwargs)
+        return super().from_crawler(crawler, *args, **kwargs)
+
+    @classmethod
+    def check_values(cls, args: dict) -> None:
+        """An empty `-a name=` is an error: dropping the filter it names would widen the crawl."""
+        for name, value in args.items():
+            if isinstance(value, str) and not value.strip() and name not in cls.runner_arguments:
+                raise ArgumentError(
+                    f"-a {name}= is empty; give it a value or leave it out "
+                    "(an empty value would not narrow the crawl)"
+                )
+
+    @classmethod
     def check_args(cls, args: dict) -> None:
         """Validate `-a` arguments without starting a crawl (raises ArgumentError)."""
+        cls.check_values(args)
         cls(**args)
 
     # --- settings-derived limits ----------------------------------------------------------
@@ -255,6 +306,7 @@ class DispatchesSpider(scrapy.Spider):
                 "discovery_partial",
                 "discovery_failed",
                 "robots_blocked",
+                "network_error",
                 "deferred",
             )
         ) and host not in (stats.get_value("safety/circuit_open") or [])
@@ -290,12 +342,41 @@ class DispatchesSpider(scrapy.Spider):
             self._disc[host]["i"] = len(self.discovery_order)
             self.crawler.stats.set_value(f"dispatches/discovery/{host}", "none")
             return
+        first = bool(request.meta.get("first"))
+        if self.network_error(host, failure.value, whole_host=first):
+            if first:  # the host cannot be reached: no other method will do better this run
+                self._disc[host]["i"] = len(self.discovery_order)
+                self.crawler.stats.set_value(f"dispatches/discovery/{host}", "none")
+            else:
+                self.crawler.stats.inc_value(f"dispatches/discovery_partial/{host}")
+            return
         why = f"{type(failure.value).__name__}: {failure.value}"
         if request.meta.get("first"):
             yield from self.discovery_failed(host, method, why)
         else:
             self.logger.warning("Discovery request %s failed: %s", request.url, why)
             self.crawler.stats.inc_value(f"dispatches/discovery_partial/{host}")
+
+    def network_error(self, host: str, exc: BaseException, *, whole_host: bool) -> bool:
+        """Count a network error of `host`; the first of the host is one log line, the rest DEBUG.
+
+        Every such failed request counts in `dispatches/network_errors/<host>`; `whole_host`
+        (the host's first discovery document failed, so nothing of it can be crawled) also
+        puts the host under `dispatches/network_error/<host>` with the reason. Returns False
+        when `exc` is not a network error (the caller reports it its own way).
+        """
+        reason = network_reason(exc)
+        if reason is None:
+            return False
+        stats = self.crawler.stats
+        stats.inc_value(f"dispatches/network_errors/{host}")
+        if whole_host:
+            stats.set_value(f"dispatches/network_error/{host}", reason)
+        if stats.get_value(f"dispatches/network_errors/{host}") == 1:
+            self.logger.error("%s unreachable (%s)", host, reason)
+        else:
+            self.logger.debug("%s unreachable again (%s: %s)", host, type(exc).__name__, exc)
+        return True
 
     def unusable(self, response) -> str | None:
         """Why a discovery response cannot be used (status, soft block), or None."""
@@ -557,7 +638,8 @@ class DispatchesSpider(scrapy.Spider):
         self.crawler.stats.inc_value("dispatches/fetch_failed")
         self.crawler.stats.inc_value(f"dispatches/fetch_failed/{urlsplit(request.url).hostname}")
         why = f"{type(failure.value).__name__}: {failure.value}"
-        self.logger.warning("Giving up on %s: %s", request.url, why)
+        if not self.network_error(urlsplit(request.url).hostname or "", failure.value, whole_host=False):
+            self.logger.warning("Giving up on %s: %s", request.url, why)
         # Through the pipeline, so the failure is an `events` row like every other skip.
         yield RawPage(
             url=request.url,

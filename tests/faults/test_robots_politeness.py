@@ -15,6 +15,9 @@ import pytest
 from tests.faults.faultkit import run_crawl
 
 UNREACHABLE = ["robots-503", "robots-500html", "robots-hang", "robots-reset"]
+# robots.txt answered 5xx: the host blocks us this run; it timed out or was reset: a network error.
+ANSWERED = ["robots-503", "robots-500html"]
+NETWORK = ["robots-hang", "robots-reset"]
 ALLOWING = ["robots-404", "robots-410", "robots-html", "robots-binary"]
 
 
@@ -48,9 +51,15 @@ def test_unreachable_robots_means_no_page_request(robots, fault_server, host):
     assert _pages(fault_server, host) == []
     errors = robots.errors_for(f"{host}.fault.test")
     assert len(errors) == 2 and all(e["error"] == "RobotsUnreachable" for e in errors)
-    assert f"{host}.fault.test is not crawled this run" in robots.log
     assert robots.nothing_stored(f"{host}.fault.test")
-    assert f"{host}.fault.test" in robots.crawl_row()["stats"]["robots_blocked"]
+    stats = robots.crawl_row()["stats"]
+    if host in NETWORK:
+        assert f"{host}.fault.test unreachable (" in robots.log
+        assert f"{host}.fault.test" in stats["network_error"]
+        assert f"{host}.fault.test" not in stats["robots_blocked"]
+    else:
+        assert f"{host}.fault.test is not crawled this run" in robots.log
+        assert f"{host}.fault.test" in stats["robots_blocked"]
 
 
 @pytest.mark.parametrize("host", ALLOWING)
@@ -70,7 +79,8 @@ def test_robots_run_recorded_degraded_with_blocked_hosts(robots):
     """Case 31: a run with hosts closed by robots.txt is recorded as degraded, naming them."""
     crawl = robots.crawl_row()
     assert crawl["status"] == "degraded" and crawl["finished_at"]
-    assert set(crawl["stats"]["robots_blocked"]) == {f"{h}.fault.test" for h in UNREACHABLE}
+    assert set(crawl["stats"]["robots_blocked"]) == {f"{h}.fault.test" for h in ANSWERED}
+    assert set(crawl["stats"]["network_error"]) == {f"{h}.fault.test" for h in NETWORK}
 
 
 def test_huge_robots_parsed_without_memory_spike(robots, fault_server):
