@@ -209,7 +209,7 @@ class Copies:
         )
         copy_id = int(self.cx.insert("copies", row))
         if moved:
-            self.cx.update("copies", moved, {"gone": 1})
+            self.cx.update("copies", moved, {"gone": 1, "moved_to": c["url"]})
         self.index.add(c["text_sha256"], p.text, p, aid)
         if p.rank <= 2:
             self.articles.add_version(

@@ -100,6 +100,12 @@ def prepare(doc: Document, raw: RawPage, crawl_id: int | None, official: tuple[s
         host = host_of(served)
         role = role_for(served)
     asked = normalise_url(raw.url) if raw.url else None
+    # A capture read from a web archive: a copy of its own (role `archived`), keyed by the
+    # capture URL, that claims the URL it was captured from (so it joins that article).
+    archived = str((raw.meta or {}).get("archived_url") or "") or None
+    original_key = None
+    if archived and normalise_url(archived) and not key.startswith("file:"):
+        original_key, key, role, asked = key, str(normalise_url(archived)), "archived", None
     rank = rank_for(role, host, official)
     text = doc.text or ""
     headers = _headers(raw)
@@ -137,7 +143,12 @@ def prepare(doc: Document, raw: RawPage, crawl_id: int | None, official: tuple[s
         "final_url": redact_url(raw.final_url) if raw.final_url else None,
         "headers": json.dumps(headers, ensure_ascii=False, sort_keys=True),
         "meta": json.dumps(meta, default=str, ensure_ascii=False, sort_keys=True),
+        "archived_url": redact_url(archived) if original_key else None,
+        "memento_at": stamp(str(meta["memento_at"])) if original_key and meta.get("memento_at") else None,
     }
+    claims = _claims(doc, role, key, official)
+    if original_key and url and original_key not in [k for k, _ in claims]:
+        claims.insert(0, (original_key, url))
     return Prepared(
         key=key,
         asked=asked if asked != key else None,
@@ -145,7 +156,7 @@ def prepare(doc: Document, raw: RawPage, crawl_id: int | None, official: tuple[s
         role=role,
         text=text,
         textobj=neardup.Text.of(text),
-        claims=_claims(doc, role, key, official),
+        claims=claims,
         copy=copy,
         translation_key=normalise_url(doc.translation_of) if doc.translation_of else None,
         hints={k: str(meta[k]) for k in ("lastmod", "modified_gmt") if meta.get(k)},

@@ -84,7 +84,7 @@ def strip_secrets(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
-ROLES = ("original", "archive", "embassy", "syndicated", "file")
+ROLES = ("original", "archive", "embassy", "syndicated", "archived", "file")
 
 # Lower ranks represent the article: state.gov over embassy over archive host over others.
 RANK_BY_ROLE = {"original": 0, "embassy": 1, "archive": 2}
