@@ -33,8 +33,6 @@ from .urls import host_of, normalise_url, redact_url
 CLAIM_RETRY_HOURS = 24  # a failed claim waits a day, then two, four... before it is asked again
 CLAIM_RETRY_MAX_DAYS = 30
 GONE_STATUSES = (404, 410)
-# Outcomes of a claim that need no further fetch: the original is stored, or recovered.
-CLAIM_DONE = ("fetched", "archived")
 
 
 def archived_key(archived_url: str | None) -> str | None:
@@ -147,7 +145,9 @@ class History:
             "coalesce(f.tries, 0) AS tries, f.status FROM pending_attributions p "
             "LEFT JOIN claim_fetches f ON f.claimed_key = p.claimed_key "
             "WHERE NOT EXISTS (SELECT 1 FROM copies c WHERE c.url_key = p.claimed_key) "
-            "AND (f.status IS NULL OR (f.status NOT IN ('fetched', 'archived') AND f.next_try_at <= ?)) "
+            "AND NOT EXISTS (SELECT 1 FROM redirects r WHERE r.from_key = p.claimed_key) "
+            "AND NOT EXISTS (SELECT 1 FROM copies a WHERE a.role = 'archived' AND a.url = p.claimed_url) "
+            "AND (f.next_try_at IS NULL OR f.next_try_at <= ?) "
             "ORDER BY p.created_at, p.claimed_key",
             (when,),
         )
@@ -174,8 +174,9 @@ class History:
     ) -> dict[str, Any] | None:
         """Record one attempt at a claimed original; returns the claim's fetch row.
 
-        `status` is `fetched` or `archived` (done: never asked again), or `failed`, `gone`,
-        `not_archived` (asked again after the back-off).
+        `status` is `fetched`, `archived`, `failed`, `gone` or `not_archived`. A claim whose
+        original (or a capture of it) is stored is never asked for again; any other is asked
+        again once its back-off has passed.
         """
         key = normalise_url(url)
         if key is None:
@@ -195,7 +196,9 @@ class History:
                     "http_status": http_status,
                     "detail": detail[:500],
                     "last_tried_at": moment,
-                    "next_try_at": moment if status in CLAIM_DONE else _backoff(tries, now),
+                    # Even a fetch that worked waits: if the page was not stored (the cleaners
+                    # refused it), it is not asked for again on every run.
+                    "next_try_at": _backoff(tries, now),
                 },
                 pk="claimed_key",
                 alter=False,
@@ -205,6 +208,19 @@ class History:
         return self.cx.write(tx)
 
     # ---------------------------------------------------------------- archive
+
+    def gone_to_recover(self, now: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """Official copies that are gone (not moved) and have no capture from a web archive
+        yet, and were not looked up in the archive within their back-off."""
+        rows = self.cx.all(
+            "SELECT c.url_key AS key, c.url, c.article_id, coalesce(f.tries, 0) AS tries FROM copies c "
+            "LEFT JOIN claim_fetches f ON f.claimed_key = c.url_key "
+            "WHERE c.gone_at IS NOT NULL AND c.moved_to IS NULL AND c.rank <= 2 AND c.role != 'archived' "
+            "AND NOT EXISTS (SELECT 1 FROM copies a WHERE a.role = 'archived' AND a.url = c.url) "
+            "AND (f.next_try_at IS NULL OR f.next_try_at <= ?) ORDER BY c.gone_at, c.id",
+            (stamp(now),),
+        )
+        return rows[:limit] if limit is not None else rows
 
     def archived_copies(self) -> list[dict[str, Any]]:
         """Copies recovered from a web archive, with their capture URL and memento time."""
