@@ -18,7 +18,7 @@ from typing import Any
 from cleaners.model import Document, RawPage, content_hash, parse_timestamp, utc_timestamp
 
 from . import neardup
-from .urls import host_of, normalise_url, rank_for, redact_url, role_for
+from .urls import host_of, normalise_url, rank_for, redact_url, role_for, strip_secrets
 
 log = logging.getLogger("dispatches.store")
 
@@ -143,7 +143,9 @@ def prepare(doc: Document, raw: RawPage, crawl_id: int | None, official: tuple[s
         "final_url": redact_url(raw.final_url) if raw.final_url else None,
         "headers": json.dumps(headers, ensure_ascii=False, sort_keys=True),
         "meta": json.dumps(meta, default=str, ensure_ascii=False, sort_keys=True),
-        "archived_url": redact_url(archived) if original_key else None,
+        "archived_url": strip_secrets(archived)
+        if original_key
+        else None,  # as asked: redact_url would squash its inner URL
         "memento_at": stamp(str(meta["memento_at"])) if original_key and meta.get("memento_at") else None,
     }
     claims = _claims(doc, role, key, official)
