@@ -13,8 +13,8 @@ from cleaners.model import RawPage
 from store import Store
 from store.testing import page
 from tests.fixtures.web import archive_web as aw
-from tests.test_crawl import assert_ok, crawl, q
 from tests.fixtures.web.fixtureweb import FixtureWeb
+from tests.test_crawl import assert_ok, crawl, q
 
 JOINT = aw.BY_KEY["claimed-joint-statement"]
 GONE = aw.BY_KEY["gone-state-statement"]
@@ -75,8 +75,11 @@ def test_originals_fetches_claims_once_and_recovers_gone_ones_from_the_archive(f
         db, "select article_id, role, archived_url, memento_at, url from copies where role = 'archived'"
     )
     assert rec == (ids["hotline"], "archived", capture, "2020-09-05T15:30:00Z", GONE.url)
-    art = q(db, "select a.title, a.text, c.role from articles a join copies c on c.id = a.rep_copy_id where a.id = ?",
-            ids["hotline"])  # fmt: skip
+    art = q(
+        db,
+        "select a.title, a.text, c.role from articles a join copies c on c.id = a.rep_copy_id where a.id = ?",
+        ids["hotline"],
+    )
     assert art == [(GONE.title, GONE.text, "archived")]
     # 429 honoured: nothing reached the archive inside the Retry-After window.
     reqs = _archive_requests(web)
@@ -109,8 +112,11 @@ def test_wayback_recovers_a_gone_site_within_a_window(fresh, tmp_path):
     web, db = fresh, tmp_path / "d.db"
     args = ["hosts=mexico.usembassy.gov", "from=2014", "to=2015", "match=press-releases"]
     assert_ok(crawl(web, db, "wayback", args))
-    rows = q(db, "select c.url, c.memento_at, c.archived_url, a.title, a.text from copies c "
-                 "join articles a on a.id = c.article_id where c.role = 'archived' order by c.url")  # fmt: skip
+    rows = q(
+        db,
+        "select c.url, c.memento_at, c.archived_url, a.title, a.text from copies c "
+        "join articles a on a.id = c.article_id where c.role = 'archived' order by c.url",
+    )
     senators, inspectors = aw.BY_KEY["embassy-2014-senators"], aw.BY_KEY["embassy-2015-labor-inspectors"]
     assert [(r[0], r[1], r[3], r[4]) for r in rows] == [
         (senators.url, "2015-06-10T12:00:00Z", senators.title, senators.text),  # the newest good capture
