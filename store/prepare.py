@@ -143,9 +143,8 @@ def prepare(doc: Document, raw: RawPage, crawl_id: int | None, official: tuple[s
         "final_url": redact_url(raw.final_url) if raw.final_url else None,
         "headers": json.dumps(headers, ensure_ascii=False, sort_keys=True),
         "meta": json.dumps(meta, default=str, ensure_ascii=False, sort_keys=True),
-        "archived_url": strip_secrets(archived)
-        if original_key
-        else None,  # as asked: redact_url would squash its inner URL
+        # As asked, secrets removed: `redact_url` would squash the URL inside the capture's.
+        "archived_url": strip_secrets(archived) if original_key and archived else None,
         "memento_at": stamp(str(meta["memento_at"])) if original_key and meta.get("memento_at") else None,
     }
     claims = _claims(doc, role, key, official)

@@ -14,7 +14,7 @@ from store import Store
 from store.testing import page
 from tests.fixtures.web import archive_web as aw
 from tests.fixtures.web.fixtureweb import FixtureWeb
-from tests.test_crawl import assert_ok, crawl, q
+from tests.test_crawl import assert_ok, crawl, last_crawl, q
 
 JOINT = aw.BY_KEY["claimed-joint-statement"]
 GONE = aw.BY_KEY["gone-state-statement"]
@@ -175,3 +175,29 @@ def test_the_2001_2009_table_layout_cleans_to_its_text(case):
     )
     doc = clean(raw)
     assert (doc.title, doc.published, doc.text) == (case.title, case.published, case.text)
+
+
+def test_state_gov_reads_every_archive_host_by_its_own_discovery(fresh, tmp_path):
+    web, db = fresh, tmp_path / "d.db"
+    hosts = f"{aw.WP_2017},{aw.LEGACY_2009},{aw.LEGACY_2001}"
+    assert_ok(crawl(web, db, "state_gov", [f"archives={hosts}", "main=no"]))
+    stored = {r[0]: r[1:] for r in q(db, "select url, role, title from copies")}
+    older = [c for c in aw.CASES if c.host in (aw.WP_2017, aw.LEGACY_2009, aw.LEGACY_2001)]
+    assert set(stored) == {c.url for c in older}
+    for c in older:
+        assert stored[c.url][0] == "archive"
+        if c.host != aw.LEGACY_2001:
+            assert stored[c.url][1] == c.title
+    status, stats = last_crawl(db)
+    assert stats["discovery"] == {aw.WP_2017: "sitemap", aw.LEGACY_2009: "listing", aw.LEGACY_2001: "listing"}
+    # The held-apart report pages of those hosts are not statements the crawl reads.
+    assert not [r for r in web.requests() if "/reports/" in r["path"]]
+    # A window narrows the static archives to the index pages of its months.
+    web.clear_requests()
+    assert_ok(
+        crawl(
+            web, tmp_path / "e.db", "state_gov", [f"archives={aw.LEGACY_2009}", "main=no", "since=2015-01-01"]
+        )
+    )
+    paths = [r["path"] for r in web.requests() if r["host"] == aw.LEGACY_2009]
+    assert "/r/pa/prs/ps/2014/04/index.htm" not in paths and "/r/pa/prs/ps/2015/09/index.htm" in paths
