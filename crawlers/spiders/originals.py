@@ -25,9 +25,10 @@ import scrapy
 from twisted.internet.error import DNSLookupError
 
 from cleaners.urls import DEFAULT_OFFICIAL_DOMAINS
-from crawlers.archives import WaybackAccess, latest_per_url, parse_cdx
+from crawlers.archives import latest_per_url, parse_cdx
 from crawlers.config import setting_list
 from crawlers.spiders.base import ARTICLE_STATUSES, _utcnow
+from crawlers.spiders.wayback import WaybackAccess
 
 __all__ = ["ClaimFollowing", "OriginalsSpider"]
 

@@ -13,15 +13,27 @@ archive (one connection, its 429s and Retry-After, `DISPATCHES_WAYBACK_MAX_PER_R
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
-from crawlers.archives import WaybackAccess, cdx_url, latest_per_url, parse_cdx
+import scrapy
+
+from cleaners.model import RawPage
+from crawlers.archives import (
+    Capture,
+    capture_url,
+    cdx_url,
+    latest_per_url,
+    memento_from_capture_url,
+    parse_cdx,
+)
 from crawlers.config import comma_list
-from crawlers.spiders.base import ArgumentError, _utcnow
-from store.urls import redact_url
+from crawlers.spiders.base import ArgumentError, DispatchesSpider, _utcnow
+from crawlers.state import CrawlState
 
-__all__ = ["WaybackSpider"]
+__all__ = ["WaybackAccess", "WaybackSpider"]
 
 _STAMP = re.compile(r"\d{4}(\d{2}){0,5}")
 _HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
@@ -40,12 +52,128 @@ def _stamp(value: Any, name: str) -> str | None:
 def _recovered(host: str):
     def ask(db: Any) -> set[str]:
         return {
-            r["url"]
+            CrawlState.url_key(r["url"])
             for r in db.history.archived_copies()
             if r["site"] and r["site"].removeprefix("www.") == host.removeprefix("www.")
         }
 
     return ask
+
+
+logger = logging.getLogger(__name__)
+
+
+class WaybackAccess(DispatchesSpider):
+    """The archive as one spider run sees it, for the spiders that read it.
+
+    The on/off switch (`DISPATCHES_WAYBACK`; off means no request to the archive at all), the
+    per-run cap (`DISPATCHES_WAYBACK_MAX_PER_RUN`), one connection to the archive (its download
+    slot has a concurrency of 1; its 429s and Retry-After are the politeness middleware's, as
+    for any host), and the RawPage a capture becomes: the original URL, with the capture URL and
+    its memento time in `meta`, which the store keeps as `copies.archived_url` and
+    `copies.memento_at`. Spiders call `wayback_setup()` once their settings are known.
+    """
+
+    wayback_on: bool = False
+    wayback_base: str = "https://web.archive.org"
+    wayback_cap: int = 0
+    wayback_used: int = 0
+
+    @classmethod
+    def archive_slot_settings(cls, settings: Any) -> None:
+        """One connection to the archive: its download slot gets a concurrency of 1."""
+        host = urlsplit(str(settings.get("DISPATCHES_WAYBACK_URL") or "")).hostname
+        if not host:
+            return
+        slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
+        slots[host] = {**slots.get(host, {}), "concurrency": 1}
+        settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
+
+    def wayback_setup(self, settings: Any) -> None:
+        self.wayback_on = settings.getbool("DISPATCHES_WAYBACK")
+        self.wayback_base = str(settings.get("DISPATCHES_WAYBACK_URL") or "").rstrip("/")
+        self.wayback_cap = settings.getint("DISPATCHES_WAYBACK_MAX_PER_RUN")
+        if self.wayback_on and urlsplit(self.wayback_base).scheme not in ("http", "https"):
+            raise ValueError(f"DISPATCHES_WAYBACK_URL={self.wayback_base!r} is not an http(s) URL")
+
+    def archive_request(
+        self, url: str, callback: Any, *, errback: Any = None, **meta: Any
+    ) -> scrapy.Request | None:
+        """A request to the archive, or None when the archive is off or this run's cap is reached."""
+        stats = self.crawler.stats
+        if not self.wayback_on:
+            stats.inc_value("dispatches/wayback/off")
+            return None
+        if self.wayback_used >= self.wayback_cap:
+            if stats.get_value("dispatches/wayback/capped") is None:
+                logger.warning(
+                    "Reached DISPATCHES_WAYBACK_MAX_PER_RUN (%d requests to the archive); the rest next run",
+                    self.wayback_cap,
+                )
+            stats.inc_value("dispatches/wayback/capped")
+            return None
+        self.wayback_used += 1
+        stats.inc_value("dispatches/wayback/requests")
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=errback,
+            dont_filter=True,
+            meta={
+                "handle_httpstatus_list": [404, 410],
+                "dispatches_expect": meta.pop("expect", "json"),
+                **meta,
+            },
+        )
+
+    def lookup_request(
+        self, original: str, callback: Any, *, errback: Any = None, **meta: Any
+    ) -> scrapy.Request | None:
+        """The CDX look-up of the newest good capture of one URL (`limit=-1`: the last row)."""
+        return self.archive_request(
+            cdx_url(self.wayback_base, original, limit=-1),
+            callback,
+            errback=errback,
+            original=original,
+            **meta,
+        )
+
+    def capture_request(
+        self, cap: Capture, callback: Any, *, errback: Any = None, **meta: Any
+    ) -> scrapy.Request | None:
+        return self.archive_request(
+            capture_url(self.wayback_base, cap.timestamp, cap.original),
+            callback,
+            errback=errback,
+            expect="html",
+            capture=cap,
+            **meta,
+        )
+
+    def capture_page(self, response: Any, spider_name: str, fetched_at: str) -> RawPage:
+        """The RawPage of a capture: the original URL, the capture URL and memento time in meta."""
+        cap: Capture = response.meta["capture"]
+        found = memento_from_capture_url(response.url)
+        timestamp = found[0] if found else cap.timestamp
+        memento = Capture(timestamp, cap.original, cap.status).memento_at
+        headers = {
+            k.decode("latin-1").lower(): b", ".join(v).decode("latin-1") for k, v in response.headers.items()
+        }
+        ok = response.status == 200 and not response.meta.get("dispatches_soft_block")
+        meta: dict[str, object] = {"archived_url": response.url, "memento_at": memento}
+        if response.meta.get("dispatches_soft_block"):
+            meta["soft_block"] = response.meta["dispatches_soft_block"]
+        return RawPage(
+            url=cap.original,
+            final_url=cap.original,
+            status=response.status,
+            headers=headers,
+            body=response.body if ok else b"",
+            fetched_at=fetched_at,
+            spider=spider_name,
+            discovered_via="wayback",
+            meta=meta,
+        )
 
 
 class WaybackSpider(WaybackAccess):
@@ -125,7 +253,7 @@ class WaybackSpider(WaybackAccess):
                 urls.append(cap.original)
         self.crawler.stats.inc_value("dispatches/wayback/listed", len(urls))
         for original in urls:
-            if redact_url(original) in self.recovered:
+            if CrawlState.url_key(original) in self.recovered:
                 self.crawler.stats.inc_value("dispatches/skipped/unchanged")
                 continue
             if self.limit is not None and self.scheduled >= self.limit:
