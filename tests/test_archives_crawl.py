@@ -201,3 +201,31 @@ def test_state_gov_reads_every_archive_host_by_its_own_discovery(fresh, tmp_path
     )
     paths = [r["path"] for r in web.requests() if r["host"] == aw.LEGACY_2009]
     assert "/r/pa/prs/ps/2014/04/index.htm" not in paths and "/r/pa/prs/ps/2015/09/index.htm" in paths
+
+
+def test_recheck_marks_a_removed_statement_gone_and_keeps_its_text(fresh, tmp_path):
+    web, db = fresh, tmp_path / "d.db"
+    assert_ok(crawl(web, db, "state_gov"))
+    url, aid, title = q(
+        db, "select url, article_id, title from copies where site = 'www.state.gov' order by url limit 1"
+    )[0]
+    from urllib.parse import urlsplit
+
+    web.add_fault("www.state.gov", urlsplit(url).path, status=410, times=None)
+    web.clear_requests()
+    assert_ok(crawl(web, db, "originals", ["recheck=www.state.gov"]))
+    asked = [r for r in web.requests() if r["host"] == "www.state.gov" and r["path"] != "/robots.txt"]
+    stored = q(db, "select count(*) from copies where site = 'www.state.gov'")[0][0]
+    assert len(asked) == stored  # each stored page asked for once, conditionally
+    assert {r["status"] for r in asked} == {304, 410}
+    (gone,) = q(db, "select gone, gone_at is not null, title from copies where url = ?", url)
+    assert gone == (1, 1, title)
+    assert q(db, "select title from articles where id = ?", aid) == [(title,)]
+    health = q(db, "select count(*) from gone_events g join crawls c on c.id = g.crawl_id "
+                   "where c.spider = 'originals'")  # fmt: skip
+    assert health == [(1,)]
+    # The next run looks the removed page up in the archive (which has no capture of it).
+    web.clear_requests()
+    assert_ok(crawl(web, db, "originals"))
+    lookups = [r for r in web.requests() if r["host"] == aw.WAYBACK and r["path"].startswith("/cdx/")]
+    assert len(lookups) == 1 and "limit=-1" in lookups[0]["url"]

@@ -4,12 +4,13 @@ Starts the fixture web of `tests/fixtures/web/` (an HTTP(S) proxy on 127.0.0.1 t
 www.state.gov, 2021-2025.state.gov, two embassy sites and two aggregators), runs `state_gov`
 (with the 2021-2025 archive), `usembassy` (mx and ca) and `syndication` (the two fixture
 aggregators) through it, one `scrapy crawl` child after the other, into `data/demo.db`; then
+removes one www.state.gov statement (it answers 410 from then on, its 2021-2025 copy stays),
 ingests the user's captures (`--seeds`, by default `../shared/seeds` when it is there), fetches
-the originals that copies name (`originals`) and recovers the 2014 statements of the gone
-embassy site from the fixture's mock Internet Archive (`wayback`). It prints a summary on
-stderr: articles, copies by role, copies merged into an existing article, cruft removed,
-originals fetched, archived originals, gone copies, and the command that opens the result in
-Datasette.
+the originals that copies name and rechecks www.state.gov (`originals`), and recovers the 2014
+statements of the gone embassy site from the fixture's mock Internet Archive (`wayback`). It
+prints a summary on stderr: articles, copies by role, copies merged into an existing article,
+cruft removed, originals fetched, archived originals, gone copies, and the command that opens
+the result in Datasette.
 
 The fixture web is part of a source checkout, not of an installed wheel: outside one, the
 command says so and exits 1.
@@ -36,7 +37,7 @@ CRAWLS = (
 # After the seeds are ingested: the originals their copies name, and the embassy statements of
 # 2014 that only the (mock) Internet Archive still has.
 OLDER_CRAWLS: tuple[tuple[str, dict[str, str]], ...] = (
-    ("originals", {}),
+    ("originals", {"recheck": "www.state.gov"}),
     ("wayback", {"hosts": "mexico.usembassy.gov", "from": "2014", "to": "2014", "match": "press-releases"}),
 )
 # The user's own captures, next to the checkout when they are there (read, never copied).
@@ -51,6 +52,31 @@ DEMO_SETTINGS = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": "4",
     "LOG_LEVEL": "ERROR",
 }
+
+
+def remove_one_statement(web) -> str | None:
+    """Make one www.state.gov statement answer 410 from now on, as statements disappear at a
+    change of administration; its copy on the 2021-2025 archive stays. Returns its URL."""
+    from urllib.parse import urlsplit
+
+    manifest = web.manifest()
+    special = set(manifest.get("five_sites", [])) | set(manifest.get("edited", []))
+    special |= {m["id"] for m in manifest.get("moved", [])}
+    candidates = sorted(
+        (
+            s
+            for s in manifest["statements"]
+            if {c["site"] for c in s["copies"]} == {"www.state.gov", "2021-2025.state.gov"}
+            and s["id"] not in special
+            and not s.get("variant_of")
+        ),
+        key=lambda s: s["id"],
+    )
+    if not candidates:
+        return None
+    url = candidates[0]["official_url"]
+    web.add_fault("www.state.gov", urlsplit(url).path, status=410, times=None)
+    return url
 
 
 class DemoError(Exception):
@@ -181,6 +207,9 @@ class Command(ScrapyCommand):
             env["DISPATCHES_DB"] = db_path
             for spider, spider_args in CRAWLS:
                 self._child(root, env, spider, spider_args, failed)
+            removed = remove_one_statement(web)
+            if removed:
+                print(f"The fixture web removes {removed} (it now answers 410)...", file=sys.stderr)
             if seeds.is_dir():
                 t0 = time.monotonic()
                 print(f"Ingesting the captures in {seeds}...", file=sys.stderr)

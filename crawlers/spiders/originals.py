@@ -12,7 +12,12 @@ copies that went gone, the Internet Archive is asked (`DISPATCHES_WAYBACK`, on b
 the newest good capture is stored as a copy with role `archived`, its capture URL and memento
 time. `ClaimFollowing` is the part `syndication -a follow_claims=yes` shares.
 
+A removed statement leaves the sitemaps, so no crawl asks for it again: `-a recheck=HOST`
+asks for the stored pages of those hosts again, conditionally, and the ones that answer
+404/410 (or a "page not found" page) are marked gone.
+
     scrapy crawl originals -a limit=100
+    scrapy crawl originals -a recheck=www.state.gov
 """
 
 from __future__ import annotations
@@ -26,9 +31,9 @@ from twisted.internet.error import DNSLookupError
 
 from cleaners.urls import DEFAULT_OFFICIAL_DOMAINS
 from crawlers.archives import latest_per_url, parse_cdx
-from crawlers.config import setting_list
-from crawlers.spiders.base import ARTICLE_STATUSES, _utcnow
-from crawlers.spiders.wayback import WaybackAccess
+from crawlers.config import comma_list, setting_list
+from crawlers.spiders.base import ARTICLE_STATUSES, ArgumentError, _utcnow
+from crawlers.spiders.wayback import HOST_NAME, WaybackAccess
 
 __all__ = ["ClaimFollowing", "OriginalsSpider"]
 
@@ -159,9 +164,14 @@ class OriginalsSpider(ClaimFollowing):
     name = "originals"
     discovery_order = ()
 
-    def __init__(self, **kwargs):
+    def __init__(self, recheck=None, **kwargs):
         super().__init__(**kwargs)
         self.claims_asked = set()
+        self.recheck = [h.lower() for h in comma_list(recheck)]
+        for host in self.recheck:
+            if not HOST_NAME.fullmatch(host):
+                raise ArgumentError(f"-a recheck: {host!r} is not a host name like www.state.gov")
+        self.run_args["recheck"] = ",".join(self.recheck)
 
     @classmethod
     def update_settings(cls, settings):
@@ -181,6 +191,9 @@ class OriginalsSpider(ClaimFollowing):
         self.logger.info("%d claimed originals to fetch", len(claims))
         for req in self.claim_requests(claims):
             yield req
+        if self.recheck:
+            for req in self.recheck_requests(await state.known_urls(self.recheck)):
+                yield req
         if not self.wayback_on:
             return
         gone = await state.ask(_gone_of(self.limit), [])
@@ -191,3 +204,32 @@ class OriginalsSpider(ClaimFollowing):
                 continue
             for req in self.look_up(row["url"], claim=row):
                 yield req
+
+    def recheck_requests(self, known: dict[str, dict]) -> Iterator[scrapy.Request]:
+        """Stored pages of the `recheck` hosts asked for again, conditionally (a 304 costs
+        nothing): a removed statement leaves the sitemaps, so only asking for it again shows
+        that it answers 404/410 now (the pipeline then marks its copy gone)."""
+        for _, st in sorted(known.items()):
+            if not st.get("copy_id") or st.get("gone") or not st.get("url"):
+                continue
+            if self.limit is not None and self.scheduled >= self.limit:
+                self.crawler.stats.inc_value("dispatches/skipped/limit")
+                break
+            self.scheduled += 1
+            headers = {}
+            if st.get("etag"):
+                headers["If-None-Match"] = st["etag"]
+            if st.get("last_modified"):
+                headers["If-Modified-Since"] = st["last_modified"]
+            self.crawler.stats.inc_value("dispatches/recheck/asked")
+            yield scrapy.Request(
+                st["url"],
+                callback=self.parse_article,
+                errback=self.article_failed,
+                headers=headers,
+                meta={
+                    "hints": {"via": "recheck"},
+                    "handle_httpstatus_list": ARTICLE_STATUSES,
+                    "dispatches_expect": "html",
+                },
+            )

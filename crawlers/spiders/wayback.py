@@ -36,7 +36,9 @@ from crawlers.state import CrawlState
 __all__ = ["WaybackAccess", "WaybackSpider"]
 
 _STAMP = re.compile(r"\d{4}(\d{2}){0,5}")
-_HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
+HOST_NAME = re.compile(  # a host name as -a hosts= and -a recheck= take it
+    r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+"
+)
 LISTING_LIMIT = 10000  # rows per CDX listing; the archive's own default page is about this size
 
 
@@ -189,7 +191,7 @@ class WaybackSpider(WaybackAccess):
                 "-a hosts=HOST[,HOST]: name the site(s) to recover, e.g. mexico.usembassy.gov"
             )
         for host in self.hosts:
-            if not _HOST.fullmatch(host):
+            if not HOST_NAME.fullmatch(host):
                 raise ArgumentError(f"-a hosts: {host!r} is not a host name like mexico.usembassy.gov")
         self.window_from = _stamp(window["from"], "from")
         self.window_to = _stamp(window["to"], "to")
