@@ -297,3 +297,37 @@ def parse_listing(
         found.append(Found(url=url, via="listing"))
     nxt = sel.css("link[rel=next]::attr(href), a[rel=next]::attr(href), a.next::attr(href)").get()
     return found, (urljoin(base_url, nxt) if nxt else None)
+
+
+_ARCHIVE_INDEX = re.compile(r"/r/pa/prs/ps/(\d{4})/(?:(\d{2})/)?index\.htm$")
+_ARCHIVE_STATEMENT = re.compile(r"/r/pa/prs/ps/(\d{4})/(\d{2})/\d+\.htm$")
+
+
+def parse_archive_index(
+    body: bytes | str, base_url: str
+) -> tuple[list[tuple[str, int, int | None]], list[Found]]:
+    """An index page of a static State Department archive (2001-2009, 2009-2017).
+
+    Returns the yearly/monthly index pages it links (url, year, month or None) and the
+    statements (`/r/pa/prs/ps/YYYY/MM/NNNNNN.htm`) it lists, with their link text as title.
+    """
+    sel = Selector(text=body.decode("utf-8", "replace") if isinstance(body, bytes) else body)
+    host = urlsplit(base_url).hostname
+    here = urlsplit(base_url).path
+    indexes: list[tuple[str, int, int | None]] = []
+    found: list[Found] = []
+    seen: set[str] = set()
+    for a in sel.css("a[href]"):
+        url = urljoin(base_url, (a.attrib.get("href") or "").strip())
+        parts = urlsplit(url)
+        if parts.hostname != host or url in seen or parts.path == here:
+            continue
+        seen.add(url)
+        if m := _ARCHIVE_INDEX.search(parts.path):
+            indexes.append((url, int(m.group(1)), int(m.group(2)) if m.group(2) else None))
+        elif m := _ARCHIVE_STATEMENT.search(parts.path):
+            title = " ".join(a.css("::text").getall()).strip() or None
+            found.append(
+                Found(url=url, via="listing", published=f"{m.group(1)}-{m.group(2)}-01", title=title)
+            )
+    return indexes, found

@@ -242,6 +242,9 @@ def _save_failed(raw: RawPage, exc: BaseException) -> Outcome:
 
 
 STAGES = {"refused": "fetch", "rejected": "clean", "failed": "store"}
+# Outcome reasons that mean the page is gone (404/410, or a "page not found" page with a 200),
+# and the reason `gone_events` records (empty: the HTTP status).
+GONE_REASONS = {"gone": "", "not_found": "soft_404"}
 
 
 def _settle(store: Store, raw: RawPage, outcome: Outcome, crawl_id: int | None) -> Outcome:
@@ -253,6 +256,15 @@ def _settle(store: Store, raw: RawPage, outcome: Outcome, crawl_id: int | None) 
             store.record_event(crawl_id, raw.where, STAGES[outcome.kind], outcome.reason, outcome.detail)
         if outcome.kind == "not_modified" or outcome.reason == "off_topic":
             _remember(store, raw)
+        if outcome.reason in GONE_REASONS and (raw.final_url or raw.url):
+            # The statement is no longer at this URL: its stored copy is marked, never deleted.
+            store.mark_gone(
+                raw.final_url or raw.url or "",
+                raw.status,
+                crawl_id=crawl_id,
+                at=raw.fetched_at,
+                reason=GONE_REASONS[outcome.reason] or f"http_{raw.status}",
+            )
     except Exception as exc:  # the database itself is failing (disk full, I/O error)
         raise DatabaseFailing(f"cannot write to the database ({type(exc).__name__}: {exc}); stopped") from exc
     return outcome

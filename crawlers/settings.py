@@ -128,6 +128,13 @@ DISPATCHES_CIRCUIT_BREAKER = from_env("DISPATCHES_CIRCUIT_BREAKER", 10)
 # On SIGTERM / CLOSESPIDER_TIMEOUT drop requests still queued behind download delays, so a
 # stop takes at most DOWNLOAD_TIMEOUT (the next run fetches them).
 DISPATCHES_BOUNDED_STOP = from_env("DISPATCHES_BOUNDED_STOP", True)
+# --- Older statements: the Internet Archive ---------------------------------------------------
+# Look gone originals up in the Wayback Machine (`originals`); off means no request to it at all.
+DISPATCHES_WAYBACK = from_env("DISPATCHES_WAYBACK", True)
+# The archive's base URL: CDX at BASE/cdx/search/cdx, captures at BASE/web/TIMESTAMPid_/URL.
+DISPATCHES_WAYBACK_URL = from_env("DISPATCHES_WAYBACK_URL", "https://web.archive.org")
+# Requests to the archive per run (CDX look-ups and captures together), kind to a shared service.
+DISPATCHES_WAYBACK_MAX_PER_RUN = from_env("DISPATCHES_WAYBACK_MAX_PER_RUN", 500)
 EXTENSIONS = {
     **globals().get("EXTENSIONS", {}),
     "crawlers.middlewares.safety.BoundedStop": 100,

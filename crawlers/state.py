@@ -44,6 +44,12 @@ def _known_urls(db: Store, host: str) -> dict[str, dict]:
     return db.known_urls(host)
 
 
+def _log_failure(future: Future) -> None:
+    exc = future.exception()
+    if exc is not None:
+        logger.warning("Could not record crawl state: %s: %s", type(exc).__name__, exc)
+
+
 class CrawlState:
     """What the database knows about URLs, for the spiders' incremental decisions."""
 
@@ -102,6 +108,26 @@ class CrawlState:
 
         writer.call(write).result()
         return len(entries)
+
+    async def ask(self, fn: Callable[[Store], Any], default: Any = None) -> Any:
+        """`fn(store)` on the run's store, awaited; `default` without a database."""
+        writer = self._writer
+        if writer is None:
+            return default
+        return await asyncio.wrap_future(writer.call(fn))
+
+    def ask_now(self, fn: Callable[[Store], Any], default: Any = None) -> Any:
+        """`fn(store)` on the run's store, waited for on this thread (for signal handlers)."""
+        writer = self._writer
+        if writer is None:
+            return default
+        return writer.call(fn).result()
+
+    def tell(self, fn: Callable[[Store], Any]) -> None:
+        """`fn(store)` on the run's store, in order with the saves, without waiting for it."""
+        writer = self._writer
+        if writer is not None:
+            writer.call(fn).add_done_callback(_log_failure)
 
     def articles_scheduled(self) -> None:
         """A spider scheduled its first article request (`article_scheduled`, sent once)."""

@@ -26,6 +26,7 @@ from cleaners.urls import DEFAULT_OFFICIAL_DOMAINS
 from .articles import Articles
 from .connection import Connection, StoreError
 from .copies import Copies, SaveResult
+from .history import History
 from .identity import Identity
 from .index import NearIndex
 from .pages import Pages
@@ -97,6 +98,7 @@ class Store:
         index = NearIndex(self.cx)
         articles = Articles(self.cx, index)
         self._articles = articles
+        self.history = History(self.cx)  # gone pages, claimed originals, archived captures
         self._copies = Copies(
             self.cx, index, articles, Identity(self.cx, index, articles), self.pages, self.urls
         )
@@ -177,6 +179,12 @@ class Store:
     def touch(self, url: str, fetched_at: str, crawl_id: int | None = None, status: int = 304) -> bool:
         """A conditional GET answered 304: refresh `fetched_at` only. False if the URL is unknown."""
         return self.urls.touch(url, fetched_at, crawl_id, status)
+
+    def mark_gone(
+        self, url: str, status: int, crawl_id: int | None = None, at: str | None = None, reason: str = ""
+    ) -> int | None:
+        """A stored URL answered 404/410 or a soft 404: mark its copy gone (see `store.history`)."""
+        return self.history.mark_gone(url, status, crawl_id=crawl_id, at=at, reason=reason or None)
 
     # ---------------------------------------------------------------- runs
 

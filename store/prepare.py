@@ -19,7 +19,7 @@ from typing import Any
 from cleaners.model import Document, RawPage, content_hash, parse_timestamp, utc_timestamp
 
 from . import neardup
-from .urls import host_of, normalise_url, rank_for, redact_url, role_for
+from .urls import host_of, normalise_url, rank_for, redact_url, role_for, strip_secrets
 
 log = logging.getLogger("dispatches.store")
 
@@ -143,6 +143,12 @@ def prepare(doc: Document, raw: RawPage, crawl_id: int | None, official: tuple[s
     meta = dict(raw.meta or {})
     # A temporary redirect (a login page, a maintenance page) says nothing about the URL asked.
     asked = normalise_url(raw.url) if raw.url and redirect_is_permanent(meta) else None
+    # A capture read from a web archive: a copy of its own (role `archived`), keyed by the
+    # capture URL, that claims the URL it was captured from (so it joins that article).
+    archived = str(meta.get("archived_url") or "") or None
+    original_key = None
+    if archived and normalise_url(archived) and not key.startswith("file:"):
+        original_key, key, role, asked = key, str(normalise_url(archived)), "archived", None
     rank = rank_for(role, host, official)
     text = doc.text or ""
     headers = _headers(raw)
@@ -186,7 +192,13 @@ def prepare(doc: Document, raw: RawPage, crawl_id: int | None, official: tuple[s
         "meta": json.dumps(meta, default=str, ensure_ascii=False, sort_keys=True),
         "guid": guid or None,
         "republished": int(rank <= 2 and republished(text, doc.source_line)),
+        # As asked, secrets removed: `redact_url` would squash the URL inside the capture's.
+        "archived_url": strip_secrets(archived) if original_key and archived else None,
+        "memento_at": stamp(str(meta["memento_at"])) if original_key and meta.get("memento_at") else None,
     }
+    claims = _claims(doc, role, key, official)
+    if original_key and url and original_key not in [k for k, _ in claims]:
+        claims.insert(0, (original_key, url))
     return Prepared(
         key=key,
         asked=asked if asked != key else None,
@@ -194,7 +206,7 @@ def prepare(doc: Document, raw: RawPage, crawl_id: int | None, official: tuple[s
         role=role,
         text=text,
         textobj=neardup.Text.of(text),
-        claims=_claims(doc, role, key, official),
+        claims=claims,
         copy=copy,
         translation_key=normalise_url(doc.translation_of) if doc.translation_of else None,
         hints={k: str(meta[k]) for k in ("lastmod", "modified_gmt") if meta.get(k)},

@@ -328,6 +328,40 @@ def _extraction_record(db: Database) -> None:
     db.execute("ALTER TABLE copies ADD COLUMN refused TEXT")
 
 
+@MIGRATIONS(name="0012_history_gone_claims_archived")
+def _history(db: Database) -> None:
+    # Statements that disappear, move or are recovered from a web archive, and the fetch state
+    # of the originals that copies claim (see store/history.py).
+    for col in ("gone_at", "moved_to", "archived_url", "memento_at"):
+        if col not in db["copies"].columns_dict:
+            db.execute(f"ALTER TABLE copies ADD COLUMN [{col}] TEXT")
+    db.executescript(
+        """
+        CREATE INDEX IF NOT EXISTS copies_gone_at ON copies(gone_at) WHERE gone_at IS NOT NULL;
+        CREATE TABLE IF NOT EXISTS claim_fetches (
+            claimed_key TEXT PRIMARY KEY,   -- normalised URL of a claimed original
+            claimed_url TEXT,
+            tries INTEGER NOT NULL DEFAULT 0,
+            status TEXT,                    -- fetched, failed, gone, archived, not_archived
+            http_status INTEGER,
+            detail TEXT,
+            last_tried_at TEXT,
+            next_try_at TEXT                -- not asked for again before this time
+        );
+        CREATE TABLE IF NOT EXISTS gone_events (
+            id INTEGER PRIMARY KEY,
+            copy_id INTEGER NOT NULL,
+            crawl_id INTEGER,
+            url TEXT,
+            http_status INTEGER,
+            reason TEXT,                    -- http_404, http_410, soft_404
+            at TEXT
+        );
+        CREATE INDEX IF NOT EXISTS gone_events_crawl ON gone_events(crawl_id);
+        """
+    )
+
+
 SCHEMA_VERSION = len(MIGRATIONS._migrations)
 KNOWN = {m.name for m in MIGRATIONS._migrations}
 

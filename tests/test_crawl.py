@@ -100,7 +100,7 @@ def assert_ok(proc):
 
 def test_scrapy_list():
     out = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=ROOT, capture_output=True, text=True)
-    assert out.stdout.split() == ["state_gov", "syndication", "usembassy"]
+    assert out.stdout.split() == ["originals", "state_gov", "syndication", "usembassy", "wayback"]
 
 
 def test_state_gov_rest_then_incremental_recrawl(fresh, tmp_path):

@@ -18,7 +18,7 @@ COMMANDS = sorted(
     for p in (REPO / "crawlers" / "commands").glob("*.py")
     if not p.stem.startswith("_") and p.stem != "export_warc"  # export-warc.py names the command
 )
-SPIDERS = {"state_gov", "usembassy", "syndication"}
+SPIDERS = {"state_gov", "usembassy", "syndication", "originals", "wayback"}
 
 
 def readme_lines() -> list[str]:
@@ -44,7 +44,7 @@ def run(*argv: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_scrapy_list_prints_the_three_spiders():
+def test_scrapy_list_prints_the_spiders():
     proc = run("scrapy", "list")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == sorted(SPIDERS)

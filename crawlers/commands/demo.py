@@ -3,9 +3,14 @@
 Starts the fixture web of `tests/fixtures/web/` (an HTTP(S) proxy on 127.0.0.1 that serves
 www.state.gov, 2021-2025.state.gov, two embassy sites and two aggregators), runs `state_gov`
 (with the 2021-2025 archive), `usembassy` (mx and ca) and `syndication` (the two fixture
-aggregators) through it, one `scrapy crawl` child after the other, into `data/demo.db`, and
+aggregators) through it, one `scrapy crawl` child after the other, into `data/demo.db`; then
+removes one www.state.gov statement (it answers 410 from then on, its 2021-2025 copy stays),
+ingests the user's captures (`--seeds`, by default `../shared/seeds` when it is there), fetches
+the originals that copies name and rechecks www.state.gov (`originals`), and recovers the 2014
+statements of the gone embassy site from the fixture's mock Internet Archive (`wayback`). It
 prints a summary on stderr: articles, copies by role, copies merged into an existing article,
-cruft removed, and the command that opens the result in Datasette.
+cruft removed, originals fetched, archived originals, gone copies, and the command that opens
+the result in Datasette.
 
 The fixture web is part of a source checkout, not of an installed wheel: outside one, the
 command says so and exits 1.
@@ -31,6 +36,14 @@ CRAWLS = (
     ("usembassy", {"hosts": "mx.usembassy.gov,ca.usembassy.gov"}),
     ("syndication", {"sources": "demo"}),
 )
+# After the seeds are ingested: the originals their copies name, and the embassy statements of
+# 2014 that only the (mock) Internet Archive still has.
+OLDER_CRAWLS: tuple[tuple[str, dict[str, str]], ...] = (
+    ("originals", {"recheck": "www.state.gov"}),
+    ("wayback", {"hosts": "mexico.usembassy.gov", "from": "2014", "to": "2014", "match": "press-releases"}),
+)
+# The user's own captures, next to the checkout when they are there (read, never copied).
+SEEDS = Path("..") / "shared" / "seeds"
 
 # The fixture announces the real sites' Crawl-delay; on loopback a tenth of a second is plenty
 # to show the delay is applied without making the demo slow.
@@ -41,6 +54,31 @@ DEMO_SETTINGS = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": "4",
     "LOG_LEVEL": "ERROR",
 }
+
+
+def remove_one_statement(web) -> str | None:
+    """Make one www.state.gov statement answer 410 from now on, as statements disappear at a
+    change of administration; its copy on the 2021-2025 archive stays. Returns its URL."""
+    from urllib.parse import urlsplit
+
+    manifest = web.manifest()
+    special = set(manifest.get("five_sites", [])) | set(manifest.get("edited", []))
+    special |= {m["id"] for m in manifest.get("moved", [])}
+    candidates = sorted(
+        (
+            s
+            for s in manifest["statements"]
+            if {c["site"] for c in s["copies"]} == {"www.state.gov", "2021-2025.state.gov"}
+            and s["id"] not in special
+            and not s.get("variant_of")
+        ),
+        key=lambda s: s["id"],
+    )
+    if not candidates:
+        return None
+    url = candidates[0]["official_url"]
+    web.add_fault("www.state.gov", urlsplit(url).path, status=410, times=None)
+    return url
 
 
 class DemoError(Exception):
@@ -95,6 +133,17 @@ def summarise(db_path: str) -> dict:
             except sqlite3.Error:  # an SQLite without ->> (before 3.38)
                 pass
         out["crawls"] = q("select spider, status from crawls order by id")
+        tables = {r[0] for r in q("select name from sqlite_master where type = 'table'")}
+        if "claim_fetches" in tables and "gone_at" in cols:
+            out["originals_fetched"] = q(
+                "select count(*) from copies where spider = 'originals' and role != 'archived'"
+            )[0][0]
+            out["archived"] = q("select count(*) from copies where role = 'archived'")[0][0]
+            out["gone"] = q("select count(*) from copies where gone_at is not null")[0][0]
+            out["seeds"] = q(
+                "select count(*), coalesce(sum(a.rep_rank <= 2), 0) from copies c "
+                "join articles a on a.id = c.article_id where c.spider = 'ingest'"
+            )[0]
         return out
     finally:
         con.close()
@@ -119,6 +168,12 @@ class Command(ScrapyCommand):
         )
         parser.add_argument(
             "--scale", type=int, default=1, help="size of the fixture web (1 = ~50 statements)"
+        )
+        parser.add_argument(
+            "--seeds",
+            metavar="DIR",
+            default=None,
+            help=f"captures to ingest before the originals are fetched (default: {SEEDS} when present)",
         )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -153,31 +208,56 @@ class Command(ScrapyCommand):
 
         started = time.monotonic()
         print(f"Starting the fixture web (scale {opts.scale}) on loopback...", file=sys.stderr)
-        failed = []
+        failed: list[str] = []
+        seeds = Path(opts.seeds) if opts.seeds else root / SEEDS
+        if opts.seeds and not seeds.is_dir():
+            raise DemoError(f"--seeds {opts.seeds}: not a folder")
         with FixtureWeb(scale=opts.scale, phase=1, crawl_delay=5) as web:
             env = web.env()
             env["DISPATCHES_DB"] = db_path
             for spider, spider_args in CRAWLS:
-                cmd = [sys.executable, "-m", "scrapy", "crawl", spider]
-                for key, value in spider_args.items():
-                    cmd += ["-a", f"{key}={value}"]
-                for key, value in DEMO_SETTINGS.items():
-                    cmd += ["-s", f"{key}={value}"]
+                self._child(root, env, spider, spider_args, failed)
+            removed = remove_one_statement(web)
+            if removed:
+                print(f"The fixture web removes {removed} (it now answers 410)...", file=sys.stderr)
+            if seeds.is_dir():
                 t0 = time.monotonic()
-                print(
-                    f"Crawling {spider} ({', '.join(f'{k}={v}' for k, v in spider_args.items())})...",
-                    file=sys.stderr,
+                print(f"Ingesting the captures in {seeds}...", file=sys.stderr)
+                proc = subprocess.run(
+                    [sys.executable, "-m", "scrapy", "ingest", str(seeds)], cwd=root, env=env
                 )
-                proc = subprocess.run(cmd, cwd=root, env=env)
                 if proc.returncode != 0:
-                    failed.append(spider)
-                    print(f"  {spider} exited with status {proc.returncode}", file=sys.stderr)
+                    failed.append("ingest")
+                    print(f"  ingest exited with status {proc.returncode}", file=sys.stderr)
                 else:
                     print(f"  done in {time.monotonic() - t0:.1f} s", file=sys.stderr)
+            for spider, spider_args in OLDER_CRAWLS:
+                self._child(root, env, spider, spider_args, failed)
         if not os.path.exists(db_path):
             raise DemoError(f"no database was written at {db_path}")
         self._print_summary(db_path, root, time.monotonic() - started)
         return 1 if failed else 0
+
+    def _child(
+        self, root: Path, env: dict[str, str], spider: str, spider_args: dict[str, str], failed: list[str]
+    ) -> None:
+        """One `scrapy crawl` child through the fixture web; a failure is noted, not raised."""
+        cmd = [sys.executable, "-m", "scrapy", "crawl", spider]
+        for key, value in spider_args.items():
+            cmd += ["-a", f"{key}={value}"]
+        for key, value in DEMO_SETTINGS.items():
+            cmd += ["-s", f"{key}={value}"]
+        t0 = time.monotonic()
+        print(
+            f"Crawling {spider} ({', '.join(f'{k}={v}' for k, v in spider_args.items())})...",
+            file=sys.stderr,
+        )
+        proc = subprocess.run(cmd, cwd=root, env=env)
+        if proc.returncode != 0:
+            failed.append(spider)
+            print(f"  {spider} exited with status {proc.returncode}", file=sys.stderr)
+        else:
+            print(f"  done in {time.monotonic() - t0:.1f} s", file=sys.stderr)
 
     def _print_summary(self, db_path: str, root: Path, seconds: float) -> None:
         s = summarise(db_path)
@@ -198,6 +278,13 @@ class Command(ScrapyCommand):
                 f"  cruft removed (spans):            {s['removed']}"
                 + (f"  ({', '.join(f'{r}: {n}' for r, n in rules.items())})" if rules else "")
             )
+        if "archived" in s:
+            err(f"  originals fetched (claims):       {s['originals_fetched']}")
+            err(f"  archived originals (Wayback):     {s['archived']}")
+            err(f"  gone copies:                      {s['gone']}")
+            ingested, whole = s["seeds"]
+            if ingested:
+                err(f"  captures with an official copy:   {whole} of {ingested}")
         err(f"  crawls:                           {', '.join(f'{sp} {st}' for sp, st in s['crawls'])}")
         err()
         rel = os.path.relpath(db_path)

@@ -11,14 +11,18 @@ have no REST API, so they start at the sitemap.
 from __future__ import annotations
 
 import math
+import re
 from urllib.parse import urlsplit
 
 from crawlers.config import comma_list
-from crawlers.discovery import NotDiscovery, parse_listing, parse_rest
+from crawlers.discovery import NotDiscovery, parse_archive_index, parse_listing, parse_rest
 from crawlers.spiders.base import ArgumentError, DispatchesSpider
 from crawlers.state import CrawlState
 
 MAIN_HOST = "www.state.gov"
+# Static archives of older administrations: index pages instead of sitemaps and listings.
+STATIC_ARCHIVE = re.compile(r"(2001-2009|2009-2017)\.state\.gov")
+INDEX_ROOT = "/r/pa/prs/ps/index.htm"
 COLLECTIONS = ("state_press_release", "state_briefing")
 REST_FIELDS = "id,guid,link,modified_gmt,date_gmt,title"
 PER_PAGE = 100
@@ -188,6 +192,12 @@ class StateGovSpider(DispatchesSpider):
 
     # --- listing pages -------------------------------------------------------------------
     def start_listing(self, host):
+        if STATIC_ARCHIVE.fullmatch(host):
+            return [
+                self.discovery_request(
+                    f"https://{host}{INDEX_ROOT}", host, "listing", self.parse_index, "html", True
+                )
+            ]
         return [
             self.discovery_request(
                 f"https://{host}/press-releases/", host, "listing", self.parse_listing, "html", True, page=1
@@ -216,6 +226,43 @@ class StateGovSpider(DispatchesSpider):
             yield self.discovery_request(
                 nxt, host, "listing", self.parse_listing, "html", False, page=meta["page"] + 1
             )
+
+    # --- yearly and monthly index pages of the static archives --------------------------
+    # 2001-2009.state.gov and 2009-2017.state.gov have no sitemap of statements: the press
+    # releases index lists the years, a year its months, a month its statements at
+    # /r/pa/prs/ps/YYYY/MM/NNNNNN.htm. Years and months outside `since`/`until` are not read.
+    def parse_index(self, response):
+        meta = response.meta
+        host = meta["host"]
+        why = self.unusable(response)
+        indexes, found = ([], []) if why else parse_archive_index(response.body, response.url)
+        if not why and not (indexes or found):
+            why = "no index or statement links"
+        if why:
+            if meta.get("first"):
+                yield from self.discovery_failed(host, "listing", why)
+            else:
+                self.logger.warning("Index page %s unusable: %s", response.url, why)
+                self.crawler.stats.inc_value(f"dispatches/discovery_partial/{host}")
+            return
+        self.discovery_ok(host, "listing")
+        for url, year, month in indexes:
+            if not self.month_wanted(year, month):
+                continue
+            yield self.discovery_request(url, host, "listing", self.parse_index, "html", False)
+        for item in found:
+            req = self.article_request(item)
+            if req is not None:
+                yield req
+
+    def month_wanted(self, year: int, month: int | None) -> bool:
+        first = (year, month or 1)
+        last = (year, month or 12)
+        if self.since and last < (self.since.year, self.since.month):
+            return False
+        if self.until and first > (self.until.year, self.until.month):
+            return False
+        return True
 
     # --- RSS ----------------------------------------------------------------------------------
     def start_feed(self, host):

@@ -15,8 +15,12 @@ import tomllib
 from importlib import resources
 from urllib.parse import urlsplit
 
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+
 from crawlers.config import comma_list
-from crawlers.spiders.base import ArgumentError, DispatchesSpider
+from crawlers.spiders.base import ArgumentError
+from crawlers.spiders.originals import ClaimFollowing, _claims_of
 
 
 def load_sources() -> list[dict]:
@@ -31,13 +35,19 @@ def _check_url(url: str, arg: str) -> str:
     return url
 
 
-class SyndicationSpider(DispatchesSpider):
+class SyndicationSpider(ClaimFollowing):
     name = "syndication"
     role_hint = "syndicated"
     discovery_order = ("sources",)
 
-    def __init__(self, feeds=None, sitemaps=None, sources=None, **kwargs):
+    def __init__(self, feeds=None, sitemaps=None, sources=None, follow_claims=None, **kwargs):
         super().__init__(**kwargs)
+        flag = str(follow_claims or "no").strip().lower()
+        if flag not in ("yes", "no", "1", "0", "true", "false", "on", "off"):
+            raise ArgumentError(f"-a follow_claims={follow_claims!r}: expected yes or no")
+        self.follow_claims = flag in ("yes", "1", "true", "on")
+        self.claims_asked: set[str] = set()
+        self._claims_followed = False
         feeds = [_check_url(u, "feeds") for u in comma_list(feeds)]
         sitemaps = [_check_url(u, "sitemaps") for u in comma_list(sitemaps)]
         names = comma_list(sources)
@@ -57,6 +67,31 @@ class SyndicationSpider(DispatchesSpider):
         self.feeds = feeds + [u for s in picked for u in s.get("feeds", [])]
         self.sitemaps = sitemaps + [u for s in picked for u in s.get("sitemaps", [])]
         self.run_args.update(feeds=",".join(feeds), sitemaps=",".join(sitemaps), sources=",".join(names))
+        if self.follow_claims:
+            self.run_args["follow_claims"] = "yes"
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._follow_claims, signal=signals.spider_idle)
+        return spider
+
+    def _follow_claims(self) -> None:
+        """Once the copies are saved, fetch the official originals they name (`follow_claims`)."""
+        if not self.follow_claims or self._claims_followed:
+            return
+        self._claims_followed = True
+        state = self.state
+        if state is None or not state.available:
+            return
+        self.wayback_setup(self.settings)
+        claims = state.ask_now(_claims_of(self.official_patterns(), self.limit), [])
+        requests = list(self.claim_requests(claims))
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        if requests:
+            self.logger.info("Following %d claimed originals", len(requests))
+            raise DontCloseSpider
 
     def hosts_to_crawl(self):
         hosts = []
