@@ -338,6 +338,7 @@ class CleanerPool:
     # --- dispatcher (one thread owns every worker) ----------------------------------------
 
     def _spawn(self) -> _Worker:
+        self.stats["workers_started"] += 1  # each start costs an interpreter and its imports
         return _Worker(self._func_ref, self._config_arg)
 
     def _wake(self) -> None:

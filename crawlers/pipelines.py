@@ -363,6 +363,7 @@ class StorePipeline:
             ),
             deferred=sorted(_under(s, "dispatches/deferred/")),
             crawl_delay=_under(s, "dispatches/crawl_delay/"),
+            cleaner=_under(s, "dispatches/cleaner/"),
             finish_reason=reason,
             scrapy=_jsonable({k: v for k, v in s.items() if not k.startswith("dispatches/")}),
         )
@@ -411,14 +412,19 @@ class StorePipeline:
 
     def close_spider(self, spider=None):
         # Closing happens in _spider_closed (it knows the finish reason); the pool can go now.
+        self._close_pool()
+
+    def _close_pool(self) -> None:
+        """Stop the cleaner workers; what the pool counted (worker starts, crashes, time-outs)
+        goes into the run's stats as `cleaner`."""
         if self.pool is not None:
             self.pool.close()
+            for key, value in self.pool.stats.items():
+                self.stats.set_value(f"dispatches/cleaner/{key}", value)
             self.pool = None
 
     def _close(self):
-        if self.pool is not None:
-            self.pool.close()
-            self.pool = None
+        self._close_pool()
         if self.state is not None:
             self.state.detach()
         try:

@@ -110,6 +110,8 @@ def test_state_gov_rest_then_incremental_recrawl(fresh, tmp_path):
     status, stats = last_crawl(db)
     assert status == "ok", stats
     assert stats["discovery"] == {STATE: "rest", ARCHIVE: "sitemap"}
+    # the cleaner pool's own record: workers started (DISPATCHES_CLEAN_WORKERS, none crashed)
+    assert stats["cleaner"]["workers_started"] == 1, stats["cleaner"]
     man = web.manifest()
     official = {c["url"] for s in man["statements"] for c in s["copies"] if c["site"] == STATE}
     stored = {u for (u,) in q(db, "select url from copies where site = ?", STATE)}
