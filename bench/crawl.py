@@ -158,13 +158,16 @@ def worker_start_cpu(runs: int = 3) -> float:
     imports the cleaners and cleans one small page (median of `runs` processes)."""
     code = textwrap.dedent("""
         import resource
-        from cleaners import clean
+        from cleaners import Rejected, clean
         from cleaners.model import RawPage
         para = b"<p>The United States welcomes the agreement reached today. It is a step.</p>"
         body = b"<html><head><title>T</title></head><body><article><h1>T</h1>" + para * 20
-        clean(RawPage(url="https://www.state.gov/x/", final_url=None, status=200,
-                      headers={"content-type": "text/html"}, body=body + b"</article></body></html>",
-                      fetched_at="2026-01-01T00:00:00Z", spider="bench"))
+        try:
+            clean(RawPage(url="https://www.state.gov/x/", final_url=None, status=200,
+                          headers={"content-type": "text/html"}, body=body + b"</article></body></html>",
+                          fetched_at="2026-01-01T00:00:00Z", spider="bench"))
+        except Rejected:  # the page only has to reach the extractor once
+            pass
         me = resource.getrusage(resource.RUSAGE_SELF)
         print(me.ru_utime + me.ru_stime)
     """)
