@@ -78,18 +78,26 @@ _OVERLAP = 0.6  # share of a paragraph's content words found elsewhere in the bo
 
 class _Body:
     """The content words of every paragraph, to tell a paragraph that belongs to the body
-    (it shares most of its words with the rest) from a notice that stands apart."""
+    (it shares most of its words with the rest) from a notice that stands apart. Counted on
+    the first question only: most pages never ask one."""
 
     def __init__(self, paragraphs: list[str]) -> None:
-        self.tokens = [content_tokens(p) for p in paragraphs]
-        # only prose counts as the body: a site's own cruft lines repeat its own words
-        self.prose = [is_prose(p) for p in paragraphs]
+        self.paragraphs = list(paragraphs)
+        self.tokens: list[set[str]] = []
+        self.prose: list[bool] = []
         self.counts: Counter[str] = Counter()
+
+    def _count(self) -> None:
+        self.tokens = [content_tokens(p) for p in self.paragraphs]
+        # only prose counts as the body: a site's own cruft lines repeat its own words
+        self.prose = [is_prose(p) for p in self.paragraphs]
         for toks, prose in zip(self.tokens, self.prose, strict=True):
             if prose:
                 self.counts.update(toks)
 
     def overlap(self, i: int) -> float:
+        if not self.tokens and self.paragraphs:
+            self._count()
         own = self.tokens[i]
         if not own:
             return 0.0
