@@ -8,6 +8,7 @@ whose class merely contains "share" or "related" cannot take the article with it
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -145,13 +146,19 @@ _WITH_NAMES = XPath("//*[@class or @id]")  # document order; far cheaper than wa
 _ANY_NAME = re.compile("|".join(re.escape(n) for r in BLOCK_RULES for n in r.names))
 
 
+@functools.lru_cache(maxsize=4096)
+def _names_a_rule(key: str) -> bool:
+    # themes repeat a handful of class strings on hundreds of elements: one search each
+    return _ANY_NAME.search(key) is not None
+
+
 def _rule_for(el: HtmlElement, rules: tuple[BlockRule, ...]) -> BlockRule | None:
     cls = el.get("class")
     ident = el.get("id")
     if not cls and not ident:
         return None
     key = f"{cls or ''} {ident or ''}".lower()
-    if not _ANY_NAME.search(key) and ident not in ("respond", "comments", "disqus_thread"):
+    if not _names_a_rule(key) and ident not in ("respond", "comments", "disqus_thread"):
         return None
     for rule in rules:
         if rule.tags and el.tag not in rule.tags:
@@ -231,6 +238,13 @@ class _Boxes:
         return cls(holders(_EMAIL_INPUTS), holders(_PASSWORD_INPUTS), frozenset(picker))
 
 
+@functools.lru_cache(maxsize=4096)
+def _named_kind(names: str) -> tuple[bool, bool]:
+    """Whether lower-cased class and id names name a consent notice, a table of contents."""
+    tokens = set(_TOKENS.findall(names))
+    return bool(tokens & _CONSENT_WORDS), bool(tokens & _TOC_WORDS or "table-of-contents" in " ".join(tokens))
+
+
 def _structural_rule(el: HtmlElement, boxes: _Boxes) -> tuple[str, int] | None:
     """A block named by what it is rather than by its theme's class names: an overlay or
     dialog, a cookie or consent notice, a table of contents, a sign-up or sign-in box (a form
@@ -238,18 +252,13 @@ def _structural_rule(el: HtmlElement, boxes: _Boxes) -> tuple[str, int] | None:
     (rule name, text budget) or None."""
     attrib = el.attrib
     if attrib:
-        role = (attrib.get("role") or "").lower()
-        tokens = set(_TOKENS.findall(f"{attrib.get('class') or ''} {attrib.get('id') or ''}".lower()))
-        if tokens & _CONSENT_WORDS:
+        consent, toc = _named_kind(f"{attrib.get('class') or ''} {attrib.get('id') or ''}".lower())
+        if consent:
             return "consent_notice", 2000
+        role = (attrib.get("role") or "").lower()
         if role in ("dialog", "alertdialog") or attrib.get("aria-modal") == "true" or "hidden" in attrib:
             return "overlay", 2000
-        label = (attrib.get("aria-label") or "").lower()
-        if (
-            tokens & _TOC_WORDS
-            or "table-of-contents" in " ".join(tokens)
-            or label in ("on this page", "contents")
-        ):
+        if toc or (attrib.get("aria-label") or "").lower() in ("on this page", "contents"):
             return "table_of_contents", 1500
     if el.tag not in _BLOCK_TAGS:
         return None
