@@ -170,13 +170,13 @@ def content_region(tree: HtmlElement) -> Region | None:
         if parent is None:
             break
         kind = _kind(level)
+        if kind[0] not in ("section", "div", "article") or not (kind[1] or kind[0] != "div"):
+            continue  # only named blocks split a body; a bare div or a cell does not
         same = [s for s in parent if isinstance(s.tag, str) and _kind(s) == kind and not _excluded(s)]
+        if len(same) < 2:
+            continue
         with_prose = [s for s in same if any(_is_prose_piece(p) for p in paragraphs_cached(s))]
-        if (
-            len(with_prose) >= 2
-            and kind[0] in ("section", "div", "article")
-            and (kind[1] or kind[0] != "div")
-        ):
+        if len(with_prose) >= 2:
             members = with_prose
             break
     paragraphs: list[str] = []

@@ -14,6 +14,7 @@ paragraph and is recorded in `Attribution.refused`.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 
 from cleaners.model import Removal, normalise_text
@@ -126,6 +127,22 @@ def _is_body(line: str) -> bool:
     return words >= 20 or (words >= 8 and (ends_sentence(line) or line.rstrip().endswith(":")))
 
 
+_MAX_WORDS = max(r.max_words or 0 for r in LINE_RULES)
+
+
+@functools.lru_cache(maxsize=512)
+def _candidates(words: int, head: bool, after_body: bool) -> tuple[LineRule, ...]:
+    """The rules whose word limit and place admit a line (`LineRule.test` checks both again);
+    most lines are long, and most rules are for short ones."""
+    return tuple(
+        r
+        for r in LINE_RULES
+        if (r.max_words is None or words <= r.max_words)
+        and not (r.where == "head" and not head)
+        and not (r.where == "tail" and not after_body)
+    )
+
+
 def apply_line_rules(
     paragraphs: list[str],
     *,
@@ -161,7 +178,7 @@ def apply_line_rules(
         )
         fired = None
         m_fired = None
-        for rule in LINE_RULES:
+        for rule in _candidates(min(ctx.words, _MAX_WORDS + 1), head, kept_body > 0):
             ok, m = rule.test(line, ctx)
             if not ok:
                 continue
