@@ -211,6 +211,16 @@ _PASSWORD_INPUTS = XPath("//input[@type='password']")
 _LONG_SELECTS = XPath("//select[count(option) > 5]")
 
 
+# The elements `_structural_rule` can name, in document order: those with a name, a role or
+# a flag, and those holding a sign-up field, a password field or a long drop-down list
+# (a union of node sets comes back in document order).
+_STRUCTURAL_CANDIDATES = XPath(
+    "descendant-or-self::*[@class or @id or @role or @aria-modal or @hidden or @aria-label]"
+    " | descendant::input[@type='email' or contains(@name, 'mail') or @type='password']/ancestor::*"
+    " | descendant::select[count(option) > 5]/.. | descendant::select[count(option) > 5]/../.."
+)
+
+
 @dataclass(frozen=True, slots=True)
 class _Boxes:
     """The elements holding a sign-up field, a password field or a long drop-down list,
@@ -281,8 +291,8 @@ def prune_structural(tree: HtmlElement, page_chars: int) -> list[Removal]:
         return removals
     found: list[tuple[HtmlElement, str, int]] = []
     boxes = _Boxes.of(body)
-    for el in body.iter():
-        if not isinstance(el.tag, str) or el.tag in _ROOTS:
+    for el in _STRUCTURAL_CANDIDATES(body):
+        if el.tag in _ROOTS:
             continue
         rule = _structural_rule(el, boxes)
         if rule is not None:
