@@ -290,11 +290,11 @@ def prune_structural(tree: HtmlElement, page_chars: int) -> list[Removal]:
     if body is None:
         return removals
     found: list[tuple[HtmlElement, str, int]] = []
-    boxes = _Boxes.of(body)
+    holders = _Boxes.of(body)
     for el in _STRUCTURAL_CANDIDATES(body):
         if el.tag in _ROOTS:
             continue
-        rule = _structural_rule(el, boxes)
+        rule = _structural_rule(el, holders)
         if rule is not None:
             found.append((el, *rule))
     root = tree.getroottree().getroot()
