@@ -146,22 +146,20 @@ _WITH_NAMES = XPath("//*[@class or @id]")  # document order; far cheaper than wa
 _ANY_NAME = re.compile("|".join(re.escape(n) for r in BLOCK_RULES for n in r.names))
 
 
+def _rule_for(el: HtmlElement) -> BlockRule | None:
+    return _rule_named(el.get("class"), el.get("id"), el.tag)
+
+
 @functools.lru_cache(maxsize=4096)
-def _names_a_rule(key: str) -> bool:
-    # themes repeat a handful of class strings on hundreds of elements: one search each
-    return _ANY_NAME.search(key) is not None
-
-
-def _rule_for(el: HtmlElement, rules: tuple[BlockRule, ...]) -> BlockRule | None:
-    cls = el.get("class")
-    ident = el.get("id")
+def _rule_named(cls: str | None, ident: str | None, tag: str) -> BlockRule | None:
+    # themes repeat a handful of class strings on hundreds of elements: one decision each
     if not cls and not ident:
         return None
     key = f"{cls or ''} {ident or ''}".lower()
-    if not _names_a_rule(key) and ident not in ("respond", "comments", "disqus_thread"):
+    if not _ANY_NAME.search(key) and ident not in ("respond", "comments", "disqus_thread"):
         return None
-    for rule in rules:
-        if rule.tags and el.tag not in rule.tags:
+    for rule in BLOCK_RULES:
+        if rule.tags and tag not in rule.tags:
             continue
         if (ident and ident in rule.ids) or any(n in key for n in rule.names):
             return rule
@@ -179,7 +177,7 @@ def prune_blocks(tree: HtmlElement, page_chars: int) -> list[Removal]:
     for el in _WITH_NAMES(tree):
         if el.tag in _ROOTS:
             continue
-        rule = _rule_for(el, BLOCK_RULES)
+        rule = _rule_for(el)
         if rule is not None:
             found.append((el, rule))
     root = tree.getroottree().getroot()
