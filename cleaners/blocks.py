@@ -8,6 +8,7 @@ whose class merely contains "share" or "related" cannot take the article with it
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -145,16 +146,20 @@ _WITH_NAMES = XPath("//*[@class or @id]")  # document order; far cheaper than wa
 _ANY_NAME = re.compile("|".join(re.escape(n) for r in BLOCK_RULES for n in r.names))
 
 
-def _rule_for(el: HtmlElement, rules: tuple[BlockRule, ...]) -> BlockRule | None:
-    cls = el.get("class")
-    ident = el.get("id")
+def _rule_for(el: HtmlElement) -> BlockRule | None:
+    return _rule_named(el.get("class"), el.get("id"), el.tag)
+
+
+@functools.lru_cache(maxsize=4096)
+def _rule_named(cls: str | None, ident: str | None, tag: str) -> BlockRule | None:
+    # themes repeat a handful of class strings on hundreds of elements: one decision each
     if not cls and not ident:
         return None
     key = f"{cls or ''} {ident or ''}".lower()
     if not _ANY_NAME.search(key) and ident not in ("respond", "comments", "disqus_thread"):
         return None
-    for rule in rules:
-        if rule.tags and el.tag not in rule.tags:
+    for rule in BLOCK_RULES:
+        if rule.tags and tag not in rule.tags:
             continue
         if (ident and ident in rule.ids) or any(n in key for n in rule.names):
             return rule
@@ -172,7 +177,7 @@ def prune_blocks(tree: HtmlElement, page_chars: int) -> list[Removal]:
     for el in _WITH_NAMES(tree):
         if el.tag in _ROOTS:
             continue
-        rule = _rule_for(el, BLOCK_RULES)
+        rule = _rule_for(el)
         if rule is not None:
             found.append((el, rule))
     root = tree.getroottree().getroot()
@@ -199,31 +204,77 @@ _TOC_WORDS = frozenset(("toc",))
 _BLOCK_TAGS = frozenset(("div", "section", "aside", "form", "nav", "dialog", "p", "fieldset", "footer"))
 
 
-def _structural_rule(el: HtmlElement) -> tuple[str, int] | None:
+_EMAIL_INPUTS = XPath("//input[@type='email' or contains(@name, 'mail')]")
+_PASSWORD_INPUTS = XPath("//input[@type='password']")
+_LONG_SELECTS = XPath("//select[count(option) > 5]")
+
+
+# The elements `_structural_rule` can name, in document order: those with a name, a role or
+# a flag, and those holding a sign-up field, a password field or a long drop-down list
+# (a union of node sets comes back in document order).
+_STRUCTURAL_CANDIDATES = XPath(
+    "descendant-or-self::*[@class or @id or @role or @aria-modal or @hidden or @aria-label]"
+    " | descendant::input[@type='email' or contains(@name, 'mail') or @type='password']/ancestor::*"
+    " | descendant::select[count(option) > 5]/.. | descendant::select[count(option) > 5]/../.."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Boxes:
+    """The elements holding a sign-up field, a password field or a long drop-down list,
+    found with one query each over the whole tree instead of one per element."""
+
+    # The sets hold the elements themselves, not their id(): lxml keeps one Python object
+    # per node only while a reference to it lives.
+    email: frozenset[HtmlElement]  # elements with an e-mail input among their descendants
+    password: frozenset[HtmlElement]  # ... a password input
+    picker: frozenset[HtmlElement]  # the parents and grandparents of a long drop-down list
+
+    @classmethod
+    def of(cls, tree: HtmlElement) -> _Boxes:
+        def holders(query: XPath) -> frozenset[HtmlElement]:
+            return frozenset(a for el in query(tree) for a in el.iterancestors())
+
+        picker: set[HtmlElement] = set()
+        for select in _LONG_SELECTS(tree):
+            parent = select.getparent()
+            if parent is not None:
+                picker.add(parent)
+                grand = parent.getparent()
+                if grand is not None:
+                    picker.add(grand)
+        return cls(holders(_EMAIL_INPUTS), holders(_PASSWORD_INPUTS), frozenset(picker))
+
+
+@functools.lru_cache(maxsize=4096)
+def _named_kind(names: str) -> tuple[bool, bool]:
+    """Whether lower-cased class and id names name a consent notice, a table of contents."""
+    tokens = set(_TOKENS.findall(names))
+    return bool(tokens & _CONSENT_WORDS), bool(tokens & _TOC_WORDS or "table-of-contents" in " ".join(tokens))
+
+
+def _structural_rule(el: HtmlElement, boxes: _Boxes) -> tuple[str, int] | None:
     """A block named by what it is rather than by its theme's class names: an overlay or
     dialog, a cookie or consent notice, a table of contents, a sign-up or sign-in box (a form
     asking for an e-mail address or a password), a picker (a long drop-down list). Returns
     (rule name, text budget) or None."""
-    role = (el.get("role") or "").lower()
-    tokens = set(_TOKENS.findall(f"{el.get('class') or ''} {el.get('id') or ''}".lower()))
-    if tokens & _CONSENT_WORDS:
-        return "consent_notice", 2000
-    if role in ("dialog", "alertdialog") or el.get("aria-modal") == "true" or el.get("hidden") is not None:
-        return "overlay", 2000
-    label = (el.get("aria-label") or "").lower()
-    if (
-        tokens & _TOC_WORDS
-        or "table-of-contents" in " ".join(tokens)
-        or label in ("on this page", "contents")
-    ):
-        return "table_of_contents", 1500
+    attrib = el.attrib
+    if attrib:
+        consent, toc = _named_kind(f"{attrib.get('class') or ''} {attrib.get('id') or ''}".lower())
+        if consent:
+            return "consent_notice", 2000
+        role = (attrib.get("role") or "").lower()
+        if role in ("dialog", "alertdialog") or attrib.get("aria-modal") == "true" or "hidden" in attrib:
+            return "overlay", 2000
+        if toc or (attrib.get("aria-label") or "").lower() in ("on this page", "contents"):
+            return "table_of_contents", 1500
     if el.tag not in _BLOCK_TAGS:
         return None
-    if el.xpath(".//input[@type='email' or contains(@name, 'mail')]"):
+    if el in boxes.email:
         return "newsletter", 800
-    if el.xpath(".//input[@type='password']"):
+    if el in boxes.password:
         return "login_box", 800
-    if el.xpath("./select[count(option) > 5] | ./*/select[count(option) > 5]"):
+    if el in boxes.picker:
         return "picker", 600
     return None
 
@@ -237,10 +288,11 @@ def prune_structural(tree: HtmlElement, page_chars: int) -> list[Removal]:
     if body is None:
         return removals
     found: list[tuple[HtmlElement, str, int]] = []
-    for el in body.iter():
-        if not isinstance(el.tag, str) or el.tag in _ROOTS:
+    holders = _Boxes.of(body)
+    for el in _STRUCTURAL_CANDIDATES(body):
+        if el.tag in _ROOTS:
             continue
-        rule = _structural_rule(el)
+        rule = _structural_rule(el, holders)
         if rule is not None:
             found.append((el, *rule))
     root = tree.getroottree().getroot()

@@ -12,8 +12,11 @@ figures and names) stay tables.
 
 from __future__ import annotations
 
+from lxml.etree import XPath
 from lxml.html import HtmlElement
 
+# elements with a <br> child and more than one child node of any kind (as len() counts them)
+_WITH_BREAKS = XPath("descendant-or-self::*[br][count(*|comment()|processing-instruction()) > 1]")
 _TABLE_PARTS = frozenset(("table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption"))
 _BLOCKS_IN_CELL = ".//div|.//p|.//table|.//ul|.//ol|.//h1|.//h2|.//h3|.//h4|.//blockquote|.//form"
 _LONG_CELL = 400  # characters: no data table has a cell of running text this long
@@ -96,8 +99,8 @@ def mark_blocks(tree: HtmlElement) -> int:
     tables = [t for t in tree.iter("table") if is_layout_table(t)]
     for table in tables:
         _unwrap_table(table)
-    for el in list(tree.iter()):
-        if isinstance(el.tag, str) and el.tag not in _NO_SPLIT and len(el) > 1:
-            if el.find("br") is not None:
-                _split_at_breaks(el)
+    # found before any split: a split changes only the children of the element it splits
+    for el in _WITH_BREAKS(tree):
+        if el.tag not in _NO_SPLIT:
+            _split_at_breaks(el)
     return len(tables)

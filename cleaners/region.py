@@ -32,6 +32,7 @@ _NEVER_NAMES = re.compile(
     r"breadcrumbs?|related|toc|signature|postprofile)(?:$|[\s_-])",
     re.I,
 )
+_INLINE = frozenset(("b", "i", "em", "strong", "span", "font", "a", "u"))
 _MIN_REGION_CHARS = 400  # a region smaller than a short statement proves nothing
 
 
@@ -53,17 +54,23 @@ class Region:
 
 
 def _is_prose_piece(text: str) -> bool:
-    return word_count(text) >= 8 or (word_count(text) >= 4 and ends_sentence(text))
+    if not text:
+        return False
+    words = word_count(text)
+    return words >= 8 or (words >= 4 and ends_sentence(text))
 
 
 def _excluded(el: HtmlElement) -> bool:
     if el.tag in _NEVER:
         return True
-    names = f"{el.get('class') or ''} {el.get('id') or ''}"
+    attrib = el.attrib
+    if not attrib:
+        return False
+    names = f"{attrib.get('class') or ''} {attrib.get('id') or ''}"
     return (
         bool(names.strip() and _NEVER_NAMES.search(names))
-        or el.get("hidden") is not None
-        or (el.get("role") or "").lower() in ("navigation", "dialog", "banner", "contentinfo")
+        or "hidden" in attrib
+        or (attrib.get("role") or "").lower() in ("navigation", "dialog", "banner", "contentinfo")
     )
 
 
@@ -115,11 +122,11 @@ def _own_prose(el: HtmlElement) -> int:
         pieces.append(child.tail or "")
         if tag == "br" or tag in _PARAGRAPHS:
             pieces.append("\n")
-        elif tag in ("b", "i", "em", "strong", "span", "font", "a", "u") and not child.xpath(".//br|.//p"):
+        elif tag in _INLINE and next(child.iterdescendants("br", "p"), None) is None:
             pieces.append(child.text_content())
     for run in "".join(pieces).split("\n"):
-        t = _WS.sub(" ", run).strip()
-        if _is_prose_piece(t):
+        t = run.strip()
+        if t and _is_prose_piece(t := _WS.sub(" ", t)):
             total += len(t)
     return total
 
@@ -147,6 +154,13 @@ def content_region(tree: HtmlElement) -> Region | None:
     if best is None or best_score < _MIN_REGION_CHARS // 2:
         return None
     members = [best]
+    paragraphs_by: dict[HtmlElement, list[str]] = {}
+
+    def paragraphs_cached(el: HtmlElement) -> list[str]:
+        if el not in paragraphs_by:
+            paragraphs_by[el] = paragraphs_of(el)
+        return paragraphs_by[el]
+
     # a body split over sibling blocks of one kind (sections of a report): the region is all of
     # them, looked for at the element and at its parent (a section wrapping an inner div)
     for level in (best, best.getparent()):
@@ -156,18 +170,18 @@ def content_region(tree: HtmlElement) -> Region | None:
         if parent is None:
             break
         kind = _kind(level)
+        if kind[0] not in ("section", "div", "article") or not (kind[1] or kind[0] != "div"):
+            continue  # only named blocks split a body; a bare div or a cell does not
         same = [s for s in parent if isinstance(s.tag, str) and _kind(s) == kind and not _excluded(s)]
-        with_prose = [s for s in same if any(_is_prose_piece(p) for p in paragraphs_of(s))]
-        if (
-            len(with_prose) >= 2
-            and kind[0] in ("section", "div", "article")
-            and (kind[1] or kind[0] != "div")
-        ):
+        if len(same) < 2:
+            continue
+        with_prose = [s for s in same if any(_is_prose_piece(p) for p in paragraphs_cached(s))]
+        if len(with_prose) >= 2:
             members = with_prose
             break
     paragraphs: list[str] = []
     for m in members:
-        paragraphs.extend(paragraphs_of(m))
+        paragraphs.extend(paragraphs_cached(m))
     prose = tuple(p for p in paragraphs if is_prose(p))
     if sum(len(p) for p in prose) < _MIN_REGION_CHARS:
         return None

@@ -14,6 +14,7 @@ paragraph and is recorded in `Attribution.refused`.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 
 from cleaners.model import Removal, normalise_text
@@ -78,18 +79,26 @@ _OVERLAP = 0.6  # share of a paragraph's content words found elsewhere in the bo
 
 class _Body:
     """The content words of every paragraph, to tell a paragraph that belongs to the body
-    (it shares most of its words with the rest) from a notice that stands apart."""
+    (it shares most of its words with the rest) from a notice that stands apart. Counted on
+    the first question only: most pages never ask one."""
 
     def __init__(self, paragraphs: list[str]) -> None:
-        self.tokens = [content_tokens(p) for p in paragraphs]
-        # only prose counts as the body: a site's own cruft lines repeat its own words
-        self.prose = [is_prose(p) for p in paragraphs]
+        self.paragraphs = list(paragraphs)
+        self.tokens: list[set[str]] = []
+        self.prose: list[bool] = []
         self.counts: Counter[str] = Counter()
+
+    def _count(self) -> None:
+        self.tokens = [content_tokens(p) for p in self.paragraphs]
+        # only prose counts as the body: a site's own cruft lines repeat its own words
+        self.prose = [is_prose(p) for p in self.paragraphs]
         for toks, prose in zip(self.tokens, self.prose, strict=True):
             if prose:
                 self.counts.update(toks)
 
     def overlap(self, i: int) -> float:
+        if not self.tokens and self.paragraphs:
+            self._count()
         own = self.tokens[i]
         if not own:
             return 0.0
@@ -116,6 +125,22 @@ def _is_body(line: str) -> bool:
     """A paragraph that reads as body text (ends the head zone)."""
     words = word_count(line)
     return words >= 20 or (words >= 8 and (ends_sentence(line) or line.rstrip().endswith(":")))
+
+
+_MAX_WORDS = max(r.max_words or 0 for r in LINE_RULES)
+
+
+@functools.lru_cache(maxsize=512)
+def _candidates(words: int, head: bool, after_body: bool) -> tuple[LineRule, ...]:
+    """The rules whose word limit and place admit a line (`LineRule.test` checks both again);
+    most lines are long, and most rules are for short ones."""
+    return tuple(
+        r
+        for r in LINE_RULES
+        if (r.max_words is None or words <= r.max_words)
+        and not (r.where == "head" and not head)
+        and not (r.where == "tail" and not after_body)
+    )
 
 
 def apply_line_rules(
@@ -153,7 +178,7 @@ def apply_line_rules(
         )
         fired = None
         m_fired = None
-        for rule in LINE_RULES:
+        for rule in _candidates(min(ctx.words, _MAX_WORDS + 1), head, kept_body > 0):
             ok, m = rule.test(line, ctx)
             if not ok:
                 continue

@@ -6,6 +6,7 @@ a citation "originally published in 1966", Chinese prose, an infobox above the b
 import pytest
 
 from cleaners import CleanConfig, Rejected, clean
+from cleaners.blocks import prune_structural
 from cleaners.html import parse_html
 from cleaners.layout import is_layout_table, mark_blocks
 from cleaners.model import RawPage, normalise_text
@@ -240,3 +241,35 @@ inspection lanes that opened this spring with support from the United States.</p
 end of the year, in cooperation with the national customs service.</p></article></body></html>"""
     doc = clean(_raw(page, "https://northville.example/2024/05/ambassador-visits/"))
     assert doc.title == "Ambassador Visits Northern Border Crossing"
+
+
+def test_structural_blocks_are_found_by_what_they_hold():
+    """Boxes named by no class: a sign-up form, a sign-in form and a picker are each cut as the
+    smallest block holding them; a dialog, a hidden block and an "On this page" list go too."""
+    prose = " ".join(SECTIONS[0] + SECTIONS[1])
+    options = "".join(f"<option>Country {i}</option>" for i in range(8))
+    page = (
+        "<html><body><main>"
+        "<div><div><p>Get every statement by e-mail, the day it is published.</p><form>"
+        '<input name="user_email"></form></div></div>'
+        f"<p>{prose}</p>"
+        '<div><p>Sign in to save the statements you follow.</p><form><input type="password"></form></div>'
+        f"<div><label>Choose a country <select>{options}</select></label></div>"
+        '<div role="dialog"><p>Build your custom report</p></div>'
+        "<div hidden><p>Loading the archive</p></div>"
+        '<ul aria-label="On this page"><li>Overview</li><li>Discussion</li></ul>'
+        "<p>A short closing line of the page.</p>"
+        "</main></body></html>"
+    )
+    tree = parse_html(page)
+    removed = [(r.rule, r.text) for r in prune_structural(tree, len(tree.body.text_content()))]
+    assert removed == [
+        ("newsletter", "Get every statement by e-mail, the day it is published."),
+        ("login_box", "Sign in to save the statements you follow."),
+        ("picker", "Choose a country " + "".join(f"Country {i}" for i in range(8))),
+        ("overlay", "Build your custom report"),
+        ("overlay", "Loading the archive"),
+        ("table_of_contents", "OverviewDiscussion"),
+    ]
+    left = normalise_text(tree.body.text_content())
+    assert normalise_text(prose) in left and "closing line" in left and "Loading the archive" not in left
