@@ -48,7 +48,7 @@ from store import Store
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["QuietLogFormatter", "StorePipeline", "StoreWriter", "crawl_status"]
+__all__ = ["QuietLogFormatter", "StorePipeline", "StoreWriter", "contract_stats", "crawl_status"]
 
 T = TypeVar("T")
 
@@ -182,6 +182,27 @@ def _under(stats: dict, prefix: str) -> dict:
     return {k[len(prefix) :]: v for k, v in stats.items() if k.startswith(prefix)}
 
 
+def contract_stats(s: dict, reason: str) -> dict:
+    """The `crawls.stats` contract from a run's Scrapy stats (`dispatches/...` keys and Scrapy's)."""
+    counts = _under(s, "dispatches/")
+    return run_stats(
+        counts,
+        # Downloads that failed for good (after retries) count as errors of the run.
+        errors=int(counts.get("errors", 0) or 0) + int(counts.get("fetch_failed", 0) or 0),
+        soft_blocks_by_host=_under(s, "dispatches/soft_blocks/"),
+        discovery=_under(s, "dispatches/discovery/"),
+        discovery_failed=sorted(_under(s, "dispatches/discovery_failed/")),
+        robots_blocked=sorted(_under(s, "dispatches/robots_blocked/")),
+        circuit_open=sorted(
+            set(_under(s, "dispatches/circuit_open/")) | set(s.get("safety/circuit_open") or [])
+        ),
+        deferred=sorted(_under(s, "dispatches/deferred/")),
+        crawl_delay=_under(s, "dispatches/crawl_delay/"),
+        finish_reason=reason,
+        scrapy=_jsonable({k: v for k, v in s.items() if not k.startswith("dispatches/")}),
+    )
+
+
 def crawl_status(reason: str, stats: dict) -> str:
     """ok | degraded | failed | interrupted, from the finish reason and the run's stats dict."""
     if reason in ("shutdown", "cancelled") or str(reason).startswith("memusage"):
@@ -292,24 +313,7 @@ class StorePipeline:
     # --- the end -----------------------------------------------------------------------------
     def contract_stats(self, reason: str) -> dict:
         """The `crawls.stats` contract from this run's Scrapy stats."""
-        s = dict(self.stats.get_stats())
-        counts = _under(s, "dispatches/")
-        return run_stats(
-            counts,
-            # Downloads that failed for good (after retries) count as errors of the run.
-            errors=int(counts.get("errors", 0) or 0) + int(counts.get("fetch_failed", 0) or 0),
-            soft_blocks_by_host=_under(s, "dispatches/soft_blocks/"),
-            discovery=_under(s, "dispatches/discovery/"),
-            discovery_failed=sorted(_under(s, "dispatches/discovery_failed/")),
-            robots_blocked=sorted(_under(s, "dispatches/robots_blocked/")),
-            circuit_open=sorted(
-                set(_under(s, "dispatches/circuit_open/")) | set(s.get("safety/circuit_open") or [])
-            ),
-            deferred=sorted(_under(s, "dispatches/deferred/")),
-            crawl_delay=_under(s, "dispatches/crawl_delay/"),
-            finish_reason=reason,
-            scrapy=_jsonable({k: v for k, v in s.items() if not k.startswith("dispatches/")}),
-        )
+        return contract_stats(dict(self.stats.get_stats()), reason)
 
     def _spider_closed(self, spider, reason):
         if self.finished:

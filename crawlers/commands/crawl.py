@@ -52,6 +52,9 @@ class Command(ScrapyCrawlCommand):
                 self.exitcode = EX_USAGE
                 return
 
+        if self.settings.get("DISPATCHES_REDIS_URL"):
+            self._worker(spname, opts)
+            return
         pipelines = self.settings.getdict("ITEM_PIPELINES")
         db_path = self.settings.get("DISPATCHES_DB")
         uses_db = bool(db_path) and pipelines.get("crawlers.pipelines.StorePipeline") is not None
@@ -67,6 +70,22 @@ class Command(ScrapyCrawlCommand):
             _err(str(exc))
             self.exitcode = EX_TEMPFAIL
             return
+        self._exit_status(spname, crawler)
+
+    def _worker(self, spname: str, opts) -> None:
+        """A worker of a shared job: no database here (the store writer has it), Redis checked first."""
+        from crawlers.scaleout.job import check
+
+        assert self.settings is not None
+        problem = check(self.settings.get("DISPATCHES_REDIS_URL"))
+        if problem:
+            _err(problem)
+            self.exitcode = 1
+            return
+        crawler = self._crawl(spname, opts)
+        self._exit_status(spname, crawler)
+
+    def _exit_status(self, spname: str, crawler) -> None:
         status = crawler.stats.get_value("dispatches/status") if crawler.stats else None
         if status in ("failed", "interrupted") or (status is None and not self.exitcode):
             self.exitcode = 1

@@ -1,0 +1,210 @@
+"""The scheduler of a worker: article requests shared through Redis, discovery kept local.
+
+Article requests (the spider's `parse_article`) go through scrapy-redis' shared duplicate filter
+(`RFPDupeFilter`, one fingerprint set per job) into one scrapy-redis `FifoQueue` per host; every
+other request (robots.txt, REST pages, sitemaps, feeds, listings) stays in Scrapy's own scheduler
+in the worker that made it, because the discovery fallback chain keeps its state in that spider.
+
+Politeness by partition: a worker takes requests only from hosts it holds a lease on (one worker
+per host at a time, renewed with its heartbeat), so Scrapy's per-host download slot, delay,
+`Crawl-delay` and `Retry-After` holds and the circuit breaker of that one worker hold for the
+whole job, and two workers never double a host's rate. A worker holds at most its share of the
+hosts that have work (hosts / live workers, rounded up).
+
+Reliability: scrapy-redis' own queue pops with RPOP, so a request a killed worker had taken is
+lost. Here a request moves atomically from the host's queue into the worker's in-flight hash and
+leaves it only once Scrapy is done with it (downloaded, parsed, its page handed to the document
+queue); the `ScaleoutWorker` extension moves a dead worker's in-flight requests back to the
+queue, where another worker (or the restarted one) takes them.
+
+scrapy-redis' `Scheduler` itself runs under Scrapy 2.19 but shares every request, discovery
+included, in one queue with no per-host partition and no in-flight record, which is why this
+thin scheduler uses its queue and duplicate filter classes instead.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import redis
+from scrapy.core.scheduler import BaseScheduler, Scheduler
+from scrapy_redis import picklecompat
+from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.queue import FifoQueue
+
+from crawlers.scaleout.job import Job
+
+if TYPE_CHECKING:
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["SharedScheduler", "is_shared"]
+
+# Take the oldest request of a host's queue into the worker's in-flight hash, in one step.
+_TAKE = """
+local data = redis.call('RPOP', KEYS[1])
+if data then redis.call('HSET', KEYS[2], ARGV[1], data) end
+return data
+"""
+
+
+def is_shared(request: Request) -> bool:
+    """Whether `request` is an article request (shared by the job's workers)."""
+    return getattr(request.callback, "__name__", "") == "parse_article"
+
+
+class SharedScheduler(BaseScheduler):
+    """Scrapy's scheduler for a worker's own requests, Redis for the job's article requests.
+
+    Enabled by the `crawlers.scaleout.worker.ScaleoutAddon` when `DISPATCHES_REDIS_URL` is set.
+    """
+
+    def __init__(self, crawler: Crawler):
+        from crawlers.scaleout.worker import ScaleoutWorker
+
+        self.crawler = crawler
+        self.local = Scheduler.from_crawler(crawler)
+        ext = crawler.get_extension(ScaleoutWorker)
+        if ext is None:
+            raise RuntimeError("SharedScheduler needs the ScaleoutWorker extension")
+        self.worker = ext
+        self.owned: set[str] = set()
+        self.taken: dict[str, Request] = {}  # in-flight field -> request
+        self._ids = itertools.count()
+        self._queues: dict[str, FifoQueue] = {}
+        self._next_scan = 0.0
+        self.spider: Spider | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SharedScheduler:
+        return cls(crawler)
+
+    @property
+    def job(self) -> Job:
+        assert self.worker.job is not None
+        return self.worker.job
+
+    def open(self, spider: Spider) -> Any:
+        self.spider = spider
+        self.worker.open_job(spider)
+        self.dupefilter = RFPDupeFilter(self.job.r, key=self.job.key("seen"))
+        self._take = self.job.r.register_script(_TAKE)
+        return self.local.open(spider)
+
+    def close(self, reason: str) -> Any:
+        return self.local.close(reason)
+
+    def __len__(self) -> int:
+        return len(self.local)
+
+    def _queue(self, host: str) -> FifoQueue:
+        if host not in self._queues:
+            assert self.spider is not None
+            self._queues[host] = FifoQueue(
+                self.job.r, self.spider, self.job.queue_key(host), serializer=picklecompat
+            )
+        return self._queues[host]
+
+    # --- scheduling ----------------------------------------------------------------------------
+    def enqueue_request(self, request: Request) -> bool:
+        if not is_shared(request):
+            return self.local.enqueue_request(request)
+        try:
+            if not request.dont_filter and self.dupefilter.request_seen(request):
+                return False
+            host = urlsplit(request.url).hostname or ""
+            self._queue(host).push(request)
+            self.job.r.sadd(self.job.key("hosts"), host)
+        except redis.RedisError as exc:
+            self.worker.redis_lost(exc)
+            return False
+        self.crawler.stats.inc_value("dispatches/redis/pushed")
+        return True
+
+    def has_pending_requests(self) -> bool:
+        if self.local.has_pending_requests():
+            return True
+        if self.worker.lost:
+            return False
+        try:
+            return any(self.job.r.llen(self.job.queue_key(h)) for h in self.owned)
+        except redis.RedisError as exc:
+            self.worker.redis_lost(exc)
+            return False
+
+    def next_request(self) -> Request | None:
+        request = self.local.next_request()
+        if request is not None or self.worker.lost or self.worker.stopping:
+            return request
+        try:
+            return self._next_shared()
+        except redis.RedisError as exc:
+            self.worker.redis_lost(exc)
+            return None
+
+    def _next_shared(self) -> Request | None:
+        for host in sorted(self.owned):
+            request = self._pop(host)
+            if request is not None:
+                return request
+        now = time.monotonic()
+        if now < self._next_scan:
+            return None
+        self._next_scan = now + 0.3
+        hosts = [h for h in self.job.hosts() if h not in self.owned and self.job.r.llen(self.job.queue_key(h))]
+        if not hosts:
+            return None
+        busy = {h for h in self.owned if self.job.r.llen(self.job.queue_key(h))} | set(hosts)
+        share = math.ceil(len(busy) / max(1, len(self.job.workers())))
+        for host in hosts:
+            if len(self.owned) >= share:
+                break
+            if self.job.lease(host, self.worker.id):
+                self.owned.add(host)
+                logger.info("Worker %s takes host %s", self.worker.id, host)
+                request = self._pop(host)
+                if request is not None:
+                    return request
+        return None
+
+    def _pop(self, host: str) -> Request | None:
+        field = f"{host} {self.worker.id}:{next(self._ids)}"
+        data = self._take(keys=[self.job.queue_key(host), self.job.inflight_key(self.worker.id)], args=[field])
+        if not data:
+            return None
+        request = self._queue(host)._decode_request(data)
+        self.taken[field] = request
+        self.crawler.stats.inc_value("dispatches/redis/taken")
+        return request
+
+    # --- bookkeeping (called from the worker's heartbeat) ----------------------------------------
+    def settle(self, in_progress: set[Request]) -> int:
+        """Acknowledge the shared requests Scrapy is done with; returns how many are left."""
+        done = [f for f, req in self.taken.items() if req not in in_progress]
+        if done:
+            self.job.r.hdel(self.job.inflight_key(self.worker.id), *done)
+            for f in done:
+                del self.taken[f]
+        return len(self.taken)
+
+    def keep_leases(self) -> None:
+        """Renew the leases of hosts with work; give back idle ones no request of ours is on."""
+        busy_hosts = {f.split(" ", 1)[0] for f in self.taken}
+        for host in list(self.owned):
+            if host in busy_hosts or self.job.r.llen(self.job.queue_key(host)):
+                if not self.job.lease(host, self.worker.id):
+                    self.owned.discard(host)  # expired and taken over: never two at once
+            else:
+                self.job.release(host, self.worker.id)
+                self.owned.discard(host)
+
+    def local_work(self) -> int:
+        """Requests of this worker's own (discovery) not finished yet."""
+        return len(self.local)
