@@ -30,7 +30,6 @@ import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
 
 import redis
 
@@ -76,7 +75,7 @@ def job_name(spider: str, args: Mapping[str, Any], given: str | None = None) -> 
     if given:
         return given
     kept = sorted((str(k), str(v)) for k, v in args.items() if v not in (None, ""))
-    return f"{spider}?{urlencode(kept)}" if kept else spider
+    return f"{spider}?" + "&".join(f"{k}={v}" for k, v in kept) if kept else spider
 
 
 def worker_id() -> str:

@@ -107,9 +107,9 @@ class SharedScheduler(BaseScheduler):
     def _queue(self, host: str) -> FifoQueue:
         if host not in self._queues:
             assert self.spider is not None
-            self._queues[host] = FifoQueue(
-                self.job.r, self.spider, self.job.queue_key(host), serializer=picklecompat
-            )
+            # the queue formats its key with %(spider)s: a % in a job name or host is literal
+            key = self.job.queue_key(host).replace("%", "%%")
+            self._queues[host] = FifoQueue(self.job.r, self.spider, key, serializer=picklecompat)
         return self._queues[host]
 
     # --- scheduling ----------------------------------------------------------------------------

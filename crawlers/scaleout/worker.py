@@ -26,7 +26,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 import redis
-from scrapy import signals
+from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider, DropItem, NotConfigured
 from scrapy.settings import BaseSettings
 from twisted.internet import task
@@ -125,6 +125,7 @@ class ScaleoutWorker:
         self.stopping = False
         self.max_doc = crawler.settings.getint("DISPATCHES_REDIS_MAX_DOC", 16 * 1024 * 1024)
         self._done_ticks = 0
+        self._discovering = False
         self._loop: task.LoopingCall | None = None
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -186,13 +187,17 @@ class ScaleoutWorker:
         try:
             in_progress = set(slot.inprogress)
             scheduler.settle(in_progress)
-            own = scheduler.local_work() + sum(1 for r in in_progress if r not in scheduler.taken.values())
+            shared = set(scheduler.taken.values())
+            own = scheduler.local_work() + sum(1 for r in in_progress if r not in shared)
             start_pending = getattr(engine, "_start", None) is not None
             local = own + (1 if start_pending else 0)
             pages = int(self.crawler.stats.get_value("dispatches/queued", 0) or 0)
             self.job.beat(self.id, local=local, pages=pages)
+            if not self.discoverer and self.job.discovery_state() == "waiting":
+                self._take_over_discovery()
+                local += 1
             if self.discoverer:
-                if local == 0:
+                if local == 0 and not self._discovering:
                     self.job.discovery_done()
                     self.discoverer = False
                     logger.info("Discovery of job %r done", self.job.name)
@@ -201,8 +206,9 @@ class ScaleoutWorker:
             for dead in self.job.reap():
                 logger.warning("Worker %s stopped beating; its requests go back to the queue", dead)
             scheduler.keep_leases()
-            if scheduler.has_pending_requests():
-                slot.nextcall.schedule()
+            # Scrapy asks the scheduler again only when told (or every 5 s): work another worker
+            # queued for a host nobody holds yet would wait that long
+            slot.nextcall.schedule()
             idle = engine.spider_is_idle()
             self._done_ticks = self._done_ticks + 1 if idle and self.job.done() else 0
         except redis.RedisError as exc:
@@ -212,6 +218,30 @@ class ScaleoutWorker:
             self.stopping = True
             logger.info("Job %r is done: the queue is empty and no worker has requests in flight", self.job.name)
             self._close("finished")
+
+    def _take_over_discovery(self) -> None:
+        """The discovery worker died before finishing: run the spider's discovery here.
+
+        The shared duplicate filter keeps the articles it had already queued from being queued
+        (and fetched) again.
+        """
+        assert self.job is not None
+        if not self.job.claim_discovery(self.id):
+            return
+        self.discoverer = True
+        self._discovering = True
+        logger.warning("The discovery worker of job %r died; this worker runs discovery again", self.job.name)
+        asyncio.ensure_future(self._discover())
+
+    async def _discover(self) -> None:
+        engine, spider = self.crawler.engine, self.crawler.spider
+        try:
+            if engine is not None and spider is not None:
+                async for request in spider.start():
+                    if isinstance(request, Request):
+                        engine.crawl(request)
+        finally:
+            self._discovering = False
 
     def spider_idle(self, spider: Any) -> None:
         if not self.stopping and not self.lost:

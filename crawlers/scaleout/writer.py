@@ -45,6 +45,15 @@ COUNTS = PREFIX + "counts:"
 BATCH = 64
 
 
+def _with_refused(stats: dict, s: dict) -> dict:
+    """Pages the queue refused (too large) are lost to this run: counted, and errors of the run."""
+    refused = int(s.get("dispatches/queue_refused", 0) or 0)
+    if refused:
+        stats["queue_refused"] = refused
+        stats["errors"] = int(stats.get("errors", 0)) + refused
+    return stats
+
+
 def docs_waiting(client: redis.Redis) -> int:
     """Messages queued for the writer, with those it holds unsaved."""
     return int(client.llen(DOCS)) + int(client.llen(BUSY))
@@ -84,6 +93,12 @@ class QueueWriter:
 
     def run(self, on_batch: Callable[[int], None] | None = None) -> int:
         """The loop; returns how many pages were saved."""
+        if not self.r.exists(CRAWLS):
+            # no worker's row is open in Redis (a fresh or restarted Redis): a row still
+            # `running` belongs to a process that died (this writer holds the run lock)
+            dead = self.store.interrupt_dead_runs()
+            if dead:
+                logger.warning("marked %d run(s) left 'running' by a process that died as interrupted", dead)
         self.recover()
         self.publish_known()
         idle_since = time.monotonic()
@@ -165,7 +180,7 @@ class QueueWriter:
         s = dict(payload["stats"])
         for key, n in self._counts(worker).items():
             s[f"dispatches/{key}"] = int(s.get(f"dispatches/{key}", 0) or 0) + n
-        stats = contract_stats(s, payload["reason"])
+        stats = _with_refused(contract_stats(s, payload["reason"]), s)
         status = crawl_status(payload["reason"], stats)
         self.store.finish_crawl(crawl_id, status, stats)
         self.r.hdel(CRAWLS, worker)
