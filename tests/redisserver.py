@@ -31,14 +31,14 @@ def free_port() -> int:
 class RedisServer:
     """`with RedisServer(tmpdir) as r: r.url` -> redis://127.0.0.1:PORT/0 (password optional)."""
 
-    def __init__(self, workdir: Path, password: str | None = None):
+    def __init__(self, workdir: Path, password: str | None = None, port: int = 0):
         binary = redis_binary()
         if binary is None:
             raise FileNotFoundError("redis-server is not installed")
         self.binary = binary
         self.workdir = Path(workdir)
         self.password = password
-        self.port = 0
+        self.port = port
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -47,7 +47,7 @@ class RedisServer:
         return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def start(self) -> RedisServer:
-        self.port = free_port()
+        self.port = self.port or free_port()
         cmd = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
         cmd += ["--dir", str(self.workdir)]
         if self.password:

@@ -177,6 +177,18 @@ def test_three_workers_and_a_writer_build_the_single_process_database(web, refer
     assert all(r["args"]["worker"].rsplit(":", 1)[1].isdigit() for r in rows)
     assert sum(r["stats"]["pages_fetched"] for r in rows) == sum(fetched.values())
 
+    # A distributed re-crawl of the unchanged site fetches no article page in full: the writer
+    # published what the database knows (REST modified_gmt, sitemap lastmod, validators).
+    web.clear_requests()
+    spider, args = JOBS[0]
+    workers = [start(web, db, crawl_args(spider, args), redis_url, log=tmp_path / f"re{i}.log") for i in range(2)]
+    writer = start(web, db, ["store-writer", "--idle-exit", "2"], redis_url, log=tmp_path / "writer2.log")
+    for i, w in enumerate(workers):
+        assert w.wait(timeout=180) == 0, (tmp_path / f"re{i}.log").read_text()[-3000:]
+    assert writer.wait(timeout=60) == 0, (tmp_path / "writer2.log").read_text()[-3000:]
+    assert article_fetches(web.requests()) == []
+    assert snapshot(db) == reference["all"]
+
 
 def _wait(cond, timeout, what):
     deadline = time.monotonic() + timeout

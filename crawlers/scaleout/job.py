@@ -138,14 +138,22 @@ class Job:
         pipe.hset(PREFIX + "workers", worker, entry)
         pipe.execute()
 
-    def leave(self, worker: str) -> None:
-        """`worker` ends: its heartbeat and leases go (its in-flight list must be empty)."""
+    def leave(self, worker: str, *, finished: bool) -> None:
+        """`worker` ends: its heartbeat and leases go (its in-flight list must be empty).
+
+        The last worker of a finished job clears the job's keys, so the next run of the same
+        job (tomorrow's cron run) discovers again and fetches what changed.
+        """
         pipe = self.r.pipeline()
         pipe.hdel(self.key("workers"), worker)
         pipe.hdel(PREFIX + "workers", worker)
         pipe.execute()
         for host in self.hosts():
             self.release(host, worker)
+        if finished and not self.r.hlen(self.key("workers")) and not self.queued():
+            keys = list(self.r.scan_iter(match=_glob_escape(self.base) + "*"))
+            if keys:
+                self.r.delete(*keys)
 
     def workers(self) -> dict[str, dict]:
         return _heartbeats(self.r, self.key("workers"))
@@ -266,6 +274,11 @@ def live_workers(client: redis.Redis) -> dict[str, dict]:
     return {
         w: hb for w, hb in _heartbeats(client, PREFIX + "workers").items() if now - hb.get("ts", 0) <= HEARTBEAT_TTL
     }
+
+
+def _glob_escape(text: str) -> str:
+    """`text` as a literal in a Redis SCAN pattern (job names carry `?`, maybe `*` or `[`)."""
+    return "".join("\\" + c if c in "\\*?[]" else c for c in text)
 
 
 def _text(value: Any) -> str:

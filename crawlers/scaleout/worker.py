@@ -51,6 +51,7 @@ __all__ = [
     "ScaleoutAddon",
     "ScaleoutWorker",
     "encode",
+    "with_refused",
 ]
 
 DOCS = PREFIX + "docs"
@@ -60,6 +61,16 @@ TICK = 0.5  # seconds between heartbeats (and checks for new work, for the end o
 def encode(kind: str, worker: str, payload: Any) -> bytes:
     """One document-queue message."""
     return pickle.dumps((kind, worker, payload), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def with_refused(stats: dict, s: dict) -> dict:
+    """`stats` (the `crawls.stats` contract) with the pages the queue refused (too large):
+    lost to this run, so counted under `queue_refused` and as errors of the run."""
+    refused = int(s.get("dispatches/queue_refused", 0) or 0)
+    if refused:
+        stats["queue_refused"] = refused
+        stats["errors"] = int(stats.get("errors", 0)) + refused
+    return stats
 
 
 class ScaleoutAddon:
@@ -266,7 +277,8 @@ class ScaleoutWorker:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
         # the worker's own view, for its exit status; the writer's row adds the save outcomes
-        stats = contract_stats(dict(self.crawler.stats.get_stats()), reason)
+        s = dict(self.crawler.stats.get_stats())
+        stats = with_refused(contract_stats(s, reason), s)
         self.crawler.stats.set_value("dispatches/status", crawl_status(reason, stats))
         if self.job is None or self.lost:
             return
@@ -279,7 +291,7 @@ class ScaleoutWorker:
             self.send("finish", {"reason": reason, "stats": _jsonable(dict(self.crawler.stats.get_stats()))})
             if self.discoverer and reason == "finished":
                 self.job.discovery_done()
-            self.job.leave(self.id)
+            self.job.leave(self.id, finished=reason == "finished")
         except redis.RedisError as exc:
             logger.error("Lost Redis at %s while closing (%s)", redact(self.url), redact(str(exc)))
 

@@ -30,7 +30,7 @@ from cleaners.model import RawPage, Rejected
 from crawlers.junction import Cleaned, process_many
 from crawlers.pipelines import contract_stats, crawl_status
 from crawlers.scaleout.job import PREFIX, live_workers
-from crawlers.scaleout.worker import DOCS
+from crawlers.scaleout.worker import DOCS, with_refused
 
 if TYPE_CHECKING:
     from store import Store
@@ -43,15 +43,6 @@ BUSY = DOCS + ":busy"
 CRAWLS = PREFIX + "crawls"
 COUNTS = PREFIX + "counts:"
 BATCH = 64
-
-
-def _with_refused(stats: dict, s: dict) -> dict:
-    """Pages the queue refused (too large) are lost to this run: counted, and errors of the run."""
-    refused = int(s.get("dispatches/queue_refused", 0) or 0)
-    if refused:
-        stats["queue_refused"] = refused
-        stats["errors"] = int(stats.get("errors", 0)) + refused
-    return stats
 
 
 def docs_waiting(client: redis.Redis) -> int:
@@ -180,7 +171,7 @@ class QueueWriter:
         s = dict(payload["stats"])
         for key, n in self._counts(worker).items():
             s[f"dispatches/{key}"] = int(s.get(f"dispatches/{key}", 0) or 0) + n
-        stats = _with_refused(contract_stats(s, payload["reason"]), s)
+        stats = with_refused(contract_stats(s, payload["reason"]), s)
         status = crawl_status(payload["reason"], stats)
         self.store.finish_crawl(crawl_id, status, stats)
         self.r.hdel(CRAWLS, worker)
