@@ -85,6 +85,7 @@ class StoreWriterCommand:
                         signal.signal(sig, lambda *_: writer.stop())
                     logger.info("Store writer: %s -> %s", redact(url), db_path)
                     saved = writer.run()
+                    busy = writer.busy
                 finally:
                     store.close()
         except (LockBusy, StoreError) as exc:
@@ -99,7 +100,8 @@ class StoreWriterCommand:
             _err(f"lost Redis at {redact(url)}: {redact(str(exc))}; what was saved is kept")
             self.exitcode = 1
             return
-        _err(f"store-writer stopped: {saved} pages saved")
+        rate = f", {saved / busy:.1f} pages/s while saving" if busy else ""
+        _err(f"store-writer stopped: {saved} pages saved in {busy:.1f} s of saving{rate}")
 
 
 def _err(message: str) -> None:

@@ -65,6 +65,7 @@ class QueueWriter:
         self.idle_exit = idle_exit
         self.stopped = False
         self.saved = 0
+        self.busy = 0.0  # seconds spent saving (and acknowledging) batches
         self.counts: Counter[str] = Counter()
         self._dirty: set[str] = set()
         self._next_reap = 0.0
@@ -120,6 +121,7 @@ class QueueWriter:
             for data in batch:
                 pipe.lrem(BUSY, 1, data)
             pipe.execute()
+            self.busy += time.monotonic() - now
             if on_batch is not None:
                 on_batch(len(batch))
         if self._dirty:
