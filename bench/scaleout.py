@@ -84,7 +84,9 @@ def run_workers(web, url: str, db: Path, n: int) -> float:
     t0 = time.perf_counter()
     for spider, args in JOBS:
         procs = [
-            subprocess.Popen(cmd(crawl_args(spider, args), url), cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+            subprocess.Popen(
+                cmd(crawl_args(spider, args), url), cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
+            )
             for _ in range(n)
         ]
         for p in procs:
@@ -98,7 +100,9 @@ def run_workers(web, url: str, db: Path, n: int) -> float:
 def pages_queued(db: Path) -> int:
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        return sum(json.loads(s or "{}").get("pages_fetched", 0) for (s,) in con.execute("select stats from crawls"))
+        return sum(
+            json.loads(s or "{}").get("pages_fetched", 0) for (s,) in con.execute("select stats from crawls")
+        )
     finally:
         con.close()
 
@@ -107,7 +111,9 @@ def writer_proc(web, url: str, db: Path, idle: float | None = None) -> subproces
     env = web.env()
     env["DISPATCHES_DB"] = str(db)
     extra = ["--idle-exit", str(idle)] if idle is not None else []
-    return subprocess.Popen(cmd(["store-writer", *extra], url), cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        cmd(["store-writer", *extra], url), cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
+    )
 
 
 def drain(client, writer: subprocess.Popen) -> tuple[float, float]:
@@ -156,9 +162,11 @@ def main() -> int:
         print("redis-server is not installed; nothing to measure", file=sys.stderr)
         return 0
     rows = []
-    with tempfile.TemporaryDirectory() as tmp, RedisServer(Path(tmp)) as server, FixtureWeb(
-        scale=args.scale, phase=1, crawl_delay=0, startup_timeout=300
-    ) as web:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        RedisServer(Path(tmp)) as server,
+        FixtureWeb(scale=args.scale, phase=1, crawl_delay=0, startup_timeout=300) as web,
+    ):
         client = redis.Redis.from_url(server.url)
         for n in [int(x) for x in args.workers.split(",")]:
             server.flush()

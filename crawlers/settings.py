@@ -145,7 +145,7 @@ DISPATCHES_REDIS_URL = from_env("DISPATCHES_REDIS_URL", "")
 # Name of the shared job; unset, the spider and its arguments name it.
 DISPATCHES_JOB = from_env("DISPATCHES_JOB", "")
 # A page (body and cleaned document) larger than this many bytes is refused by the queue and counted.
-DISPATCHES_REDIS_MAX_DOC = from_env("DISPATCHES_REDIS_MAX_DOC", 16 * 1024 * 1024)
+DISPATCHES_REDIS_MAX_DOC = from_env("DISPATCHES_REDIS_MAX_DOC", 16777216)  # 16 MiB
 
 # --- Output ---------------------------------------------------------------------------------
 ITEM_PIPELINES = {"crawlers.pipelines.StorePipeline": 300}  # clean (process pool) -> junction -> store

@@ -48,7 +48,17 @@ class RedisServer:
 
     def start(self) -> RedisServer:
         self.port = self.port or free_port()
-        cmd = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        cmd = [
+            self.binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]
         cmd += ["--dir", str(self.workdir)]
         if self.password:
             cmd += ["--requirepass", self.password]

@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 import redis
 
+from crawlers.scaleout.job import as_text
 from crawlers.scaleout.writer import docs_waiting
 from tests.fixtures.web.fixtureweb import FixtureWeb
-from tests.redisserver import RedisServer, free_port
 from tests.test_crawl import FAST, article_fetches
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,11 +90,20 @@ def snapshot(db) -> dict:
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         arts = con.execute(
-            "select id, canonical_url, title, published, text, copies_count, publisher, language from articles"
+            "select id, canonical_url, title, published, text, copies_count, publisher, language"
+            " from articles"
         ).fetchall()
         key = {a[0]: a[1] or hashlib.sha256(a[4].encode()).hexdigest() for a in arts}
         articles = sorted(
-            (a[1] or "", a[2] or "", a[3] or "", hashlib.sha256(a[4].encode()).hexdigest(), a[5], a[6] or "", a[7] or "")
+            (
+                a[1] or "",
+                a[2] or "",
+                a[3] or "",
+                hashlib.sha256(a[4].encode()).hexdigest(),
+                a[5],
+                a[6] or "",
+                a[7] or "",
+            )
             for a in arts
         )
         copies = sorted(
@@ -181,7 +190,9 @@ def test_three_workers_and_a_writer_build_the_single_process_database(web, refer
     # published what the database knows (REST modified_gmt, sitemap lastmod, validators).
     web.clear_requests()
     spider, args = JOBS[0]
-    workers = [start(web, db, crawl_args(spider, args), redis_url, log=tmp_path / f"re{i}.log") for i in range(2)]
+    workers = [
+        start(web, db, crawl_args(spider, args), redis_url, log=tmp_path / f"re{i}.log") for i in range(2)
+    ]
     writer = start(web, db, ["store-writer", "--idle-exit", "2"], redis_url, log=tmp_path / "writer2.log")
     for i, w in enumerate(workers):
         assert w.wait(timeout=180) == 0, (tmp_path / f"re{i}.log").read_text()[-3000:]
@@ -199,7 +210,9 @@ def _wait(cond, timeout, what):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_kill_9_of_a_worker_and_then_the_writer_loses_and_duplicates_nothing(web, reference, redis_url, tmp_path):
+def test_kill_9_of_a_worker_and_then_the_writer_loses_and_duplicates_nothing(
+    web, reference, redis_url, tmp_path
+):
     web.reset()
     control(web, "/slow", {"host": "*", "path": "*", "delay": 0.3})
     db = tmp_path / "d.db"
@@ -211,7 +224,7 @@ def test_kill_9_of_a_worker_and_then_the_writer_loses_and_duplicates_nothing(web
     procs = [writer, *pair]
     try:
         _wait(lambda: r.get(f"dispatches:job:{JOB}:discovery"), 60, "a worker running discovery")
-        discoverer = int(r.get(f"dispatches:job:{JOB}:discovery").decode().split(":")[1])
+        discoverer = int(as_text(r.get(f"dispatches:job:{JOB}:discovery")).split(":")[1])
         first, victim = pair if pair[0].pid == discoverer else pair[::-1]
         # the other worker has requests in flight: they are lost with it unless handed back
         _wait(

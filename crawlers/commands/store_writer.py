@@ -68,7 +68,9 @@ class StoreWriterCommand:
             raise UsageError("--idle-exit must be 0 or more seconds", print_help=False)
         url = self.settings.get("DISPATCHES_REDIS_URL")
         if not url:
-            raise UsageError("store-writer needs -s DISPATCHES_REDIS_URL=redis://HOST:PORT/N", print_help=False)
+            raise UsageError(
+                "store-writer needs -s DISPATCHES_REDIS_URL=redis://HOST:PORT/N", print_help=False
+            )
         db_path = opts.db or self.settings.get("DISPATCHES_DB")
         configure_logging(self.settings)
         problem = check(url)

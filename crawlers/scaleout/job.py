@@ -39,6 +39,7 @@ __all__ = [
     "HEARTBEAT_TTL",
     "PREFIX",
     "Job",
+    "as_text",
     "connect",
     "job_name",
     "redact",
@@ -114,10 +115,10 @@ class Job:
             return False
         if self.r.set(self.key("discovery"), worker, nx=True, px=int(HEARTBEAT_TTL * 1000)):
             return True
-        return _text(self.r.get(self.key("discovery"))) == worker
+        return as_text(self.r.get(self.key("discovery"))) == worker
 
     def renew_discovery(self, worker: str) -> None:
-        if _text(self.r.get(self.key("discovery"))) == worker:
+        if as_text(self.r.get(self.key("discovery"))) == worker:
             self.r.pexpire(self.key("discovery"), int(HEARTBEAT_TTL * 1000))
 
     def discovery_done(self) -> None:
@@ -173,7 +174,7 @@ class Job:
         moved = 0
         key = self.inflight_key(worker)
         for field, data in self.r.hgetall(key).items():
-            host = _text(field).split(" ", 1)[0]
+            host = as_text(field).split(" ", 1)[0]
             pipe = self.r.pipeline()
             pipe.rpush(self.queue_key(host), data)  # the FIFO pops from the right: taken next
             pipe.hdel(key, field)
@@ -185,7 +186,7 @@ class Job:
 
     # --- hosts -----------------------------------------------------------------------------
     def hosts(self) -> list[str]:
-        return sorted(_text(h) for h in self.r.smembers(self.key("hosts")))
+        return sorted(as_text(h) for h in self.r.smembers(self.key("hosts")))
 
     def lease(self, host: str, worker: str) -> bool:
         """Take or renew the lease of `host` for `worker`; False when another worker has it."""
@@ -193,14 +194,14 @@ class Job:
         ttl = int(HEARTBEAT_TTL * 1000)
         if self.r.set(key, worker, nx=True, px=ttl):
             return True
-        if _text(self.r.get(key)) == worker:
+        if as_text(self.r.get(key)) == worker:
             self.r.pexpire(key, ttl)
             return True
         return False
 
     def release(self, host: str, worker: str) -> None:
         key = self.key("lease", host)
-        if _text(self.r.get(key)) == worker:
+        if as_text(self.r.get(key)) == worker:
             self.r.delete(key)
 
     def leases(self) -> dict[str, str]:
@@ -208,7 +209,7 @@ class Job:
         for host in self.hosts():
             owner = self.r.get(self.key("lease", host))
             if owner:
-                out[host] = _text(owner)
+                out[host] = as_text(owner)
         return out
 
     # --- progress --------------------------------------------------------------------------
@@ -252,9 +253,9 @@ def jobs(client: redis.Redis) -> list[str]:
     """Names of the jobs that have keys in this Redis database."""
     names = set()
     for key in client.scan_iter(match=f"{PREFIX}job:*:seen"):
-        names.add(_text(key)[len(PREFIX) + 4 : -len(":seen")])
+        names.add(as_text(key)[len(PREFIX) + 4 : -len(":seen")])
     for key in client.scan_iter(match=f"{PREFIX}job:*:workers"):
-        names.add(_text(key)[len(PREFIX) + 4 : -len(":workers")])
+        names.add(as_text(key)[len(PREFIX) + 4 : -len(":workers")])
     return sorted(names)
 
 
@@ -262,7 +263,7 @@ def _heartbeats(client: redis.Redis, key: str) -> dict[str, dict]:
     out = {}
     for worker, entry in client.hgetall(key).items():
         try:
-            out[_text(worker)] = json.loads(entry)
+            out[as_text(worker)] = json.loads(entry)
         except ValueError:
             continue
     return out
@@ -272,7 +273,9 @@ def live_workers(client: redis.Redis) -> dict[str, dict]:
     """Every worker of every job whose heartbeat is recent."""
     now = time.time()
     return {
-        w: hb for w, hb in _heartbeats(client, PREFIX + "workers").items() if now - hb.get("ts", 0) <= HEARTBEAT_TTL
+        w: hb
+        for w, hb in _heartbeats(client, PREFIX + "workers").items()
+        if now - hb.get("ts", 0) <= HEARTBEAT_TTL
     }
 
 
@@ -281,7 +284,7 @@ def _glob_escape(text: str) -> str:
     return "".join("\\" + c if c in "\\*?[]" else c for c in text)
 
 
-def _text(value: Any) -> str:
+def as_text(value: Any) -> str:
     if value is None:
         return ""
     return value.decode() if isinstance(value, bytes) else str(value)

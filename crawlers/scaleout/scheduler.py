@@ -158,7 +158,9 @@ class SharedScheduler(BaseScheduler):
         if now < self._next_scan:
             return None
         self._next_scan = now + 0.3
-        hosts = [h for h in self.job.hosts() if h not in self.owned and self.job.r.llen(self.job.queue_key(h))]
+        hosts = [
+            h for h in self.job.hosts() if h not in self.owned and self.job.r.llen(self.job.queue_key(h))
+        ]
         if not hosts:
             return None
         busy = {h for h in self.owned if self.job.r.llen(self.job.queue_key(h))} | set(hosts)
@@ -176,7 +178,9 @@ class SharedScheduler(BaseScheduler):
 
     def _pop(self, host: str) -> Request | None:
         field = f"{host} {self.worker.id}:{next(self._ids)}"
-        data = self._take(keys=[self.job.queue_key(host), self.job.inflight_key(self.worker.id)], args=[field])
+        data = self._take(
+            keys=[self.job.queue_key(host), self.job.inflight_key(self.worker.id)], args=[field]
+        )
         if not data:
             return None
         request = self._queue(host)._decode_request(data)

@@ -34,7 +34,7 @@ from twisted.internet import task
 from cleaners.model import RawPage, Rejected
 from cleaners.pool import CleanerPool
 from crawlers.junction import clean_config, needs_cleaning
-from crawlers.scaleout.job import PREFIX, Job, connect, job_name, redact, worker_id
+from crawlers.scaleout.job import PREFIX, Job, as_text, connect, job_name, redact, worker_id
 from crawlers.state import CrawlState, article_scheduled
 from store.urls import key_host
 
@@ -112,7 +112,7 @@ class RedisState:
         out = {}
         # published by the host of the URL key (the store's form of the host)
         for key, value in self.worker.r.hgetall(f"{PREFIX}known:{key_host(host or '')}").items():
-            out[key.decode()] = json.loads(value)
+            out[as_text(key)] = json.loads(value)
         return out
 
     def set_url_state(self, url: str, **fields: Any) -> None:
@@ -227,7 +227,9 @@ class ScaleoutWorker:
             return
         if self._done_ticks >= 2 and not self.stopping:
             self.stopping = True
-            logger.info("Job %r is done: the queue is empty and no worker has requests in flight", self.job.name)
+            logger.info(
+                "Job %r is done: the queue is empty and no worker has requests in flight", self.job.name
+            )
             self._close("finished")
 
     def _take_over_discovery(self) -> None:
@@ -350,6 +352,8 @@ class QueuePipeline:
         if not isinstance(item, RawPage):
             return item
         worker = self.crawler.get_extension(ScaleoutWorker)
+        if worker is None:
+            raise NotConfigured("QueuePipeline needs the ScaleoutWorker extension")
         cleaned: Any = None
         if needs_cleaning(item):
             answer = await self._clean(item)

@@ -29,7 +29,7 @@ import redis
 from cleaners.model import RawPage, Rejected
 from crawlers.junction import Cleaned, process_many
 from crawlers.pipelines import contract_stats, crawl_status
-from crawlers.scaleout.job import PREFIX, live_workers
+from crawlers.scaleout.job import PREFIX, as_text, live_workers
 from crawlers.scaleout.worker import DOCS, with_refused
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ class QueueWriter:
         self.publish_known()
         idle_since = time.monotonic()
         while not self.stopped:
-            first = self.r.blmove(DOCS, BUSY, 1.0, "RIGHT", "LEFT")
+            first = self.r.blmove(DOCS, BUSY, 1, "RIGHT", "LEFT")
             now = time.monotonic()
             if now >= self._next_reap:
                 self._next_reap = now + 2.0
@@ -110,7 +110,7 @@ class QueueWriter:
                         break
                 continue
             idle_since = now
-            batch = [first]
+            batch: list[Any] = [first]
             while len(batch) < BATCH:
                 nxt = self.r.lmove(DOCS, BUSY, "RIGHT", "LEFT")
                 if nxt is None:
@@ -129,7 +129,7 @@ class QueueWriter:
         return self.saved
 
     # --- messages --------------------------------------------------------------------------------
-    def handle(self, batch: list[bytes]) -> None:
+    def handle(self, batch: list[Any]) -> None:
         pages: list[tuple[str, RawPage, Cleaned]] = []
         for data in batch:
             try:
@@ -181,7 +181,7 @@ class QueueWriter:
         logger.info("Crawl %s %s: %d pages saved", crawl_id, status, stats["pages_fetched"])
 
     def _counts(self, worker: str) -> dict[str, int]:
-        return {k.decode(): int(v) for k, v in self.r.hgetall(COUNTS + worker).items()}
+        return {as_text(k): int(v) for k, v in self.r.hgetall(COUNTS + worker).items()}
 
     def _save_pages(self, pages: list[tuple[str, RawPage, Cleaned]]) -> None:
         i = 0
@@ -191,7 +191,9 @@ class QueueWriter:
             while j < len(pages) and pages[j][0] == worker:
                 j += 1
             group = pages[i:j]
-            outcomes = process_many([(raw, c) for _, raw, c in group], self.store, crawl_id=self._crawl_id(worker))
+            outcomes = process_many(
+                [(raw, c) for _, raw, c in group], self.store, crawl_id=self._crawl_id(worker)
+            )
             counts: Counter[str] = Counter()
             for (_, raw, _), outcome in zip(group, outcomes, strict=True):
                 counts.update(outcome.counts)
@@ -214,7 +216,7 @@ class QueueWriter:
             return  # their finish message may still be on its way
         live = live_workers(self.r)
         for key, value in self.r.hgetall(CRAWLS).items():
-            worker = key.decode()
+            worker = as_text(key)
             if worker in live:
                 continue
             s = {f"dispatches/{k}": n for k, n in self._counts(worker).items()}
