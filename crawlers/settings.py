@@ -144,8 +144,8 @@ DOWNLOADER_MIDDLEWARES = {
 DISPATCHES_REDIS_URL = from_env("DISPATCHES_REDIS_URL", "")
 # Name of the shared job; unset, the spider and its arguments name it.
 DISPATCHES_JOB = from_env("DISPATCHES_JOB", "")
-# A page (body and cleaned document) larger than this many bytes is refused by the queue and counted.
-DISPATCHES_REDIS_MAX_DOC = from_env("DISPATCHES_REDIS_MAX_DOC", 16777216)  # 16 MiB
+# A page (body and cleaned document) larger than this many MiB is refused by the queue and counted.
+DISPATCHES_REDIS_MAX_DOC_MB = from_env("DISPATCHES_REDIS_MAX_DOC_MB", 16)
 
 # --- Output ---------------------------------------------------------------------------------
 ITEM_PIPELINES = {"crawlers.pipelines.StorePipeline": 300}  # clean (process pool) -> junction -> store

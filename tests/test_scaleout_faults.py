@@ -66,7 +66,7 @@ def test_a_page_too_large_for_the_queue_is_refused_and_counted(web, tmp_path, re
     redis_server.flush()
     web.reset()
     db = tmp_path / "d.db"
-    settings = {"DISPATCHES_REDIS_MAX_DOC": "3000"}  # bytes: every article page is larger
+    settings = {"DISPATCHES_REDIS_MAX_DOC_MB": "0.003"}  # ~3 kB: every article page is larger
     proc = run(web, db, crawl_args(*SMALL), redis_url=redis_server.url, settings=settings)
     assert proc.returncode == 0, proc.stderr[-3000:]  # degraded, not failed
     assert "Not queued (too large)" in proc.stderr and "finished: degraded" in proc.stderr

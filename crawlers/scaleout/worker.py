@@ -134,7 +134,7 @@ class ScaleoutWorker:
         self.discoverer = False
         self.lost = False
         self.stopping = False
-        self.max_doc = crawler.settings.getint("DISPATCHES_REDIS_MAX_DOC", 16 * 1024 * 1024)
+        self.max_doc = int(crawler.settings.getfloat("DISPATCHES_REDIS_MAX_DOC_MB", 16) * 1024 * 1024)
         self._done_ticks = 0
         self._discovering = False
         self._loop: task.LoopingCall | None = None
