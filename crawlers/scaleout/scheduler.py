@@ -9,7 +9,9 @@ Politeness by partition: a worker takes requests only from hosts it holds a leas
 per host at a time, renewed with its heartbeat), so Scrapy's per-host download slot, delay,
 `Crawl-delay` and `Retry-After` holds and the circuit breaker of that one worker hold for the
 whole job, and two workers never double a host's rate. A worker holds at most its share of the
-hosts that have work (hosts / live workers, rounded up).
+hosts that have work (hosts / live workers, rounded up). A lease passes to another worker only
+when its holder has nothing of that host queued or in flight, or has died; the new holder starts
+that host's delay, `Retry-After` pause and circuit-breaker count afresh.
 
 Reliability: scrapy-redis' own queue pops with RPOP, so a request a killed worker had taken is
 lost. Here a request moves atomically from the host's queue into the worker's in-flight hash and
@@ -17,9 +19,12 @@ leaves it only once Scrapy is done with it (downloaded, parsed, its page handed 
 queue); the `ScaleoutWorker` extension moves a dead worker's in-flight requests back to the
 queue, where another worker (or the restarted one) takes them.
 
-scrapy-redis' `Scheduler` itself runs under Scrapy 2.19 but shares every request, discovery
-included, in one queue with no per-host partition and no in-flight record, which is why this
-thin scheduler uses its queue and duplicate filter classes instead.
+scrapy-redis' own `Scheduler` (0.9.1) runs under Scrapy 2.19 (a state_gov crawl completes; its
+`stats.inc_value(..., spider=...)` calls give Scrapy deprecation warnings), but it shares every
+request, discovery included, in one queue with no per-host partition and no in-flight record, a
+worker closes as soon as its own view of the queue is empty, and unless `SCHEDULER_PERSIST` is set
+the first worker to close deletes the shared queue and fingerprints of the others. Hence this thin
+scheduler over its `FifoQueue` and `RFPDupeFilter` classes.
 """
 
 from __future__ import annotations
