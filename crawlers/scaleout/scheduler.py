@@ -60,6 +60,10 @@ return data
 """
 
 
+def _host(request: Request) -> str:
+    return urlsplit(request.url).hostname or ""
+
+
 def is_shared(request: Request) -> bool:
     """Whether `request` is an article request (shared by the job's workers)."""
     return getattr(request.callback, "__name__", "") == "parse_article"
@@ -81,6 +85,12 @@ class SharedScheduler(BaseScheduler):
             raise RuntimeError("SharedScheduler needs the ScaleoutWorker extension")
         self.worker = ext
         self.owned: set[str] = set()
+        self.draining: set[str] = set()  # owned hosts being handed over: nothing new taken from them
+        self.held: list[Request] = []  # own requests for hosts another worker holds for now
+        self._next_held = 0.0
+        # Requests taken per host at most: enough to keep the host's download slot busy, few
+        # enough that a host handed over (or a worker killed) leaves little behind.
+        self.per_host = 2 * max(1, crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 2))
         self.taken: dict[str, Request] = {}  # in-flight field -> request
         self._ids = itertools.count()
         self._queues: dict[str, FifoQueue] = {}
@@ -107,7 +117,7 @@ class SharedScheduler(BaseScheduler):
         return self.local.close(reason)
 
     def __len__(self) -> int:
-        return len(self.local)
+        return len(self.local) + len(self.held)
 
     def _queue(self, host: str) -> FifoQueue:
         if host not in self._queues:
@@ -124,7 +134,7 @@ class SharedScheduler(BaseScheduler):
         try:
             if not request.dont_filter and self.dupefilter.request_seen(request):
                 return False
-            host = urlsplit(request.url).hostname or ""
+            host = _host(request)
             self._queue(host).push(request)
             self.job.r.sadd(self.job.key("hosts"), host)
         except redis.RedisError as exc:
@@ -134,28 +144,57 @@ class SharedScheduler(BaseScheduler):
         return True
 
     def has_pending_requests(self) -> bool:
-        if self.local.has_pending_requests():
+        if self.local.has_pending_requests() or self.held:
             return True
         if self.worker.lost:
             return False
         try:
-            return any(self.job.r.llen(self.job.queue_key(h)) for h in self.owned)
+            return any(self.job.r.llen(self.job.queue_key(h)) for h in self.owned - self.draining)
         except redis.RedisError as exc:
             self.worker.redis_lost(exc)
             return False
 
     def next_request(self) -> Request | None:
-        request = self.local.next_request()
-        if request is not None or self.worker.lost or self.worker.stopping:
-            return request
+        if self.worker.lost:
+            return None
         try:
+            request = self._next_own()
+            if request is not None or self.worker.stopping:
+                return request
             return self._next_shared()
         except redis.RedisError as exc:
             self.worker.redis_lost(exc)
             return None
 
+    def _next_own(self) -> Request | None:
+        """The next request of this worker's own (discovery) whose host it may fetch from now.
+
+        Discovery requests need the host's lease too: without it the discovery worker's REST
+        pages and another worker's articles of the same host would add up beyond its limit.
+        """
+        now = time.monotonic()
+        if self.held and now >= self._next_held:
+            self._next_held = now + 0.3
+            for i, waiting in enumerate(self.held):
+                if self._may_fetch(_host(waiting)):
+                    return self.held.pop(i)
+        while (request := self.local.next_request()) is not None:
+            if self._may_fetch(_host(request)):
+                return request
+            self.held.append(request)
+        return None
+
+    def _may_fetch(self, host: str) -> bool:
+        if host in self.owned:
+            return True
+        if self.job.lease(host, self.worker.id):
+            self.owned.add(host)
+            logger.info("Worker %s takes host %s", self.worker.id, host)
+            return True
+        return False
+
     def _next_shared(self) -> Request | None:
-        for host in sorted(self.owned):
+        for host in sorted(self.owned - self.draining):
             request = self._pop(host)
             if request is not None:
                 return request
@@ -182,6 +221,8 @@ class SharedScheduler(BaseScheduler):
         return None
 
     def _pop(self, host: str) -> Request | None:
+        if sum(1 for f in self.taken if f.startswith(host + " ")) >= self.per_host:
+            return None
         field = f"{host} {self.worker.id}:{next(self._ids)}"
         data = self._take(
             keys=[self.job.queue_key(host), self.job.inflight_key(self.worker.id)], args=[field]
@@ -203,17 +244,30 @@ class SharedScheduler(BaseScheduler):
                 del self.taken[f]
         return len(self.taken)
 
-    def keep_leases(self) -> None:
-        """Renew the leases of hosts with work; give back idle ones no request of ours is on."""
-        busy_hosts = {f.split(" ", 1)[0] for f in self.taken}
+    def keep_leases(self, in_progress: set[Request]) -> None:
+        """Renew the leases of hosts with work, give back idle ones, hand over hosts beyond
+        this worker's share once nothing of theirs is in flight here."""
+        fetching = {_host(r) for r in in_progress}
+        queued = {h: int(self.job.r.llen(self.job.queue_key(h))) for h in self.job.hosts()}
+        with_work = {h for h, n in queued.items() if n} | (self.owned & fetching)
+        share = max(1, math.ceil(len(with_work) / max(1, len(self.job.workers()))))
+        kept = sorted(self.owned - self.draining, key=lambda h: -queued.get(h, 0))
+        for host in kept[share:]:
+            if queued.get(host):
+                self.draining.add(host)
+                logger.info("Worker %s hands host %s over to another worker", self.worker.id, host)
         for host in list(self.owned):
-            if host in busy_hosts or self.job.r.llen(self.job.queue_key(host)):
+            if host in fetching:
                 if not self.job.lease(host, self.worker.id):
                     self.owned.discard(host)  # expired and taken over: never two at once
-            else:
+                    self.draining.discard(host)
+            elif host in self.draining or not queued.get(host):
                 self.job.release(host, self.worker.id)
+                self.owned.discard(host)
+                self.draining.discard(host)
+            elif not self.job.lease(host, self.worker.id):
                 self.owned.discard(host)
 
     def local_work(self) -> int:
-        """Requests of this worker's own (discovery) not finished yet."""
-        return len(self.local)
+        """Requests of this worker's own (discovery) not started yet."""
+        return len(self.local) + len(self.held)

@@ -216,7 +216,7 @@ class ScaleoutWorker:
                     self.job.renew_discovery(self.id)
             for dead in self.job.reap():
                 logger.warning("Worker %s stopped beating; its requests go back to the queue", dead)
-            scheduler.keep_leases()
+            scheduler.keep_leases(in_progress)
             # Scrapy asks the scheduler again only when told (or every 5 s): work another worker
             # queued for a host nobody holds yet would wait that long
             slot.nextcall.schedule()
