@@ -13,7 +13,7 @@ Each job has two content hosts and a host is fetched by one worker at a time (po
 host across workers), so a third worker has no host of its own in a job; on two shared cores the
 cleaning of every worker competes for the same CPU. The numbers say what this machine can show.
 
-    python bench/scaleout.py [--scale 8] [--workers 1,2,3]
+    python bench/scaleout.py [--scale 24] [--workers 1,2,3]
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ def saving_seconds(stderr: str) -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--scale", type=int, default=8, help="fixture web scale (1 = the hand-written web)")
+    ap.add_argument("--scale", type=int, default=24, help="fixture web scale (1 = the hand-written web)")
     ap.add_argument("--workers", default="1,2,3", help="worker counts to measure")
     args = ap.parse_args()
 

@@ -51,7 +51,7 @@ def _restore_environ():
         os.environ.update(saved)
 
 
-# scaleout (issue 15): one real redis-server per test session on a free loopback port (never
+# scaleout: one real redis-server per test session on a free loopback port (never
 # 6379, never a fake); tests flush it before use. Skips when redis-server is not installed.
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):

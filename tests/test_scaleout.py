@@ -264,3 +264,31 @@ def db_copies(db) -> int:
             con.close()
     except sqlite3.Error:
         return 0
+
+
+def test_a_discovery_worker_killed_mid_discovery_is_replaced(web, reference, redis_url, tmp_path):
+    """The next worker runs discovery again; what was already queued is not queued twice."""
+    web.reset()
+    control(web, "/slow", {"host": SLOW_HOST, "path": "/wp-json/*", "delay": 0.5})
+    db = tmp_path / "d.db"
+    r = redis.Redis.from_url(redis_url)
+    spider, args = JOBS[0]
+    writer = start(web, db, ["store-writer", "--idle-exit", "2"], redis_url, log=tmp_path / "writer.log")
+    discoverer = start(web, db, crawl_args(spider, args), redis_url, log=tmp_path / "a.log")
+    procs = [writer, discoverer]
+    try:
+        _wait(lambda: r.llen(f"dispatches:job:{JOB}:q:{SLOW_HOST}") > 0, 60, "discovery under way")
+        os.kill(discoverer.pid, signal.SIGKILL)
+        discoverer.wait()
+        assert r.get(f"dispatches:job:{JOB}:discovery:done") is None  # killed before it finished
+        again = start(web, db, crawl_args(spider, args), redis_url, log=tmp_path / "b.log")
+        procs.append(again)
+        assert again.wait(timeout=180) == 0, (tmp_path / "b.log").read_text()[-3000:]
+        assert writer.wait(timeout=60) == 0, (tmp_path / "writer.log").read_text()[-3000:]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert "runs discovery" in (tmp_path / "b.log").read_text()  # again, or at start after the lock expired
+    assert snapshot(db) == reference["state_gov"]
