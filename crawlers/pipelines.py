@@ -48,7 +48,15 @@ from store import Store
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DB_CHECKED", "QuietLogFormatter", "StorePipeline", "StoreWriter", "crawl_status", "status_reason"]
+__all__ = [
+    "DB_CHECKED",
+    "QuietLogFormatter",
+    "StorePipeline",
+    "StoreWriter",
+    "contract_stats",
+    "crawl_status",
+    "status_reason",
+]
 
 T = TypeVar("T")
 
@@ -187,6 +195,30 @@ def _jsonable(value):
 
 def _under(stats: dict, prefix: str) -> dict:
     return {k[len(prefix) :]: v for k, v in stats.items() if k.startswith(prefix)}
+
+
+def contract_stats(s: dict, reason: str) -> dict:
+    """The `crawls.stats` contract from a run's Scrapy stats (`dispatches/...` keys and Scrapy's)."""
+    counts = _under(s, "dispatches/")
+    return run_stats(
+        counts,
+        # Downloads that failed for good (after retries) count as errors of the run.
+        errors=int(counts.get("errors", 0) or 0) + int(counts.get("fetch_failed", 0) or 0),
+        soft_blocks_by_host=_under(s, "dispatches/soft_blocks/"),
+        discovery=_under(s, "dispatches/discovery/"),
+        discovery_failed=sorted(_under(s, "dispatches/discovery_failed/")),
+        robots_blocked=sorted(_under(s, "dispatches/robots_blocked/")),
+        network_error=dict(sorted(_under(s, "dispatches/network_error/").items())),
+        network_errors_by_host=dict(sorted(_under(s, "dispatches/network_errors/").items())),
+        circuit_open=sorted(
+            set(_under(s, "dispatches/circuit_open/")) | set(s.get("safety/circuit_open") or [])
+        ),
+        deferred=sorted(_under(s, "dispatches/deferred/")),
+        crawl_delay=_under(s, "dispatches/crawl_delay/"),
+        cleaner=_under(s, "dispatches/cleaner/"),
+        finish_reason=reason,
+        scrapy=_jsonable({k: v for k, v in s.items() if not k.startswith("dispatches/")}),
+    )
 
 
 # Why a host gave nothing, in the words the status line uses; the first that applies names it.
@@ -346,27 +378,7 @@ class StorePipeline:
     # --- the end -----------------------------------------------------------------------------
     def contract_stats(self, reason: str) -> dict:
         """The `crawls.stats` contract from this run's Scrapy stats."""
-        s = dict(self.stats.get_stats())
-        counts = _under(s, "dispatches/")
-        return run_stats(
-            counts,
-            # Downloads that failed for good (after retries) count as errors of the run.
-            errors=int(counts.get("errors", 0) or 0) + int(counts.get("fetch_failed", 0) or 0),
-            soft_blocks_by_host=_under(s, "dispatches/soft_blocks/"),
-            discovery=_under(s, "dispatches/discovery/"),
-            discovery_failed=sorted(_under(s, "dispatches/discovery_failed/")),
-            robots_blocked=sorted(_under(s, "dispatches/robots_blocked/")),
-            network_error=dict(sorted(_under(s, "dispatches/network_error/").items())),
-            network_errors_by_host=dict(sorted(_under(s, "dispatches/network_errors/").items())),
-            circuit_open=sorted(
-                set(_under(s, "dispatches/circuit_open/")) | set(s.get("safety/circuit_open") or [])
-            ),
-            deferred=sorted(_under(s, "dispatches/deferred/")),
-            crawl_delay=_under(s, "dispatches/crawl_delay/"),
-            cleaner=_under(s, "dispatches/cleaner/"),
-            finish_reason=reason,
-            scrapy=_jsonable({k: v for k, v in s.items() if not k.startswith("dispatches/")}),
-        )
+        return contract_stats(dict(self.stats.get_stats()), reason)
 
     def _spider_closed(self, spider, reason):
         if self.finished:

@@ -29,7 +29,8 @@ BOT_NAME = "dispatches"
 SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
 COMMANDS_MODULE = "crawlers.commands"  # scrapy demo / ingest / reprocess / export-warc / browse
-ADDONS = {"crawlers.config.DerivedSettings": 0}  # USER_AGENT and MEMUSAGE_WARNING_MB from final settings
+# USER_AGENT and MEMUSAGE_WARNING_MB from final settings; worker mode when DISPATCHES_REDIS_URL is set
+ADDONS = {"crawlers.config.DerivedSettings": 0, "crawlers.scaleout.worker.ScaleoutAddon": 10}
 
 # --- Database and cleaning ------------------------------------------------------------------
 DISPATCHES_DB = from_env("DISPATCHES_DB", "data/dispatches.db")
@@ -147,6 +148,15 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.safety.CircuitBreakerMiddleware": 555,  # sees every attempt before retry (550)
     "crawlers.middlewares.safety.RedirectGuardMiddleware": 610,  # sees Location before redirect (600)
 }
+
+# --- Distributed crawls (optional) ---------------------------------------------------------
+# redis://[:password@]host:port/db makes `scrapy crawl` a worker of a shared job and is the queue
+# `scrapy store-writer` saves from; unset, a crawl is one process with its own database.
+DISPATCHES_REDIS_URL = from_env("DISPATCHES_REDIS_URL", "")
+# Name of the shared job; unset, the spider and its arguments name it.
+DISPATCHES_JOB = from_env("DISPATCHES_JOB", "")
+# A page (body and cleaned document) larger than this many MiB is refused by the queue and counted.
+DISPATCHES_REDIS_MAX_DOC_MB = from_env("DISPATCHES_REDIS_MAX_DOC_MB", 16)
 
 # --- Output ---------------------------------------------------------------------------------
 ITEM_PIPELINES = {"crawlers.pipelines.StorePipeline": 300}  # clean (process pool) -> junction -> store

@@ -49,3 +49,15 @@ def _restore_environ():
     if dict(os.environ) != saved:
         os.environ.clear()
         os.environ.update(saved)
+
+
+# scaleout: one real redis-server per test session on a free loopback port (never
+# 6379, never a fake); tests flush it before use. Skips when redis-server is not installed.
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    from tests.redisserver import RedisServer, redis_binary
+
+    if redis_binary() is None:
+        pytest.skip("redis-server is not installed (.ci/run installs it)")
+    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server

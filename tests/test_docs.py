@@ -16,7 +16,10 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 COMMANDS = sorted(
     p.stem
     for p in (REPO / "crawlers" / "commands").glob("*.py")
-    if not p.stem.startswith("_") and p.stem != "export_warc"  # export-warc.py names the command
+    # export-warc.py, store-writer.py, job-status.py name the commands; their bodies live in the
+    # module with an underscore
+    if not p.stem.startswith("_")
+    and not ("_" in p.stem and p.with_name(p.stem.replace("_", "-") + ".py").exists())
 )
 SPIDERS = {"state_gov", "usembassy", "syndication", "originals", "wayback"}
 

@@ -89,7 +89,10 @@ class Command(ScrapyCrawlCommand):
             raise SystemExit(EX_USAGE) from None
 
     def _uses_db(self) -> bool:
+        """Whether this crawl writes the database itself (a worker of a shared job does not)."""
         assert self.settings is not None
+        if self.settings.get("DISPATCHES_REDIS_URL"):
+            return False
         pipelines = self.settings.getdict("ITEM_PIPELINES")
         return bool(self.settings.get("DISPATCHES_DB")) and (
             pipelines.get("crawlers.pipelines.StorePipeline") is not None
@@ -103,6 +106,9 @@ class Command(ScrapyCrawlCommand):
         spname = args[0]
         assert self.crawler_process is not None and self.settings is not None  # Scrapy sets both
 
+        if self.settings.get("DISPATCHES_REDIS_URL"):
+            self._worker(spname, opts)
+            return
         db_path = self.settings.get("DISPATCHES_DB")
         if not self._uses_db():
             self._crawl(spname, opts)
@@ -120,6 +126,22 @@ class Command(ScrapyCrawlCommand):
         finally:
             if self._held is not None:
                 self._held.close()
+        self._exit_status(spname, crawler)
+
+    def _worker(self, spname: str, opts) -> None:
+        """A worker of a shared job: no database here (the store writer has it), Redis checked first."""
+        from crawlers.scaleout.job import check
+
+        assert self.settings is not None
+        problem = check(self.settings.get("DISPATCHES_REDIS_URL"))
+        if problem:
+            _err(problem)
+            self.exitcode = 1
+            return
+        crawler = self._crawl(spname, opts)
+        self._exit_status(spname, crawler)
+
+    def _exit_status(self, spname: str, crawler) -> None:
         status = crawler.stats.get_value("dispatches/status") if crawler.stats else None
         if status in ("failed", "interrupted") or (status is None and not self.exitcode):
             self.exitcode = 1
