@@ -237,7 +237,7 @@ class QueueWriter:
             by_host.setdefault(host, {})[key] = json.dumps(state, default=str)
         pipe = self.r.pipeline()
         for host, entries in by_host.items():
-            pipe.hset(f"{PREFIX}known:{host}", mapping=entries)
+            pipe.hset(f"{PREFIX}known:{host}", mapping=entries)  # type: ignore[arg-type]
         pipe.execute()
         self._dirty.clear()
         return sum(len(e) for e in by_host.values())

@@ -18,12 +18,9 @@ Spiders never clean text: they yield `RawPage` items and the pipeline does the r
 
 from __future__ import annotations
 
-import difflib
-import inspect
 import logging
 import re
 from collections.abc import Iterable, Iterator
-from datetime import date
 from urllib.parse import urlencode, urlsplit
 
 import scrapy
@@ -34,6 +31,7 @@ from cleaners.model import RawPage, utc_timestamp
 from crawlers.config import comma_list
 from crawlers.discovery import Found, NotDiscovery, in_window, matches_topic, parse_when
 from crawlers.neterrors import network_reason
+from crawlers.spiders.arguments import ArgumentError, CheckedArguments, parse_day
 from crawlers.state import CrawlState
 
 logger = logging.getLogger(__name__)
@@ -47,28 +45,12 @@ SKIP_SITEMAPS = re.compile(
 )
 
 
-class ArgumentError(ValueError):
-    """A spider argument that cannot be used; the message is one line for the user."""
-
-
-def parse_day(value, name: str) -> date | None:
-    if value in (None, ""):
-        return None
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise ArgumentError(f"-a {name}={value!r}: expected a date like 2024-01-31") from None
-
-
-class DispatchesSpider(scrapy.Spider):
+class DispatchesSpider(CheckedArguments, scrapy.Spider):
     """Base class; subclasses define `hosts_to_crawl()` and `discovery_methods(host)`."""
 
     #: methods in order of preference; each name maps to `start_<name>(host)`
     discovery_order: tuple[str, ...] = ()
     role_hint: str | None = None
-
-    #: `-a` names Scrapy or Scrapyd pass to every spider (Scrapyd's job id)
-    runner_arguments: tuple[str, ...] = ("_job",)
 
     def __init__(self, since=None, until=None, limit=None, topic=None, **kwargs):
         self.check_names(kwargs)
@@ -101,53 +83,9 @@ class DispatchesSpider(scrapy.Spider):
         return bool(self.since or self.until or self.limit is not None or self.topic_keywords)
 
     @classmethod
-    def arguments(cls) -> list[str]:
-        """The `-a` arguments this spider takes: the named parameters of its `__init__` chain."""
-        names: list[str] = []
-        for klass in cls.__mro__:
-            init = klass.__dict__.get("__init__")
-            if init is None or klass is scrapy.Spider or not issubclass(klass, DispatchesSpider):
-                continue
-            for param in inspect.signature(init).parameters.values():
-                if param.kind is param.POSITIONAL_OR_KEYWORD and param.name != "self":
-                    if param.name not in names:
-                        names.append(param.name)
-        return names
-
-    def check_names(self, unknown: dict) -> None:
-        """ArgumentError naming the first `-a` this spider does not take and the closest it does.
-
-        `unknown` holds what no `__init__` of the chain took by name; Scrapy would otherwise
-        set each as an attribute and run a full, unfiltered crawl.
-        """
-        for name in sorted(set(unknown) - set(self.runner_arguments)):
-            known = self.arguments()
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"did you mean -a {close[0]}? It" if close else "it"
-            raise ArgumentError(
-                f"-a {name}: {self.name} takes no such argument; {hint} takes {', '.join(known)}"
-            )
-
-    @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         cls.check_values(kwargs)
         return super().from_crawler(crawler, *args, **kwargs)
-
-    @classmethod
-    def check_values(cls, args: dict) -> None:
-        """An empty `-a name=` is an error: dropping the filter it names would widen the crawl."""
-        for name, value in args.items():
-            if isinstance(value, str) and not value.strip() and name not in cls.runner_arguments:
-                raise ArgumentError(
-                    f"-a {name}= is empty; give it a value or leave it out "
-                    "(an empty value would not narrow the crawl)"
-                )
-
-    @classmethod
-    def check_args(cls, args: dict) -> None:
-        """Validate `-a` arguments without starting a crawl (raises ArgumentError)."""
-        cls.check_values(args)
-        cls(**args)
 
     # --- settings-derived limits ----------------------------------------------------------
     @property
