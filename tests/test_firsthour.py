@@ -433,3 +433,18 @@ def test_network_reason_of_download_errors(exc, reason):
     module, _, name = exc.rpartition(".")
     cls = getattr(importlib.import_module(module) if module else builtins, name)
     assert network_reason(cls("boom")) == reason
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["ingest", "--bogus"], ["reprocess", "--workers", "x"], ["export-warc"], ["reprocess", "--since", "x"]],
+)
+def test_a_usage_error_is_one_line_and_exit_2(argv):
+    """Bad flags and values: one line that says what is wrong and where the options are."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", *argv], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dispatches: "), proc.stderr
+    assert "--help lists the options" in lines[0] and "Traceback" not in proc.stderr

@@ -288,7 +288,7 @@ def test_usage_errors_exit_2_with_one_line(tmp_path, monkeypatch, capsys):
     ):
         code, out, err = run_in_process(monkeypatch, capsys, *argv)
         assert code == 2, (argv, err)
-        assert len([ln for ln in err.splitlines() if "error:" in ln]) == 1, err
+        assert len(err.strip().splitlines()) == 1 and err.startswith("dispatches: "), err
         assert "Traceback" not in err
     code, out, err = run_in_process(monkeypatch, capsys, "ingest", "--help")
     assert code == 0 and "--base-url" in out and "Exit status" in out

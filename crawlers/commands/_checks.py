@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from datetime import date
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from scrapy.exceptions import UsageError
@@ -184,3 +185,16 @@ def record_refused_run(settings, db_path: str, spider: str, args: dict, reason: 
 
 def stderr_line(msg: str) -> None:
     sys.stderr.write(msg.replace("\n", " ") + "\n")
+
+
+def one_line_errors(parser: argparse.ArgumentParser, command: str) -> None:
+    """Usage errors of `command` as one line and exit 2, instead of Scrapy's usage block that
+    puts the line that matters last: `dispatches: unknown option --bogus (...); scrapy ingest
+    --help lists the options`."""
+
+    def error(message: str) -> NoReturn:
+        stderr_line(f"dispatches: {message}; scrapy {command} --help lists the options")
+        raise SystemExit(EX_USAGE)
+
+    # argparse has no hook for this but its documented `error` method, which Scrapy calls too.
+    parser.error = error  # type: ignore[method-assign]

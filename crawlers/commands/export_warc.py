@@ -26,6 +26,7 @@ from crawlers.commands._common import (
     check_since,
     check_site,
     existing_database,
+    one_line_errors,
     open_store,
     reject_unknown_options,
     unwritable,
@@ -56,6 +57,7 @@ class ExportWarc:
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)  # type: ignore[misc]
+        one_line_errors(parser, "export-warc")
         group = parser.add_argument_group("Export")
         group.add_argument("--db", metavar="PATH", help="SQLite database (default DISPATCHES_DB)")
         add_page_options(group)

@@ -35,6 +35,7 @@ from crawlers.commands._common import (
     check_run_options,
     clean_in_order,
     new_database,
+    one_line_errors,
     print_counts,
     reject_unknown_options,
     run_command,
@@ -203,6 +204,7 @@ class Command(ScrapyCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         add_run_options(parser, self.settings)
+        one_line_errors(parser, "ingest")
         group = parser.add_argument_group("Ingest")
         group.add_argument(
             "--base-url",

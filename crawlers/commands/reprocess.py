@@ -32,6 +32,7 @@ from crawlers.commands._common import (
     check_site,
     clean_in_order,
     existing_database,
+    one_line_errors,
     print_counts,
     reject_unknown_options,
     run_command,
@@ -191,6 +192,7 @@ class Command(ScrapyCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         add_run_options(parser, self.settings)
+        one_line_errors(parser, "reprocess")
         add_page_options(parser.add_argument_group("Reprocess"))
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
