@@ -109,7 +109,8 @@ def worker_main(read_fd: int, write_fd: int, func_ref: str, config_arg: str) -> 
     conn_in = Connection(read_fd, writable=False)
     conn_out = Connection(write_fd, readable=False)
     options = json.loads(config_arg)
-    func = _resolve(func_ref, CleanConfig(official_domains=tuple(options["official_domains"])))
+    options["official_domains"] = tuple(options["official_domains"])  # JSON has no tuples
+    func = _resolve(func_ref, CleanConfig(**options))
     conn_out.send(("ready",))
     while True:
         try:

@@ -176,3 +176,15 @@ def test_config_reaches_the_workers():
         doc = p.submit(page).result(timeout=120)
     # in the default pool (test above) this page is the State Department's own
     assert doc.title == "Readout of a Meeting" and doc.publisher != "U.S. Department of State"
+
+
+def test_every_config_field_reaches_the_workers():
+    """The extraction path too: a worker cleans exactly as `clean(raw, config)` in this process."""
+    from cleaners import clean
+
+    page = raw("https://www.state.gov/readout-of-a-meeting/")
+    fast = CleanConfig(extraction="fast")
+    with CleanerPool(workers=1, timeout=60, config=fast) as p:
+        doc = p.submit(page).result(timeout=120)
+    assert doc == clean(page, fast)
+    assert doc.extraction == clean(page, fast).extraction
