@@ -17,9 +17,10 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
+
+from store.history import memento_time
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +51,7 @@ class Capture:
     @property
     def memento_at(self) -> str:
         """The capture time as the store writes times (`YYYY-MM-DDTHH:MM:SSZ`)."""
-        when = datetime.strptime(self.timestamp.ljust(14, "0")[:14], "%Y%m%d%H%M%S")
-        return when.replace(tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return memento_time(self.timestamp)
 
 
 def cdx_url(base: str, url: str, **params: Any) -> str:

@@ -302,8 +302,8 @@ def run_stats(counts: Mapping[str, Any], **own: Any) -> dict:
         "errors": n("errors"),
         "store_errors": n("store_errors"),
         "soft_blocks": n("soft_blocks"),
-        "rejected": _under(counts, "rejected/"),
-        "outcomes": _under(counts, "outcome/"),
+        "rejected": under(counts, "rejected/"),
+        "outcomes": under(counts, "outcome/"),
         "soft_blocks_by_host": {},
         "discovery": {},
         "discovery_failed": [],
@@ -314,5 +314,6 @@ def run_stats(counts: Mapping[str, Any], **own: Any) -> dict:
     }
 
 
-def _under(counts: Mapping[str, Any], prefix: str) -> dict:
+def under(counts: Mapping[str, Any], prefix: str) -> dict:
+    """The entries of `counts` whose key starts with `prefix`, keyed by the rest of the key."""
     return {k[len(prefix) :]: v for k, v in counts.items() if k.startswith(prefix)}

@@ -41,6 +41,7 @@ from crawlers.junction import (
     open_store,
     process_many,
     run_stats,
+    under,
 )
 from crawlers.runlock import run_lock
 from crawlers.state import CrawlState, article_scheduled
@@ -193,29 +194,25 @@ def _jsonable(value):
     return str(value)
 
 
-def _under(stats: dict, prefix: str) -> dict:
-    return {k[len(prefix) :]: v for k, v in stats.items() if k.startswith(prefix)}
-
-
 def contract_stats(s: dict, reason: str) -> dict:
     """The `crawls.stats` contract from a run's Scrapy stats (`dispatches/...` keys and Scrapy's)."""
-    counts = _under(s, "dispatches/")
+    counts = under(s, "dispatches/")
     return run_stats(
         counts,
         # Downloads that failed for good (after retries) count as errors of the run.
         errors=int(counts.get("errors", 0) or 0) + int(counts.get("fetch_failed", 0) or 0),
-        soft_blocks_by_host=_under(s, "dispatches/soft_blocks/"),
-        discovery=_under(s, "dispatches/discovery/"),
-        discovery_failed=sorted(_under(s, "dispatches/discovery_failed/")),
-        robots_blocked=sorted(_under(s, "dispatches/robots_blocked/")),
-        network_error=dict(sorted(_under(s, "dispatches/network_error/").items())),
-        network_errors_by_host=dict(sorted(_under(s, "dispatches/network_errors/").items())),
+        soft_blocks_by_host=under(s, "dispatches/soft_blocks/"),
+        discovery=under(s, "dispatches/discovery/"),
+        discovery_failed=sorted(under(s, "dispatches/discovery_failed/")),
+        robots_blocked=sorted(under(s, "dispatches/robots_blocked/")),
+        network_error=dict(sorted(under(s, "dispatches/network_error/").items())),
+        network_errors_by_host=dict(sorted(under(s, "dispatches/network_errors/").items())),
         circuit_open=sorted(
-            set(_under(s, "dispatches/circuit_open/")) | set(s.get("safety/circuit_open") or [])
+            set(under(s, "dispatches/circuit_open/")) | set(s.get("safety/circuit_open") or [])
         ),
-        deferred=sorted(_under(s, "dispatches/deferred/")),
-        crawl_delay=_under(s, "dispatches/crawl_delay/"),
-        cleaner=_under(s, "dispatches/cleaner/"),
+        deferred=sorted(under(s, "dispatches/deferred/")),
+        crawl_delay=under(s, "dispatches/crawl_delay/"),
+        cleaner=under(s, "dispatches/cleaner/"),
         finish_reason=reason,
         scrapy=_jsonable({k: v for k, v in s.items() if not k.startswith("dispatches/")}),
     )
