@@ -187,6 +187,11 @@ def stderr_line(msg: str) -> None:
     sys.stderr.write(msg.replace("\n", " ") + "\n")
 
 
+def say(message: str) -> None:
+    """One line for the user on stderr, prefixed with the tool's name."""
+    stderr_line(f"dispatches: {message}")
+
+
 def one_line_errors(parser: argparse.ArgumentParser, command: str) -> None:
     """Usage errors of `command` as one line and exit 2, instead of Scrapy's usage block that
     puts the line that matters last: `dispatches: unknown option --bogus (...); scrapy ingest

@@ -23,13 +23,9 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from crawlers.commands._common import EX_TEMPFAIL, EX_USAGE, new_database, record_refused_run, unwritable
+from crawlers.commands._checks import EX_TEMPFAIL, EX_USAGE, new_database, record_refused_run, say, unwritable
 from crawlers.config import database_path
 from crawlers.runlock import LockBusy, run_lock
-
-
-def _err(message: str) -> None:
-    print(f"dispatches: {message}", file=sys.stderr)
 
 
 class Command(ScrapyCrawlCommand):
@@ -55,7 +51,7 @@ class Command(ScrapyCrawlCommand):
             return
         why = unwritable(db_path)
         if why:
-            _err(why)
+            say(why)
             raise SystemExit(1)
         # Held from here to the end of the process (run() takes it again, re-entrantly), so a
         # busy database is one line too, before the crawler's banner.
@@ -63,7 +59,7 @@ class Command(ScrapyCrawlCommand):
         try:
             self._held.enter_context(run_lock(db_path, wait=self.settings.getfloat("DISPATCHES_LOCK_WAIT")))
         except LockBusy as exc:
-            _err(str(exc))
+            say(str(exc))
             record_refused_run(self.settings, db_path, args[0], opts.spargs, f"lock held: {exc}")
             raise SystemExit(EX_TEMPFAIL) from None
 
@@ -75,7 +71,7 @@ class Command(ScrapyCrawlCommand):
         try:
             spidercls = get_spider_loader(self.settings).load(spname)
         except KeyError:
-            _err(f"no spider named {spname!r} (scrapy list shows them)")
+            say(f"no spider named {spname!r} (scrapy list shows them)")
             raise SystemExit(EX_USAGE) from None
         check = getattr(spidercls, "check_args", None)
         if check is None:
@@ -83,7 +79,7 @@ class Command(ScrapyCrawlCommand):
         try:
             check(dict(opts.spargs))
         except (ValueError, TypeError) as exc:
-            _err(str(exc))
+            say(str(exc))
             if self._uses_db():
                 record_refused_run(self.settings, db_path, spname, opts.spargs, f"bad argument: {exc}")
             raise SystemExit(EX_USAGE) from None
@@ -119,7 +115,7 @@ class Command(ScrapyCrawlCommand):
                     return
                 crawler = self._crawl(spname, opts)
         except LockBusy as exc:  # only when process_options did not take it already
-            _err(str(exc))
+            say(str(exc))
             record_refused_run(self.settings, db_path, spname, opts.spargs, f"lock held: {exc}")
             self.exitcode = EX_TEMPFAIL
             return
@@ -135,7 +131,7 @@ class Command(ScrapyCrawlCommand):
         assert self.settings is not None
         problem = check(self.settings.get("DISPATCHES_REDIS_URL"))
         if problem:
-            _err(problem)
+            say(problem)
             self.exitcode = 1
             return
         crawler = self._crawl(spname, opts)
@@ -164,7 +160,7 @@ class Command(ScrapyCrawlCommand):
         try:
             Store(db_path, official_domains=None, keep_raw=True).close()
         except StoreError as exc:
-            _err(str(exc))
+            say(str(exc))
             self.exitcode = 1
             return False
         # checked once here (PRAGMA quick_check can take a while on a big file)

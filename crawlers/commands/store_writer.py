@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 from typing import Any
 
 from scrapy.exceptions import UsageError
+
+from crawlers.commands._checks import say
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class StoreWriterCommand:
         configure_logging(self.settings)
         problem = check(url)
         if problem:
-            _err(problem)
+            say(problem)
             self.exitcode = 1
             return
         try:
@@ -91,7 +92,7 @@ class StoreWriterCommand:
                 finally:
                     store.close()
         except (LockBusy, StoreError) as exc:
-            _err(str(exc))
+            say(str(exc))
             self.exitcode = 1
             return
         except Exception as exc:  # Redis lost mid-run among them: what was committed stays
@@ -99,12 +100,8 @@ class StoreWriterCommand:
 
             if not isinstance(exc, redis.RedisError):
                 raise
-            _err(f"lost Redis at {redact(url)}: {redact(str(exc))}; what was saved is kept")
+            say(f"lost Redis at {redact(url)}: {redact(str(exc))}; what was saved is kept")
             self.exitcode = 1
             return
         rate = f", {saved / busy:.1f} pages/s while saving" if busy else ""
-        _err(f"store-writer stopped: {saved} pages saved in {busy:.1f} s of saving{rate}")
-
-
-def _err(message: str) -> None:
-    print(f"dispatches: {message}", file=sys.stderr)
+        say(f"store-writer stopped: {saved} pages saved in {busy:.1f} s of saving{rate}")
