@@ -156,8 +156,7 @@ def test_each_archive_template_cleans_to_its_title_and_text(case):
     doc = clean(raw)
     assert doc.title == case.title
     assert doc.text == case.text
-    if case.host != aw.OLD_EMBASSY:
-        assert doc.published == case.published
+    assert doc.published == case.published
 
 
 @pytest.mark.xfail(
