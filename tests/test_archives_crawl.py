@@ -230,3 +230,27 @@ def test_recheck_marks_a_removed_statement_gone_and_keeps_its_text(fresh, tmp_pa
     lookups = [r for r in web.requests() if r["host"] == aw.WAYBACK and r["path"].startswith("/cdx/")]
     assert len(lookups) == 1 and "limit=-1" in lookups[0]["url"]
     assert q(db, "select claimed_url, status, tries from claim_fetches") == [(url, "not_archived", 1)]
+
+
+def test_a_claim_on_a_host_that_no_longer_resolves_goes_to_the_archive(fresh, tmp_path):
+    web, db = fresh, tmp_path / "d.db"
+    inspectors = aw.BY_KEY["embassy-2015-labor-inspectors"]
+    s = Store(db)
+    aid = s.save(
+        *page(WIRE + "inspectors", inspectors.text, "Copy", date(2015, 3, 13), claimed=inspectors.url)
+    ).article_id
+    s.close()
+    # The fixture's proxy answers for the closed embassy host as Squid does.
+    status, headers, _ = web.fetch(inspectors.url)
+    assert status == 503 and headers["x-squid-error"].startswith("ERR_DNS_FAIL")
+    web.clear_requests()
+    assert_ok(crawl(web, db, "originals"))
+    # One answer from the proxy (robots.txt): a name that does not resolve is not retried.
+    dead = [r for r in web.requests() if r["host"] == aw.OLD_EMBASSY]
+    assert [(r["path"], r["status"]) for r in dead] == [("/robots.txt", 503)]
+    _, stats = last_crawl(db)
+    assert stats["network_error"] == {aw.OLD_EMBASSY: "DNS lookup failed"}
+    (rec,) = q(db, "select article_id, role, archived_url, memento_at from copies where role = 'archived'")
+    capture = f"https://{aw.WAYBACK}/web/20150313101010id_/{inspectors.url}"
+    assert rec == (aid, "archived", capture, "2015-03-13T10:10:10Z")
+    assert q(db, "select status from claim_fetches") == [("archived",)]
