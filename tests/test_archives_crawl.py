@@ -254,3 +254,27 @@ def test_a_claim_on_a_host_that_no_longer_resolves_goes_to_the_archive(fresh, tm
     capture = f"https://{aw.WAYBACK}/web/20150313101010id_/{inspectors.url}"
     assert rec == (aid, "archived", capture, "2015-03-13T10:10:10Z")
     assert q(db, "select status from claim_fetches") == [("archived",)]
+
+
+def test_one_statement_on_www_and_two_archive_hosts_is_one_article(fresh, tmp_path):
+    web, db = fresh, tmp_path / "d.db"
+    www, wp, legacy = (aw.BY_KEY[k] for k in aw.ONE_STATEMENT)
+    assert_ok(crawl(web, db, "state_gov", [f"archives={aw.WP_2017},{aw.LEGACY_2009}", "main=no"]))
+    # The two archive copies, each found by its host's own discovery, are one article already.
+    (aid,) = {r[0] for r in q(db, "select article_id from copies where url in (?, ?)", wp.url, legacy.url)}
+    # An aggregator's copy names the www.state.gov page as its original; `originals` fetches it.
+    s = Store(db)
+    s.save(*page(WIRE + "palau", www.text + "\n\nShare this story.", "Copy", www.published, claimed=www.url))
+    s.close()
+    assert_ok(crawl(web, db, "originals"))
+    rows = q(db, "select site, role, url from copies where article_id = ? order by site", aid)
+    assert [r[:2] for r in rows] == [
+        (aw.LEGACY_2009, "archive"),
+        (aw.WP_2017, "archive"),
+        ("wire.example", "syndicated"),
+        ("www.state.gov", "original"),
+    ]
+    assert {r[2] for r in rows} >= {www.url, wp.url, legacy.url}
+    # The live www.state.gov copy represents it.
+    art = q(db, "select title, text, published, canonical_url, copies_count from articles where id = ?", aid)
+    assert art == [(www.title, www.text, www.published.isoformat(), www.url, 4)]
