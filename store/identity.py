@@ -6,7 +6,9 @@
    another URL. Either way the old copy has *moved* (`store.copies` marks it).
 2. Attribution: "Official news published at <url>" / rel=canonical to an official host ->
    the article of that URL; a claim on a URL not seen yet is returned as pending, and the
-   original joins this article when it is crawled.
+   original joins this article when it is crawled. A copy that names no URL but a source
+   line with an embassy and a date joins that embassy's page of the same title and date
+   (`by_source_line`), whichever of the two arrives first.
 3. Exact: the same normalised text (`cleaners.model.content_hash`) -> that article.
 4. Near: candidates from the fingerprint index (`store.index`), confirmed by containment
    with look-alike, date and title checks (`store.neardup.compare`). Pairs in the grey zone
@@ -65,6 +67,10 @@ def _place_words(*names: str | None) -> set[str]:
     for name in names:
         words |= {w for w in re.split(r"[\s.,&/()-]+", (name or "").casefold()) if len(w) > 2}
     return words - _PLACE_NOISE
+
+
+def _embassy(site: str | None) -> bool:
+    return bool(site) and role_for(f"http://{site}/") == "embassy"
 
 
 def _date(s: str | None) -> date | None:
@@ -183,6 +189,16 @@ class Identity:
             (when - timedelta(days=SOURCE_LINE_DAYS)).isoformat(),
             (when + timedelta(days=SOURCE_LINE_DAYS)).isoformat(),
         )
+
+        def same_release(row: dict[str, Any], place: set[str], there: set[str]) -> bool:
+            d = _date(row["published"])
+            return (
+                d is not None
+                and abs((d - when).days) <= SOURCE_LINE_DAYS
+                and _title_key(row["title"]) == title
+                and bool(place & there)
+            )
+
         if p.rank > 2:
             found = _MISSION.match(c["publisher"] or "") if c["source_line"] and not p.claims else None
             if found is None:
@@ -195,16 +211,10 @@ class Identity:
                 window,
             )
             for r in rows:
-                if (
-                    role_for(f"http://{r['site']}/") == "embassy"
-                    and _title_key(r["title"]) == title
-                    and (d := _date(r["published"])) is not None
-                    and abs((d - when).days) <= SOURCE_LINE_DAYS
-                    and place & _place_words(r["site"], r["publisher"])
-                ):
+                if _embassy(r["site"]) and same_release(r, place, _place_words(r["site"], r["publisher"])):
                     return r["article_id"], "attribution", 1.0
             return None, "new", None
-        if role_for(f"http://{c['site']}/") != "embassy":
+        if not _embassy(c["site"]):
             return None, "new", None
         here = _place_words(c["site"], c["publisher"])
         rows = self.cx.all(
@@ -216,13 +226,7 @@ class Identity:
         )
         for r in rows:
             found = _MISSION.match(r["publisher"] or "")
-            if (
-                found is not None
-                and _title_key(r["title"]) == title
-                and (d := _date(r["published"])) is not None
-                and abs((d - when).days) <= SOURCE_LINE_DAYS
-                and here & _place_words(found.group("place"))
-            ):
+            if found is not None and same_release(r, here, _place_words(found.group("place"))):
                 return r["article_id"], "attribution", 1.0
         return None, "new", None
 
