@@ -243,6 +243,9 @@ def test_a_claim_on_a_host_that_no_longer_resolves_goes_to_the_archive(fresh, tm
     # The fixture's proxy answers for the closed embassy host as Squid does.
     status, headers, _ = web.fetch(inspectors.url)
     assert status == 503 and headers["x-squid-error"].startswith("ERR_DNS_FAIL")
+    # For https it refuses the CONNECT with the same 503: no tunnel, no reason a client sees.
+    with pytest.raises(OSError, match="503"):
+        web.fetch(inspectors.url.replace("http:", "https:"))
     web.clear_requests()
     assert_ok(crawl(web, db, "originals"))
     # One answer from the proxy (robots.txt): a name that does not resolve is not retried.
