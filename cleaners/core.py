@@ -35,6 +35,7 @@ from cleaners.rules import Attribution, apply_line_rules, byline_speaker, doc_ty
 from cleaners.softblock import SHORT_PAGE, is_not_found, soft_block_in_tree, title_reason
 from cleaners.titles import choose_title, longer_title, title_position
 from cleaners.urls import host_of, is_official_host
+from cleaners.wayback import unwrap_capture
 
 MAX_BYTES = 5 * 1024 * 1024  # a statement page is well under 1 MiB; Common Crawl keeps 5 MiB
 MIN_TEXT_CHARS = 80  # shorter than the shortest real state.gov readout
@@ -135,7 +136,9 @@ def clean_text(
 
 
 def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str, config: CleanConfig) -> Document:
-    # parse; a block page's title settles it before any other work
+    # parse (a Wayback replay page as the page it captured); a block page's title settles it
+    # before any other work
+    html = unwrap_capture(html)
     tree = parse_html(html)
     reason = title_reason(title_tag(tree))
     if reason:

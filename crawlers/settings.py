@@ -84,6 +84,8 @@ DOWNLOADER_MIDDLEWARES = {
     # checked after it
     "crawlers.middlewares.integrity.GzipTrailerMiddleware": 595,
     "crawlers.middlewares.integrity.GzipCheckMiddleware": 588,
+    # a proxy's "name does not resolve" answer is the DNSLookupError a direct fetch would raise
+    "crawlers.middlewares.proxydns.ProxyDnsFailureMiddleware": 800,
 }
 
 # --- Discovery ------------------------------------------------------------------------------

@@ -218,6 +218,8 @@ class Copies:
         pending_claims: list[tuple[str, str | None]] = []
         if aid is None:
             aid, method, score, pending_claims = self.identity.by_attribution(p)
+        if aid is None:
+            aid, method, score = self.identity.by_source_line(p)
         merged: list[int] = []
         reviews: list[tuple[int, neardup.Verdict]] = []
         if aid is None:

@@ -6,7 +6,9 @@
    another URL. Either way the old copy has *moved* (`store.copies` marks it).
 2. Attribution: "Official news published at <url>" / rel=canonical to an official host ->
    the article of that URL; a claim on a URL not seen yet is returned as pending, and the
-   original joins this article when it is crawled.
+   original joins this article when it is crawled. A copy that names no URL but a source
+   line with an embassy and a date joins that embassy's page of the same title and date
+   (`by_source_line`), whichever of the two arrives first.
 3. Exact: the same normalised text (`cleaners.model.content_hash`) -> that article.
 4. Near: candidates from the fingerprint index (`store.index`), confirmed by containment
    with look-alike, date and title checks (`store.neardup.compare`). Pairs in the grey zone
@@ -28,23 +30,47 @@ the order pages arrive in. Owns only the decision; the writes are `store.copies`
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from cleaners.model import Document
+from cleaners.model import Document, normalise_text
 
 from . import neardup
 from .articles import Articles, rank_of
 from .connection import Connection
 from .index import NearIndex
 from .prepare import Prepared
-from .urls import key_host
+from .urls import key_host, role_for
 
 DEPARTMENT_ROLES = frozenset({"original", "archive"})  # state.gov and its archive hosts
+SOURCE_LINE_DAYS = 2  # a source line's date and the embassy page's may differ by a time zone or a re-post
+_MISSION = re.compile(r"^U\.S\. (?:Embassy|Consulate General|Consulate|Mission)\b\W*(?P<place>.+)$")
+_PLACE_NOISE = frozenset(
+    "the and of in to for u.s. united states america embassy consulate consulates general mission "
+    "usembassy gov www".split()
+)
 OFFICIAL_SIZE_RATIO = 0.6  # official vs official: the smaller must be this share of the larger
 
 Match = tuple[int | None, str, float | None]  # article, match method, score
+
+
+def _title_key(title: str | None) -> str:
+    """A title as two copies of one statement write it: case, quotes, dashes and punctuation aside."""
+    return " ".join(re.findall(r"\w+", normalise_text(title or "")))
+
+
+def _place_words(*names: str | None) -> set[str]:
+    """The words that name a place in publishers and host names ("Mexico City", mexico.usembassy.gov)."""
+    words = set()
+    for name in names:
+        words |= {w for w in re.split(r"[\s.,&/()-]+", (name or "").casefold()) if len(w) > 2}
+    return words - _PLACE_NOISE
+
+
+def _embassy(site: str | None) -> bool:
+    return bool(site) and role_for(f"http://{site}/") == "embassy"
 
 
 def _date(s: str | None) -> date | None:
@@ -144,6 +170,65 @@ class Identity:
                 return aid, "attribution", 1.0, []
             unresolved.append((ck, curl))
         return None, "new", None, unresolved
+
+    def by_source_line(self, p: Prepared) -> Match:
+        """The article a source line joins, in either direction.
+
+        A copy without a claimed URL whose source line names an embassy and a date ("Press
+        release, <date>, Embassy of the United States, <city>") joins the article of that
+        embassy's own page (live or archived) with the same title and a date within
+        `SOURCE_LINE_DAYS`; an embassy page joins the unofficial-only article of such a copy
+        that arrived before it. The embassy is the one whose host name or publisher names the
+        source line's place.
+        """
+        c = p.copy
+        when, title = _date(c["published"]), _title_key(c["title"])
+        if when is None or not title:
+            return None, "new", None
+        window = (
+            (when - timedelta(days=SOURCE_LINE_DAYS)).isoformat(),
+            (when + timedelta(days=SOURCE_LINE_DAYS)).isoformat(),
+        )
+
+        def same_release(row: dict[str, Any], place: set[str], there: set[str]) -> bool:
+            d = _date(row["published"])
+            return (
+                d is not None
+                and abs((d - when).days) <= SOURCE_LINE_DAYS
+                and _title_key(row["title"]) == title
+                and bool(place & there)
+            )
+
+        if p.rank > 2:
+            found = _MISSION.match(c["publisher"] or "") if c["source_line"] and not p.claims else None
+            if found is None:
+                return None, "new", None
+            place = _place_words(found.group("place"))
+            rows = self.cx.all(
+                "SELECT c.article_id, c.title, c.site, c.publisher, c.published FROM articles a "
+                "JOIN copies c ON c.article_id = a.id WHERE a.published BETWEEN ? AND ? AND c.rank <= 2 "
+                "AND c.site IS NOT NULL ORDER BY c.gone, c.id",
+                window,
+            )
+            for r in rows:
+                if _embassy(r["site"]) and same_release(r, place, _place_words(r["site"], r["publisher"])):
+                    return r["article_id"], "attribution", 1.0
+            return None, "new", None
+        if not _embassy(c["site"]):
+            return None, "new", None
+        here = _place_words(c["site"], c["publisher"])
+        rows = self.cx.all(
+            "SELECT c.article_id, c.title, c.publisher, c.published FROM articles a "
+            "JOIN copies c ON c.article_id = a.id WHERE a.published BETWEEN ? AND ? "
+            "AND coalesce(a.rep_rank, 3) >= 3 AND c.source_line IS NOT NULL "
+            "AND c.claimed_original_url IS NULL ORDER BY c.id",
+            window,
+        )
+        for r in rows:
+            found = _MISSION.match(r["publisher"] or "")
+            if found is not None and same_release(r, here, _place_words(found.group("place"))):
+                return r["article_id"], "attribution", 1.0
+        return None, "new", None
 
     def _lang_ok(self, doc: Document, aid: int) -> bool:
         if not doc.language:
@@ -284,6 +369,9 @@ class Identity:
         """Where attribution, then exact text, then near text put a stored copy (the URL rule
         left out: it would keep every copy where it is)."""
         aid, method, score, _ = self.by_attribution(p)
+        if aid is not None:
+            return aid, method, score
+        aid, method, score = self.by_source_line(p)
         if aid is not None:
             return aid, method, score
         aid, method, score = self.by_exact(p, doc)

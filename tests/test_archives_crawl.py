@@ -156,8 +156,7 @@ def test_each_archive_template_cleans_to_its_title_and_text(case):
     doc = clean(raw)
     assert doc.title == case.title
     assert doc.text == case.text
-    if case.host != aw.OLD_EMBASSY:
-        assert doc.published == case.published
+    assert doc.published == case.published
 
 
 @pytest.mark.xfail(
@@ -231,3 +230,54 @@ def test_recheck_marks_a_removed_statement_gone_and_keeps_its_text(fresh, tmp_pa
     lookups = [r for r in web.requests() if r["host"] == aw.WAYBACK and r["path"].startswith("/cdx/")]
     assert len(lookups) == 1 and "limit=-1" in lookups[0]["url"]
     assert q(db, "select claimed_url, status, tries from claim_fetches") == [(url, "not_archived", 1)]
+
+
+def test_a_claim_on_a_host_that_no_longer_resolves_goes_to_the_archive(fresh, tmp_path):
+    web, db = fresh, tmp_path / "d.db"
+    inspectors = aw.BY_KEY["embassy-2015-labor-inspectors"]
+    s = Store(db)
+    aid = s.save(
+        *page(WIRE + "inspectors", inspectors.text, "Copy", date(2015, 3, 13), claimed=inspectors.url)
+    ).article_id
+    s.close()
+    # The fixture's proxy answers for the closed embassy host as Squid does.
+    status, headers, _ = web.fetch(inspectors.url)
+    assert status == 503 and headers["x-squid-error"].startswith("ERR_DNS_FAIL")
+    # For https it refuses the CONNECT with the same 503: no tunnel, no reason a client sees.
+    with pytest.raises(OSError, match="503"):
+        web.fetch(inspectors.url.replace("http:", "https:"))
+    web.clear_requests()
+    assert_ok(crawl(web, db, "originals"))
+    # One answer from the proxy (robots.txt): a name that does not resolve is not retried.
+    dead = [r for r in web.requests() if r["host"] == aw.OLD_EMBASSY]
+    assert [(r["path"], r["status"]) for r in dead] == [("/robots.txt", 503)]
+    _, stats = last_crawl(db)
+    assert stats["network_error"] == {aw.OLD_EMBASSY: "DNS lookup failed"}
+    (rec,) = q(db, "select article_id, role, archived_url, memento_at from copies where role = 'archived'")
+    capture = f"https://{aw.WAYBACK}/web/20150313101010id_/{inspectors.url}"
+    assert rec == (aid, "archived", capture, "2015-03-13T10:10:10Z")
+    assert q(db, "select status from claim_fetches") == [("archived",)]
+
+
+def test_one_statement_on_www_and_two_archive_hosts_is_one_article(fresh, tmp_path):
+    web, db = fresh, tmp_path / "d.db"
+    www, wp, legacy = (aw.BY_KEY[k] for k in aw.ONE_STATEMENT)
+    assert_ok(crawl(web, db, "state_gov", [f"archives={aw.WP_2017},{aw.LEGACY_2009}", "main=no"]))
+    # The two archive copies, each found by its host's own discovery, are one article already.
+    (aid,) = {r[0] for r in q(db, "select article_id from copies where url in (?, ?)", wp.url, legacy.url)}
+    # An aggregator's copy names the www.state.gov page as its original; `originals` fetches it.
+    s = Store(db)
+    s.save(*page(WIRE + "palau", www.text + "\n\nShare this story.", "Copy", www.published, claimed=www.url))
+    s.close()
+    assert_ok(crawl(web, db, "originals"))
+    rows = q(db, "select site, role, url from copies where article_id = ? order by site", aid)
+    assert [r[:2] for r in rows] == [
+        (aw.LEGACY_2009, "archive"),
+        (aw.WP_2017, "archive"),
+        ("wire.example", "syndicated"),
+        ("www.state.gov", "original"),
+    ]
+    assert {r[2] for r in rows} >= {www.url, wp.url, legacy.url}
+    # The live www.state.gov copy represents it.
+    art = q(db, "select title, text, published, canonical_url, copies_count from articles where id = ?", aid)
+    assert art == [(www.title, www.text, www.published.isoformat(), www.url, 4)]

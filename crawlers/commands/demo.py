@@ -144,6 +144,15 @@ def summarise(db_path: str) -> dict:
                 "select count(*), coalesce(sum(a.rep_rank <= 2), 0) from copies c "
                 "join articles a on a.id = c.article_id where c.spider = 'ingest'"
             )[0]
+            # How each capture ended: the official copy that represents it, and what led there.
+            out["seed_ends"] = [
+                (os.path.basename(path or ""), role, site, "claimed URL" if claimed else "source line")
+                for path, role, site, claimed in q(
+                    "select c.source_path, r.role, r.site, c.claimed_original_url from copies c "
+                    "join articles a on a.id = c.article_id join copies r on r.id = a.rep_copy_id "
+                    "where c.spider = 'ingest' and a.rep_rank <= 2 order by c.source_path"
+                )
+            ]
         return out
     finally:
         con.close()
@@ -285,6 +294,8 @@ class Command(ScrapyCommand):
             ingested, whole = s["seeds"]
             if ingested:
                 err(f"  captures with an official copy:   {whole} of {ingested}")
+                for name, role, site, via in s.get("seed_ends", []):
+                    err(f"    {name:<30} {role} copy on {site} (by its {via})")
         err(f"  crawls:                           {', '.join(f'{sp} {st}' for sp, st in s['crawls'])}")
         err()
         rel = os.path.relpath(db_path)

@@ -27,12 +27,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from twisted.internet.error import DNSLookupError
 
 from cleaners.model import utc_timestamp
 from cleaners.urls import DEFAULT_OFFICIAL_DOMAINS
 from crawlers.archives import latest_per_url, parse_cdx
 from crawlers.config import comma_list, setting_list
+from crawlers.neterrors import network_reason
 from crawlers.spiders.base import ARTICLE_STATUSES, ArgumentError
 from crawlers.spiders.wayback import HOST_NAME, WaybackAccess
 
@@ -103,12 +105,25 @@ class ClaimFollowing(WaybackAccess):
         claim = request.meta["claim"]
         yield from self.article_failed(failure)
         why = f"{type(failure.value).__name__}: {failure.value}"
-        if failure.check(DNSLookupError):
+        if self.unresolved(failure):
             # The host no longer exists (a closed embassy site): only the archive has it.
             self.record_claim(claim["url"], "gone", None, why)
             yield from self.look_up(claim["url"], claim=claim)
         else:
             self.record_claim(claim["url"], "failed", None, why)
+
+    def unresolved(self, failure) -> bool:
+        """Whether the request failed because its host name does not resolve.
+
+        robots.txt is asked for first, so a host that does not resolve usually drops the
+        request itself (an IgnoreRequest); the robots middleware has then recorded why in
+        `dispatches/network_error/<host>`.
+        """
+        if failure.check(DNSLookupError):
+            return True
+        host = urlsplit(failure.request.url).hostname or ""
+        why = self.crawler.stats.get_value(f"dispatches/network_error/{host}")
+        return bool(failure.check(IgnoreRequest)) and why == network_reason(DNSLookupError())
 
     # --- the archive ------------------------------------------------------------------------
     def look_up(self, original: str, **meta: Any) -> Iterator[scrapy.Request]:
