@@ -25,6 +25,7 @@ import socket
 import struct
 import time
 import zlib
+from email.utils import formatdate
 from urllib.parse import parse_qs, urlsplit
 
 import brotli
@@ -315,7 +316,7 @@ async def route(c: Conn, method, host, path, q, headers):
             return await c.respond(
                 int(q.get("code", "429")),
                 b"<html>slow down</html>",
-                {"Retry-After": q.get("retry_after", "2")},
+                {"Retry-After": _retry_after(q)},
             )
         return await c.respond(200, _page(path.rsplit("/", 1)[-1]))
     if path.startswith("/storm/"):
@@ -526,6 +527,15 @@ async def route(c: Conn, method, host, path, q, headers):
     if path.startswith("/sitemap/") or path.startswith("/feed/") or path.startswith("/dtd/"):
         return await xml_route(c, host, path, q, port)
     return await c.respond(404, b"<html>no such fault</html>")
+
+
+def _retry_after(q: dict) -> str:
+    """The Retry-After value asked for: `retry_after` verbatim, or `retry_after_date=N`, an HTTP date N
+    seconds after this answer (a date fixed when the test started would shrink while a loaded machine
+    starts the crawl)."""
+    if "retry_after_date" in q:
+        return formatdate(time.time() + float(q["retry_after_date"]), usegmt=True)
+    return q.get("retry_after", "2")
 
 
 def _urlset(urls) -> bytes:
