@@ -18,10 +18,11 @@ and how to drop this class once Scrapy counts the request itself.
 from __future__ import annotations
 
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from scrapy.core.downloader import Downloader, Slot
+from twisted.python.failure import Failure
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -42,6 +43,7 @@ class SlotLimitDownloader(Downloader):
 
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
+        self._refusals: list[tuple[Callable[[Request], bool], Callable[[Request], Exception]]] = []
         if not callable(getattr(Downloader, "_wait_for_download", None)):
             # Scrapy reshaped its downloader: the override below is never called and the per-host
             # limit depends on DOWNLOAD_DELAY again. Loud, but not fatal to the run.
@@ -62,4 +64,23 @@ class SlotLimitDownloader(Downloader):
         change) and removes it when the download ends, whatever the outcome.
         """
         slot.transferring.add(request)
-        return super()._wait_for_download(slot, request, queue_dfd)
+        return self._send_unless_refused(slot, request, queue_dfd)
+
+    def refuse(self, match: Callable[[Request], bool], make_exc: Callable[[Request], Exception]) -> None:
+        """From now on, fail every request that ``match``es instead of sending it.
+
+        For decisions taken while requests are on their way out (a host's circuit opening): a
+        request whose download task ``_process_queue`` created just before the decision has passed
+        the middlewares and left the slot queue, so only this check, made when the task runs,
+        still stops it.
+        """
+        self._refusals.append((match, make_exc))
+
+    async def _send_unless_refused(self, slot: Slot, request: Request, queue_dfd: Deferred[Response]) -> None:
+        for match, make_exc in self._refusals:
+            if match(request):
+                slot.transferring.discard(request)
+                self._process_queue(slot)
+                queue_dfd.errback(Failure(make_exc(request)))
+                return
+        await super()._wait_for_download(slot, request, queue_dfd)

@@ -284,7 +284,9 @@ class CircuitBreakerMiddleware:
 
     A failed attempt is a 5xx or 429 response or a download exception (timeout, reset,
     refused...), counted on every attempt: register it just after RetryMiddleware (550) so it
-    sees each response and exception before the retry decision. Any other response resets the
+    sees each exception before the retry decision. Responses are counted when they arrive
+    (``response_downloaded``), before the downloader starts the host's next request, so a
+    threshold reached on this answer already stops that request. Any other response resets the
     count. Once open, every request to the host (retries included) raises
     ``IgnoreRequest("circuit open ...")``; the open hosts are in stats ``safety/circuit_open``.
     """
@@ -298,7 +300,9 @@ class CircuitBreakerMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
+        breaker = cls(crawler)
+        crawler.signals.connect(breaker.response_downloaded, signal=signals.response_downloaded)
+        return breaker
 
     def process_request(self, request, spider=None):
         host = (urlparse_cached(request).hostname or "").lower()
@@ -307,13 +311,12 @@ class CircuitBreakerMiddleware:
             raise IgnoreRequest(f"circuit open for {host}: {strip_secrets(request.url)}")
         return None
 
-    def process_response(self, request, response, spider=None):
+    def response_downloaded(self, response, request, spider=None):
         host = (urlparse_cached(request).hostname or "").lower()
         if response.status >= 500 or response.status == 429:
             self._failed(host, f"HTTP {response.status}")
         else:
             self.failures.pop(host, None)
-        return response
 
     def process_exception(self, request, exception, spider=None):
         if isinstance(exception, IgnoreRequest):
@@ -348,13 +351,20 @@ class CircuitBreakerMiddleware:
         sent (one per DOWNLOAD_DELAY). Uses the downloader's slot queues, which are internal to
         Scrapy: if their shape changes this does nothing and only new requests are refused.
         """
-        n = drain_download_queues(
-            self.crawler,
-            lambda request: (urlparse_cached(request).hostname or "").lower() == host,
-            lambda request: IgnoreRequest(f"circuit open for {host}: {strip_secrets(request.url)}"),
-        )
+
+        def match(request) -> bool:
+            return (urlparse_cached(request).hostname or "").lower() == host
+
+        def refusal(request) -> IgnoreRequest:
+            return IgnoreRequest(f"circuit open for {host}: {strip_secrets(request.url)}")
+
+        n = drain_download_queues(self.crawler, match, refusal)
         if n:
             self.stats.inc_value(f"safety/circuit_open_skipped/{host}", n)
+        # Requests already handed to a download task (not yet sent) are stopped by the downloader.
+        refuse = getattr(getattr(self.crawler.engine, "downloader", None), "refuse", None)
+        if callable(refuse):
+            refuse(match, refusal)
 
 
 def drain_download_queues(crawler, match, make_exc) -> int:
