@@ -8,7 +8,7 @@ empty) hands over to the next with a log line; when none is left the host goes i
 `crawlers.sitemaps` and `crawlers.feeds`.
 
 Whether to fetch an article is decided against the database (read through the
-`crawlers.state.CrawlState` extension) by the rules of `crawlers.incremental`: a URL whose
+`crawlers.state.CrawlState` extension) by the rules of `crawlers.freshness`: a URL whose
 discovery hint is not newer than the stored one is skipped without a request, any other known
 URL is asked for conditionally. Nothing is kept in JOBDIR: the database is the record, so a
 killed run simply starts over and skips what it stored.
@@ -28,7 +28,7 @@ from scrapy.exceptions import IgnoreRequest
 from crawlers import feeds, sitemaps
 from crawlers.config import comma_list
 from crawlers.discovery import Found, NotDiscovery, in_scope
-from crawlers.incremental import conditional_headers, host_was_clean, unchanged, validators
+from crawlers.freshness import conditional_headers, host_was_clean, unchanged, validators
 from crawlers.neterrors import count_network_error
 from crawlers.rawpages import discovery_hints, failed_page, page_of
 from crawlers.spiders.arguments import ArgumentError, CheckedArguments, parse_day, parse_limit, parse_window

@@ -33,7 +33,7 @@ from cleaners.model import utc_timestamp
 from cleaners.urls import DEFAULT_OFFICIAL_DOMAINS
 from crawlers.archives import latest_per_url, parse_cdx
 from crawlers.config import comma_list, setting_list
-from crawlers.incremental import conditional_headers
+from crawlers.freshness import conditional_headers
 from crawlers.spiders.base import ARTICLE_STATUSES, ArgumentError
 from crawlers.spiders.wayback import HOST_NAME, WaybackAccess
 

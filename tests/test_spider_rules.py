@@ -12,7 +12,7 @@ from scrapy.utils.test import get_crawler
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError
 
 from crawlers.discovery import Found, in_scope
-from crawlers.incremental import UNCLEAN, conditional_headers, host_was_clean, unchanged, validators
+from crawlers.freshness import UNCLEAN, conditional_headers, host_was_clean, unchanged, validators
 from crawlers.neterrors import count_network_error
 from crawlers.rawpages import discovery_hints, failed_page, flat_headers, page_of
 from crawlers.spiders.arguments import ArgumentError, parse_limit, parse_window
@@ -135,8 +135,8 @@ def test_failed_page_records_the_error_and_how_the_url_was_found():
 
 
 def test_network_errors_counted_per_host_and_logged_once(stats, caplog):
-    log = logging.getLogger("test_incremental")
-    with caplog.at_level(logging.DEBUG, logger="test_incremental"):
+    log = logging.getLogger("test_spider_rules")
+    with caplog.at_level(logging.DEBUG, logger="test_spider_rules"):
         assert count_network_error(stats, log, "a.example", DNSLookupError("a.example"), whole_host=True)
         assert count_network_error(stats, log, "a.example", ConnectionRefusedError(), whole_host=False)
         assert not count_network_error(stats, log, "a.example", ValueError("a bug"), whole_host=True)
@@ -147,7 +147,7 @@ def test_network_errors_counted_per_host_and_logged_once(stats, caplog):
 
 
 def test_a_later_request_failing_does_not_mark_the_whole_host(stats):
-    log = logging.getLogger("test_incremental")
+    log = logging.getLogger("test_spider_rules")
     assert count_network_error(stats, log, "b.example", ConnectionRefusedError(), whole_host=False)
     assert stats.get_value("dispatches/network_errors/b.example") == 1
     assert stats.get_value("dispatches/network_error/b.example") is None
