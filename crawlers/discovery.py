@@ -25,6 +25,7 @@ __all__ = [
     "NotDiscovery",
     "parse_rest",
     "parse_listing",
+    "parse_archive_index",
     "parse_when",
     "in_window",
     "in_scope",
