@@ -1,9 +1,9 @@
-"""Parsing of discovery documents: WordPress REST pages, sitemaps, RSS/Atom feeds, listing pages.
+"""What discovery finds, and parsing of WordPress REST pages, listing pages and archive indexes.
 
 Pure functions over bytes: no requests, no Scrapy engine, no database. Spiders decide what to
-fetch from what these return. XML is parsed with entity resolution and network access off
-(no entity expansion bombs, no external entities): Scrapy's `Sitemap` for sitemaps, a
-locked-down lxml parser for feeds.
+fetch from what these return. `Found` (one URL with its hints) and `NotDiscovery` (the body is
+not the document asked for) are shared by every kind of discovery document; sitemaps and feeds
+are parsed in `crawlers.sitemaps` and `crawlers.feeds`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,7 @@ from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
-import lxml.etree
 from parsel import Selector
-from scrapy.utils.sitemap import Sitemap
 
 from cleaners.model import utc_timestamp
 
@@ -26,13 +24,14 @@ __all__ = [
     "Found",
     "NotDiscovery",
     "parse_rest",
-    "parse_sitemap",
-    "parse_feed",
     "parse_listing",
+    "parse_archive_index",
     "parse_when",
     "in_window",
+    "in_scope",
     "matches_topic",
     "looks_like_html",
+    "strip_tags",
 ]
 
 
@@ -105,7 +104,15 @@ def matches_topic(keywords: Iterable[str], *texts: str | None) -> bool:
     return any(w in hay for w in words)
 
 
-def _strip_tags(html: str) -> str:
+def in_scope(found: Found, since: date | None, until: date | None, keywords: Iterable[str]) -> bool:
+    """Whether a found URL is in a run's date window and matches its topic keywords, on what
+    discovery knows of it (dates, title, URL slug)."""
+    slug = urlsplit(found.url).path
+    return in_window(found.when, since, until) and matches_topic(keywords, found.title, slug)
+
+
+def strip_tags(html: str) -> str:
+    """Text of an HTML fragment (a REST or feed title) with tags dropped and whitespace collapsed."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html or "")).strip()
 
 
@@ -139,7 +146,7 @@ def parse_rest(body: bytes) -> list[Found]:
                 via="rest",
                 lastmod=_gmt(post.get("modified_gmt")),
                 published=_gmt(post.get("date_gmt")),
-                title=_strip_tags(title) if isinstance(title, str) else None,
+                title=strip_tags(title) if isinstance(title, str) else None,
                 guid=guid.strip() if isinstance(guid, str) and guid.strip() else None,
                 extra={"id": post.get("id")},
             )
@@ -155,115 +162,6 @@ def _gmt(value) -> str | None:
         return None
     dt = parse_when(value)
     return utc_timestamp(dt) if dt else None
-
-
-def parse_sitemap(
-    body: bytes, base_url: str | None = None, limit: int | None = None
-) -> tuple[str, list[Found]]:
-    """A sitemap or sitemap index (already decompressed); at most `limit` entries are read.
-
-    Returns:
-        ("sitemapindex" | "urlset", entries); for an index the entries are child sitemaps.
-    Raises:
-        NotDiscovery: not a sitemap (HTML, JSON, garbage).
-    """
-    if looks_like_html(body) or not body.strip():
-        raise NotDiscovery("HTML or empty where a sitemap was due")
-    try:
-        sitemap = Sitemap(body)
-    except (lxml.etree.XMLSyntaxError, StopIteration, ValueError) as exc:
-        raise NotDiscovery(f"not XML: {exc}") from None
-    kind = sitemap.type
-    if kind not in ("sitemapindex", "urlset"):
-        raise NotDiscovery(f"XML root {kind!r} is not a sitemap")
-    entries = []
-    for entry in sitemap:
-        loc = entry.get("loc")
-        if not loc:
-            continue
-        if base_url:
-            loc = urljoin(base_url, loc)
-        entries.append(Found(url=loc, via="sitemap", lastmod=entry.get("lastmod") or None))
-        if limit is not None and len(entries) > limit:  # one more than allowed: the caller warns
-            break
-    return kind, entries
-
-
-_FEED_PARSER = lxml.etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    recover=True,
-    remove_comments=True,
-    remove_pis=True,
-    huge_tree=False,
-    load_dtd=False,
-)
-
-
-def _local(tag) -> str:
-    return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
-
-
-def parse_feed(body: bytes, base_url: str | None = None) -> list[Found]:
-    """An RSS 2.0 or Atom feed: item links with pubDate/updated and title.
-
-    Raises:
-        NotDiscovery: not a feed (HTML login page, JSON, garbage).
-    """
-    if looks_like_html(body) or not body.strip():
-        raise NotDiscovery("HTML or empty where a feed was due")
-    try:
-        root = lxml.etree.fromstring(body, parser=_FEED_PARSER)
-    except lxml.etree.XMLSyntaxError as exc:
-        raise NotDiscovery(f"not XML: {exc}") from None
-    if root is None or _local(root.tag) not in ("rss", "feed", "rdf"):
-        raise NotDiscovery("XML that is not RSS or Atom")
-    found: list[Found] = []
-    seen: set[str] = set()
-    for item in root.iter():
-        name = _local(item.tag)
-        if name not in ("item", "entry"):
-            continue
-        link = title = pub = upd = guid = None
-        for child in item:
-            cname = _local(child.tag)
-            text = (child.text or "").strip()
-            if cname == "link":
-                href = child.get("href")
-                if href and child.get("rel", "alternate") == "alternate":
-                    link = href
-                elif text:
-                    link = text
-            elif cname == "title":
-                title = _strip_tags(text)
-            elif cname in ("pubdate", "published", "date"):
-                pub = text
-            elif cname == "updated":
-                upd = text
-            elif cname == "guid":
-                guid = text
-        if not link and guid and guid.startswith("http"):
-            link = guid
-        if not link:
-            continue
-        if base_url:
-            link = urljoin(base_url, link)
-        if urlsplit(link).scheme not in ("http", "https") or link in seen:
-            continue
-        seen.add(link)
-        pub_dt = parse_when(pub)
-        upd_dt = parse_when(upd)
-        found.append(
-            Found(
-                url=link,
-                via="feed",
-                lastmod=utc_timestamp(upd_dt) if upd_dt else None,
-                published=utc_timestamp(pub_dt) if pub_dt else None,
-                title=title,
-                guid=guid.strip() if guid and guid.strip() else None,
-            )
-        )
-    return found
 
 
 def parse_listing(

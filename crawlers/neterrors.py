@@ -4,16 +4,19 @@ A network error (the name does not resolve, the connection is refused, reset or 
 fails) says that a host could not be reached, not that it refused us: a crawl logs it once per
 host and counts it under ``dispatches/network_error/<host>``, never as a robots.txt block. The
 exception types are Scrapy's and Twisted's download errors; which of them a download raises
-depends on the download handler, so both families are listed.
+depends on the download handler, so both families are listed. `count_network_error` is how a
+spider counts and logs one.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from scrapy import exceptions as scrapy_errors
 from twisted.internet import error as tx_errors
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-__all__ = ["network_reason"]
+__all__ = ["count_network_error", "network_reason"]
 
 # Most specific first: the first match names the reason.
 _REASONS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
@@ -70,3 +73,29 @@ def _reasons_inside(exc: BaseException) -> list[BaseException]:
     """The failures a ResponseFailed/ResponseNeverReceived wraps (TLS errors hide there)."""
     inner = getattr(exc, "reasons", None) or []
     return [getattr(f, "value", f) for f in inner if isinstance(getattr(f, "value", f), BaseException)]
+
+
+def count_network_error(stats: Any, log: Any, host: str, exc: BaseException, *, whole_host: bool) -> bool:
+    """Count a network error of `host`; the first of the host is one log line, the rest DEBUG.
+
+    Every such failed request counts in `dispatches/network_errors/<host>`; `whole_host`
+    (the host's first discovery document failed, so nothing of it can be crawled) also
+    puts the host under `dispatches/network_error/<host>` with the reason.
+
+    Args:
+        stats: the crawl's stats collector.
+        log: the logger (or a spider's logger adapter) the line goes to.
+    Returns:
+        False when `exc` is not a network error (the caller reports it its own way).
+    """
+    reason = network_reason(exc)
+    if reason is None:
+        return False
+    stats.inc_value(f"dispatches/network_errors/{host}")
+    if whole_host:
+        stats.set_value(f"dispatches/network_error/{host}", reason)
+    if stats.get_value(f"dispatches/network_errors/{host}") == 1:
+        log.error("%s unreachable (%s)", host, reason)
+    else:
+        log.debug("%s unreachable again (%s: %s)", host, type(exc).__name__, exc)
+    return True

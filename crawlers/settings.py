@@ -119,7 +119,7 @@ MEMUSAGE_CHECK_INTERVAL_SECONDS = 15
 # cron interval. 0 turns it off.
 CLOSESPIDER_TIMEOUT = from_env("DISPATCHES_MAX_RUN_SECONDS", 21600.0)
 # SSRF guard: names are checked on the address they resolve to, at connect time.
-TWISTED_DNS_RESOLVER = "crawlers.middlewares.safety.SafeResolver"
+TWISTED_DNS_RESOLVER = "crawlers.middlewares.resolver.SafeResolver"
 # Hosts (host, host:port, *.suffix) allowed to be loopback/private addresses: test rigs only.
 DISPATCHES_ALLOW_HOSTS = from_env("DISPATCHES_ALLOW_HOSTS", [])
 DISPATCHES_ALLOW_PRIVATE = from_env("DISPATCHES_ALLOW_PRIVATE", False)  # no address check at all
@@ -140,7 +140,7 @@ DISPATCHES_WAYBACK_URL = from_env("DISPATCHES_WAYBACK_URL", "https://web.archive
 DISPATCHES_WAYBACK_MAX_PER_RUN = from_env("DISPATCHES_WAYBACK_MAX_PER_RUN", 500)
 EXTENSIONS = {
     **globals().get("EXTENSIONS", {}),
-    "crawlers.middlewares.safety.BoundedStop": 100,
+    "crawlers.middlewares.slots.BoundedStop": 100,
     "crawlers.state.CrawlState": 500,  # what the database knows about URLs, for the spiders
 }
 # Merged with entries other sections register, whichever section comes first.

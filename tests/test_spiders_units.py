@@ -18,15 +18,15 @@ from crawlers.discovery import (
     in_window,
     looks_like_html,
     matches_topic,
-    parse_feed,
     parse_listing,
     parse_rest,
-    parse_sitemap,
     parse_when,
 )
+from crawlers.feeds import parse_feed
 from crawlers.middlewares.politeness import parse_retry_after
 from crawlers.middlewares.softblock import soft_block_reason
 from crawlers.runlock import run_lock
+from crawlers.sitemaps import parse_sitemap
 from crawlers.spiders.base import ArgumentError
 from crawlers.spiders.state_gov import StateGovSpider
 from crawlers.spiders.syndication import SyndicationSpider

@@ -1,4 +1,4 @@
-"""Spider arguments checked before a crawl starts: names, empty values, dates.
+"""Spider arguments checked before a crawl starts: names, empty values, dates, limits.
 
 Scrapy sets every `-a name=value` it does not recognise as a spider attribute, so a typo
 (`-a sinse=2024-01-01`) would silently run a full, unfiltered crawl. `CheckedArguments` knows the
@@ -12,7 +12,7 @@ import difflib
 import inspect
 from datetime import date
 
-__all__ = ["ArgumentError", "CheckedArguments", "parse_day"]
+__all__ = ["ArgumentError", "CheckedArguments", "parse_day", "parse_limit", "parse_window"]
 
 
 class ArgumentError(ValueError):
@@ -26,6 +26,27 @@ def parse_day(value, name: str) -> date | None:
         return date.fromisoformat(str(value)[:10])
     except ValueError:
         raise ArgumentError(f"-a {name}={value!r}: expected a date like 2024-01-31") from None
+
+
+def parse_window(since, until) -> tuple[date | None, date | None]:
+    """`-a since` and `-a until` as days (None when not given); since may not be after until."""
+    first, last = parse_day(since, "since"), parse_day(until, "until")
+    if first and last and first > last:
+        raise ArgumentError(f"-a since={first} is after -a until={last}")
+    return first, last
+
+
+def parse_limit(value) -> int | None:
+    """`-a limit=N` as a whole number >= 0; None when it is not given."""
+    if value in (None, ""):
+        return None
+    try:
+        limit = int(value)
+    except ValueError:
+        raise ArgumentError(f"-a limit={value!r}: expected a whole number") from None
+    if limit < 0:
+        raise ArgumentError(f"-a limit={value!r}: expected a whole number >= 0")
+    return limit
 
 
 class CheckedArguments:

@@ -1,52 +1,47 @@
-"""What the three spiders share: arguments, incremental decisions, discovery fallback, RawPage.
+"""What the spiders share: arguments, the discovery fallback chain, incremental decisions, RawPage.
 
 A spider finds article URLs through discovery methods tried in order of preference per host
 (REST, sitemap, listing, feed); the first whose first document makes sense wins, and
 `dispatches/discovery/<host>` says which. A method that fails (error, HTML where JSON was due,
 empty) hands over to the next with a log line; when none is left the host goes into
-`dispatches/discovery_failed/<host>`.
+`dispatches/discovery_failed/<host>`. The documents are parsed by `crawlers.discovery`,
+`crawlers.sitemaps` and `crawlers.feeds`.
 
 Whether to fetch an article is decided against the database (read through the
-`crawlers.state.CrawlState` extension): a URL whose discovery hint (sitemap `lastmod`, REST
-`modified_gmt`) is not newer than the stored one is skipped without a request; any other known
-URL is fetched with
-`If-None-Match`/`If-Modified-Since` from its stored `ETag`/`Last-Modified`. Nothing is kept in
-JOBDIR: the database is the record, so a killed run simply starts over and skips what it stored.
+`crawlers.state.CrawlState` extension) by the rules of `crawlers.freshness`: a URL whose
+discovery hint is not newer than the stored one is skipped without a request, any other known
+URL is asked for conditionally. Nothing is kept in JOBDIR: the database is the record, so a
+killed run simply starts over and skips what it stored.
 
-Spiders never clean text: they yield `RawPage` items and the pipeline does the rest.
+Spiders never clean text: they yield `RawPage` items (`crawlers.rawpages`) and the pipeline does
+the rest.
 """
 
 from __future__ import annotations
 
-import logging
-import re
 from collections.abc import Iterable, Iterator
 from urllib.parse import urlencode, urlsplit
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
-from scrapy.utils.gz import gunzip
 
-from cleaners.model import RawPage, utc_timestamp
+from crawlers import feeds, sitemaps
 from crawlers.config import comma_list
-from crawlers.discovery import Found, NotDiscovery, in_window, matches_topic, parse_when
-from crawlers.neterrors import network_reason
-from crawlers.spiders.arguments import ArgumentError, CheckedArguments, parse_day
+from crawlers.discovery import Found, NotDiscovery, in_scope
+from crawlers.freshness import conditional_headers, host_was_clean, unchanged, validators
+from crawlers.neterrors import count_network_error
+from crawlers.rawpages import discovery_hints, failed_page, page_of
+from crawlers.spiders.arguments import ArgumentError, CheckedArguments, parse_day, parse_limit, parse_window
 from crawlers.state import CrawlState
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["DispatchesSpider", "ArgumentError", "parse_day"]
 
 ARTICLE_STATUSES = [304, 404, 410]
-# Child sitemaps that never hold statements (WordPress/Yoast taxonomies, authors, media).
-SKIP_SITEMAPS = re.compile(
-    r"(category|tag|author|attachment|media|page|taxonom|country|bureau|people)[-_]?sitemap", re.I
-)
 
 
 class DispatchesSpider(CheckedArguments, scrapy.Spider):
-    """Base class; subclasses define `hosts_to_crawl()` and `discovery_methods(host)`."""
+    """Base class; subclasses define `hosts_to_crawl()`, `discovery_order` and a `start_<method>(host)`
+    for each method named there."""
 
     #: methods in order of preference; each name maps to `start_<name>(host)`
     discovery_order: tuple[str, ...] = ()
@@ -55,16 +50,8 @@ class DispatchesSpider(CheckedArguments, scrapy.Spider):
     def __init__(self, since=None, until=None, limit=None, topic=None, **kwargs):
         self.check_names(kwargs)
         super().__init__(**kwargs)
-        self.since = parse_day(since, "since")
-        self.until = parse_day(until, "until")
-        if self.since and self.until and self.since > self.until:
-            raise ArgumentError(f"-a since={self.since} is after -a until={self.until}")
-        try:
-            self.limit = int(limit) if limit not in (None, "") else None
-        except ValueError:
-            raise ArgumentError(f"-a limit={limit!r}: expected a whole number") from None
-        if self.limit is not None and self.limit < 0:
-            raise ArgumentError(f"-a limit={limit!r}: expected a whole number >= 0")
+        self.since, self.until = parse_window(since, until)
+        self.limit = parse_limit(limit)
         self.topic_keywords = comma_list(topic)
         self.run_args = {"since": since, "until": until, "limit": limit, "topic": topic}
         self.known: dict[str, dict] = {}
@@ -170,6 +157,11 @@ class DispatchesSpider(CheckedArguments, scrapy.Spider):
             self.crawler.stats.set_value(f"dispatches/discovery/{host}", method)
             self.logger.info("Discovery on %s by %s", host, method)
 
+    def _no_method_left(self, host: str) -> None:
+        """The host cannot be crawled this run: no other discovery method would do better."""
+        self._disc[host]["i"] = len(self.discovery_order)
+        self.crawler.stats.set_value(f"dispatches/discovery/{host}", "none")
+
     def discovery_request(
         self,
         url: str,
@@ -186,17 +178,8 @@ class DispatchesSpider(CheckedArguments, scrapy.Spider):
         A document whose validators were kept after the last clean, complete run of its host
         is asked for conditionally: a 304 means nothing it lists has changed since.
         """
-        headers = {}
-        state = (
-            self.known.get(CrawlState.url_key(url))
-            if conditional and not self.settings.getbool("DISPATCHES_FULL_DISCOVERY")
-            else None
-        )
-        if state:
-            if state.get("etag"):
-                headers["If-None-Match"] = state["etag"]
-            if state.get("last_modified"):
-                headers["If-Modified-Since"] = state["last_modified"]
+        ask_conditionally = conditional and not self.settings.getbool("DISPATCHES_FULL_DISCOVERY")
+        headers = conditional_headers(self.known.get(CrawlState.url_key(url)) if ask_conditionally else None)
         return scrapy.Request(
             url,
             callback=callback,
@@ -223,31 +206,19 @@ class DispatchesSpider(CheckedArguments, scrapy.Spider):
         self.crawler.stats.inc_value("dispatches/discovery_not_modified")
         return True
 
+    def doc_unusable(self, response, kind: str, why: str) -> Iterator[scrapy.Request]:
+        """A discovery document that cannot be used: the first of its method hands over to the next
+        method; a later one (a child sitemap, a next page) is logged and skipped."""
+        if response.meta.get("first"):
+            yield from self.discovery_failed(response.meta["host"], response.meta["method"], why)
+        else:
+            self.logger.warning("Ignoring %s %s: %s", kind, response.url, why)
+
     def remember_doc(self, response) -> None:
         """Keep a discovery document's validators for the next run (stored only after a clean run)."""
-        etag = response.headers.get(b"ETag")
-        lm = response.headers.get(b"Last-Modified")
-        if etag or lm:
-            fields = {
-                "etag": etag.decode("latin-1") if etag else None,
-                "last_modified": lm.decode("latin-1") if lm else None,
-            }
+        fields = validators(response.headers)
+        if fields:
             self.doc_validators[response.url] = (response.meta["host"], fields)
-
-    def host_was_clean(self, host: str) -> bool:
-        stats = self.crawler.stats
-        return not any(
-            stats.get_value(f"dispatches/{k}/{host}")
-            for k in (
-                "fetch_failed",
-                "soft_blocks",
-                "discovery_partial",
-                "discovery_failed",
-                "robots_blocked",
-                "network_error",
-                "deferred",
-            )
-        ) and host not in (stats.get_value("safety/circuit_open") or [])
 
     def closed(self, reason):
         """After a complete run: keep discovery validators and watermarks of the hosts that went cleanly.
@@ -261,10 +232,8 @@ class DispatchesSpider(CheckedArguments, scrapy.Spider):
             return
         if reason != "finished" or self.filtered or stats.get_value("dispatches/errors"):
             return
-        entries = [
-            (url, fields) for url, (host, fields) in self.doc_validators.items() if self.host_was_clean(host)
-        ]
-        entries += [(url, fields) for host, url, fields in self.watermarks if self.host_was_clean(host)]
+        found = [(host, url, fields) for url, (host, fields) in self.doc_validators.items()] + self.watermarks
+        entries = [(url, fields) for host, url, fields in found if host_was_clean(stats, host)]
         try:
             kept = state.keep(entries)
         except Exception as exc:  # the next run just lists everything again
@@ -276,15 +245,12 @@ class DispatchesSpider(CheckedArguments, scrapy.Spider):
         request = failure.request
         host, method = request.meta["host"], request.meta["method"]
         if failure.check(IgnoreRequest) and "robots" in str(failure.value):
-            # robots.txt unreachable or forbidding: no method will do better this run.
-            self._disc[host]["i"] = len(self.discovery_order)
-            self.crawler.stats.set_value(f"dispatches/discovery/{host}", "none")
+            self._no_method_left(host)  # robots.txt unreachable or forbidding
             return
         first = bool(request.meta.get("first"))
-        if self.network_error(host, failure.value, whole_host=first):
-            if first:  # the host cannot be reached: no other method will do better this run
-                self._disc[host]["i"] = len(self.discovery_order)
-                self.crawler.stats.set_value(f"dispatches/discovery/{host}", "none")
+        if count_network_error(self.crawler.stats, self.logger, host, failure.value, whole_host=first):
+            if first:  # the host cannot be reached
+                self._no_method_left(host)
             else:
                 self.crawler.stats.inc_value(f"dispatches/discovery_partial/{host}")
             return
@@ -294,27 +260,6 @@ class DispatchesSpider(CheckedArguments, scrapy.Spider):
         else:
             self.logger.warning("Discovery request %s failed: %s", request.url, why)
             self.crawler.stats.inc_value(f"dispatches/discovery_partial/{host}")
-
-    def network_error(self, host: str, exc: BaseException, *, whole_host: bool) -> bool:
-        """Count a network error of `host`; the first of the host is one log line, the rest DEBUG.
-
-        Every such failed request counts in `dispatches/network_errors/<host>`; `whole_host`
-        (the host's first discovery document failed, so nothing of it can be crawled) also
-        puts the host under `dispatches/network_error/<host>` with the reason. Returns False
-        when `exc` is not a network error (the caller reports it its own way).
-        """
-        reason = network_reason(exc)
-        if reason is None:
-            return False
-        stats = self.crawler.stats
-        stats.inc_value(f"dispatches/network_errors/{host}")
-        if whole_host:
-            stats.set_value(f"dispatches/network_error/{host}", reason)
-        if stats.get_value(f"dispatches/network_errors/{host}") == 1:
-            self.logger.error("%s unreachable (%s)", host, reason)
-        else:
-            self.logger.debug("%s unreachable again (%s: %s)", host, type(exc).__name__, exc)
-        return True
 
     def unusable(self, response) -> str | None:
         """Why a discovery response cannot be used (status, soft block), or None."""
@@ -334,40 +279,27 @@ class DispatchesSpider(CheckedArguments, scrapy.Spider):
     ):
         return self.discovery_request(url, host, method, self.parse_sitemap, "xml", first, depth=depth)
 
-    def sitemap_body(self, response) -> bytes | None:
-        body = response.body
-        if body[:2] == b"\x1f\x8b":
-            try:
-                body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE", 10 * 1024 * 1024))
-            except Exception as exc:
-                self.logger.warning("Ignoring invalid sitemap %s: %s", response.url, exc)
-                return None
-        return body
-
     def parse_sitemap(self, response):
-        from crawlers.discovery import parse_sitemap
-
         meta = response.meta
         host, method, depth = meta["host"], meta["method"], meta.get("depth", 0)
         if self.doc_not_modified(response):
             return
-        why = self.unusable(response)
-        body = None if why else self.sitemap_body(response)
         kind, entries = None, list[Found]()
-        if body is not None and not why:
+        why = self.unusable(response)
+        if not why:
+            max_size = self.settings.getint("DOWNLOAD_MAXSIZE", 10 * 1024 * 1024)
             try:
-                kind, entries = parse_sitemap(body, response.url, limit=self.max_items)
+                kind, entries = sitemaps.read_sitemap(
+                    response.body, response.url, max_size=max_size, limit=self.max_items
+                )
             except NotDiscovery as exc:
                 why = str(exc)
-        elif not why:
-            why = "invalid sitemap body"
+                if exc.__cause__ is not None:  # the gzip stream: broken, or a bomb over DOWNLOAD_MAXSIZE
+                    self.logger.warning("Ignoring invalid sitemap %s: %s", response.url, exc.__cause__)
         if not why and not entries:
             why = "empty sitemap"
         if why:
-            if meta.get("first"):
-                yield from self.discovery_failed(host, method, why)
-            else:
-                self.logger.warning("Ignoring sitemap %s: %s", response.url, why)
+            yield from self.doc_unusable(response, "sitemap", why)
             return
         if len(entries) > self.max_items:
             self.logger.warning(
@@ -384,29 +316,26 @@ class DispatchesSpider(CheckedArguments, scrapy.Spider):
                     "Sitemap index %s nested deeper than %d; not followed", response.url, depth
                 )
                 return
-            children = [e for e in entries if not SKIP_SITEMAPS.search(urlsplit(e.url).path)] or entries
             self.discovery_ok(host, method)
             self.remember_doc(response)
+            children = sitemaps.child_sitemaps(entries, host)
             cap = self.settings.getint("DISPATCHES_MAX_SITEMAPS_PER_HOST")
-            for child in children:
-                if urlsplit(child.url).hostname != host:
-                    continue
-                n = self._sitemaps_seen[host] = self._sitemaps_seen.get(host, 0) + 1
-                if n > cap:
-                    self.logger.warning(
-                        "More than %d sitemaps on %s (DISPATCHES_MAX_SITEMAPS_PER_HOST); the rest not read",
-                        cap,
-                        host,
-                    )
-                    self.crawler.stats.inc_value(f"dispatches/discovery_partial/{host}")
-                    break
+            seen = self._sitemaps_seen.get(host, 0)
+            room = max(cap - seen, 0)
+            self._sitemaps_seen[host] = seen + len(children[:room])
+            for child in children[:room]:
                 yield self.sitemap_request(child.url, host, depth=depth + 1, method=method)
+            if len(children) > room:
+                self.logger.warning(
+                    "More than %d sitemaps on %s (DISPATCHES_MAX_SITEMAPS_PER_HOST); the rest not read",
+                    cap,
+                    host,
+                )
+                self.crawler.stats.inc_value(f"dispatches/discovery_partial/{host}")
             return
         self.discovery_ok(host, method)
         self.remember_doc(response)
-        for found in entries:
-            if urlsplit(found.url).hostname != host:
-                continue  # another host's URLs submitted in this host's sitemap: not its statements
+        for found in sitemaps.on_host(entries, host):
             req = self.article_request(found)
             if req is not None:
                 yield req
@@ -416,8 +345,6 @@ class DispatchesSpider(CheckedArguments, scrapy.Spider):
         return self.discovery_request(url, host, method, self.parse_feed, "xml", first)
 
     def parse_feed(self, response):
-        from crawlers.discovery import parse_feed
-
         meta = response.meta
         host, method = meta["host"], meta["method"]
         if self.doc_not_modified(response):
@@ -426,7 +353,7 @@ class DispatchesSpider(CheckedArguments, scrapy.Spider):
         items = []
         if not why:
             try:
-                items = parse_feed(response.body, response.url)
+                items = feeds.parse_feed(response.body, response.url)
             except NotDiscovery as exc:
                 why = str(exc)
         if not why and not items:
@@ -443,10 +370,7 @@ class DispatchesSpider(CheckedArguments, scrapy.Spider):
                         "Feed %s looks stale (%s); using it, nothing better is left", response.url, stale
                     )
         if why:
-            if meta.get("first"):
-                yield from self.discovery_failed(host, method, why)
-            else:
-                self.logger.warning("Ignoring feed %s: %s", response.url, why)
+            yield from self.doc_unusable(response, "feed", why)
             return
         self.discovery_ok(host, method)
         self.remember_doc(response)
@@ -455,35 +379,14 @@ class DispatchesSpider(CheckedArguments, scrapy.Spider):
             if req is not None:
                 yield req
 
-    def feed_staleness(self, host: str, items) -> str | None:
-        """Why a feed looks stale: its newest item is much older than what we already hold of
-        its host (a feed that stopped updating while the site went on). None when fine."""
-        newest = max((f.when for f in items if f.when), default=None)
-        if newest is None:
-            return None
-        known = [
-            parse_when(st.get("modified_gmt") or st.get("lastmod"))
-            for key, st in self.known.items()
-            if urlsplit(key).hostname in (host, host.removeprefix("www."))
-        ]
-        known_newest = max((k for k in known if k), default=None)
-        days = self.settings.getint("DISPATCHES_STALE_FEED_DAYS")
-        if known_newest and (known_newest - newest).days > days:
-            return (
-                f"newest item {newest.date()} is {(known_newest - newest).days} days older than stored pages"
-            )
-        return None
+    def feed_staleness(self, host: str, items: Iterable[Found]) -> str | None:
+        """Why a feed of `host` looks stale against the pages this run found stored, or None."""
+        return feeds.staleness(items, self.known, host, self.settings.getint("DISPATCHES_STALE_FEED_DAYS"))
 
     # --- articles ---------------------------------------------------------------------------
     def wanted(self, found: Found) -> bool:
         """Date window and topic keywords, on what discovery knows (titles, slugs, dates)."""
-        if not in_window(found.when, self.since, self.until):
-            return False
-        if self.topic_keywords and not matches_topic(
-            self.topic_keywords, found.title, urlsplit(found.url).path
-        ):
-            return False
-        return True
+        return in_scope(found, self.since, self.until, self.topic_keywords)
 
     def article_request(self, found: Found, **meta) -> scrapy.Request | None:
         """The request for an article page, or None when it is not wanted or not changed."""
@@ -495,41 +398,22 @@ class DispatchesSpider(CheckedArguments, scrapy.Spider):
             return None
         self.planned.add(key)
         state = self.known.get(key)
-        hint = found.lastmod
-        if state and hint:
-            stored = parse_when(state.get("modified_gmt") or state.get("lastmod"))
-            new = parse_when(hint)
-            if stored and new and new <= stored:
-                self.crawler.stats.inc_value("dispatches/skipped/unchanged")
-                return None
+        if unchanged(state, found.lastmod):
+            self.crawler.stats.inc_value("dispatches/skipped/unchanged")
+            return None
         if self.limit is not None and self.scheduled >= self.limit:
             self.crawler.stats.inc_value("dispatches/skipped/limit")
             return None
         self.scheduled += 1
         if self.scheduled == 1 and (crawl_state := self.state) is not None:
             crawl_state.articles_scheduled()
-        headers = {}
-        if state:
-            if state.get("etag"):
-                headers["If-None-Match"] = state["etag"]
-            if state.get("last_modified"):
-                headers["If-Modified-Since"] = state["last_modified"]
-        hints = {"via": found.via}
-        if found.lastmod:
-            hints["modified_gmt" if found.via == "rest" else "lastmod"] = found.lastmod
-        if found.published:
-            hints["published"] = found.published
-        if found.title:
-            hints["discovered_title"] = found.title
-        if found.guid:
-            hints["guid"] = found.guid
         return scrapy.Request(
             found.url,
             callback=self.parse_article,
             errback=self.article_failed,
-            headers=headers,
+            headers=conditional_headers(state),
             meta={
-                "hints": hints,
+                "hints": discovery_hints(found),
                 "handle_httpstatus_list": ARTICLE_STATUSES,
                 "dispatches_expect": "html",
                 **meta,
@@ -550,23 +434,9 @@ class DispatchesSpider(CheckedArguments, scrapy.Spider):
             hints["soft_block"] = soft
         elif response.status == 200:
             hints.update(self.page_hints(response))
-        first = (response.meta.get("redirect_urls") or [response.url])[0]
         if response.meta.get("redirect_reasons"):  # 301/308 move a statement, 302/307 do not
             hints["redirect_status"] = list(response.meta["redirect_reasons"])
-        headers = {
-            k.decode("latin-1").lower(): b", ".join(v).decode("latin-1") for k, v in response.headers.items()
-        }
-        yield RawPage(
-            url=first,
-            final_url=response.url,
-            status=response.status,
-            headers=headers,
-            body=response.body if response.status == 200 else b"",
-            fetched_at=utc_timestamp(),
-            spider=self.name,
-            discovered_via=via,
-            meta=hints,
-        )
+        yield page_of(response, self.name, via, hints)
 
     def article_failed(self, failure):
         request = failure.request
@@ -576,20 +446,11 @@ class DispatchesSpider(CheckedArguments, scrapy.Spider):
         self.crawler.stats.inc_value("dispatches/fetch_failed")
         self.crawler.stats.inc_value(f"dispatches/fetch_failed/{urlsplit(request.url).hostname}")
         why = f"{type(failure.value).__name__}: {failure.value}"
-        if not self.network_error(urlsplit(request.url).hostname or "", failure.value, whole_host=False):
+        host = urlsplit(request.url).hostname or ""
+        if not count_network_error(self.crawler.stats, self.logger, host, failure.value, whole_host=False):
             self.logger.warning("Giving up on %s: %s", request.url, why)
         # Through the pipeline, so the failure is an `events` row like every other skip.
-        yield RawPage(
-            url=request.url,
-            final_url=None,
-            status=0,
-            headers={},
-            body=b"",
-            fetched_at=utc_timestamp(),
-            spider=self.name,
-            discovered_via=(request.meta.get("hints") or {}).get("via"),
-            meta={"fetch_error": why},
-        )
+        yield failed_page(request, self.name, why)
 
     # --- helpers ----------------------------------------------------------------------------
     @staticmethod

@@ -34,6 +34,7 @@ from cleaners.model import utc_timestamp
 from cleaners.urls import DEFAULT_OFFICIAL_DOMAINS
 from crawlers.archives import latest_per_url, parse_cdx
 from crawlers.config import comma_list, setting_list
+from crawlers.freshness import conditional_headers
 from crawlers.neterrors import network_reason
 from crawlers.spiders.base import ARTICLE_STATUSES, ArgumentError
 from crawlers.spiders.wayback import HOST_NAME, WaybackAccess
@@ -232,17 +233,12 @@ class OriginalsSpider(ClaimFollowing):
                 self.crawler.stats.inc_value("dispatches/skipped/limit")
                 break
             self.scheduled += 1
-            headers = {}
-            if st.get("etag"):
-                headers["If-None-Match"] = st["etag"]
-            if st.get("last_modified"):
-                headers["If-Modified-Since"] = st["last_modified"]
             self.crawler.stats.inc_value("dispatches/recheck/asked")
             yield scrapy.Request(
                 st["url"],
                 callback=self.parse_article,
                 errback=self.article_failed,
-                headers=headers,
+                headers=conditional_headers(st),
                 meta={
                     "hints": {"via": "recheck"},
                     "handle_httpstatus_list": ARTICLE_STATUSES,

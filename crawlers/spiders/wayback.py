@@ -30,6 +30,7 @@ from crawlers.archives import (
     parse_cdx,
 )
 from crawlers.config import comma_list
+from crawlers.rawpages import flat_headers
 from crawlers.spiders.base import ArgumentError, DispatchesSpider
 from crawlers.state import CrawlState
 
@@ -158,9 +159,6 @@ class WaybackAccess(DispatchesSpider):
         found = memento_from_capture_url(response.url)
         timestamp = found[0] if found else cap.timestamp
         memento = Capture(timestamp, cap.original, cap.status).memento_at
-        headers = {
-            k.decode("latin-1").lower(): b", ".join(v).decode("latin-1") for k, v in response.headers.items()
-        }
         ok = response.status == 200 and not response.meta.get("dispatches_soft_block")
         meta: dict[str, object] = {"archived_url": response.url, "memento_at": memento}
         if response.meta.get("dispatches_soft_block"):
@@ -169,7 +167,7 @@ class WaybackAccess(DispatchesSpider):
             url=cap.original,
             final_url=cap.original,
             status=response.status,
-            headers=headers,
+            headers=flat_headers(response.headers),
             body=response.body if ok else b"",
             fetched_at=fetched_at,
             spider=spider_name,

@@ -28,7 +28,7 @@ from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
 
 from cleaners.model import RawPage
-from crawlers.middlewares.safety import SafeResolver
+from crawlers.middlewares.resolver import SafeResolver
 from crawlers.spiders.base import ARTICLE_STATUSES, DispatchesSpider
 
 

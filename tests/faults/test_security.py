@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 
-from crawlers.middlewares.safety import AllowList, check_url, host_block_reason, parse_ip
+from crawlers.middlewares.addresses import AllowList, check_url, host_block_reason, parse_ip
 from store.urls import strip_secrets as redact_url
 from tests.faults.faultkit import db_text, run_crawl
 
@@ -330,7 +330,7 @@ def test_resolver_lets_the_proxy_host_through(monkeypatch):
     from scrapy.settings import Settings
     from twisted.internet import reactor
 
-    from crawlers.middlewares.safety import SafeResolver
+    from crawlers.middlewares.resolver import SafeResolver
 
     monkeypatch.setenv("https_proxy", "http://proxy.internal.example:3128")
     crawler = SimpleNamespace(settings=Settings({"DNSCACHE_ENABLED": False, "DNS_TIMEOUT": 5}))

@@ -1,5 +1,5 @@
 """Hostile sitemaps and feeds (cases 49-58 of tests/faults/CASES.md), through the project's
-`syndication` spider and through `crawlers.discovery` directly."""
+`syndication` spider and through `crawlers.sitemaps` and `crawlers.feeds` directly."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import urllib.request
 
 import pytest
 
-from crawlers.discovery import NotDiscovery, parse_feed, parse_sitemap
+from crawlers.discovery import NotDiscovery
+from crawlers.feeds import parse_feed
+from crawlers.sitemaps import parse_sitemap
 from tests.faults.faultkit import run_crawl
 
 SITEMAPS = {
