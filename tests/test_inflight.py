@@ -17,10 +17,9 @@ from pathlib import Path
 import pytest
 
 from crawlers.settings import CONCURRENT_REQUESTS_PER_DOMAIN
+from tests.fixtures.web.fixtureweb import FixtureWeb
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "web"))
-from fixtureweb import FixtureWeb  # noqa: E402
 
 HOST = "www.state.gov"
 PAUSE = 0.2  # seconds before each answer of HOST: long enough for requests to queue up
