@@ -24,6 +24,7 @@ from cleaners.model import Document, RawPage
 from cleaners.urls import DEFAULT_OFFICIAL_DOMAINS
 
 from .articles import Articles
+from .chrome import SiteChrome
 from .connection import Connection, StoreError
 from .copies import Copies, SaveResult
 from .history import History
@@ -99,6 +100,8 @@ class Store:
         articles = Articles(self.cx, index)
         self._articles = articles
         self.history = History(self.cx)  # gone pages, claimed originals, archived captures
+        self.chrome = SiteChrome(self.cx)
+        self._official_lines: set[str] = set()  # lines found in official texts (they stay there)
         self._copies = Copies(
             self.cx, index, articles, Identity(self.cx, index, articles), self.pages, self.urls
         )
@@ -208,6 +211,43 @@ class Store:
     ) -> int:
         """Record a skip or failure (table `events`); URLs are stored redacted."""
         return self.runs.record_event(crawl_id, url_or_path, stage, reason, detail)
+
+    # ---------------------------------------------------------------- site chrome
+
+    def learn_chrome(self, pages: Sequence[tuple[str, Mapping[int, str]]]) -> list[frozenset[int]]:
+        """Count the line keys of pages (URL, keys) for their sites in one transaction, a page
+        cleaned again replacing its earlier count; returns each page's site chrome after all
+        of them are counted (empty for a URL that names no site). See `store.chrome`."""
+
+        def count() -> list[str | None]:
+            return [self.chrome.count_page(url, keys) for url, keys in pages]
+
+        sites = self.cx.write(count)
+        with self.cx.lock:
+            now = {site: self.chrome.chrome(site) for site in set(sites) if site}
+        return [now.get(site, frozenset()) if site else frozenset() for site in sites]
+
+    def chrome_stale_sites(self) -> list[str]:
+        """Sites whose chrome (less the lines stored official statements hold) changed since
+        all their stored pages were last cleaned with it."""
+        with self.cx.lock:
+            return self.chrome.stale_sites(self.in_official_text)
+
+    def chrome_applied(self, site: str) -> None:
+        """Record that every stored page of `site` is now cleaned with its current chrome."""
+        with self.cx.lock:
+            now = self.chrome.effective(site, self.in_official_text)
+        self.cx.write(self.chrome.mark_applied, site, now)
+
+    def in_official_text(self, line: str) -> bool:
+        """Whether a line stands in a stored official statement (`store.chrome.SiteChrome`)."""
+        if line in self._official_lines:
+            return True
+        with self.cx.lock:
+            found = self.chrome.in_official_text(line)
+        if found:
+            self._official_lines.add(line)
+        return found
 
     # ---------------------------------------------------------------- maintenance
 
