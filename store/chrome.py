@@ -31,6 +31,7 @@ from .connection import Connection
 from .urls import normalise_url
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+_DIGIT_RUN = re.compile(r"\b\w*\d\w*\b")  # a word with a digit: folded, so it splits phrases
 OFFICIAL_RANK = 2  # articles.rep_rank up to this: the article's text is an official copy's
 _CANDIDATES = 200  # official articles read to confirm one line (the full-text match narrows first)
 
@@ -144,14 +145,16 @@ class SiteChrome:
         """Whether `line` stands (folded as `cleaners.sitechrome.fingerprint` folds it) as a line
         of a stored official statement, or inside one when it has four words or more.
 
-        The articles' full-text index finds the candidates (every word of the line that is not
-        a number); a line without such words is never protected."""
-        words = [w for w in _TOKEN.findall(line.lower()) if not w.isdigit()]
-        if not words:
+        The articles' full-text index finds the candidates: each run of the line's words
+        between numbers as a phrase (numbers are folded, so they are left out); a line
+        without such words is never protected."""
+        runs = [run.split() for run in _DIGIT_RUN.split(" ".join(_TOKEN.findall(line.lower())))]
+        phrases = [" ".join(run) for run in runs if run]
+        if not phrases:
             return False
-        match = " ".join(f'"{w}"' for w in words)
+        match = " ".join(f'"{p}"' for p in phrases)
         want = fingerprint(line)
-        inside = len(words) >= 4
+        inside = sum(map(len, runs)) >= 4
         rows = self.cx.conn.execute(
             "SELECT a.text FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
             "WHERE articles_fts MATCH ? AND a.rep_rank <= ? LIMIT ?",

@@ -21,10 +21,11 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from cleaners.model import Document, RawPage
+from cleaners.sitechrome import fingerprint
 from cleaners.urls import DEFAULT_OFFICIAL_DOMAINS
 
 from .articles import Articles
-from .chrome import SiteChrome
+from .chrome import OFFICIAL_RANK, SiteChrome
 from .connection import Connection, StoreError
 from .copies import Copies, SaveResult
 from .history import History
@@ -101,7 +102,9 @@ class Store:
         self._articles = articles
         self.history = History(self.cx)  # gone pages, claimed originals, archived captures
         self.chrome = SiteChrome(self.cx)
-        self._official_lines: set[str] = set()  # lines found in official texts (they stay there)
+        # the guard's answers (folded line -> in an official text); cleared when an official copy
+        # is saved
+        self._official_lines: dict[str, bool] = {}
         self._copies = Copies(
             self.cx, index, articles, Identity(self.cx, index, articles), self.pages, self.urls
         )
@@ -127,6 +130,8 @@ class Store:
         """
         p = self._prepare(doc, raw, crawl_id)
         step = self._copies.reidentify if reidentify else self._copies.save
+        if p.rank <= OFFICIAL_RANK:
+            self._official_lines.clear()
         return self.cx.write(step, doc, raw, p)
 
     def save_many(
@@ -141,7 +146,9 @@ class Store:
         prepared: list[tuple[Document, RawPage, Prepared] | Exception] = []
         for doc, raw, crawl_id in pages:
             try:
-                prepared.append((doc, raw, self._prepare(doc, raw, crawl_id)))
+                prepared.append((doc, raw, p := self._prepare(doc, raw, crawl_id)))
+                if p.rank <= OFFICIAL_RANK:
+                    self._official_lines.clear()
             except Exception as exc:
                 prepared.append(exc)
         return self.cx.write(self._copies.save_many, prepared)
@@ -241,12 +248,13 @@ class Store:
 
     def in_official_text(self, line: str) -> bool:
         """Whether a line stands in a stored official statement (`store.chrome.SiteChrome`)."""
-        if line in self._official_lines:
-            return True
-        with self.cx.lock:
-            found = self.chrome.in_official_text(line)
-        if found:
-            self._official_lines.add(line)
+        key = fingerprint(line)  # the guard compares folded lines: one answer per folded form
+        found = self._official_lines.get(key)
+        if found is None:
+            if len(self._official_lines) >= 100_000:  # bounded: a long run's counters all differ
+                self._official_lines.clear()
+            with self.cx.lock:
+                found = self._official_lines[key] = self.chrome.in_official_text(line)
         return found
 
     # ---------------------------------------------------------------- maintenance
