@@ -23,7 +23,10 @@ Measures:
    (per-page means), pages wrongly rejected, and documents per CPU second;
 4. real state.gov statements (the RSS item history) wrapped in page templates: cruft left
    (leakage), shingle recall of the statement, pages wrongly rejected or wrongly stored,
-   titles and claimed originals read right, and each failing page's failure class.
+   titles and claimed originals read right, and each failing page's failure class; each
+   template page by page, then "with site chrome": the state after a crawl of its host (the
+   lines the template repeats learned on all its pages and removed from each,
+   `cleaners.sitechrome`; no official text is stored, so no line is protected).
 
 `--extraction both` (the default) also runs our cleaner with the other extraction path tried
 first (`CleanConfig(extraction="fast")` next to the default "full", or the reverse). When

@@ -6,9 +6,13 @@ cleaners' answer computed elsewhere, e.g. in a `CleanerPool` worker), saves the 
 `Store.save` and says what happened as an `Outcome`. Pages that are not saved leave a row in
 `events` (why) and, for a conditional GET answered 304, a refreshed `fetched_at`.
 
-Every run counts outcomes the same way: `Outcome.counts` names the stats keys one outcome adds,
-and `run_stats` turns those counts into the `crawls.stats` contract. The Scrapy pipeline, the
-ingest and the reprocess commands are adapters around these three names.
+Every run counts outcomes the same way: `Outcome.counts` names the stats keys one outcome adds
+one to, and `run_stats` turns those counts into the `crawls.stats` contract. The Scrapy
+pipeline, the ingest and the reprocess commands are adapters around these three names.
+
+Before a page is saved, the lines its site repeats on many of its pages (its chrome, learned
+in the store from the site's own pages) are removed (`strip_site_chrome`), and at the end of a
+run the stored pages of sites whose chrome changed are cleaned again (`reclean_site_chrome`).
 
 Owns no I/O of its own besides the store calls; cleaning is `cleaners`', identity and
 provenance the store's, deciding what to fetch the spiders'.
@@ -88,7 +92,8 @@ class Outcome:
 
     @property
     def counts(self) -> tuple[str, ...]:
-        """The stats keys this outcome adds one to (the crawl prefixes them with "dispatches/").
+        """The stats keys this outcome adds one to, a key once per unit it counts (the crawl
+        prefixes them with "dispatches/").
 
         Pages the fetch refused are counted where the refusal happened (the soft-block
         middleware, the spider's errback), so they add nothing here.
@@ -109,8 +114,8 @@ class Outcome:
             "version": ["versions_new"],
             "unchanged": ["unchanged"],
         }[kind]
-        if self.chrome:
-            keys.append("site_chrome/pages")
+        if self.chrome:  # pages that lost lines to their site's chrome, and how many lines
+            keys += ["site_chrome/pages"] + ["site_chrome/lines"] * self.chrome
         return tuple(keys)
 
 

@@ -312,7 +312,10 @@ def test_relay_chrome_is_gone_from_every_stored_copy_and_reprocess_and_ingest_ag
         stats = json.loads(con.execute("SELECT stats FROM crawls ORDER BY id DESC LIMIT 1").fetchone()[0])
     finally:
         con.close()
-    assert stats["site_chrome"]["pages"] >= 1
+    assert (
+        stats["site_chrome"]["pages"] >= 1 and stats["site_chrome"]["lines"] >= stats["site_chrome"]["pages"]
+    )
+    assert stats["site_chrome"]["sites"] == 1 and stats["site_chrome"]["recleaned"] == 6
 
     # reprocess: the same texts
     _scrapy("reprocess", "--workers", "0", "--no-progress", "--db", str(db), env=env)
