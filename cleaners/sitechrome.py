@@ -115,8 +115,9 @@ def page_keys(doc: Document) -> dict[int, str]:
     lines = text_lines(doc.text)
     keys = {line_key(line): line for line in lines}
     for line, head in zip(lines, _single_heads(lines), strict=True):
-        if head is not None:
-            keys.setdefault(head, split_head(line)[0])  # type: ignore[index]
+        label = split_head(line) if head is not None else None
+        if head is not None and label:
+            keys.setdefault(head, label[0])
     return keys
 
 
@@ -155,10 +156,12 @@ def strip_chrome(
 ) -> Document:
     """`doc` without the lines whose key is in `chrome`, each recorded as a `site_chrome` Removal.
 
-    A line `protected` says True for is kept (the caller's test: the line stands in a stored
-    official statement, as the formulaic lines of alerts do). When what would remain is too
-    short to be a statement, the Document is returned as it was: a page of nothing but the
-    host's repeated lines is no place to decide what the statement is. The text, its hash,
+    Behind a label in `chrome`, the label alone goes when the rest reads as the statement's
+    text, else the whole line. A line `protected` says True for is kept (the caller's test:
+    the line stands in a stored official statement, as the formulaic lines of alerts do).
+    When what would remain is too short to be a statement, the Document is returned as it
+    was: a page of nothing but the host's repeated lines is no place to decide what the
+    statement is. The text, its hash,
     the removals and the language (read again from the new text) are rebuilt together.
     """
     if not chrome:
@@ -167,21 +170,17 @@ def strip_chrome(
     cut: list[str] = []
     lines = text_lines(doc.text)
     for line, head in zip(lines, _single_heads(lines), strict=True):
-        if (line_key(line) in chrome or head in chrome) and not protected(line):
-            whole = line_key(line) in chrome
-            label_and_rest = split_head(line) if not whole else None
-            if (
-                label_and_rest
-                and _reads_as_text(label_and_rest[1])
-                and line_key(label_and_rest[1]) not in chrome
-            ):
-                # a repeated label glued to the statement's own paragraph: only the label goes
-                cut.append(label_and_rest[0])
-                kept.append(label_and_rest[1])
-            else:
-                cut.append(line)
-        else:
+        whole = line_key(line) in chrome
+        if not (whole or head in chrome) or protected(line):
             kept.append(line)
+            continue
+        label = None if whole else split_head(line)
+        if label and _reads_as_text(label[1]) and line_key(label[1]) not in chrome:
+            # a repeated label glued to the statement's own paragraph: only the label goes
+            cut.append(label[0])
+            kept.append(label[1])
+        else:
+            cut.append(line)
     if not cut:
         return doc
     body = "\n\n".join(kept)
