@@ -23,7 +23,10 @@ Measures:
    (per-page means), pages wrongly rejected, and documents per CPU second;
 4. real state.gov statements (the RSS item history) wrapped in page templates: cruft left
    (leakage), shingle recall of the statement, pages wrongly rejected or wrongly stored,
-   titles and claimed originals read right, and each failing page's failure class.
+   titles and claimed originals read right, and each failing page's failure class; each
+   template page by page, then "with site chrome": the state after a crawl of its host (the
+   lines the template repeats learned on all its pages and removed from each,
+   `cleaners.sitechrome`; no official text is stored, so no line is protected).
 
 `--extraction both` (the default) also runs our cleaner with the other extraction path tried
 first (`CleanConfig(extraction="fast")` next to the default "full", or the reverse). When
@@ -58,12 +61,14 @@ sys.path.insert(0, str(ROOT))
 from cleaners import CleanConfig, Document, Rejected, clean, clean_text  # noqa: E402
 from cleaners.language import detect_language  # noqa: E402
 from cleaners.model import RawPage, normalise_text  # noqa: E402
+from cleaners.sitechrome import HostLines, page_keys, strip_chrome  # noqa: E402
 from tests.fixtures.web import wrapped_templates  # noqa: E402
 from tests.fixtures.web.wrapkit import Context, Page, Story  # noqa: E402
 
 SHARED = ROOT / ".." / "shared"
 WORD = re.compile(r"\w+", re.UNICODE)
 PARTS = ("dev", "test")
+CHROME = "chrome"  # the wrapped pages after a crawl of their host: site chrome learned and removed
 WARM_NOT_ENGLISH = (
     "Le Département d'État a publié aujourd'hui une déclaration sur la coopération entre les deux pays "
     "et sur les mesures prises pour protéger les travailleurs migrants."
@@ -662,17 +667,32 @@ def bench_wrapped(corpus: Path, sample: int, both: bool) -> tuple[list[Row], dic
     rows: list[Row] = []
     totals: dict[str, Any] = {p: Counter() for p in PARTS}
     worst: dict[str, float] = dict.fromkeys(PARTS, 1.0)
+    chrome_totals: dict[str, Any] = {p: Counter() for p in PARTS}
+    chrome_worst: dict[str, float] = dict.fromkeys(PARTS, 1.0)
+    pages_docs: tuple[list[Page], list[Document | None]] = ([], [])
     for name, family, part, make in plan:
         n = len(items[part])
         cells = {}
-        for mode in modes(both):
+        for mode in [*modes(both), CHROME]:
+            if mode == CHROME:
+                # the state after a crawl of the host: chrome learned on all its pages, applied to each
+                pages, docs = pages_docs
+                lines = HostLines()
+                for doc in docs:
+                    if doc is not None:
+                        lines.add(page_keys(doc))
+                chrome = lines.chrome()
+                docs = [strip_chrome(doc, chrome) if doc is not None else None for doc in docs]
+            else:
+                pages = [make(i) for i in range(n)]
+                docs = [run_clean(raw_page(p.body, p.url, p.content_type), mode) for p in pages]
+                if mode == "default":
+                    pages_docs = (pages, docs)
             fails: Counter[str] = Counter()
             leaks: Counter[str] = Counter()
             recall_sum = 0.0
             articles = leaked_pages = 0
-            for i in range(n):
-                page = make(i)
-                doc = run_clean(raw_page(page.body, page.url, page.content_type), mode)
+            for page, doc in zip(pages, docs, strict=True):
                 f, recall, left = judge(page, doc)
                 fails += f
                 leaks.update(left)
@@ -688,15 +708,20 @@ def bench_wrapped(corpus: Path, sample: int, both: bool) -> tuple[list[Row], dic
                 cells[mode] = (
                     f"leaked {sum(leaks.values())} ({leaked_pages} pages) / recall {recall:.4f} / {failing}"
                 )
-            if mode == "default":
-                totals[part]["leaks"] += sum(leaks.values())
-                totals[part]["pages"] += n
-                totals[part]["rejected"] += fails["rejected"]
-                totals[part]["junk_stored"] += fails["junk stored"]
+            if mode in ("default", CHROME):
+                t = totals[part] if mode == "default" else chrome_totals[part]
+                t["leaks"] += sum(leaks.values())
+                t["pages"] += n
+                t["rejected"] += fails["rejected"]
+                t["junk_stored"] += fails["junk stored"]
+                worst_of = worst if mode == "default" else chrome_worst
                 if articles:
-                    worst[part] = min(worst[part], recall)
+                    worst_of[part] = min(worst_of[part], recall)
                 if leaks:
-                    print(f"  [{part}] {name} cruft left: {dict(leaks.most_common(6))}", file=sys.stderr)
+                    label = "" if mode == "default" else " (with site chrome)"
+                    print(
+                        f"  [{part}] {name}{label} cruft left: {dict(leaks.most_common(6))}", file=sys.stderr
+                    )
         bare_leak = bare_recall = 0.0
         for i in range(n):
             leak, rec = _bare_leaks(make(i))
@@ -712,19 +737,37 @@ def bench_wrapped(corpus: Path, sample: int, both: bool) -> tuple[list[Row], dic
                 "0 leaked, recall >= 0.99, no failure",
             )
         )
-    for part in PARTS:
-        t = totals[part]
         rows.append(
             (
-                "all wrapped pages: leaked / worst template recall / rejected / junk stored",
+                f"{name}, with site chrome (learned on its {n} pages)",
                 part,
-                f"{t['leaks']} / {worst[part]:.4f} / {t['rejected']} / {t['junk_stored']} (of {t['pages']})",
+                cells[CHROME],
                 "",
                 "",
-                "0 / >= 0.99 / 0 / 0",
+                "0 leaked, recall >= 0.99, no failure",
             )
         )
-    return rows, {"totals": totals, "worst": worst}
+    for part in PARTS:
+        for label, t, w in (
+            ("", totals[part], worst[part]),
+            (", with site chrome", chrome_totals[part], chrome_worst[part]),
+        ):
+            rows.append(
+                (
+                    f"all wrapped pages{label}: leaked / worst template recall / rejected / junk stored",
+                    part,
+                    f"{t['leaks']} / {w:.4f} / {t['rejected']} / {t['junk_stored']} (of {t['pages']})",
+                    "",
+                    "",
+                    "0 / >= 0.99 / 0 / 0",
+                )
+            )
+    return rows, {
+        "totals": totals,
+        "worst": worst,
+        "chrome_totals": chrome_totals,
+        "chrome_worst": chrome_worst,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -775,14 +818,15 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         print("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |")
     print(f"\n({time.perf_counter() - t0:.0f} s; trafilatura {trafilatura.__version__})", file=sys.stderr)
-    test = wr["totals"]["test"]
+    # leakage is judged after a crawl of each host (site chrome learned); recall in both states
+    test = wr["chrome_totals"]["test"]
     ok = (
         sh.get("test_f1", 0) >= sh.get("test_bare_f1", 1)
         and sh.get("test_ratio", 0) >= 0.8
         and test["leaks"] == 0
         and test["rejected"] == 0
         and test["junk_stored"] == 0
-        and wr["worst"]["test"] >= 0.99
+        and min(wr["worst"]["test"], wr["chrome_worst"]["test"]) >= 0.99
     )
     return 0 if ok else 1
 

@@ -6,9 +6,13 @@ cleaners' answer computed elsewhere, e.g. in a `CleanerPool` worker), saves the 
 `Store.save` and says what happened as an `Outcome`. Pages that are not saved leave a row in
 `events` (why) and, for a conditional GET answered 304, a refreshed `fetched_at`.
 
-Every run counts outcomes the same way: `Outcome.counts` names the stats keys one outcome adds,
-and `run_stats` turns those counts into the `crawls.stats` contract. The Scrapy pipeline, the
-ingest and the reprocess commands are adapters around these three names.
+Every run counts outcomes the same way: `Outcome.counts` names the stats keys one outcome adds
+one to, and `run_stats` turns those counts into the `crawls.stats` contract. The Scrapy
+pipeline, the ingest and the reprocess commands are adapters around these three names.
+
+Before a page is saved, the lines its site repeats on many of its pages (its chrome, learned
+in the store from the site's own pages) are removed (`strip_site_chrome`), and at the end of a
+run the stored pages of sites whose chrome changed are cleaned again (`reclean_site_chrome`).
 
 Owns no I/O of its own besides the store calls; cleaning is `cleaners`', identity and
 provenance the store's, deciding what to fetch the spiders'.
@@ -18,11 +22,14 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from cleaners.model import Document, RawPage, Rejected
+from cleaners.sitechrome import chrome_removed, page_keys, strip_chrome
+from cleaners.urls import host_of, is_official_host
 from crawlers.config import setting_list
 from crawlers.discovery import matches_topic
 
@@ -42,7 +49,9 @@ __all__ = [
     "open_store",
     "process",
     "process_many",
+    "reclean_site_chrome",
     "run_stats",
+    "strip_site_chrome",
 ]
 
 #: new, copy, version, unchanged: saved (what `Store.save` decided);
@@ -72,6 +81,7 @@ class Outcome:
     reason: str = ""  # refused / rejected / failed: a short key (too_short, off_topic, gone, save_failed)
     detail: str = ""  # for people: the exception, the HTTP status
     result: SaveResult | None = None  # saved pages: the store's decision
+    chrome: int = 0  # saved pages: lines removed as the site's chrome
 
     def __str__(self) -> str:
         return f"{self.kind}/{self.reason}" if self.reason else self.kind
@@ -82,7 +92,8 @@ class Outcome:
 
     @property
     def counts(self) -> tuple[str, ...]:
-        """The stats keys this outcome adds one to (the crawl prefixes them with "dispatches/").
+        """The stats keys this outcome adds one to, a key once per unit it counts (the crawl
+        prefixes them with "dispatches/").
 
         Pages the fetch refused are counted where the refusal happened (the soft-block
         middleware, the spider's errback), so they add nothing here.
@@ -103,6 +114,8 @@ class Outcome:
             "version": ["versions_new"],
             "unchanged": ["unchanged"],
         }[kind]
+        if self.chrome:  # pages that lost lines to their site's chrome, and how many lines
+            keys += ["site_chrome/pages"] + ["site_chrome/lines"] * self.chrome
         return tuple(keys)
 
 
@@ -165,10 +178,11 @@ def process(
     if isinstance(verdict, Outcome):
         return _settle(store, raw, verdict, crawl_id)
     try:
+        (verdict,) = strip_site_chrome(store, [(raw, verdict)])
         res = store.save(verdict, raw, crawl_id, reidentify=reidentify)
     except Exception as exc:  # a write that fails costs this page, never the run
         return _settle(store, raw, _save_failed(raw, exc), crawl_id)
-    return Outcome(res.outcome, result=res)  # type: ignore[arg-type]
+    return Outcome(res.outcome, result=res, chrome=chrome_removed(verdict))  # type: ignore[arg-type]
 
 
 def process_many(
@@ -191,9 +205,12 @@ def process_many(
         if isinstance(doc, Document)
     ]
     try:
+        docs = strip_site_chrome(store, [(raw, doc) for doc, raw, _ in to_save])
+        to_save = [(doc, raw, cid) for doc, (_, raw, cid) in zip(docs, to_save, strict=True)]
         results: list[SaveResult | Exception] = store.save_many(to_save) if to_save else []
     except Exception as exc:  # the transaction as a whole failed: none of them is stored
         results = [exc] * len(to_save)
+    chrome = iter([chrome_removed(doc) for doc, _, _ in to_save])
     saved = iter(results)
     out = []
     for (raw, _), verdict in zip(pages, verdicts, strict=True):
@@ -201,10 +218,11 @@ def process_many(
             out.append(_settle(store, raw, verdict, crawl_id))
             continue
         res = next(saved)
+        removed = next(chrome)
         if isinstance(res, Exception):
             out.append(_settle(store, raw, _save_failed(raw, res), crawl_id))
         else:
-            out.append(Outcome(res.outcome, result=res))  # type: ignore[arg-type]
+            out.append(Outcome(res.outcome, result=res, chrome=removed))  # type: ignore[arg-type]
     return out
 
 
@@ -310,8 +328,60 @@ def run_stats(counts: Mapping[str, Any], **own: Any) -> dict:
         "robots_blocked": [],
         "network_error": {},
         "circuit_open": [],
+        "site_chrome": under(counts, "site_chrome/"),
         **own,
     }
+
+
+# --- site chrome: lines a non-official site repeats on many of its pages ------------------------
+
+
+def strip_site_chrome(store: Store, pages: Sequence[tuple[RawPage, Document]]) -> list[Document]:
+    """The Documents without their site's chrome (`cleaners.sitechrome`), after counting their
+    lines for their sites in the store. Pages of official hosts are neither counted nor
+    changed; a line that stands in a stored official statement is never removed."""
+
+    def where(raw: RawPage, doc: Document) -> str | None:
+        url = str(raw.meta.get("archived_url") or "") or doc.url
+        return None if is_official_host(host_of(url), store.official_domains) else url
+
+    counted = [(i, url, page_keys(doc)) for i, (raw, doc) in enumerate(pages) if (url := where(raw, doc))]
+    if not counted:
+        return [doc for _, doc in pages]
+    chrome = dict(
+        zip((i for i, _, _ in counted), store.learn_chrome([(u, k) for _, u, k in counted]), strict=True)
+    )
+    return [
+        strip_chrome(doc, chrome[i], store.in_official_text) if i in chrome else doc
+        for i, (_, doc) in enumerate(pages)
+    ]
+
+
+def reclean_site_chrome(
+    store: Store, clean: Callable[[RawPage], Document], *, crawl_id: int | None
+) -> Counter:
+    """Clean again, through `process` as `scrapy reprocess` does, the stored pages of every site
+    whose chrome changed since its pages were last cleaned with it; the end of a run's pass.
+
+    A site is marked done only once all its pages went through, so a run killed half-way
+    leaves it for the next run's pass, which ends where this one would have. Returns the
+    counts: `sites` cleaned again, `recleaned` pages, of them `unchanged` (the store found
+    nothing new) and `failed` (not cleaned or not saved; the stored copy stays as it was).
+    """
+    counts: Counter = Counter()
+    for _ in range(3):  # cleaning again may itself change a site's counts; settle, with a bound
+        stale = store.chrome_stale_sites()
+        if not stale:
+            break
+        for site in stale:
+            counts["sites"] += 1
+            for raw in store.raw_pages(site=site):
+                outcome = process(raw, store, clean, crawl_id=crawl_id, reidentify=True)
+                counts["recleaned"] += 1
+                counts["failed"] += outcome.kind in ("failed", "rejected")
+                counts["unchanged"] += outcome.kind == "unchanged"
+            store.chrome_applied(site)
+    return counts
 
 
 def under(counts: Mapping[str, Any], prefix: str) -> dict:

@@ -30,6 +30,7 @@ from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.logformatter import LogFormatter
 
+import cleaners
 from cleaners.model import RawPage, Rejected, utc_timestamp
 from cleaners.pool import CleanerPool
 from crawlers.config import comma_list, database_path
@@ -40,6 +41,7 @@ from crawlers.junction import (
     needs_cleaning,
     open_store,
     process_many,
+    reclean_site_chrome,
     run_stats,
     under,
 )
@@ -382,6 +384,8 @@ class StorePipeline:
             return
         self.finished = True
         try:
+            if reason == "finished":
+                self._reclean_site_chrome()
             stats = self.contract_stats(reason)
             status = crawl_status(reason, stats)
             why = stats["status_reason"] = status_reason(status, stats)
@@ -418,6 +422,22 @@ class StorePipeline:
             )
         finally:
             self._close()
+
+    def _reclean_site_chrome(self) -> None:
+        """Pages saved before their site's chrome was known are cleaned again, in this process
+        (`junction.reclean_site_chrome`); a run stopped early leaves that to the next run."""
+        config, crawl_id = self.clean_config, self.crawl_id
+
+        def clean(raw: RawPage) -> cleaners.Document:  # cleaners.core is imported only when needed
+            return cleaners.clean(raw, config)
+
+        try:
+            done = self.writer.call(lambda db: reclean_site_chrome(db, clean, crawl_id=crawl_id)).result()
+        except Exception as exc:  # the pages stay as saved; the next run's pass tries again
+            logger.error("Could not clean pages again for site chrome: %s: %s", type(exc).__name__, exc)
+            return
+        for key, n in done.items():
+            self.stats.set_value(f"dispatches/site_chrome/{key}", n)
 
     def close_spider(self, spider=None):
         # Closing happens in _spider_closed (it knows the finish reason); the pool can go now.

@@ -21,9 +21,11 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from cleaners.model import Document, RawPage
+from cleaners.sitechrome import fingerprint
 from cleaners.urls import DEFAULT_OFFICIAL_DOMAINS
 
 from .articles import Articles
+from .chrome import OFFICIAL_RANK, SiteChrome
 from .connection import Connection, StoreError
 from .copies import Copies, SaveResult
 from .history import History
@@ -99,6 +101,10 @@ class Store:
         articles = Articles(self.cx, index)
         self._articles = articles
         self.history = History(self.cx)  # gone pages, claimed originals, archived captures
+        self.chrome = SiteChrome(self.cx)
+        # the guard's answers (folded line -> in an official text); cleared when an official copy
+        # is saved
+        self._official_lines: dict[str, bool] = {}
         self._copies = Copies(
             self.cx, index, articles, Identity(self.cx, index, articles), self.pages, self.urls
         )
@@ -124,6 +130,8 @@ class Store:
         """
         p = self._prepare(doc, raw, crawl_id)
         step = self._copies.reidentify if reidentify else self._copies.save
+        if p.rank <= OFFICIAL_RANK:
+            self._official_lines.clear()
         return self.cx.write(step, doc, raw, p)
 
     def save_many(
@@ -138,7 +146,9 @@ class Store:
         prepared: list[tuple[Document, RawPage, Prepared] | Exception] = []
         for doc, raw, crawl_id in pages:
             try:
-                prepared.append((doc, raw, self._prepare(doc, raw, crawl_id)))
+                prepared.append((doc, raw, p := self._prepare(doc, raw, crawl_id)))
+                if p.rank <= OFFICIAL_RANK:
+                    self._official_lines.clear()
             except Exception as exc:
                 prepared.append(exc)
         return self.cx.write(self._copies.save_many, prepared)
@@ -208,6 +218,44 @@ class Store:
     ) -> int:
         """Record a skip or failure (table `events`); URLs are stored redacted."""
         return self.runs.record_event(crawl_id, url_or_path, stage, reason, detail)
+
+    # ---------------------------------------------------------------- site chrome
+
+    def learn_chrome(self, pages: Sequence[tuple[str, Mapping[int, str]]]) -> list[frozenset[int]]:
+        """Count the line keys of pages (URL, keys) for their sites in one transaction, a page
+        cleaned again replacing its earlier count; returns each page's site chrome after all
+        of them are counted (empty for a URL that names no site). See `store.chrome`."""
+
+        def count() -> list[str | None]:
+            return [self.chrome.count_page(url, keys) for url, keys in pages]
+
+        sites = self.cx.write(count)
+        with self.cx.lock:
+            now = {site: self.chrome.chrome(site) for site in set(sites) if site}
+        return [now.get(site, frozenset()) if site else frozenset() for site in sites]
+
+    def chrome_stale_sites(self) -> list[str]:
+        """Sites whose chrome (less the lines stored official statements hold) changed since
+        all their stored pages were last cleaned with it."""
+        with self.cx.lock:
+            return self.chrome.stale_sites(self.in_official_text)
+
+    def chrome_applied(self, site: str) -> None:
+        """Record that every stored page of `site` is now cleaned with its current chrome."""
+        with self.cx.lock:
+            now = self.chrome.effective(site, self.in_official_text)
+        self.cx.write(self.chrome.mark_applied, site, now)
+
+    def in_official_text(self, line: str) -> bool:
+        """Whether a line stands in a stored official statement (`store.chrome.SiteChrome`)."""
+        key = fingerprint(line)  # the guard compares folded lines: one answer per folded form
+        found = self._official_lines.get(key)
+        if found is None:
+            if len(self._official_lines) >= 100_000:  # bounded: a long run's counters all differ
+                self._official_lines.clear()
+            with self.cx.lock:
+                found = self._official_lines[key] = self.chrome.in_official_text(line)
+        return found
 
     # ---------------------------------------------------------------- maintenance
 

@@ -362,6 +362,36 @@ def _history(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="0013_site_chrome")
+def _site_chrome(db: Database) -> None:
+    # Lines an aggregator repeats on many of its pages are its chrome (cleaners/sitechrome.py):
+    # per site, on how many pages each line key stands, what each page counted (so a page
+    # cleaned again is not counted twice) and the chrome set every stored page was cleaned with.
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS chrome_sites (
+            site TEXT PRIMARY KEY,          -- host without www.
+            pages INTEGER NOT NULL DEFAULT 0,
+            applied TEXT,                   -- JSON list of the line keys last applied to every page
+            updated_at TEXT
+        );
+        CREATE TABLE IF NOT EXISTS chrome_lines (
+            site TEXT NOT NULL,
+            key INTEGER NOT NULL,           -- cleaners.sitechrome.line_key of a line
+            pages INTEGER NOT NULL,         -- pages of the site the line stands on
+            line TEXT,                      -- the line (or label), once it stands on a few pages
+            PRIMARY KEY (site, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS chrome_lines_pages ON chrome_lines(site, pages);
+        CREATE TABLE IF NOT EXISTS chrome_pages (
+            page_key TEXT PRIMARY KEY,      -- normalised URL
+            site TEXT NOT NULL,
+            lines TEXT NOT NULL             -- JSON list of the line keys the page counted
+        );
+        """
+    )
+
+
 SCHEMA_VERSION = len(MIGRATIONS._migrations)
 KNOWN = {m.name for m in MIGRATIONS._migrations}
 

@@ -51,6 +51,7 @@ from crawlers.junction import (
     clean_config,
     open_store,
     process,
+    reclean_site_chrome,
     run_stats,
 )
 
@@ -290,6 +291,16 @@ class StoreRun:
         outcome = process(raw, self.db, cleaned, crawl_id=self.crawl_id, reidentify=reidentify)
         counts.add(outcome)
         return outcome
+
+    def reclean_site_chrome(self, counts: RunCounts) -> None:
+        """The end of the run: stored pages of sites whose chrome changed are cleaned again
+        (`junction.reclean_site_chrome`), counted under `site_chrome/` in the run's stats."""
+        from cleaners import clean
+
+        done = reclean_site_chrome(
+            self.db, functools.partial(clean, config=self.config or CleanConfig()), crawl_id=self.crawl_id
+        )
+        counts.counts.update({f"site_chrome/{k}": n for k, n in done.items()})
 
     def _event(self, where: str, stage: str, reason: str, detail: str = "") -> None:
         try:

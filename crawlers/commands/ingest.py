@@ -151,6 +151,7 @@ class Ingester(StoreRun):
                 else:
                     consecutive_store_errors = 0
                 tick()
+            self.reclean_site_chrome(s)
         return s
 
 

@@ -106,6 +106,7 @@ class Reprocessor(StoreRun):
                 if outcome.saved:
                     self._compare(raw.where, before, self.db.copy_snapshot(raw), outcome)
                 self._tick(r.pages, r.pages)
+            self.reclean_site_chrome(r)
         return r
 
     def _compare(self, where: str, before: dict | None, after: dict | None, outcome: Outcome) -> None:

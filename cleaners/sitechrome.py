@@ -1,0 +1,200 @@
+"""Site chrome: the lines a host repeats on many of its pages, learned from the host's own pages.
+
+An aggregator wraps every statement it republishes in the same chrome (a poster's line around
+a quote, a list footer, "Printer page", a visitor counter, a tagline), each site in its own
+words, so no line rule can know it. What gives it away is repetition: a site's chrome stands
+on most of its pages, a statement's prose on one. This module owns that mechanism, without
+I/O:
+
+- `fingerprint` folds a line so its repeats match ("Visitors: 10234" and "Visitors: 10391",
+  dates and weekdays too); `line_key` is the fingerprint as a 63-bit integer, what the store
+  counts; a line that starts with a label ("Original location: <url>") counts its label
+  apart too (`head_key`), since what follows the label differs from page to page;
+- `is_chrome` decides from how many of a host's pages a fingerprint stands on;
+- `HostLines` counts in memory (one page once, whatever its repeats), for a caller that holds
+  every page of a host (the benchmark); the store keeps the same counts on disk;
+- `strip_chrome` removes a host's chrome lines (and lines behind a chrome label, or only the
+  label when the statement's paragraph is glued to it) from a Document and rebuilds what
+  derives from its text, never a line the caller protects (a line of a stored official
+  statement) and never the whole text.
+
+Which hosts to apply it to (not the official ones) and where the counts live are the caller's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable
+
+from cleaners.dates import DMY, ISO, MDY, NUMERIC
+from cleaners.language import detect_language
+from cleaners.model import Document, Removal, content_hash, normalise_text
+from cleaners.prose import ends_sentence, is_prose, word_count
+
+#: a fingerprint is chrome of a host when it stands on at least this share of the host's pages.
+#: On the development templates chrome lines stand on 60-100 % of a host's pages (a forum's
+#: rotating replies on 60 %) and the statements' most repeated line, a formulaic lead-in, on
+#: 13 %; the threshold lies between the two.
+CHROME_SHARE = 0.35
+#: ... and on at least this many of them: two pages that share a line say nothing yet
+CHROME_MIN_PAGES = 3
+#: the rule name chrome removals are recorded under in `Document.removed`
+RULE = "site_chrome"
+#: below this, what stripping would leave is no statement: the page keeps its text
+MIN_LEFT_CHARS = 80
+
+_DAY_NAME = re.compile(r"\b(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\b\.?")
+_MONTH_NAME = re.compile(
+    r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?"
+)
+_DIGITS = re.compile(r"\d+")
+_HEAD = re.compile(r"^(.{2,80}?:)\s*(\S.*)$")
+#: a label (`split_head`) has at most this many words
+HEAD_WORDS = 8
+
+
+def fingerprint(line: str) -> str:
+    """The folded form of a line: `normalise_text` (case, whitespace, quotes, dashes), then
+    dates, day and month names as placeholders and every run of digits as "0", so a counter,
+    a date or a serial number does not make a repeated line look new."""
+    text = normalise_text(line)
+    for pattern in (MDY, DMY, ISO, NUMERIC):
+        text = pattern.sub("<date>", text)
+    text = _DAY_NAME.sub("<day>", text)
+    text = _MONTH_NAME.sub("<month>", text)
+    return _DIGITS.sub("0", text)
+
+
+def _key(form: str) -> int:
+    digest = hashlib.blake2b(form.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1
+
+
+def line_key(line: str) -> int:
+    """A line's fingerprint as a non-negative 63-bit integer (fits an SQLite INTEGER)."""
+    return _key(fingerprint(line))
+
+
+def split_head(line: str) -> tuple[str, str] | None:
+    """A line's label and what follows it ("Original location:" and a URL, "Previous message
+    (by thread):" and a neighbour's title, "The press office wrote:" and a quoted paragraph),
+    or None. A label is a few words ending in a colon near the start of the line; "https:"
+    and times ("21:12") are none."""
+    m = _HEAD.match(line)
+    if m is None or m.group(2).startswith("//") or word_count(m.group(1)) > HEAD_WORDS:
+        return None
+    return m.group(1), m.group(2)
+
+
+def head_key(line: str) -> int | None:
+    """The key of a line's label (`split_head`), apart from whole-line keys; None without one."""
+    head = split_head(line)
+    return _key("\x00head " + fingerprint(head[0])) if head else None
+
+
+def text_lines(text: str) -> list[str]:
+    """The lines of a cleaned text (its paragraphs), blank ones left out."""
+    return [ln.strip() for ln in text.split("\n") if ln.strip()]
+
+
+def _single_heads(lines: list[str]) -> list[int | None]:
+    """Each line's label key (`head_key`), None for a label the page uses more than once:
+    a transcript's "QUESTION:" and "MR PRICE:" label its own dialogue, not the site's chrome."""
+    heads = [head_key(line) for line in lines]
+    seen = Counter(h for h in heads if h is not None)
+    return [h if h is not None and seen[h] == 1 else None for h in heads]
+
+
+def page_keys(doc: Document) -> dict[int, str]:
+    """The distinct line and label keys of a Document's text, each with the line or label it
+    stands for: what one page adds to its host's counts."""
+    lines = text_lines(doc.text)
+    keys = {line_key(line): line for line in lines}
+    for line, head in zip(lines, _single_heads(lines), strict=True):
+        label = split_head(line) if head is not None else None
+        if head is not None and label:
+            keys.setdefault(head, label[0])
+    return keys
+
+
+def is_chrome(pages_with_line: int, host_pages: int) -> bool:
+    """Whether a fingerprint standing on `pages_with_line` of a host's `host_pages` pages is
+    chrome: on at least `CHROME_MIN_PAGES` of them and on at least `CHROME_SHARE` of them."""
+    return pages_with_line >= CHROME_MIN_PAGES and pages_with_line >= CHROME_SHARE * host_pages
+
+
+@dataclasses.dataclass
+class HostLines:
+    """One host's line counts in memory: on how many distinct pages each line key stands."""
+
+    pages: int = 0
+    counts: Counter[int] = dataclasses.field(default_factory=Counter)
+
+    def add(self, keys: Iterable[int]) -> None:
+        """Count one page (its distinct line keys)."""
+        self.pages += 1
+        self.counts.update(set(keys))
+
+    def chrome(self) -> frozenset[int]:
+        """The keys that are chrome of the host now."""
+        return frozenset(k for k, n in self.counts.items() if is_chrome(n, self.pages))
+
+
+def _reads_as_text(rest: str) -> bool:
+    """What follows a chrome label is the statement's own text when it reads as prose or ends
+    as a sentence or a lead-in does ("... attributable to the Spokesperson:"); a URL or a
+    neighbour's title after "Original location:" or "Next message:" does neither."""
+    return is_prose(rest) or (word_count(rest) >= 4 and (ends_sentence(rest) or rest.endswith(":")))
+
+
+def strip_chrome(
+    doc: Document, chrome: Collection[int], protected: Callable[[str], bool] = lambda _line: False
+) -> Document:
+    """`doc` without the lines whose key is in `chrome`, each recorded as a `site_chrome` Removal.
+
+    Behind a label in `chrome`, the label alone goes when the rest reads as the statement's
+    text, else the whole line. A line `protected` says True for is kept (the caller's test:
+    the line stands in a stored official statement, as the formulaic lines of alerts do).
+    When what would remain is too short to be a statement, the Document is returned as it
+    was: a page of nothing but the host's repeated lines is no place to decide what the
+    statement is. The text, its hash,
+    the removals and the language (read again from the new text) are rebuilt together.
+    """
+    if not chrome:
+        return doc
+    kept: list[str] = []
+    cut: list[str] = []
+    lines = text_lines(doc.text)
+    for line, head in zip(lines, _single_heads(lines), strict=True):
+        whole = line_key(line) in chrome
+        if not (whole or head in chrome) or protected(line):
+            kept.append(line)
+            continue
+        label = None if whole else split_head(line)
+        if label and _reads_as_text(label[1]) and line_key(label[1]) not in chrome:
+            # a repeated label glued to the statement's own paragraph: only the label goes
+            cut.append(label[0])
+            kept.append(label[1])
+        else:
+            cut.append(line)
+    if not cut:
+        return doc
+    body = "\n\n".join(kept)
+    if len(body) < MIN_LEFT_CHARS:
+        return doc
+    return dataclasses.replace(
+        doc,
+        text=body,
+        content_hash=content_hash(body),
+        removed=doc.removed + tuple(Removal(RULE, line) for line in cut),
+        language=detect_language(body) or doc.language,
+    )
+
+
+def chrome_removed(doc: Document) -> int:
+    """How many lines of `doc` were removed as site chrome."""
+    return sum(r.rule == RULE for r in doc.removed)
