@@ -27,6 +27,7 @@ import collections
 import contextlib
 import dataclasses
 import functools
+import gc
 import importlib
 import json
 import logging
@@ -110,7 +111,15 @@ def worker_main(read_fd: int, write_fd: int, func_ref: str, config_arg: str) -> 
     conn_out = Connection(write_fd, readable=False)
     options = json.loads(config_arg)
     options["official_domains"] = tuple(options["official_domains"])  # JSON has no tuples
-    func = _resolve(func_ref, CleanConfig(**options))
+    # Importing the cleaners (trafilatura, lxml, numpy) makes most of the objects this
+    # process will ever hold, and all of them stay: collecting during the imports is wasted
+    # work, and once frozen they are left out of every later collection.
+    gc.disable()
+    try:
+        func = _resolve(func_ref, CleanConfig(**options))
+    finally:
+        gc.freeze()
+        gc.enable()
     conn_out.send(("ready",))
     while True:
         try:
