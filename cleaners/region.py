@@ -177,11 +177,8 @@ def content_region(tree: HtmlElement) -> Region | None:
         return paragraphs_by[el]
 
     # a body split over sibling blocks of one kind (sections of a report): the region is all of
-    # them, looked for at the element and at two of its ancestors (a section wrapping an inner
-    # container that wraps a list)
-    parent_of_best = best.getparent()
-    levels = (best, parent_of_best, None if parent_of_best is None else parent_of_best.getparent())
-    for level in levels:
+    # them, looked for at the element and at its parent (a section wrapping an inner div)
+    for level in (best, best.getparent()):
         if level is None or level is body:
             break
         parent = level.getparent()
