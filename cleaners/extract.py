@@ -39,6 +39,7 @@ from cleaners.region import (
     lost_sections,
     missing_chars,
     restore,
+    share_inside,
 )
 
 PATHS = ("fast", "full")  # what a caller may ask for; "region" is only ever a fallback
@@ -59,8 +60,10 @@ _EXTRACTORS = {
 # paragraph of it ...
 _COVERED = 0.8
 _MISSING = 300
-# ... and a fallback replaces it only when it covers clearly more.
+# ... and a fallback replaces it only when it covers clearly more; the region itself only
+# when the result lies mostly inside it (else the region is not the statement's)
 _BETTER_BY = 0.15
+_INSIDE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +125,9 @@ def main_text(tree: HtmlElement, url: str | None, path: str = "full") -> Extract
         best = Extraction(restored, f"{best.path}+region")
     if _complete(best.text, region):
         return best
-    cover = coverage(best.text, region)
-    if cover == 0.0 and not looks_like_navigation(best.text, region):
-        # a full article that shares nothing with the region: the region is something else
-        # (a long comment thread), not the part of the statement that was lost
+    if share_inside(best.text, region) < _INSIDE and not looks_like_navigation(best.text, region):
+        # an article that lies mostly outside the region: the region is something else (a list
+        # of teasers, a long comment thread), not the part of the statement that was lost
         return best
     return Extraction(region.text, "region") if _better(region.text, best.text, region) else best
 

@@ -5,8 +5,9 @@ over `<section>`s or `div.report-part`s), or return a menu instead of the articl
 against the region of the page that holds the most running text: the element with the most
 prose among its own children, widened to its siblings of the same kind when the body is
 split over several of them. `coverage` says what share of that region's prose a text kept;
-`lost_sections` counts the sibling sections of which a text kept no sentence (a section of
-one short sentence is no "prose", so coverage alone misses its loss); `restore` puts the
+`share_inside` what share of a text is the region's; `lost_sections` counts the sibling
+sections of which a text kept no sentence (a section of one short sentence is no "prose", so
+coverage alone misses its loss); `restore` puts the
 sentences of a sectioned region that a text lost back where they stand; `looks_like_navigation`
 says whether a text reads as a list of links.
 
@@ -244,6 +245,16 @@ def coverage(text: str, region: Region) -> float:
     have = _key(text)
     found = sum(len(para) for para in region.prose if _found(para, have))
     return found / region.prose_chars
+
+
+def share_inside(text: str, region: Region) -> float:
+    """Share of `text` (by characters of its lines of eight words or more) that is the region's:
+    a truncated extraction of the region lies inside it, an article next to a list of teasers
+    or a comment thread does not."""
+    have = _key(region.text)
+    lines = [line for line in text.splitlines() if word_count(line) >= 8]
+    total = sum(len(line) for line in lines)
+    return sum(len(line) for line in lines if _found(line, have)) / total if total else 0.0
 
 
 def lost_sections(text: str, region: Region) -> int:

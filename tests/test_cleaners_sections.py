@@ -11,7 +11,7 @@ from cleaners import CleanConfig, clean
 from cleaners.extract import main_text
 from cleaners.html import parse_html
 from cleaners.model import RawPage, normalise_text
-from cleaners.region import content_region, coverage, lost_sections, restore
+from cleaners.region import content_region, coverage, lost_sections, restore, share_inside
 from tests.fixtures.web import wrapped_templates
 from tests.fixtures.web.wrapkit import Context, Story
 
@@ -114,3 +114,28 @@ def test_dev_report_templates_keep_every_paragraph_in_order(name):
     assert [p[:40] for p in STORY.paragraphs if normalise_text(p) not in text] == []
     positions = [text.index(normalise_text(p)) for p in STORY.paragraphs]
     assert positions == sorted(positions)
+
+
+def test_list_of_teasers_denser_than_the_article_is_not_taken_for_it():
+    lead = (
+        "Two governments agreed on Monday that families displaced from the river valley may go home "
+        "before the rains, with help from four agencies."
+    )
+    # the list teases the article too, with its lead: the article is not wholly outside the list
+    teasers = f'<li><a href="/n/a">Displaced families may go home</a> {lead}</li>' + "".join(
+        f'<li><a href="/n/{i}">Council item number {i} reaches the floor</a> The council took up item '
+        f"number {i} of its agenda on Tuesday and sent it to the committee on roads and water for a "
+        "second reading before the end of the month, members said after the sitting.</li>"
+        for i in range(12)
+    )
+    page = f"""<html><body><article class="story"><h1>Agreement on the Return of Displaced Families</h1>
+<p>{lead}</p><p>{BODY}</p><p>{CLOSING}</p></article>
+<div class="latest"><h2>Latest from the council</h2><ul>{teasers}</ul></div></body></html>"""
+    tree = parse_html(page)
+    region = content_region(tree)
+    assert region is not None and "Council item number 3" in region.text
+    story = f"{lead}\n{BODY}\n{CLOSING}"
+    assert 0.0 < coverage(story, region) < 0.2 and share_inside(story, region) < 0.5
+    assert share_inside("\n".join(region.paragraphs[:3]), region) == 1.0
+    extraction = main_text(tree, "https://paper.example/a")
+    assert extraction.path == "full" and normalise_text(BODY) in normalise_text(extraction.text)
