@@ -7,9 +7,8 @@ prose among its own children, widened to its siblings of the same kind when the 
 split over several of them. `coverage` says what share of that region's prose a text kept;
 `share_inside` what share of a text is the region's; `lost_sections` counts the sibling
 sections of which a text kept no sentence (a section of one short sentence is no "prose", so
-coverage alone misses its loss); `restore` puts the
-sentences of a sectioned region that a text lost back where they stand; `looks_like_navigation`
-says whether a text reads as a list of links.
+coverage alone misses its loss); `restore` puts the sentences of the lost sections back where
+they stood; `looks_like_navigation` says whether a text reads as a list of links.
 
 The region is looked for outside the parts of a page that are never the statement (navigation,
 headers, footers, forms, comment threads, sidebars), so a long comment thread is not
@@ -271,8 +270,8 @@ def restore(text: str, region: Region) -> str:
     """`text` with the sentences of the region's lost sections (`lost_sections`) put back, each
     after the line that holds the nearest earlier paragraph of the region (a sentence, or a
     heading standing as a line of its own), or before the nearest later one when none is
-    earlier. `text` as it is when no section is lost, or when it holds nothing of the region
-    to place the lost sentences by."""
+    earlier (at the end when no line of `text` is the region's). `text` as it is when no
+    section is lost, or when every sentence of the region is."""
     if region.sections < 2:
         return text
     have = _key(text)
