@@ -9,10 +9,13 @@ several sibling content blocks on some templates, which cuts a statement to its 
 section. `fast` is there for a caller that asks for it (`CleanConfig.extraction`).
 
 Whatever path ran, its result is checked against the page (`cleaners.region`): a result that
-reads like navigation, holds far less text than the page's densest content region, or keeps
-one of several sibling content sections is extracted again by the next path (fast, then full,
-then the content region itself) and the result that covers the region best is kept. The path
-that produced the text is recorded (`Extraction.path`, `Document.extraction`).
+reads like navigation, holds far less text than the page's densest content region, or lost
+every sentence of one of several sibling content sections is extracted again by the next path
+(fast, then full, then the content region itself) and the result that covers the region best
+is kept. When the region is split over sibling sections, the sentences of it that the kept
+result still lacks (a short section an extractor took for boilerplate) are put back where
+they stand, and the path says so ("full+region"). The path that produced the text is recorded
+(`Extraction.path`, `Document.extraction`).
 """
 
 from __future__ import annotations
@@ -28,7 +31,16 @@ from trafilatura.metadata import extract_sitename, extract_title
 from trafilatura.settings import Extractor
 
 from cleaners.model import Rejected
-from cleaners.region import Region, content_region, coverage, looks_like_navigation, missing_chars
+from cleaners.region import (
+    Region,
+    content_region,
+    coverage,
+    looks_like_navigation,
+    lost_sections,
+    missing_chars,
+    restore,
+    share_inside,
+)
 
 PATHS = ("fast", "full")  # what a caller may ask for; "region" is only ever a fallback
 
@@ -48,14 +60,18 @@ _EXTRACTORS = {
 # paragraph of it ...
 _COVERED = 0.8
 _MISSING = 300
-# ... and a fallback replaces it only when it covers clearly more.
+# ... and a fallback replaces it only when it covers clearly more; the region itself only
+# when the result lies mostly inside it (else the region is not the statement's)
 _BETTER_BY = 0.15
+_INSIDE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
 class Extraction:
-    """The main text and the path that produced it: "full", "fast", or "region" (the page's
-    densest content region taken whole, when both trafilatura paths lost part of it)."""
+    """The main text and the path that produced it: "full", "fast", "region" (the page's
+    densest content region taken whole, when both trafilatura paths lost part of it), or a
+    trafilatura path with "+region" (its text, with the sentences of the region's sibling
+    sections that it lost put back)."""
 
     text: str
     path: str
@@ -81,7 +97,7 @@ def _trafilatura(tree: HtmlElement, url: str | None, path: str) -> str:
 
 
 def _complete(text: str, region: Region) -> bool:
-    if looks_like_navigation(text, region):
+    if looks_like_navigation(text, region) or lost_sections(text, region):
         return False
     return coverage(text, region) >= _COVERED or missing_chars(text, region) < _MISSING
 
@@ -98,24 +114,33 @@ def main_text(tree: HtmlElement, url: str | None, path: str = "full") -> Extract
         raise ValueError(f"extraction path {path!r} is not one of {PATHS}")
     region = content_region(tree)
     best = Extraction(_trafilatura(tree, url, path), path)
-    if region is None or _complete(best.text, region):
+    if region is None:
         return best
-    best_cover = coverage(best.text, region)
-    fallbacks: list[str] = ["full"] if path == "fast" else []
-    fallbacks.append("region")
-    for fallback in fallbacks:
-        navigation = looks_like_navigation(best.text, region)
-        if fallback == "region" and best_cover == 0.0 and not navigation:
-            # a full article that shares nothing with the region: the region is something else
-            # (a long comment thread), not the part of the statement that was lost
-            break
-        text = region.text if fallback == "region" else _trafilatura(tree, url, fallback)
-        cover = coverage(text, region)
-        if cover >= best_cover + _BETTER_BY or (navigation and not looks_like_navigation(text, region)):
-            best, best_cover = Extraction(text, fallback), cover
-        if _complete(best.text, region):
-            break
-    return best
+    if path == "fast" and not _complete(best.text, region):
+        full = Extraction(_trafilatura(tree, url, "full"), "full")
+        if _better(full.text, best.text, region):
+            best = full
+    restored = restore(best.text, region)
+    if restored != best.text:
+        best = Extraction(restored, f"{best.path}+region")
+    if _complete(best.text, region):
+        return best
+    if share_inside(best.text, region) < _INSIDE and not looks_like_navigation(best.text, region):
+        # an article that lies mostly outside the region: the region is something else (a list
+        # of teasers, a long comment thread), not the part of the statement that was lost
+        return best
+    return Extraction(region.text, "region") if _better(region.text, best.text, region) else best
+
+
+def _better(new: str, old: str, region: Region) -> bool:
+    """`new` covers clearly more of the region than `old`, reads as text where `old` reads as
+    navigation, or loses fewer of its sections at no cost in prose."""
+    new_cover, old_cover = coverage(new, region), coverage(old, region)
+    return (
+        new_cover >= old_cover + _BETTER_BY
+        or (looks_like_navigation(old, region) and not looks_like_navigation(new, region))
+        or (lost_sections(new, region) < lost_sections(old, region) and new_cover >= old_cover)
+    )
 
 
 class Guesses:
