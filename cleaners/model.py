@@ -84,9 +84,9 @@ class Document:
     translation_of: str | None = None  # URL of the English original of a translation
     tags: tuple[str, ...] = ()
     encoding: str | None = None  # the charset the body was decoded with (None for str input)
-    extraction: str | None = (
-        None  # the path that gave the text: "full", "fast", "region"; "text" for captures
-    )
+    # the path that gave the text: "full", "fast", "region"; "full+region" / "fast+region" when
+    # sentences of a lost section were put back from the content region; "text" for captures
+    extraction: str | None = None
     refused: tuple[Removal, ...] = ()  # lines a rule matched but that read as the statement's prose: kept
 
 

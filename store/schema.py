@@ -321,7 +321,8 @@ def _moves_and_posts(db: Database) -> None:
 
 @MIGRATIONS(name="0011_extraction_record")
 def _extraction_record(db: Database) -> None:
-    # extraction: which path of the cleaners produced the text (full, fast, region, text), so a
+    # extraction: which path of the cleaners produced the text (full, fast, region, full+region,
+    # fast+region, text), so a
     # user can find the pages a fallback rescued; refused: lines a cruft rule matched but kept
     # because they read as the statement's prose (JSON like `removed`).
     db.execute("ALTER TABLE copies ADD COLUMN extraction TEXT")
