@@ -142,7 +142,36 @@ CASES: dict[str, tuple[list[str], int, str | None, dict[str, object]]] = {
     "doc_type_line": (["Readout", BODY], 0, None, {"doc_type": "readout"}),
     "dateline": (["Tuesday, April 2, 2024", BODY], 0, None, {"dateline": date(2024, 4, 2)}),
     "source_header": (["U.S. Embassy - Mexico", BODY], 0, None, {"publisher": "U.S. Embassy Mexico"}),
+    "source_url_line": (
+        [BODY, BODY2, "Where it came from: https://www.state.gov/ambassador-meets-labor-inspectors/"],
+        2,
+        None,
+        {"claimed_original": "https://www.state.gov/ambassador-meets-labor-inspectors/"},
+    ),
+    "footer_separator": (
+        [BODY, BODY2, "--", "Jo Example, keeper of the list", "lists.example.org"],
+        2,
+        None,
+        {},
+    ),
+    "place_line": (
+        ["Press Statement", "Jane Q. Example, Spokesperson", "Washington, DC", BODY],
+        2,
+        None,
+        {"doc_type": "press statement"},
+    ),
+    "rule_line": (["=" * 40, BODY], 0, None, {}),
+    "released_on": ([BODY, BODY2, "Released on April 2, 2024"], 2, None, {"dateline": date(2024, 4, 2)}),
+    "signed_note": (["Sharing this one for the reading group, as it reached us. -- JQ", BODY], 0, None, {}),
+    "header_field": (
+        ["Subject: Ambassador Meets Labor Inspectors", "Sent: April 2, 2024", BODY],
+        0,
+        None,
+        {"subject": "Ambassador Meets Labor Inspectors", "dateline": date(2024, 4, 2)},
+    ),
 }
+# rules that read an official page's own header: their case runs as an official page
+OFFICIAL_CASES = frozenset(("place_line",))
 
 
 def test_every_line_rule_has_a_case():
@@ -153,7 +182,7 @@ def test_every_line_rule_has_a_case():
 def test_line_rule(rule):
     paragraphs, index, title, expected = CASES[rule]
     att = Attribution()
-    kept, removals, _ = apply_line_rules(paragraphs, title=title, att=att)
+    kept, removals, _ = apply_line_rules(paragraphs, title=title, att=att, official=rule in OFFICIAL_CASES)
     target = paragraphs[index]
     fired = [r for r in removals if r.text in target]
     assert fired and fired[0].rule == rule, removals
