@@ -326,10 +326,17 @@ def capture_source_url(line: str, m: re.Match[str] | None, att: Attribution) -> 
 _SIGNED = re.compile(r"\s(?:--|—|–)\s*[A-Z][\w.]{0,15}(?:\s+[A-Z][\w.]{0,15})?\s*$")
 
 
+_SIGNED_NOTE_WORDS = 20  # a note of a body paragraph's length is not a note
+
+
 def is_signed_note(line: str, ctx: Context) -> bool:
     """A short note signed with a dash and a name or initials above the body of a copy ("Passing
-    this on as received. -- RT"): the reposter's word, not the statement's."""
-    return ctx.head and not ctx.official and ctx.words <= 40 and _SIGNED.search(line) is not None
+    this on as received. -- RT"): the reposter's word, not the statement's. One note only, the
+    first signed line of the text: a run of lines each ending with a dash and a name is a list
+    the statement holds (quotes and their speakers), not a note."""
+    if not ctx.head or ctx.official or ctx.words >= _SIGNED_NOTE_WORDS or ctx.layout is None:
+        return False
+    return _SIGNED.search(line) is not None and ctx.layout.first_match(_SIGNED) == ctx.index
 
 
 _FORWARD_MARK = re.compile(

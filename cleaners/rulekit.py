@@ -113,6 +113,10 @@ class Layout:
         """Characters before paragraph `i`."""
         return sum(len(p) for p in self.paragraphs[:i])
 
+    def first_match(self, pattern: re.Pattern[str]) -> int | None:
+        """The index of the first paragraph `pattern` is found in, or None."""
+        return next((j for j, p in enumerate(self.paragraphs) if pattern.search(p)), None)
+
     def in_field_block(self, i: int) -> bool:
         """Paragraph `i` is a "Label: value" line next to another one (a header block)."""
         if self._fields is None:

@@ -355,7 +355,7 @@ _LINE_RULES: tuple[LineRule, ...] = (
     LineRule(
         "signed_note",
         is_signed_note,
-        40,
+        20,
         where="head",
         description='a reposter\'s note signed with a dash above the body ("Passing this on. -- RT")',
     ),

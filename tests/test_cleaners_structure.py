@@ -254,3 +254,13 @@ def test_a_table_of_contents_named_in_full_is_pruned():
     tree = fromstring(html)
     removals = prune_blocks(tree, len(tree.text_content()))
     assert [r.rule for r in removals] == ["table_of_contents"]
+
+
+def test_lines_that_end_with_a_dash_and_a_name_are_not_all_notes():
+    quotes = [
+        "We will keep the crossings open for as long as the convoys need them. -- Ministry",
+        "The agreement is a step, and the families are waiting for the next. -- Relief Council",
+    ]
+    kept, removals, _ = apply_line_rules([*quotes, P1, P2], title=None, att=Attribution())
+    assert kept == [quotes[1], P1, P2]
+    assert [r.rule for r in removals] == ["signed_note"]
