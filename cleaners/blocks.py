@@ -16,6 +16,8 @@ from lxml.etree import XPath
 from lxml.html import HtmlElement
 
 from cleaners.model import Removal
+from cleaners.prose import is_prose, word_count
+from cleaners.reposts import keep_quoted_statement
 
 
 @dataclass(frozen=True)
@@ -195,12 +197,43 @@ def prune_blocks(tree: HtmlElement, page_chars: int) -> list[Removal]:
         if text:
             removals.append(Removal(rule.name, text[:1000]))
         _drop(el)
-    return removals + prune_structural(tree, page_chars)
+    return (
+        removals + prune_structural(tree, page_chars) + prune_small_print(tree) + keep_quoted_statement(tree)
+    )
+
+
+# Small print: <small>, <font size="1">, an inline style of a small font size.
+_SMALL_PRINT = XPath(
+    "//small | //font[@size='1' or @size='-1' or @size='-2']"
+    " | //*[contains(translate(@style, 'FONTSIZE', 'fontsize'), 'font-size')]"
+)
+_SMALL_STYLE = re.compile(r"font-size\s*:\s*(?:xx?-small|smaller|(?:[0-9]|10)px|[0-7](?:\.\d+)?pt)\b", re.I)
+_SMALL_PRINT_WORDS = 30
+
+
+def prune_small_print(tree: HtmlElement) -> list[Removal]:
+    """Cut short lines set in small print that are not prose: a page's filing note, credit,
+    counter or side column (hand-made sites set their chrome in `<font size="1">`). Prose in
+    small print, and anything longer than a few lines, stays."""
+    removals: list[Removal] = []
+    root = tree.getroottree().getroot()
+    for el in _SMALL_PRINT(tree):
+        if el.tag not in ("small", "font") and not _SMALL_STYLE.search(el.get("style") or ""):
+            continue
+        if el.getparent() is None or not _attached(el, root) or el.tag in _ROOTS:
+            continue
+        text = _WS.sub(" ", el.text_content()).strip()
+        if not text or word_count(text) > _SMALL_PRINT_WORDS or is_prose(text):
+            continue
+        removals.append(Removal("small_print", text))
+        _drop(el)
+    return removals
 
 
 _TOKENS = re.compile(r"[a-z0-9]+")
 _CONSENT_WORDS = frozenset(("cookie", "cookies", "consent", "gdpr", "cmp"))
 _TOC_WORDS = frozenset(("toc",))
+_TOC_NAME = re.compile(r"table[-_]?of[-_]?contents|tableofcontents")
 _BLOCK_TAGS = frozenset(("div", "section", "aside", "form", "nav", "dialog", "p", "fieldset", "footer"))
 
 
@@ -250,7 +283,8 @@ class _Boxes:
 def _named_kind(names: str) -> tuple[bool, bool]:
     """Whether lower-cased class and id names name a consent notice, a table of contents."""
     tokens = set(_TOKENS.findall(names))
-    return bool(tokens & _CONSENT_WORDS), bool(tokens & _TOC_WORDS or "table-of-contents" in " ".join(tokens))
+    toc = bool(tokens & _TOC_WORDS) or any(_TOC_NAME.search(name) for name in names.split())
+    return bool(tokens & _CONSENT_WORDS), toc
 
 
 def _structural_rule(el: HtmlElement, boxes: _Boxes) -> tuple[str, int] | None:

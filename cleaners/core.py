@@ -30,10 +30,10 @@ from cleaners.html import WS, content_type_header, html_lang, page_kind, parse_h
 from cleaners.language import detect_language
 from cleaners.layout import mark_blocks
 from cleaners.model import Document, RawPage, Rejected, Removal, content_hash, normalise_text
-from cleaners.prose import ends_sentence
+from cleaners.prose import ends_sentence, is_hard_wrapped, join_wrapped
 from cleaners.rules import Attribution, apply_line_rules, byline_speaker, doc_type_from_title
 from cleaners.softblock import SHORT_PAGE, is_not_found, soft_block_in_tree, title_reason
-from cleaners.titles import choose_title, longer_title, title_position
+from cleaners.titles import choose_title, longer_title, strip_list_tag, title_position
 from cleaners.urls import host_of, is_official_host
 from cleaners.wayback import unwrap_capture
 
@@ -96,7 +96,12 @@ def clean_text(
     if len(paragraphs) >= 2 and normalise_text(paragraphs[0]) == normalise_text(paragraphs[1]):
         title = paragraphs[0].strip()
     kept, removals, head_lines = apply_line_rules(paragraphs, title=title, att=att, head_zone=True)
-    title_at = 1 if title is not None else title_position(head_lines, att.head_marks)
+    if title is None and att.subject:
+        # a header block's Subject field: the lines above the block are the archive's header
+        title = strip_list_tag(att.subject)
+        title_at: int | None = max(i for i, rule in att.head_marks if rule == "header_field")
+    else:
+        title_at = 1 if title is not None else title_position(head_lines, att.head_marks)
     if title is None and title_at is not None:
         title = paragraphs[title_at]
     # above the title: the aggregator's own header; below it: the statement's first lines
@@ -182,7 +187,11 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str, config:
     title = choose_title(tree, meta, ld, hero, guesses.title, site_name, host)
     title = scrub(title) if title else None
     kept, line_removals, _ = apply_line_rules(
-        split_paragraphs(extracted), title=title, att=att, official=official
+        split_paragraphs(extracted),
+        title=title,
+        att=att,
+        official=official,
+        official_domains=config.official_domains,
     )
     if kept and title and longer_title(kept[0], title):
         removals.append(Removal("repeated_title", kept[0]))
@@ -249,10 +258,8 @@ def split_paragraphs(text: str) -> list[str]:
         lines = [ln for ln in lines if ln]
         if not lines:
             continue
-        if len(lines) > 1 and all(
-            45 <= len(ln) <= 100 and not ln.endswith((".", "!", "?", ":")) for ln in lines[:-1]
-        ):
-            out.append(" ".join(lines))
+        if is_hard_wrapped(lines):
+            out.append(join_wrapped(lines))
         else:
             out.extend(lines)
     return out

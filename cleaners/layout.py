@@ -7,13 +7,19 @@ headline and the whole story, and a line rule that recognises the menu takes the
 it. Here a layout table becomes plain blocks (one per cell), a run of two or more line breaks
 ends a paragraph, and a headline set in `<font>`/`<b>` between breaks becomes its own block,
 so that every later phase sees the page's real paragraphs. Data tables (short cells of
-figures and names) stay tables.
+figures and names) stay tables. A `<pre>` that holds a hard-wrapped message (a mail archive's
+body) becomes one paragraph per blank-line block, its wrapped lines joined, so its header,
+signature and footer lines stand apart from its prose; a `<pre>` of code or figures stays.
 """
 
 from __future__ import annotations
 
+import re
+
 from lxml.etree import XPath
 from lxml.html import HtmlElement
+
+from cleaners.prose import is_hard_wrapped, is_prose, join_wrapped
 
 # elements with a <br> child and more than one child node of any kind (as len() counts them)
 _WITH_BREAKS = XPath("descendant-or-self::*[br][count(*|comment()|processing-instruction()) > 1]")
@@ -94,8 +100,51 @@ def _split_at_breaks(el: HtmlElement) -> None:
             el.append(p)
 
 
+_INLINE = frozenset("a b i em strong span font tt code u small big".split())
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_MIN_PRE = 200  # characters: a shorter <pre> is a snippet, not a message
+
+
+def _pre_paragraphs(pre: HtmlElement) -> list[str] | None:
+    """The paragraphs of a `<pre>` holding wrapped prose, or None (code, figures, markup)."""
+    if any(child.tag not in _INLINE for child in pre.iterdescendants()):
+        return None
+    text = pre.text_content().replace("\r\n", "\n")
+    if len(text) < _MIN_PRE:
+        return None
+    paragraphs: list[str] = []
+    prose = False
+    for block in _BLANK_LINE.split(text):
+        lines = [ln.strip() for ln in block.split("\n") if ln.strip()]
+        if is_hard_wrapped(lines):
+            joined = join_wrapped(lines)
+            prose = prose or len(lines) >= 3 or is_prose(joined)
+            paragraphs.append(joined)
+        else:
+            prose = prose or any(is_prose(ln) for ln in lines)
+            paragraphs.extend(lines)
+    return paragraphs if prose else None
+
+
+def _unwrap_pre(pre: HtmlElement) -> bool:
+    paragraphs = _pre_paragraphs(pre)
+    if paragraphs is None:
+        return False
+    for child in list(pre):
+        pre.remove(child)
+    pre.tag = "div"
+    pre.text = None
+    for text in paragraphs:
+        p = pre.makeelement("p", {})
+        p.text = text
+        pre.append(p)
+    return True
+
+
 def mark_blocks(tree: HtmlElement) -> int:
     """Make the page's block boundaries explicit, in place; returns the layout tables unwrapped."""
+    for pre in list(tree.iter("pre")):
+        _unwrap_pre(pre)
     tables = [t for t in tree.iter("table") if is_layout_table(t)]
     for table in tables:
         _unwrap_table(table)

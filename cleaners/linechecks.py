@@ -20,9 +20,11 @@ from cleaners.rulekit import (
     URL,
     Attribution,
     Context,
+    header_field,
     normalise_publisher,
     parse_source_line,
 )
+from cleaners.urls import host_of, is_official_host
 
 # --- captures -------------------------------------------------------------------------------
 
@@ -183,9 +185,16 @@ def is_byline(line: str, ctx: Context) -> bool:
 _BAR_SPLIT = re.compile(r"\s*(?:\||•|·|¦|⋅)\s*")
 
 
+_BRACKETED = re.compile(r"\[\s*[^\[\]]{1,40}?\s*\]")
+
+
 def is_nav_line(line: str, ctx: Context) -> bool:
-    """Three or more short segments separated by bars or bullets, none a sentence."""
+    """Three or more short segments separated by bars or bullets, none a sentence; or three
+    or more bracketed labels with at most a few words besides ("[ date ] [ thread ] ...")."""
     stripped = line.strip()
+    brackets = _BRACKETED.findall(stripped)
+    if len(brackets) >= 3 and all(word_count(b) <= 6 for b in brackets):
+        return word_count(_BRACKETED.sub(" ", stripped)) <= 4
     if stripped.startswith("|") and stripped.endswith("|"):
         return False  # a table row as trafilatura writes it
     parts = [p for p in _BAR_SPLIT.split(stripped) if p]
@@ -229,9 +238,151 @@ def is_repeated_line(line: str, ctx: Context) -> bool:
     return ctx.words >= 5 and bool(ctx.previous_key) and ctx.key == ctx.previous_key
 
 
+_TIME = re.compile(
+    r"\b\d{1,2}:\d\d(?::\d\d)?(?:\s*[ap]\.?m\.?)?(?:\s+(?:[A-Z]{2,5}|[+-]\d{4}))?(?=\s|$)", re.I
+)
+_CTIME = re.compile(
+    r"^(?:(?:mon|tue|wed|thu|fri|sat|sun)\w*,?\s+)?(?P<mon>[a-z]{3,9})\.?\s+(?P<day>\d{1,2})\s+(?P<year>(?:19|20)\d\d)$",
+    re.I,
+)
+
+
+def _date_line(line: str) -> bool:
+    """A date and little else, a time of day allowed ("Mon Jul 25 21:12:07 UTC 2022")."""
+    if is_date_only(line):
+        return True
+    bare = _TIME.sub(" ", line).strip()
+    if bare == line.strip():
+        return False
+    bare = re.sub(r"\s+", " ", bare)
+    return is_date_only(bare) or _CTIME.match(bare) is not None
+
+
 def is_dateline(line: str, ctx: Context) -> bool:
-    # on an official page a date line in the body is the statement's (a schedule's day)
-    return ctx.head and not ctx.official and is_date_only(line)
+    """A date on its own line above the body. On an official page a date line in the body is
+    the statement's (a schedule's day), unless it stands in the header the byline or the
+    document type opened."""
+    return ctx.head and (not ctx.official or ctx.after_meta) and _date_line(line)
+
+
+_PLACE = re.compile(r"^\s*[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,2},\s*[A-Z][\w.]*(?:\s+[A-Z][\w.]*)?\s*$")
+
+
+def is_place_line(line: str, ctx: Context) -> bool:
+    """ "Washington, DC" in the header block an official page opens with its document type and
+    byline (the place the statement was issued), not a venue line of the statement's own."""
+    return ctx.head and ctx.official and ctx.after_meta and _PLACE.match(line) is not None
+
+
+_RELEASED_ON = re.compile(
+    r"^\s*(?:released|posted|published|issued|updated|last\s+updated)\s+on\s+(?P<date>.{6,40})$", re.I
+)
+
+
+def is_released_on(line: str, ctx: Context) -> bool:
+    """ "Released on June 4, 2008": the page's own date line, wherever it stands."""
+    m = _RELEASED_ON.match(line)
+    return m is not None and _date_line(m.group("date"))
+
+
+SEPARATOR = re.compile(r"^\s*(?:(?:[-=_*~]\s*){3,}|--)\s*$")
+
+
+def is_footer_separator(line: str, ctx: Context) -> bool:
+    """A rule of dashes, equals signs or underscores, or a signature's "-- ", after the last
+    paragraph of prose: what follows is a signature, a list's footer or an archive's footer.
+    Never when what follows is longer than the text above it."""
+    if not SEPARATOR.match(line) or ctx.kept_body == 0 or ctx.layout is None:
+        return False
+    layout = ctx.layout
+    return layout.in_footer(ctx.index) and layout.footer_chars(ctx.index) <= layout.body_chars(ctx.index)
+
+
+_LABELLED_URL = re.compile(r"^\s*(?P<label>[^:/\n]{1,60}?)\s*:\s*<?(?P<url>https?://\S+?)>?\s*$")
+
+
+def official_source_url(line: str, ctx: Context) -> str | None:
+    """The URL of a "<label>: <URL on an official host>" line in the header or the footer (an
+    archive's "Where it came from: ..."), or None; never a line of the prose."""
+    m = _LABELLED_URL.match(line)
+    if m is None or word_count(m.group("label")) > 5 or ctx.layout is None:
+        return None
+    if not (ctx.head or ctx.layout.in_footer(ctx.index)):
+        return None
+    url = m.group("url").rstrip(".,;")
+    return url if is_official_host(host_of(url), ctx.layout.official_domains) else None
+
+
+def is_source_url_line(line: str, ctx: Context) -> bool:
+    return official_source_url(line, ctx) is not None
+
+
+def capture_source_url(line: str, m: re.Match[str] | None, att: Attribution) -> None:
+    found = _LABELLED_URL.match(line)
+    if found:
+        att.claim(found.group("url").rstrip(".,;>"))
+
+
+_SIGNED = re.compile(r"\s(?:--|—|–)\s*[A-Z][\w.]{0,15}(?:\s+[A-Z][\w.]{0,15})?\s*$")
+
+
+_SIGNED_NOTE_WORDS = 20  # a note of a body paragraph's length is not a note
+
+
+def is_signed_note(line: str, ctx: Context) -> bool:
+    """A short note signed with a dash and a name or initials above the body of a copy ("Passing
+    this on as received. -- RT"): the reposter's word, not the statement's. One note only, the
+    first signed line of the text: a run of lines each ending with a dash and a name is a list
+    the statement holds (quotes and their speakers), not a note."""
+    if not ctx.head or ctx.official or ctx.words >= _SIGNED_NOTE_WORDS or ctx.layout is None:
+        return False
+    return _SIGNED.search(line) is not None and ctx.layout.first_match(_SIGNED) == ctx.index
+
+
+_FORWARD_MARK = re.compile(
+    r"^\s*(?:-{2,}\s*(?:forwarded|original)\s+message\s*-{2,}|begin\s+forwarded\s+message\s*:?)\s*$", re.I
+)
+
+
+def is_forward_marker(line: str, ctx: Context) -> bool:
+    """A mail client's forwarding mark above the body ("---------- Forwarded message ---------",
+    "Begin forwarded message:", "-----Original Message-----"); its header fields follow."""
+    return ctx.kept_body == 0 and _FORWARD_MARK.match(line) is not None
+
+
+_GENERATOR = re.compile(r"\b(?:generated|produced|archived|powered|converted)\s+(?:by|with|using)\s+\S", re.I)
+
+
+def is_generator_line(line: str, ctx: Context) -> bool:
+    """ "This archive was generated by <software> ...": the software's line in the footer, after
+    the last paragraph of prose."""
+    return ctx.layout is not None and ctx.layout.in_footer(ctx.index) and _GENERATOR.search(line) is not None
+
+
+_SUBJECT_LABELS = frozenset(("subject", "title", "headline", "topic"))
+
+
+def is_header_field(line: str, ctx: Context) -> bool:
+    """A "Label: value" line of a header block above the body of a copy (a mail's or an
+    archive's fields: "Subject: ...", "Filed: ...")."""
+    return (
+        ctx.kept_body == 0
+        and not ctx.official
+        and ctx.layout is not None
+        and ctx.layout.in_field_block(ctx.index)
+        and not is_prose(line)
+    )
+
+
+def capture_header_field(line: str, m: re.Match[str] | None, att: Attribution) -> None:
+    field = header_field(line)
+    if field is None:
+        return
+    label, value = field.group("label").lower(), field.group("value").strip()
+    if label in _SUBJECT_LABELS and att.subject is None:
+        att.subject = value
+    elif label in ("date", "issued", "sent", "posted"):
+        att.dateline = att.dateline or parse_date(value)
 
 
 def capture_dateline(line: str, m: re.Match[str] | None, att: Attribution) -> None:
@@ -256,10 +407,12 @@ SHARE_BAR = re.compile(rf"^(?:(?:{_SHARE_WORDS})[\s/|:,()•·\-–]*)+$", re.I)
 
 _PREV_NEXT_CASED = re.compile(
     r"\b(?:Previous|Next|Older|Newer|Prev|PREVIOUS|NEXT)\s+"
-    r"(?:[Pp]ost|[Aa]rticle|[Ss]tory|[Ee]ntry|POST|ARTICLE|STORY)s?\b"
+    r"(?:[Pp]ost|[Aa]rticle|[Ss]tory|[Ee]ntry|[Mm]essage|[Tt]opic|[Tt]hread|POST|ARTICLE|STORY|MESSAGE)s?\b"
     r"|^\s*(?:«|‹|←)\s*(?:previous|prev|older)\b|\b(?:next|newer)\s*(?:»|›|→)\s*$",
 )
-_PREV_NEXT_ANY = re.compile(r"\b(?:previous|next|older|newer|prev)\s+(?:post|article|story|entry)s?\b", re.I)
+_PREV_NEXT_ANY = re.compile(
+    r"\b(?:previous|next|older|newer|prev)\s+(?:post|article|story|entry|message|topic|thread)s?\b", re.I
+)
 # "my previous article", "the next story": a reference made in a sentence, not a link label
 _REFERENCE = re.compile(
     r"\b(?:my|our|his|her|their|its|this|that|the|a|an|in|of|see|read)\s+$",

@@ -63,3 +63,25 @@ def content_tokens(text: str) -> set[str]:
     chars = _UNSPACED.findall(low)
     tokens.update(a + b for a, b in zip(chars, chars[1:], strict=False))
     return tokens
+
+
+def is_hard_wrapped(lines: list[str]) -> bool:
+    """The lines are one paragraph broken at a fixed width (mail, plain-text archives): every
+    line but the last is 45-100 characters and either ends no sentence, or was broken because
+    the next line's first word would not have fitted within the widest line."""
+    if len(lines) < 2 or not all(45 <= len(ln) <= 100 for ln in lines[:-1]):
+        return False
+    if all(not ln.endswith((".", "!", "?", ":")) for ln in lines[:-1]):
+        return True
+    width = max(len(ln) for ln in lines)
+    return all(
+        len(ln) + 1 + len(nxt.split(maxsplit=1)[0]) > width for ln, nxt in zip(lines, lines[1:], strict=False)
+    )
+
+
+def join_wrapped(lines: list[str]) -> str:
+    """Hard-wrapped lines as one paragraph; a word broken at its hyphen is whole again."""
+    out = lines[0] if lines else ""
+    for ln in lines[1:]:
+        out += ln if out.endswith("-") and out[-2:-1].isalpha() else " " + ln
+    return out

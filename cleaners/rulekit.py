@@ -16,6 +16,7 @@ from datetime import date
 
 from cleaners.dates import DMY, ISO, MDY, NUMERIC, parse_date
 from cleaners.model import Removal
+from cleaners.prose import is_prose, word_count
 
 URL = re.compile(r"https?://[^\s<>\"'()\[\]]+[^\s<>\"'()\[\].,;:!?]")
 
@@ -72,11 +73,62 @@ class Attribution:
     tags: list[str] = field(default_factory=list)
     dateline: date | None = None  # a date line at the top (the aggregator's or the hero's)
     head_marks: list[tuple[int, str]] = field(default_factory=list)  # (paragraph, rule) fired above the body
+    subject: str | None = None  # a header block's Subject or Title field (a text capture's title)
     refused: list[Removal] = field(default_factory=list)  # cuts refused: the line read as prose
 
     def claim(self, url: str | None) -> None:
         if url and not self.claimed_original:
             self.claimed_original = url.rstrip(".,;")
+
+
+_FIELD = re.compile(r"^\s*(?P<label>[A-Z][a-z]+(?:[ -][A-Za-z][a-z]+){0,2})\s*:[ \t]+(?P<value>\S.{0,400})$")
+
+
+class Layout:
+    """Where a text's header and footer stand, for the rules that read attributions and cut
+    fields only there: the paragraphs after the last prose paragraph are the footer, a run of
+    two or more "Label: value" lines is a header block. A paragraph of twenty words or more
+    counts as prose here: a statement's last paragraph may end without a full stop. Worked
+    out on the first question only (most texts never ask), for the official hosts of the run."""
+
+    def __init__(self, paragraphs: list[str], official_domains: tuple[str, ...]) -> None:
+        self.paragraphs = paragraphs
+        self.official_domains = official_domains
+        self._last_prose: int | None = None
+        self._fields: frozenset[int] | None = None
+
+    def in_footer(self, i: int) -> bool:
+        """Paragraph `i` comes after the last paragraph of prose (and there is one)."""
+        if self._last_prose is None:
+            self._last_prose = max(
+                (j for j, p in enumerate(self.paragraphs) if word_count(p) >= 20 or is_prose(p)), default=-1
+            )
+        return 0 <= self._last_prose < i
+
+    def footer_chars(self, i: int) -> int:
+        """Characters from paragraph `i` to the end."""
+        return sum(len(p) for p in self.paragraphs[i:])
+
+    def body_chars(self, i: int) -> int:
+        """Characters before paragraph `i`."""
+        return sum(len(p) for p in self.paragraphs[:i])
+
+    def first_match(self, pattern: re.Pattern[str]) -> int | None:
+        """The index of the first paragraph `pattern` is found in, or None."""
+        return next((j for j, p in enumerate(self.paragraphs) if pattern.search(p)), None)
+
+    def in_field_block(self, i: int) -> bool:
+        """Paragraph `i` is a "Label: value" line next to another one (a header block)."""
+        if self._fields is None:
+            hits = [j for j, p in enumerate(self.paragraphs[:40]) if _FIELD.match(p)]
+            near = {j for j in hits if j - 1 in hits or j + 1 in hits}
+            self._fields = frozenset(near)
+        return i in self._fields
+
+
+def header_field(line: str) -> re.Match[str] | None:
+    """A "Label: value" line (a mail header, an archive's file fields): label and value."""
+    return _FIELD.match(line)
 
 
 @dataclass(frozen=True)
@@ -93,6 +145,8 @@ class Context:
     previous_key: str  # normalise_text of the previous kept paragraph
     head: bool  # still before the first body paragraph
     kept_body: int  # body paragraphs kept so far
+    layout: Layout | None = None  # where the text's header and footer are (None: not known)
+    after_meta: bool = False  # the paragraph before was cut as a byline, document type or date line
 
 
 @dataclass(frozen=True)

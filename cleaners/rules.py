@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
+from dataclasses import replace
 
+from cleaners.linechecks import official_source_url
 from cleaners.model import Removal, normalise_text
 from cleaners.prose import content_tokens, ends_sentence, is_prose, word_count
 from cleaners.rulekit import (
@@ -28,6 +30,7 @@ from cleaners.rulekit import (
     URL,
     Attribution,
     Context,
+    Layout,
     LineRule,
     byline_speaker,
     doc_type_from_title,
@@ -35,6 +38,7 @@ from cleaners.rulekit import (
     parse_source_line,
 )
 from cleaners.ruletable import LINE_RULES
+from cleaners.urls import DEFAULT_OFFICIAL_DOMAINS
 
 __all__ = [
     "ATTRIBUTABLE",
@@ -75,6 +79,8 @@ PROSE_SHAPED = frozenset(
 # Rules that never judge prose: a paragraph repeated right after itself, the title again.
 _NOT_GUARDED = frozenset(("repeated_line", "repeated_title"))
 _OVERLAP = 0.6  # share of a paragraph's content words found elsewhere in the body
+# Rules that cut a header block's lines: the line after one of them is in that block too.
+_META = frozenset(("byline", "doc_type_line", "doc_type_byline", "dateline", "place_line"))
 
 
 class _Body:
@@ -150,15 +156,18 @@ def apply_line_rules(
     att: Attribution,
     head_zone: bool = False,
     official: bool = False,
+    official_domains: tuple[str, ...] = DEFAULT_OFFICIAL_DOMAINS,
 ) -> tuple[list[str], list[Removal], list[tuple[int, str]]]:
     """Run LINE_RULES over paragraphs in order.
 
     Returns (kept paragraphs, removals, head lines no rule claimed as (index, line)). With
     `head_zone` (text captures), short lines before the first body paragraph that no rule
     claims are returned separately instead of kept: the caller picks the title among them.
+    `official_domains` are the hosts whose URL in a header or footer line is a claimed original.
     """
     paragraphs = list(paragraphs)
     body = _Body(paragraphs)
+    layout = Layout(paragraphs, official_domains)
     kept: list[str] = []
     removals: list[Removal] = []
     head_lines: list[tuple[int, str]] = []
@@ -170,15 +179,30 @@ def apply_line_rules(
     i = 0
     while i < total:
         line = paragraphs[i]
-        if head and _is_body(line):
-            head = False
+        # a body paragraph ends the head zone once it is kept: a long navigation line cut
+        # above the statement does not
+        ends_head = head and _is_body(line)
         key = normalise_text(line)
+        after_meta = (
+            bool(att.head_marks) and att.head_marks[-1][0] == i - 1 and att.head_marks[-1][1] in _META
+        )
         ctx = Context(
-            i, word_count(line), key, line.lower(), official, total, title_key, previous_key, head, kept_body
+            i,
+            word_count(line),
+            key,
+            line.lower(),
+            official,
+            total,
+            title_key,
+            previous_key,
+            head and not ends_head,
+            kept_body,
+            layout,
+            after_meta,
         )
         fired = None
         m_fired = None
-        for rule in _candidates(min(ctx.words, _MAX_WORDS + 1), head, kept_body > 0):
+        for rule in _candidates(min(ctx.words, _MAX_WORDS + 1), ctx.head, kept_body > 0):
             ok, m = rule.test(line, ctx)
             if not ok:
                 continue
@@ -188,10 +212,12 @@ def apply_line_rules(
             fired, m_fired = rule, m
             if rule.capture:
                 rule.capture(line, m, att)
-            if head:
+            if ctx.head:
                 att.head_marks.append((i, rule.name))
             break
         if fired is None:
+            if ends_head:
+                head = False
             previous_key = key
             if head_zone and head:
                 head_lines.append((i, line))
@@ -215,6 +241,9 @@ def apply_line_rules(
                     kept.append(rest_line)
                 else:
                     removals.append(Removal(fired.name, rest_line))
+                    claimed = official_source_url(rest_line, replace(ctx, index=j, head=False))
+                    if claimed:
+                        att.claim(claimed)
             break
         i += 1
         if fired.rest == "titles":

@@ -2,14 +2,20 @@
 
 A page states its title in several places (the state.gov hero, og:title, twitter:title,
 JSON-LD headline, `<title>`, `<h1>`), most of them with the site's name attached
-("Title - United States Department of State", "Site | Title"). `choose_title` takes the first
-candidate that is still a title once `strip_title_suffix` has cut the site's name off.
+("Title - United States Department of State", "Site | Title", "[List] Title").
+`choose_title` first looks for the heading that agrees with og:title or `<title>`: the page's
+own headline, found whole in the title once a mailing list's tag and a reply prefix are gone,
+and not the site's name (a banner's heading, a link home). A title whose own words hold a
+separator ("Department Press Briefing – May 6, 2022") is kept whole that way. Without such a
+heading, it takes the first candidate that is still a title once `strip_title_suffix` has cut
+the site's name off.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
@@ -101,14 +107,129 @@ def is_site_name(candidate: str, site_name: str | None, host: str | None) -> boo
     if site_name and key == normalise_text(site_name):
         return True
     if host and len(key.split()) <= 4:
-        # "Labor Watch Blog" on laborwatch.example
+        # "Labor Watch Blog" on laborwatch.example, "Harbor Light Bulletin" on harborlight-bulletin.example
         label = next((p for p in host.split(".") if p not in ("www", "m", "blog", "news")), "")
+        label = re.sub(r"[^a-z0-9]", "", label)
         squashed = re.sub(r"[^a-z0-9]", "", key)
         if len(label) >= 4 and squashed.startswith(label):
             return True
     if re.match(r"^u\.?\s?s\.?\s+(?:embassy|mission|consulates?)\b.{0,50}$", key) and len(key.split()) <= 8:
         return True
     return key in ("united states department of state", "u.s. department of state", "home")
+
+
+# "[FA-List] ...", "Re: ...", "Fwd: ...": a mailing list's tag and reply prefixes before a subject
+_LIST_TAG = re.compile(r"^\s*(?:(?:\[[^\[\]]{1,40}\]|(?:re|fwd?|aw|tr)\s*(?:\[\d+\])?\s*:)\s*)+", re.I)
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6", "b", "strong", "font")
+_BANNER = re.compile(
+    r"(?:^|[\s_-])(?:site-?header|header-?outer|headerbar|masthead|branding|site-?title|site-?name|logo)"
+    r"(?:$|[\s_-])|^header\d*$",
+    re.I,
+)
+_MAX_HEADING_CHARS = 300
+
+
+def strip_list_tag(subject: str) -> str:
+    """'[FA-Digest] Re: Title' -> 'Title': a list's tag and reply prefixes are not the subject."""
+    return _LIST_TAG.sub("", subject).strip()
+
+
+def _in_banner(el: HtmlElement, host: str | None) -> bool:
+    """The heading is the site's: inside a banner or a link to the site's home page."""
+    for node in (el, *el.iterancestors()):
+        if node.get("role") == "banner":
+            return True
+        names = f"{node.get('class') or ''} {node.get('id') or ''}".strip()
+        if names and any(_BANNER.search(n) for n in names.split()):
+            return True
+    for a in el.iter("a"):
+        href = (a.get("href") or "").strip()
+        parts = urlsplit(href)
+        if (
+            parts.path in ("", "/", "./", "/index.html", "./index.php")
+            and not parts.query
+            and not parts.fragment
+        ):
+            if (
+                not parts.netloc
+                or not host
+                or parts.netloc.lower().removeprefix("www.") == host.removeprefix("www.")
+            ):
+                return True
+    return False
+
+
+def _spans(segments: list[tuple[int, int]]) -> Iterable[tuple[int, int]]:
+    for i in range(len(segments)):
+        for j in range(i + 1, len(segments) + 1):
+            yield i, j
+
+
+def _segments(title: str) -> list[tuple[int, int]]:
+    """Where the parts of a title split at its separators are: (start, end) offsets; a short
+    head before ': ' is a part of its own ("Blog Name: Title")."""
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    for m in TITLE_SPLIT.finditer(title):
+        bounds.append((start, m.start()))
+        start = m.end()
+    bounds.append((start, len(title)))
+    bounds = [(i, j) for i, j in bounds if title[i:j].strip()]
+    if bounds:
+        i, j = bounds[0]
+        colon = title.find(": ", i, j)
+        if colon > 0 and title[colon + 2 : j].strip() and len(title[i:colon].split()) <= 4:
+            bounds[:1] = [(i, colon), (colon + 2, j)]
+    return bounds
+
+
+def agreeing_heading(
+    tree: HtmlElement, titles: Iterable[str | None], site_name: str | None, host: str | None
+) -> str | None:
+    """The page's heading that is the statement's title: the one whose text is the whole of
+    og:title or `<title>` (list tag and reply prefix removed), else one that is a run of its
+    separated parts while what is left names the site (the site's name, a banner's heading, or
+    a heading standing before this one). A heading that is the site's own (in a banner, a link
+    home, the site's name) never is."""
+    wanted: list[tuple[str, str, list[tuple[int, int]]]] = []
+    for title in titles:
+        if title:
+            cleaned = strip_list_tag(WS.sub(" ", title).strip())
+            if cleaned:
+                wanted.append((normalise_text(cleaned), cleaned, _segments(cleaned)))
+    if not wanted:
+        return None
+    headings: list[tuple[HtmlElement, str, str]] = []
+    for el in tree.iter(_HEADINGS):
+        raw = el.text_content()
+        if raw.strip() and len(raw) <= _MAX_HEADING_CHARS:
+            text = strip_list_tag(WS.sub(" ", raw).strip())
+            if text:
+                headings.append((el, text, normalise_text(text)))
+    found: list[tuple[int, str, str, str]] = []  # position, key, the rest of the title, text
+    for pos, (el, text, key) in enumerate(headings):
+        for whole, cleaned, segs in wanted:
+            if key == whole:
+                if not is_site_name(text, site_name, host):
+                    return text
+                continue
+            if key not in whole:
+                continue
+            for i, j in _spans(segs):
+                if (i, j) == (0, len(segs)) or normalise_text(cleaned[segs[i][0] : segs[j - 1][1]]) != key:
+                    continue
+                if is_site_name(text, site_name, host) or _in_banner(el, host):
+                    continue
+                rest = " - ".join(normalise_text(cleaned[a:b]) for a, b in segs[:i] + segs[j:])
+                site_like = is_site_name(rest, site_name, host) or any(
+                    k == rest and (p < pos or _in_banner(h, host)) for p, (h, _, k) in enumerate(headings)
+                )
+                if site_like or len(key.split()) >= len(rest.split()):
+                    found.append((pos, key, rest, text))
+    # of two headings that make up the title between them, the first is the site's
+    sites = {rest for pos, _, rest, _ in found if any(k == rest and p < pos for p, k, _, _ in found)}
+    kept = [(len(key.split()), text) for _, key, _, text in found if key not in sites]
+    return max(kept, key=lambda c: c[0])[1] if kept else None
 
 
 def choose_title(
@@ -120,11 +241,15 @@ def choose_title(
     site_name: str | None,
     host: str | None,
 ) -> str | None:
-    """The statement's title: the state.gov hero's, else the first of og:title, twitter:title,
+    """The statement's title: the state.gov hero's, else the heading that agrees with og:title or
+    `<title>` (`agreeing_heading`), else the first of og:title, twitter:title,
     the JSON-LD headline, trafilatura's guess (`guess`, called only when reached), `<title>`
     and the `<h1>`s that is not the site's name once the site's name is cut off."""
     if hero.get("title"):
         return str(hero["title"])
+    agreed = agreeing_heading(tree, (meta.get("og:title"), title_tag(tree)), site_name, host)
+    if agreed:
+        return agreed
     headline = ld.get("headline")
     candidates: list[str | None | Callable[[], str | None]] = [
         meta.get("og:title"),

@@ -159,9 +159,6 @@ def test_each_archive_template_cleans_to_its_title_and_text(case):
     assert doc.published == case.published
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the cleaners read the 2001-2009 table layout whole (navigation included)"
-)
 @pytest.mark.parametrize("case", [c for c in aw.CASES if c.host == aw.LEGACY_2001], ids=lambda c: c.key)
 def test_the_2001_2009_table_layout_cleans_to_its_text(case):
     raw = RawPage(
