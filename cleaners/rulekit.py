@@ -81,6 +81,11 @@ class Attribution:
             self.claimed_original = url.rstrip(".,;")
 
 
+#: the header fields of a message (RFC 5322 and the Usenet/list archives' own): a block of
+#: "Label: value" lines holding one of them is a message's header, not the statement's text
+MESSAGE_LABELS = frozenset(
+    ("from", "to", "cc", "date", "sent", "subject", "reply-to", "message-id", "newsgroups", "organization")
+)
 _FIELD = re.compile(r"^\s*(?P<label>[A-Z][a-z]+(?:[ -][A-Za-z][a-z]+){0,2})\s*:[ \t]+(?P<value>\S.{0,400})$")
 
 
@@ -118,11 +123,24 @@ class Layout:
         return next((j for j, p in enumerate(self.paragraphs) if pattern.search(p)), None)
 
     def in_field_block(self, i: int) -> bool:
-        """Paragraph `i` is a "Label: value" line next to another one (a header block)."""
+        """Paragraph `i` is a "Label: value" line of a header block: a run of two or more such
+        lines of which one is a message header (`MESSAGE_LABELS`). A run of other labels is
+        the statement's own form ("Event:", "Location:", "Actions to take:" of an alert)."""
         if self._fields is None:
-            hits = [j for j, p in enumerate(self.paragraphs[:40]) if _FIELD.match(p)]
-            near = {j for j in hits if j - 1 in hits or j + 1 in hits}
-            self._fields = frozenset(near)
+            labels = {
+                j: m.group("label").lower()
+                for j, p in enumerate(self.paragraphs[:40])
+                if (m := _FIELD.match(p))
+            }
+            fields: set[int] = set()
+            run: list[int] = []
+            for j in [*sorted(labels), -2]:
+                if run and j != run[-1] + 1:
+                    if len(run) > 1 and any(labels[k] in MESSAGE_LABELS for k in run):
+                        fields.update(run)
+                    run = []
+                run.append(j)
+            self._fields = frozenset(fields)
         return i in self._fields
 
 

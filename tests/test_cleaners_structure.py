@@ -191,6 +191,23 @@ def test_transcript_speakers_are_not_header_fields():
     assert kept == lines
 
 
+def test_an_alert_s_own_fields_are_not_a_message_header():
+    """A copy of a security alert opens with its own "Label: value" lines; only a block holding a
+    message header field (From, Date, Subject...) is a header to cut."""
+    alert = [
+        "Location: Harbour district and the coastal roads south of the river mouth.",
+        "Event: Demonstrations are expected near the port on Saturday afternoon.",
+        P1,
+        P2,
+    ]
+    kept, _, _ = apply_line_rules(alert, title=None, att=Attribution())
+    assert kept == alert
+    message = ["From: press office", "Date: Tue May 07, 2024", "Subject: " + TITLE, P1, P2]
+    att = Attribution()
+    kept, _, _ = apply_line_rules(message, title=None, att=att)
+    assert kept == [P1, P2] and att.subject == TITLE
+
+
 # --- reposts, small print -----------------------------------------------------------------------
 
 
