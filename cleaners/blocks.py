@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from lxml.etree import XPath
 from lxml.html import HtmlElement
 
+from cleaners.html import drop_keeping_tail
 from cleaners.model import Removal
 from cleaners.prose import is_prose, word_count
 from cleaners.reposts import keep_quoted_statement
@@ -196,7 +197,7 @@ def prune_blocks(tree: HtmlElement, page_chars: int) -> list[Removal]:
             continue
         if text:
             removals.append(Removal(rule.name, text[:1000]))
-        _drop(el)
+        drop_keeping_tail(el)
     return (
         removals + prune_structural(tree, page_chars) + prune_small_print(tree) + keep_quoted_statement(tree)
     )
@@ -226,7 +227,7 @@ def prune_small_print(tree: HtmlElement) -> list[Removal]:
         if not text or word_count(text) > _SMALL_PRINT_WORDS or is_prose(text):
             continue
         removals.append(Removal("small_print", text))
-        _drop(el)
+        drop_keeping_tail(el)
     return removals
 
 
@@ -354,7 +355,7 @@ def prune_structural(tree: HtmlElement, page_chars: int) -> list[Removal]:
             continue
         if text:
             removals.append(Removal(name, text[:1000]))
-        _drop(el)
+        drop_keeping_tail(el)
     return removals
 
 
@@ -363,17 +364,3 @@ def _attached(el: HtmlElement, root: HtmlElement) -> bool:
     for ancestor in el.iterancestors():
         top = ancestor
     return top is root
-
-
-def _drop(el: HtmlElement) -> None:
-    """Remove an element but keep its tail text (it belongs to the parent)."""
-    parent = el.getparent()
-    if parent is None:
-        return
-    if el.tail and el.tail.strip():
-        prev = el.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
-    parent.remove(el)

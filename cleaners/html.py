@@ -117,3 +117,17 @@ def html_lang(tree: HtmlElement) -> str | None:
     if lang:
         return lang.split("-")[0].split("_")[0].lower()[:3] or None
     return None
+
+
+def drop_keeping_tail(el: HtmlElement) -> None:
+    """Remove an element but keep its tail text, which belongs to the parent."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail and el.tail.strip():
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)

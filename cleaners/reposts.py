@@ -16,6 +16,7 @@ import re
 
 from lxml.html import HtmlElement
 
+from cleaners.html import drop_keeping_tail
 from cleaners.model import Removal
 from cleaners.prose import is_prose, word_count
 
@@ -78,20 +79,8 @@ def _cut_attribution(quote: HtmlElement) -> list[Removal]:
         text = _text(cite)
         if word_count(text) <= _MAX_ATTRIBUTION_WORDS and not is_prose(text):
             removals.append(Removal("quote_attribution", text))
-            parent = cite.getparent()
-            if parent is not None:
-                _remove_keep_tail(cite, parent)
+            drop_keeping_tail(cite)
     return removals
-
-
-def _remove_keep_tail(el: HtmlElement, parent: HtmlElement) -> None:
-    if el.tail and el.tail.strip():
-        prev = el.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
-    parent.remove(el)
 
 
 def keep_quoted_statement(tree: HtmlElement) -> list[Removal]:
