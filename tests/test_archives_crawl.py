@@ -143,17 +143,23 @@ def test_wayback_bad_arguments_are_one_line(fresh, tmp_path):
     assert "-a from='last-year'" in proc.stderr
 
 
+def _clean_case(case):
+    """The Document `clean` makes of an archive case's page, as a crawl would fetch it."""
+    return clean(
+        RawPage(
+            url=case.url,
+            final_url=case.url,
+            status=200,
+            headers={"content-type": "text/html; charset=utf-8"},
+            body=aw.render(case).encode(),
+            fetched_at="2024-01-01T00:00:00Z",
+        )
+    )
+
+
 @pytest.mark.parametrize("case", [c for c in aw.CASES if c.host != aw.LEGACY_2001], ids=lambda c: c.key)
 def test_each_archive_template_cleans_to_its_title_and_text(case):
-    raw = RawPage(
-        url=case.url,
-        final_url=case.url,
-        status=200,
-        headers={"content-type": "text/html; charset=utf-8"},
-        body=aw.render(case).encode(),
-        fetched_at="2024-01-01T00:00:00Z",
-    )
-    doc = clean(raw)
+    doc = _clean_case(case)
     assert doc.title == case.title
     assert doc.text == case.text
     assert doc.published == case.published
@@ -161,15 +167,7 @@ def test_each_archive_template_cleans_to_its_title_and_text(case):
 
 @pytest.mark.parametrize("case", [c for c in aw.CASES if c.host == aw.LEGACY_2001], ids=lambda c: c.key)
 def test_the_2001_2009_table_layout_cleans_to_its_text(case):
-    raw = RawPage(
-        url=case.url,
-        final_url=case.url,
-        status=200,
-        headers={"content-type": "text/html; charset=utf-8"},
-        body=aw.render(case).encode(),
-        fetched_at="2024-01-01T00:00:00Z",
-    )
-    doc = clean(raw)
+    doc = _clean_case(case)
     assert (doc.title, doc.published, doc.text) == (case.title, case.published, case.text)
 
 
