@@ -334,10 +334,8 @@ def test_run_lock_second_run_exits(fresh, tmp_path):
     from crawlers.runlock import run_lock
 
     db = tmp_path / "d.db"
-    with run_lock(db):
-        t0 = time.monotonic()
+    with run_lock(db):  # held for the whole second run: a run that waited for it would never end
         proc = crawl(fresh, db, "state_gov", ["limit=1"])
-        assert time.monotonic() - t0 < 30
     assert proc.returncode == 75
     assert "another run is using" in proc.stderr
     assert not [r for r in fresh.requests() if r["host"] == STATE]

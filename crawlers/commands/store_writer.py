@@ -56,7 +56,8 @@ class StoreWriterCommand:
     def run(self, args, opts) -> None:
         from scrapy.utils.log import configure_logging
 
-        from crawlers.junction import open_store
+        from cleaners import clean
+        from crawlers.junction import clean_config, open_store
         from crawlers.runlock import LockBusy, run_lock
         from crawlers.scaleout.job import check, connect, redact
         from crawlers.scaleout.writer import QueueWriter
@@ -83,12 +84,19 @@ class StoreWriterCommand:
             with run_lock(db_path, wait=self.settings.getfloat("DISPATCHES_LOCK_WAIT", 0.0)):
                 store = open_store(self.settings, db_path)
                 try:
-                    writer = QueueWriter(connect(url), store, idle_exit=opts.idle_exit)
+                    config = clean_config(self.settings)
+                    writer = QueueWriter(
+                        connect(url),
+                        store,
+                        idle_exit=opts.idle_exit,
+                        clean=lambda raw: clean(raw, config),
+                    )
                     for sig in (signal.SIGTERM, signal.SIGINT):
                         signal.signal(sig, lambda *_: writer.stop())
                     logger.info("Store writer: %s -> %s", redact(url), db_path)
                     saved = writer.run()
                     busy = writer.busy
+                    recleaned = writer.counts["site_chrome/recleaned"]
                 finally:
                     store.close()
         except (LockBusy, StoreError) as exc:
@@ -104,4 +112,5 @@ class StoreWriterCommand:
             self.exitcode = 1
             return
         rate = f", {saved / busy:.1f} pages/s while saving" if busy else ""
-        say(f"store-writer stopped: {saved} pages saved in {busy:.1f} s of saving{rate}")
+        chrome = f"; {recleaned} cleaned again for site chrome" if recleaned else ""
+        say(f"store-writer stopped: {saved} pages saved in {busy:.1f} s of saving{rate}{chrome}")

@@ -12,6 +12,10 @@ puts it back on the queue first, and saving a page again changes nothing (same U
 After saving, the writer publishes what the workers' spiders need for incremental crawling
 (`known:HOST` hashes: url_key -> the stored ETag, Last-Modified, lastmod, modified_gmt), so a
 distributed re-crawl fetches only what changed.
+
+When the job ends (`--idle-exit`: the queue empty and no worker left), the writer cleans again the
+stored pages of sites whose chrome changed during the job (`junction.reclean_site_chrome`), as a
+single-process crawl does when it finishes; a writer stopped by a signal leaves that to the next run.
 """
 
 from __future__ import annotations
@@ -26,8 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 
-from cleaners.model import RawPage, Rejected
-from crawlers.junction import Cleaned, process_many
+from cleaners.model import Document, RawPage, Rejected
+from crawlers.junction import Cleaned, process_many, reclean_site_chrome
 from crawlers.pipelines import contract_stats, crawl_status
 from crawlers.scaleout.job import PREFIX, as_text, live_workers
 from crawlers.scaleout.worker import DOCS, with_refused
@@ -57,12 +61,22 @@ class QueueWriter:
         client: the Redis client of the job(s).
         store: the open database (this object uses it from one thread).
         idle_exit: stop once the queue has been empty and no worker seen for this long; None = never.
+        clean: how a stored page is cleaned again for the end-of-job site-chrome pass (in this
+            process); None = no pass.
     """
 
-    def __init__(self, client: redis.Redis, store: Store, *, idle_exit: float | None = None):
+    def __init__(
+        self,
+        client: redis.Redis,
+        store: Store,
+        *,
+        idle_exit: float | None = None,
+        clean: Callable[[RawPage], Document] | None = None,
+    ):
         self.r = client
         self.store = store
         self.idle_exit = idle_exit
+        self.clean = clean
         self.stopped = False
         self.saved = 0
         self.busy = 0.0  # seconds spent saving (and acknowledging) batches
@@ -126,7 +140,25 @@ class QueueWriter:
                 on_batch(len(batch))
         if self._dirty:
             self.publish_known()
+        if not self.stopped and self.clean is not None:
+            self.reclean_site_chrome(self.clean)
         return self.saved
+
+    def reclean_site_chrome(self, clean: Callable[[RawPage], Document]) -> Counter:
+        """The end of a job: pages saved before their site's chrome was known are cleaned again;
+        counted in `self.counts` under `site_chrome/`. A failure leaves the pages as saved."""
+        try:
+            done = reclean_site_chrome(self.store, clean, crawl_id=None)
+        except Exception as exc:  # the next run's pass tries again
+            logger.error("Could not clean pages again for site chrome: %s: %s", type(exc).__name__, exc)
+            return Counter()
+        for key, n in done.items():
+            self.counts[f"site_chrome/{key}"] += n
+        if done.get("sites"):
+            logger.info(
+                "Site chrome: %d page(s) of %d site(s) cleaned again", done["recleaned"], done["sites"]
+            )
+        return done
 
     # --- messages --------------------------------------------------------------------------------
     def handle(self, batch: list[Any]) -> None:
