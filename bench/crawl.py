@@ -157,20 +157,15 @@ def clean_and_save(db_path: Path, out: Path) -> tuple[int, float]:
 
 
 def worker_start_cpu(runs: int = 3) -> float:
-    """CPU seconds one cleaner worker costs before its first page: a fresh interpreter that
-    imports the cleaners and cleans one small page (median of `runs` processes)."""
+    """CPU seconds one cleaner worker started as its own interpreter costs before its first
+    real page, which is also what a zygote costs before its first fork: an interpreter that
+    imports the cleaners and cleans one small page through the extractor (the zygote's warm-up
+    page: the first extraction loads more modules and data, about as much again as the imports)
+    (median of `runs` processes)."""
     code = textwrap.dedent("""
         import resource
-        from cleaners import Rejected, clean
-        from cleaners.model import RawPage
-        para = b"<p>The United States welcomes the agreement reached today. It is a step.</p>"
-        body = b"<html><head><title>T</title></head><body><article><h1>T</h1>" + para * 20
-        try:
-            clean(RawPage(url="https://www.state.gov/x/", final_url=None, status=200,
-                          headers={"content-type": "text/html"}, body=body + b"</article></body></html>",
-                          fetched_at="2026-01-01T00:00:00Z", spider="bench"))
-        except Rejected:  # the page only has to reach the extractor once
-            pass
+        from cleaners._zygote import warm_up
+        warm_up()
         me = resource.getrusage(resource.RUSAGE_SELF)
         print(me.ru_utime + me.ru_stime)
     """)
@@ -184,14 +179,78 @@ def worker_start_cpu(runs: int = 3) -> float:
     return statistics.median(got)
 
 
-def workers_started(db_path: Path) -> int:
-    """Cleaner workers the crawls into `db_path` started (their `crawls.stats`)."""
+POOL_PROBE = textwrap.dedent("""
+    import json, os, sys, time
+    from cleaners._zygote import SMALL_PAGE
+    from cleaners.model import RawPage
+    from cleaners.pool import CleanerPool
+    method, mode = sys.argv[1], sys.argv[2]
+    def page(i):
+        return RawPage(f"https://www.state.gov/probe-{i}/", None, 200, {"content-type": "text/html"},
+                       SMALL_PAGE, "2026-01-01T00:00:00Z")
+    def cpu_ticks(pid):  # utime, stime, cutime, cstime of /proc/PID/stat, in seconds
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return [int(x) / os.sysconf("SC_CLK_TCK") for x in fields[11:15]]
+    def memory(pid):  # Rss and Pss in MiB
+        got = {}
+        for line in open(f"/proc/{pid}/smaps_rollup"):
+            key, _, rest = line.partition(":")
+            if key in ("Rss", "Pss"):
+                got[key] = int(rest.split()[0]) / 1024
+        return got
+    if mode == "forks":  # one page per worker: every page forks a new one
+        n = 20
+        with CleanerPool(workers=1, timeout=60, max_tasks_per_child=1, start_method=method) as pool:
+            for i in range(n + 1):
+                pool.submit(page(i)).result(timeout=120)
+            time.sleep(1.0)  # the last retired worker is reaped
+            zygote = pool.processes()[-1]
+            ut, st, cut, cst = cpu_ticks(zygote)
+        print(json.dumps({"zygote": ut + st, "per_fork": (cut + cst) / n}))
+    else:  # the memory of two workers that cleaned 20 pages each
+        with CleanerPool(workers=2, timeout=60, start_method=method) as pool:
+            for f in [pool.submit(page(i)) for i in range(40)]:
+                f.result(timeout=120)
+            pids = pool.processes()
+            workers = pids[:2]
+            zygote = memory(pids[2]) if len(pids) > 2 else None
+            got = {"workers": [memory(p) for p in workers], "zygote": zygote}
+        print(json.dumps(got))
+""")
+
+
+def pool_probe(method: str, mode: str) -> dict:
+    """What a pool's processes cost, measured in a fresh process from /proc: "forks" gives the
+    zygote's own CPU and the CPU of one forked worker (fork + one small page + exit, the mean
+    of 20 reaped by the zygote); "memory" the Rss and Pss (MiB) of two workers after 20 pages
+    each, and of their zygote."""
+    proc = subprocess.run(
+        [sys.executable, "-c", POOL_PROBE, method, mode], cwd=ROOT, capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr[-2000:])
+        raise SystemExit(f"pool probe {method} {mode} failed")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def fork_start_cpu(runs: int = 3) -> float:
+    """CPU seconds one worker forked by the zygote costs up to its first page's answer
+    (median of `runs` probes of 20 workers each)."""
+    return statistics.median(pool_probe("zygote", "forks")["per_fork"] for _ in range(runs))
+
+
+def workers_started(db_path: Path) -> tuple[int, int]:
+    """Cleaner workers and zygotes the crawls into `db_path` started (their `crawls.stats`)."""
     con = sqlite3.connect(db_path)
     try:
         rows = con.execute("select stats from crawls").fetchall()
     finally:
         con.close()
-    return sum(int((json.loads(s or "{}").get("cleaner") or {}).get("workers_started", 0)) for (s,) in rows)
+    cleaner = [json.loads(s or "{}").get("cleaner") or {} for (s,) in rows]
+    return (
+        sum(int(c.get("workers_started", 0)) for c in cleaner),
+        sum(int(c.get("zygotes_started", 0)) for c in cleaner),
+    )
 
 
 @dataclass
@@ -208,6 +267,8 @@ class Round:
     cpu_alone: float
     starts: int
     start_cpu: float
+    zygotes: int = 0  # 0: every worker was its own interpreter
+    fork_cpu: float = 0.0
 
     @property
     def n_base(self) -> int:
@@ -242,8 +303,20 @@ class Round:
 
     @property
     def startup(self) -> float:
-        """The part of `in_crawl` that is fixed per crawl: workers importing before their first page."""
+        """The part of `in_crawl` that is fixed per crawl: workers importing before their first
+        page, or with a zygote: the zygote importing (an interpreter start, as a worker's) and
+        the forks."""
+        if self.zygotes:
+            return (self.zygotes * self.start_cpu + self.starts * self.fork_cpu) / self.n_first
         return self.starts * self.start_cpu / self.n_first
+
+    def startup_note(self) -> str:
+        if self.zygotes:
+            return (
+                f"{self.zygotes} zygotes x {self.start_cpu:.2f} s + {self.starts} forked workers x "
+                f"{1000 * self.fork_cpu:.0f} ms CPU"
+            )
+        return f"{self.starts} worker starts x {self.start_cpu:.2f} s CPU each"
 
     @property
     def overhead(self) -> float:
@@ -343,16 +416,19 @@ def main() -> int:
             # costs, right after the crawl: on shared cores the CPU a page costs follows the
             # machine's load, so each round's figures are taken under the same load
             n_alone, cpu_alone = clean_and_save(out / "first.db", out / "alone.db")
-            starts = workers_started(out / "first.db")
+            starts, zygotes = workers_started(out / "first.db")
             got = Round(t_base, t_first, cpu_base, cpu_first, base, first, n_alone, cpu_alone, starts, 0.0)
             got.start_cpu = worker_start_cpu()
+            if zygotes:
+                got.zygotes, got.fork_cpu = zygotes, fork_start_cpu()
             rounds.append(got)
             print(
                 f"round {r + 1}: baseline {rounds[-1].pps_base:.1f} pages/s, end to end "
                 f"{rounds[-1].pps_first:.1f} pages/s, ratio {rounds[-1].ratio:.2f}; processing in the "
                 f"crawl {1000 * rounds[-1].in_crawl:.1f} ms, alone {1000 * rounds[-1].alone:.1f} ms, "
                 f"overhead {100 * rounds[-1].overhead:+.0f} % ({100 * rounds[-1].overhead_per_page:+.0f} % "
-                "without the workers' start-up)",
+                f"without the workers' start-up: {1000 * rounds[-1].startup:.1f} ms, "
+                f"{rounds[-1].startup_note()})",
                 file=sys.stderr,
             )
         # 4. unchanged re-crawl
@@ -365,6 +441,9 @@ def main() -> int:
         web.clear_requests()
         t_edit, _ = crawl(web, {"DISPATCHES_DB": str(db)}, "edit re-crawl")
         ed = counts(web.requests())
+
+    # what the workers hold in memory, started either way (two workers after 20 small pages each)
+    memory = {method: pool_probe(method, "memory") for method in ("spawn", "zygote")}
 
     con = sqlite3.connect(db)
     copies = con.execute("select count(*) from copies").fetchone()[0]
@@ -411,7 +490,6 @@ def main() -> int:
     startup = statistics.median(x.startup for x in rounds)
     per_page_overhead = statistics.median(x.overhead_per_page for x in rounds)
     n_alone, cpu_alone = mid.n_alone, mid.cpu_alone
-    starts, start_cpu = mid.starts, mid.start_cpu
     overheads = ", ".join(f"{100 * x.overhead:+.0f} %" for x in rounds)
     per_page_overheads = ", ".join(f"{100 * x.overhead_per_page:+.0f} %" for x in rounds)
     rows = [
@@ -459,14 +537,27 @@ def main() -> int:
         (
             "  of which cleaner worker start-up",
             f"{1000 * startup:.1f} ms",
-            f"{starts} worker starts x {start_cpu:.2f} s CPU each in the median round (imports before "
-            "the first page), fixed per crawl",
+            f"{mid.startup_note()} in the median round (imports before the first page), fixed per crawl",
         ),
         (
             "junction overhead per page, start-up excluded",
             f"{100 * per_page_overhead:+.0f} %",
             "(processing in the crawl - worker start-up) / clean() + save() alone - 1, median of the "
             f"rounds ({per_page_overheads}); " + ("PASS" if per_page_overhead <= 0.20 else "FAIL"),
+        ),
+        *(
+            (
+                f"worker memory, {method}: Rss / Pss",
+                " + ".join(f"{m['Rss']:.0f}/{m['Pss']:.0f}" for m in got["workers"]) + " MiB",
+                "two workers after 20 small pages each"
+                + (
+                    f"; their zygote {got['zygote']['Rss']:.0f}/{got['zygote']['Pss']:.0f} MiB; Pss of the "
+                    f"three {sum(m['Pss'] for m in got['workers']) + got['zygote']['Pss']:.0f} MiB"
+                    if got["zygote"]
+                    else ""
+                ),
+            )
+            for method, got in memory.items()
         ),
         (
             "ratio end-to-end / baseline (>= 0.5)",
