@@ -65,6 +65,9 @@ RUNNER = textwrap.dedent("""
     from scrapy.utils.project import get_project_settings
     from twisted.internet import defer
     cfg = json.loads(sys.argv[1])
+    if cfg.get("start_method"):  # how the cleaner pools start their workers (default: by platform)
+        import cleaners.pool
+        cleaners.pool.default_start_method = lambda: cfg["start_method"]
     settings = get_project_settings()
     for k, v in cfg["settings"].items():
         settings.set(k, v, priority="cmdline")
@@ -99,10 +102,10 @@ def pick_scale(pages: int) -> tuple[int, int]:
     return scale, html(scale)
 
 
-def crawl(web, settings: dict, label: str) -> tuple[float, dict]:
+def crawl(web, settings: dict, label: str, start_method: str | None = None) -> tuple[float, dict]:
     """Wall seconds of one crawl process, and its CPU seconds: the crawl process itself and
-    its children (the cleaner workers)."""
-    cfg = {"settings": {**SETTINGS, **settings}, "crawls": CRAWLS}
+    its children (the cleaner workers, and their zygote)."""
+    cfg = {"settings": {**SETTINGS, **settings}, "crawls": CRAWLS, "start_method": start_method}
     t0 = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-c", RUNNER, json.dumps(cfg)],
@@ -386,6 +389,11 @@ def main() -> int:
         help="JSON-lines file every round's ratio is appended to; the ratio reported is the median "
         "of all of them (default data/bench-crawl-rounds.jsonl)",
     )
+    ap.add_argument(
+        "--start-method",
+        choices=["zygote", "spawn"],
+        help="how the crawls' cleaner pools start their workers (default: the platform's default)",
+    )
     args = ap.parse_args()
     from tests.fixtures.web.fixtureweb import FixtureWeb
 
@@ -407,7 +415,7 @@ def main() -> int:
             for f in out.glob("bench.db*"):
                 f.unlink()
             web.clear_requests()
-            t_first, cpu_first = crawl(web, {"DISPATCHES_DB": str(db)}, "first")
+            t_first, cpu_first = crawl(web, {"DISPATCHES_DB": str(db)}, "first", args.start_method)
             first = counts(web.requests())
             for f in out.glob("first.db*"):
                 f.unlink()
@@ -474,7 +482,8 @@ def main() -> int:
     )
 
     this_run = [x.ratio for x in rounds]
-    every = record_rounds(Path(args.history), rounds, f"{html_pages} pages, {len(rounds)} rounds")
+    workers = f"workers: {args.start_method or 'by platform'}"
+    every = record_rounds(Path(args.history), rounds, f"{html_pages} pages, {len(rounds)} rounds, {workers}")
     ratio = statistics.median(every)
     # the median round of this run (by ratio) gives every per-crawl figure of the table
     mid = sorted(rounds, key=lambda x: x.ratio)[len(rounds) // 2]
