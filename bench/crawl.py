@@ -161,10 +161,11 @@ def clean_and_save(db_path: Path, out: Path) -> tuple[int, float]:
 
 def worker_start_cpu(runs: int = 3) -> float:
     """CPU seconds one cleaner worker started as its own interpreter costs before its first
-    real page, which is also what a zygote costs before its first fork: an interpreter that
-    imports the cleaners and cleans one small page through the extractor (the zygote's warm-up
-    page: the first extraction loads more modules and data, about as much again as the imports)
-    (median of `runs` processes)."""
+    page, which is also what a zygote costs before its first fork: an interpreter that imports
+    the cleaners and cleans one small English page through the extractor (the zygote's warm-up
+    page; median of `runs` processes). A worker that meets text that is not plainly English
+    loads py3langid's model on top (about a second of CPU), with a zygote or without.
+    """
     code = textwrap.dedent("""
         import resource
         from cleaners._zygote import warm_up

@@ -35,15 +35,27 @@ import traceback
 from cleaners import _worker
 from cleaners.config import CleanConfig
 
+# Plain English of more than 40 distinct words: the page goes through the extractor, and its
+# language is decided without py3langid, whose model (about a second of CPU to load) a worker
+# loads only when it meets text that is not plainly English.
 SMALL_PAGE = (
-    b"<html><head><title>Readout</title></head><body><article><h1>Readout</h1>"
-    + b"<p>The United States welcomes the agreement reached today between the two governments.</p>" * 20
-    + b"</article></body></html>"
+    b'<html lang="en"><head><title>Readout of a Meeting</title></head><body><article>'
+    b"<h1>Readout of a Meeting</h1>"
+    b"<p>The Secretary met the Foreign Minister today in Washington to discuss the partnership between "
+    b"their two countries. They talked about trade and investment, energy security and the fight "
+    b"against human trafficking.</p>"
+    b"<p>The Secretary thanked the Minister for the support of his government during the crisis and "
+    b"welcomed the agreement on migration that was signed last month. Both agreed to meet again in "
+    b"the spring.</p>"
+    b"<p>They also reviewed the preparations for the summit of the hemisphere, where the leaders will "
+    b"take up health, climate and the protection of journalists.</p>"
+    b"</article></body></html>"
 )
 
 
 def warm_up() -> None:
-    """Import the cleaners and clean one small page, so the children start with it all done."""
+    """Import the cleaners and clean one small page, so the children start with the imports
+    and the first extraction's lazy imports done."""
     from cleaners.core import clean
     from cleaners.model import RawPage, Rejected
 
