@@ -40,6 +40,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from crawl_startup import fork_start_cpu, pool_probe, worker_start_cpu
+
 from cleaners.model import utc_timestamp
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,6 +67,9 @@ RUNNER = textwrap.dedent("""
     from scrapy.utils.project import get_project_settings
     from twisted.internet import defer
     cfg = json.loads(sys.argv[1])
+    if cfg.get("start_method"):  # how the cleaner pools start their workers (default: by platform)
+        import cleaners.pool
+        cleaners.pool.default_start_method = lambda: cfg["start_method"]
     settings = get_project_settings()
     for k, v in cfg["settings"].items():
         settings.set(k, v, priority="cmdline")
@@ -99,10 +104,10 @@ def pick_scale(pages: int) -> tuple[int, int]:
     return scale, html(scale)
 
 
-def crawl(web, settings: dict, label: str) -> tuple[float, dict]:
+def crawl(web, settings: dict, label: str, start_method: str | None = None) -> tuple[float, dict]:
     """Wall seconds of one crawl process, and its CPU seconds: the crawl process itself and
-    its children (the cleaner workers)."""
-    cfg = {"settings": {**SETTINGS, **settings}, "crawls": CRAWLS}
+    its children (the cleaner workers, and their zygote)."""
+    cfg = {"settings": {**SETTINGS, **settings}, "crawls": CRAWLS, "start_method": start_method}
     t0 = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-c", RUNNER, json.dumps(cfg)],
@@ -156,42 +161,18 @@ def clean_and_save(db_path: Path, out: Path) -> tuple[int, float]:
     return got["pages"], got["cpu"]
 
 
-def worker_start_cpu(runs: int = 3) -> float:
-    """CPU seconds one cleaner worker costs before its first page: a fresh interpreter that
-    imports the cleaners and cleans one small page (median of `runs` processes)."""
-    code = textwrap.dedent("""
-        import resource
-        from cleaners import Rejected, clean
-        from cleaners.model import RawPage
-        para = b"<p>The United States welcomes the agreement reached today. It is a step.</p>"
-        body = b"<html><head><title>T</title></head><body><article><h1>T</h1>" + para * 20
-        try:
-            clean(RawPage(url="https://www.state.gov/x/", final_url=None, status=200,
-                          headers={"content-type": "text/html"}, body=body + b"</article></body></html>",
-                          fetched_at="2026-01-01T00:00:00Z", spider="bench"))
-        except Rejected:  # the page only has to reach the extractor once
-            pass
-        me = resource.getrusage(resource.RUSAGE_SELF)
-        print(me.ru_utime + me.ru_stime)
-    """)
-    got = []
-    for _ in range(runs):
-        proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-        if proc.returncode != 0:
-            sys.stderr.write(proc.stderr[-2000:])
-            raise SystemExit("worker start-up measurement failed")
-        got.append(float(proc.stdout.strip().splitlines()[-1]))
-    return statistics.median(got)
-
-
-def workers_started(db_path: Path) -> int:
-    """Cleaner workers the crawls into `db_path` started (their `crawls.stats`)."""
+def workers_started(db_path: Path) -> tuple[int, int]:
+    """Cleaner workers and zygotes the crawls into `db_path` started (their `crawls.stats`)."""
     con = sqlite3.connect(db_path)
     try:
         rows = con.execute("select stats from crawls").fetchall()
     finally:
         con.close()
-    return sum(int((json.loads(s or "{}").get("cleaner") or {}).get("workers_started", 0)) for (s,) in rows)
+    cleaner = [json.loads(s or "{}").get("cleaner") or {} for (s,) in rows]
+    return (
+        sum(int(c.get("workers_started", 0)) for c in cleaner),
+        sum(int(c.get("zygotes_started", 0)) for c in cleaner),
+    )
 
 
 @dataclass
@@ -208,6 +189,8 @@ class Round:
     cpu_alone: float
     starts: int
     start_cpu: float
+    zygotes: int = 0  # 0: every worker was its own interpreter
+    fork_cpu: float = 0.0
 
     @property
     def n_base(self) -> int:
@@ -242,8 +225,20 @@ class Round:
 
     @property
     def startup(self) -> float:
-        """The part of `in_crawl` that is fixed per crawl: workers importing before their first page."""
+        """The part of `in_crawl` that is fixed per crawl: workers importing before their first
+        page, or with a zygote: the zygote importing (an interpreter start, as a worker's) and
+        the forks."""
+        if self.zygotes:
+            return (self.zygotes * self.start_cpu + self.starts * self.fork_cpu) / self.n_first
         return self.starts * self.start_cpu / self.n_first
+
+    def startup_note(self) -> str:
+        if self.zygotes:
+            return (
+                f"{self.zygotes} zygotes x {self.start_cpu:.2f} s + {self.starts} forked workers x "
+                f"{1000 * self.fork_cpu:.0f} ms CPU"
+            )
+        return f"{self.starts} worker starts x {self.start_cpu:.2f} s CPU each"
 
     @property
     def overhead(self) -> float:
@@ -313,6 +308,11 @@ def main() -> int:
         help="JSON-lines file every round's ratio is appended to; the ratio reported is the median "
         "of all of them (default data/bench-crawl-rounds.jsonl)",
     )
+    ap.add_argument(
+        "--start-method",
+        choices=["zygote", "spawn"],
+        help="how the crawls' cleaner pools start their workers (default: the platform's default)",
+    )
     args = ap.parse_args()
     from tests.fixtures.web.fixtureweb import FixtureWeb
 
@@ -334,7 +334,7 @@ def main() -> int:
             for f in out.glob("bench.db*"):
                 f.unlink()
             web.clear_requests()
-            t_first, cpu_first = crawl(web, {"DISPATCHES_DB": str(db)}, "first")
+            t_first, cpu_first = crawl(web, {"DISPATCHES_DB": str(db)}, "first", args.start_method)
             first = counts(web.requests())
             for f in out.glob("first.db*"):
                 f.unlink()
@@ -343,16 +343,19 @@ def main() -> int:
             # costs, right after the crawl: on shared cores the CPU a page costs follows the
             # machine's load, so each round's figures are taken under the same load
             n_alone, cpu_alone = clean_and_save(out / "first.db", out / "alone.db")
-            starts = workers_started(out / "first.db")
+            starts, zygotes = workers_started(out / "first.db")
             got = Round(t_base, t_first, cpu_base, cpu_first, base, first, n_alone, cpu_alone, starts, 0.0)
             got.start_cpu = worker_start_cpu()
+            if zygotes:
+                got.zygotes, got.fork_cpu = zygotes, fork_start_cpu()
             rounds.append(got)
             print(
                 f"round {r + 1}: baseline {rounds[-1].pps_base:.1f} pages/s, end to end "
                 f"{rounds[-1].pps_first:.1f} pages/s, ratio {rounds[-1].ratio:.2f}; processing in the "
                 f"crawl {1000 * rounds[-1].in_crawl:.1f} ms, alone {1000 * rounds[-1].alone:.1f} ms, "
                 f"overhead {100 * rounds[-1].overhead:+.0f} % ({100 * rounds[-1].overhead_per_page:+.0f} % "
-                "without the workers' start-up)",
+                f"without the workers' start-up: {1000 * rounds[-1].startup:.1f} ms, "
+                f"{rounds[-1].startup_note()})",
                 file=sys.stderr,
             )
         # 4. unchanged re-crawl
@@ -365,6 +368,9 @@ def main() -> int:
         web.clear_requests()
         t_edit, _ = crawl(web, {"DISPATCHES_DB": str(db)}, "edit re-crawl")
         ed = counts(web.requests())
+
+    # what the workers hold in memory, started either way (two workers after 20 small pages each)
+    memory = {method: pool_probe(method, "memory") for method in ("spawn", "zygote")}
 
     con = sqlite3.connect(db)
     copies = con.execute("select count(*) from copies").fetchone()[0]
@@ -395,7 +401,8 @@ def main() -> int:
     )
 
     this_run = [x.ratio for x in rounds]
-    every = record_rounds(Path(args.history), rounds, f"{html_pages} pages, {len(rounds)} rounds")
+    workers = f"workers: {args.start_method or 'by platform'}"
+    every = record_rounds(Path(args.history), rounds, f"{html_pages} pages, {len(rounds)} rounds, {workers}")
     ratio = statistics.median(every)
     # the median round of this run (by ratio) gives every per-crawl figure of the table
     mid = sorted(rounds, key=lambda x: x.ratio)[len(rounds) // 2]
@@ -411,7 +418,6 @@ def main() -> int:
     startup = statistics.median(x.startup for x in rounds)
     per_page_overhead = statistics.median(x.overhead_per_page for x in rounds)
     n_alone, cpu_alone = mid.n_alone, mid.cpu_alone
-    starts, start_cpu = mid.starts, mid.start_cpu
     overheads = ", ".join(f"{100 * x.overhead:+.0f} %" for x in rounds)
     per_page_overheads = ", ".join(f"{100 * x.overhead_per_page:+.0f} %" for x in rounds)
     rows = [
@@ -459,14 +465,27 @@ def main() -> int:
         (
             "  of which cleaner worker start-up",
             f"{1000 * startup:.1f} ms",
-            f"{starts} worker starts x {start_cpu:.2f} s CPU each in the median round (imports before "
-            "the first page), fixed per crawl",
+            f"{mid.startup_note()} in the median round (imports before the first page), fixed per crawl",
         ),
         (
             "junction overhead per page, start-up excluded",
             f"{100 * per_page_overhead:+.0f} %",
             "(processing in the crawl - worker start-up) / clean() + save() alone - 1, median of the "
             f"rounds ({per_page_overheads}); " + ("PASS" if per_page_overhead <= 0.20 else "FAIL"),
+        ),
+        *(
+            (
+                f"worker memory, {method}: Rss / Pss",
+                " + ".join(f"{m['Rss']:.0f}/{m['Pss']:.0f}" for m in got["workers"]) + " MiB",
+                "two workers after 20 small pages each"
+                + (
+                    f"; their zygote {got['zygote']['Rss']:.0f}/{got['zygote']['Pss']:.0f} MiB; Pss of the "
+                    f"three {sum(m['Pss'] for m in got['workers']) + got['zygote']['Pss']:.0f} MiB"
+                    if got["zygote"]
+                    else ""
+                ),
+            )
+            for method, got in memory.items()
         ),
         (
             "ratio end-to-end / baseline (>= 0.5)",

@@ -19,6 +19,11 @@ concurrent.futures.ProcessPoolExecutor is not enough here: it has no per-task ti
 hung task cannot be killed without killing the pool, and one crashed worker breaks every
 pending future (BrokenProcessPool). This pool keeps one pipe per worker and a dispatcher
 thread that owns them all.
+
+Workers are forked from a zygote (one process per pool that imported the cleaners once) where
+the platform allows, else each is its own interpreter (`start_method`, `cleaners._launch`);
+every guarantee above holds for both. A zygote that dies or cannot start counts as a worker
+that failed to start, and the next worker gets a new zygote.
 """
 
 from __future__ import annotations
@@ -26,16 +31,11 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
-import functools
-import gc
-import importlib
 import json
 import logging
 import os
 import pickle
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -43,6 +43,7 @@ from concurrent.futures import Future
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from cleaners._launch import Child, PopenChild, Zygote, default_start_method
 from cleaners.config import CleanConfig
 from cleaners.model import RawPage, Rejected
 
@@ -53,18 +54,6 @@ def _func_ref(func: Callable[..., Any] | None) -> str:
     if func is None:
         return ""
     return f"{func.__module__}:{func.__qualname__}"
-
-
-def _resolve(ref: str, config: CleanConfig) -> Callable[[RawPage], Any]:
-    if not ref:
-        from cleaners.core import clean
-
-        return functools.partial(clean, config=config)
-    module, _, name = ref.partition(":")
-    obj: Any = importlib.import_module(module)
-    for part in name.split("."):
-        obj = getattr(obj, part)
-    return obj
 
 
 def _plain(raw: RawPage) -> RawPage:
@@ -98,61 +87,6 @@ def _config_arg(config: CleanConfig) -> str:
     return json.dumps(dataclasses.asdict(config))
 
 
-def worker_main(read_fd: int, write_fd: int, func_ref: str, config_arg: str) -> None:
-    """Loop of one worker process: receive a RawPage, send back ('ok', doc) or
-    ('rejected', reason, detail). Runs as `python -m cleaners._worker`."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    # trafilatura warns on every page it gives up on; the parent counts those as Rejected
-    for name in ("trafilatura", "htmldate", "courlan", "charset_normalizer", "justext", "readability"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    conn_in = Connection(read_fd, writable=False)
-    conn_out = Connection(write_fd, readable=False)
-    options = json.loads(config_arg)
-    options["official_domains"] = tuple(options["official_domains"])  # JSON has no tuples
-    # Importing the cleaners (trafilatura, lxml, numpy) makes most of the objects this
-    # process will ever hold, and all of them stay: collecting during the imports is wasted
-    # work, and once frozen they are left out of every later collection.
-    gc.disable()
-    try:
-        func = _resolve(func_ref, CleanConfig(**options))
-    finally:
-        gc.freeze()
-        gc.enable()
-    conn_out.send(("ready",))
-    while True:
-        try:
-            raw = conn_in.recv()
-        except (EOFError, OSError):
-            return
-        if raw is None:
-            return
-        try:
-            reply: tuple[Any, ...] = ("ok", func(raw))
-        except Rejected as exc:
-            reply = ("rejected", exc.reason, exc.detail)
-        except Exception as exc:  # a bug or an lxml error costs this page, not the worker
-            reply = ("rejected", "extraction_error", f"{type(exc).__name__}: {exc}"[:500])
-        try:
-            conn_out.send(reply)
-        except (EOFError, OSError):
-            return
-        except Exception as exc:  # an unpicklable result
-            conn_out.send(("rejected", "extraction_error", f"unsendable result: {exc}"[:500]))
-
-
-def child_environ() -> dict[str, str]:
-    """The environment for a worker started with `python -m`: this process's `sys.path`
-    travels in PYTHONPATH so the child imports the same code (also from a source checkout)."""
-    env = os.environ.copy()
-    paths = [p for p in sys.path if p]
-    if env.get("PYTHONPATH"):
-        paths.append(env["PYTHONPATH"])
-    env["PYTHONPATH"] = os.pathsep.join(paths)
-    return env
-
-
 def _grow_pipe(fd: int, want: int = 1 << 20) -> int:
     """Make a pipe hold up to `want` bytes where the OS allows (Linux); its capacity."""
     try:
@@ -166,34 +100,18 @@ def _grow_pipe(fd: int, want: int = 1 << 20) -> int:
 
 
 class _Worker:
-    """One `python -m cleaners._worker` process and the two pipes to it.
+    """One worker process (started by a launcher of `cleaners._launch`) and the two pipes to it."""
 
-    A plain subprocess rather than multiprocessing: it never re-imports the caller's main
-    module (spawn/forkserver do, which breaks unguarded scripts) and never forks a parent
-    that runs threads (Scrapy's reactor)."""
-
-    def __init__(self, func_ref: str, config_arg: str):
+    def __init__(self, launch: Callable[[int, int], Child]):
         p2c_r, p2c_w = os.pipe()
         c2p_r, c2p_w = os.pipe()
-        env = child_environ()
         try:
-            self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "cleaners._worker",
-                    str(p2c_r),
-                    str(c2p_w),
-                    func_ref,
-                    config_arg,
-                ],
-                pass_fds=(p2c_r, c2p_w),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,  # stdout is for data; a chatty library must not pollute it
-                env=env,
-                close_fds=True,
-            )
-        finally:
+            self.child = launch(p2c_r, c2p_w)
+        except BaseException:
+            os.close(p2c_w)
+            os.close(c2p_r)
+            raise
+        finally:  # the child has its own copies (or never starts, and then EOF says so)
             os.close(p2c_r)
             os.close(c2p_w)
         self.to_child = Connection(p2c_w, readable=False)
@@ -206,7 +124,7 @@ class _Worker:
         self.deadline = 0.0  # for the page at the head of `inflight`
 
     def alive(self) -> bool:
-        return self.proc.poll() is None
+        return self.child.alive()
 
     def _close_pipes(self) -> None:
         for c in (self.to_child, self.conn):
@@ -216,12 +134,8 @@ class _Worker:
                 pass
 
     def kill(self) -> None:
-        if self.alive():
-            self.proc.kill()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
+        self.child.kill()
+        self.child.wait(5)
         self._close_pipes()
 
     def retire(self) -> None:
@@ -229,11 +143,9 @@ class _Worker:
             self.to_child.send(None)
         except OSError:
             pass
-        try:
-            self.proc.wait(2)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
+        if not self.child.wait(2):
+            self.child.kill()
+            self.child.wait(5)
         self._close_pipes()
 
 
@@ -248,6 +160,10 @@ class CleanerPool:
         func: what the workers run instead of `clean(raw, config)`, a module-level function
             taking the page (tests).
         config: the settings `clean` runs with in the workers; the defaults when None.
+        start_method: "zygote" (workers forked from one process per pool that imported the
+            cleaners once: a worker starts in milliseconds instead of most of a second, and
+            the workers share that process's memory; Linux) or "spawn" (each worker its own
+            interpreter); None picks "zygote" where it works. See `cleaners._launch`.
     """
 
     MAX_START_FAILURES = 3
@@ -261,9 +177,16 @@ class CleanerPool:
         prefetch: int = 2,
         func: Callable[[RawPage], Any] | None = None,
         config: CleanConfig | None = None,
+        start_method: str | None = None,
     ):
         if workers < 1:
             raise ValueError("workers must be >= 1")
+        self.start_method = start_method or default_start_method()
+        if self.start_method not in ("zygote", "spawn"):
+            raise ValueError(f"unknown start_method {self.start_method!r}")
+        if self.start_method == "zygote" and default_start_method() != "zygote":
+            raise ValueError("start_method 'zygote' needs fork and AF_UNIX SOCK_SEQPACKET (Linux)")
+        self._zygote: Zygote | None = None
         self.prefetch = max(1, int(prefetch))
         self.timeout = float(timeout)
         self.max_tasks_per_child = max(1, int(max_tasks_per_child))
@@ -336,6 +259,8 @@ class CleanerPool:
             if w.alive():
                 w.retire()
         self._workers = []
+        if self._zygote is not None:
+            self._zygote.close()
         self._wake_r.close()
         self._wake_w.close()
 
@@ -348,8 +273,25 @@ class CleanerPool:
     # --- dispatcher (one thread owns every worker) ----------------------------------------
 
     def _spawn(self) -> _Worker:
-        self.stats["workers_started"] += 1  # each start costs an interpreter and its imports
-        return _Worker(self._func_ref, self._config_arg)
+        self.stats["workers_started"] += 1
+        return _Worker(self._launch)
+
+    def _launch(self, read_fd: int, write_fd: int) -> Child:
+        if self.start_method == "spawn":  # an interpreter and its imports per worker
+            return PopenChild(read_fd, write_fd, self._func_ref, self._config_arg)
+        if self._zygote is None or not self._zygote.alive():
+            if self._zygote is not None:  # it died: a new one (the old one's workers run on)
+                self._zygote.close()
+            self._zygote = Zygote()
+            self.stats["zygotes_started"] += 1  # the interpreter and imports, once per zygote
+        return self._zygote.spawn(read_fd, write_fd, self._func_ref, self._config_arg)
+
+    def processes(self) -> list[int]:
+        """Pids of the pool's processes: its workers, and its zygote if it has one."""
+        pids = [w.child.pid for w in list(self._workers)]
+        if self._zygote is not None and self._zygote.alive():
+            pids.append(self._zygote.proc.pid)
+        return pids
 
     def _wake(self) -> None:
         try:
@@ -442,7 +384,7 @@ class CleanerPool:
     def _died(self, idx: int) -> None:
         w = self._workers[idx]
         w.kill()
-        code = w.proc.returncode
+        code = w.child.returncode
         if not w.ready:
             self._start_failures += 1
             logger.error("cleaner worker exited while starting (exit code %s)", code)
