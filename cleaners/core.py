@@ -202,7 +202,7 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str, config:
 
     # line rules and the title
     guesses = Guesses(tree, url)
-    nav = nav_texts(tree, url)
+    nav = nav_texts(tree, url, canonical)
     title = choose_title(tree, meta, ld, hero, guesses.title, site_name, host, nav)
     title = scrub(title) if title else None
     kept, line_removals, _ = apply_line_rules(

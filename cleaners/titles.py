@@ -281,17 +281,19 @@ def choose_title(
     return None
 
 
-def nav_texts(tree: HtmlElement, url: str | None) -> frozenset[str]:
+def nav_texts(tree: HtmlElement, *urls: str | None) -> frozenset[str]:
     """The texts of the page's links to other pages (folded): navigation items, section labels
     and other stories' titles, none of which is this page's title. In-page anchors (a table of
-    contents) and links to the page itself are left out."""
-    own = _page_key(url) if url else None
+    contents) and links to the page itself (`urls`: its address and canonical URL, or marked as
+    the current page) are left out."""
+    base = next((u for u in urls if u), "")
+    own = {_page_key(u) for u in urls if u}
     out: set[str] = set()
     for a in tree.iter("a"):
         href = (a.get("href") or "").strip()
-        if not href or href.startswith(("#", "javascript:", "mailto:")):
+        if not href or href.startswith(("#", "javascript:", "mailto:")) or a.get("aria-current"):
             continue
-        if own is not None and _page_key(urljoin(url or "", href)) == own:
+        if _page_key(urljoin(base, href)) in own:
             continue
         text = normalise_text(a.text_content())
         if text:
