@@ -13,6 +13,7 @@ the site's name off.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import urljoin, urlsplit
@@ -287,13 +288,20 @@ def nav_texts(tree: HtmlElement, *urls: str | None) -> frozenset[str]:
     contents) and links to the page itself (`urls`: its address and canonical URL, or marked as
     the current page) are left out."""
     base = next((u for u in urls if u), "")
-    own = {_page_key(u) for u in urls if u}
+    own: set[tuple[str, str, str]] = set()
+    for u in urls:
+        if u:
+            with contextlib.suppress(ValueError):
+                own.add(_page_key(u))
     out: set[str] = set()
     for a in tree.iter("a"):
         href = (a.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:", "mailto:")) or a.get("aria-current"):
             continue
-        if _page_key(urljoin(base, href)) in own:
+        try:
+            if _page_key(urljoin(base, href)) in own:
+                continue
+        except ValueError:  # an href no URL parser accepts ("http://[ccpa-preferences]")
             continue
         text = normalise_text(a.text_content())
         if text:

@@ -159,8 +159,8 @@ def test_marker_lines_in_blocks_of_their_own_are_kept(name):
     lines = clean(raw).text.split("\n\n")
     # the section headings between the blocks may stay (a list item keeps its dash); every line of
     # the statement is there, in order
-    at = [next((n for n, line in enumerate(lines) if line.endswith(p)), None) for p in MARKED.paragraphs]
-    assert None not in at and at == sorted(at), lines
+    at = [next((n for n, line in enumerate(lines) if line.endswith(p)), -1) for p in MARKED.paragraphs]
+    assert -1 not in at and at == sorted(at), lines
 
 
 def test_short_block_that_ends_no_sentence_is_not_a_section_sentence():

@@ -378,3 +378,10 @@ def test_a_sentence_under_the_dateline_is_not_taken_for_a_title():
     assert title_after_dateline(lines, marks, []) is None
     # a line a non-title rule claimed is no title either
     assert title_after_dateline(lines, [*marks, (3, "share_bar")], []) is None
+
+
+def test_links_no_url_parser_accepts_are_no_navigation_items_and_break_nothing():
+    tree = fromstring(
+        f'<div><a href="http://[ccpa-preferences]/x">Privacy</a><a href="/a">Front</a><b>{TITLE}</b></div>'
+    )
+    assert nav_texts(tree, "http://x.example/s", "http://[bad") == frozenset({"front"})
