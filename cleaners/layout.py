@@ -7,10 +7,11 @@ headline and the whole story, and a line rule that recognises the menu takes the
 it. Here a layout table becomes plain blocks (one per cell), a run of two or more line breaks
 ends a paragraph, and a headline set in `<font>`/`<b>` between breaks becomes its own block,
 so that every later phase sees the page's real paragraphs. Data tables (short cells of
-figures and names, or rows of records under column headers) stay tables. Text that follows a
-block in its parent becomes a block of its own. A `<pre>` that holds a hard-wrapped message (a mail archive's
-body) becomes one paragraph per blank-line block, its wrapped lines joined, so its header,
-signature and footer lines stand apart from its prose; a `<pre>` of code or figures stays.
+figures and names, or rows of records under column headers) stay tables. Running text that
+follows a block in its parent becomes a block of its own. A `<pre>` that holds a hard-wrapped
+message (a mail archive's body) becomes one paragraph per blank-line block, its wrapped lines
+joined, so its header, signature and footer lines stand apart from its prose; a `<pre>` of code
+or figures stays.
 """
 
 from __future__ import annotations
@@ -168,11 +169,11 @@ _BLOCK_TAGS = frozenset(
 
 
 def _lift_tails(tree: HtmlElement) -> None:
-    """Text that follows a block inside its parent (a story's first paragraph after an image
-    box, as `div.photo` + text) becomes a block of its own, with the inline elements that run
-    on from it: an extractor that skips the block (a figure, a box it scores as boilerplate)
-    takes its tail along."""
-    for el in [e for e in tree.iter(*_BLOCK_TAGS) if (e.tail or "").strip()]:
+    """Running text that follows a block inside its parent (a story's first paragraph after an
+    image box, as `div.photo` + text) becomes a block of its own, with the inline elements that
+    run on from it: an extractor that skips the block (a figure, a box it scores as boilerplate)
+    takes its tail along. A short tail (a byline after a heading) stays: it is no paragraph."""
+    for el in [e for e in tree.iter(*_BLOCK_TAGS) if is_prose(" ".join((e.tail or "").split()))]:
         parent = el.getparent()
         if parent is None or parent.tag in _NO_SPLIT or parent.tag in _INLINE:
             continue
