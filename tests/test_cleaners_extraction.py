@@ -207,9 +207,10 @@ def test_text_after_an_image_box_becomes_a_block_and_is_kept():
     assert normalise_text(first) in normalise_text(doc.text)
 
 
-def test_a_tail_inside_a_list_item_or_after_inline_markup_stays_where_it_is():
+def test_a_tail_inside_a_list_item_after_inline_markup_or_too_short_for_prose_stays_where_it_is():
     tree = parse_html(
-        "<html><body><ul><li>One <div>odd</div> and a tail.</li></ul><div><i>x</i> y</div></body></html>"
+        "<html><body><ul><li>One <div>odd</div> and a tail.</li></ul><div><i>x</i> y</div>"
+        "<div><h2>Title</h2>Posted by the editor under <a href='/n'>News</a></div></body></html>"
     )
     before = [(el.tag, el.tail) for el in tree.iter()]
     mark_blocks(tree)
