@@ -33,7 +33,15 @@ from cleaners.model import Document, RawPage, Rejected, Removal, content_hash, n
 from cleaners.prose import ends_sentence, is_hard_wrapped, join_wrapped
 from cleaners.rules import Attribution, apply_line_rules, byline_speaker, doc_type_from_title
 from cleaners.softblock import SHORT_PAGE, is_not_found, soft_block_in_tree, title_reason
-from cleaners.titles import choose_title, longer_title, strip_list_tag, title_position
+from cleaners.titles import (
+    choose_title,
+    headline_above,
+    longer_title,
+    nav_texts,
+    strip_list_tag,
+    title_after_dateline,
+    title_position,
+)
 from cleaners.urls import host_of, is_official_host
 from cleaners.wayback import unwrap_capture
 
@@ -102,6 +110,16 @@ def clean_text(
         title_at: int | None = max(i for i, rule in att.head_marks if rule == "header_field")
     else:
         title_at = 1 if title is not None else title_position(head_lines, att.head_marks)
+    after_date = None if title is not None else title_after_dateline(paragraphs, att.head_marks, head_lines)
+    if after_date is not None:
+        # the line right under the dateline reads as a title: it is the title even when a rule
+        # took it for a document-type line ("Department Press Briefing – May 6, 2022") or the
+        # head zone ended on it (a title long enough to read as body)
+        title_at = after_date
+        title = paragraphs[title_at]
+        if kept and kept[0] == title and not any(i == title_at for i, _ in head_lines):
+            kept.pop(0)
+            removals.append(Removal("title_line", title))
     if title is None and title_at is not None:
         title = paragraphs[title_at]
     # above the title: the aggregator's own header; below it: the statement's first lines
@@ -184,7 +202,8 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str, config:
 
     # line rules and the title
     guesses = Guesses(tree, url)
-    title = choose_title(tree, meta, ld, hero, guesses.title, site_name, host)
+    nav = nav_texts(tree, url, canonical)
+    title = choose_title(tree, meta, ld, hero, guesses.title, site_name, host, nav)
     title = scrub(title) if title else None
     kept, line_removals, _ = apply_line_rules(
         split_paragraphs(extracted),
@@ -196,6 +215,15 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str, config:
     if kept and title and longer_title(kept[0], title):
         removals.append(Removal("repeated_title", kept[0]))
         title = kept.pop(0)
+    elif title is None:
+        # no candidate of the markup names the statement (the page is titled after the site or
+        # its section): the headline above the text is the title, the lines above it the header
+        at = headline_above(tree, kept, site_name, host, nav)
+        if at is not None:
+            removals.extend(Removal("header_line", line) for line in kept[:at])
+            removals.append(Removal("title_line", kept[at]))
+            title = kept[at]
+            del kept[: at + 1]
     removals.extend(line_removals)
     if scanned and not any(scanned[1] in r.text or r.text in scanned[1] for r in removals):
         # the sentence that gave the claim, when extraction had already left it out

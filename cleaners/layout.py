@@ -7,9 +7,11 @@ headline and the whole story, and a line rule that recognises the menu takes the
 it. Here a layout table becomes plain blocks (one per cell), a run of two or more line breaks
 ends a paragraph, and a headline set in `<font>`/`<b>` between breaks becomes its own block,
 so that every later phase sees the page's real paragraphs. Data tables (short cells of
-figures and names) stay tables. A `<pre>` that holds a hard-wrapped message (a mail archive's
-body) becomes one paragraph per blank-line block, its wrapped lines joined, so its header,
-signature and footer lines stand apart from its prose; a `<pre>` of code or figures stays.
+figures and names, or rows of records under column headers) stay tables. Running text that
+follows a block in its parent becomes a block of its own. A `<pre>` that holds a hard-wrapped
+message (a mail archive's body) becomes one paragraph per blank-line block, its wrapped lines
+joined, so its header, signature and footer lines stand apart from its prose; a `<pre>` of code
+or figures stays.
 """
 
 from __future__ import annotations
@@ -37,9 +39,29 @@ def _cells(table: HtmlElement) -> list[HtmlElement]:
     return [c for c in table.iter("td", "th") if next(c.iterancestors("table"), None) is table]
 
 
+def _is_data_grid(table: HtmlElement) -> bool:
+    """A table of records: a header row of `<th>` cells over three rows or more, two thirds of
+    them of as many cells and none of more, no table or form inside. Its cells may hold
+    paragraphs of notes (a wiki's table of events) and it is still data: a layout has no column
+    headers."""
+    if table.xpath(".//table|.//form"):
+        return False
+    rows = [r for r in table.iter("tr") if next(r.iterancestors("table"), None) is table]
+    if len(rows) < 4:
+        return False
+    head = [c for c in rows[0] if isinstance(c.tag, str)]
+    if len(head) < 2 or any(c.tag != "th" for c in head):
+        return False
+    widths = [len([c for c in r if c.tag in ("td", "th")]) for r in rows[1:]]
+    # a cell spanning rows leaves the rows below it short; none is wider than the header
+    return max(widths) <= len(head) and 3 * widths.count(len(head)) >= 2 * len(widths)
+
+
 def is_layout_table(table: HtmlElement) -> bool:
     """A table that lays out a page rather than holding data: a cell holds blocks, a run of
-    line breaks, or a long run of text."""
+    line breaks, or a long run of text, and it is no grid of records under column headers."""
+    if _is_data_grid(table):
+        return False
     for cell in _cells(table):
         if cell.xpath(_BLOCKS_IN_CELL):
             return True
@@ -141,10 +163,35 @@ def _unwrap_pre(pre: HtmlElement) -> bool:
     return True
 
 
+_BLOCK_TAGS = frozenset(
+    "div p table ul ol dl section article aside figure blockquote form h1 h2 h3 h4 h5 h6".split()
+)
+
+
+def _lift_tails(tree: HtmlElement) -> None:
+    """Running text that follows a block inside its parent (a story's first paragraph after an
+    image box, as `div.photo` + text) becomes a block of its own, with the inline elements that
+    run on from it: an extractor that skips the block (a figure, a box it scores as boilerplate)
+    takes its tail along. A short tail (a byline after a heading) stays: it is no paragraph."""
+    for el in [e for e in tree.iter(*_BLOCK_TAGS) if is_prose(" ".join((e.tail or "").split()))]:
+        parent = el.getparent()
+        if parent is None or parent.tag in _NO_SPLIT or parent.tag in _INLINE:
+            continue
+        box = el.makeelement("div", {})
+        box.text, el.tail = el.tail, None
+        nxt = el.getnext()
+        while nxt is not None and isinstance(nxt.tag, str) and nxt.tag not in _BLOCK_TAGS:
+            after = nxt.getnext()
+            box.append(nxt)  # moves the element with its tail
+            nxt = after
+        el.addnext(box)
+
+
 def mark_blocks(tree: HtmlElement) -> int:
     """Make the page's block boundaries explicit, in place; returns the layout tables unwrapped."""
     for pre in list(tree.iter("pre")):
         _unwrap_pre(pre)
+    _lift_tails(tree)
     tables = [t for t in tree.iter("table") if is_layout_table(t)]
     for table in tables:
         _unwrap_table(table)

@@ -44,8 +44,9 @@ _MIN_REGION_CHARS = 400  # a region smaller than a short statement proves nothin
 @dataclass(frozen=True, slots=True)
 class Region:
     """The content region: its paragraphs in document order, which of them are prose, and the
-    sentences of each sibling section it spans (paragraphs of running text, however short, that
-    are not mostly link or heading text), as indexes into `paragraphs`."""
+    sentences of each sibling section it spans (paragraphs of running text, however short, and
+    short lines that end as a sentence or a lead-in does, none mostly link or heading text), as
+    indexes into `paragraphs`."""
 
     paragraphs: tuple[str, ...]
     prose: tuple[str, ...]
@@ -177,8 +178,8 @@ def content_region(tree: HtmlElement) -> Region | None:
         return paragraphs_by[el]
 
     # a body split over sibling blocks of one kind (sections of a report): the region is all of
-    # them, looked for at the element and at its parent (a section wrapping an inner div)
-    for level in (best, best.getparent()):
+    # them, looked for at the element, its parent and the wrappers above (`_levels`)
+    for level in _levels(best):
         if level is None or level is body:
             break
         parent = level.getparent()
@@ -192,7 +193,10 @@ def content_region(tree: HtmlElement) -> Region | None:
             continue
         with_prose = [s for s in same if any(_is_prose_piece(t) for t, _ in paragraphs_cached(s))]
         if len(with_prose) >= 2:
-            members, anchor = with_prose, level
+            # with them, the blocks of the kind that hold only a short line of the statement's
+            # own ("Begin text:", "End text."): an extractor takes them for boilerplate
+            members = [s for s in same if any(_is_sentence(p) for p in paragraphs_cached(s))]
+            anchor = level
             break
     # the sections of the body hold blocks of the kinds the densest one holds; a sibling of
     # another make (an author box, a title bar next to a layout row) is region, not body
@@ -211,14 +215,34 @@ def content_region(tree: HtmlElement) -> Region | None:
     return Region(tuple(paragraphs), prose, tuple(sentences))
 
 
+def _levels(best: HtmlElement) -> list[HtmlElement]:
+    """Where a body split over sibling blocks is looked for: the densest element, its parent, and
+    each wrapper above that holds nothing else (a block group's inner container is the group)."""
+    levels = [best]
+    parent = best.getparent()
+    if parent is None:
+        return levels
+    levels.append(parent)
+    while (up := parent.getparent()) is not None and up.tag != "body":
+        if [c for c in up if isinstance(c.tag, str)] != [parent]:
+            break
+        levels.append(up)
+        parent = up
+    return levels
+
+
 def _shape(el: HtmlElement) -> set[tuple[str, str]]:
     """The kinds of block `el` holds (tag and class of its element children)."""
     return {_kind(child) for child in el if isinstance(child.tag, str) and child.tag not in _INLINE}
 
 
 def _is_sentence(paragraph: tuple[str, bool]) -> bool:
+    """A paragraph of running text, or a short line of the statement's own: a marker or a lead-in
+    of two words or more that ends as a sentence or a lead-in does ("Begin text:", "End text.")."""
     text, apart = paragraph
-    return not apart and _is_prose_piece(text)
+    if apart:
+        return False
+    return _is_prose_piece(text) or (word_count(text) >= 2 and (ends_sentence(text) or text.endswith(":")))
 
 
 def _key(text: str) -> str:

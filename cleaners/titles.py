@@ -13,14 +13,16 @@ the site's name off.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable, Mapping
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
 from cleaners.html import WS, title_tag
 from cleaners.model import normalise_text
+from cleaners.prose import is_prose as is_prose_line
 
 TITLE_SPLIT = re.compile(r"\s+[|–—-]\s+|\s+::\s+|\s+»\s+")
 _SITE_LIKE = re.compile(
@@ -184,13 +186,18 @@ def _segments(title: str) -> list[tuple[int, int]]:
 
 
 def agreeing_heading(
-    tree: HtmlElement, titles: Iterable[str | None], site_name: str | None, host: str | None
+    tree: HtmlElement,
+    titles: Iterable[str | None],
+    site_name: str | None,
+    host: str | None,
+    nav: frozenset[str] = frozenset(),
 ) -> str | None:
     """The page's heading that is the statement's title: the one whose text is the whole of
     og:title or `<title>` (list tag and reply prefix removed), else one that is a run of its
     separated parts while what is left names the site (the site's name, a banner's heading, or
     a heading standing before this one). A heading that is the site's own (in a banner, a link
-    home, the site's name) never is."""
+    home, the site's name) or a navigation item (its text is that of a link to another page,
+    `nav`: a `<title>` naming the site and its section agrees with the section's label) never is."""
     wanted: list[tuple[str, str, list[tuple[int, int]]]] = []
     for title in titles:
         if title:
@@ -204,7 +211,7 @@ def agreeing_heading(
         raw = el.text_content()
         if raw.strip() and len(raw) <= _MAX_HEADING_CHARS:
             text = strip_list_tag(WS.sub(" ", raw).strip())
-            if text:
+            if text and normalise_text(text) not in nav:
                 headings.append((el, text, normalise_text(text)))
     found: list[tuple[int, str, str, str]] = []  # position, key, the rest of the title, text
     for pos, (el, text, key) in enumerate(headings):
@@ -240,14 +247,17 @@ def choose_title(
     guess: Callable[[], str | None],
     site_name: str | None,
     host: str | None,
+    nav: frozenset[str] = frozenset(),
 ) -> str | None:
     """The statement's title: the state.gov hero's, else the heading that agrees with og:title or
     `<title>` (`agreeing_heading`), else the first of og:title, twitter:title,
     the JSON-LD headline, trafilatura's guess (`guess`, called only when reached), `<title>`
-    and the `<h1>`s that is not the site's name once the site's name is cut off."""
+    and the `<h1>`s that is neither the site's name once the site's name is cut off nor a
+    navigation item (`nav`, from `nav_texts`). None when no candidate is left: the caller then
+    looks for the headline above the text (`headline_above`)."""
     if hero.get("title"):
         return str(hero["title"])
-    agreed = agreeing_heading(tree, (meta.get("og:title"), title_tag(tree)), site_name, host)
+    agreed = agreeing_heading(tree, (meta.get("og:title"), title_tag(tree)), site_name, host, nav)
     if agreed:
         return agreed
     headline = ld.get("headline")
@@ -267,8 +277,79 @@ def choose_title(
             continue
         cand = WS.sub(" ", cand).strip()
         stripped = strip_title_suffix(cand, site_name, host)
-        if stripped and not is_site_name(stripped, site_name, host):
+        if stripped and not is_site_name(stripped, site_name, host) and normalise_text(stripped) not in nav:
             return stripped
+    return None
+
+
+def nav_texts(tree: HtmlElement, *urls: str | None) -> frozenset[str]:
+    """The texts of the page's links to other pages (folded): navigation items, section labels
+    and other stories' titles, none of which is this page's title. In-page anchors (a table of
+    contents) and links to the page itself (`urls`: its address and canonical URL, or marked as
+    the current page) are left out."""
+    base = next((u for u in urls if u), "")
+    own: set[tuple[str, str, str]] = set()
+    for u in urls:
+        if u:
+            with contextlib.suppress(ValueError):
+                own.add(_page_key(u))
+    out: set[str] = set()
+    for a in tree.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:")) or a.get("aria-current"):
+            continue
+        try:
+            if _page_key(urljoin(base, href)) in own:
+                continue
+        except ValueError:  # an href no URL parser accepts ("http://[ccpa-preferences]")
+            continue
+        text = normalise_text(a.text_content())
+        if text:
+            out.add(text)
+    return frozenset(out)
+
+
+def _page_key(url: str) -> tuple[str, str, str]:
+    parts = urlsplit(url)
+    return parts.netloc.lower().removeprefix("www."), parts.path.rstrip("/"), parts.query
+
+
+_HEADLINE_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6", "b", "strong")
+_HEADLINE_LINES = 8  # a headline stands among the first lines of the extracted text
+
+
+def headline_above(
+    tree: HtmlElement,
+    paragraphs: list[str],
+    site_name: str | None,
+    host: str | None,
+    nav: frozenset[str] = frozenset(),
+) -> int | None:
+    """Which of the first extracted lines, above the first prose paragraph, is the headline when
+    no title candidate of the markup survived: a line that stands alone in a heading element
+    (`<h1>`-`<h6>`, `<b>`, `<strong>`: a `<font>` alone only sets a face, a byline's as well as a
+    headline's) outside any link, that is neither a navigation
+    item nor the site's name, nor a single word; of several (a column's heading, a section label
+    above the headline), the closest to the text, as a headline stands right above its story.
+    The index into `paragraphs`, or None."""
+    head: list[tuple[int, str]] = []
+    for i, line in enumerate(paragraphs[:_HEADLINE_LINES]):
+        if is_prose_line(line):
+            break
+        head.append((i, normalise_text(line)))
+    if not head:
+        return None
+    wanted = {key for _, key in head}
+    standing: set[str] = set()
+    for el in tree.iter(_HEADLINE_TAGS):
+        if next(el.iterancestors("a"), None) is not None or el.find(".//a") is not None:
+            continue
+        key = normalise_text(WS.sub(" ", el.text_content()))
+        if key in wanted and key not in nav and not _in_banner(el, host):
+            standing.add(key)
+    for i, key in reversed(head):
+        if key in standing and len(key.split()) >= 2 and not is_site_name(paragraphs[i], site_name, host):
+            return i
     return None
 
 
@@ -289,3 +370,34 @@ def title_position(head_lines: list[tuple[int, str]], marks: list[tuple[int, str
         if after:
             return after[0]
     return max(reversed(head_lines), key=lambda item: len(item[1].split()))[0]
+
+
+# rules whose claim on the line under a dateline does not stop it being the title
+_TITLE_LIKE_MARKS = frozenset(("doc_type_byline",))
+
+
+def reads_as_title(line: str) -> bool:
+    """A line set as a title: two to sixty words (an event's title may name every party), most
+    of the longer ones capitalised, not a sentence (no full stop at the end), not running text."""
+    words = line.split()
+    if not 2 <= len(words) <= 60 or line.rstrip().endswith((".", ":", ";", ",")) or is_prose_line(line):
+        return False
+    longer = [w for w in words if len(w) > 3 and w[0].isalpha()]
+    return bool(longer) and sum(w[0].isupper() for w in longer) / len(longer) >= 0.6
+
+
+def title_after_dateline(
+    paragraphs: list[str], marks: list[tuple[int, str]], head_lines: list[tuple[int, str]]
+) -> int | None:
+    """In a text capture, the line right under the first dateline when it reads as a title and
+    no rule but a title-like one (a document-type line) claimed it; None otherwise."""
+    dates = [i for i, rule in marks if rule == "dateline"]
+    if not dates or dates[0] + 1 >= len(paragraphs):
+        return None
+    at = dates[0] + 1
+    claimed = {rule for i, rule in marks if i == at}
+    if claimed - _TITLE_LIKE_MARKS:
+        return None
+    if not claimed and any(i == at for i, _ in head_lines):
+        return at
+    return at if reads_as_title(paragraphs[at]) else None

@@ -147,6 +147,76 @@ def test_layout_tables_become_blocks_and_data_tables_stay():
     assert tree.get_element_by_id("data").tag == "table"
 
 
+NOTES = [
+    "She put out the fire in the storeroom with a jet of water before the guards arrived, and the "
+    "records kept there were saved.",
+    "He used it twice during the long crossing, once to fill the casks and once to cool the engine "
+    "that had overheated in the afternoon sun.",
+    "Used it to water the garden of the embassy residence during the drought of that summer.",
+]
+
+
+def _records_table(head: str = "<tr><th>Who</th><th>When</th><th>Notes</th></tr>") -> str:
+    rows = "".join(
+        f"<tr><td><a href='/p/{i}'>Person {i}</a></td><td>{1990 + i}</td><td><p>{note}</p><p>See the "
+        f"second account of the same event in the records of the period, which differs.</p></td></tr>"
+        for i, note in enumerate(NOTES)
+    )
+    return f"<table class='grid'>{head}{rows}</table>"
+
+
+def test_table_of_records_with_paragraphs_in_its_cells_stays_a_table_and_is_kept():
+    # cells holding <p> blocks would make it a layout table, but it has column headers
+    tree = parse_html(f"<html><body><div>{_records_table()}</div></body></html>")
+    assert not is_layout_table(tree.find(".//table"))
+    assert mark_blocks(tree) == 0 and tree.find(".//table") is not None
+    intro = " ".join(f"<p>{p}</p>" for p in TABLE_BODY)
+    doc = clean(
+        _raw(
+            f"<html><body><article><h1>Water</h1>{intro}{_records_table()}</article></body></html>",
+            "http://wiki.example/Water",
+        )
+    )
+    assert all(normalise_text(n) in normalise_text(doc.text) for n in NOTES)
+
+
+def test_a_table_without_column_headers_is_still_a_layout_table():
+    tree = parse_html(f"<html><body>{_records_table(head='')}</body></html>")
+    assert is_layout_table(tree.find(".//table"))
+    # nor is a header row over rows wider than it a grid of records
+    wide = _records_table().replace("</td></tr>", "</td><td>x</td></tr>")
+    assert is_layout_table(parse_html(f"<html><body>{wide}</body></html>").find(".//table"))
+
+
+def test_text_after_an_image_box_becomes_a_block_and_is_kept():
+    first = (
+        "Anchor: After heavy rain on Monday, Tuesday morning brought strong, cold winds and the first "
+        "cold wave alerts of the season, and Wednesday is forecast to be colder still."
+    )
+    page = (
+        "<html><body><div class='body-text'><div class='img-box'><div class='photo'><img src='a.jpg'>"
+        "</div><p class='caption'>Photo: Agency</p></div>"
+        f"{first}<br>Our reporter has more.<br><br>{TABLE_BODY[0]}<br><br>{TABLE_BODY[1]}<br><br>"
+        f"{TABLE_BODY[2]}</div></body></html>"
+    )
+    tree = parse_html(page)
+    mark_blocks(tree)
+    box = tree.find(".//div[@class='img-box']")
+    assert not (box.tail or "").strip() and first in box.getnext().text_content()
+    doc = clean(_raw(page, "http://radio.example/news?id=3"))
+    assert normalise_text(first) in normalise_text(doc.text)
+
+
+def test_a_tail_inside_a_list_item_after_inline_markup_or_too_short_for_prose_stays_where_it_is():
+    tree = parse_html(
+        "<html><body><ul><li>One <div>odd</div> and a tail.</li></ul><div><i>x</i> y</div>"
+        "<div><h2>Title</h2>Posted by the editor under <a href='/n'>News</a></div></body></html>"
+    )
+    before = [(el.tag, el.tail) for el in tree.iter()]
+    mark_blocks(tree)
+    assert [(el.tag, el.tail) for el in tree.iter()] == before
+
+
 def test_cookie_and_newsletter_page_is_rejected_as_boilerplate():
     page = """<html><head><title>News | The Gazette</title><meta property="og:title" content="News"></head>
 <body><div id="site"><a href="/">The Gazette</a><ul><li><a href="/">Home</a></li><li><a href="/news/">News</a>

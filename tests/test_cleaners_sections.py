@@ -139,3 +139,40 @@ def test_list_of_teasers_denser_than_the_article_is_not_taken_for_it():
     assert share_inside("\n".join(region.paragraphs[:3]), region) == 1.0
     extraction = main_text(tree, "https://paper.example/a")
     assert extraction.path == "full" and normalise_text(BODY) in normalise_text(extraction.text)
+
+
+MARKED = Story(
+    title="Joint Statement on the Return of Displaced Families",
+    paragraphs=("Begin text:", BODY, CLOSING, "End text."),
+    published=dt.datetime(2016, 4, 2, 14, 0),
+    link="https://2009-2017.state.gov/r/pa/prs/ps/2016/04/3.htm",
+)
+
+
+@pytest.mark.parametrize("name", ["report-release-parts", "report-wp-toc"])
+def test_marker_lines_in_blocks_of_their_own_are_kept(name):
+    # "Begin text:" and "End text." each stand alone in a sibling block, the first and the last
+    tpl = wrapped_templates.BY_NAME[name]
+    assert tpl.split == "dev" and tpl.official
+    page = tpl.render(MARKED, Context(1, "An earlier release", "A later release"))
+    raw = RawPage(page.url, page.url, 200, {"content-type": page.content_type}, page.body, "2024")
+    lines = clean(raw).text.split("\n\n")
+    # the section headings between the blocks may stay (a list item keeps its dash); every line of
+    # the statement is there, in order
+    at = [next((n for n, line in enumerate(lines) if line.endswith(p)), -1) for p in MARKED.paragraphs]
+    assert -1 not in at and at == sorted(at), lines
+
+
+def test_short_block_that_ends_no_sentence_is_not_a_section_sentence():
+    # a sibling block of one short line that neither ends a sentence nor leads in (an ad label)
+    # is no part of the statement: it is not put back
+    blocks = "".join(
+        f'<div class="release-part"><p>{text}</p></div>'
+        for text in ("Begin text:", BODY, "Advertisement", CLOSING)
+    )
+    region = content_region(parse_html(f"<html><body><div class='release'>{blocks}</div></body></html>"))
+    assert region is not None and region.sections == 3
+    sentences = [region.paragraphs[i] for own in region.sentences for i in own]
+    assert "Begin text:" in sentences and "Advertisement" not in sentences
+    assert "Advertisement" not in restore(f"{BODY}\n{CLOSING}", region)
+    assert restore(f"{BODY}\n{CLOSING}", region).split("\n")[0] == "Begin text:"

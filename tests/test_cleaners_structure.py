@@ -5,15 +5,26 @@ Every page here is written for the test, modelled on the structure of its kind o
 
 from __future__ import annotations
 
+import datetime as dt
+
 from lxml.html import fromstring
 
 from cleaners import Document, clean, clean_text
 from cleaners.blocks import prune_blocks
 from cleaners.core import split_paragraphs
 from cleaners.layout import mark_blocks
-from cleaners.model import RawPage
+from cleaners.model import RawPage, normalise_text
 from cleaners.rules import Attribution, apply_line_rules
-from cleaners.titles import agreeing_heading, strip_list_tag
+from cleaners.titles import (
+    agreeing_heading,
+    headline_above,
+    nav_texts,
+    reads_as_title,
+    strip_list_tag,
+    title_after_dateline,
+)
+from tests.fixtures.web import wrapped_templates
+from tests.fixtures.web.wrapkit import Context, Story
 
 P1 = (
     "The Department welcomes the agreement reached today by the two governments to open their "
@@ -281,3 +292,96 @@ def test_lines_that_end_with_a_dash_and_a_name_are_not_all_notes():
     kept, removals, _ = apply_line_rules([*quotes, P1, P2], title=None, att=Attribution())
     assert kept == [quotes[1], P1, P2]
     assert [r.rule for r in removals] == ["signed_note"]
+
+
+# --- titles when the markup names the site, not the statement ------------------------------------
+
+
+def _courier_story() -> Story:
+    return Story(
+        title=TITLE,
+        paragraphs=(P1, P2, P3),
+        published=dt.datetime(2024, 5, 2, 9, 0),
+        link=ORIGINAL,
+    )
+
+
+def test_site_and_desk_title_gives_way_to_the_headline_above_the_text():
+    # <title> is "Site :: Desk", the desk's label is bold and a nav link; other stories' titles
+    # stand in bold links in the archive column: the bold headline over the story wins
+    tpl = wrapped_templates.BY_NAME["table-courier"]
+    assert tpl.split == "dev"
+    page = tpl.render(_courier_story(), Context(3, "Earlier Statement on River Ports", "Later Statement"))
+    doc = clean(RawPage(page.url, page.url, 200, {"content-type": page.content_type}, page.body, "2024"))
+    assert doc.title == TITLE
+    text = normalise_text(doc.text)
+    assert normalise_text(TITLE) not in text  # the headline is the title, not a body line
+    assert all(normalise_text(p) in text for p in (P1, P2, P3))
+
+
+def test_a_navigation_item_never_wins_but_a_link_to_the_page_itself_may():
+    head = "<html><head><title>Valley Courier :: County News</title>"
+    nav = '<p><a href="/county.html"><b>County News</b></a> | <a href="/front.html"><b>Front</b></a></p>'
+    body = f"<p>{P1}</p><p>{P2}</p><p>{P3}</p>"
+    # the desk's label agrees with <title> and is bold, but it is a link to another page
+    html = f"{head}</head><body>{nav}<p><b>County News</b></p><b>{TITLE}</b><br>{body}</body></html>"
+    assert _clean(html, "http://valley-courier.example/s?id=7").title == TITLE
+    # a heading whose text is also a link to this very page (by its canonical URL) stays the title
+    html = (
+        f'<html><head><title>{TITLE} - Valley Courier</title><link rel="canonical" '
+        'href="http://valley-courier.example/story/7"></head><body>'
+        f'<p><a href="http://valley-courier.example/story/7">{TITLE}</a></p><h1>{TITLE}</h1>{body}</body></html>'
+    )
+    assert nav_texts(fromstring(html), None, "http://valley-courier.example/story/7") == frozenset()
+    assert _clean(html, "http://valley-courier.example/s?id=7").title == TITLE
+
+
+def test_headline_above_skips_links_single_words_and_stops_at_prose():
+    tree = fromstring(
+        f"<div><b>ARCHIVE</b><a href='/x'><b>Another Story Entirely Here</b></a><b>{TITLE}</b>"
+        f"<p>{P1}</p><b>A Bold Line Below The Story</b></div>"
+    )
+    lines = ["ARCHIVE", "Another Story Entirely Here", TITLE, P1, "A Bold Line Below The Story"]
+    nav = nav_texts(tree, "http://x.example/a")
+    assert headline_above(tree, lines, None, "x.example", nav) == 2
+    # nothing but a one-word label and a link above the text: no headline
+    assert headline_above(tree, [lines[0], lines[1], P1], None, "x.example", nav) is None
+
+
+def test_text_capture_title_under_the_dateline_even_when_a_rule_claims_it():
+    head = [
+        "Home | Statements | Regions | Archive | Contact",
+        "",
+        "Statements 0521 Notes",
+        "",
+        "Fri, 06 May 2022",
+        "",
+    ]
+    briefing = "Department Press Briefing – May 6, 2022"
+    doc = clean_text("\n".join([*head, briefing, "", "U.S. Department of State", "", P1, "", P2, "", P3]))
+    assert doc.title == briefing
+    # a title long enough to read as body is still the title, and no longer a body line
+    long_title = (
+        "Under Secretary for Arms Control and International Security Travels to Vienna for the Review "
+        "Conference of the Convention on the Physical Protection of Nuclear Material"
+    )
+    doc = clean_text("\n".join([*head, long_title, "", P1, "", P2, "", P3]))
+    assert doc.title == long_title and normalise_text(long_title) not in normalise_text(doc.text)
+
+
+def test_a_sentence_under_the_dateline_is_not_taken_for_a_title():
+    assert not reads_as_title("The Secretary met the Foreign Minister of Portugal today in Lisbon.")
+    assert not reads_as_title("Begin text:")
+    assert reads_as_title("Secretary Blinken’s Travel to Portugal")
+    marks = [(0, "nav_line"), (2, "dateline")]
+    lines = ["Home | News", "Statements", "Fri, 06 May 2022", P1, P2]
+    assert title_after_dateline(lines, marks, []) is None
+    # a line a non-title rule claimed is no title either
+    assert title_after_dateline(lines, [*marks, (3, "share_bar")], []) is None
+
+
+def test_links_no_url_parser_accepts_are_no_navigation_items_and_break_nothing():
+    tree = fromstring(
+        f'<div><a href="http://[ccpa-preferences]/x">Privacy</a><a href="/a">Front</a><b>{TITLE}</b></div>'
+    )
+    assert nav_texts(tree, "http://x.example/s", "http://[bad") == frozenset({"front"})
