@@ -146,7 +146,10 @@ def _in_banner(el: HtmlElement, host: str | None) -> bool:
             return True
     for a in el.iter("a"):
         href = (a.get("href") or "").strip()
-        parts = urlsplit(href)
+        try:
+            parts = urlsplit(href)
+        except ValueError:  # a link no URL parser accepts ('http://[ccpa-preferences]')
+            continue
         if (
             parts.path in ("", "/", "./", "/index.html", "./index.php")
             and not parts.query

@@ -385,3 +385,15 @@ def test_links_no_url_parser_accepts_are_no_navigation_items_and_break_nothing()
         f'<div><a href="http://[ccpa-preferences]/x">Privacy</a><a href="/a">Front</a><b>{TITLE}</b></div>'
     )
     assert nav_texts(tree, "http://x.example/s", "http://[bad") == frozenset({"front"})
+
+
+
+def test_a_heading_link_no_url_parser_accepts_is_skipped_by_the_banner_check():
+    """'http://[consent-settings]' makes urlsplit raise; the banner check skips that link and
+    still sees the next one, to the site's home page."""
+    from cleaners.titles import _in_banner
+
+    bad = fromstring("<h2><a href='http://[consent-settings]'>Harbour pilots resume night service</a></h2>")
+    assert _in_banner(bad, "relay.example") is False
+    home = fromstring("<h2><a href='http://[consent-settings]'>Notices</a> <a href='/'>Relay</a></h2>")
+    assert _in_banner(home, "relay.example") is True
