@@ -387,7 +387,6 @@ def test_links_no_url_parser_accepts_are_no_navigation_items_and_break_nothing()
     assert nav_texts(tree, "http://x.example/s", "http://[bad") == frozenset({"front"})
 
 
-
 def test_a_heading_link_no_url_parser_accepts_is_skipped_by_the_banner_check():
     """'http://[consent-settings]' makes urlsplit raise; the banner check skips that link and
     still sees the next one, to the site's home page."""
