@@ -131,13 +131,22 @@ def page_keys(doc: Document) -> dict[int, str]:
     counts. Counting the cut lines lets a line kind the rules remove on most of a site's pages
     be recognised where they missed it (a source line reworded on a few pages)."""
     lines = text_lines(doc.text)
+    kept = len(lines)
     lines += [ln for r in doc.removed if r.rule in _LINE_RULE_NAMES for ln in text_lines(r.text)]
     keys = {line_key(line): line for line in lines}
-    for line, head in zip(lines, _single_heads(lines), strict=True):
+    for i, (line, head) in enumerate(zip(lines, _single_heads(lines), strict=True)):
         label = split_head(line) if head is not None else None
         if head is not None and label:
             keys.setdefault(head, label[0])
+            if i >= kept:  # a whole line the rules cut behind this label
+                keys.setdefault(cut_label_key(label[0]), label[0])
     return keys
+
+
+def cut_label_key(label: str) -> int:
+    """The key of a label whose whole line the line rules cut ("Source:" before a short credit
+    line): where that is the site's custom, what follows the label is the site's too."""
+    return _key("\x00cut " + fingerprint(label))
 
 
 def is_chrome(pages_with_line: int, host_pages: int) -> bool:
@@ -173,6 +182,19 @@ def _reads_as_text(rest: str) -> bool:
     as a sentence or a lead-in does ("... attributable to the Spokesperson:"); a URL or a
     neighbour's title after "Original location:" or "Next message:" does neither."""
     return is_prose(rest) or (word_count(rest) >= 4 and (ends_sentence(rest) or rest.endswith(":")))
+
+
+def _glued_text(label: tuple[str, str], chrome: Collection[int]) -> bool:
+    """Whether what follows a chrome label is the statement's text glued to it (only the label
+    goes): it reads as text and is not chrome itself. Where the site's rules cut this label's
+    whole lines on most pages (`cut_label_key`), only prose counts as the statement's text: a
+    one-sentence credit line behind "Source:" is the site's."""
+    head, rest = label
+    if line_key(rest) in chrome:
+        return False
+    if cut_label_key(head) in chrome:
+        return is_prose(rest)
+    return _reads_as_text(rest)
 
 
 def statement_shaped(line: str) -> bool:
@@ -217,7 +239,7 @@ def strip_chrome(
     """`doc` without the lines whose key is in `chrome`, each recorded as a `site_chrome` Removal.
 
     Behind a label in `chrome`, the label alone goes when the rest reads as the statement's
-    text, else the whole line. A line whose edge key is in `chrome` goes when it stands at an
+    text (`_glued_text`), else the whole line. A line whose edge key is in `chrome` goes when it stands at an
     edge of the text (`_edges`) and is not shaped like a statement's line. A line `protected`
     says True for is kept (the caller's test: the line stands in a stored official statement,
     as the formulaic lines of alerts do). When what would remain is too short to be a
@@ -238,7 +260,7 @@ def strip_chrome(
             kept.append(line)
             continue
         label = None if whole else split_head(line)
-        if label and _reads_as_text(label[1]) and line_key(label[1]) not in chrome:
+        if label and _glued_text(label, chrome):
             # a repeated label glued to the statement's own paragraph: only the label goes
             cut.append(label[0])
             kept.append(label[1])
