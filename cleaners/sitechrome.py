@@ -59,6 +59,8 @@ _MONTH_NAME = re.compile(
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?"
 )
 _DIGITS = re.compile(r"\d+")
+# a footnote reference after a sentence's end: "End text.2", "...in 2023.[4]", "...agreed.*"
+_NOTE_REF = re.compile(r"(?<=[.!?:)\"'\u201d\u2019])\s*(?:\[\d{1,3}\]|\d{1,3}|[*\u2020\u2021]+)$")
 _HEAD = re.compile(r"^(.{2,80}?:)\s*(\S.*)$")
 #: a label (`split_head`) has at most this many words
 HEAD_WORDS = 8
@@ -201,8 +203,10 @@ def statement_shaped(line: str) -> bool:
     """A line that may be the statement's own first or last line although a site repeats it:
     a sentence ("End text.", "(The briefing was concluded at 2:20 p.m.)"), a lead-in ("The
     following is attributable to the Spokesperson:") or a place line ("Washington, D.C.").
-    Promotions, ad labels and info boxes rotated at a text's edges are none of these."""
-    return ends_sentence(line) or line.rstrip().endswith(":") or is_place_name(line)
+    A footnote reference after the sentence's end ("End text.2") does not count. Promotions,
+    ad labels and info boxes rotated at a text's edges are none of these."""
+    line = _NOTE_REF.sub("", line.rstrip())
+    return ends_sentence(line) or line.endswith(":") or is_place_name(line)
 
 
 def _edges(
