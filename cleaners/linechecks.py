@@ -268,6 +268,12 @@ def is_dateline(line: str, ctx: Context) -> bool:
 _PLACE = re.compile(r"^\s*[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,2},\s*[A-Z][\w.]*(?:\s+[A-Z][\w.]*)?\s*$")
 
 
+def is_place_name(line: str) -> bool:
+    """The line is a place alone ("Washington, D.C.", "San Jose, Costa Rica"), as a
+    statement's place line is written."""
+    return _PLACE.match(line) is not None
+
+
 def is_place_line(line: str, ctx: Context) -> bool:
     """ "Washington, DC" in the header block an official page opens with its document type and
     byline (the place the statement was issued), not a venue line of the statement's own."""

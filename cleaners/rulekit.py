@@ -173,7 +173,8 @@ class LineRule:
 
     Args:
         name: the rule's name, recorded in each Removal.
-        match: a regex searched in the line, or a predicate (line, ctx) -> bool.
+        match: a regex searched in the line, or a predicate (line, ctx) -> bool, or -> the
+            match of the span it found (what a `strip` rule cuts) or None.
         max_words: only lines up to this many words (guards body text).
         where: "any", "head" (before the first body paragraph) or "tail" (after body text).
         rest: "all" also cuts every following line (a comment thread at the end); "titles"
@@ -186,7 +187,7 @@ class LineRule:
     """
 
     name: str
-    match: re.Pattern[str] | Callable[[str, Context], bool]
+    match: re.Pattern[str] | Callable[[str, Context], bool | re.Match[str] | None]
     max_words: int | None = None
     where: str = "any"
     rest: str | None = None
@@ -207,7 +208,10 @@ class LineRule:
         if isinstance(self.match, re.Pattern):
             m = self.match.search(line)
             return m is not None, m
-        return bool(self.match(line, ctx)), None
+        found = self.match(line, ctx)
+        if isinstance(found, re.Match):  # a predicate that also says which span it matched
+            return True, found
+        return bool(found), None
 
 
 def normalise_publisher(name: str) -> str:

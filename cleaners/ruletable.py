@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from cleaners.datelines import capture_wire_dateline, wire_dateline
 from cleaners.linechecks import (
     SEPARATOR,
     SHARE_BAR,
@@ -134,13 +135,12 @@ _LINE_RULES: tuple[LineRule, ...] = (
     ),
     LineRule(
         "wire_dateline",
-        re.compile(
-            r"^[A-Z][A-Z .,'’-]{2,40},?\s*(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,\s*\d{4})?\s*)?"
-            r"\((?:[A-Z][\w.&' -]{1,30})\)\s*(?:--|—|–|-)\s*"
-        ),
+        wire_dateline,
         None,
         strip=True,
-        description='"WASHINGTON, Mar. 4 (WorldWire) -- " glued to the first paragraph by a wire service',
+        capture=capture_wire_dateline,
+        description='"WASHINGTON, Mar. 4 (WorldWire) -- " and the other agency datelines glued to a copy\'s '
+        "first paragraph -> source_line",
     ),
     LineRule(
         "source_line",
@@ -405,7 +405,6 @@ _NEEDLES = {
     "official_news_published_at": ("official news",),
     "copyright_notice": ("©", "(c)", "copyright", "reserved", "redistributed"),
     "comment_form": ("email", "required fields", "notify me", "akismet"),
-    "wire_dateline": (") --", ") —", ") –", ") -"),
 }
 LINE_RULES: tuple[LineRule, ...] = tuple(
     replace(r, needles=_NEEDLES.get(r.name, r.needles)) for r in _LINE_RULES

@@ -10,13 +10,18 @@ I/O:
   dates and weekdays too); `line_key` is the fingerprint as a 63-bit integer, what the store
   counts; a line that starts with a label ("Original location: <url>") counts its label
   apart too (`head_key`), since what follows the label differs from page to page;
-- `is_chrome` decides from how many of a host's pages a fingerprint stands on;
+- a page's keys count the lines the line rules cut from it too (`page_keys`): a credit line
+  the rules remove on most of a site's pages is a line kind of that site, and it is known as
+  such on the pages where its wording slipped past the rules;
+- `is_chrome` decides from how many of a host's pages a fingerprint stands on; a line on
+  fewer of them but on `CHROME_MIN_PAGES` or more (a promotion a site rotates, shown on one
+  page in ten) is chrome only at the edges of a text (`edge_key`, `strip_chrome`);
 - `HostLines` counts in memory (one page once, whatever its repeats), for a caller that holds
   every page of a host (the benchmark); the store keeps the same counts on disk;
 - `strip_chrome` removes a host's chrome lines (and lines behind a chrome label, or only the
-  label when the statement's paragraph is glued to it) from a Document and rebuilds what
-  derives from its text, never a line the caller protects (a line of a stored official
-  statement) and never the whole text.
+  label when the statement's paragraph is glued to it, and the repeated lines at the text's
+  edges) from a Document and rebuilds what derives from its text, never a line the caller
+  protects (a line of a stored official statement) and never the whole text.
 
 Which hosts to apply it to (not the official ones) and where the counts live are the caller's.
 """
@@ -31,8 +36,10 @@ from collections.abc import Callable, Collection, Iterable
 
 from cleaners.dates import DMY, ISO, MDY, NUMERIC
 from cleaners.language import detect_language
+from cleaners.linechecks import is_place_name
 from cleaners.model import Document, Removal, content_hash, normalise_text
 from cleaners.prose import ends_sentence, is_prose, word_count
+from cleaners.ruletable import LINE_RULES
 
 #: a fingerprint is chrome of a host when it stands on at least this share of the host's pages.
 #: On the development templates chrome lines stand on 60-100 % of a host's pages (a forum's
@@ -52,9 +59,15 @@ _MONTH_NAME = re.compile(
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?"
 )
 _DIGITS = re.compile(r"\d+")
+# a footnote reference after a sentence's end: "End text.2", "...in 2023.[4]", "...agreed.*"
+_NOTE_REF = re.compile(r"(?<=[.!?:)\"'\u201d\u2019])\s*(?:\[\d{1,3}\]|\d{1,3}|[*\u2020\u2021]+)$")
 _HEAD = re.compile(r"^(.{2,80}?:)\s*(\S.*)$")
 #: a label (`split_head`) has at most this many words
 HEAD_WORDS = 8
+#: the line rules' names: what they cut still counts toward its site's lines (`page_keys`)
+_LINE_RULE_NAMES = frozenset(r.name for r in LINE_RULES)
+#: an edge key is a line key with these bits flipped: a set of keys holds both kinds
+_EDGE_MASK = 0x5A5A_5A5A_5A5A_5A5A
 
 
 def fingerprint(line: str) -> str:
@@ -77,6 +90,11 @@ def _key(form: str) -> int:
 def line_key(line: str) -> int:
     """A line's fingerprint as a non-negative 63-bit integer (fits an SQLite INTEGER)."""
     return _key(fingerprint(line))
+
+
+def edge_key(key: int) -> int:
+    """The key that says "the line of `key` is chrome at the edges of a text only"."""
+    return key ^ _EDGE_MASK
 
 
 def split_head(line: str) -> tuple[str, str] | None:
@@ -110,15 +128,27 @@ def _single_heads(lines: list[str]) -> list[int | None]:
 
 
 def page_keys(doc: Document) -> dict[int, str]:
-    """The distinct line and label keys of a Document's text, each with the line or label it
-    stands for: what one page adds to its host's counts."""
+    """The distinct line and label keys of a Document's text and of the lines the line rules
+    cut from it, each with the line or label it stands for: what one page adds to its host's
+    counts. Counting the cut lines lets a line kind the rules remove on most of a site's pages
+    be recognised where they missed it (a source line reworded on a few pages)."""
     lines = text_lines(doc.text)
+    kept = len(lines)
+    lines += [ln for r in doc.removed if r.rule in _LINE_RULE_NAMES for ln in text_lines(r.text)]
     keys = {line_key(line): line for line in lines}
-    for line, head in zip(lines, _single_heads(lines), strict=True):
+    for i, (line, head) in enumerate(zip(lines, _single_heads(lines), strict=True)):
         label = split_head(line) if head is not None else None
         if head is not None and label:
             keys.setdefault(head, label[0])
+            if i >= kept:  # a whole line the rules cut behind this label
+                keys.setdefault(cut_label_key(label[0]), label[0])
     return keys
+
+
+def cut_label_key(label: str) -> int:
+    """The key of a label whose whole line the line rules cut ("Source:" before a short credit
+    line): where that is the site's custom, what follows the label is the site's too."""
+    return _key("\x00cut " + fingerprint(label))
 
 
 def is_chrome(pages_with_line: int, host_pages: int) -> bool:
@@ -140,8 +170,13 @@ class HostLines:
         self.counts.update(set(keys))
 
     def chrome(self) -> frozenset[int]:
-        """The keys that are chrome of the host now."""
-        return frozenset(k for k, n in self.counts.items() if is_chrome(n, self.pages))
+        """The keys that are chrome of the host now, and the edge keys (`edge_key`) of those
+        repeated on fewer of its pages but on `CHROME_MIN_PAGES` at least."""
+        return frozenset(
+            k if is_chrome(n, self.pages) else edge_key(k)
+            for k, n in self.counts.items()
+            if n >= CHROME_MIN_PAGES
+        )
 
 
 def _reads_as_text(rest: str) -> bool:
@@ -151,17 +186,69 @@ def _reads_as_text(rest: str) -> bool:
     return is_prose(rest) or (word_count(rest) >= 4 and (ends_sentence(rest) or rest.endswith(":")))
 
 
+def _glued_text(label: tuple[str, str], chrome: Collection[int]) -> bool:
+    """Whether what follows a chrome label is the statement's text glued to it (only the label
+    goes): it reads as text and is not chrome itself. Where the site's rules cut this label's
+    whole lines on most pages (`cut_label_key`), only prose counts as the statement's text: a
+    one-sentence credit line behind "Source:" is the site's."""
+    head, rest = label
+    if line_key(rest) in chrome:
+        return False
+    if cut_label_key(head) in chrome:
+        return is_prose(rest)
+    return _reads_as_text(rest)
+
+
+def statement_shaped(line: str) -> bool:
+    """A line that may be the statement's own first or last line although a site repeats it:
+    a sentence ("End text.", "(The briefing was concluded at 2:20 p.m.)"), a lead-in ("The
+    following is attributable to the Spokesperson:") or a place line ("Washington, D.C.").
+    A footnote reference after the sentence's end ("End text.2") does not count. Promotions,
+    ad labels and info boxes rotated at a text's edges are none of these."""
+    line = _NOTE_REF.sub("", line.rstrip())
+    return ends_sentence(line) or line.endswith(":") or is_place_name(line)
+
+
+def _edges(
+    lines: list[str],
+    heads: list[int | None],
+    chrome: Collection[int],
+    protected: Callable[[str], bool],
+) -> set[int]:
+    """The lines at the text's edges that are chrome there: walking in from the first and from
+    the last line over chrome lines and lines with an edge key (not statement-shaped), the
+    indexes of the latter, up to the first line that is neither (the page's own text) or
+    that `protected` keeps."""
+
+    def edge(i: int) -> bool:
+        line = lines[i]
+        return edge_key(line_key(line)) in chrome and not statement_shaped(line) and not protected(line)
+
+    def anywhere(i: int) -> bool:
+        return line_key(lines[i]) in chrome or heads[i] in chrome
+
+    out: set[int] = set()
+    for order in (range(len(lines)), range(len(lines) - 1, -1, -1)):
+        for i in order:
+            if edge(i):
+                out.add(i)
+            elif not anywhere(i) or protected(lines[i]):
+                break
+    return out
+
+
 def strip_chrome(
     doc: Document, chrome: Collection[int], protected: Callable[[str], bool] = lambda _line: False
 ) -> Document:
     """`doc` without the lines whose key is in `chrome`, each recorded as a `site_chrome` Removal.
 
     Behind a label in `chrome`, the label alone goes when the rest reads as the statement's
-    text, else the whole line. A line `protected` says True for is kept (the caller's test:
-    the line stands in a stored official statement, as the formulaic lines of alerts do).
-    When what would remain is too short to be a statement, the Document is returned as it
-    was: a page of nothing but the host's repeated lines is no place to decide what the
-    statement is. The text, its hash,
+    text (`_glued_text`), else the whole line. A line whose edge key is in `chrome` goes when it stands at an
+    edge of the text (`_edges`) and is not shaped like a statement's line. A line `protected`
+    says True for is kept (the caller's test: the line stands in a stored official statement,
+    as the formulaic lines of alerts do). When what would remain is too short to be a
+    statement, the Document is returned as it was: a page of nothing but the host's repeated
+    lines is no place to decide what the statement is. The text, its hash,
     the removals and the language (read again from the new text) are rebuilt together.
     """
     if not chrome:
@@ -169,13 +256,15 @@ def strip_chrome(
     kept: list[str] = []
     cut: list[str] = []
     lines = text_lines(doc.text)
-    for line, head in zip(lines, _single_heads(lines), strict=True):
-        whole = line_key(line) in chrome
+    heads = _single_heads(lines)
+    edges = _edges(lines, heads, chrome, protected)
+    for i, (line, head) in enumerate(zip(lines, heads, strict=True)):
+        whole = line_key(line) in chrome or i in edges
         if not (whole or head in chrome) or protected(line):
             kept.append(line)
             continue
         label = None if whole else split_head(line)
-        if label and _reads_as_text(label[1]) and line_key(label[1]) not in chrome:
+        if label and _glued_text(label, chrome):
             # a repeated label glued to the statement's own paragraph: only the label goes
             cut.append(label[0])
             kept.append(label[1])

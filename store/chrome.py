@@ -25,7 +25,14 @@ from collections.abc import Callable, Collection, Mapping
 from urllib.parse import urlsplit
 
 from cleaners.model import utc_timestamp
-from cleaners.sitechrome import CHROME_MIN_PAGES, CHROME_SHARE, fingerprint, is_chrome, text_lines
+from cleaners.sitechrome import (
+    CHROME_MIN_PAGES,
+    edge_key,
+    fingerprint,
+    is_chrome,
+    statement_shaped,
+    text_lines,
+)
 
 from .connection import Connection
 from .urls import normalise_url
@@ -111,20 +118,28 @@ class SiteChrome:
     # ------------------------------------------------------------------ reading
 
     def _rows(self, site: str | None) -> list[tuple[int, str | None]]:
-        """(key, line) of the chrome of `site` now (`cleaners.sitechrome.is_chrome`)."""
+        """(key, line) of the chrome of `site` now (`cleaners.sitechrome.is_chrome`), and
+        (edge key, line) of the lines on fewer of its pages but on `CHROME_MIN_PAGES` at least,
+        chrome at the edges of a text only (`cleaners.sitechrome.edge_key`)."""
         if not site:
             return []
         row = self.cx.one("SELECT pages FROM chrome_sites WHERE site = ?", (site,))
         if row is None:
             return []
-        need = max(CHROME_MIN_PAGES, CHROME_SHARE * row["pages"])
         rows = self.cx.conn.execute(
-            "SELECT key, pages, line FROM chrome_lines WHERE site = ? AND pages >= ?", (site, need)
+            "SELECT key, pages, line FROM chrome_lines WHERE site = ? AND pages >= ?",
+            (site, CHROME_MIN_PAGES),
         ).fetchall()
-        return [(k, line) for k, n, line in rows if is_chrome(n, row["pages"])]
+        # a line shaped like a statement's is never cut at an edge: its edge key would only
+        # make the site look changed
+        return [
+            (k, line) if is_chrome(n, row["pages"]) else (edge_key(k), line)
+            for k, n, line in rows
+            if is_chrome(n, row["pages"]) or not (line and statement_shaped(line))
+        ]
 
     def chrome(self, site: str | None) -> frozenset[int]:
-        """The line keys that are chrome of `site` now."""
+        """The line keys that are chrome of `site` now, with the edge keys."""
         return frozenset(k for k, _ in self._rows(site))
 
     def effective(self, site: str, protected: Callable[[str], bool]) -> frozenset[int]:
