@@ -32,6 +32,7 @@ from cleaners.sitechrome import chrome_removed, page_keys, strip_chrome
 from cleaners.urls import host_of, is_official_host
 from crawlers.config import setting_list
 from crawlers.discovery import matches_topic
+from store.urls import normalise_url
 
 if TYPE_CHECKING:
     from cleaners import CleanConfig
@@ -364,9 +365,11 @@ def reclean_site_chrome(
     whose chrome changed since its pages were last cleaned with it; the end of a run's pass.
 
     A site is marked done only once all its pages went through, so a run killed half-way
-    leaves it for the next run's pass, which ends where this one would have. Returns the
-    counts: `sites` cleaned again, `recleaned` pages, of them `unchanged` (the store found
-    nothing new) and `failed` (not cleaned or not saved; the stored copy stays as it was).
+    leaves it for the next run's pass, which ends where this one would have. Only pages holding
+    a line whose chrome status changed are cleaned again (a big site that gains one rotating
+    line does not cost a clean of every page each run). Returns the counts: `sites` cleaned
+    again, `recleaned` pages, of them `unchanged` (the store found nothing new) and `failed`
+    (not cleaned or not saved; the stored copy stays as it was), and `untouched` pages skipped.
     """
     counts: Counter = Counter()
     for _ in range(3):  # cleaning again may itself change a site's counts; settle, with a bound
@@ -375,12 +378,18 @@ def reclean_site_chrome(
             break
         for site in stale:
             counts["sites"] += 1
+            chrome, unaffected = store.chrome_plan(site)
             for raw in store.raw_pages(site=site):
+                if normalise_url(str(raw.meta.get("archived_url") or "") or raw.url) in unaffected:
+                    counts["untouched"] += 1
+                    continue
                 outcome = process(raw, store, clean, crawl_id=crawl_id, reidentify=True)
                 counts["recleaned"] += 1
                 counts["failed"] += outcome.kind in ("failed", "rejected")
                 counts["unchanged"] += outcome.kind == "unchanged"
-            store.chrome_applied(site)
+            # the set the pages were cleaned with: a change made by cleaning them again leaves
+            # the site stale for the next round
+            store.chrome_applied(site, chrome)
     return counts
 
 

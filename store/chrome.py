@@ -108,6 +108,16 @@ class SiteChrome:
         if pages:
             conn.execute("UPDATE chrome_sites SET pages = pages - ? WHERE site = ?", (pages, site))
 
+    def unaffected_pages(self, site: str, chrome: Collection[int]) -> set[str]:
+        """The pages (normalised URLs) of `site` that cleaning again with `chrome` cannot change:
+        none of the lines they counted is a key (or the edge form of a key) whose membership
+        differs between `chrome` and the set last applied to the site."""
+        row = self.cx.one("SELECT applied FROM chrome_sites WHERE site = ?", (site,))
+        applied = frozenset(json.loads(row["applied"] or "[]")) if row else frozenset()
+        changed = {k for c in applied.symmetric_difference(chrome) for k in (c, edge_key(c))}
+        rows = self.cx.conn.execute("SELECT page_key, lines FROM chrome_pages WHERE site = ?", (site,))
+        return {page for page, lines in rows if changed.isdisjoint(json.loads(lines))}
+
     def mark_applied(self, site: str, chrome: Collection[int]) -> None:
         """Record that every stored page of `site` has been cleaned with `chrome`."""
         self.cx.conn.execute(

@@ -240,11 +240,20 @@ class Store:
         with self.cx.lock:
             return self.chrome.stale_sites(self.in_official_text)
 
-    def chrome_applied(self, site: str) -> None:
-        """Record that every stored page of `site` is now cleaned with its current chrome."""
+    def chrome_plan(self, site: str) -> tuple[frozenset[int], set[str]]:
+        """The chrome `site`'s pages are cleaned with now (less the lines official statements
+        hold), and the pages (normalised URLs) that cleaning again with it cannot change."""
         with self.cx.lock:
             now = self.chrome.effective(site, self.in_official_text)
-        self.cx.write(self.chrome.mark_applied, site, now)
+            return now, self.chrome.unaffected_pages(site, now)
+
+    def chrome_applied(self, site: str, chrome: frozenset[int] | None = None) -> None:
+        """Record that every stored page of `site` is now cleaned with `chrome` (the set
+        `chrome_plan` gave; None: the site's current chrome)."""
+        if chrome is None:
+            with self.cx.lock:
+                chrome = self.chrome.effective(site, self.in_official_text)
+        self.cx.write(self.chrome.mark_applied, site, chrome)
 
     def in_official_text(self, line: str) -> bool:
         """Whether a line stands in a stored official statement (`store.chrome.SiteChrome`)."""

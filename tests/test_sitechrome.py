@@ -366,3 +366,35 @@ def test_end_of_run_pass_is_idempotent_and_a_stopped_pass_is_finished_by_the_nex
     reclean_site_chrome(db, clean, crawl_id=None)
     assert {r[0]: r[1] for r in db.db.execute("SELECT url, text_sha256 FROM copies")} == after
     db.close()
+
+
+def test_the_end_of_run_pass_cleans_again_only_the_pages_a_chrome_change_can_touch(tmp_path):
+    """A site whose chrome is applied gains a page; a line that stood on two of its pages now
+    stands on three and becomes chrome at the edges: only the pages holding that line are
+    cleaned again, the others are left as they are (counted `untouched`)."""
+    site = _site()
+    db = Store(tmp_path / "t.db")
+    pages = list(site[RELAY].items())
+    shared = "<p>Relay radio hour, Thursdays at nine</p>"
+
+    def save(path: str, body: bytes) -> None:
+        url = f"http://{RELAY}{path}"
+        raw = RawPage(url, url, 200, {"content-type": "text/html"}, body, "2024-03-20T00:00:00Z")
+        process(raw, db, clean, crawl_id=None)
+
+    for n, (path, body) in enumerate(pages):
+        if n in (1, 3):  # the radio line at the end of two of the six pages
+            body = body.replace(b"</div></article>", shared.encode() + b"</div></article>")
+        save(path, body)
+    reclean_site_chrome(db, clean, crawl_id=None)
+    assert db.chrome_stale_sites() == []
+    path, body = pages[0]
+    body = body.replace(b"/notice/1'", b"/notice/7'").replace(b"Port Amberley", b"Port Kessel")
+    save("/notice/7", body.replace(b"</div></article>", shared.encode() + b"</div></article>"))
+    assert db.chrome_stale_sites() == [RELAY]
+    done = reclean_site_chrome(db, clean, crawl_id=None)
+    assert done["recleaned"] == 3 and done["untouched"] == 4, done
+    texts = [r[0] for r in db.db.execute("SELECT text FROM copies c JOIN articles a ON a.id = c.article_id")]
+    assert texts and not any("Relay radio hour" in t for t in texts)
+    assert db.chrome_stale_sites() == []
+    db.close()
