@@ -74,11 +74,12 @@ _TAIL_WORDS = 5
 
 # Thresholds: the share of sentences that is service text, the share of public-affairs
 # sentences a page may hold and still be service text, the share of the body that is index
-# entries.
+# entries. A share read over fewer than five sentences is one or two sentences deciding for
+# the page (a blog post inviting comments), so shorter bodies are never service text.
 SERVICE_SHARE = 0.4
 PUBLIC_SHARE = 0.2
 LISTING_SHARE = 0.5
-MIN_SENTENCES = 3
+MIN_SENTENCES = 5
 
 
 def sentences(body: str) -> list[str]:

@@ -118,3 +118,15 @@ def test_measures_separate_service_and_listing_text():
     listing = "\n".join(["Title one. First words of one [...]", "Read more", "Second words of two [...]"])
     assert listing_share(listing)[0] > 0.9
     assert listing_share("\n".join(PROGRAMMES))[0] == 0.0
+
+
+def test_a_short_post_inviting_comments_is_kept():
+    # four sentences of the site speaking to its readers: too few for a share to decide on
+    post = [
+        "Every quarter we open a thread where you can ask us anything about our research.",
+        "You are also welcome to email us or to request a call if you prefer to talk in private.",
+        "We try to answer every comment within a few days.",
+        "You can read our last open thread here.",
+    ]
+    doc = clean(_page("Open thread, autumn", post, "https://blog.example/2024/10/open-thread/"))
+    assert "We try to answer every comment" in doc.text
