@@ -32,6 +32,7 @@ from cleaners.layout import mark_blocks
 from cleaners.model import Document, RawPage, Rejected, Removal, content_hash, normalise_text
 from cleaners.prose import ends_sentence, is_hard_wrapped, join_wrapped
 from cleaners.rules import Attribution, apply_line_rules, byline_speaker, doc_type_from_title
+from cleaners.sitepages import check_statement
 from cleaners.softblock import SHORT_PAGE, is_not_found, soft_block_in_tree, title_reason
 from cleaners.titles import (
     choose_title,
@@ -60,7 +61,7 @@ def clean(raw: RawPage, config: CleanConfig | None = None) -> Document:
 
     Raises:
         Rejected: with reason too_large, empty_body, binary_payload, not_html, too_deep,
-            soft_block, not_found, too_short or boilerplate_only.
+            soft_block, not_found, too_short, boilerplate_only or not_a_statement.
     """
     config = config or _DEFAULT
     body = raw.body or b""
@@ -92,7 +93,7 @@ def clean_text(
     """Clean a text capture (no markup): line rules only; the title is picked from the head.
 
     Raises:
-        Rejected: too_short, boilerplate_only, empty_body.
+        Rejected: too_short, boilerplate_only, not_a_statement, empty_body.
     """
     text = scrub(text)
     if not text.strip():
@@ -134,6 +135,7 @@ def clean_text(
     byline_speaker(att, kept)
     body = "\n\n".join(kept)
     _check_length(body, removals)
+    check_statement(body)  # a site's own page (plans, donations, an index) holds no statement
     claimed = metadata.plausible_claim(att.claimed_original, url)
     publisher = (
         att.publisher or metadata.host_publisher(host_of(claimed)) or metadata.host_publisher(host_of(url))
@@ -231,6 +233,7 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str, config:
     byline_speaker(att, kept)
     body = scrub("\n\n".join(kept))
     _check_length(body, removals)
+    check_statement(body)  # a site's own page (plans, donations, an index) holds no statement
 
     # the Document
     claimed = metadata.plausible_claim(att.claimed_original, url)

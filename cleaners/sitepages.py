@@ -1,0 +1,164 @@
+"""Is what remains of a page after extraction and the line rules a statement, or a page of the
+site itself? (`check_statement`, called where the cleaner checks the body's length.)
+
+A site serves pages that hold no statement but have sentences of their own: a membership
+page with plans and a billing FAQ, a donation appeal, a contact page, a tag page or an events
+calendar. None is short, so the length check keeps them; stored, they are junk articles
+titled "Membership" or "Tag: Human Rights". Two kinds of evidence, both read from the text and
+neither from one site's wording, say such a page is not a statement:
+
+- service text: most sentences are the site talking about its own service to the reader (an
+  account, a plan, billing, payment, a donation, a subscription, how to contact it, its privacy
+  terms), in the voice of the site ("we", "our") or addressed to the reader ("you"), while
+  hardly any sentence speaks of public affairs (governments, embassies, officials, citizens,
+  visas). Statements say "you" too ("you should enroll in STEP") and speak of fees, but they
+  speak of them in the terms of public affairs, which service pages never use;
+- a listing: most of the text is items that end as entries of an index do: an excerpt cut
+  short ("[...]"), a "read more" link, or the same short link text closing three items or
+  more ("Add to your calendar"), i.e. a list of other pages rather than a text of its own.
+
+Both are measured over sentences and lines of the cleaned body, in English; a body in another
+language is never rejected here (the vocabulary would not match, so nothing fires).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from cleaners.model import Rejected
+from cleaners.prose import SENTENCE_ENDS
+
+# A sentence about the site's service to its reader names one of these.
+_SERVICE = re.compile(
+    r"\b(?:account|billing|billed|invoices?|refunds?|subscri(?:be|bers?|ption|ptions)|unsubscribe|newsletters?|"
+    r"membership|memberships|become\s+a\s+member|join\s+us|donat(?:e|es|ed|ing|ion|ions|ors?)|give|gift|"
+    r"tax-deductible|checkout|credit\s+cards?|your\s+card|card\s+number|payments?|password|log\s?in|"
+    r"sign\s?(?:in|up)|cookies?|privacy(?:\s+policy)?|personal\s+data|inbox|e-?mail|contact\s+us|reach\s+us|"
+    r"write\s+to|enquir(?:y|ies)|inquir(?:y|ies)|comments?|receipts?|cancel|renew(?:al|s)?|"
+    r"(?:a|per|each|every)\s+(?:month|year)|monthly|annual\s+plan|plans?|prorated|benefits|"
+    r"guest\s+posts?|sponsored|advertis(?:ers?|ing|e)|charged|pay|paid|pricing|prices?)\b",
+    re.I,
+)
+# A price by the period is a plan, whoever states it.
+_PRICE = re.compile(r"[$€£]\s?\d+(?:[.,]\d\d)?\s*(?:a|per|/|each)\s*(?:month|year|week)\b", re.I)
+# ...and is said by the site or to the reader.
+_PARTY = re.compile(
+    r"\b(?:you|your|yours|yourself|we|our|ours|us|please)\b|\b(?:I|my|me)\b[^.!]*\?$|"
+    r"^(?:write|use|contact|e-?mail|call|send|join|give|donate|subscribe|sign|choose|pick|open|click|enter|"
+    r"visit|cancel|become|support)\b",
+    re.I,
+)
+# A sentence of public affairs: who governs, represents or is governed, and their business.
+_PUBLIC = re.compile(
+    r"\b(?:governments?|embass(?:y|ies)|consulates?|consular|ministr(?:y|ies)|ministers?|secretary|"
+    r"president|presidential|ambassadors?|department\s+of|state\s+department|united\s+states|"
+    r"U\.S\.|nations?|national|citizens?|congress|parliament|military|security|sanctions?|humanitarian|"
+    r"elections?|treaty|treaties|agreements?|foreign|international|bilateral|human\s+rights|democra\w*|"
+    r"visas?|passports?|authorities|officials?|(?<!privacy\s)(?<!cookie\s)polic(?:y|ies)|countr(?:y|ies)|republic|kingdom|"
+    r"administration|diplomat\w*|allies|partners|peace|war|conflict|crisis|assistance)\b",
+    re.I,
+)
+_SENTENCE_SPLIT = re.compile(rf"(?<![A-Z])(?<=[{re.escape(SENTENCE_ENDS)}])[\"'”’)\]]*\s+")
+
+# An excerpt cut short, as index pages cut theirs.
+_CUT = re.compile(r"(?:\[\s*(?:\.\.\.|…)\s*\]|\.\.\.|…)\s*$")
+# A link to the rest of an entry.
+_MORE = re.compile(
+    r"^(?:read\s+(?:more|on|the\s+rest)|continue\s+reading|more|full\s+(?:story|article|post)|"
+    r"view\s+(?:details|event|post|more)|details|learn\s+more|see\s+more)\b[\s.:»›→>…]*$",
+    re.I,
+)
+_ARROWS = " \t»›→>«‹←<|•·-–—"
+_TAIL_WORDS = 5
+
+# Thresholds: the share of sentences that is service text, the share of public-affairs
+# sentences a page may hold and still be service text, the share of the body that is index
+# entries. A share read over fewer than five sentences is one or two sentences deciding for
+# the page (a blog post inviting comments), so shorter bodies are never service text.
+SERVICE_SHARE = 0.4
+PUBLIC_SHARE = 0.2
+LISTING_SHARE = 0.5
+MIN_SENTENCES = 5
+
+
+def sentences(body: str) -> list[str]:
+    """The body's sentences: each paragraph split after its sentence ends."""
+    out: list[str] = []
+    for line in body.split("\n"):
+        out.extend(s.strip() for s in _SENTENCE_SPLIT.split(line.strip()) if s.strip())
+    return out
+
+
+def is_service(sentence: str) -> bool:
+    """The sentence is about the site's service to the reader: a service named by the site or
+    to the reader, or a price by the period; and nothing of public affairs."""
+    if _PUBLIC.search(sentence):
+        return False
+    return bool(_PRICE.search(sentence) or (_SERVICE.search(sentence) and _PARTY.search(sentence)))
+
+
+def service_share(body: str) -> tuple[float, float, int]:
+    """(share of sentences about the site's service to the reader, share of sentences about
+    public affairs, number of sentences). Headings and button labels (a few words that end no
+    sentence) are not sentences."""
+    sents = [s for s in sentences(body) if s[-1] in SENTENCE_ENDS or len(s.split()) >= 6]
+    if not sents:
+        return 0.0, 0.0, 0
+    service = sum(1 for s in sents if is_service(s))
+    public = sum(1 for s in sents if _PUBLIC.search(s))
+    return service / len(sents), public / len(sents), len(sents)
+
+
+def _tail(line: str) -> str:
+    """The words after a line's last sentence end (the whole line when it ends none), when they
+    are a few words that end no sentence: the link text an index closes an entry with."""
+    parts = _SENTENCE_SPLIT.split(line.strip())
+    tail = parts[-1].strip(_ARROWS) if parts else ""
+    if not tail or len(tail.split()) > _TAIL_WORDS or tail[-1] in SENTENCE_ENDS:
+        return ""
+    return tail.casefold()
+
+
+def listing_share(body: str) -> tuple[float, int]:
+    """(share of the body's characters in lines that end as index entries do, those lines)."""
+    lines = [ln.strip() for ln in body.split("\n") if ln.strip()]
+    if not lines:
+        return 0.0, 0
+    tails = [_tail(ln) for ln in lines]
+    repeated = {t for t, n in Counter(t for t in tails if t).items() if n >= 3}
+    kinds: set[str] = set()
+    marked_chars = marked = 0
+    for line, tail in zip(lines, tails, strict=True):
+        kind = ""
+        if _CUT.search(line):
+            kind = "cut"
+        elif tail and tail in repeated:
+            kind = "repeated"
+        elif tail and _MORE.match(tail):
+            kind = "more"
+        if kind:
+            kinds.add(kind)
+            marked += 1
+            marked_chars += len(line)
+    # one kind of mark on two lines is not yet an index (two quoted sentences may trail off)
+    if marked < 2 or (len(kinds) < 2 and "repeated" not in kinds):
+        return 0.0, marked
+    return marked_chars / sum(len(ln) for ln in lines), marked
+
+
+def check_statement(body: str) -> None:
+    """Reject a body that is the site's own service text or an index of other pages.
+
+    Raises:
+        Rejected: not_a_statement, with which evidence and its measure.
+    """
+    service, public, count = service_share(body)
+    if count >= MIN_SENTENCES and service >= SERVICE_SHARE and public <= PUBLIC_SHARE:
+        raise Rejected(
+            "not_a_statement",
+            f"service text: {service:.0%} of {count} sentences, {public:.0%} on public affairs",
+        )
+    share, marked = listing_share(body)
+    if share >= LISTING_SHARE:
+        raise Rejected("not_a_statement", f"listing: {marked} index entries, {share:.0%} of the text")

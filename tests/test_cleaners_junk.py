@@ -1,0 +1,132 @@
+"""Site pages that hold no statement are rejected as not_a_statement (service text, listings),
+and statements that say "you", list dated programmes, announce fees or are short are kept."""
+
+import datetime as dt
+
+import pytest
+
+from cleaners import clean
+from cleaners.model import RawPage, Rejected
+from cleaners.sitepages import SERVICE_SHARE, listing_share, service_share
+from tests.fixtures.web import wrapped_templates
+from tests.fixtures.web.wrapkit import Context, Story
+
+STORY = Story(
+    title="Secretary's Call with the Foreign Minister of Norland",
+    paragraphs=(
+        "The Secretary spoke today with Foreign Minister Ana Berg of Norland about regional security, "
+        "the humanitarian situation on the border and the shared commitment to a free and open sea.",
+        "The Secretary and the Foreign Minister agreed to keep working together at the United Nations.",
+    ),
+    published=dt.datetime(2024, 3, 1),
+    link="https://www.state.gov/secretarys-call-with-the-foreign-minister-of-norland/",
+)
+CTX = Context(1, "Sanctions on a Smuggling Network", "Annual Report on Religious Freedom")
+NEW_JUNK = {
+    "junk-membership": "service text",
+    "junk-donate": "service text",
+    "junk-contact": "service text",
+    "junk-tag-listing": "listing",
+    "junk-events": "listing",
+}
+
+
+def _raw(url: str, body: bytes, content_type: str = "text/html; charset=utf-8") -> RawPage:
+    return RawPage(url, url, 200, {"content-type": content_type}, body, "2026-01-01T00:00:00Z")
+
+
+def _page(title: str, paragraphs: list[str], url: str) -> RawPage:
+    body = "".join(f"<p>{p}</p>\n" for p in paragraphs)
+    html = (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title></head><body>"
+        f"<header><a href='/'>Home</a></header><main><article><h1>{title}</h1>\n{body}</article></main>"
+        "</body></html>"
+    )
+    return _raw(url, html.encode())
+
+
+@pytest.mark.parametrize("name", sorted(NEW_JUNK))
+def test_site_page_without_a_statement_is_rejected(name):
+    page = wrapped_templates.render(name, STORY, CTX)
+    assert page.outcome == "rejected" and wrapped_templates.BY_NAME[name].split == "dev"
+    with pytest.raises(Rejected) as err:
+        clean(_raw(page.url, page.body, page.content_type))
+    assert err.value.reason == "not_a_statement"
+    assert err.value.detail.startswith(NEW_JUNK[name])
+
+
+def test_cookie_and_newsletter_page_is_still_boilerplate_only():
+    page = wrapped_templates.render("junk-cookie-news", STORY, CTX)
+    with pytest.raises(Rejected) as err:
+        clean(_raw(page.url, page.body, page.content_type))
+    assert err.value.reason == "boilerplate_only"
+
+
+TRAVEL_ALERT = [
+    "Location: Port Amsel, Norland",
+    "Event: Large demonstrations are expected near the Parliament building and the central market on "
+    "Saturday. Demonstrations intended to be peaceful can turn confrontational.",
+    "Actions to Take:",
+    "Avoid the area of the demonstrations and any large crowds.",
+    "Monitor local media for updates and follow the instructions of the local authorities.",
+    "Be aware of your surroundings and keep a low profile.",
+    "Review your personal security plans and keep your travel documents with you.",
+    "Enroll in the Smart Traveler Enrollment Program (STEP) to receive alerts and make it easier to "
+    "locate you in an emergency. You should call us if you need help.",
+    "Assistance: U.S. Embassy Port Amsel, telephone +47 555 0100, email acsportamsel@state.gov. "
+    "You can also reach the Department of State's Bureau of Consular Affairs at 888-407-4747.",
+]
+PROGRAMMES = [
+    "The U.S. Embassy in Port Amsel announces its cultural and exchange programs for the coming season, "
+    "open to students, teachers and young professionals in Norland.",
+    "- March 4: English Access Microscholarship Program, applications open online.",
+    "- April 12: Fulbright Foreign Student Program, information session at the American Corner.",
+    "- May 20: Young Leaders Exchange, interviews in Port Amsel and two regional cities.",
+    "- June 1: Teacher Exchange Program, deadline for your application.",
+    "Read more about each program on the Embassy website and write to us with your questions.",
+]
+VISA_FEES = [
+    "The Department of State will adjust the fees for nonimmigrant visa applications on June 14.",
+    "The fee for visitor visas and student visas will rise from $160 to $185. You must pay the fee "
+    "before you schedule your interview, and the fee is not refundable.",
+    "If you paid the fee before June 14, your payment receipt remains valid for one year from the date "
+    "of payment. Applicants can pay by card or in cash at designated banks.",
+    "Please visit the Embassy website for payment instructions and to book your appointment.",
+]
+SHORT = ["The United States congratulates the people of Norland on their national day. We wish you peace."]
+
+
+@pytest.mark.parametrize(
+    "title, paragraphs",
+    [
+        ("Demonstration Alert: U.S. Embassy Port Amsel", TRAVEL_ALERT),
+        ("Exchange Programs for the Coming Season", PROGRAMMES),
+        ("Nonimmigrant Visa Fee Adjustment", VISA_FEES),
+        ("Norland National Day", SHORT),
+    ],
+)
+def test_statement_is_not_rejected(title, paragraphs):
+    doc = clean(_page(title, paragraphs, "https://norland.usembassy.gov/news-events/statement/"))
+    assert doc.text and paragraphs[-1].split(".")[0] in doc.text
+
+
+def test_measures_separate_service_and_listing_text():
+    # a fee announcement speaks of payment to "you", and of visas and the Department
+    service, public, count = service_share("\n".join(VISA_FEES))
+    assert count == 6 and public >= 0.5 and 0 < service < SERVICE_SHARE
+    assert service_share("You can cancel your plan at any time. We bill your card each month.")[0] == 1.0
+    listing = "\n".join(["Title one. First words of one [...]", "Read more", "Second words of two [...]"])
+    assert listing_share(listing)[0] > 0.9
+    assert listing_share("\n".join(PROGRAMMES))[0] == 0.0
+
+
+def test_a_short_post_inviting_comments_is_kept():
+    # four sentences of the site speaking to its readers: too few for a share to decide on
+    post = [
+        "Every quarter we open a thread where you can ask us anything about our research.",
+        "You are also welcome to email us or to request a call if you prefer to talk in private.",
+        "We try to answer every comment within a few days.",
+        "You can read our last open thread here.",
+    ]
+    doc = clean(_page("Open thread, autumn", post, "https://blog.example/2024/10/open-thread/"))
+    assert "We try to answer every comment" in doc.text
