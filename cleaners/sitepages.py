@@ -2,29 +2,27 @@
 site itself? (`check_statement`, called where the cleaner checks the body's length.)
 
 A site serves pages that hold no statement but have sentences of their own: a membership
-page with plans and a billing FAQ, a donation appeal, a contact page, a tag page or an events
-calendar. None is short, so the length check keeps them; stored, they are junk articles
-titled "Membership" or "Tag: Human Rights". Two kinds of evidence, both read from the text and
-neither from one site's wording, say such a page is not a statement:
+page with plans and a billing FAQ, a donation appeal, a contact page. None is short, so the
+length check keeps them; stored, they are junk articles titled "Membership" or "Donate". One
+kind of evidence, read from the text and not from one site's wording, says such a page is not
+a statement:
 
 - service text: most sentences are the site talking about its own service to the reader (an
   account, a plan, billing, payment, a donation, a subscription, how to contact it, its privacy
   terms), in the voice of the site ("we", "our") or addressed to the reader ("you"), while
   hardly any sentence speaks of public affairs (governments, embassies, officials, citizens,
   visas). Statements say "you" too ("you should enroll in STEP") and speak of fees, but they
-  speak of them in the terms of public affairs, which service pages never use;
-- a listing: most of the text is items that end as entries of an index do: an excerpt cut
-  short ("[...]"), a "read more" link, or the same short link text closing three items or
-  more ("Add to your calendar"), i.e. a list of other pages rather than a text of its own.
+  speak of them in the terms of public affairs, which service pages never use.
 
-Both are measured over sentences and lines of the cleaned body, in English; a body in another
-language is never rejected here (the vocabulary would not match, so nothing fires).
+It is measured over the sentences of the cleaned body, in English; a body in another language
+is never rejected here (the vocabulary would not match, so nothing fires). Index pages (tag
+pages, calendars, search results) are not judged: a test of "most of the text is excerpts cut
+short or closed by the same link text" rejected real articles on held-out pages.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 from cleaners.model import Rejected
 from cleaners.prose import SENTENCE_ENDS
@@ -61,24 +59,12 @@ _PUBLIC = re.compile(
 )
 _SENTENCE_SPLIT = re.compile(rf"(?<![A-Z])(?<=[{re.escape(SENTENCE_ENDS)}])[\"'”’)\]]*\s+")
 
-# An excerpt cut short, as index pages cut theirs.
-_CUT = re.compile(r"(?:\[\s*(?:\.\.\.|…)\s*\]|\.\.\.|…)\s*$")
-# A link to the rest of an entry.
-_MORE = re.compile(
-    r"^(?:read\s+(?:more|on|the\s+rest)|continue\s+reading|more|full\s+(?:story|article|post)|"
-    r"view\s+(?:details|event|post|more)|details|learn\s+more|see\s+more)\b[\s.:»›→>…]*$",
-    re.I,
-)
-_ARROWS = " \t»›→>«‹←<|•·-–—"
-_TAIL_WORDS = 5
-
 # Thresholds: the share of sentences that is service text, the share of public-affairs
-# sentences a page may hold and still be service text, the share of the body that is index
-# entries. A share read over fewer than five sentences is one or two sentences deciding for
-# the page (a blog post inviting comments), so shorter bodies are never service text.
+# sentences a page may hold and still be service text. A share read over fewer than five
+# sentences is one or two sentences deciding for the page (a blog post inviting comments), so
+# shorter bodies are never service text.
 SERVICE_SHARE = 0.4
 PUBLIC_SHARE = 0.2
-LISTING_SHARE = 0.5
 MIN_SENTENCES = 5
 
 
@@ -110,45 +96,8 @@ def service_share(body: str) -> tuple[float, float, int]:
     return service / len(sents), public / len(sents), len(sents)
 
 
-def _tail(line: str) -> str:
-    """The words after a line's last sentence end (the whole line when it ends none), when they
-    are a few words that end no sentence: the link text an index closes an entry with."""
-    parts = _SENTENCE_SPLIT.split(line.strip())
-    tail = parts[-1].strip(_ARROWS) if parts else ""
-    if not tail or len(tail.split()) > _TAIL_WORDS or tail[-1] in SENTENCE_ENDS:
-        return ""
-    return tail.casefold()
-
-
-def listing_share(body: str) -> tuple[float, int]:
-    """(share of the body's characters in lines that end as index entries do, those lines)."""
-    lines = [ln.strip() for ln in body.split("\n") if ln.strip()]
-    if not lines:
-        return 0.0, 0
-    tails = [_tail(ln) for ln in lines]
-    repeated = {t for t, n in Counter(t for t in tails if t).items() if n >= 3}
-    kinds: set[str] = set()
-    marked_chars = marked = 0
-    for line, tail in zip(lines, tails, strict=True):
-        kind = ""
-        if _CUT.search(line):
-            kind = "cut"
-        elif tail and tail in repeated:
-            kind = "repeated"
-        elif tail and _MORE.match(tail):
-            kind = "more"
-        if kind:
-            kinds.add(kind)
-            marked += 1
-            marked_chars += len(line)
-    # one kind of mark on two lines is not yet an index (two quoted sentences may trail off)
-    if marked < 2 or (len(kinds) < 2 and "repeated" not in kinds):
-        return 0.0, marked
-    return marked_chars / sum(len(ln) for ln in lines), marked
-
-
 def check_statement(body: str) -> None:
-    """Reject a body that is the site's own service text or an index of other pages.
+    """Reject a body that is the site's own service text.
 
     Raises:
         Rejected: not_a_statement, with which evidence and its measure.
@@ -159,6 +108,3 @@ def check_statement(body: str) -> None:
             "not_a_statement",
             f"service text: {service:.0%} of {count} sentences, {public:.0%} on public affairs",
         )
-    share, marked = listing_share(body)
-    if share >= LISTING_SHARE:
-        raise Rejected("not_a_statement", f"listing: {marked} index entries, {share:.0%} of the text")

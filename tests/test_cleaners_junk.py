@@ -1,4 +1,4 @@
-"""Site pages that hold no statement are rejected as not_a_statement (service text, listings),
+"""Site pages that hold no statement are rejected as not_a_statement (service text),
 and statements that say "you", list dated programmes, announce fees or are short are kept."""
 
 import datetime as dt
@@ -7,7 +7,7 @@ import pytest
 
 from cleaners import clean
 from cleaners.model import RawPage, Rejected
-from cleaners.sitepages import SERVICE_SHARE, listing_share, service_share
+from cleaners.sitepages import SERVICE_SHARE, service_share
 from tests.fixtures.web import wrapped_templates
 from tests.fixtures.web.wrapkit import Context, Story
 
@@ -26,8 +26,6 @@ NEW_JUNK = {
     "junk-membership": "service text",
     "junk-donate": "service text",
     "junk-contact": "service text",
-    "junk-tag-listing": "listing",
-    "junk-events": "listing",
 }
 
 
@@ -110,14 +108,11 @@ def test_statement_is_not_rejected(title, paragraphs):
     assert doc.text and paragraphs[-1].split(".")[0] in doc.text
 
 
-def test_measures_separate_service_and_listing_text():
+def test_the_service_measure_tells_a_fee_notice_from_a_plan():
     # a fee announcement speaks of payment to "you", and of visas and the Department
     service, public, count = service_share("\n".join(VISA_FEES))
     assert count == 6 and public >= 0.5 and 0 < service < SERVICE_SHARE
     assert service_share("You can cancel your plan at any time. We bill your card each month.")[0] == 1.0
-    listing = "\n".join(["Title one. First words of one [...]", "Read more", "Second words of two [...]"])
-    assert listing_share(listing)[0] > 0.9
-    assert listing_share("\n".join(PROGRAMMES))[0] == 0.0
 
 
 def test_a_short_post_inviting_comments_is_kept():
