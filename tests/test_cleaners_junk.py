@@ -62,17 +62,17 @@ def test_cookie_and_newsletter_page_is_still_boilerplate_only():
 
 TRAVEL_ALERT = [
     "Location: Port Amsel, Norland",
-    "Event: Large demonstrations are expected near the Parliament building and the central market on "
-    "Saturday. Demonstrations intended to be peaceful can turn confrontational.",
+    "Event: Marches are planned on Saturday around the Parliament building and the old central market. "
+    "Gatherings that start calmly have turned violent in Port Amsel before.",
     "Actions to Take:",
-    "Avoid the area of the demonstrations and any large crowds.",
-    "Monitor local media for updates and follow the instructions of the local authorities.",
-    "Be aware of your surroundings and keep a low profile.",
-    "Review your personal security plans and keep your travel documents with you.",
-    "Enroll in the Smart Traveler Enrollment Program (STEP) to receive alerts and make it easier to "
-    "locate you in an emergency. You should call us if you need help.",
+    "Keep away from the marches and from crowds wherever they form.",
+    "Follow the Norland news on radio and television, and do what the police tell you.",
+    "Watch what happens around you and do not draw attention to yourself.",
+    "Go over your own safety arrangements and carry your passport and visa at all times.",
+    "Sign up for the Embassy's traveler alerts, so that messages reach your phone and our staff can "
+    "find you quickly if something goes wrong. Ring us if you need help.",
     "Assistance: U.S. Embassy Port Amsel, telephone +47 555 0100, email acsportamsel@state.gov. "
-    "You can also reach the Department of State's Bureau of Consular Affairs at 888-407-4747.",
+    "Americans can also call the consular help line in Washington at 888-555-0147.",
 ]
 PROGRAMMES = [
     "The U.S. Embassy in Port Amsel announces its cultural and exchange programs for the coming season, "
@@ -84,11 +84,11 @@ PROGRAMMES = [
     "Read more about each program on the Embassy website and write to us with your questions.",
 ]
 VISA_FEES = [
-    "The Department of State will adjust the fees for nonimmigrant visa applications on June 14.",
-    "The fee for visitor visas and student visas will rise from $160 to $185. You must pay the fee "
-    "before you schedule your interview, and the fee is not refundable.",
-    "If you paid the fee before June 14, your payment receipt remains valid for one year from the date "
-    "of payment. Applicants can pay by card or in cash at designated banks.",
+    "From June 14 the Department of State charges new amounts for visitor and student visa applications.",
+    "Visitors and students will pay $185 instead of $160. Pay before you book your interview; the "
+    "Embassy gives no money back once you have paid.",
+    "A receipt you got before June 14 can still be used for twelve months from the day you paid. "
+    "Applicants may pay by card or in cash at the banks the Embassy names.",
     "Please visit the Embassy website for payment instructions and to book your appointment.",
 ]
 SHORT = ["The United States congratulates the people of Norland on their national day. We wish you peace."]
