@@ -4,6 +4,7 @@ real SQLite file; the pages are the relay site of `tests/test_sitechrome.py`).""
 
 from __future__ import annotations
 
+import pytest
 import redis
 
 from cleaners import clean
@@ -28,38 +29,36 @@ def _removed(store: Store, url: str) -> str:
     return store.db.execute("SELECT removed FROM copies WHERE url = ?", (url,)).fetchone()[0] or ""
 
 
-def test_the_writer_cleans_again_at_the_end_of_the_job(redis_server, tmp_path):
+@pytest.fixture
+def queued(redis_server, tmp_path):
+    """(client, store, urls): the relay's pages queued as workers queue them, and an empty database."""
     redis_server.flush()
     client = redis.Redis.from_url(redis_server.url)
     urls = _queue_relay_pages(client)
     store = Store(tmp_path / "d.db")
-    try:
-        writer = QueueWriter(client, store, idle_exit=0.2, clean=clean)
-        assert writer.run() == len(urls)
-        # the first page was saved before the site's chrome was known; the end pass removed it
-        assert RULE in _removed(store, urls[0])
-        assert store.chrome_stale_sites() == []
-        assert writer.counts["site_chrome/sites"] == 1
-        assert writer.counts["site_chrome/recleaned"] == len(urls)
-    finally:
-        store.close()
+    yield client, store, urls
+    store.close()
 
 
-def test_a_writer_stopped_by_a_signal_leaves_the_pass_to_the_next_run(redis_server, tmp_path):
-    redis_server.flush()
-    client = redis.Redis.from_url(redis_server.url)
-    urls = _queue_relay_pages(client)
-    store = Store(tmp_path / "d.db")
-    try:
-        writer = QueueWriter(client, store, idle_exit=0.2, clean=clean)
-        for _ in urls:  # saved one batch per page, as when pages come in one by one
-            writer.handle([client.rpop(DOCS)])
-        writer.stop()  # SIGTERM: the loop ends without the pass
-        writer.run()
-        assert RULE not in _removed(store, urls[0])
-        assert store.chrome_stale_sites() == [RELAY]
-        # the next job's writer finishes it
-        assert QueueWriter(client, store, idle_exit=0.2, clean=clean).run() == 0
-        assert RULE in _removed(store, urls[0])
-    finally:
-        store.close()
+def test_the_writer_cleans_again_at_the_end_of_the_job(queued):
+    client, store, urls = queued
+    writer = QueueWriter(client, store, idle_exit=0.2, clean=clean)
+    assert writer.run() == len(urls)
+    assert RULE in _removed(store, urls[0])
+    assert store.chrome_stale_sites() == []
+    assert writer.counts["site_chrome/sites"] == 1  # the end pass ran
+    assert writer.counts["site_chrome/recleaned"] == len(urls)
+
+
+def test_a_writer_stopped_by_a_signal_leaves_the_pass_to_the_next_run(queued):
+    client, store, urls = queued
+    writer = QueueWriter(client, store, idle_exit=0.2, clean=clean)
+    for _ in urls:  # saved one batch per page, as when pages come in one by one
+        writer.handle([client.rpop(DOCS)])
+    writer.stop()  # SIGTERM: the loop ends without the pass
+    writer.run()
+    assert RULE not in _removed(store, urls[0])
+    assert store.chrome_stale_sites() == [RELAY]
+    # the next job's writer finishes it
+    assert QueueWriter(client, store, idle_exit=0.2, clean=clean).run() == 0
+    assert RULE in _removed(store, urls[0])

@@ -17,7 +17,7 @@ import datetime as dt
 import pytest
 
 from cleaners import clean
-from cleaners.model import Document, RawPage, Removal, content_hash, normalise_text
+from cleaners.model import Document, RawPage, Removal, normalise_text
 from cleaners.rulekit import Attribution
 from cleaners.rules import apply_line_rules
 from cleaners.sitechrome import (
@@ -32,6 +32,7 @@ from cleaners.sitechrome import (
 from store import Store
 from tests.fixtures.web import wrapped_templates
 from tests.fixtures.web.wrapkit import Context, Page, Story
+from tests.test_sitechrome import _doc
 
 SUBJECTS = (
     ("coastal fisheries", "shared monitoring of the protected areas"),
@@ -161,17 +162,8 @@ def test_promotions_rotated_at_the_edges_of_a_few_pages_go_and_the_statement_sta
 
 
 def _line_doc(lines: list[str], n: int = 1) -> Document:
-    text = "\n\n".join(lines)
-    return Document(
-        url=f"https://relay.example/alerts/{n}",
-        title="Alert",
-        text=text,
-        published=None,
-        publisher=None,
-        language="en",
-        claimed_original=None,
-        content_hash=content_hash(text),
-    )
+    """A relay page's Document of `lines` (the Document `tests.test_sitechrome` builds, page `n`)."""
+    return dataclasses.replace(_doc(lines), url=f"https://relay.example/alerts/{n}", title="Alert")
 
 
 def _body(i: int) -> list[str]:
