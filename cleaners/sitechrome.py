@@ -16,6 +16,9 @@ I/O:
 - `is_chrome` decides from how many of a host's pages a fingerprint stands on; a line on
   fewer of them but on `CHROME_MIN_PAGES` or more (a promotion a site rotates, shown on one
   page in ten) is chrome only at the edges of a text (`edge_key`, `strip_chrome`);
+- `strip_keys` says which of a page's keys can change what `strip_chrome` does to it (those
+  of its text, not of the lines the rules cut), so a change of chrome cleans again only the
+  pages it can touch;
 - `HostLines` counts in memory (one page once, whatever its repeats), for a caller that holds
   every page of a host (the benchmark); the store keeps the same counts on disk;
 - `strip_chrome` removes a host's chrome lines (and lines behind a chrome label, or only the
@@ -143,6 +146,23 @@ def page_keys(doc: Document) -> dict[int, str]:
             if i >= kept:  # a whole line the rules cut behind this label
                 keys.setdefault(cut_label_key(label[0]), label[0])
     return keys
+
+
+def strip_keys(doc: Document) -> list[int]:
+    """The keys whose chrome status decides what `strip_chrome` does to `doc`: each line of its
+    text (a key counts in both its whole-line and its edge form: the caller compares both), the
+    single label of a line, that label's cut-label key, and what follows the label. The lines
+    the rules cut count toward the site (`page_keys`) but are not in the text: a change in their
+    status cannot change this page, so a pass that cleans again only the pages a chrome change
+    can touch skips it."""
+    lines = text_lines(doc.text)
+    keys: set[int] = set()
+    for line, head in zip(lines, _single_heads(lines), strict=True):
+        keys.add(line_key(line))
+        label = split_head(line) if head is not None else None
+        if head is not None and label:
+            keys.update((head, cut_label_key(label[0]), line_key(label[1])))
+    return sorted(keys)
 
 
 def cut_label_key(label: str) -> int:

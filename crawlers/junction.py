@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from cleaners.model import Document, RawPage, Rejected
-from cleaners.sitechrome import chrome_removed, page_keys, strip_chrome
+from cleaners.sitechrome import chrome_removed, page_keys, strip_chrome, strip_keys
 from cleaners.urls import host_of, is_official_host
 from crawlers.config import setting_list
 from crawlers.discovery import matches_topic
@@ -346,12 +346,13 @@ def strip_site_chrome(store: Store, pages: Sequence[tuple[RawPage, Document]]) -
         url = str(raw.meta.get("archived_url") or "") or doc.url
         return None if is_official_host(host_of(url), store.official_domains) else url
 
-    counted = [(i, url, page_keys(doc)) for i, (raw, doc) in enumerate(pages) if (url := where(raw, doc))]
+    counted = [(i, url, doc) for i, (raw, doc) in enumerate(pages) if (url := where(raw, doc))]
     if not counted:
         return [doc for _, doc in pages]
-    chrome = dict(
-        zip((i for i, _, _ in counted), store.learn_chrome([(u, k) for _, u, k in counted]), strict=True)
+    learnt = store.learn_chrome(
+        [(url, page_keys(doc)) for _, url, doc in counted], [strip_keys(doc) for _, _, doc in counted]
     )
+    chrome = dict(zip((i for i, _, _ in counted), learnt, strict=True))
     return [
         strip_chrome(doc, chrome[i], store.in_official_text) if i in chrome else doc
         for i, (_, doc) in enumerate(pages)

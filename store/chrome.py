@@ -4,7 +4,8 @@ The cleaners decide what chrome is (`cleaners.sitechrome`: a line key standing o
 site's pages); this part keeps the counts that decision needs across runs, one page counted
 once however often it is cleaned again:
 
-- `chrome_pages`: the line keys each page (normalised URL) contributed last time;
+- `chrome_pages`: the line keys each page (normalised URL) contributed last time, and apart
+  the keys of its own text, the only ones whose change can change the page;
 - `chrome_lines`: per site and line key, on how many pages it stands, and the line itself once
   it stands on a few (what the official-text guard is asked about);
 - `chrome_sites`: per site, how many pages are counted and the chrome set (less the lines the
@@ -58,20 +59,26 @@ class SiteChrome:
 
     # ------------------------------------------------------------------ counting (write)
 
-    def count_page(self, url: str, keys: Mapping[int, str]) -> str | None:
+    def count_page(
+        self, url: str, keys: Mapping[int, str], text_keys: Collection[int] | None = None
+    ) -> str | None:
         """Count one page's distinct line keys (each with its line) for its site, replacing
         what the same page counted before (a page cleaned again is not counted twice). A key
         keeps its line once it stands on `CHROME_MIN_PAGES` pages, so the guard can be asked
-        about it later. Call inside a write transaction. Returns the site, or None when the
-        URL names none."""
+        about it later. `text_keys` (`cleaners.sitechrome.strip_keys`) are the keys a chrome
+        change must meet to change this page; None: all of `keys`. Call inside a write
+        transaction. Returns the site, or None when the URL names none."""
         site = site_of(url)
         page = normalise_url(url)
         if site is None or page is None:
             return None
         new = sorted(keys)
-        old_row = self.cx.one("SELECT site, lines FROM chrome_pages WHERE page_key = ?", (page,))
+        own = None if text_keys is None else json.dumps(sorted(text_keys))
+        old_row = self.cx.one("SELECT site, lines, text_keys FROM chrome_pages WHERE page_key = ?", (page,))
         old = json.loads(old_row["lines"]) if old_row else []
         if old_row and old_row["site"] == site and old == new:
+            if old_row["text_keys"] != own:
+                self.cx.conn.execute("UPDATE chrome_pages SET text_keys = ? WHERE page_key = ?", (own, page))
             return site
         if old_row and old_row["site"] != site:  # the URL now counts for another site
             self._uncount(old_row["site"], old)
@@ -93,8 +100,8 @@ class SiteChrome:
         )
         self._uncount(site, [k for k, d in delta.items() if d < 0], pages=0)
         conn.execute(
-            "INSERT OR REPLACE INTO chrome_pages (page_key, site, lines) VALUES (?, ?, ?)",
-            (page, site, json.dumps(new)),
+            "INSERT OR REPLACE INTO chrome_pages (page_key, site, lines, text_keys) VALUES (?, ?, ?, ?)",
+            (page, site, json.dumps(new), own),
         )
         return site
 
@@ -110,13 +117,17 @@ class SiteChrome:
 
     def unaffected_pages(self, site: str, chrome: Collection[int]) -> set[str]:
         """The pages (normalised URLs) of `site` that cleaning again with `chrome` cannot change:
-        none of the lines they counted is a key (or the edge form of a key) whose membership
-        differs between `chrome` and the set last applied to the site."""
+        none of the keys of their text (`text_keys`; all the keys they counted when that is not
+        recorded) is a key, or the edge form of a key, whose membership differs between `chrome`
+        and the set last applied to the site. A key that changed among the lines the rules cut
+        from a page leaves that page as it is."""
         row = self.cx.one("SELECT applied FROM chrome_sites WHERE site = ?", (site,))
         applied = frozenset(json.loads(row["applied"] or "[]")) if row else frozenset()
         changed = {k for c in applied.symmetric_difference(chrome) for k in (c, edge_key(c))}
-        rows = self.cx.conn.execute("SELECT page_key, lines FROM chrome_pages WHERE site = ?", (site,))
-        return {page for page, lines in rows if changed.isdisjoint(json.loads(lines))}
+        rows = self.cx.conn.execute(
+            "SELECT page_key, coalesce(text_keys, lines) FROM chrome_pages WHERE site = ?", (site,)
+        )
+        return {page for page, keys in rows if changed.isdisjoint(json.loads(keys))}
 
     def mark_applied(self, site: str, chrome: Collection[int]) -> None:
         """Record that every stored page of `site` has been cleaned with `chrome`."""

@@ -221,13 +221,22 @@ class Store:
 
     # ---------------------------------------------------------------- site chrome
 
-    def learn_chrome(self, pages: Sequence[tuple[str, Mapping[int, str]]]) -> list[frozenset[int]]:
+    def learn_chrome(
+        self,
+        pages: Sequence[tuple[str, Mapping[int, str]]],
+        text_keys: Sequence[Collection[int]] | None = None,
+    ) -> list[frozenset[int]]:
         """Count the line keys of pages (URL, keys) for their sites in one transaction, a page
         cleaned again replacing its earlier count; returns each page's site chrome after all
-        of them are counted (empty for a URL that names no site). See `store.chrome`."""
+        of them are counted (empty for a URL that names no site). `text_keys`, one per page
+        (`cleaners.sitechrome.strip_keys`), narrow which chrome changes clean the page again
+        at the end of a run. See `store.chrome`."""
+        own: Sequence[Collection[int] | None] = text_keys if text_keys is not None else [None] * len(pages)
 
         def count() -> list[str | None]:
-            return [self.chrome.count_page(url, keys) for url, keys in pages]
+            return [
+                self.chrome.count_page(url, keys, mine) for (url, keys), mine in zip(pages, own, strict=True)
+            ]
 
         sites = self.cx.write(count)
         with self.cx.lock:

@@ -393,6 +393,15 @@ def _site_chrome(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="0014_chrome_text_keys")
+def _chrome_text_keys(db: Database) -> None:
+    # The keys of a page's own text (cleaners.sitechrome.strip_keys), apart from the keys of the
+    # lines the rules cut from it: only a change among the former can change the page, so the
+    # end-of-run pass cleans again only those pages. NULL (pages counted before): all keys.
+    if "text_keys" not in db.table("chrome_pages").columns_dict:
+        db.table("chrome_pages").add_column("text_keys", str)
+
+
 SCHEMA_VERSION = len(MIGRATIONS._migrations)
 KNOWN = {m.name for m in MIGRATIONS._migrations}
 

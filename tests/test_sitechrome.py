@@ -398,3 +398,34 @@ def test_the_end_of_run_pass_cleans_again_only_the_pages_a_chrome_change_can_tou
     assert texts and not any("Relay radio hour" in t for t in texts)
     assert db.chrome_stale_sites() == []
     db.close()
+
+
+def test_a_chrome_change_among_lines_the_rules_cut_cleans_no_page_again(tmp_path):
+    """A share bar the line rules cut stands on two of six pages, then on a seventh: it is now
+    chrome by count, but it is in no page's text, so no page can change and none is cleaned
+    again (all `untouched`); the site is marked done all the same."""
+    site = _site()
+    db = Store(tmp_path / "c.db")
+    pages = list(site[RELAY].items())
+    bar = b"<p>Share this: Facebook Twitter</p></div></article>"
+
+    def save(path: str, body: bytes) -> None:
+        url = f"http://{RELAY}{path}"
+        raw = RawPage(url, url, 200, {"content-type": "text/html"}, body, "2024-03-20T00:00:00Z")
+        process(raw, db, clean, crawl_id=None)
+
+    for n, (path, body) in enumerate(pages):
+        save(path, body.replace(b"</div></article>", bar) if n in (1, 3) else body)
+    reclean_site_chrome(db, clean, crawl_id=None)
+    assert db.chrome_stale_sites() == []
+    before = {r[0]: r[1] for r in db.db.execute("SELECT url, text_sha256 FROM copies")}
+    path, body = pages[0]
+    body = body.replace(b"/notice/1'", b"/notice/7'").replace(b"Port Amberley", b"Port Kessel")
+    save("/notice/7", body.replace(b"</div></article>", bar))
+    assert db.chrome_stale_sites() == [RELAY]
+    done = reclean_site_chrome(db, clean, crawl_id=None)
+    assert done["recleaned"] == 0 and done["untouched"] == 7, done
+    assert db.chrome_stale_sites() == []
+    after = {r[0]: r[1] for r in db.db.execute("SELECT url, text_sha256 FROM copies")}
+    assert {u: h for u, h in after.items() if u in before} == before
+    db.close()
