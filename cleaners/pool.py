@@ -371,6 +371,7 @@ class CleanerPool:
         fut = w.inflight.popleft()[1] if w.inflight else None
         w.deadline = time.monotonic() + self.timeout  # the next page starts now
         w.tasks += 1
+        self.stats["pages"] += 1
         if fut is not None:
             if reply[0] == "ok":
                 fut.set_result(reply[1])

@@ -365,14 +365,19 @@ class StorePipeline:
             return Rejected("worker_crashed", str(exc))
 
     def warm_pool(self) -> None:
-        """Start the cleaner workers if they are not running yet."""
-        if self.pool is None and not self.finished:
+        """Start the cleaner workers if they are not running yet (not once the run has ended)."""
+        if not self.finished:
+            self._start_pool()
+
+    def _start_pool(self) -> CleanerPool:
+        if self.pool is None:
             self.pool = CleanerPool(
                 workers=self.workers,
                 timeout=self.clean_timeout,
                 max_tasks_per_child=self.clean_max_tasks,
                 config=self.clean_config,
             )
+        return self.pool
 
     # --- the end -----------------------------------------------------------------------------
     def contract_stats(self, reason: str) -> dict:
@@ -386,6 +391,7 @@ class StorePipeline:
         try:
             if reason == "finished":
                 self._reclean_site_chrome()
+            self._close_pool()  # its counts go into the run's stats
             stats = self.contract_stats(reason)
             status = crawl_status(reason, stats)
             why = stats["status_reason"] = status_reason(status, stats)
@@ -424,12 +430,14 @@ class StorePipeline:
             self._close()
 
     def _reclean_site_chrome(self) -> None:
-        """Pages saved before their site's chrome was known are cleaned again, in this process
-        (`junction.reclean_site_chrome`); a run stopped early leaves that to the next run."""
-        config, crawl_id = self.clean_config, self.crawl_id
+        """Pages saved before their site's chrome was known are cleaned again
+        (`junction.reclean_site_chrome`) by the run's cleaner workers, as every other page: the
+        crawl process never imports the extractor, and a page that hangs or crashes it costs
+        that page, not the end of the run. A run stopped early leaves the pass to the next run."""
+        crawl_id = self.crawl_id
 
-        def clean(raw: RawPage) -> cleaners.Document:  # cleaners.core is imported only when needed
-            return cleaners.clean(raw, config)
+        def clean(raw: RawPage) -> cleaners.Document:  # workers start only if a page needs them
+            return self._start_pool().submit(raw).result()
 
         try:
             done = self.writer.call(lambda db: reclean_site_chrome(db, clean, crawl_id=crawl_id)).result()
@@ -440,8 +448,9 @@ class StorePipeline:
             self.stats.set_value(f"dispatches/site_chrome/{key}", n)
 
     def close_spider(self, spider=None):
-        # Closing happens in _spider_closed (it knows the finish reason); the pool can go now.
-        self._close_pool()
+        # Closing happens in _spider_closed (it knows the finish reason and Scrapy sends it
+        # right after this): the end-of-run pass cleans with the pool, which closes there.
+        pass
 
     def _close_pool(self) -> None:
         """Stop the cleaner workers; what the pool counted (worker starts, crashes, time-outs)

@@ -316,6 +316,8 @@ def test_relay_chrome_is_gone_from_every_stored_copy_and_reprocess_and_ingest_ag
         stats["site_chrome"]["pages"] >= 1 and stats["site_chrome"]["lines"] >= stats["site_chrome"]["pages"]
     )
     assert stats["site_chrome"]["sites"] == 1 and stats["site_chrome"]["recleaned"] == 6
+    # the pass cleans in the run's workers, as the crawl did: never the extractor in the crawl process
+    assert stats["cleaner"]["pages"] == stats["pages_fetched"] + 6
 
     # reprocess: the same texts
     _scrapy("reprocess", "--workers", "0", "--no-progress", "--db", str(db), env=env)
