@@ -218,6 +218,38 @@ def _substitutions(s_gap: list[str], l_gap: list[str]) -> list[tuple[list[str], 
     ]
 
 
+def _edge_substitutions(s_edge: list[str], l_edge: list[str], leading: bool) -> list[tuple[list[str], list[str]]]:
+    """The word runs replaced at an edge, when the two edges are one phrase with words replaced.
+
+    A text may differ from its look-alike in its very first words ("The American Center in
+    Dhaka invites ..." / "The Lincoln Corner in Lahore invites ..."), where cruft and cut
+    tails also stand, so an edge is read only when the shorter text's edge run is short and
+    the longer text's run next to the shared part follows it word for word in at least a third
+    of its words, in order (cruft shares no such structure). Only runs bounded on both sides
+    (by shared words or by the shared part) count; words beyond the outermost shared word may
+    be cruft or a cut.
+    """
+    n = len(s_edge)
+    if not n or not l_edge or n > 2 * MAX_REPLACEMENT:
+        return []
+    window = n + MAX_REPLACEMENT
+    l_part = l_edge[-window:] if leading else l_edge[:window]
+    sm = SequenceMatcher(None, [w.casefold() for w in s_edge], [w.casefold() for w in l_part], autojunk=False)
+    if 3 * sum(b.size for b in sm.get_matching_blocks()) < n:
+        return []
+    ops = sm.get_opcodes()
+    first = next((k for k, op in enumerate(ops) if op[0] == "equal"), None)
+    if first is None:
+        return []
+    last = max(k for k, op in enumerate(ops) if op[0] == "equal")
+    bounded = ops[first : len(ops)] if leading else ops[: last + 1]
+    return [
+        (s_edge[i0:i1], l_part[j0:j1])
+        for op, i0, i1, j0, j1 in bounded
+        if op == "replace" and i1 - i0 <= MAX_REPLACEMENT and j1 - j0 <= MAX_REPLACEMENT
+    ]
+
+
 @dataclass
 class Alignment:
     """How the shorter text `s` lies inside the longer `l`."""
@@ -286,6 +318,11 @@ def align(a: Text, b: Text) -> Alignment:
         for r in (gap(short.words[:fi], long_.words[:fp]), gap(short.words[li + K :], long_.words[lp + K :])):
             if r and _digits(r[0]) != _digits(r[1]) and _digits(r[0]) and _digits(r[1]):
                 out.append(r)
+        for s_edge, l_edge, leading in (
+            (short.words[:fi], long_.words[:fp], True),
+            (short.words[li + K :], long_.words[lp + K :], False),
+        ):
+            out += [d for d in (differing(a, b) for a, b in _edge_substitutions(s_edge, l_edge, leading)) if d]
         span = li - fi + 1
     else:
         span = 0
