@@ -218,7 +218,10 @@ def _substitutions(s_gap: list[str], l_gap: list[str]) -> list[tuple[list[str], 
     ]
 
 
-def _edge_substitutions(s_edge: list[str], l_edge: list[str], leading: bool) -> list[tuple[list[str], list[str]]]:
+Runs = list[tuple[list[str], list[str]]]
+
+
+def _edge_substitutions(s_edge: list[str], l_edge: list[str], leading: bool) -> Runs:
     """The word runs replaced at an edge, when the two edges are one phrase with words replaced.
 
     A text may differ from its look-alike in its very first words ("The American Center in
@@ -322,7 +325,8 @@ def align(a: Text, b: Text) -> Alignment:
             (short.words[:fi], long_.words[:fp], True),
             (short.words[li + K :], long_.words[lp + K :], False),
         ):
-            out += [d for d in (differing(a, b) for a, b in _edge_substitutions(s_edge, l_edge, leading)) if d]
+            edge = _edge_substitutions(s_edge, l_edge, leading)
+            out += [d for d in (differing(a, b) for a, b in edge) if d]
         span = li - fi + 1
     else:
         span = 0

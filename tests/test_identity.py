@@ -352,3 +352,55 @@ def test_a_corrected_title_alone_is_the_articles_title(db):
     fixed = dataclasses.replace(doc, title="Harbour Agreement")
     db.save(fixed, dataclasses.replace(raw, fetched_at="2024-06-13T00:00:00Z"))
     assert article(db, a.article_id)["title"] == "Harbour Agreement"
+
+
+# ---------------------------------------------------------------- names in the opening words
+
+
+def library_notice(venue: str, city: str) -> str:
+    """A notice whose only differences stand in its first words."""
+    return (
+        f"The {venue} in {city} opens its new reading room to the public next week, with a collection "
+        "of novels, field guides and reference works in English and the local languages.\n\n"
+        "Visitors can borrow up to three books at a time, use the computers for research and attend "
+        "weekly conversation clubs led by volunteers. Membership is free for students and teachers.\n\n"
+        "The reading room is open from Monday to Saturday and closed on public holidays."
+    )
+
+
+PORTO = library_notice("American Space", "Porto Velho")
+SALVA = library_notice("Information Resource Center", "Salvador")
+
+
+@pytest.mark.parametrize("copy", [wrapped(SALVA), truncated(SALVA, 0.5)])
+def test_look_alikes_differing_in_their_opening_words_stay_apart(copy):
+    v = neardup.compare(T(copy), T(PORTO))
+    assert not v.same and v.review == "lookalike"
+    assert neardup.compare(T(copy), T(SALVA)).same
+
+
+def test_a_copy_whose_opening_line_the_aggregator_replaced_is_still_a_copy():
+    official = "Media Note\n\nOffice of the Spokesperson\n\n" + PORTO
+    copy = "Filed by our culture desk\n\n" + PORTO + "\n\nShare this story"
+    assert neardup.compare(T(copy), T(official)).same
+    assert neardup.compare(T(truncated(PORTO, 0.6)), T(official)).same
+
+
+# ---------------------------------------------------------------- newest official text, any host
+
+
+def test_an_embassy_edit_represents_even_when_state_gov_keeps_the_old_words(db):
+    embassy = "https://br.usembassy.gov/reading-room/"
+    department = "https://www.state.gov/reading-room-porto-velho/"
+    a = db.save(*page(embassy, PORTO, "Reading Room Opens", DAY))
+    b = db.save(*page(department, PORTO, "Reading Room Opens", DAY, fetched_at="2024-06-12T12:00:00Z"))
+    assert b.article_id == a.article_id
+    assert article(db, a.article_id)["canonical_url"] == department  # state.gov first among equals
+    edited = PORTO.replace("weekly conversation clubs", "weekly conversation and film clubs")
+    db.save(*page(embassy, edited, "Reading Room Opens", DAY, fetched_at="2024-06-14T00:00:00Z"))
+    art = article(db, a.article_id)
+    assert (art["text"], art["canonical_url"]) == (edited, embassy)
+    again = edited.replace("free for students", "free for all students")
+    db.save(*page(department, again, "Reading Room Opens", DAY, fetched_at="2024-06-15T00:00:00Z"))
+    art = article(db, a.article_id)
+    assert (art["text"], art["canonical_url"]) == (again, department)
