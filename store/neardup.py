@@ -20,11 +20,12 @@ containment of the shorter text in the longer, then an alignment through shared 
 that finds short *replacements* (a word run in one text standing where another run
 stands in the other). Formulaic look-alikes differ exactly there: the country, the
 names, the anniversary number, the date. A replacement holding a name-like word
-(capitalised, or of a script without letter case) or a number makes the pair different;
-so does such a word replaced inside a longer gap whose two sides are otherwise the same
-words (several names close together leave no shared shingle between them). Insertions
-(cruft lines, "Read more") and missing tails (truncation) are not replacements and do not
-count against a match.
+(capitalised, or of a script without letter case) or a number (in digits, or in words on
+both sides) makes the pair different; so does such a word replaced inside a longer gap
+whose two sides are otherwise the same words (several names close together leave no shared
+shingle between them), or in the first or last words when both texts open (or end) with one
+phrase whose names differ (`_edge_substitutions`). Insertions (cruft lines, "Read more")
+and missing tails (truncation) are not replacements and do not count against a match.
 """
 
 from __future__ import annotations
@@ -169,6 +170,21 @@ def _digits(tokens) -> set[str]:
     return {t for t in tokens if any(c.isdigit() for c in t)}
 
 
+# Numbers written in words (English cardinals and ordinals): the closed class of words that
+# count, as "forty grants" / "sixty grants" or "the fourth round" / "the fifth round" do.
+_UNITS = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+_UNITS += "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred"
+_ORDINALS = "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+_ORDINALS += "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth "
+_ORDINALS += "thirtieth fortieth fiftieth sixtieth seventieth eightieth ninetieth hundredth"
+_NUMBER_WORDS = frozenset((_UNITS + " " + _ORDINALS + " thousand million billion").split())
+
+
+def _numbers(tokens) -> set[str]:
+    """Numbers in digits or in words."""
+    return _digits(tokens) | {t.casefold() for t in tokens if t.casefold() in _NUMBER_WORDS}
+
+
 def _name_like(token: str) -> bool:
     """A token that may name someone or somewhere: capitalised, or in a script without
     letter case (Arabic, Hebrew, Devanagari ...), where a name cannot be told by its case."""
@@ -177,13 +193,17 @@ def _name_like(token: str) -> bool:
 
 
 def _named(x: list[str], y: list[str]) -> bool:
-    """A replacement that changes who, where or when: a name-like word or a number.
+    """A replacement that changes who, where or when: a name-like word or a number (in
+    digits; in words when both sides hold one, so "one" standing for "a" is no count).
 
     Not counted: the same letters split differently ("D.C." / "DC") and spelling fixes
     of one name ("Natalia" / "Natalie"), unless a number changed.
     """
     if _digits(x) != _digits(y):
         return True
+    nx, ny = _numbers(x), _numbers(y)
+    if nx and ny and nx != ny:
+        return True  # a count or an order in words changed: "forty" / "sixty", "fourth" / "fifth"
     jx, jy = "".join(x).casefold(), "".join(y).casefold()
     if jx == jy:
         return False

@@ -11,6 +11,7 @@ import pytest
 
 from store import Store, neardup, normalise_url
 from store.testing import (
+    GRANTS,
     HARBOUR,
     all_rows,
     national_day,
@@ -88,6 +89,11 @@ def test_a_light_edit_or_a_typo_fix_is_not_a_difference_of_names():
         "navigation safety", "navigational safety"
     )
     assert neardup.compare(T(truncated(edited, 0.7)), T(HARBOUR)).same
+    # a number word that stands alone, or goes with a word that is no number, is no count
+    loose = GRANTS.replace("a programme designed", "one programme designed").replace(
+        "the first programmes", "the opening programmes"
+    )
+    assert neardup.compare(T(wrapped(loose)), T(GRANTS)).same
 
 
 @pytest.mark.parametrize(
@@ -106,6 +112,14 @@ def test_a_light_edit_or_a_typo_fix_is_not_a_difference_of_names():
             readout(
                 "the Republic of Sudmark", "Deputy Prime Minister Tomas Ruiz Alvarado", "maritime security"
             ),
+        ),
+        (  # numbers written in words: the count of grants, the months until the report
+            GRANTS,
+            GRANTS.replace("forty new", "sixty new").replace("after twelve months", "after eighteen months"),
+        ),
+        (  # an ordinal in words
+            GRANTS.replace("Today the Department", "For the third year the Department"),
+            GRANTS.replace("Today the Department", "For the fourth year the Department"),
         ),
         (  # a script without letter case: the country is the only difference
             arabic_greeting("مصر"),
