@@ -53,6 +53,7 @@ MIN_COVERAGE = 0.35  # share of the shorter text that must be shared at all
 HELD_MIN_SHARE = 0.4  # a known text inside a new one must be this share of it (cruft around a copy is small)
 DATE_SLACK_DAYS = 7  # aggregators republish within days; national days come yearly
 MAX_REPLACEMENT = 8  # replacement runs longer than this are rewritten passages, not names
+EDGE_SHIFT = 2  # words by which one name may be longer than the one it stands for, at an edge
 
 _WORD = re.compile(r"\w+")
 _MULT = np.array(
@@ -246,26 +247,30 @@ def _edge_substitutions(s_edge: list[str], l_edge: list[str], leading: bool) -> 
 
     A text may differ from its look-alike in its very first words ("The American Center in
     Dhaka invites ..." / "The Lincoln Corner in Lahore invites ..."), where cruft and cut
-    tails also stand, so an edge is read only when the shorter text's edge run is short and
-    the longer text's run next to the shared part follows it word for word in at least a third
-    of its words, in order (cruft shares no such structure). Only runs bounded on both sides
-    (by shared words or by the shared part) count; words beyond the outermost shared word may
-    be cruft or a cut.
+    tails also stand, so an edge is read only as one phrase in two forms: the shorter text's
+    edge run is short, its outermost word (the text's first or last) is shared, and the longer
+    text's run next to the shared part holds at least two of its words and a third of them,
+    in order, each at (about) the same distance from the shared part. A link line after a cut
+    ("Continue reading ...") or cruft shares no such structure. The runs between shared
+    words (and between the last of them and the shared part) are read like replacements.
     """
     n = len(s_edge)
-    if not n or not l_edge or n > 2 * MAX_REPLACEMENT:
+    if n < 3 or not l_edge or n > 2 * MAX_REPLACEMENT:
         return []
-    window = n + MAX_REPLACEMENT
-    l_part = l_edge[-window:] if leading else l_edge[:window]
+    l_part = l_edge[-(n + MAX_REPLACEMENT) :] if leading else l_edge[: n + MAX_REPLACEMENT]
     sm = SequenceMatcher(None, [w.casefold() for w in s_edge], [w.casefold() for w in l_part], autojunk=False)
-    if 3 * sum(b.size for b in sm.get_matching_blocks()) < n:
+    blocks = [b for b in sm.get_matching_blocks() if b.size]
+    shared = sum(b.size for b in blocks)
+    if shared < 2 or 3 * shared < n:
         return []
+    shift = len(l_part) - n if leading else 0  # where s_edge's words would stand in l_part
+    if any(abs(b.b - b.a - shift) > EDGE_SHIFT for b in blocks):
+        return []
+    if (blocks[0].a != 0) if leading else (blocks[-1].a + blocks[-1].size != n):
+        return []  # the shorter text's outermost word is not part of the phrase: cruft or a cut
     ops = sm.get_opcodes()
-    first = next((k for k, op in enumerate(ops) if op[0] == "equal"), None)
-    if first is None:
-        return []
-    last = max(k for k, op in enumerate(ops) if op[0] == "equal")
-    bounded = ops[first : len(ops)] if leading else ops[: last + 1]
+    equal = [k for k, op in enumerate(ops) if op[0] == "equal"]
+    bounded = ops[equal[0] :] if leading else ops[: equal[-1] + 1]
     return [
         (s_edge[i0:i1], l_part[j0:j1])
         for op, i0, i1, j0, j1 in bounded

@@ -393,6 +393,16 @@ def test_look_alikes_differing_in_their_opening_words_stay_apart(copy):
     assert neardup.compare(T(copy), T(SALVA)).same
 
 
+@pytest.mark.parametrize("text", [GRANTS, HARBOUR, PORTO])
+@pytest.mark.parametrize("tail", [" ... Read more", " Continue reading on the source site", " [full text]"])
+def test_an_excerpt_cut_anywhere_with_any_link_line_is_a_copy(text, tail):
+    words = text.split(" ")
+    for cut in range(30, len(words) - 2):
+        excerpt = " ".join(words[:cut]) + tail
+        assert neardup.compare(T(excerpt), T(text)).same, cut
+        assert neardup.compare(T(wrapped(excerpt)), T(text)).same, cut
+
+
 def test_a_copy_whose_opening_line_the_aggregator_replaced_is_still_a_copy():
     official = "Media Note\n\nOffice of the Spokesperson\n\n" + PORTO
     copy = "Filed by our culture desk\n\n" + PORTO + "\n\nShare this story"
