@@ -53,7 +53,6 @@ MIN_COVERAGE = 0.35  # share of the shorter text that must be shared at all
 HELD_MIN_SHARE = 0.4  # a known text inside a new one must be this share of it (cruft around a copy is small)
 DATE_SLACK_DAYS = 7  # aggregators republish within days; national days come yearly
 MAX_REPLACEMENT = 8  # replacement runs longer than this are rewritten passages, not names
-EDGE_SHIFT = 2  # words by which one name may be longer than the one it stands for, at an edge
 
 _WORD = re.compile(r"\w+")
 _MULT = np.array(
@@ -248,12 +247,17 @@ def _edge_substitutions(s_edge: list[str], l_edge: list[str], leading: bool) -> 
     A text may differ from its look-alike in its very first words ("The American Center in
     Dhaka invites ..." / "The Lincoln Corner in Lahore invites ..."), where cruft and cut
     tails also stand, so an edge is read only as one phrase in two forms: the shorter text's
-    edge run is short, its outermost word (the text's first or last) is shared, and the longer
-    text's run next to the shared part holds at least two of its words and a third of them,
-    in order, each at (about) the same distance from the shared part. A link line after a cut
-    ("Continue reading ...") or cruft shares no such structure. The runs between shared
-    words (and between the last of them and the shared part) are read like replacements.
+    edge run is short, and the longer text's run next to the shared part holds at least two
+    of its words, in order, each no further from where it stands in the shorter text than a
+    replacement is long, and a third of the words of the shorter of the two phrases (from the
+    outermost shared word to the shared part). At the end, the shorter text's last word must be
+    one of them: a link line after a cut ("Continue reading on the source site") shares a
+    few function words with the text it cut. The runs between shared words (and between the
+    last of them and the shared part) are read like replacements; a heading before them (one
+    the other text dropped) is not.
     """
+    if leading:
+        s_edge = s_edge[-2 * MAX_REPLACEMENT :]  # the phrase next to the shared part, not a heading
     n = len(s_edge)
     if n < 3 or not l_edge or n > 2 * MAX_REPLACEMENT:
         return []
@@ -261,13 +265,20 @@ def _edge_substitutions(s_edge: list[str], l_edge: list[str], leading: bool) -> 
     sm = SequenceMatcher(None, [w.casefold() for w in s_edge], [w.casefold() for w in l_part], autojunk=False)
     blocks = [b for b in sm.get_matching_blocks() if b.size]
     shared = sum(b.size for b in blocks)
-    if shared < 2 or 3 * shared < n:
+    if shared < 2:
+        return []
+    # the phrase runs from the outermost shared word to the shared part, on each side
+    if leading:
+        spans = (n - blocks[0].a, len(l_part) - blocks[0].b)
+    else:
+        spans = (blocks[-1].a + blocks[-1].size, blocks[-1].b + blocks[-1].size)
+    if 3 * shared < min(spans):
         return []
     shift = len(l_part) - n if leading else 0  # where s_edge's words would stand in l_part
-    if any(abs(b.b - b.a - shift) > EDGE_SHIFT for b in blocks):
+    if any(abs(b.b - b.a - shift) > MAX_REPLACEMENT for b in blocks):
         return []
-    if (blocks[0].a != 0) if leading else (blocks[-1].a + blocks[-1].size != n):
-        return []  # the shorter text's outermost word is not part of the phrase: cruft or a cut
+    if not leading and blocks[-1].a + blocks[-1].size != n:
+        return []  # the shorter text's last word is not part of the phrase: a link line, a cut
     ops = sm.get_opcodes()
     equal = [k for k, op in enumerate(ops) if op[0] == "equal"]
     bounded = ops[equal[0] :] if leading else ops[: equal[-1] + 1]

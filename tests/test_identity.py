@@ -384,13 +384,26 @@ def library_notice(venue: str, city: str) -> str:
 
 PORTO = library_notice("American Space", "Porto Velho")
 SALVA = library_notice("Information Resource Center", "Salvador")
+BOA_VISTA = library_notice("Binational Center of the Northern Amazon Region", "Boa Vista")
+RECIFE = library_notice("Library", "Recife")
 
 
-@pytest.mark.parametrize("copy", [wrapped(SALVA), truncated(SALVA, 0.5)])
-def test_look_alikes_differing_in_their_opening_words_stay_apart(copy):
-    v = neardup.compare(T(copy), T(PORTO))
-    assert not v.same and v.review == "lookalike"
-    assert neardup.compare(T(copy), T(SALVA)).same
+@pytest.mark.parametrize(
+    "official,other",
+    [
+        (PORTO, SALVA),
+        (PORTO, BOA_VISTA),  # a long name for a short one
+        (BOA_VISTA, RECIFE),
+        (RECIFE, BOA_VISTA),
+        ("Media Note\n\nCultural Affairs\n\n" + PORTO, SALVA),  # a heading the copies drop
+        ("Media Note\n\nOffice of Cultural Affairs, Brasilia, regional programmes desk\n\n" + PORTO, SALVA),
+    ],
+)
+def test_look_alikes_differing_in_their_opening_words_stay_apart(official, other):
+    for copy in (wrapped(other), truncated(other, 0.5)):
+        v = neardup.compare(T(copy), T(official))
+        assert not v.same and v.review == "lookalike"
+        assert neardup.compare(T(copy), T(other)).same
 
 
 @pytest.mark.parametrize("text", [GRANTS, HARBOUR, PORTO])
