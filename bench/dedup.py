@@ -25,7 +25,9 @@ a part when one of its versions is in it.
    (`tests/fixtures/lookalikes_scenario.py`). Families are split into dev and test by a
    hash of their name; the test part is only measured. Look-alike pairs merged (target 0),
    true copies attached to their statement, edits shown as the newest version, moves
-   followed (targets: all). What went wrong is logged for the dev part only.
+   followed (targets: all); and the same members known only through aggregator copies
+   (no official page), where text alone must keep them apart. What went wrong is logged
+   for the dev part only.
 4. Scale: a synthetic corpus with planted near-duplicates and formulaic look-alikes.
    Mean time per `Store.save` at 2,000 and at 200,000 articles, timed interleaved (one
    save into each database in turn, so a busy machine slows both alike). The databases
@@ -61,6 +63,7 @@ from cleaners.model import Document, RawPage, content_hash  # noqa: E402
 from store import Store  # noqa: E402
 from store.bulk import bulk_load  # noqa: E402
 from tests.fixtures.lookalikes_scenario import evaluate as evaluate_lookalikes  # noqa: E402
+from tests.fixtures.lookalikes_scenario import evaluate_unofficial  # noqa: E402
 from tests.fixtures.lookalikes_scenario import rows as lookalike_rows  # noqa: E402
 
 CORPUS = ROOT / ".." / "shared" / "corpus" / "real-pages" / "state-gov" / "rss-item-history"
@@ -358,9 +361,12 @@ def bench_lookalikes(tmp: Path) -> list[tuple[str, str, str]]:
     scores = evaluate_lookalikes(db)
     log(f"look-alike families: saved in {time.perf_counter() - t0:.1f}s")
     db.close()
-    for note in scores["dev"].notes:
+    db = Store(tmp / "lookalikes-aggregators.db")
+    unofficial = evaluate_unofficial(db)
+    db.close()
+    for note in scores["dev"].notes + unofficial["dev"].notes:
         log(f"  look-alikes dev: {note}")
-    return lookalike_rows(scores)
+    return lookalike_rows(scores, unofficial)
 
 
 # ---------------------------------------------------------------- synthetic scale

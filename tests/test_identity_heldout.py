@@ -12,7 +12,7 @@ import pytest
 
 from store import Store
 from tests.fixtures.lookalikes import FAMILIES, PARTS, part_of
-from tests.fixtures.lookalikes_scenario import Score, evaluate
+from tests.fixtures.lookalikes_scenario import Score, evaluate, evaluate_unofficial
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +71,19 @@ def test_a_moved_statement_follows_its_new_url(scores, part):
 
 def test_only_the_dev_part_says_what_went_wrong(scores):
     assert scores["test"].notes == []
+
+
+@pytest.fixture(scope="module")
+def aggregator_only(tmp_path_factory) -> dict[str, Score]:
+    db = Store(tmp_path_factory.mktemp("lookalikes") / "aggregators.db")
+    try:
+        return evaluate_unofficial(db)
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("part", PARTS)
+def test_look_alikes_known_only_from_aggregators_stay_apart_and_gather_their_excerpts(aggregator_only, part):
+    s = aggregator_only[part]
+    assert s.pairs >= 20 and s.pairs_merged == 0, s.notes
+    assert s.copies_wrong == 0 and s.copies_attached == s.copies, s.notes
