@@ -1,9 +1,9 @@
 """Articles and their versions: which copy represents a statement, and folding articles together.
 
-Owns: creating an article, keeping its representative fields in step with its best-ranked
-live copy (state.gov, then embassy, then archive host, then anything else; among official
-copies of one rank the one holding the newest text, else the first to arrive), every
-distinct representative or official text in `versions`, each copy's
+Owns: creating an article, keeping its representative fields in step with its best live
+copy (the newest text of a state.gov or embassy page publishing it as its own; else by rank:
+state.gov, embassy, archive host, anything else; then the newest text, then the first to
+arrive), every distinct representative or official text in `versions`, each copy's
 similarity to its article's text, merging two articles and moving a copy between them.
 Leaves deciding which article a copy belongs to to `store.identity`.
 """
@@ -36,6 +36,8 @@ REP_FIELDS = (
     "rep_rank",
     "year",
 )
+# A live official publisher's own page: state.gov or an embassy, not saying it republishes.
+_OWN = "(c.rank <= 1 AND c.claimed_original_url IS NULL AND c.republished = 0)"
 # Fields whose change is bookkeeping, not a change of the statement (no new `updated_at`).
 _COUNTERS = {"copies_count", "removed_count", "rep_copy_id", "first_seen", "year"}
 
@@ -115,12 +117,17 @@ class Articles:
 
     def refresh(self, aid: int) -> None:
         """Make the best-ranked copy (first among equals) represent the article."""
-        # Among official copies of one rank, the newest text (when it was first seen in the
-        # article) represents: an edit, however small, replaces the text it edits.
+        # The newest text (when it was first seen in the article) of a live official page
+        # that publishes it as its own represents, whatever the host's rank: an edit, however
+        # small, replaces the text it edits, also when another official host keeps the old
+        # words. A page that says it republishes (an attribution, a "released by" line) and
+        # an archive host's frozen copy do not outrank the publisher; among them, and between
+        # copies of one text, rank decides, then the newest text, then the first to arrive.
         rep = self.cx.one(
-            "SELECT c.* FROM copies c LEFT JOIN versions v "
-            "ON v.article_id = c.article_id AND v.text_sha256 = c.text_sha256 WHERE c.article_id = ? "
-            "ORDER BY c.gone, c.rank, CASE WHEN c.rank <= 2 THEN v.seen_at END DESC, c.id LIMIT 1",
+            f"SELECT c.* FROM copies c LEFT JOIN versions v "
+            f"ON v.article_id = c.article_id AND v.text_sha256 = c.text_sha256 WHERE c.article_id = ? "
+            f"ORDER BY c.gone, NOT ({_OWN}), CASE WHEN {_OWN} THEN v.seen_at END DESC, c.rank, "
+            f"CASE WHEN c.rank <= 2 THEN v.seen_at END DESC, c.id LIMIT 1",
             (aid,),
         )
         if rep is None:

@@ -20,11 +20,12 @@ containment of the shorter text in the longer, then an alignment through shared 
 that finds short *replacements* (a word run in one text standing where another run
 stands in the other). Formulaic look-alikes differ exactly there: the country, the
 names, the anniversary number, the date. A replacement holding a name-like word
-(capitalised, or of a script without letter case) or a number makes the pair different;
-so does such a word replaced inside a longer gap whose two sides are otherwise the same
-words (several names close together leave no shared shingle between them). Insertions
-(cruft lines, "Read more") and missing tails (truncation) are not replacements and do not
-count against a match.
+(capitalised, or of a script without letter case) or a number (in digits, or in words on
+both sides) makes the pair different; so does such a word replaced inside a longer gap
+whose two sides are otherwise the same words (several names close together leave no shared
+shingle between them), or in the first or last words when both texts open (or end) with one
+phrase whose names differ (`_edge_substitutions`). Insertions (cruft lines, "Read more")
+and missing tails (truncation) are not replacements and do not count against a match.
 """
 
 from __future__ import annotations
@@ -169,6 +170,21 @@ def _digits(tokens) -> set[str]:
     return {t for t in tokens if any(c.isdigit() for c in t)}
 
 
+# Numbers written in words (English cardinals and ordinals): the closed class of words that
+# count, as "forty grants" / "sixty grants" or "the fourth round" / "the fifth round" do.
+_UNITS = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+_UNITS += "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred"
+_ORDINALS = "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+_ORDINALS += "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth "
+_ORDINALS += "thirtieth fortieth fiftieth sixtieth seventieth eightieth ninetieth hundredth"
+_NUMBER_WORDS = frozenset((_UNITS + " " + _ORDINALS + " thousand million billion").split())
+
+
+def _numbers(tokens) -> set[str]:
+    """Numbers in digits or in words."""
+    return _digits(tokens) | {t.casefold() for t in tokens if t.casefold() in _NUMBER_WORDS}
+
+
 def _name_like(token: str) -> bool:
     """A token that may name someone or somewhere: capitalised, or in a script without
     letter case (Arabic, Hebrew, Devanagari ...), where a name cannot be told by its case."""
@@ -177,13 +193,17 @@ def _name_like(token: str) -> bool:
 
 
 def _named(x: list[str], y: list[str]) -> bool:
-    """A replacement that changes who, where or when: a name-like word or a number.
+    """A replacement that changes who, where or when: a name-like word or a number (in
+    digits; in words when both sides hold one, so "one" standing for "a" is no count).
 
     Not counted: the same letters split differently ("D.C." / "DC") and spelling fixes
     of one name ("Natalia" / "Natalie"), unless a number changed.
     """
     if _digits(x) != _digits(y):
         return True
+    nx, ny = _numbers(x), _numbers(y)
+    if nx and ny and nx != ny:
+        return True  # a count or an order in words changed: "forty" / "sixty", "fourth" / "fifth"
     jx, jy = "".join(x).casefold(), "".join(y).casefold()
     if jx == jy:
         return False
@@ -214,6 +234,57 @@ def _substitutions(s_gap: list[str], l_gap: list[str]) -> list[tuple[list[str], 
     return [
         (s_gap[i0:i1], l_gap[j0:j1])
         for op, i0, i1, j0, j1 in sm.get_opcodes()
+        if op == "replace" and i1 - i0 <= MAX_REPLACEMENT and j1 - j0 <= MAX_REPLACEMENT
+    ]
+
+
+Runs = list[tuple[list[str], list[str]]]
+
+
+def _edge_substitutions(s_edge: list[str], l_edge: list[str], leading: bool) -> Runs:
+    """The word runs replaced at an edge, when the two edges are one phrase with words replaced.
+
+    A text may differ from its look-alike in its very first words ("The American Center in
+    Dhaka invites ..." / "The Lincoln Corner in Lahore invites ..."), where cruft and cut
+    tails also stand, so an edge is read only as one phrase in two forms: the shorter text's
+    edge run is short, and the longer text's run next to the shared part holds at least two
+    of its words, in order, each no further from where it stands in the shorter text than a
+    replacement is long, and a third of the words of the shorter of the two phrases (from the
+    outermost shared word to the shared part). At the end, the shorter text's last word must be
+    one of them: a link line after a cut ("Continue reading on the source site") shares a
+    few function words with the text it cut. The runs between shared words (and between the
+    last of them and the shared part) are read like replacements; a heading before them (one
+    the other text dropped) is not.
+    """
+    if leading:
+        s_edge = s_edge[-2 * MAX_REPLACEMENT :]  # the phrase next to the shared part, not a heading
+    n = len(s_edge)
+    if n < 3 or not l_edge or n > 2 * MAX_REPLACEMENT:
+        return []
+    l_part = l_edge[-(n + MAX_REPLACEMENT) :] if leading else l_edge[: n + MAX_REPLACEMENT]
+    sm = SequenceMatcher(None, [w.casefold() for w in s_edge], [w.casefold() for w in l_part], autojunk=False)
+    blocks = [b for b in sm.get_matching_blocks() if b.size]
+    shared = sum(b.size for b in blocks)
+    if shared < 2:
+        return []
+    # the phrase runs from the outermost shared word to the shared part, on each side
+    if leading:
+        spans = (n - blocks[0].a, len(l_part) - blocks[0].b)
+    else:
+        spans = (blocks[-1].a + blocks[-1].size, blocks[-1].b + blocks[-1].size)
+    if 3 * shared < min(spans):
+        return []
+    shift = len(l_part) - n if leading else 0  # where s_edge's words would stand in l_part
+    if any(abs(b.b - b.a - shift) > MAX_REPLACEMENT for b in blocks):
+        return []
+    if not leading and blocks[-1].a + blocks[-1].size != n:
+        return []  # the shorter text's last word is not part of the phrase: a link line, a cut
+    ops = sm.get_opcodes()
+    equal = [k for k, op in enumerate(ops) if op[0] == "equal"]
+    bounded = ops[equal[0] :] if leading else ops[: equal[-1] + 1]
+    return [
+        (s_edge[i0:i1], l_part[j0:j1])
+        for op, i0, i1, j0, j1 in bounded
         if op == "replace" and i1 - i0 <= MAX_REPLACEMENT and j1 - j0 <= MAX_REPLACEMENT
     ]
 
@@ -286,6 +357,12 @@ def align(a: Text, b: Text) -> Alignment:
         for r in (gap(short.words[:fi], long_.words[:fp]), gap(short.words[li + K :], long_.words[lp + K :])):
             if r and _digits(r[0]) != _digits(r[1]) and _digits(r[0]) and _digits(r[1]):
                 out.append(r)
+        for s_edge, l_edge, leading in (
+            (short.words[:fi], long_.words[:fp], True),
+            (short.words[li + K :], long_.words[lp + K :], False),
+        ):
+            edge = _edge_substitutions(s_edge, l_edge, leading)
+            out += [d for d in (differing(a, b) for a, b in edge) if d]
         span = li - fi + 1
     else:
         span = 0

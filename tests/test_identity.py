@@ -11,6 +11,7 @@ import pytest
 
 from store import Store, neardup, normalise_url
 from store.testing import (
+    GRANTS,
     HARBOUR,
     all_rows,
     national_day,
@@ -88,6 +89,11 @@ def test_a_light_edit_or_a_typo_fix_is_not_a_difference_of_names():
         "navigation safety", "navigational safety"
     )
     assert neardup.compare(T(truncated(edited, 0.7)), T(HARBOUR)).same
+    # a number word that stands alone, or goes with a word that is no number, is no count
+    loose = GRANTS.replace("a programme designed", "one programme designed").replace(
+        "the first programmes", "the opening programmes"
+    )
+    assert neardup.compare(T(wrapped(loose)), T(GRANTS)).same
 
 
 @pytest.mark.parametrize(
@@ -106,6 +112,14 @@ def test_a_light_edit_or_a_typo_fix_is_not_a_difference_of_names():
             readout(
                 "the Republic of Sudmark", "Deputy Prime Minister Tomas Ruiz Alvarado", "maritime security"
             ),
+        ),
+        (  # numbers written in words: the count of grants, the months until the report
+            GRANTS,
+            GRANTS.replace("forty new", "sixty new").replace("after twelve months", "after eighteen months"),
+        ),
+        (  # an ordinal in words
+            GRANTS.replace("Today the Department", "For the third year the Department"),
+            GRANTS.replace("Today the Department", "For the fourth year the Department"),
         ),
         (  # a script without letter case: the country is the only difference
             arabic_greeting("مصر"),
@@ -352,3 +366,78 @@ def test_a_corrected_title_alone_is_the_articles_title(db):
     fixed = dataclasses.replace(doc, title="Harbour Agreement")
     db.save(fixed, dataclasses.replace(raw, fetched_at="2024-06-13T00:00:00Z"))
     assert article(db, a.article_id)["title"] == "Harbour Agreement"
+
+
+# ---------------------------------------------------------------- names in the opening words
+
+
+def library_notice(venue: str, city: str) -> str:
+    """A notice whose only differences stand in its first words."""
+    return (
+        f"The {venue} in {city} opens its new reading room to the public next week, with a collection "
+        "of novels, field guides and reference works in English and the local languages.\n\n"
+        "Visitors can borrow up to three books at a time, use the computers for research and attend "
+        "weekly conversation clubs led by volunteers. Membership is free for students and teachers.\n\n"
+        "The reading room is open from Monday to Saturday and closed on public holidays."
+    )
+
+
+PORTO = library_notice("American Space", "Porto Velho")
+SALVA = library_notice("Information Resource Center", "Salvador")
+BOA_VISTA = library_notice("Binational Center of the Northern Amazon Region", "Boa Vista")
+RECIFE = library_notice("Library", "Recife")
+
+
+@pytest.mark.parametrize(
+    "official,other",
+    [
+        (PORTO, SALVA),
+        (PORTO, BOA_VISTA),  # a long name for a short one
+        (BOA_VISTA, RECIFE),
+        (RECIFE, BOA_VISTA),
+        ("Media Note\n\nCultural Affairs\n\n" + PORTO, SALVA),  # a heading the copies drop
+        ("Media Note\n\nOffice of Cultural Affairs, Brasilia, regional programmes desk\n\n" + PORTO, SALVA),
+    ],
+)
+def test_look_alikes_differing_in_their_opening_words_stay_apart(official, other):
+    for copy in (wrapped(other), truncated(other, 0.5)):
+        v = neardup.compare(T(copy), T(official))
+        assert not v.same and v.review == "lookalike"
+        assert neardup.compare(T(copy), T(other)).same
+
+
+@pytest.mark.parametrize("text", [GRANTS, HARBOUR, PORTO])
+@pytest.mark.parametrize("tail", [" ... Read more", " Continue reading on the source site", " [full text]"])
+def test_an_excerpt_cut_anywhere_with_any_link_line_is_a_copy(text, tail):
+    words = text.split(" ")
+    for cut in range(30, len(words) - 2):
+        excerpt = " ".join(words[:cut]) + tail
+        assert neardup.compare(T(excerpt), T(text)).same, cut
+        assert neardup.compare(T(wrapped(excerpt)), T(text)).same, cut
+
+
+def test_a_copy_whose_opening_line_the_aggregator_replaced_is_still_a_copy():
+    official = "Media Note\n\nOffice of the Spokesperson\n\n" + PORTO
+    copy = "Filed by our culture desk\n\n" + PORTO + "\n\nShare this story"
+    assert neardup.compare(T(copy), T(official)).same
+    assert neardup.compare(T(truncated(PORTO, 0.6)), T(official)).same
+
+
+# ---------------------------------------------------------------- newest official text, any host
+
+
+def test_an_embassy_edit_represents_even_when_state_gov_keeps_the_old_words(db):
+    embassy = "https://br.usembassy.gov/reading-room/"
+    department = "https://www.state.gov/reading-room-porto-velho/"
+    a = db.save(*page(embassy, PORTO, "Reading Room Opens", DAY))
+    b = db.save(*page(department, PORTO, "Reading Room Opens", DAY, fetched_at="2024-06-12T12:00:00Z"))
+    assert b.article_id == a.article_id
+    assert article(db, a.article_id)["canonical_url"] == department  # state.gov first among equals
+    edited = PORTO.replace("weekly conversation clubs", "weekly conversation and film clubs")
+    db.save(*page(embassy, edited, "Reading Room Opens", DAY, fetched_at="2024-06-14T00:00:00Z"))
+    art = article(db, a.article_id)
+    assert (art["text"], art["canonical_url"]) == (edited, embassy)
+    again = edited.replace("free for students", "free for all students")
+    db.save(*page(department, again, "Reading Room Opens", DAY, fetched_at="2024-06-15T00:00:00Z"))
+    art = article(db, a.article_id)
+    assert (art["text"], art["canonical_url"]) == (again, department)
