@@ -1,8 +1,10 @@
-"""What the cleaner pool's processes cost before their first page, for bench/crawl.py.
+"""Probes for bench/crawl.py: what the cleaner pool's processes cost before their first page,
+and what the crawl's pages cost through clean() + save() in plain processes.
 
-Each figure is measured in a fresh process: an interpreter importing the cleaners (a worker
+Each figure is measured in fresh processes: an interpreter importing the cleaners (a worker
 started as its own interpreter, or a zygote), a worker forked by the zygote (from /proc of the
-zygote that reaped it), and the Rss / Pss of a pool's processes (/proc/PID/smaps_rollup).
+zygote that reaped it), the Rss / Pss of a pool's processes (/proc/PID/smaps_rollup), and the
+stored pages cleaned and saved again with no crawl around them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,61 @@ import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def clean_and_save(db_path: Path, out: Path, side_by_side: int = 1) -> tuple[int, float]:
+    """CPU seconds of `clean()` + `Store.save()` of every raw page stored in `db_path` into a
+    fresh database `out`, in one plain process (imports and warm-up not counted); returns
+    (pages, CPU seconds). With `side_by_side` n > 1 the pages are dealt over n processes that
+    run at the same time, each into its own database, and their CPU is summed: the same work
+    with the cores shared as a crawl shares them between its workers and itself."""
+    code = textwrap.dedent("""
+        import json, sys, time
+        from cleaners import Rejected, clean
+        from store import Store
+        part, parts = int(sys.argv[3]), int(sys.argv[4])
+        src, dst = Store(sys.argv[1]), Store(sys.argv[2])
+        pages = list(src.raw_pages())
+        for raw in pages[:20]:  # warm up: trafilatura's lazy imports and caches
+            try:
+                clean(raw)
+            except Rejected:
+                pass
+        mine = pages[part::parts]
+        t0 = time.process_time()
+        for raw in mine:
+            try:
+                doc = clean(raw)
+            except Rejected:
+                continue
+            dst.save(doc, raw)
+        cpu = time.process_time() - t0
+        dst.close(), src.close()
+        print(json.dumps({"pages": len(mine), "cpu": cpu}))
+    """)
+    outs = [out] if side_by_side == 1 else [out.with_name(f"{out.name}.{i}") for i in range(side_by_side)]
+    for o in outs:
+        for f in o.parent.glob(o.name + "*"):
+            f.unlink()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(db_path), str(o), str(i), str(side_by_side)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i, o in enumerate(outs)
+    ]
+    pages, cpu = 0, 0.0
+    for proc in procs:
+        stdout, stderr = proc.communicate()
+        if proc.returncode != 0:
+            sys.stderr.write(stderr[-4000:])
+            raise SystemExit("clean() + save() alone failed")
+        got = json.loads(stdout.strip().splitlines()[-1])
+        pages, cpu = pages + got["pages"], cpu + got["cpu"]
+    return pages, cpu
 
 
 def worker_start_cpu(runs: int = 3) -> float:
