@@ -421,8 +421,8 @@ class Synth:
         elif kind == 1:
             title = f"{c1} National Day"
             text = (
-                f"On behalf of the Government of the United States of America, I offer best wishes to "
-                f"the people of {c1} on the occasion of your {r.randint(20, 230)}th National Day. {body} "
+                f"Speaking for the Government of the United States, I send warm wishes to the people "
+                f"of {c1} as you mark your {r.randint(20, 230)}th National Day. {body} "
                 f"The United States values its partnership with {c1}. Congratulations on this special day."
             )
         else:
