@@ -78,6 +78,9 @@ def _target(a: HtmlElement, url: str | None, site: str | None) -> str | None:
     href = (a.get("href") or "").strip()
     if not href or href.lower().startswith(_NOT_PAGES):
         return None
+    if href.startswith("/") and not href.startswith("//"):
+        path = href.split("#")[0]  # a path of this site: no need to resolve it
+        return None if url and path == urlsplit(url).path else path
     absolute = urljoin(url or "", href)
     parts = urlsplit(absolute)
     if parts.scheme not in ("http", "https", ""):
@@ -136,10 +139,16 @@ def entries(tree: HtmlElement, url: str | None) -> list[str]:
             if n < MIN_ENTRIES:
                 continue
             starts = [i for i, c in enumerate(children) if _signature(c) == sig]
-            leads = [_lead(children[i], url, site) for i in starts]
+            leads: list[str | None] = []
+            misses = 0
+            for i in starts:
+                leads.append(_lead(children[i], url, site))
+                misses += leads[-1] is None
+                if misses > 0.2 * n:
+                    break
             targets = [t for t in leads if t]
             # every entry of a listing leads to a page of its own
-            if len(targets) < MIN_ENTRIES or len(targets) < 0.8 * n or len(set(targets)) < len(targets):
+            if misses > 0.2 * n or len(targets) < MIN_ENTRIES or len(set(targets)) < len(targets):
                 continue
             bounds = [*starts[1:], min(len(children), starts[-1] + (starts[-1] - starts[-2]))]
             for start, end, lead in zip(starts, bounds, leads, strict=True):
@@ -161,22 +170,35 @@ def _prose_chars(line: str) -> int:
     return len(prose) if word_count(prose) >= 3 else 0
 
 
+def _is_cut(line: str) -> bool:
+    """The line ends as an excerpt cut short does, or ends no sentence."""
+    return bool(_CUT_END.search(line)) or not ends_sentence(line)
+
+
+def _found_in(words: Counter[str], item: Counter[str]) -> int:
+    return sum(min(n, item.get(w, 0)) for w, n in words.items())
+
+
 def measure(tree: HtmlElement, url: str | None, body: str) -> Listing:
     """The listing test's measures for a cleaned body and the page it came from."""
+    lines = [ln.strip() for ln in body.split("\n") if ln.strip()]
+    # complete, uncut sentences are prose wherever they stand: a body with a statement's worth
+    # of them is no index, whatever its structure (and most pages stop here, at no cost)
+    firm = sum(_prose_chars(line) for line in lines if not _is_cut(line))
+    if firm >= STATEMENT_CHARS:
+        return Listing(0, 0.0, firm)
     items = [Counter(_TOKEN.findall(t.casefold())) for t in entries(tree, url)]
     if len(items) < MIN_ENTRIES:
-        return Listing(len(items), 0.0, len(body))
+        return Listing(len(items), 0.0, firm)
     total = inside = prose = 0
-    for line in (ln.strip() for ln in body.split("\n")):
-        if not line:
-            continue
+    for line in lines:
         words = Counter(_TOKEN.findall(line.casefold()))
         count = sum(words.values())
-        in_entry = bool(count) and any(sum((words & item).values()) >= _IN_ENTRY * count for item in items)
+        in_entry = bool(count) and any(_found_in(words, item) >= _IN_ENTRY * count for item in items)
         total += len(line)
         if in_entry:
             inside += len(line)
-            if _CUT_END.search(line) or not ends_sentence(line):
+            if _is_cut(line):
                 continue  # an excerpt cut short: the start of another page
         prose += _prose_chars(line)
     return Listing(len(items), inside / total if total else 0.0, prose)
