@@ -12,7 +12,9 @@ the parsed page and not from any wording:
 - the entries are the body: most of the cleaned body's text lies in lines found in an entry;
 - no statement's worth of prose stands anywhere: the body's complete sentences, outside the
   entries and in entries whose text is not cut short ("…", "[...]", or no sentence end), add
-  up to less than the shortest statement (`STATEMENT_CHARS`).
+  up to less than the shortest statement, in characters and in words (`STATEMENT_CHARS`,
+  `STATEMENT_WORDS`; a word of a script written without spaces is a character, so a short
+  statement in Chinese is not taken for a few characters of prose).
 
 The last test is what keeps real articles. An article with a related-posts list, a teaser
 block or a list of links has its own prose outside the entries; a roundup, a fact sheet of
@@ -35,8 +37,9 @@ from cleaners.model import Rejected
 from cleaners.prose import SENTENCE_ENDS, ends_sentence, word_count
 
 MIN_ENTRIES = 3
-# The shortest real statement of the dev feed has 216 characters of prose (a travel note).
+# The shortest real statement of the dev feed has 216 characters, 34 words (a travel note).
 STATEMENT_CHARS = 200
+STATEMENT_WORDS = 30
 # Share of the body's characters in lines found in entries, for the entries to be the body.
 ENTRY_SHARE = 0.5
 # Text a page may put before an entry's title link: a date, a number, a label.
@@ -56,15 +59,20 @@ _NOT_PAGES = ("#", "javascript:", "mailto:", "tel:", "data:")
 @dataclass(frozen=True, slots=True)
 class Listing:
     """What the listing test measured: entries found, the share of the body in them, and the
-    characters of statement prose the body holds."""
+    characters and words of statement prose the body holds."""
 
     entries: int
     share: float
     prose: int
+    words: int = 0
 
     @property
     def is_index(self) -> bool:
-        return self.entries >= MIN_ENTRIES and self.share >= ENTRY_SHARE and self.prose < STATEMENT_CHARS
+        return (
+            self.entries >= MIN_ENTRIES
+            and self.share >= ENTRY_SHARE
+            and not _statement_worth(self.prose, self.words)
+        )
 
 
 def _site(url: str | None) -> str | None:
@@ -157,17 +165,21 @@ def entries(tree: HtmlElement, url: str | None) -> list[str]:
     return found
 
 
-def _prose_chars(line: str) -> int:
-    """Characters of the line in complete sentences (the words after its last sentence end,
-    a link label or a cut, are not)."""
+def _statement_worth(chars: int, words: int) -> bool:
+    return chars >= STATEMENT_CHARS or words >= STATEMENT_WORDS
+
+
+def _prose(line: str) -> str:
+    """The part of the line in complete sentences (the words after its last sentence end, a
+    link label or a cut, are not), or "" for a fragment of fewer than three words."""
     if ends_sentence(line):
         prose = line
     else:
         ends = list(_SENTENCE_END.finditer(line))
         if not ends:
-            return 0
+            return ""
         prose = line[: ends[-1].end()].strip()
-    return len(prose) if word_count(prose) >= 3 else 0
+    return prose if word_count(prose) >= 3 else ""
 
 
 def _is_cut(line: str) -> bool:
@@ -184,24 +196,27 @@ def measure(tree: HtmlElement, url: str | None, body: str) -> Listing:
     lines = [ln.strip() for ln in body.split("\n") if ln.strip()]
     # complete, uncut sentences are prose wherever they stand: a body with a statement's worth
     # of them is no index, whatever its structure (and most pages stop here, at no cost)
-    firm = sum(_prose_chars(line) for line in lines if not _is_cut(line))
-    if firm >= STATEMENT_CHARS:
-        return Listing(0, 0.0, firm)
+    firm = [_prose(line) for line in lines if not _is_cut(line)]
+    chars, words = sum(map(len, firm)), sum(map(word_count, firm))
+    if _statement_worth(chars, words):
+        return Listing(0, 0.0, chars, words)
     items = [Counter(_TOKEN.findall(t.casefold())) for t in entries(tree, url)]
     if len(items) < MIN_ENTRIES:
-        return Listing(len(items), 0.0, firm)
-    total = inside = prose = 0
+        return Listing(len(items), 0.0, chars, words)
+    total = inside = chars = words = 0
     for line in lines:
-        words = Counter(_TOKEN.findall(line.casefold()))
-        count = sum(words.values())
-        in_entry = bool(count) and any(_found_in(words, item) >= _IN_ENTRY * count for item in items)
+        tokens = Counter(_TOKEN.findall(line.casefold()))
+        count = sum(tokens.values())
+        in_entry = bool(count) and any(_found_in(tokens, item) >= _IN_ENTRY * count for item in items)
         total += len(line)
         if in_entry:
             inside += len(line)
             if _is_cut(line):
                 continue  # an excerpt cut short: the start of another page
-        prose += _prose_chars(line)
-    return Listing(len(items), inside / total if total else 0.0, prose)
+        prose = _prose(line)
+        chars += len(prose)
+        words += word_count(prose)
+    return Listing(len(items), inside / total if total else 0.0, chars, words)
 
 
 def check_listing(tree: HtmlElement, url: str | None, body: str) -> None:
@@ -215,5 +230,5 @@ def check_listing(tree: HtmlElement, url: str | None, body: str) -> None:
         raise Rejected(
             "listing_page",
             f"{listing.entries} entries leading to other pages hold {listing.share:.0%} of the text; "
-            f"{listing.prose} characters of prose",
+            f"{listing.prose} characters, {listing.words} words of prose",
         )

@@ -228,6 +228,13 @@ NOT_LISTINGS = {
         ),
         "Any update on the talks, round 5?",
     ),
+    # a short statement in a script written without spaces (few characters, many words), then
+    # the site's related posts
+    "short statement in Chinese": (
+        "<p>美国政府祝贺诺兰人民国庆节快乐。我们期待在新的一年里继续与诺兰政府合作，促进地区的和平、繁荣与安全，"
+        "并加深两国人民之间的友谊。</p>" + _related(6, True),
+        "并加深两国人民之间的友谊。",
+    ),
     # a statement with a block of teaser cards under it
     "teaser block": (
         f"<p>{TRAVEL}</p><div class='teasers'>"
