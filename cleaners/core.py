@@ -29,6 +29,7 @@ from cleaners.extract import Guesses, main_text
 from cleaners.html import WS, content_type_header, html_lang, page_kind, parse_html, title_tag
 from cleaners.language import detect_language
 from cleaners.layout import mark_blocks
+from cleaners.listings import check_listing
 from cleaners.model import Document, RawPage, Rejected, Removal, content_hash, normalise_text
 from cleaners.prose import ends_sentence, is_hard_wrapped, join_wrapped
 from cleaners.rules import Attribution, apply_line_rules, byline_speaker, doc_type_from_title
@@ -61,7 +62,8 @@ def clean(raw: RawPage, config: CleanConfig | None = None) -> Document:
 
     Raises:
         Rejected: with reason too_large, empty_body, binary_payload, not_html, too_deep,
-            soft_block, not_found, too_short, boilerplate_only or not_a_statement.
+            soft_block, not_found, too_short, boilerplate_only, not_a_statement or
+            listing_page.
     """
     config = config or _DEFAULT
     body = raw.body or b""
@@ -233,7 +235,8 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str, config:
     byline_speaker(att, kept)
     body = scrub("\n\n".join(kept))
     _check_length(body, removals)
-    check_statement(body)  # a site's own page (plans, donations, an index) holds no statement
+    check_statement(body)  # a site's own page (plans, donations) holds no statement
+    check_listing(tree, url, body)  # nor does an index of its other pages
 
     # the Document
     claimed = metadata.plausible_claim(att.claimed_original, url)

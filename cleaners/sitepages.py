@@ -16,8 +16,9 @@ a statement:
 
 It is measured over the sentences of the cleaned body, in English; a body in another language
 is never rejected here (the vocabulary would not match, so nothing fires). Index pages (tag
-pages, calendars, search results) are not judged: a test of "most of the text is excerpts cut
-short or closed by the same link text" rejected real articles on held-out pages.
+pages, archives, search results) are judged apart, on the page's structure rather than on its
+text (`cleaners.listings`): a test on the text alone ("most of it is excerpts cut short or
+closed by the same link text") cannot tell them from articles with lists in them.
 """
 
 from __future__ import annotations

@@ -125,3 +125,132 @@ def test_a_short_post_inviting_comments_is_kept():
     ]
     doc = clean(_page("Open thread, autumn", post, "https://blog.example/2024/10/open-thread/"))
     assert "We try to answer every comment" in doc.text
+
+
+# --- index pages of other pages: rejected as listing_page ------------------------------------
+
+LISTINGS = {
+    "junk-tag-listing",
+    "junk-search-results",
+    "junk-month-archive",
+    "junk-not-found-recent",
+    "junk-feed-html",
+}
+
+
+@pytest.mark.parametrize("name", sorted(LISTINGS))
+def test_index_of_other_pages_is_rejected(name):
+    page = wrapped_templates.render(name, STORY, CTX)
+    assert page.outcome == "rejected" and wrapped_templates.BY_NAME[name].split == "dev"
+    with pytest.raises(Rejected) as err:
+        clean(_raw(page.url, page.body, page.content_type))
+    assert err.value.reason in {"listing_page", "not_found"}
+    assert err.value.reason == "listing_page" or name == "junk-not-found-recent"
+
+
+# Real pages shaped like listings, which must be kept: the statement they hold is what a user
+# crawls for. Each is written around a short statement (shorter than most real ones).
+TRAVEL = (
+    "Special Envoy Mara Lind will travel to Port Amsel and Vesterby from May 3 to 6 to meet officials "
+    "of the Norland government and civil society groups. She will discuss support for the ceasefire and "
+    "humanitarian access to the northern provinces."
+)
+SITE = "https://ledger.example"
+
+
+def _article(title: str, inner: str, url: str = f"{SITE}/2024/05/the-statement/") -> RawPage:
+    html = (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title></head><body>"
+        f"<header><a href='/'>Home</a> <a href='/about/'>About</a></header><main><article>"
+        f"<h1>{title}</h1>\n{inner}</article></main><footer>The Ledger</footer></body></html>"
+    )
+    return _raw(url, html.encode())
+
+
+def _related(count: int, excerpt: bool) -> str:
+    items = "".join(
+        f"<li class='entry'><a href='/2024/04/earlier-post-{i}/'>Earlier post number {i} on the region</a>"
+        f"<span class='date'>April {i + 1}, 2024</span>"
+        + (
+            f"<p>The envoy met partners in the capital to talk about week {i} [&hellip;]</p>"
+            if excerpt
+            else ""
+        )
+        + "</li>"
+        for i in range(count)
+    )
+    return f"<h3>More on the region</h3><ul class='entries'>{items}</ul>"
+
+
+NOT_LISTINGS = {
+    # a short statement, then a long list of related posts with excerpts, inside the article
+    "related posts with excerpts": (f"<p>{TRAVEL}</p>{_related(8, True)}", TRAVEL),
+    "related posts, titles only": (f"<p>{TRAVEL}</p>{_related(6, False)}", TRAVEL),
+    # a roundup of one statement: each bullet links to a page of the site and says what it is
+    "roundup with many links": (
+        "<p>The Department published the following on the envoy's trip this week.</p><ul>"
+        + "".join(
+            f"<li><a href='/2024/05/trip-day-{d}/'>Envoy in Norland, day {d}</a>: the envoy met "
+            f"ministers and aid groups in the capital and spoke about humanitarian access on day {d}.</li>"
+            for d in range(1, 6)
+        )
+        + "</ul>",
+        "spoke about humanitarian access on day 5.",
+    ),
+    # a fact sheet whose bullets each lead with a link to the programme's page
+    "fact sheet of linked bullets": (
+        "<p>Assistance to Norland in 2024:</p><ul>"
+        + "".join(
+            f"<li><a href='/programs/{p.lower()}/'>{p} Program</a> gives grants to local groups in the "
+            f"north. It is run with the ministry.</li>"
+            for p in ("Water", "Schools", "Clinics", "Roads", "Radio")
+        )
+        + "</ul>",
+        "Radio Program gives grants to local groups in the north.",
+    ),
+    # a page of several short statements, each under a heading that links to its own page
+    "several short statements": (
+        "".join(
+            f"<div class='statement'><h2><a href='/2024/05/national-day-{c.lower()}/'>{c} National Day"
+            "</a></h2>"
+            f"<p>The United States congratulates the people of {c} on their national day and looks forward "
+            f"to our work together.</p></div>"
+            for c in ("Norland", "Vesterland", "Ostmark", "Sudria")
+        ),
+        "congratulates the people of Sudria on their national day",
+    ),
+    # a briefing transcript: many short lines of questions and answers
+    "briefing with short Q and A": (
+        "".join(
+            f"<p><b>QUESTION:</b> Any update on the talks, round {i}?</p><p><b>MR LIND:</b> Not today. "
+            f"We are in touch with both sides.</p><p><a href='/briefings/{i}/'>Earlier briefing {i}</a></p>"
+            for i in range(1, 6)
+        ),
+        "Any update on the talks, round 5?",
+    ),
+    # a short statement in a script written without spaces (few characters, many words), then
+    # the site's related posts
+    "short statement in Chinese": (
+        "<p>美国政府祝贺诺兰人民国庆节快乐。我们期待在新的一年里继续与诺兰政府合作，促进地区的和平、繁荣与安全，"
+        "并加深两国人民之间的友谊。</p>" + _related(6, True),
+        "并加深两国人民之间的友谊。",
+    ),
+    # a statement with a block of teaser cards under it
+    "teaser block": (
+        f"<p>{TRAVEL}</p><div class='teasers'>"
+        + "".join(
+            f"<div class='card'><a href='/stories/{i}/'>Story teaser number {i}</a>"
+            "<p>A look at the week&hellip;</p></div>"
+            for i in range(4)
+        )
+        + "</div>",
+        TRAVEL,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOT_LISTINGS))
+def test_a_statement_shaped_like_a_list_is_kept(case):
+    inner, kept = NOT_LISTINGS[case]
+    doc = clean(_article("Special Envoy Lind's Travel to Norland", inner))
+    assert kept in doc.text
