@@ -36,6 +36,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import date
 from difflib import SequenceMatcher
+from functools import cached_property
 from itertools import pairwise
 
 import numpy as np
@@ -139,10 +140,18 @@ class Text:
     words: list[str]
     folded: list[str]
     hashes: np.ndarray
+    source: str = ""  # the folded text the words were read from (for the separators between them)
     unique: np.ndarray = field(init=False)
 
     def __post_init__(self):
         self.unique = np.unique(self.hashes)
+
+    @cached_property
+    def seps(self) -> list[str] | None:
+        """What stands before each word (`seps[i]`) and after the last (`seps[-1]`): line
+        breaks, commas, dashes. None when the source does not give the words back."""
+        out = _WORD.split(self.source)
+        return out if len(out) == len(self.words) + 1 else None
 
     @classmethod
     def of(cls, text: str) -> Text:
@@ -151,7 +160,7 @@ class Text:
         f = _WORD.findall(norm.casefold())
         if len(f) != len(w):  # a letter whose case folding is not a word character
             f = [x.casefold() for x in w]
-        return cls(w, f, shingle_hashes(f))
+        return cls(w, f, shingle_hashes(f), norm)
 
     @property
     def size(self) -> int:
@@ -289,6 +298,107 @@ def _edge_substitutions(s_edge: list[str], l_edge: list[str], leading: bool) -> 
     ]
 
 
+# What a republisher's line is made of does not matter below; what counts is where a name stands:
+# a dateline before the first shared word, a signature after the last, an item of a list of names.
+_LIST_SEP = frozenset(" ,")
+_NAME_SEP = frozenset(" ,.'-")
+_CONNECTORS = frozenset({"and", "or"})
+MAX_NAME_LINE = 6  # words of a dateline or of one signature line
+
+
+def _only(sep: str, allowed: frozenset[str]) -> bool:
+    return all(c in allowed for c in sep)
+
+
+def _dateline(t: Text, edge: int) -> list[str]:
+    """The words of `t`'s dateline that stand before word `edge` ("KATHMANDU, Nepal - ...": a
+    line that opens with a word in capitals, then a few names, then a dash), or []. Read from
+    the dash in one of the first words from `edge` back to the start of its line."""
+    seps = t.seps
+    if seps is None or edge <= 0:
+        return []
+    for k in range(edge, min(edge + 3, len(t.words))):
+        if "-" in seps[k] and "\n" not in seps[k]:
+            break
+    else:
+        return []
+    j = k - 1
+    while j > 0 and "\n" not in seps[j] and k - j < MAX_NAME_LINE and _only(seps[j], _NAME_SEP):
+        j -= 1
+    if j > 0 and "\n" not in seps[j] or j >= edge:
+        return []
+    line = t.words[j:k]
+    if not (line[0].isupper() and len(line[0]) > 1 and all(_name_like(w) or w.isdigit() for w in line)):
+        return []
+    return t.words[j:edge]
+
+
+def _name_line(words: list[str], seps: list[str], j: int, end: int) -> bool:
+    return (
+        0 < end - j <= MAX_NAME_LINE
+        and all(_name_like(w) or (len(w) <= 3 and w.isalpha()) or w in ("of", "the") for w in words[j:end])
+        and any(_name_like(w) and len(w) > 1 for w in words[j:end])
+        and all(_only(seps[k], _NAME_SEP) for k in range(j + 1, end))
+    )
+
+
+def _signature(t: Text, edge: int) -> list[str]:
+    """The signature block around word `edge`, the first word after the shared part: the lines
+    from the start of `edge`'s line on that are each a few names ("Helen Marsh", "Ambassador"),
+    or [] when `edge`'s line is no such line. Text after the block (cruft) does not matter."""
+    seps = t.seps
+    n = len(t.words)
+    if seps is None or edge >= n:
+        return []
+    j = edge
+    while j > 0 and "\n" not in seps[j] and edge - j < MAX_NAME_LINE:
+        j -= 1
+    if j > 0 and "\n" not in seps[j]:
+        return []
+    start, end = j, j
+    while end < n:
+        stop = next((k for k in range(end + 1, n) if "\n" in seps[k]), n)
+        if not _name_line(t.words, seps, end, stop):
+            break
+        end = stop
+    return t.words[start:end] if end > edge else []
+
+
+def _list_insertion(t: Text, a: int, b: int) -> bool:
+    """Words a..b of `t`, missing from the other text, are an item added to a list of names in
+    the running text ("Norland, Sudmark, Vell and Ostria"): names joined by commas or "and"
+    alone, bounded by list separators (or the list's end) on both sides, next to at least two
+    other names of the list. A republisher's inserted line sits on a line of its own, or holds
+    other punctuation, or no list."""
+    seps = t.seps
+    w = t.words
+    if seps is None or not 0 < a < b < len(w) or b - a > MAX_REPLACEMENT:
+        return False
+    if not all(_only(seps[k], _LIST_SEP) for k in range(a, b + 1)):
+        return False
+    items = [x for x in w[a:b] if x.casefold() not in _CONNECTORS]
+    if not items or not all(_name_like(x) and not x.isdigit() for x in items):
+        return False
+
+    def bound(inner: int, outer: int, sep: str) -> bool:
+        return "," in sep or w[outer].casefold() in _CONNECTORS or w[inner].casefold() in _CONNECTORS or not (
+            _name_like(w[outer])
+        )
+
+    if not (bound(a, a - 1, seps[a]) and bound(b - 1, b, seps[b])):
+        return False
+    around = 0
+    for start, step in ((a - 1, -1), (b, 1)):
+        k = start
+        while 0 <= k < len(w) and abs(k - start) < 2 * MAX_NAME_LINE:
+            sep = seps[k + 1] if step < 0 else seps[k]
+            if not _only(sep, _LIST_SEP) or not (_name_like(w[k]) or w[k].casefold() in _CONNECTORS):
+                break
+            around += _name_like(w[k])
+            k += step
+    return around >= 2
+
+
 @dataclass
 class Alignment:
     """How the shorter text `s` lies inside the longer `l`."""
@@ -352,6 +462,10 @@ def align(a: Text, b: Text) -> Alignment:
             out.append(r)
         elif s_gap and l_gap and max(len(s_gap), len(l_gap)) > MAX_REPLACEMENT:
             out += [d for d in (differing(a, b) for a, b in _substitutions(s_gap, l_gap)) if d]
+        elif l_gap and not s_gap and _list_insertion(long_, p0 + K, p1):
+            out.append(([], l_gap))
+        elif s_gap and not l_gap and _list_insertion(short, i0 + K, i1):
+            out.append((s_gap, []))
     if anchors:
         (fi, fp), (li, lp) = anchors[0], anchors[-1]
         for r in (gap(short.words[:fi], long_.words[:fp]), gap(short.words[li + K :], long_.words[lp + K :])):
@@ -363,6 +477,13 @@ def align(a: Text, b: Text) -> Alignment:
         ):
             edge = _edge_substitutions(s_edge, l_edge, leading)
             out += [d for d in (differing(a, b) for a, b in edge) if d]
+        # a name replaced on both sides at an edge: two datelines, or two signatures
+        for r in (
+            differing(_dateline(short, fi), _dateline(long_, fp)),
+            differing(_signature(short, li + K), _signature(long_, lp + K)),
+        ):
+            if r and r[0] and r[1]:
+                out.append(r)
         span = li - fi + 1
     else:
         span = 0
