@@ -52,7 +52,8 @@ _PLACE_NOISE = frozenset(
     "usembassy gov www".split()
 )
 OFFICIAL_SIZE_RATIO = 0.6  # official vs official: the smaller must be this share of the larger
-LOOKALIKE_EXCERPT_SHARE = 0.8  # a matched text under this share of a look-alike text of the article is an excerpt
+# a matched text under this share of a look-alike text of the same article is an excerpt of both
+LOOKALIKE_EXCERPT_SHARE = 0.8
 
 Match = tuple[int | None, str, float | None]  # article, match method, score
 

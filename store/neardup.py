@@ -250,7 +250,10 @@ def _substitutions(s_gap: list[str], l_gap: list[str]) -> list[tuple[list[str], 
 Runs = list[tuple[list[str], list[str]]]
 
 
-def _edge_substitutions(s_edge: list[str], l_edge: list[str], leading: bool) -> Runs:
+EdgeOp = tuple[str, int, int, int, int]  # opcode, then word positions in s_edge and l_edge
+
+
+def _edge_substitutions(s_edge: list[str], l_edge: list[str], leading: bool) -> list[EdgeOp]:
     """The word runs replaced at an edge, when the two edges are one phrase with words replaced.
 
     A text may differ from its look-alike in its very first words ("The American Center in
@@ -262,15 +265,16 @@ def _edge_substitutions(s_edge: list[str], l_edge: list[str], leading: bool) -> 
     outermost shared word to the shared part). At the end, the shorter text's last word must be
     one of them: a link line after a cut ("Continue reading on the source site") shares a
     few function words with the text it cut. The runs between shared words (and between the
-    last of them and the shared part) are read like replacements; a heading before them (one
-    the other text dropped) is not.
+    last of them and the shared part) are returned as opcodes, for the caller to read like
+    replacements or insertions; a heading before them (one the other text dropped) is not.
     """
-    if leading:
-        s_edge = s_edge[-2 * MAX_REPLACEMENT :]  # the phrase next to the shared part, not a heading
+    s_base = max(0, len(s_edge) - 2 * MAX_REPLACEMENT) if leading else 0
+    s_edge = s_edge[s_base:]  # at the start: the phrase next to the shared part, not a heading
     n = len(s_edge)
     if n < 3 or not l_edge or n > 2 * MAX_REPLACEMENT:
         return []
-    l_part = l_edge[-(n + MAX_REPLACEMENT) :] if leading else l_edge[: n + MAX_REPLACEMENT]
+    l_base = max(0, len(l_edge) - n - MAX_REPLACEMENT) if leading else 0
+    l_part = l_edge[l_base:] if leading else l_edge[: n + MAX_REPLACEMENT]
     sm = SequenceMatcher(None, [w.casefold() for w in s_edge], [w.casefold() for w in l_part], autojunk=False)
     blocks = [b for b in sm.get_matching_blocks() if b.size]
     shared = sum(b.size for b in blocks)
@@ -292,9 +296,9 @@ def _edge_substitutions(s_edge: list[str], l_edge: list[str], leading: bool) -> 
     equal = [k for k, op in enumerate(ops) if op[0] == "equal"]
     bounded = ops[equal[0] :] if leading else ops[: equal[-1] + 1]
     return [
-        (s_edge[i0:i1], l_part[j0:j1])
+        (op, s_base + i0, s_base + i1, l_base + j0, l_base + j1)
         for op, i0, i1, j0, j1 in bounded
-        if op == "replace" and i1 - i0 <= MAX_REPLACEMENT and j1 - j0 <= MAX_REPLACEMENT
+        if op != "equal" and i1 - i0 <= MAX_REPLACEMENT and j1 - j0 <= MAX_REPLACEMENT
     ]
 
 
@@ -328,15 +332,20 @@ def _dateline(t: Text, edge: int) -> list[str]:
     if j > 0 and "\n" not in seps[j] or j >= edge:
         return []
     line = t.words[j:k]
-    if not (line[0].isupper() and len(line[0]) > 1 and all(_name_like(w) or w.isdigit() for w in line)):
+    if not (line[0].isupper() and len(line[0]) > 1 and all(_name_word(w) or w.isdigit() for w in line)):
         return []
     return t.words[j:edge]
+
+
+def _name_word(w: str) -> bool:
+    """A word of a name or title: name-like, or a short particle ("of", "and", "d'", "a.i.")."""
+    return _name_like(w) or (len(w) <= 3 and w.isalpha())
 
 
 def _name_line(words: list[str], seps: list[str], j: int, end: int) -> bool:
     return (
         0 < end - j <= MAX_NAME_LINE
-        and all(_name_like(w) or (len(w) <= 3 and w.isalpha()) or w in ("of", "the") for w in words[j:end])
+        and all(_name_word(w) for w in words[j:end])
         and any(_name_like(w) and len(w) > 1 for w in words[j:end])
         and all(_only(seps[k], _NAME_SEP) for k in range(j + 1, end))
     )
@@ -381,8 +390,11 @@ def _list_insertion(t: Text, a: int, b: int) -> bool:
         return False
 
     def bound(inner: int, outer: int, sep: str) -> bool:
-        return "," in sep or w[outer].casefold() in _CONNECTORS or w[inner].casefold() in _CONNECTORS or not (
-            _name_like(w[outer])
+        return (
+            "," in sep
+            or w[outer].casefold() in _CONNECTORS
+            or w[inner].casefold() in _CONNECTORS
+            or not (_name_like(w[outer]))
         )
 
     if not (bound(a, a - 1, seps[a]) and bound(b - 1, b, seps[b])):
@@ -471,12 +483,16 @@ def align(a: Text, b: Text) -> Alignment:
         for r in (gap(short.words[:fi], long_.words[:fp]), gap(short.words[li + K :], long_.words[lp + K :])):
             if r and _digits(r[0]) != _digits(r[1]) and _digits(r[0]) and _digits(r[1]):
                 out.append(r)
-        for s_edge, l_edge, leading in (
-            (short.words[:fi], long_.words[:fp], True),
-            (short.words[li + K :], long_.words[lp + K :], False),
-        ):
-            edge = _edge_substitutions(s_edge, l_edge, leading)
-            out += [d for d in (differing(a, b) for a, b in edge) if d]
+        for s0, l0, s_end, l_end, leading in ((0, 0, fi, fp, True), (li + K, lp + K, None, None, False)):
+            s_edge, l_edge = short.words[s0:s_end], long_.words[l0:l_end]
+            for op, i0, i1, j0, j1 in _edge_substitutions(s_edge, l_edge, leading):
+                d = differing(s_edge[i0:i1], l_edge[j0:j1])
+                if d and (
+                    op == "replace"
+                    or (op == "insert" and _list_insertion(long_, l0 + j0, l0 + j1))
+                    or (op == "delete" and _list_insertion(short, s0 + i0, s0 + i1))
+                ):
+                    out.append(d)
         # a name replaced on both sides at an edge: two datelines, or two signatures
         for r in (
             differing(_dateline(short, fi), _dateline(long_, fp)),
