@@ -25,7 +25,11 @@ both sides) makes the pair different; so does such a word replaced inside a long
 whose two sides are otherwise the same words (several names close together leave no shared
 shingle between them), or in the first or last words when both texts open (or end) with one
 phrase whose names differ (`_edge_substitutions`). Insertions (cruft lines, "Read more")
-and missing tails (truncation) are not replacements and do not count against a match.
+and missing tails (truncation) are not replacements and do not count against a match, with
+one exception: a name added to a list of names in the running text. Where a name stands
+also counts (`store.namespots`): both texts open with a dateline and the cities differ, or
+both end in a signature and the names differ; a republisher adds or cuts such lines, it
+does not replace them.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ from functools import cached_property
 from itertools import pairwise
 
 import numpy as np
+
+from .namespots import dateline, list_insertion, name_like, signature
 
 K = 5  # words per shingle
 SAMPLE_MOD = 4  # one shingle in SAMPLE_MOD becomes a fingerprint
@@ -194,13 +200,6 @@ def _numbers(tokens) -> set[str]:
     return _digits(tokens) | {t.casefold() for t in tokens if t.casefold() in _NUMBER_WORDS}
 
 
-def _name_like(token: str) -> bool:
-    """A token that may name someone or somewhere: capitalised, or in a script without
-    letter case (Arabic, Hebrew, Devanagari ...), where a name cannot be told by its case."""
-    first = token[:1]
-    return first.isupper() or (first.isalpha() and first.lower() == first.upper())
-
-
 def _named(x: list[str], y: list[str]) -> bool:
     """A replacement that changes who, where or when: a name-like word or a number (in
     digits; in words when both sides hold one, so "one" standing for "a" is no count).
@@ -216,7 +215,7 @@ def _named(x: list[str], y: list[str]) -> bool:
     jx, jy = "".join(x).casefold(), "".join(y).casefold()
     if jx == jy:
         return False
-    if not any(_name_like(t) for t in x + y):
+    if not any(name_like(t) for t in x + y):
         return False
     if x and y and SequenceMatcher(None, jx, jy).ratio() >= 0.75:
         return False  # a spelling fix, not another name
@@ -234,7 +233,7 @@ def _substitutions(s_gap: list[str], l_gap: list[str]) -> list[tuple[list[str], 
     for another. Any other gap is a rewritten passage (or cruft standing where text was)
     and says nothing about names.
     """
-    if all(2 * sum(_name_like(w) or w.isdigit() for w in g) >= len(g) for g in (s_gap, l_gap)):
+    if all(2 * sum(name_like(w) or w.isdigit() for w in g) >= len(g) for g in (s_gap, l_gap)):
         return [(s_gap, l_gap)]
     sm = SequenceMatcher(None, [w.casefold() for w in s_gap], [w.casefold() for w in l_gap], autojunk=False)
     shared = sum(b.size for b in sm.get_matching_blocks())
@@ -302,115 +301,6 @@ def _edge_substitutions(s_edge: list[str], l_edge: list[str], leading: bool) -> 
     ]
 
 
-# What a republisher's line is made of does not matter below; what counts is where a name stands:
-# a dateline before the first shared word, a signature after the last, an item of a list of names.
-_LIST_SEP = frozenset(" ,")
-_NAME_SEP = frozenset(" ,.'-")
-_CONNECTORS = frozenset({"and", "or"})
-MAX_NAME_LINE = 6  # words of a dateline or of one signature line
-
-
-def _only(sep: str, allowed: frozenset[str]) -> bool:
-    return all(c in allowed for c in sep)
-
-
-def _dateline(t: Text, edge: int) -> list[str]:
-    """The words of `t`'s dateline that stand before word `edge` ("KATHMANDU, Nepal - ...": a
-    line that opens with a word in capitals, then a few names, then a dash), or []. Read from
-    the dash in one of the first words from `edge` back to the start of its line."""
-    seps = t.seps
-    if seps is None or edge <= 0:
-        return []
-    for k in range(edge, min(edge + 3, len(t.words))):
-        if "-" in seps[k] and "\n" not in seps[k]:
-            break
-    else:
-        return []
-    j = k - 1
-    while j > 0 and "\n" not in seps[j] and k - j < MAX_NAME_LINE and _only(seps[j], _NAME_SEP):
-        j -= 1
-    if j > 0 and "\n" not in seps[j] or j >= edge:
-        return []
-    line = t.words[j:k]
-    if not (line[0].isupper() and len(line[0]) > 1 and all(_name_word(w) or w.isdigit() for w in line)):
-        return []
-    return t.words[j:edge]
-
-
-def _name_word(w: str) -> bool:
-    """A word of a name or title: name-like, or a short particle ("of", "and", "d'", "a.i.")."""
-    return _name_like(w) or (len(w) <= 3 and w.isalpha())
-
-
-def _name_line(words: list[str], seps: list[str], j: int, end: int) -> bool:
-    return (
-        0 < end - j <= MAX_NAME_LINE
-        and all(_name_word(w) for w in words[j:end])
-        and any(_name_like(w) and len(w) > 1 for w in words[j:end])
-        and all(_only(seps[k], _NAME_SEP) for k in range(j + 1, end))
-    )
-
-
-def _signature(t: Text, edge: int) -> list[str]:
-    """The signature block around word `edge`, the first word after the shared part: the lines
-    from the start of `edge`'s line on that are each a few names ("Helen Marsh", "Ambassador"),
-    or [] when `edge`'s line is no such line. Text after the block (cruft) does not matter."""
-    seps = t.seps
-    n = len(t.words)
-    if seps is None or edge >= n:
-        return []
-    j = edge
-    while j > 0 and "\n" not in seps[j] and edge - j < MAX_NAME_LINE:
-        j -= 1
-    if j > 0 and "\n" not in seps[j]:
-        return []
-    start, end = j, j
-    while end < n:
-        stop = next((k for k in range(end + 1, n) if "\n" in seps[k]), n)
-        if not _name_line(t.words, seps, end, stop):
-            break
-        end = stop
-    return t.words[start:end] if end > edge else []
-
-
-def _list_insertion(t: Text, a: int, b: int) -> bool:
-    """Words a..b of `t`, missing from the other text, are an item added to a list of names in
-    the running text ("Norland, Sudmark, Vell and Ostria"): names joined by commas or "and"
-    alone, bounded by list separators (or the list's end) on both sides, next to at least two
-    other names of the list. A republisher's inserted line sits on a line of its own, or holds
-    other punctuation, or no list."""
-    seps = t.seps
-    w = t.words
-    if seps is None or not 0 < a < b < len(w) or b - a > MAX_REPLACEMENT:
-        return False
-    if not all(_only(seps[k], _LIST_SEP) for k in range(a, b + 1)):
-        return False
-    items = [x for x in w[a:b] if x.casefold() not in _CONNECTORS]
-    if not items or not all(_name_like(x) and not x.isdigit() for x in items):
-        return False
-
-    def bound(inner: int, outer: int, sep: str) -> bool:
-        return (
-            "," in sep
-            or w[outer].casefold() in _CONNECTORS
-            or w[inner].casefold() in _CONNECTORS
-            or not (_name_like(w[outer]))
-        )
-
-    if not (bound(a, a - 1, seps[a]) and bound(b - 1, b, seps[b])):
-        return False
-    around = 0
-    for start, step in ((a - 1, -1), (b, 1)):
-        k = start
-        while 0 <= k < len(w) and abs(k - start) < 2 * MAX_NAME_LINE:
-            sep = seps[k + 1] if step < 0 else seps[k]
-            if not _only(sep, _LIST_SEP) or not (_name_like(w[k]) or w[k].casefold() in _CONNECTORS):
-                break
-            around += _name_like(w[k])
-            k += step
-    return around >= 2
-
-
 @dataclass
 class Alignment:
     """How the shorter text `s` lies inside the longer `l`."""
@@ -474,9 +364,9 @@ def align(a: Text, b: Text) -> Alignment:
             out.append(r)
         elif s_gap and l_gap and max(len(s_gap), len(l_gap)) > MAX_REPLACEMENT:
             out += [d for d in (differing(a, b) for a, b in _substitutions(s_gap, l_gap)) if d]
-        elif l_gap and not s_gap and _list_insertion(long_, p0 + K, p1):
+        elif l_gap and not s_gap and list_insertion(long_.words, long_.seps, p0 + K, p1):
             out.append(([], l_gap))
-        elif s_gap and not l_gap and _list_insertion(short, i0 + K, i1):
+        elif s_gap and not l_gap and list_insertion(short.words, short.seps, i0 + K, i1):
             out.append((s_gap, []))
     if anchors:
         (fi, fp), (li, lp) = anchors[0], anchors[-1]
@@ -489,14 +379,14 @@ def align(a: Text, b: Text) -> Alignment:
                 d = differing(s_edge[i0:i1], l_edge[j0:j1])
                 if d and (
                     op == "replace"
-                    or (op == "insert" and _list_insertion(long_, l0 + j0, l0 + j1))
-                    or (op == "delete" and _list_insertion(short, s0 + i0, s0 + i1))
+                    or (op == "insert" and list_insertion(long_.words, long_.seps, l0 + j0, l0 + j1))
+                    or (op == "delete" and list_insertion(short.words, short.seps, s0 + i0, s0 + i1))
                 ):
                     out.append(d)
         # a name replaced on both sides at an edge: two datelines, or two signatures
         for r in (
-            differing(_dateline(short, fi), _dateline(long_, fp)),
-            differing(_signature(short, li + K), _signature(long_, lp + K)),
+            differing(dateline(short.words, short.seps, fi), dateline(long_.words, long_.seps, fp)),
+            differing(signature(short.words, short.seps, li + K), signature(long_.words, long_.seps, lp + K)),
         ):
             if r and r[0] and r[1]:
                 out.append(r)
