@@ -543,3 +543,15 @@ def test_an_excerpt_that_fits_two_look_alikes_does_not_carry_one_into_the_other(
     assert cut.article_id == first.article_id  # the excerpt fits both letters; it joined the first
     other = db.save(*page("https://ledger.example/thanks-2", wrapped(abebe), title, DAY))
     assert other.article_id != first.article_id
+
+
+@pytest.mark.parametrize(
+    "text", [water_notice("TIRANA"), thanks_letter("Grace Holloway\nConsul General"), donor_statement(ABC)]
+)
+@pytest.mark.parametrize("tail", [" ... Read more", "\n\nContinue reading on the source site"])
+def test_an_excerpt_of_a_dated_signed_or_listing_text_cut_anywhere_is_a_copy(text, tail):
+    words = text.split(" ")
+    for cut in range(30, len(words) + 1):
+        excerpt = " ".join(words[:cut]) + tail
+        assert neardup.compare(T(excerpt), T(text)).same, cut
+        assert neardup.compare(T(wrapped(excerpt)), T(text)).same, cut
