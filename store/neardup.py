@@ -383,11 +383,15 @@ def align(a: Text, b: Text) -> Alignment:
                     or (op == "delete" and list_insertion(short.words, short.seps, s0 + i0, s0 + i1))
                 ):
                     out.append(d)
-        # a name replaced on both sides at an edge: two datelines, or two signatures
-        for r in (
-            differing(dateline(short.words, short.seps, fi), dateline(long_.words, long_.seps, fp)),
-            differing(signature(short.words, short.seps, li + K), signature(long_.words, long_.seps, lp + K)),
-        ):
+        # a name replaced on both sides at an edge: two datelines, or two signatures (the
+        # separators are read only when both texts have words beyond the shared part there)
+        if fi and fp:
+            r = differing(dateline(short.words, short.seps, fi), dateline(long_.words, long_.seps, fp))
+            if r and r[0] and r[1]:
+                out.append(r)
+        if li + K < len(short.words) and lp + K < len(long_.words):
+            s_sig = signature(short.words, short.seps, li + K)
+            r = differing(s_sig, signature(long_.words, long_.seps, lp + K))
             if r and r[0] and r[1]:
                 out.append(r)
         span = li - fi + 1
