@@ -52,6 +52,8 @@ _PLACE_NOISE = frozenset(
     "usembassy gov www".split()
 )
 OFFICIAL_SIZE_RATIO = 0.6  # official vs official: the smaller must be this share of the larger
+# a matched text under this share of a look-alike text of the same article is an excerpt of both
+LOOKALIKE_EXCERPT_SHARE = 0.8
 
 Match = tuple[int | None, str, float | None]  # article, match method, score
 
@@ -250,6 +252,8 @@ class Identity:
         best: dict[int, neardup.Verdict] = {}
         if obj.size < neardup.MIN_SHINGLES:
             return best
+        fuller_lookalike: dict[int, int] = {}  # article -> size of its largest text that names otherwise
+        same_size: dict[int, int] = {}  # article -> size of the text the best match was made with
         for t in self.index.candidates(p, unofficial_only):
             aid = t["article_id"]
             art = self.cx.one(
@@ -285,9 +289,18 @@ class Identity:
                 # statement under "-2" with small edits, and counts it as another release);
                 # a moved page answers with a 301 (URL rule) or keeps its text (exact).
                 v = neardup.Verdict(False, v.score, "same_site_duplicate", p.copy["site"])
+            if v.review == "lookalike":
+                fuller_lookalike[aid] = max(fuller_lookalike.get(aid, 0), old.size)
             prev = best.get(aid)
             if prev is None or (v.same, v.score) > (prev.same, prev.score):
                 best[aid] = v
+                same_size[aid] = old.size
+        for aid, size in fuller_lookalike.items():
+            # A fuller text of the article names other people or places than the new text:
+            # the text that matched is an excerpt that stops before the difference (it fits
+            # both statements), so it does not make the new text this article's statement.
+            if best[aid].same and size * LOOKALIKE_EXCERPT_SHARE > same_size[aid]:
+                best[aid] = neardup.Verdict(False, best[aid].score, "lookalike", "a fuller text differs")
         return best
 
     def _may_join_official(self, p: Prepared, aid: int) -> bool:

@@ -25,7 +25,11 @@ both sides) makes the pair different; so does such a word replaced inside a long
 whose two sides are otherwise the same words (several names close together leave no shared
 shingle between them), or in the first or last words when both texts open (or end) with one
 phrase whose names differ (`_edge_substitutions`). Insertions (cruft lines, "Read more")
-and missing tails (truncation) are not replacements and do not count against a match.
+and missing tails (truncation) are not replacements and do not count against a match, with
+one exception: a name added to a list of names in the running text. Where a name stands
+also counts (`store.namespots`): both texts open with a dateline and the cities differ, or
+both end in a signature and the names differ; a republisher adds or cuts such lines, it
+does not replace them.
 """
 
 from __future__ import annotations
@@ -36,9 +40,12 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import date
 from difflib import SequenceMatcher
+from functools import cached_property
 from itertools import pairwise
 
 import numpy as np
+
+from .namespots import dateline, list_insertion, name_like, signature
 
 K = 5  # words per shingle
 SAMPLE_MOD = 4  # one shingle in SAMPLE_MOD becomes a fingerprint
@@ -139,10 +146,18 @@ class Text:
     words: list[str]
     folded: list[str]
     hashes: np.ndarray
+    source: str = ""  # the folded text the words were read from (for the separators between them)
     unique: np.ndarray = field(init=False)
 
     def __post_init__(self):
         self.unique = np.unique(self.hashes)
+
+    @cached_property
+    def seps(self) -> list[str] | None:
+        """What stands before each word (`seps[i]`) and after the last (`seps[-1]`): line
+        breaks, commas, dashes. None when the source does not give the words back."""
+        out = _WORD.split(self.source)
+        return out if len(out) == len(self.words) + 1 else None
 
     @classmethod
     def of(cls, text: str) -> Text:
@@ -151,7 +166,7 @@ class Text:
         f = _WORD.findall(norm.casefold())
         if len(f) != len(w):  # a letter whose case folding is not a word character
             f = [x.casefold() for x in w]
-        return cls(w, f, shingle_hashes(f))
+        return cls(w, f, shingle_hashes(f), norm)
 
     @property
     def size(self) -> int:
@@ -185,13 +200,6 @@ def _numbers(tokens) -> set[str]:
     return _digits(tokens) | {t.casefold() for t in tokens if t.casefold() in _NUMBER_WORDS}
 
 
-def _name_like(token: str) -> bool:
-    """A token that may name someone or somewhere: capitalised, or in a script without
-    letter case (Arabic, Hebrew, Devanagari ...), where a name cannot be told by its case."""
-    first = token[:1]
-    return first.isupper() or (first.isalpha() and first.lower() == first.upper())
-
-
 def _named(x: list[str], y: list[str]) -> bool:
     """A replacement that changes who, where or when: a name-like word or a number (in
     digits; in words when both sides hold one, so "one" standing for "a" is no count).
@@ -207,7 +215,7 @@ def _named(x: list[str], y: list[str]) -> bool:
     jx, jy = "".join(x).casefold(), "".join(y).casefold()
     if jx == jy:
         return False
-    if not any(_name_like(t) for t in x + y):
+    if not any(name_like(t) for t in x + y):
         return False
     if x and y and SequenceMatcher(None, jx, jy).ratio() >= 0.75:
         return False  # a spelling fix, not another name
@@ -225,7 +233,7 @@ def _substitutions(s_gap: list[str], l_gap: list[str]) -> list[tuple[list[str], 
     for another. Any other gap is a rewritten passage (or cruft standing where text was)
     and says nothing about names.
     """
-    if all(2 * sum(_name_like(w) or w.isdigit() for w in g) >= len(g) for g in (s_gap, l_gap)):
+    if all(2 * sum(name_like(w) or w.isdigit() for w in g) >= len(g) for g in (s_gap, l_gap)):
         return [(s_gap, l_gap)]
     sm = SequenceMatcher(None, [w.casefold() for w in s_gap], [w.casefold() for w in l_gap], autojunk=False)
     shared = sum(b.size for b in sm.get_matching_blocks())
@@ -241,7 +249,10 @@ def _substitutions(s_gap: list[str], l_gap: list[str]) -> list[tuple[list[str], 
 Runs = list[tuple[list[str], list[str]]]
 
 
-def _edge_substitutions(s_edge: list[str], l_edge: list[str], leading: bool) -> Runs:
+EdgeOp = tuple[str, int, int, int, int]  # opcode, then word positions in s_edge and l_edge
+
+
+def _edge_substitutions(s_edge: list[str], l_edge: list[str], leading: bool) -> list[EdgeOp]:
     """The word runs replaced at an edge, when the two edges are one phrase with words replaced.
 
     A text may differ from its look-alike in its very first words ("The American Center in
@@ -253,15 +264,16 @@ def _edge_substitutions(s_edge: list[str], l_edge: list[str], leading: bool) -> 
     outermost shared word to the shared part). At the end, the shorter text's last word must be
     one of them: a link line after a cut ("Continue reading on the source site") shares a
     few function words with the text it cut. The runs between shared words (and between the
-    last of them and the shared part) are read like replacements; a heading before them (one
-    the other text dropped) is not.
+    last of them and the shared part) are returned as opcodes, for the caller to read like
+    replacements or insertions; a heading before them (one the other text dropped) is not.
     """
-    if leading:
-        s_edge = s_edge[-2 * MAX_REPLACEMENT :]  # the phrase next to the shared part, not a heading
+    s_base = max(0, len(s_edge) - 2 * MAX_REPLACEMENT) if leading else 0
+    s_edge = s_edge[s_base:]  # at the start: the phrase next to the shared part, not a heading
     n = len(s_edge)
     if n < 3 or not l_edge or n > 2 * MAX_REPLACEMENT:
         return []
-    l_part = l_edge[-(n + MAX_REPLACEMENT) :] if leading else l_edge[: n + MAX_REPLACEMENT]
+    l_base = max(0, len(l_edge) - n - MAX_REPLACEMENT) if leading else 0
+    l_part = l_edge[l_base:] if leading else l_edge[: n + MAX_REPLACEMENT]
     sm = SequenceMatcher(None, [w.casefold() for w in s_edge], [w.casefold() for w in l_part], autojunk=False)
     blocks = [b for b in sm.get_matching_blocks() if b.size]
     shared = sum(b.size for b in blocks)
@@ -283,9 +295,9 @@ def _edge_substitutions(s_edge: list[str], l_edge: list[str], leading: bool) -> 
     equal = [k for k, op in enumerate(ops) if op[0] == "equal"]
     bounded = ops[equal[0] :] if leading else ops[: equal[-1] + 1]
     return [
-        (s_edge[i0:i1], l_part[j0:j1])
+        (op, s_base + i0, s_base + i1, l_base + j0, l_base + j1)
         for op, i0, i1, j0, j1 in bounded
-        if op == "replace" and i1 - i0 <= MAX_REPLACEMENT and j1 - j0 <= MAX_REPLACEMENT
+        if op != "equal" and i1 - i0 <= MAX_REPLACEMENT and j1 - j0 <= MAX_REPLACEMENT
     ]
 
 
@@ -352,17 +364,36 @@ def align(a: Text, b: Text) -> Alignment:
             out.append(r)
         elif s_gap and l_gap and max(len(s_gap), len(l_gap)) > MAX_REPLACEMENT:
             out += [d for d in (differing(a, b) for a, b in _substitutions(s_gap, l_gap)) if d]
+        elif l_gap and not s_gap and list_insertion(long_.words, long_.seps, p0 + K, p1):
+            out.append(([], l_gap))
+        elif s_gap and not l_gap and list_insertion(short.words, short.seps, i0 + K, i1):
+            out.append((s_gap, []))
     if anchors:
         (fi, fp), (li, lp) = anchors[0], anchors[-1]
         for r in (gap(short.words[:fi], long_.words[:fp]), gap(short.words[li + K :], long_.words[lp + K :])):
             if r and _digits(r[0]) != _digits(r[1]) and _digits(r[0]) and _digits(r[1]):
                 out.append(r)
-        for s_edge, l_edge, leading in (
-            (short.words[:fi], long_.words[:fp], True),
-            (short.words[li + K :], long_.words[lp + K :], False),
-        ):
-            edge = _edge_substitutions(s_edge, l_edge, leading)
-            out += [d for d in (differing(a, b) for a, b in edge) if d]
+        for s0, l0, s_end, l_end, leading in ((0, 0, fi, fp, True), (li + K, lp + K, None, None, False)):
+            s_edge, l_edge = short.words[s0:s_end], long_.words[l0:l_end]
+            for op, i0, i1, j0, j1 in _edge_substitutions(s_edge, l_edge, leading):
+                d = differing(s_edge[i0:i1], l_edge[j0:j1])
+                if d and (
+                    op == "replace"
+                    or (op == "insert" and list_insertion(long_.words, long_.seps, l0 + j0, l0 + j1))
+                    or (op == "delete" and list_insertion(short.words, short.seps, s0 + i0, s0 + i1))
+                ):
+                    out.append(d)
+        # a name replaced on both sides at an edge: two datelines, or two signatures (the
+        # separators are read only when both texts have words beyond the shared part there)
+        if fi and fp:
+            r = differing(dateline(short.words, short.seps, fi), dateline(long_.words, long_.seps, fp))
+            if r and r[0] and r[1]:
+                out.append(r)
+        if li + K < len(short.words) and lp + K < len(long_.words):
+            s_sig = signature(short.words, short.seps, li + K)
+            r = differing(s_sig, signature(long_.words, long_.seps, lp + K))
+            if r and r[0] and r[1]:
+                out.append(r)
         span = li - fi + 1
     else:
         span = 0

@@ -441,3 +441,117 @@ def test_an_embassy_edit_represents_even_when_state_gov_keeps_the_old_words(db):
     db.save(*page(department, again, "Reading Room Opens", DAY, fetched_at="2024-06-15T00:00:00Z"))
     art = article(db, a.article_id)
     assert (art["text"], art["canonical_url"]) == (again, department)
+
+
+# ---------------------------------------------------------------- a dateline, a signature, one more name
+
+
+def water_notice(dateline: str) -> str:
+    """A notice that may differ from its sibling only in the city of its dateline."""
+    return (
+        f"{dateline} \u2013 Water to the chancery will be shut off on Saturday morning while the city "
+        "replaces a main under the street, and the building will run on its reserve tank until the "
+        "afternoon.\n\nVisitors with appointments that day are asked to bring drinking water and to expect "
+        "short delays at the entrance. Restrooms on the ground floor will be closed.\n\n"
+        "Normal service is expected to return by four o'clock."
+    )
+
+
+def thanks_letter(signature: str) -> str:
+    """A letter that may differ from its sibling only in the name that signs it."""
+    return (
+        "Dear volunteers of the river clean-up,\n\nThank you for the long Saturday you gave to the banks "
+        "of the river. Together you filled more bags than any team before you, planted young willows "
+        "along the path and showed the neighbourhood what a few committed people can do.\n\n"
+        "We were proud to work beside you and hope to see you again at the autumn clean-up.\n\n"
+        f"With gratitude,\n{signature}"
+    )
+
+
+def donor_statement(partners: str) -> str:
+    """A statement that may differ from its sibling only in one more name in a list."""
+    return (
+        f"The governments of {partners} announced today that they will jointly fund a new programme "
+        "to repair rural roads damaged by the spring floods, so that farmers can bring their harvest "
+        "to market before the rains return.\n\nThe programme will hire local workers, buy materials "
+        "from local suppliers and publish every contract online. An independent engineer will inspect "
+        "each road before payment is made.\n\nWork is expected to begin within six weeks."
+    )
+
+
+ABC = "Arvenia, Belmark and Corvale"
+LOOKALIKE_EDGES = [
+    (water_notice("TIRANA"), water_notice("SKOPJE")),
+    (water_notice("PODGORICA, Montenegro"), water_notice("SARAJEVO, Bosnia and Herzegovina")),
+    (thanks_letter("Grace Holloway\nConsul General"), thanks_letter("Tomasz Wierzbicki\nConsul General")),
+    (thanks_letter("Ambassador Grace Holloway"), thanks_letter("Ambassador Ruth Abebe")),
+    (donor_statement(ABC), donor_statement("Arvenia, Belmark, Dunmore and Corvale")),
+    (donor_statement("Arvenia and Belmark"), donor_statement(ABC)),
+    (donor_statement(ABC), donor_statement("Arvenia, Belmark, Corvale, Dunmore")),
+]
+
+
+@pytest.mark.parametrize("a,b", LOOKALIKE_EDGES)
+def test_look_alikes_differing_in_a_dateline_a_signature_or_one_more_listed_name(a, b):
+    for x, y in ((a, b), (b, a)):
+        for copy in (x, wrapped(x), "Filed by the regional desk\n\n" + x + "\n\nShare | Print"):
+            v = neardup.compare(T(copy), T(y))
+            assert not v.same and v.review == "lookalike", (copy[:40], v)
+            assert neardup.compare(T(copy), T(x)).same
+
+
+@pytest.mark.parametrize(
+    "official,copy",
+    [
+        # the aggregator adds a dateline, or a byline, or writes the dateline its own way
+        (water_notice("TIRANA").split(" \u2013 ", 1)[1], water_notice("TIRANA")),
+        (water_notice("TIRANA"), "By Staff Reporter\n\n" + water_notice("TIRANA")),
+        (water_notice("TIRANA"), water_notice("Tirana, Albania")),
+        (water_notice("TIRANA"), "WORLD BRIEFS - " + water_notice("TIRANA")),
+        # the signature is cut, or the copy signs off with its own line
+        (thanks_letter("Grace Holloway\nConsul General"), thanks_letter("").rstrip()),
+        (
+            thanks_letter("Grace Holloway\nConsul General"),
+            thanks_letter("").rstrip() + "\n\nRelated: Albania, Kosovo, North Macedonia",
+        ),
+        (thanks_letter("Grace Holloway"), thanks_letter("Grace Holloway") + "\n\nRegional Ledger staff"),
+        # a related-countries line after the text, or inside it on a line of its own
+        (
+            donor_statement("Arvenia, Belmark and Corvale"),
+            donor_statement("Arvenia, Belmark and Corvale") + "\n\nRelated: Arvenia, Belmark, Dunmore",
+        ),
+        (
+            donor_statement("Arvenia, Belmark and Corvale"),
+            donor_statement("Arvenia, Belmark and Corvale").replace(
+                "\n\nThe programme", "\n\nArvenia, Belmark, Dunmore\n\nThe programme"
+            ),
+        ),
+        # an excerpt that stops before the signature
+        (thanks_letter("Grace Holloway"), truncated(thanks_letter("Grace Holloway"), 0.5)),
+    ],
+)
+def test_a_copy_that_adds_or_cuts_a_dateline_byline_signature_or_related_line_is_a_copy(official, copy):
+    for c in (copy, wrapped(copy)):
+        assert neardup.compare(T(c), T(official)).same, c[-80:]
+
+
+def test_an_excerpt_that_fits_two_look_alikes_does_not_carry_one_into_the_other(db):
+    holloway, abebe = thanks_letter("Ambassador Grace Holloway"), thanks_letter("Ambassador Ruth Abebe")
+    title = "Thank You, Volunteers"
+    first = db.save(*page("https://ledger.example/thanks-1", wrapped(holloway), title, DAY))
+    cut = db.save(*page("https://wire.example/thanks", truncated(holloway, 0.6), title, DAY))
+    assert cut.article_id == first.article_id  # the excerpt fits both letters; it joined the first
+    other = db.save(*page("https://ledger.example/thanks-2", wrapped(abebe), title, DAY))
+    assert other.article_id != first.article_id
+
+
+@pytest.mark.parametrize(
+    "text", [water_notice("TIRANA"), thanks_letter("Grace Holloway\nConsul General"), donor_statement(ABC)]
+)
+@pytest.mark.parametrize("tail", [" ... Read more", "\n\nContinue reading on the source site"])
+def test_an_excerpt_of_a_dated_signed_or_listing_text_cut_anywhere_is_a_copy(text, tail):
+    words = text.split(" ")
+    for cut in range(30, len(words) + 1):
+        excerpt = " ".join(words[:cut]) + tail
+        assert neardup.compare(T(excerpt), T(text)).same, cut
+        assert neardup.compare(T(wrapped(excerpt)), T(text)).same, cut

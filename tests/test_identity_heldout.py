@@ -35,6 +35,12 @@ def test_the_set_has_a_dozen_families_of_three_to_six_statements_split_by_name()
     assert part_of("solar-training-grants") == "dev" and part_of("holiday-closure-notices") == "test"
 
 
+@pytest.mark.parametrize("kind", ["dateline-", "signed-", "partner-list-"])
+def test_datelines_signatures_and_growing_lists_are_in_both_parts(kind):
+    # members that differ only in a dateline city, a signature, or one more name in a list
+    assert {f.part for f in FAMILIES if f.name.startswith(kind)} == set(PARTS)
+
+
 @pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.name)
 def test_members_are_look_alikes_differing_in_few_words(family):
     for a, b in combinations(family.members, 2):
