@@ -51,13 +51,45 @@ _CITATION = re.compile(
 )
 
 
+# a credit line naming the collection or archive a text was taken from ("This text is part of
+# the ___ collection", "Digitised from ___ holdings", "Retrieved from ___ on <date>")
+_CREDIT = re.compile(
+    r"\bpart\s+of\s+(?:the\s+)?.{0,80}?\b(?:collections?|archives?|papers|holdings)\b|"
+    r"\b(?:digiti[sz]ed|scanned|retrieved|transcribed|reproduced|archived)\s+(?:from|by|on|at)\b|"
+    r"\b(?:from|in)\s+the\s+.{0,60}?\b(?:collections?|holdings|archives)\b|"
+    r"\bshelf\s?mark\b|\baccession(?:ed)?\b|\bcall\s+number\b",
+    re.I,
+)
+# ... and the catalogue's reference or the date it was taken: an item number or a full date
+_CREDIT_REF = re.compile(
+    r"\b(?:item|no|nr|number|box|folder|file|ms|id|ref)\.?\s*[:#]?\s*[A-Z]{0,4}[/-]?\d+|"
+    r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b|"
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}\b|"
+    r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{4}\b",
+    re.I,
+)
+_CREDIT_EDGE = 3  # a credit line stands above the body or among the last lines of the text
+
+
+def is_credit_line(line: str, ctx: Context) -> bool:
+    """A library's or archive's credit line at the text's edge: it names the collection the
+    text was taken from and the item's reference or the date it was taken. Inside the body
+    such words are the statement's own."""
+    if ctx.kept_body and ctx.index < ctx.total - _CREDIT_EDGE:
+        return False
+    return bool(_CREDIT.search(line)) and bool(_CREDIT_REF.search(line)) and not _CITATION.search(line)
+
+
 def is_original_line(line: str, ctx: Context) -> bool:
     """A line that names where the text was first published: the phrase stands at the start
     of the line ("This post originally appeared on ..."), names a place or a link, not a time
     ("originally published in 1966" in a citation tells history, not provenance), and the line
-    is not a citation or a sentence in the middle of the prose."""
+    is not a citation or a sentence in the middle of the prose. A catalogue credit line at the
+    text's edge (`is_credit_line`) names where the text came from too."""
     m = _ORIGINALLY.search(line)
-    if m is None or _CITATION.search(line):
+    if m is None:
+        return is_credit_line(line, ctx)
+    if _CITATION.search(line):
         return False
     where = m.group("where")
     if where is not None and (not where or _WHEN.match(line[m.start("where") :])) and not URL.search(line):
