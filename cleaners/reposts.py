@@ -8,9 +8,10 @@ their own: a few paragraphs of the blogger's above or below the statement, which
 plain paragraphs between two rules (`<hr>`, a "---" paragraph).
 
 When such a quoted block holds a long, statement-shaped text (at least two paragraphs of prose
-or `MIN_QUOTE` characters) and the page's own prose outside it is shorter than the quote (up to
-twice as long when a source line names the official original the quote copies), that block is
-the page's statement: its attribution is cut, the quote is read as ordinary blocks
+or `MIN_QUOTE` characters) and the page's own prose outside it is shorter than the quote (half
+as long for paragraphs between rules, which could be a text's sections; up to twice as long
+when a source line names the official original the quote copies), that block is the page's
+statement: its attribution is cut, the quote is read as ordinary blocks
 (trafilatura reads a quotation as one run of text), and everything outside it goes into the
 removals, except the headings above it, which name the statement. A page that argues with a
 quotation at greater length than the quotation has prose of its own and is left alone.
@@ -38,11 +39,10 @@ _OWN_PROSE_SHARE_STATEMENT = 1.0  # a quote of several prose paragraphs: own pro
 # ... on a page whose source line names an official original: the page says the quote is a copy
 _OWN_PROSE_SHARE_SOURCED = 2.0
 # a box marked as a quotation or a reblogged text by its class, id or style
-_QUOTE_MARK = re.compile(
-    r"quote|reblog|repost|snapshot|excerpt|quoted|citation|border-left|margin-left|padding-left|indent", re.I
-)
+_QUOTE_MARK = re.compile(r"quote|reblog|repost|snapshot|border-left", re.I)
 _BOXES = frozenset(("div", "section", "aside", "figure", "article"))
-_RULE_TEXT = re.compile(r"^\s*(?:[-_=*~•·]\s*){3,}$")
+# a rule typed as text: dashes, underscores or equals signs (not a section break's "* * *")
+_RULE_TEXT = re.compile(r"^\s*(?:[-_=–—]\s*){3,}$")
 _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 _INLINE = frozenset(
     "a abbr b bdi cite code em font i kbd mark q s small span strong sub sup time tt u".split()
@@ -94,11 +94,13 @@ def _is_rule(el: HtmlElement) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class _Quote:
-    """A quoted block: one element, or the run of sibling blocks between two rules. `marked`
-    is a block quotation (`<blockquote>`); the other kinds need commentary around them."""
+    """A quoted block: one element, or the run of sibling blocks between two rules. A
+    `<blockquote>` is the quote even alone on the page; the other kinds need commentary
+    around them."""
 
     blocks: list[HtmlElement]
-    marked: bool
+    blockquote: bool
+    marked_as_quote: bool = True  # a blockquote or a box marked so; a ruled run is not
 
     def text(self) -> str:
         return " ".join(_text(b) for b in self.blocks)
@@ -118,17 +120,17 @@ class _Quote:
 
 
 def _ruled_runs(body: HtmlElement) -> list[_Quote]:
-    """The blocks between the first and the last separator among a parent's children, when
-    they hold at least two paragraphs of prose."""
+    """The blocks between the two separators among a parent's children, when they hold at
+    least two paragraphs of prose (a text with more rules is in sections, not quoted)."""
     runs: list[_Quote] = []
     for parent in body.iter(*_BOXES, "body", "main", "td"):
         children = [c for c in parent if isinstance(c.tag, str)]
         rules = [i for i, c in enumerate(children) if _is_rule(c)]
-        if len(rules) < 2:
+        if len(rules) != 2:
             continue
-        inner = children[rules[0] + 1 : rules[-1]]
+        inner = children[rules[0] + 1 : rules[1]]
         if inner and sum(_prose_paragraphs(c) for c in inner) >= 2:
-            runs.append(_Quote(inner, marked=False))
+            runs.append(_Quote(inner, blockquote=False, marked_as_quote=False))
     return runs
 
 
@@ -142,7 +144,7 @@ def _candidates(body: HtmlElement) -> list[_Quote]:
     # the outermost of nested candidates
     found = quotes + boxes
     outer = [q for q in found if not any(a in found for a in q.iterancestors())]
-    out = [_Quote([q], marked=q.tag == "blockquote") for q in outer]
+    out = [_Quote([q], blockquote=q.tag == "blockquote") for q in outer]
     return out or _ruled_runs(body)
 
 
@@ -155,10 +157,12 @@ def _statement_quote(body: HtmlElement, sourced: bool) -> HtmlElement | None:
     if chars < MIN_QUOTE:
         return None
     share = _OWN_PROSE_SHARE
-    if quote.prose_paragraphs() >= 2:
-        share = _OWN_PROSE_SHARE_SOURCED if sourced else _OWN_PROSE_SHARE_STATEMENT
+    if sourced and quote.prose_paragraphs() >= 2:
+        share = _OWN_PROSE_SHARE_SOURCED
+    elif quote.prose_paragraphs() >= 2 and quote.marked_as_quote:
+        share = _OWN_PROSE_SHARE_STATEMENT
     own_prose = sum(len(run) for run in _own_texts(body, quote.blocks) if is_prose(run))
-    if own_prose > share * chars or (not quote.marked and not own_prose):
+    if own_prose > share * chars or (not quote.blockquote and not own_prose):
         # no commentary around a box or a ruled run: the line rules read such a page as it is
         return None
     return quote.element()
