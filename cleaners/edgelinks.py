@@ -81,6 +81,9 @@ def _is_label(label: str, anchor: str, title: str) -> bool:
 
 def _names_title(anchor: str, title: str) -> bool:
     """The link's text is (most of) the page's title: a card or line naming the original."""
+    key = WS.sub(" ", anchor).strip().casefold()
+    if len(key) >= 8 and key in WS.sub(" ", title).casefold():
+        return True
     words = content_tokens(anchor)
     return len(words) >= 2 and len(words & content_tokens(title)) >= 0.8 * len(words)
 
@@ -126,9 +129,10 @@ def source_links(
         if block is None or id(block) in seen:
             continue
         text = _text(block)
-        if not text or word_count(text) > _MAX_BLOCK_WORDS or is_prose(text):
+        label = _label(block, href)
+        if not text or word_count(label) > _MAX_BLOCK_WORDS or is_prose(label) or is_prose(text):
             continue
-        if not _is_label(_label(block, href), _text(a), title):
+        if not _is_label(label, _text(a), title):
             continue
         block = _card(block, href)
         seen.add(id(block))

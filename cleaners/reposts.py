@@ -7,14 +7,16 @@ their own: a few paragraphs of the blogger's above or below the statement, which
 `<blockquote>`, in a box marked as a quotation or a reblog (its class or style says so), or as
 plain paragraphs between two rules (`<hr>`, a "---" paragraph).
 
-When such a quoted block holds a long, statement-shaped text (at least two paragraphs of prose
-or `MIN_QUOTE` characters) and the page's own prose outside it is shorter than the quote (half
-as long for paragraphs between rules, which could be a text's sections; up to twice as long
-when a source line names the official original the quote copies), that block is the page's
-statement: its attribution is cut, the quote is read as ordinary blocks
-(trafilatura reads a quotation as one run of text), and everything outside it goes into the
-removals, except the headings above it, which name the statement. A page that argues with a
-quotation at greater length than the quotation has prose of its own and is left alone.
+When such a quoted block holds a long text (`MIN_QUOTE` characters; a box or a ruled run also
+two paragraphs of prose) and the page's own prose outside it is short beside it, that block
+is the page's statement. Short means: at most half the quote's length; shorter than the quote
+when the quote is a `<blockquote>` or a marked box of several paragraphs; at most twice its
+length when a source line names the official original the quote copies (the page says what
+the quote is; then one paragraph of prose in the box or between the rules is enough). Its
+attribution is cut, the quote is read as ordinary blocks (trafilatura reads a quotation as one
+run of text), and everything outside it goes into the removals, except the headings above it
+that head no prose of their own, which name the statement. A page that argues with a
+quotation at greater length has prose of its own and is left alone.
 
 Source lines linking the official original (marked by `cleaners.metadata.scan_attribution`)
 are cut first: they are provenance, wherever the quote is.
@@ -81,8 +83,16 @@ def _own_texts(root: HtmlElement, skip: list[HtmlElement]) -> list[str]:
     return [r for r in runs if r]
 
 
+_LONG_PARAGRAPH = 40  # words: a paragraph this long is text even when its end was cut off
+
+
 def _prose_paragraphs(el: HtmlElement) -> int:
-    return sum(1 for p in el.iter("p", "li") if is_prose(_text(p)))
+    """The paragraphs of running text in `el` (prose, or long enough to be text)."""
+    count = 0
+    for p in el.iter("p", "li"):
+        text = _text(p)
+        count += is_prose(text) or word_count(text) >= _LONG_PARAGRAPH
+    return count
 
 
 def _is_rule(el: HtmlElement) -> bool:
@@ -119,9 +129,10 @@ class _Quote:
         return box
 
 
-def _ruled_runs(body: HtmlElement) -> list[_Quote]:
+def _ruled_runs(body: HtmlElement, sourced: bool) -> list[_Quote]:
     """The blocks between the two separators among a parent's children, when they hold at
-    least two paragraphs of prose (a text with more rules is in sections, not quoted)."""
+    least two paragraphs of prose, or one on a page naming its official original (a text with
+    more rules is in sections, not quoted)."""
     runs: list[_Quote] = []
     for parent in body.iter(*_BOXES, "body", "main", "td"):
         children = [c for c in parent if isinstance(c.tag, str)]
@@ -129,27 +140,27 @@ def _ruled_runs(body: HtmlElement) -> list[_Quote]:
         if len(rules) != 2:
             continue
         inner = children[rules[0] + 1 : rules[1]]
-        if inner and sum(_prose_paragraphs(c) for c in inner) >= 2:
+        if inner and sum(_prose_paragraphs(c) for c in inner) >= (1 if sourced else 2):
             runs.append(_Quote(inner, blockquote=False, marked_as_quote=False))
     return runs
 
 
-def _candidates(body: HtmlElement) -> list[_Quote]:
+def _candidates(body: HtmlElement, sourced: bool) -> list[_Quote]:
     quotes = [q for q in body.iter("blockquote") if next(q.iterancestors("blockquote"), None) is None]
     boxes = []
     for el in body.iter(*_BOXES):
         marks = " ".join(el.get(a) or "" for a in ("class", "id", "style"))
-        if _QUOTE_MARK.search(marks) and _prose_paragraphs(el) >= 2:
+        if _QUOTE_MARK.search(marks) and _prose_paragraphs(el) >= (1 if sourced else 2):
             boxes.append(el)
     # the outermost of nested candidates
     found = quotes + boxes
     outer = [q for q in found if not any(a in found for a in q.iterancestors())]
     out = [_Quote([q], blockquote=q.tag == "blockquote") for q in outer]
-    return out or _ruled_runs(body)
+    return out or _ruled_runs(body, sourced)
 
 
 def _statement_quote(body: HtmlElement, sourced: bool) -> HtmlElement | None:
-    quotes = _candidates(body)
+    quotes = _candidates(body, sourced)
     if not quotes:
         return None
     quote = max(quotes, key=lambda q: len(q.text()))
@@ -157,7 +168,7 @@ def _statement_quote(body: HtmlElement, sourced: bool) -> HtmlElement | None:
     if chars < MIN_QUOTE:
         return None
     share = _OWN_PROSE_SHARE
-    if sourced and quote.prose_paragraphs() >= 2:
+    if sourced:
         share = _OWN_PROSE_SHARE_SOURCED
     elif quote.prose_paragraphs() >= 2 and quote.marked_as_quote:
         share = _OWN_PROSE_SHARE_STATEMENT
