@@ -215,3 +215,36 @@ def test_collection_words_inside_the_body_are_the_statements_own():
     paragraphs = [*STORY.paragraphs[:2], inside, *STORY.paragraphs[2:]]
     doc = clean_text("\n\n".join(paragraphs), url="https://orchard-library.example/item/2")
     assert inside in doc.text
+
+
+def test_a_one_paragraph_statement_in_a_reblog_box_is_the_text_when_the_page_names_its_original():
+    one = " ".join(STORY.paragraphs[:3])
+    own = [
+        "I read this on the bus this morning and it answered most of what my neighbours asked me at "
+        "the meeting last month, so here it is for everyone who was there.",
+        "The partnership is not the whole answer, but the shelters near the crossings are something we "
+        "have asked the county about for years, and I will follow up with the council.",
+    ]
+    page = _post(
+        "".join(f"<p>{p}</p>" for p in own)
+        + f'<div class="reblog-box"><p>{one}</p></div>'
+        + f'<p>Reblogged from <a href="{LINK}">www.state.gov</a></p>'
+    )
+    doc = _clean(page, "https://orchard-notes.example/reblog/")
+    assert one in doc.text
+    assert not any(o[:40] in doc.text for o in own)
+    assert doc.claimed_original == LINK
+
+
+def test_a_text_in_sections_between_rules_keeps_every_section():
+    sections = [
+        "The valley's orchards hired more seasonal workers this year than in any year since the mill "
+        "closed, and most of them came through agencies in the city.",
+        " ".join(STORY.paragraphs[:4]),
+        "Next month we look at housing: where the crews sleep, who owns the buildings and what the "
+        "inspectors found when they visited in the spring.",
+    ]
+    page = _post(f"<p>{sections[0]}</p><hr><p>{sections[1]}</p><hr><p>{sections[2]}</p>")
+    doc = _clean(page, "https://orchard-notes.example/feature/")
+    for s in sections:
+        assert s in doc.text
