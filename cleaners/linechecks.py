@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from cleaners.credits import CITATION as _CITATION
+from cleaners.credits import is_credit_line
 from cleaners.dates import is_date_only, parse_date
 from cleaners.prose import ends_sentence, is_prose, word_count
 from cleaners.rulekit import (
@@ -45,19 +47,18 @@ _WHEN = re.compile(
     r"spring|summer|autumn|fall|winter|print|book|this\b)",
     re.I,
 )
-# a reference in a list of works: "(1966)", "pp. 12-19", "vol. 3", "doi:", "ed."
-_CITATION = re.compile(
-    r"\(\d{4}\)|\bpp?\.\s*\d|\bvol\.\s*\d|\bdoi\b|\beds?\.\s|^\s*(?:\[\d+\]|\d+\.)\s", re.I
-)
 
 
 def is_original_line(line: str, ctx: Context) -> bool:
     """A line that names where the text was first published: the phrase stands at the start
     of the line ("This post originally appeared on ..."), names a place or a link, not a time
     ("originally published in 1966" in a citation tells history, not provenance), and the line
-    is not a citation or a sentence in the middle of the prose."""
+    is not a citation or a sentence in the middle of the prose. A catalogue credit line at the
+    text's edge (`is_credit_line`) names where the text came from too."""
     m = _ORIGINALLY.search(line)
-    if m is None or _CITATION.search(line):
+    if m is None:
+        return is_credit_line(line, ctx)
+    if _CITATION.search(line):
         return False
     where = m.group("where")
     if where is not None and (not where or _WHEN.match(line[m.start("where") :])) and not URL.search(line):

@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml.html import HtmlElement
 
 from cleaners.dates import parse_date, parse_iso
+from cleaners.edgelinks import claimed_source, mark_source_links, source_links
 from cleaners.html import WS
 from cleaners.model import RawPage, normalise_text
 from cleaners.rules import DOC_TYPE_LINE, URL, Attribution
@@ -165,7 +166,22 @@ _ATTR_TEXT = (
 def scan_attribution(tree: HtmlElement, html: str, url: str | None) -> tuple[str, str, str] | None:
     """(url, sentence, rule) of an attribution sentence in the page and the URL it names or
     links to ("Official news published at <a href=...>", "This article was originally
-    published on <a href=...>"), or None."""
+    published on <a href=...>"), else of a source line or card linking an official original
+    ("Fuente: <a href=...>", `cleaners.edgelinks`), or None. On a page that is not official,
+    the source lines are marked in the tree as provenance, for the block rules to cut."""
+    found = _attribution_sentence(tree, html, url)
+    if is_official_host(host_of(url)):
+        return found
+    links = source_links(tree, host_of(url))
+    mark_source_links(links)
+    if found is None and links:
+        source = claimed_source(links)
+        if source:
+            return source[0], source[1], "source_link"
+    return found
+
+
+def _attribution_sentence(tree: HtmlElement, html: str, url: str | None) -> tuple[str, str, str] | None:
     if not any(q in html for q in _ATTR_TEXT):
         return None
     own = site_key(host_of(url))
