@@ -40,7 +40,7 @@ STORY = Story(
     published=dt.datetime(2024, 5, 3, 14, 0),
     link=LINK,
 )
-EDGE_TEMPLATES = ("wpcom-reblog", "tumblr-quote", "archive-catalogue")
+EDGE_TEMPLATES = ("wpcom-reblog-card", "tumblr-quote", "archive-catalogue")
 
 
 def _clean(body: str | bytes, url: str, content_type: str = "text/html; charset=UTF-8") -> Document:

@@ -784,6 +784,8 @@ def test_template_pages_are_served_with_their_ground_truth(web, name):
 
 def test_template_split_is_recorded_and_each_half_covers_the_families(web):
     man = web.manifest()
+    names = [t.name for t in generate.wrapped_templates.TEMPLATES]
+    assert len(names) == len(set(names)), "two templates share a name"
     split = man["template_split"]
     assert set(split) == {"dev", "test"} and not set(split["dev"]) & set(split["test"])
     assert sorted(split["dev"] + split["test"]) == sorted(TEMPLATE_NAMES)
