@@ -67,11 +67,13 @@ def content_tokens(text: str) -> set[str]:
 
 def is_hard_wrapped(lines: list[str]) -> bool:
     """The lines are one paragraph broken at a fixed width (mail, plain-text archives): every
-    line but the last is 45-100 characters and either ends no sentence, or was broken because
-    the next line's first word would not have fitted within the widest line."""
-    if len(lines) < 2 or not all(45 <= len(ln) <= 100 for ln in lines[:-1]):
+    line but the last is 45-100 characters, the last no wider, and either (three lines or more)
+    none but the last ends a sentence, or each was broken because the next line's first word
+    would not have fitted within the widest line. A heading over one paragraph is two lines that
+    pass the first test but not the second."""
+    if len(lines) < 2 or not all(45 <= len(ln) <= 100 for ln in lines[:-1]) or len(lines[-1]) > 100:
         return False
-    if all(not ln.endswith((".", "!", "?", ":")) for ln in lines[:-1]):
+    if len(lines) > 2 and all(not ln.endswith((".", "!", "?", ":")) for ln in lines[:-1]):
         return True
     width = max(len(ln) for ln in lines)
     return all(

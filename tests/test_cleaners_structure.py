@@ -155,6 +155,14 @@ def test_hard_wrapped_paragraphs_are_joined_even_when_a_line_ends_a_sentence():
     assert split_paragraphs(block) == [P1 + " " + P2]
 
 
+def test_a_heading_over_one_paragraph_is_not_a_wrapped_line():
+    heading = "Joint Statement on the Second Round of the Coastal Dialogue"
+    block = f"{heading}\n{P1}"
+    assert split_paragraphs(block) == [heading, P1]
+    two = _wrapped(P1, 60).split("\n")[:2]  # a paragraph wrapped over two lines stays one
+    assert split_paragraphs("\n".join(two)) == [" ".join(two)]
+
+
 def test_a_text_archive_file_gives_its_subject_its_text_and_its_original():
     text = (
         "RIVERSIDE TEXT SHELF -- file 2024-05-07.txt\n"
