@@ -20,11 +20,18 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
+from cleaners.dates import is_date_only
 from cleaners.html import WS, title_tag
 from cleaners.model import normalise_text
 from cleaners.prose import is_prose as is_prose_line
+from cleaners.sitename import is_home_link, is_own_name, name_key, own_names
 
-TITLE_SPLIT = re.compile(r"\s+[|–—-]\s+|\s+::\s+|\s+»\s+")
+# the separators sites put between a title and their name: " | ", " - ", " – ", " -- ", " :: ",
+# " » ", " · ", " • ", " / "
+TITLE_SPLIT = re.compile(r"\s+(?:[|–—·•/-]|--|::|»)\s+")
+# the ones a site's name is cut at by its wording alone (`_SITE_LIKE`), when the page does not
+# say what it is called: a " / " or " · " inside a title is left to what the page says of itself
+_WORDING_SPLIT = re.compile(r"\s+[|–—-]\s+|\s+::\s+|\s+»\s+")
 _SITE_LIKE = re.compile(
     r"department\s+of\s+state|state\.gov|embass(?:y|ies)|consulates?|u\.?\s?s\.?\s+mission|usembassy|"
     r"\bnews\b|\bnewswire\b|\bwire\b|\bpress\b|\bonline\b|\.com\b|\.org\b|\.net\b",
@@ -35,26 +42,54 @@ SLUG_WORD = re.compile(r"[a-z0-9]+")
 STOP_WORDS = frozenset("the a an of on in and to for with at by s html htm php www".split())
 
 
-def strip_title_suffix(title: str, site_name: str | None = None, host: str | None = None) -> str:
-    """'Title - United States Department of State' -> 'Title'; also 'Site | Title'."""
-    parts = [p for p in TITLE_SPLIT.split(title.strip()) if p]
-    host_words = set(SLUG_WORD.findall((host or "").lower())) - {"www", "com", "org", "net", "gov", "example"}
+def strip_title_suffix(
+    title: str,
+    site_name: str | None = None,
+    host: str | None = None,
+    names: frozenset[str] = frozenset(),
+    nav: frozenset[str] = frozenset(),
+) -> str:
+    """'Title - United States Department of State' -> 'Title'; also 'Site | Title'.
+
+    Where a part of the title is what the page calls its own site (`names`, from
+    `cleaners.sitename.own_names`, or the host written out), the parts at either end that are
+    the site's name, or a section's label (a link text of the page, `nav`) beside it, go and
+    nothing else does. Otherwise the site's name is recognised by its wording (`_SITE_LIKE`),
+    at the separators such names are usually set behind. A date is never all that is left:
+    "Department Press Briefing – May 6, 2022" stays whole."""
+    title = title.strip()
+    parts = [p for p in TITLE_SPLIT.split(title) if p]
+    names = names | ({name_key(site_name)} if site_name else set())
+
+    def own(seg: str) -> bool:
+        return is_own_name(seg, names, host)
+
+    if len(parts) > 1 and any(own(p) for p in parts):
+        kept = _strip_edges(parts, lambda seg: own(seg) or normalise_text(seg) in nav)
+        return _rejoin(title, kept)
     if len(parts) == 1 and ": " in title:
         # "Labor Watch Blog: Title" on laborwatch.example
         head, _, rest = title.partition(": ")
         squashed = re.sub(r"[^a-z0-9]", "", normalise_text(head))
+        host_words = set(SLUG_WORD.findall((host or "").lower())) - {
+            "www",
+            "com",
+            "org",
+            "net",
+            "gov",
+            "example",
+        }
         if (
             rest.strip()
             and len(head.split()) <= 4
-            and any(len(w) >= 4 and squashed.startswith(w) for w in host_words)
+            and (own(head) or any(len(w) >= 4 and squashed.startswith(w) for w in host_words))
         ):
             return rest.strip()
+    parts = [p for p in _WORDING_SPLIT.split(title) if p]
     if len(parts) < 2:
-        return title.strip()
+        return title
     site_key = normalise_text(site_name) if site_name else None
-    if site_key and any(normalise_text(p) == site_key for p in parts):
-        parts = [p for p in parts if normalise_text(p) != site_key]
-        return _rejoin(title.strip(), parts)
+    host_words = set(SLUG_WORD.findall((host or "").lower())) - {"www", "com", "org", "net", "gov", "example"}
 
     def site_like(seg: str) -> bool:
         key = normalise_text(seg)
@@ -64,11 +99,23 @@ def strip_title_suffix(title: str, site_name: str | None = None, host: str | Non
             return True
         return len(seg.split()) <= 8 and _SITE_LIKE.search(seg) is not None
 
-    while len(parts) > 1 and site_like(parts[-1]):
+    return _rejoin(title, _strip_edges(parts, site_like, lead_words=6))
+
+
+def _strip_edges(parts: list[str], site: Callable[[str], bool], lead_words: int = 0) -> list[str]:
+    """`parts` without the run of site parts at its end, then at its start (a leading one of at
+    most `lead_words` words, when given); never down to nothing or to a date alone."""
+    parts = list(parts)
+
+    def may_drop(i: int) -> bool:
+        rest = parts[:i] + parts[i + 1 :]
+        return bool(rest) and not all(is_date_only(p) for p in rest) and site(parts[i])
+
+    while len(parts) > 1 and may_drop(len(parts) - 1):
         parts.pop()
-    while len(parts) > 1 and site_like(parts[0]) and len(parts[0].split()) <= 6:
+    while len(parts) > 1 and (not lead_words or len(parts[0].split()) <= lead_words) and may_drop(0):
         parts.pop(0)
-    return _rejoin(title.strip(), parts)
+    return parts
 
 
 def _rejoin(kept: str, parts: list[str]) -> str:
@@ -129,6 +176,19 @@ _BANNER = re.compile(
     re.I,
 )
 _MAX_HEADING_CHARS = 300
+# a theme's headline set without a heading element: `<span class="entry-title">`,
+# `<div class="story-headline">`
+_HEADLINE_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:(?:entry|post|story|article|page|item)-?(?:title|headline)|headline)(?:$|[\s_-])", re.I
+)
+
+
+def _names_headline(el: HtmlElement) -> bool:
+    """The element's class or id names it the page's headline (not the site's title)."""
+    if not isinstance(el.tag, str):
+        return False
+    names = f"{el.get('class') or ''} {el.get('id') or ''}".split()
+    return any(_HEADLINE_CLASS.search(n) for n in names)
 
 
 def strip_list_tag(subject: str) -> str:
@@ -144,24 +204,7 @@ def _in_banner(el: HtmlElement, host: str | None) -> bool:
         names = f"{node.get('class') or ''} {node.get('id') or ''}".strip()
         if names and any(_BANNER.search(n) for n in names.split()):
             return True
-    for a in el.iter("a"):
-        href = (a.get("href") or "").strip()
-        try:
-            parts = urlsplit(href)
-        except ValueError:  # a link no URL parser accepts ('http://[ccpa-preferences]')
-            continue
-        if (
-            parts.path in ("", "/", "./", "/index.html", "./index.php")
-            and not parts.query
-            and not parts.fragment
-        ):
-            if (
-                not parts.netloc
-                or not host
-                or parts.netloc.lower().removeprefix("www.") == host.removeprefix("www.")
-            ):
-                return True
-    return False
+    return any(is_home_link(a.get("href") or "", host) for a in el.iter("a"))
 
 
 def _spans(segments: list[tuple[int, int]]) -> Iterable[tuple[int, int]]:
@@ -194,6 +237,7 @@ def agreeing_heading(
     site_name: str | None,
     host: str | None,
     nav: frozenset[str] = frozenset(),
+    names: frozenset[str] = frozenset(),
 ) -> str | None:
     """The page's heading that is the statement's title: the one whose text is the whole of
     og:title or `<title>` (list tag and reply prefix removed), else one that is a run of its
@@ -210,7 +254,9 @@ def agreeing_heading(
     if not wanted:
         return None
     headings: list[tuple[HtmlElement, str, str]] = []
-    for el in tree.iter(_HEADINGS):
+    for el in tree.iter():
+        if el.tag not in _HEADINGS and not _names_headline(el):
+            continue
         raw = el.text_content()
         if raw.strip() and len(raw) <= _MAX_HEADING_CHARS:
             text = strip_list_tag(WS.sub(" ", raw).strip())
@@ -230,9 +276,17 @@ def agreeing_heading(
                     continue
                 if is_site_name(text, site_name, host) or _in_banner(el, host):
                     continue
-                rest = " - ".join(normalise_text(cleaned[a:b]) for a, b in segs[:i] + segs[j:])
-                site_like = is_site_name(rest, site_name, host) or any(
-                    k == rest and (p < pos or _in_banner(h, host)) for p, (h, _, k) in enumerate(headings)
+                others = [cleaned[a:b] for a, b in segs[:i] + segs[j:]]
+                rest = " - ".join(normalise_text(o) for o in others)
+                site_like = (
+                    is_site_name(rest, site_name, host)
+                    or (
+                        any(is_own_name(o, names, host) for o in others)
+                        and all(is_own_name(o, names, host) or normalise_text(o) in nav for o in others)
+                    )
+                    or any(
+                        k == rest and (p < pos or _in_banner(h, host)) for p, (h, _, k) in enumerate(headings)
+                    )
                 )
                 if site_like or len(key.split()) >= len(rest.split()):
                     found.append((pos, key, rest, text))
@@ -260,7 +314,9 @@ def choose_title(
     looks for the headline above the text (`headline_above`)."""
     if hero.get("title"):
         return str(hero["title"])
-    agreed = agreeing_heading(tree, (meta.get("og:title"), title_tag(tree)), site_name, host, nav)
+    names = own_names(tree, meta, host)
+    tag = title_tag(tree)
+    agreed = agreeing_heading(tree, (meta.get("og:title"), tag), site_name, host, nav, names)
     if agreed:
         return agreed
     headline = ld.get("headline")
@@ -268,8 +324,8 @@ def choose_title(
         meta.get("og:title"),
         meta.get("twitter:title"),
         headline if isinstance(headline, str) else None,
-        guess,
-        title_tag(tree),
+        lambda: _unless_cut_from(guess(), tag),
+        tag,
     ]
     for h1 in tree.xpath("//h1"):
         candidates.append(WS.sub(" ", h1.text_content()).strip())
@@ -278,11 +334,33 @@ def choose_title(
             cand = cand()
         if not cand:
             continue
-        cand = WS.sub(" ", cand).strip()
-        stripped = strip_title_suffix(cand, site_name, host)
-        if stripped and not is_site_name(stripped, site_name, host) and normalise_text(stripped) not in nav:
+        cand = strip_list_tag(WS.sub(" ", cand).strip()) or WS.sub(" ", cand).strip()
+        stripped = strip_title_suffix(cand, site_name, host, names, nav)
+        if (
+            stripped
+            and not is_site_name(stripped, site_name, host)
+            and not is_own_name(stripped, names, host)
+            and normalise_text(stripped) not in nav
+        ):
             return stripped
     return None
+
+
+def _unless_cut_from(guess: str | None, tag: str | None) -> str | None:
+    """Trafilatura's title guess, unless it is only some of the `<title>`'s separated parts
+    (it keeps one part of a title it splits): the `<title>` itself, cut by
+    `strip_title_suffix`, is then the better candidate."""
+    if not guess or not tag:
+        return guess
+    key = normalise_text(WS.sub(" ", guess))
+    full = strip_list_tag(WS.sub(" ", tag).strip())
+    segs = _segments(full)
+    if len(segs) < 2 or key == normalise_text(full):
+        return guess
+    for i, j in _spans(segs):
+        if normalise_text(full[segs[i][0] : segs[j - 1][1]]) == key:
+            return None
+    return guess
 
 
 def nav_texts(tree: HtmlElement, *urls: str | None) -> frozenset[str]:

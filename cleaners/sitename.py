@@ -1,0 +1,95 @@
+"""What a page calls its own site, and whether a part of its title is that name.
+
+A republishing site glues its name to the statement's title ("Title · Site", "Site -- Title",
+"Title / Desk / Site"), and no list of names can know the sites Dispatches has not met. But a
+page says what it is called elsewhere too: `og:site_name` or `application-name`, the text or
+logo `alt` of its link to the home page, the name in its copyright line ("© 2026 Civic
+Relay"), and often the host itself ("meridian-ledger.example"). `own_names` gathers those;
+`is_own_name` says whether a part of the title is one of them. Only what the page states of
+itself counts, so a statement's own words ("Department Press Briefing", "Readout") are never
+taken for a site's name by their wording.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from lxml.html import HtmlElement
+
+from cleaners.html import WS
+from cleaners.model import normalise_text
+
+_HOME_PATHS = ("", "/", "./", "/index.html", "/index.htm", "/index.php", "./index.php")
+# "© 2026 Civic Relay.", "Copyright (c) 2001-2026 The Quarry Bell - ...", "© Civic Relay 2026 |"
+_COPYRIGHT = re.compile(
+    r"(?:©|&copy;|\(c\)|\bcopyright\b)(?:\s*(?:©|\(c\)))?\s*"
+    r"(?:(?:19|20)\d\d(?:\s*[-–—]\s*(?:19|20)\d\d)?\s*,?\s*)?"
+    r"(?P<name>[^.|·•;,\n©]{2,60}?)\s*(?:(?:19|20)\d\d\s*)?(?:[.|·•;,\n]|\s[-–—]\s|\ball rights\b|$)",
+    re.I,
+)
+_NAME_WORDS = 8  # a site's name is a few words; a longer text is a sentence, not a name
+_HOST_SKIP = frozenset(("www", "m", "blog", "news", "com", "org", "net", "gov", "example", "co", "uk"))
+_SQUASH = re.compile(r"[^a-z0-9]")
+
+
+def is_home_link(href: str, host: str | None) -> bool:
+    """The link leads to the site's own home page (a relative "/", or this host's root)."""
+    try:
+        parts = urlsplit(href.strip())
+    except ValueError:  # a link no URL parser accepts ('http://[ccpa-preferences]')
+        return False
+    if parts.path not in _HOME_PATHS or parts.query or parts.fragment:
+        return False
+    return (
+        not parts.netloc or not host or parts.netloc.lower().removeprefix("www.") == host.removeprefix("www.")
+    )
+
+
+def name_key(text: str) -> str:
+    """A name folded for comparison: case, punctuation and a leading "The" do not count."""
+    key = normalise_text(WS.sub(" ", text)).strip(" .:-|·•")
+    return key.removeprefix("the ").strip()
+
+
+def own_names(tree: HtmlElement, meta: Mapping[str, str], host: str | None) -> frozenset[str]:
+    """The names the page gives its own site (folded by `name_key`): `og:site_name`,
+    `application-name`, the text and image `alt` of its links home, and the name its copyright
+    line holds. Texts longer than a name are left out."""
+    found: list[str] = [meta.get("og:site_name") or "", meta.get("application-name") or ""]
+    for a in tree.iter("a"):
+        href = (a.get("href") or "").strip()
+        if href and not href.startswith("#") and is_home_link(href, host):
+            found.append(a.text_content())
+            found.extend(img.get("alt") or "" for img in a.iter("img"))
+    body = tree.body if tree.find("body") is not None else tree
+    for node in body.itertext():
+        if "©" in node or "opyright" in node or "(c)" in node.lower():
+            found.extend(m.group("name") for m in _COPYRIGHT.finditer(WS.sub(" ", node)))
+    out = set()
+    for text in found:
+        key = name_key(text)
+        if key and len(key.split()) <= _NAME_WORDS and key not in ("home", "all rights reserved"):
+            out.add(key)
+    return frozenset(out)
+
+
+def host_label(host: str | None) -> str:
+    """The host's name part, letters and digits only ("meridian-ledger.example" ->
+    "meridianledger")."""
+    labels = [p for p in (host or "").lower().split(".") if p and p not in _HOST_SKIP]
+    return _SQUASH.sub("", labels[0]) if labels else ""
+
+
+def is_own_name(segment: str, names: frozenset[str], host: str | None) -> bool:
+    """The title's part is the site's name: one of the page's names for itself (`own_names`),
+    or the host's name written out in words ("Meridian Ledger" on meridian-ledger.example)."""
+    key = name_key(segment)
+    if not key or len(key.split()) > _NAME_WORDS:
+        return False
+    if key in names:
+        return True
+    squashed = _SQUASH.sub("", key)
+    label = host_label(host)
+    return len(label) >= 4 and squashed in (label, f"the{label}")
