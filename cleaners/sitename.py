@@ -93,3 +93,20 @@ def is_own_name(segment: str, names: frozenset[str], host: str | None) -> bool:
     squashed = _SQUASH.sub("", key)
     label = host_label(host)
     return len(label) >= 4 and squashed in (label, f"the{label}")
+
+
+def is_site_name(candidate: str, site_name: str | None, host: str | None) -> bool:
+    """The candidate names the site, not a statement ("Labor Watch Blog", "U.S. Embassy in Mexico")."""
+    key = normalise_text(candidate)
+    if site_name and key == normalise_text(site_name):
+        return True
+    if host and len(key.split()) <= 4:
+        # "Labor Watch Blog" on laborwatch.example, "Harbor Light Bulletin" on harborlight-bulletin.example
+        label = next((p for p in host.split(".") if p not in ("www", "m", "blog", "news")), "")
+        label = re.sub(r"[^a-z0-9]", "", label)
+        squashed = re.sub(r"[^a-z0-9]", "", key)
+        if len(label) >= 4 and squashed.startswith(label):
+            return True
+    if re.match(r"^u\.?\s?s\.?\s+(?:embassy|mission|consulates?)\b.{0,50}$", key) and len(key.split()) <= 8:
+        return True
+    return key in ("united states department of state", "u.s. department of state", "home")

@@ -21,10 +21,11 @@ from urllib.parse import urljoin, urlsplit
 from lxml.html import HtmlElement
 
 from cleaners.dates import is_date_only
+from cleaners.fields import field_title, reads_as_title
 from cleaners.html import WS, title_tag
 from cleaners.model import normalise_text
 from cleaners.prose import is_prose as is_prose_line
-from cleaners.sitename import is_home_link, is_own_name, name_key, own_names
+from cleaners.sitename import is_home_link, is_own_name, is_site_name, name_key, own_names
 
 # the separators sites put between a title and their name: " | ", " - ", " – ", " -- ", " :: ",
 # " » ", " · ", " • ", " / "
@@ -148,23 +149,6 @@ def longer_title(line: str, title: str) -> bool:
     tw = {w for w in SLUG_WORD.findall(normalise_text(title)) if w not in STOP_WORDS}
     lw = {w for w in SLUG_WORD.findall(normalise_text(line)) if w not in STOP_WORDS}
     return bool(tw) and len(tw & lw) / len(tw) >= 0.6 and len(lw) >= len(tw)
-
-
-def is_site_name(candidate: str, site_name: str | None, host: str | None) -> bool:
-    """The candidate names the site, not a statement ("Labor Watch Blog", "U.S. Embassy in Mexico")."""
-    key = normalise_text(candidate)
-    if site_name and key == normalise_text(site_name):
-        return True
-    if host and len(key.split()) <= 4:
-        # "Labor Watch Blog" on laborwatch.example, "Harbor Light Bulletin" on harborlight-bulletin.example
-        label = next((p for p in host.split(".") if p not in ("www", "m", "blog", "news")), "")
-        label = re.sub(r"[^a-z0-9]", "", label)
-        squashed = re.sub(r"[^a-z0-9]", "", key)
-        if len(label) >= 4 and squashed.startswith(label):
-            return True
-    if re.match(r"^u\.?\s?s\.?\s+(?:embassy|mission|consulates?)\b.{0,50}$", key) and len(key.split()) <= 8:
-        return True
-    return key in ("united states department of state", "u.s. department of state", "home")
 
 
 # "[FA-List] ...", "Re: ...", "Fwd: ...": a mailing list's tag and reply prefixes before a subject
@@ -343,7 +327,7 @@ def choose_title(
             and normalise_text(stripped) not in nav
         ):
             return stripped
-    return None
+    return field_title(tree, site_name, host, nav)
 
 
 def _unless_cut_from(guess: str | None, tag: str | None) -> str | None:
@@ -455,16 +439,6 @@ def title_position(head_lines: list[tuple[int, str]], marks: list[tuple[int, str
 
 # rules whose claim on the line under a dateline does not stop it being the title
 _TITLE_LIKE_MARKS = frozenset(("doc_type_byline",))
-
-
-def reads_as_title(line: str) -> bool:
-    """A line set as a title: two to sixty words (an event's title may name every party), most
-    of the longer ones capitalised, not a sentence (no full stop at the end), not running text."""
-    words = line.split()
-    if not 2 <= len(words) <= 60 or line.rstrip().endswith((".", ":", ";", ",")) or is_prose_line(line):
-        return False
-    longer = [w for w in words if len(w) > 3 and w[0].isalpha()]
-    return bool(longer) and sum(w[0].isupper() for w in longer) / len(longer) >= 0.6
 
 
 def title_after_dateline(

@@ -14,6 +14,7 @@ import pytest
 from lxml.html import fromstring
 
 from cleaners import Document, clean
+from cleaners.fields import field_title
 from cleaners.model import RawPage, normalise_text
 from cleaners.sitename import is_own_name, own_names
 from cleaners.titles import strip_title_suffix
@@ -50,7 +51,7 @@ def _story(title: str) -> Story:
     return Story(title, (P1, P2, P3), dt.datetime(2025, 3, 3, 12), "https://www.state.gov/flood-gauges/")
 
 
-NEW_TEMPLATES = ("dots-brand", "digest-dashes", "slash-desk", "pipe-relay")
+NEW_TEMPLATES = ("dots-brand", "digest-dashes", "slash-desk", "pipe-relay", "header-fields")
 
 
 @pytest.mark.parametrize("name", NEW_TEMPLATES)
@@ -129,3 +130,19 @@ def test_a_headline_in_a_class_named_span_agrees_with_the_title():
     )
     doc = _clean(html.encode(), "https://civicrelay.example/2025/03/03/call/")
     assert doc.title == TITLES[2]
+
+
+def test_a_title_stated_as_a_header_field_only_when_one_value_reads_as_a_title():
+    rows = (
+        "<table><tr><td><b>Posted by:</b></td><td>pond clerk</td></tr>"
+        "<tr><td><b>Filed under:</b></td><td><a href='/c/abroad'>Notices from abroad</a></td></tr>"
+        "<tr><td><b>Date:</b></td><td>March 3, 2025</td></tr>{extra}</table>"
+    )
+    nav = frozenset({"notices from abroad"})
+    subject = f"<tr><td><b>Subject:</b></td><td>{TITLES[3]}</td></tr>"
+    assert field_title(fromstring(rows.format(extra=subject)), None, "board.example", nav) == TITLES[3]
+    # no value reads as a title: no title from the fields
+    assert field_title(fromstring(rows.format(extra="")), None, "board.example", nav) is None
+    # a lone label in running text is no header block
+    note = f"<div><p><b>Note:</b> {TITLES[0]}</p><p>{P1}</p></div>"
+    assert field_title(fromstring(note), None, "board.example") is None

@@ -1,0 +1,83 @@
+"""A title stated as a header field, and what reads as a title.
+
+A notice board, a mail archive or a hand-made site may name the page only after itself and
+state the item's title as one field of a header block ("Subject: ...", next to "Posted by:",
+"Filed under:", "Date:"). The field's label is not trusted by its wording (sites name it in
+words of their own); the block's shape is: several short labels ending in a colon, each set
+apart (its own cell, `<dt>` or bold), and among their values the one that is set as a title.
+"""
+
+from __future__ import annotations
+
+from lxml.html import HtmlElement
+
+from cleaners.dates import is_date_only
+from cleaners.html import WS
+from cleaners.model import normalise_text
+from cleaners.prose import is_prose as is_prose_line
+from cleaners.sitename import is_site_name
+
+
+def reads_as_title(line: str) -> bool:
+    """A line set as a title: two to sixty words (an event's title may name every party), most
+    of the longer ones capitalised, not a sentence (no full stop at the end), not running text."""
+    words = line.split()
+    if not 2 <= len(words) <= 60 or line.rstrip().endswith((".", ":", ";", ",")) or is_prose_line(line):
+        return False
+    longer = [w for w in words if len(w) > 3 and w[0].isalpha()]
+    return bool(longer) and sum(w[0].isupper() for w in longer) / len(longer) >= 0.6
+
+
+_FIELD_LABEL_WORDS = 3
+_FIELD_TAGS = ("b", "strong", "th", "td", "dt", "label", "span")
+
+
+def _field_value(label: HtmlElement) -> tuple[HtmlElement, str] | None:
+    """The value that follows a field's label: the next cell of its row, the `<dd>` after its
+    `<dt>`, or the text after it up to the line's end; with the element that holds the label
+    (a cell and the bold label in it are one field)."""
+    holder = label
+    if label.tag not in ("td", "th", "dt") and label.getparent() is not None:
+        parent = label.getparent()
+        if (
+            parent.tag in ("td", "th", "dt")
+            and not (parent.text or "").strip()
+            and not (label.tail or "").strip()
+        ):
+            holder = parent  # <td><b>Subject:</b></td><td>value</td>
+    if holder.tag in ("td", "th", "dt"):
+        nxt = holder.getnext()
+        if nxt is None or nxt.tag not in ("td", "dd"):
+            return None
+        return holder, WS.sub(" ", nxt.text_content()).strip()
+    tail = (label.tail or "").strip()
+    return (holder, WS.sub(" ", tail)) if tail else None
+
+
+def field_title(
+    tree: HtmlElement, site_name: str | None, host: str | None, nav: frozenset[str] = frozenset()
+) -> str | None:
+    """The title a page states as a header field, when nothing else names the statement: in a
+    block of at least two labelled fields ("Label: value", a label of a few words ending in a
+    colon, set apart in its own cell or bold), the one value that reads as a title (not a
+    date, a name in lower case, a link to another page or the site's name). None when no
+    value or more than one does."""
+    fields: dict[HtmlElement, str] = {}
+    for el in tree.iter(_FIELD_TAGS):
+        label = WS.sub(" ", el.text_content()).strip()
+        if not label.endswith(":") or not 1 <= len(label.split()) <= _FIELD_LABEL_WORDS:
+            continue
+        found = _field_value(el)
+        if found is not None:
+            fields[found[0]] = found[1]
+    if len(fields) < 2:
+        return None
+    titles = [
+        v
+        for v in fields.values()
+        if reads_as_title(v)
+        and not is_date_only(v)
+        and normalise_text(v) not in nav
+        and not is_site_name(v, site_name, host)
+    ]
+    return titles[0] if len(set(titles)) == 1 else None
