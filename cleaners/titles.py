@@ -308,7 +308,7 @@ def choose_title(
         meta.get("og:title"),
         meta.get("twitter:title"),
         headline if isinstance(headline, str) else None,
-        lambda: _unless_cut_from(guess(), tag),
+        lambda: _unless_cut_from(guess(), tag and strip_title_suffix(tag, site_name, host, names, nav), tree),
         tag,
     ]
     for h1 in tree.xpath("//h1"):
@@ -330,20 +330,28 @@ def choose_title(
     return field_title(tree, site_name, host, nav)
 
 
-def _unless_cut_from(guess: str | None, tag: str | None) -> str | None:
-    """Trafilatura's title guess, unless it is only some of the `<title>`'s separated parts
-    (it keeps one part of a title it splits): the `<title>` itself, cut by
-    `strip_title_suffix`, is then the better candidate."""
-    if not guess or not tag:
+def _unless_cut_from(guess: str | None, cut: str | None, tree: HtmlElement) -> str | None:
+    """Trafilatura's title guess, unless it is one part of the `<title>` as our own rules cut it
+    (`cut`, the site's name gone) and the rest of that is the statement's too: a date
+    ("Department Press Briefing – May 6, 2022"), or the page's text holds the whole of it.
+    Trafilatura keeps one part of a title it splits; the caller then takes `cut`. Where the
+    page says nothing of the rest ("Title – Readout" on a site that never prints its name),
+    the guess stands: the rest may be the site's name."""
+    if not guess or not cut:
         return guess
     key = normalise_text(WS.sub(" ", guess))
-    full = strip_list_tag(WS.sub(" ", tag).strip())
-    segs = _segments(full)
-    if len(segs) < 2 or key == normalise_text(full):
+    segs = _segments(cut)
+    if len(segs) < 2 or key == normalise_text(cut):
         return guess
     for i, j in _spans(segs):
-        if normalise_text(full[segs[i][0] : segs[j - 1][1]]) == key:
+        if (i, j) == (0, len(segs)) or normalise_text(cut[segs[i][0] : segs[j - 1][1]]) != key:
+            continue
+        rest = [cut[a:b] for a, b in segs[:i] + segs[j:]]
+        if all(is_date_only(r) for r in rest):
             return None
+        body = tree.find("body")
+        shown = normalise_text(WS.sub(" ", body.text_content())) if body is not None else ""
+        return None if normalise_text(cut) in shown else guess
     return guess
 
 

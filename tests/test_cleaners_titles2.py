@@ -86,16 +86,26 @@ def test_only_what_the_page_calls_itself_is_cut_from_the_title(raw, names, nav, 
     assert strip_title_suffix(raw, None, host, frozenset(names), frozenset(nav)) == want
 
 
-@pytest.mark.parametrize("title", TITLES[1:3])
-def test_a_dated_or_tagged_title_keeps_its_parts_when_the_page_says_nothing_of_itself(title):
+def test_a_dated_title_keeps_its_date_when_the_page_says_nothing_of_itself():
     # no name on the page, no heading: neither the wording of "Press Briefing" nor the guess of
     # one part of the <title> takes the title apart
+    title = TITLES[1]
     assert strip_title_suffix(title, None, "site.example") == title
     html = (
         f"<html><head><title>{title}</title></head><body><div class='txt'>"
         f"<p>{P1}</p><p>{P2}</p><p>{P3}</p></div></body></html>"
     )
     assert _clean(html.encode(), "https://notes.example/2025/03/x.html").title == title
+
+
+def test_a_title_the_page_shows_whole_keeps_its_tail():
+    # "– Readout" could be a site's name by its shape; the page shows the title whole
+    title = TITLES[2]
+    html = (
+        f"<html><head><title>{title}</title></head><body><div class='intro'>{title}</div>"
+        f"<div class='txt'><p>{P1}</p><p>{P2}</p><p>{P3}</p></div></body></html>"
+    )
+    assert _clean(html.encode(), "https://notes.example/2025/03/y.html").title == title
 
 
 def test_a_desk_label_alone_is_not_cut_without_the_sites_name_beside_it():
