@@ -327,7 +327,36 @@ def choose_title(
             and normalise_text(stripped) not in nav
         ):
             return stripped
-    return field_title(tree, site_name, host, nav)
+    return _named_headline(tree, site_name, host, nav, names) or field_title(tree, site_name, host, nav)
+
+
+def _named_headline(
+    tree: HtmlElement, site_name: str | None, host: str | None, nav: frozenset[str], names: frozenset[str]
+) -> str | None:
+    """The one headline the theme names so by its class (`_names_headline`), when nothing else
+    names the statement: outside any link (a list of other posts) and the banner, of two words
+    or more, neither a navigation item nor the site's name. None when there is none, or several
+    different ones."""
+    found: set[str] = set()
+    texts: list[str] = []
+    for el in tree.iter():
+        if not _names_headline(el) or _in_banner(el, host):
+            continue
+        if next(el.iterancestors("a"), None) is not None or el.find(".//a") is not None:
+            continue
+        text = WS.sub(" ", el.text_content()).strip()
+        key = normalise_text(text)
+        if (
+            len(key.split()) >= 2
+            and len(text) <= _MAX_HEADING_CHARS
+            and key not in nav
+            and not is_site_name(text, site_name, host)
+            and not is_own_name(text, names, host)
+            and key not in found
+        ):
+            found.add(key)
+            texts.append(text)
+    return texts[0] if len(texts) == 1 else None
 
 
 def _unless_cut_from(guess: str | None, cut: str | None, tree: HtmlElement) -> str | None:
@@ -400,10 +429,11 @@ def headline_above(
 ) -> int | None:
     """Which of the first extracted lines, above the first prose paragraph, is the headline when
     no title candidate of the markup survived: a line that stands alone in a heading element
-    (`<h1>`-`<h6>`, `<b>`, `<strong>`: a `<font>` alone only sets a face, a byline's as well as a
-    headline's) outside any link, that is neither a navigation
-    item nor the site's name, nor a single word; of several (a column's heading, a section label
-    above the headline), the closest to the text, as a headline stands right above its story.
+    (`<h1>`-`<h6>`, `<b>`, `<strong>`, or an element whose class names it the headline: a
+    `<font>` alone only sets a face, a byline's as well as a headline's) outside any link, that
+    is neither a navigation item nor the site's name, nor a single word; of several (a column's
+    heading, a section label above the headline), the closest to the text, as a headline stands
+    right above its story.
     The index into `paragraphs`, or None."""
     head: list[tuple[int, str]] = []
     for i, line in enumerate(paragraphs[:_HEADLINE_LINES]):
@@ -414,7 +444,9 @@ def headline_above(
         return None
     wanted = {key for _, key in head}
     standing: set[str] = set()
-    for el in tree.iter(_HEADLINE_TAGS):
+    for el in tree.iter():
+        if el.tag not in _HEADLINE_TAGS and not _names_headline(el):
+            continue
         if next(el.iterancestors("a"), None) is not None or el.find(".//a") is not None:
             continue
         key = normalise_text(WS.sub(" ", el.text_content()))

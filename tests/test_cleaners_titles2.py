@@ -55,7 +55,7 @@ NEW_TEMPLATES = ("dots-brand", "digest-dashes", "slash-desk", "pipe-relay", "hea
 
 
 @pytest.mark.parametrize("name", NEW_TEMPLATES)
-@pytest.mark.parametrize("n", [1, 2, 3])  # the site's name before and after the title
+@pytest.mark.parametrize("n", [1, 2, 3, 4])  # the site's name before, after or alone
 @pytest.mark.parametrize("title", TITLES)
 def test_the_title_is_the_statements_on_sites_that_glue_their_name_on(name, n, title):
     tpl = wrapped_templates.BY_NAME[name]
