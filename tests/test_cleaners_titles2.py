@@ -156,3 +156,16 @@ def test_a_title_stated_as_a_header_field_only_when_one_value_reads_as_a_title()
     # a lone label in running text is no header block
     note = f"<div><p><b>Note:</b> {TITLES[0]}</p><p>{P1}</p></div>"
     assert field_title(fromstring(note), None, "board.example") is None
+
+
+def test_a_class_named_headline_stands_for_a_title_that_names_only_the_site():
+    # the <title> and the brand <h1> name the site; other posts' titles are links and never count
+    html = (
+        "<html><head><title>Lantern Post</title></head><body>"
+        "<h1 class='brand'><a href='/'>Lantern Post</a></h1>"
+        f"<div class='story-headline'>{TITLES[1]}</div>"
+        f"<div class='story-text'><p>{P1}</p><p>{P2}</p><p>{P3}</p></div>"
+        "<aside><h3 class='entry-title'><a href='/stories/2'>Ferry Timetables for the Spring Season</a></h3>"
+        "</aside><footer>&copy; 2026 Lantern Post</footer></body></html>"
+    )
+    assert _clean(html.encode(), "https://lanternpost.example/stories/1").title == TITLES[1]
