@@ -1,13 +1,19 @@
-"""A title stated as a header field, and what reads as a title.
+"""Where a page states its title outside the usual places, and what reads as a title.
 
 A notice board, a mail archive or a hand-made site may name the page only after itself and
 state the item's title as one field of a header block ("Subject: ...", next to "Posted by:",
 "Filed under:", "Date:"). The field's label is not trusted by its wording (sites name it in
 words of their own); the block's shape is: several short labels ending in a colon, each set
-apart (its own cell, `<dt>` or bold), and among their values the one that is set as a title.
+apart (its own cell, `<dt>` or bold), and among their values the one that is set as a title
+(`field_title`). A theme may also set the headline in no heading element at all, but in a
+`<span>` or `<div>` whose class says it is the headline ("entry-title", "story-headline"):
+`headline_elements` finds those beside the heading tags, `named_headline` takes the one such
+headline of a page whose `<title>` names only the site.
 """
 
 from __future__ import annotations
+
+import re
 
 from lxml.html import HtmlElement
 
@@ -15,7 +21,7 @@ from cleaners.dates import is_date_only
 from cleaners.html import WS
 from cleaners.model import normalise_text
 from cleaners.prose import is_prose as is_prose_line
-from cleaners.sitename import is_site_name
+from cleaners.sitename import in_banner, is_own_name, is_site_name
 
 
 def reads_as_title(line: str) -> bool:
@@ -81,3 +87,59 @@ def field_title(
         and not is_site_name(v, site_name, host)
     ]
     return titles[0] if len(set(titles)) == 1 else None
+
+
+MAX_HEADING_CHARS = 300  # a headline is a line, not a block of text
+# a theme's headline set without a heading element: `<span class="entry-title">`,
+# `<div class="story-headline">`
+_HEADLINE_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:(?:entry|post|story|article|page|item)-?(?:title|headline)|headline)(?:$|[\s_-])", re.I
+)
+
+
+def names_headline(el: HtmlElement) -> bool:
+    """The element's class or id names it the page's headline (not the site's title)."""
+    if not isinstance(el.tag, str):
+        return False
+    names = f"{el.get('class') or ''} {el.get('id') or ''}".split()
+    return any(_HEADLINE_CLASS.search(n) for n in names)
+
+
+# one XPath pass finds heading tags and class-named headlines in document order (walking every
+# element in Python costs more than the rest of choosing the title); `_names_headline` decides
+_NAMED = " or ".join(f"contains(@{a}, '{w}')" for a in ("class", "id") for w in ("itle", "eadline"))
+
+
+def headline_elements(tree: HtmlElement, tags: tuple[str, ...]) -> list[HtmlElement]:
+    """The elements of `tags` and those whose class names them the headline, in document order."""
+    query = "//*[" + " or ".join([*(f"self::{t}" for t in tags), _NAMED]) + "]"
+    return [el for el in tree.xpath(query) if el.tag in tags or names_headline(el)]
+
+
+def named_headline(
+    tree: HtmlElement, site_name: str | None, host: str | None, nav: frozenset[str], names: frozenset[str]
+) -> str | None:
+    """The one headline the theme names so by its class (`_names_headline`), when nothing else
+    names the statement: outside any link (a list of other posts) and the banner, of two words
+    or more, neither a navigation item nor the site's name. None when there is none, or several
+    different ones."""
+    found: set[str] = set()
+    texts: list[str] = []
+    for el in headline_elements(tree, ()):
+        if in_banner(el, host):
+            continue
+        if next(el.iterancestors("a"), None) is not None or el.find(".//a") is not None:
+            continue
+        text = WS.sub(" ", el.text_content()).strip()
+        key = normalise_text(text)
+        if (
+            len(key.split()) >= 2
+            and len(text) <= MAX_HEADING_CHARS
+            and key not in nav
+            and not is_site_name(text, site_name, host)
+            and not is_own_name(text, names, host)
+            and key not in found
+        ):
+            found.add(key)
+            texts.append(text)
+    return texts[0] if len(texts) == 1 else None

@@ -7,7 +7,8 @@ logo `alt` of its link to the home page, the name in its copyright line ("© 202
 Relay"), and often the host itself ("meridian-ledger.example"). `own_names` gathers those;
 `is_own_name` says whether a part of the title is one of them. Only what the page states of
 itself counts, so a statement's own words ("Department Press Briefing", "Readout") are never
-taken for a site's name by their wording.
+taken for a site's name by their wording. `in_banner` says whether a heading is the site's
+own (in its banner, or a link home).
 """
 
 from __future__ import annotations
@@ -29,7 +30,15 @@ _COPYRIGHT = re.compile(
     r"(?P<name>[^.|·•;,\n©]{2,60}?)\s*(?:(?:19|20)\d\d\s*)?(?:[.|·•;,\n]|\s[-–—]\s|\ball rights\b|$)",
     re.I,
 )
-_NAME_WORDS = 8  # a site's name is a few words; a longer text is a sentence, not a name
+# links that may lead home ("/", "./", "index.php", "https://host/"), found by XPath so that
+# a page's hundreds of other links are passed over without parsing them
+_HREF = "normalize-space(@href)"
+_HOME_HREFS = (
+    f"//a[@href][string-length({_HREF}) <= 2 or contains(@href, 'index.')"
+    f" or string-length(substring-after(substring-after({_HREF}, '://'), '/')) = 0]"
+)
+_COPYRIGHT_MARK = re.compile(r"©|copyright|\(c\)", re.I)
+NAME_WORDS = 8  # a site's name is a few words; a longer text is a sentence, not a name
 _HOST_SKIP = frozenset(("www", "m", "blog", "news", "com", "org", "net", "gov", "example", "co", "uk"))
 _SQUASH = re.compile(r"[^a-z0-9]")
 
@@ -58,19 +67,21 @@ def own_names(tree: HtmlElement, meta: Mapping[str, str], host: str | None) -> f
     `application-name`, the text and image `alt` of its links home, and the name its copyright
     line holds. Texts longer than a name are left out."""
     found: list[str] = [meta.get("og:site_name") or "", meta.get("application-name") or ""]
-    for a in tree.iter("a"):
+    for a in tree.xpath(_HOME_HREFS):
         href = (a.get("href") or "").strip()
-        if href and not href.startswith("#") and is_home_link(href, host):
-            found.append(a.text_content())
-            found.extend(img.get("alt") or "" for img in a.iter("img"))
-    body = tree.body if tree.find("body") is not None else tree
-    for node in body.itertext():
-        if "©" in node or "opyright" in node or "(c)" in node.lower():
-            found.extend(m.group("name") for m in _COPYRIGHT.finditer(WS.sub(" ", node)))
+        if not href or href.startswith("#") or not is_home_link(href, host):
+            continue
+        found.append(a.text_content())
+        found.extend(img.get("alt") or "" for img in a.iter("img"))
+    body = tree.find("body")
+    text = body.text_content() if body is not None else ""
+    for mark in _COPYRIGHT_MARK.finditer(text):
+        line = WS.sub(" ", text[mark.start() : mark.start() + 160].split("\n", 1)[0])
+        found.extend(m.group("name") for m in _COPYRIGHT.finditer(line))
     out = set()
     for text in found:
         key = name_key(text)
-        if key and len(key.split()) <= _NAME_WORDS and key not in ("home", "all rights reserved"):
+        if key and len(key.split()) <= NAME_WORDS and key not in ("home", "all rights reserved"):
             out.add(key)
     return frozenset(out)
 
@@ -86,7 +97,7 @@ def is_own_name(segment: str, names: frozenset[str], host: str | None) -> bool:
     """The title's part is the site's name: one of the page's names for itself (`own_names`),
     or the host's name written out in words ("Meridian Ledger" on meridian-ledger.example)."""
     key = name_key(segment)
-    if not key or len(key.split()) > _NAME_WORDS:
+    if not key or len(key.split()) > NAME_WORDS:
         return False
     if key in names:
         return True
@@ -110,3 +121,21 @@ def is_site_name(candidate: str, site_name: str | None, host: str | None) -> boo
     if re.match(r"^u\.?\s?s\.?\s+(?:embassy|mission|consulates?)\b.{0,50}$", key) and len(key.split()) <= 8:
         return True
     return key in ("united states department of state", "u.s. department of state", "home")
+
+
+_BANNER = re.compile(
+    r"(?:^|[\s_-])(?:site-?header|header-?outer|headerbar|masthead|branding|site-?title|site-?name|logo)"
+    r"(?:$|[\s_-])|^header\d*$",
+    re.I,
+)
+
+
+def in_banner(el: HtmlElement, host: str | None) -> bool:
+    """The heading is the site's: inside a banner or a link to the site's home page."""
+    for node in (el, *el.iterancestors()):
+        if node.get("role") == "banner":
+            return True
+        names = f"{node.get('class') or ''} {node.get('id') or ''}".strip()
+        if names and any(_BANNER.search(n) for n in names.split()):
+            return True
+    return any(is_home_link(a.get("href") or "", host) for a in el.iter("a"))

@@ -21,11 +21,15 @@ from urllib.parse import urljoin, urlsplit
 from lxml.html import HtmlElement
 
 from cleaners.dates import is_date_only
-from cleaners.fields import field_title, reads_as_title
+from cleaners.fields import MAX_HEADING_CHARS as _MAX_HEADING_CHARS
+from cleaners.fields import field_title, headline_elements, named_headline, reads_as_title
 from cleaners.html import WS, title_tag
 from cleaners.model import normalise_text
 from cleaners.prose import is_prose as is_prose_line
-from cleaners.sitename import is_home_link, is_own_name, is_site_name, name_key, own_names
+from cleaners.sitename import NAME_WORDS as _NAME_WORDS
+from cleaners.sitename import in_banner, is_own_name, is_site_name, name_key, own_names
+
+_in_banner = in_banner  # the banner check, under the name tests/test_cleaners_structure.py imports
 
 # the separators sites put between a title and their name: " | ", " - ", " – ", " -- ", " :: ",
 # " » ", " · ", " • ", " / "
@@ -154,41 +158,11 @@ def longer_title(line: str, title: str) -> bool:
 # "[FA-List] ...", "Re: ...", "Fwd: ...": a mailing list's tag and reply prefixes before a subject
 _LIST_TAG = re.compile(r"^\s*(?:(?:\[[^\[\]]{1,40}\]|(?:re|fwd?|aw|tr)\s*(?:\[\d+\])?\s*:)\s*)+", re.I)
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6", "b", "strong", "font")
-_BANNER = re.compile(
-    r"(?:^|[\s_-])(?:site-?header|header-?outer|headerbar|masthead|branding|site-?title|site-?name|logo)"
-    r"(?:$|[\s_-])|^header\d*$",
-    re.I,
-)
-_MAX_HEADING_CHARS = 300
-# a theme's headline set without a heading element: `<span class="entry-title">`,
-# `<div class="story-headline">`
-_HEADLINE_CLASS = re.compile(
-    r"(?:^|[\s_-])(?:(?:entry|post|story|article|page|item)-?(?:title|headline)|headline)(?:$|[\s_-])", re.I
-)
-
-
-def _names_headline(el: HtmlElement) -> bool:
-    """The element's class or id names it the page's headline (not the site's title)."""
-    if not isinstance(el.tag, str):
-        return False
-    names = f"{el.get('class') or ''} {el.get('id') or ''}".split()
-    return any(_HEADLINE_CLASS.search(n) for n in names)
 
 
 def strip_list_tag(subject: str) -> str:
     """'[FA-Digest] Re: Title' -> 'Title': a list's tag and reply prefixes are not the subject."""
     return _LIST_TAG.sub("", subject).strip()
-
-
-def _in_banner(el: HtmlElement, host: str | None) -> bool:
-    """The heading is the site's: inside a banner or a link to the site's home page."""
-    for node in (el, *el.iterancestors()):
-        if node.get("role") == "banner":
-            return True
-        names = f"{node.get('class') or ''} {node.get('id') or ''}".strip()
-        if names and any(_BANNER.search(n) for n in names.split()):
-            return True
-    return any(is_home_link(a.get("href") or "", host) for a in el.iter("a"))
 
 
 def _spans(segments: list[tuple[int, int]]) -> Iterable[tuple[int, int]]:
@@ -221,7 +195,7 @@ def agreeing_heading(
     site_name: str | None,
     host: str | None,
     nav: frozenset[str] = frozenset(),
-    names: frozenset[str] = frozenset(),
+    names: Callable[[], frozenset[str]] = frozenset,
 ) -> str | None:
     """The page's heading that is the statement's title: the one whose text is the whole of
     og:title or `<title>` (list tag and reply prefix removed), else one that is a run of its
@@ -237,10 +211,25 @@ def agreeing_heading(
                 wanted.append((normalise_text(cleaned), cleaned, _segments(cleaned)))
     if not wanted:
         return None
+    # heading elements first; headlines named so by their class only when none of those agrees
+    # (finding them costs a pass over the page)
+    for elements in (lambda: tree.iter(*_HEADINGS), lambda: headline_elements(tree, _HEADINGS)):
+        agreed = _agreeing(elements(), wanted, site_name, host, nav, names)
+        if agreed:
+            return agreed
+    return None
+
+
+def _agreeing(
+    elements: Iterable[HtmlElement],
+    wanted: list[tuple[str, str, list[tuple[int, int]]]],
+    site_name: str | None,
+    host: str | None,
+    nav: frozenset[str],
+    names: Callable[[], frozenset[str]],
+) -> str | None:
     headings: list[tuple[HtmlElement, str, str]] = []
-    for el in tree.iter():
-        if el.tag not in _HEADINGS and not _names_headline(el):
-            continue
+    for el in elements:
         raw = el.text_content()
         if raw.strip() and len(raw) <= _MAX_HEADING_CHARS:
             text = strip_list_tag(WS.sub(" ", raw).strip())
@@ -258,18 +247,18 @@ def agreeing_heading(
             for i, j in _spans(segs):
                 if (i, j) == (0, len(segs)) or normalise_text(cleaned[segs[i][0] : segs[j - 1][1]]) != key:
                     continue
-                if is_site_name(text, site_name, host) or _in_banner(el, host):
+                if is_site_name(text, site_name, host) or in_banner(el, host):
                     continue
                 others = [cleaned[a:b] for a, b in segs[:i] + segs[j:]]
                 rest = " - ".join(normalise_text(o) for o in others)
                 site_like = (
                     is_site_name(rest, site_name, host)
                     or (
-                        any(is_own_name(o, names, host) for o in others)
-                        and all(is_own_name(o, names, host) or normalise_text(o) in nav for o in others)
+                        any(is_own_name(o, names(), host) for o in others)
+                        and all(is_own_name(o, names(), host) or normalise_text(o) in nav for o in others)
                     )
                     or any(
-                        k == rest and (p < pos or _in_banner(h, host)) for p, (h, _, k) in enumerate(headings)
+                        k == rest and (p < pos or in_banner(h, host)) for p, (h, _, k) in enumerate(headings)
                     )
                 )
                 if site_like or len(key.split()) >= len(rest.split()):
@@ -298,7 +287,14 @@ def choose_title(
     looks for the headline above the text (`headline_above`)."""
     if hero.get("title"):
         return str(hero["title"])
-    names = own_names(tree, meta, host)
+    memo: list[frozenset[str]] = []
+
+    def names() -> frozenset[str]:
+        # what the page calls itself, read once and only when a title has parts to judge
+        if not memo:
+            memo.append(own_names(tree, meta, host))
+        return memo[0]
+
     tag = title_tag(tree)
     agreed = agreeing_heading(tree, (meta.get("og:title"), tag), site_name, host, nav, names)
     if agreed:
@@ -308,7 +304,9 @@ def choose_title(
         meta.get("og:title"),
         meta.get("twitter:title"),
         headline if isinstance(headline, str) else None,
-        lambda: _unless_cut_from(guess(), tag and strip_title_suffix(tag, site_name, host, names, nav), tree),
+        lambda: _unless_cut_from(
+            guess(), tag and strip_title_suffix(tag, site_name, host, names(), nav), tree
+        ),
         tag,
     ]
     for h1 in tree.xpath("//h1"):
@@ -319,44 +317,16 @@ def choose_title(
         if not cand:
             continue
         cand = strip_list_tag(WS.sub(" ", cand).strip()) or WS.sub(" ", cand).strip()
-        stripped = strip_title_suffix(cand, site_name, host, names, nav)
+        parted = TITLE_SPLIT.search(cand) is not None or ": " in cand
+        stripped = strip_title_suffix(cand, site_name, host, names() if parted else frozenset(), nav)
         if (
             stripped
             and not is_site_name(stripped, site_name, host)
-            and not is_own_name(stripped, names, host)
+            and not (len(stripped.split()) <= _NAME_WORDS and is_own_name(stripped, names(), host))
             and normalise_text(stripped) not in nav
         ):
             return stripped
-    return _named_headline(tree, site_name, host, nav, names) or field_title(tree, site_name, host, nav)
-
-
-def _named_headline(
-    tree: HtmlElement, site_name: str | None, host: str | None, nav: frozenset[str], names: frozenset[str]
-) -> str | None:
-    """The one headline the theme names so by its class (`_names_headline`), when nothing else
-    names the statement: outside any link (a list of other posts) and the banner, of two words
-    or more, neither a navigation item nor the site's name. None when there is none, or several
-    different ones."""
-    found: set[str] = set()
-    texts: list[str] = []
-    for el in tree.iter():
-        if not _names_headline(el) or _in_banner(el, host):
-            continue
-        if next(el.iterancestors("a"), None) is not None or el.find(".//a") is not None:
-            continue
-        text = WS.sub(" ", el.text_content()).strip()
-        key = normalise_text(text)
-        if (
-            len(key.split()) >= 2
-            and len(text) <= _MAX_HEADING_CHARS
-            and key not in nav
-            and not is_site_name(text, site_name, host)
-            and not is_own_name(text, names, host)
-            and key not in found
-        ):
-            found.add(key)
-            texts.append(text)
-    return texts[0] if len(texts) == 1 else None
+    return named_headline(tree, site_name, host, nav, names()) or field_title(tree, site_name, host, nav)
 
 
 def _unless_cut_from(guess: str | None, cut: str | None, tree: HtmlElement) -> str | None:
@@ -444,13 +414,11 @@ def headline_above(
         return None
     wanted = {key for _, key in head}
     standing: set[str] = set()
-    for el in tree.iter():
-        if el.tag not in _HEADLINE_TAGS and not _names_headline(el):
-            continue
+    for el in headline_elements(tree, _HEADLINE_TAGS):
         if next(el.iterancestors("a"), None) is not None or el.find(".//a") is not None:
             continue
         key = normalise_text(WS.sub(" ", el.text_content()))
-        if key in wanted and key not in nav and not _in_banner(el, host):
+        if key in wanted and key not in nav and not in_banner(el, host):
             standing.add(key)
     for i, key in reversed(head):
         if key in standing and len(key.split()) >= 2 and not is_site_name(paragraphs[i], site_name, host):
