@@ -399,8 +399,9 @@ def headline_above(
 ) -> int | None:
     """Which of the first extracted lines, above the first prose paragraph, is the headline when
     no title candidate of the markup survived: a line that stands alone in a heading element
-    (`<h1>`-`<h6>`, `<b>`, `<strong>`, or an element whose class names it the headline: a
-    `<font>` alone only sets a face, a byline's as well as a headline's) outside any link, that
+    (`<h1>`-`<h6>`, `<b>`, `<strong>`, a `<font>` that sets it larger than the text, or an
+    element whose class names it the headline: a `<font>` of a face or colour alone marks a
+    byline as well as a headline) outside any link, that
     is neither a navigation item nor the site's name, nor a single word; of several (a column's
     heading, a section label above the headline), the closest to the text, as a headline stands
     right above its story.
@@ -414,7 +415,9 @@ def headline_above(
         return None
     wanted = {key for _, key in head}
     standing: set[str] = set()
-    for el in headline_elements(tree, _HEADLINE_TAGS):
+    for el in headline_elements(tree, (*_HEADLINE_TAGS, "font")):
+        if el.tag == "font" and not _larger_font(el):
+            continue
         if next(el.iterancestors("a"), None) is not None or el.find(".//a") is not None:
             continue
         key = normalise_text(WS.sub(" ", el.text_content()))
@@ -424,6 +427,15 @@ def headline_above(
         if key in standing and len(key.split()) >= 2 and not is_site_name(paragraphs[i], site_name, host):
             return i
     return None
+
+
+def _larger_font(el: HtmlElement) -> bool:
+    """A `<font>` that sets its text larger than the page's default (size 3): "+1" and up, or
+    4 to 7. Size marks a headline; a face or a colour alone does not."""
+    size = (el.get("size") or "").strip()
+    if size.startswith("+"):
+        return size[1:].isdigit() and int(size[1:]) >= 1
+    return size.isdigit() and int(size) >= 4
 
 
 def title_position(head_lines: list[tuple[int, str]], marks: list[tuple[int, str]]) -> int | None:

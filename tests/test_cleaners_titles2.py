@@ -169,3 +169,29 @@ def test_a_class_named_headline_stands_for_a_title_that_names_only_the_site():
         "</aside><footer>&copy; 2026 Lantern Post</footer></body></html>"
     )
     assert _clean(html.encode(), "https://lanternpost.example/stories/1").title == TITLES[1]
+
+
+@pytest.mark.parametrize("title", [TITLES[0], TITLES[3], TITLES[4]])
+def test_a_larger_font_is_the_headline_of_a_page_titled_after_the_site(title):
+    # the <title> is the site's front page; the headline is only a bigger <font>, the byline a
+    # smaller one. (A headline ending in " – date" or " – Readout" is not here: with no title
+    # chosen before the line rules run, they take it for a byline or a signed note.)
+    tpl = wrapped_templates.BY_NAME["table-bigfont"]
+    assert tpl.split == "dev"
+    page = tpl.render(_story(title), Context(2, "Earlier Note on Lock Repairs", "Later Note on Ferries"))
+    doc = _clean(page.body, page.url, page.content_type)
+    assert doc.title == title
+    text = normalise_text(doc.text)
+    assert normalise_text(title) not in text and all(normalise_text(p) in text for p in (P1, P2, P3))
+
+
+def test_a_font_of_a_face_alone_is_no_headline():
+    html = (
+        "<html><head><title>Old Town Crier - Front Page</title></head><body><table><tr><td>"
+        f"<font face='Georgia' color='#003366'>Notes Gathered on the Green</font><br>"
+        f"<p>{P1}</p><p>{P2}</p><p>{P3}</p></td></tr></table></body></html>"
+    )
+    assert (
+        _clean(html.encode(), "http://oldtown-crier.example/archive/1.htm").title
+        != "Notes Gathered on the Green"
+    )
