@@ -76,14 +76,7 @@ def strip_title_suffix(
         # "Labor Watch Blog: Title" on laborwatch.example
         head, _, rest = title.partition(": ")
         squashed = re.sub(r"[^a-z0-9]", "", normalise_text(head))
-        host_words = set(SLUG_WORD.findall((host or "").lower())) - {
-            "www",
-            "com",
-            "org",
-            "net",
-            "gov",
-            "example",
-        }
+        host_words = _host_words(host)
         if (
             rest.strip()
             and len(head.split()) <= 4
@@ -94,7 +87,7 @@ def strip_title_suffix(
     if len(parts) < 2:
         return title
     site_key = normalise_text(site_name) if site_name else None
-    host_words = set(SLUG_WORD.findall((host or "").lower())) - {"www", "com", "org", "net", "gov", "example"}
+    host_words = _host_words(host)
 
     def site_like(seg: str) -> bool:
         key = normalise_text(seg)
@@ -105,6 +98,11 @@ def strip_title_suffix(
         return len(seg.split()) <= 8 and _SITE_LIKE.search(seg) is not None
 
     return _rejoin(title, _strip_edges(parts, site_like, lead_words=6))
+
+
+def _host_words(host: str | None) -> set[str]:
+    """The words of a host name, its www and top-level parts left out."""
+    return set(SLUG_WORD.findall((host or "").lower())) - {"www", "com", "org", "net", "gov", "example"}
 
 
 def _strip_edges(parts: list[str], site: Callable[[str], bool], lead_words: int = 0) -> list[str]:
