@@ -20,11 +20,23 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
+from cleaners.dates import is_date_only
+from cleaners.fields import MAX_HEADING_CHARS as _MAX_HEADING_CHARS
+from cleaners.fields import field_title, headline_elements, named_headline, reads_as_title
 from cleaners.html import WS, title_tag
 from cleaners.model import normalise_text
 from cleaners.prose import is_prose as is_prose_line
+from cleaners.sitename import NAME_WORDS as _NAME_WORDS
+from cleaners.sitename import in_banner, is_own_name, is_site_name, name_key, own_names
 
-TITLE_SPLIT = re.compile(r"\s+[|–—-]\s+|\s+::\s+|\s+»\s+")
+_in_banner = in_banner  # the banner check, under the name tests/test_cleaners_structure.py imports
+
+# the separators sites put between a title and their name: " | ", " - ", " – ", " -- ", " :: ",
+# " » ", " · ", " • ", " / "
+TITLE_SPLIT = re.compile(r"\s+(?:[|–—·•/-]|--|::|»)\s+")
+# the ones a site's name is cut at by its wording alone (`_SITE_LIKE`), when the page does not
+# say what it is called: a " / " or " · " inside a title is left to what the page says of itself
+_WORDING_SPLIT = re.compile(r"\s+[|–—-]\s+|\s+::\s+|\s+»\s+")
 _SITE_LIKE = re.compile(
     r"department\s+of\s+state|state\.gov|embass(?:y|ies)|consulates?|u\.?\s?s\.?\s+mission|usembassy|"
     r"\bnews\b|\bnewswire\b|\bwire\b|\bpress\b|\bonline\b|\.com\b|\.org\b|\.net\b",
@@ -35,26 +47,47 @@ SLUG_WORD = re.compile(r"[a-z0-9]+")
 STOP_WORDS = frozenset("the a an of on in and to for with at by s html htm php www".split())
 
 
-def strip_title_suffix(title: str, site_name: str | None = None, host: str | None = None) -> str:
-    """'Title - United States Department of State' -> 'Title'; also 'Site | Title'."""
-    parts = [p for p in TITLE_SPLIT.split(title.strip()) if p]
-    host_words = set(SLUG_WORD.findall((host or "").lower())) - {"www", "com", "org", "net", "gov", "example"}
+def strip_title_suffix(
+    title: str,
+    site_name: str | None = None,
+    host: str | None = None,
+    names: frozenset[str] = frozenset(),
+    nav: frozenset[str] = frozenset(),
+) -> str:
+    """'Title - United States Department of State' -> 'Title'; also 'Site | Title'.
+
+    Where a part of the title is what the page calls its own site (`names`, from
+    `cleaners.sitename.own_names`, or the host written out), the parts at either end that are
+    the site's name, or a section's label (a link text of the page, `nav`) beside it, go and
+    nothing else does. Otherwise the site's name is recognised by its wording (`_SITE_LIKE`),
+    at the separators such names are usually set behind. A date is never all that is left:
+    "Department Press Briefing – May 6, 2022" stays whole."""
+    title = title.strip()
+    parts = [p for p in TITLE_SPLIT.split(title) if p]
+    names = names | ({name_key(site_name)} if site_name else set())
+
+    def own(seg: str) -> bool:
+        return is_own_name(seg, names, host)
+
+    if len(parts) > 1 and any(own(p) for p in parts):
+        kept = _strip_edges(parts, lambda seg: own(seg) or normalise_text(seg) in nav)
+        return _rejoin(title, kept)
     if len(parts) == 1 and ": " in title:
         # "Labor Watch Blog: Title" on laborwatch.example
         head, _, rest = title.partition(": ")
         squashed = re.sub(r"[^a-z0-9]", "", normalise_text(head))
+        host_words = _host_words(host)
         if (
             rest.strip()
             and len(head.split()) <= 4
-            and any(len(w) >= 4 and squashed.startswith(w) for w in host_words)
+            and (own(head) or any(len(w) >= 4 and squashed.startswith(w) for w in host_words))
         ):
             return rest.strip()
+    parts = [p for p in _WORDING_SPLIT.split(title) if p]
     if len(parts) < 2:
-        return title.strip()
+        return title
     site_key = normalise_text(site_name) if site_name else None
-    if site_key and any(normalise_text(p) == site_key for p in parts):
-        parts = [p for p in parts if normalise_text(p) != site_key]
-        return _rejoin(title.strip(), parts)
+    host_words = _host_words(host)
 
     def site_like(seg: str) -> bool:
         key = normalise_text(seg)
@@ -64,11 +97,28 @@ def strip_title_suffix(title: str, site_name: str | None = None, host: str | Non
             return True
         return len(seg.split()) <= 8 and _SITE_LIKE.search(seg) is not None
 
-    while len(parts) > 1 and site_like(parts[-1]):
+    return _rejoin(title, _strip_edges(parts, site_like, lead_words=6))
+
+
+def _host_words(host: str | None) -> set[str]:
+    """The words of a host name, its www and top-level parts left out."""
+    return set(SLUG_WORD.findall((host or "").lower())) - {"www", "com", "org", "net", "gov", "example"}
+
+
+def _strip_edges(parts: list[str], site: Callable[[str], bool], lead_words: int = 0) -> list[str]:
+    """`parts` without the run of site parts at its end, then at its start (a leading one of at
+    most `lead_words` words, when given); never down to nothing or to a date alone."""
+    parts = list(parts)
+
+    def may_drop(i: int) -> bool:
+        rest = parts[:i] + parts[i + 1 :]
+        return bool(rest) and not all(is_date_only(p) for p in rest) and site(parts[i])
+
+    while len(parts) > 1 and may_drop(len(parts) - 1):
         parts.pop()
-    while len(parts) > 1 and site_like(parts[0]) and len(parts[0].split()) <= 6:
+    while len(parts) > 1 and (not lead_words or len(parts[0].split()) <= lead_words) and may_drop(0):
         parts.pop(0)
-    return _rejoin(title.strip(), parts)
+    return parts
 
 
 def _rejoin(kept: str, parts: list[str]) -> str:
@@ -103,65 +153,14 @@ def longer_title(line: str, title: str) -> bool:
     return bool(tw) and len(tw & lw) / len(tw) >= 0.6 and len(lw) >= len(tw)
 
 
-def is_site_name(candidate: str, site_name: str | None, host: str | None) -> bool:
-    """The candidate names the site, not a statement ("Labor Watch Blog", "U.S. Embassy in Mexico")."""
-    key = normalise_text(candidate)
-    if site_name and key == normalise_text(site_name):
-        return True
-    if host and len(key.split()) <= 4:
-        # "Labor Watch Blog" on laborwatch.example, "Harbor Light Bulletin" on harborlight-bulletin.example
-        label = next((p for p in host.split(".") if p not in ("www", "m", "blog", "news")), "")
-        label = re.sub(r"[^a-z0-9]", "", label)
-        squashed = re.sub(r"[^a-z0-9]", "", key)
-        if len(label) >= 4 and squashed.startswith(label):
-            return True
-    if re.match(r"^u\.?\s?s\.?\s+(?:embassy|mission|consulates?)\b.{0,50}$", key) and len(key.split()) <= 8:
-        return True
-    return key in ("united states department of state", "u.s. department of state", "home")
-
-
 # "[FA-List] ...", "Re: ...", "Fwd: ...": a mailing list's tag and reply prefixes before a subject
 _LIST_TAG = re.compile(r"^\s*(?:(?:\[[^\[\]]{1,40}\]|(?:re|fwd?|aw|tr)\s*(?:\[\d+\])?\s*:)\s*)+", re.I)
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6", "b", "strong", "font")
-_BANNER = re.compile(
-    r"(?:^|[\s_-])(?:site-?header|header-?outer|headerbar|masthead|branding|site-?title|site-?name|logo)"
-    r"(?:$|[\s_-])|^header\d*$",
-    re.I,
-)
-_MAX_HEADING_CHARS = 300
 
 
 def strip_list_tag(subject: str) -> str:
     """'[FA-Digest] Re: Title' -> 'Title': a list's tag and reply prefixes are not the subject."""
     return _LIST_TAG.sub("", subject).strip()
-
-
-def _in_banner(el: HtmlElement, host: str | None) -> bool:
-    """The heading is the site's: inside a banner or a link to the site's home page."""
-    for node in (el, *el.iterancestors()):
-        if node.get("role") == "banner":
-            return True
-        names = f"{node.get('class') or ''} {node.get('id') or ''}".strip()
-        if names and any(_BANNER.search(n) for n in names.split()):
-            return True
-    for a in el.iter("a"):
-        href = (a.get("href") or "").strip()
-        try:
-            parts = urlsplit(href)
-        except ValueError:  # a link no URL parser accepts ('http://[ccpa-preferences]')
-            continue
-        if (
-            parts.path in ("", "/", "./", "/index.html", "./index.php")
-            and not parts.query
-            and not parts.fragment
-        ):
-            if (
-                not parts.netloc
-                or not host
-                or parts.netloc.lower().removeprefix("www.") == host.removeprefix("www.")
-            ):
-                return True
-    return False
 
 
 def _spans(segments: list[tuple[int, int]]) -> Iterable[tuple[int, int]]:
@@ -194,6 +193,7 @@ def agreeing_heading(
     site_name: str | None,
     host: str | None,
     nav: frozenset[str] = frozenset(),
+    names: Callable[[], frozenset[str]] = frozenset,
 ) -> str | None:
     """The page's heading that is the statement's title: the one whose text is the whole of
     og:title or `<title>` (list tag and reply prefix removed), else one that is a run of its
@@ -209,8 +209,25 @@ def agreeing_heading(
                 wanted.append((normalise_text(cleaned), cleaned, _segments(cleaned)))
     if not wanted:
         return None
+    # heading elements first; headlines named so by their class only when none of those agrees
+    # (finding them costs a pass over the page)
+    for elements in (lambda: tree.iter(*_HEADINGS), lambda: headline_elements(tree, _HEADINGS)):
+        agreed = _agreeing(elements(), wanted, site_name, host, nav, names)
+        if agreed:
+            return agreed
+    return None
+
+
+def _agreeing(
+    elements: Iterable[HtmlElement],
+    wanted: list[tuple[str, str, list[tuple[int, int]]]],
+    site_name: str | None,
+    host: str | None,
+    nav: frozenset[str],
+    names: Callable[[], frozenset[str]],
+) -> str | None:
     headings: list[tuple[HtmlElement, str, str]] = []
-    for el in tree.iter(_HEADINGS):
+    for el in elements:
         raw = el.text_content()
         if raw.strip() and len(raw) <= _MAX_HEADING_CHARS:
             text = strip_list_tag(WS.sub(" ", raw).strip())
@@ -228,11 +245,19 @@ def agreeing_heading(
             for i, j in _spans(segs):
                 if (i, j) == (0, len(segs)) or normalise_text(cleaned[segs[i][0] : segs[j - 1][1]]) != key:
                     continue
-                if is_site_name(text, site_name, host) or _in_banner(el, host):
+                if is_site_name(text, site_name, host) or in_banner(el, host):
                     continue
-                rest = " - ".join(normalise_text(cleaned[a:b]) for a, b in segs[:i] + segs[j:])
-                site_like = is_site_name(rest, site_name, host) or any(
-                    k == rest and (p < pos or _in_banner(h, host)) for p, (h, _, k) in enumerate(headings)
+                others = [cleaned[a:b] for a, b in segs[:i] + segs[j:]]
+                rest = " - ".join(normalise_text(o) for o in others)
+                site_like = (
+                    is_site_name(rest, site_name, host)
+                    or (
+                        any(is_own_name(o, names(), host) for o in others)
+                        and all(is_own_name(o, names(), host) or normalise_text(o) in nav for o in others)
+                    )
+                    or any(
+                        k == rest and (p < pos or in_banner(h, host)) for p, (h, _, k) in enumerate(headings)
+                    )
                 )
                 if site_like or len(key.split()) >= len(rest.split()):
                     found.append((pos, key, rest, text))
@@ -260,7 +285,16 @@ def choose_title(
     looks for the headline above the text (`headline_above`)."""
     if hero.get("title"):
         return str(hero["title"])
-    agreed = agreeing_heading(tree, (meta.get("og:title"), title_tag(tree)), site_name, host, nav)
+    memo: list[frozenset[str]] = []
+
+    def names() -> frozenset[str]:
+        # what the page calls itself, read once and only when a title has parts to judge
+        if not memo:
+            memo.append(own_names(tree, meta, host))
+        return memo[0]
+
+    tag = title_tag(tree)
+    agreed = agreeing_heading(tree, (meta.get("og:title"), tag), site_name, host, nav, names)
     if agreed:
         return agreed
     headline = ld.get("headline")
@@ -268,8 +302,10 @@ def choose_title(
         meta.get("og:title"),
         meta.get("twitter:title"),
         headline if isinstance(headline, str) else None,
-        guess,
-        title_tag(tree),
+        lambda: _unless_cut_from(
+            guess(), tag and strip_title_suffix(tag, site_name, host, names(), nav), tree
+        ),
+        tag,
     ]
     for h1 in tree.xpath("//h1"):
         candidates.append(WS.sub(" ", h1.text_content()).strip())
@@ -278,11 +314,42 @@ def choose_title(
             cand = cand()
         if not cand:
             continue
-        cand = WS.sub(" ", cand).strip()
-        stripped = strip_title_suffix(cand, site_name, host)
-        if stripped and not is_site_name(stripped, site_name, host) and normalise_text(stripped) not in nav:
+        cand = strip_list_tag(WS.sub(" ", cand).strip()) or WS.sub(" ", cand).strip()
+        parted = TITLE_SPLIT.search(cand) is not None or ": " in cand
+        stripped = strip_title_suffix(cand, site_name, host, names() if parted else frozenset(), nav)
+        if (
+            stripped
+            and not is_site_name(stripped, site_name, host)
+            and not (len(stripped.split()) <= _NAME_WORDS and is_own_name(stripped, names(), host))
+            and normalise_text(stripped) not in nav
+        ):
             return stripped
-    return None
+    return named_headline(tree, site_name, host, nav, names()) or field_title(tree, site_name, host, nav)
+
+
+def _unless_cut_from(guess: str | None, cut: str | None, tree: HtmlElement) -> str | None:
+    """Trafilatura's title guess, unless it is one part of the `<title>` as our own rules cut it
+    (`cut`, the site's name gone) and the rest of that is the statement's too: a date
+    ("Department Press Briefing – May 6, 2022"), or the page's text holds the whole of it.
+    Trafilatura keeps one part of a title it splits; the caller then takes `cut`. Where the
+    page says nothing of the rest ("Title – Readout" on a site that never prints its name),
+    the guess stands: the rest may be the site's name."""
+    if not guess or not cut:
+        return guess
+    key = normalise_text(WS.sub(" ", guess))
+    segs = _segments(cut)
+    if len(segs) < 2 or key == normalise_text(cut):
+        return guess
+    for i, j in _spans(segs):
+        if (i, j) == (0, len(segs)) or normalise_text(cut[segs[i][0] : segs[j - 1][1]]) != key:
+            continue
+        rest = [cut[a:b] for a, b in segs[:i] + segs[j:]]
+        if all(is_date_only(r) for r in rest):
+            return None
+        body = tree.find("body")
+        shown = normalise_text(WS.sub(" ", body.text_content())) if body is not None else ""
+        return None if normalise_text(cut) in shown else guess
+    return guess
 
 
 def nav_texts(tree: HtmlElement, *urls: str | None) -> frozenset[str]:
@@ -330,10 +397,12 @@ def headline_above(
 ) -> int | None:
     """Which of the first extracted lines, above the first prose paragraph, is the headline when
     no title candidate of the markup survived: a line that stands alone in a heading element
-    (`<h1>`-`<h6>`, `<b>`, `<strong>`: a `<font>` alone only sets a face, a byline's as well as a
-    headline's) outside any link, that is neither a navigation
-    item nor the site's name, nor a single word; of several (a column's heading, a section label
-    above the headline), the closest to the text, as a headline stands right above its story.
+    (`<h1>`-`<h6>`, `<b>`, `<strong>`, a `<font>` that sets it larger than the text, or an
+    element whose class names it the headline: a `<font>` of a face or colour alone marks a
+    byline as well as a headline) outside any link, that
+    is neither a navigation item nor the site's name, nor a single word; of several (a column's
+    heading, a section label above the headline), the closest to the text, as a headline stands
+    right above its story.
     The index into `paragraphs`, or None."""
     head: list[tuple[int, str]] = []
     for i, line in enumerate(paragraphs[:_HEADLINE_LINES]):
@@ -344,16 +413,27 @@ def headline_above(
         return None
     wanted = {key for _, key in head}
     standing: set[str] = set()
-    for el in tree.iter(_HEADLINE_TAGS):
+    for el in headline_elements(tree, (*_HEADLINE_TAGS, "font")):
+        if el.tag == "font" and not _larger_font(el):
+            continue
         if next(el.iterancestors("a"), None) is not None or el.find(".//a") is not None:
             continue
         key = normalise_text(WS.sub(" ", el.text_content()))
-        if key in wanted and key not in nav and not _in_banner(el, host):
+        if key in wanted and key not in nav and not in_banner(el, host):
             standing.add(key)
     for i, key in reversed(head):
         if key in standing and len(key.split()) >= 2 and not is_site_name(paragraphs[i], site_name, host):
             return i
     return None
+
+
+def _larger_font(el: HtmlElement) -> bool:
+    """A `<font>` that sets its text larger than the page's default (size 3): "+1" and up, or
+    4 to 7. Size marks a headline; a face or a colour alone does not."""
+    size = (el.get("size") or "").strip()
+    if size.startswith("+"):
+        return size[1:].isdigit() and int(size[1:]) >= 1
+    return size.isdigit() and int(size) >= 4
 
 
 def title_position(head_lines: list[tuple[int, str]], marks: list[tuple[int, str]]) -> int | None:
@@ -377,16 +457,6 @@ def title_position(head_lines: list[tuple[int, str]], marks: list[tuple[int, str
 
 # rules whose claim on the line under a dateline does not stop it being the title
 _TITLE_LIKE_MARKS = frozenset(("doc_type_byline",))
-
-
-def reads_as_title(line: str) -> bool:
-    """A line set as a title: two to sixty words (an event's title may name every party), most
-    of the longer ones capitalised, not a sentence (no full stop at the end), not running text."""
-    words = line.split()
-    if not 2 <= len(words) <= 60 or line.rstrip().endswith((".", ":", ";", ",")) or is_prose_line(line):
-        return False
-    longer = [w for w in words if len(w) > 3 and w[0].isalpha()]
-    return bool(longer) and sum(w[0].isupper() for w in longer) / len(longer) >= 0.6
 
 
 def title_after_dateline(

@@ -1,0 +1,145 @@
+"""Where a page states its title outside the usual places, and what reads as a title.
+
+A notice board, a mail archive or a hand-made site may name the page only after itself and
+state the item's title as one field of a header block ("Subject: ...", next to "Posted by:",
+"Filed under:", "Date:"). The field's label is not trusted by its wording (sites name it in
+words of their own); the block's shape is: several short labels ending in a colon, each set
+apart (its own cell, `<dt>` or bold), and among their values the one that is set as a title
+(`field_title`). A theme may also set the headline in no heading element at all, but in a
+`<span>` or `<div>` whose class says it is the headline ("entry-title", "story-headline"):
+`headline_elements` finds those beside the heading tags, `named_headline` takes the one such
+headline of a page whose `<title>` names only the site.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml.html import HtmlElement
+
+from cleaners.dates import is_date_only
+from cleaners.html import WS
+from cleaners.model import normalise_text
+from cleaners.prose import is_prose as is_prose_line
+from cleaners.sitename import in_banner, is_own_name, is_site_name
+
+
+def reads_as_title(line: str) -> bool:
+    """A line set as a title: two to sixty words (an event's title may name every party), most
+    of the longer ones capitalised, not a sentence (no full stop at the end), not running text."""
+    words = line.split()
+    if not 2 <= len(words) <= 60 or line.rstrip().endswith((".", ":", ";", ",")) or is_prose_line(line):
+        return False
+    longer = [w for w in words if len(w) > 3 and w[0].isalpha()]
+    return bool(longer) and sum(w[0].isupper() for w in longer) / len(longer) >= 0.6
+
+
+_FIELD_LABEL_WORDS = 3
+_FIELD_TAGS = ("b", "strong", "th", "td", "dt", "label", "span")
+
+
+def _field_value(label: HtmlElement) -> tuple[HtmlElement, str] | None:
+    """The value that follows a field's label: the next cell of its row, the `<dd>` after its
+    `<dt>`, or the text after it up to the line's end; with the element that holds the label
+    (a cell and the bold label in it are one field)."""
+    holder = label
+    if label.tag not in ("td", "th", "dt") and label.getparent() is not None:
+        parent = label.getparent()
+        if (
+            parent.tag in ("td", "th", "dt")
+            and not (parent.text or "").strip()
+            and not (label.tail or "").strip()
+        ):
+            holder = parent  # <td><b>Subject:</b></td><td>value</td>
+    if holder.tag in ("td", "th", "dt"):
+        nxt = holder.getnext()
+        if nxt is None or nxt.tag not in ("td", "dd"):
+            return None
+        return holder, WS.sub(" ", nxt.text_content()).strip()
+    tail = (label.tail or "").strip()
+    return (holder, WS.sub(" ", tail)) if tail else None
+
+
+def field_title(
+    tree: HtmlElement, site_name: str | None, host: str | None, nav: frozenset[str] = frozenset()
+) -> str | None:
+    """The title a page states as a header field, when nothing else names the statement: in a
+    block of at least two labelled fields ("Label: value", a label of a few words ending in a
+    colon, set apart in its own cell or bold), the one value that reads as a title (not a
+    date, a name in lower case, a link to another page or the site's name). None when no
+    value or more than one does."""
+    fields: dict[HtmlElement, str] = {}
+    for el in tree.iter(_FIELD_TAGS):
+        label = WS.sub(" ", el.text_content()).strip()
+        if not label.endswith(":") or not 1 <= len(label.split()) <= _FIELD_LABEL_WORDS:
+            continue
+        found = _field_value(el)
+        if found is not None:
+            fields[found[0]] = found[1]
+    if len(fields) < 2:
+        return None
+    titles = [
+        v
+        for v in fields.values()
+        if reads_as_title(v)
+        and not is_date_only(v)
+        and normalise_text(v) not in nav
+        and not is_site_name(v, site_name, host)
+    ]
+    return titles[0] if len(set(titles)) == 1 else None
+
+
+MAX_HEADING_CHARS = 300  # a headline is a line, not a block of text
+# a theme's headline set without a heading element: `<span class="entry-title">`,
+# `<div class="story-headline">`
+_HEADLINE_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:(?:entry|post|story|article|page|item)-?(?:title|headline)|headline)(?:$|[\s_-])", re.I
+)
+
+
+def names_headline(el: HtmlElement) -> bool:
+    """The element's class or id names it the page's headline (not the site's title)."""
+    if not isinstance(el.tag, str):
+        return False
+    names = f"{el.get('class') or ''} {el.get('id') or ''}".split()
+    return any(_HEADLINE_CLASS.search(n) for n in names)
+
+
+# one XPath pass finds heading tags and class-named headlines in document order (walking every
+# element in Python costs more than the rest of choosing the title); `_names_headline` decides
+_NAMED = " or ".join(f"contains(@{a}, '{w}')" for a in ("class", "id") for w in ("itle", "eadline"))
+
+
+def headline_elements(tree: HtmlElement, tags: tuple[str, ...]) -> list[HtmlElement]:
+    """The elements of `tags` and those whose class names them the headline, in document order."""
+    query = "//*[" + " or ".join([*(f"self::{t}" for t in tags), _NAMED]) + "]"
+    return [el for el in tree.xpath(query) if el.tag in tags or names_headline(el)]
+
+
+def named_headline(
+    tree: HtmlElement, site_name: str | None, host: str | None, nav: frozenset[str], names: frozenset[str]
+) -> str | None:
+    """The one headline the theme names so by its class (`_names_headline`), when nothing else
+    names the statement: outside any link (a list of other posts) and the banner, of two words
+    or more, neither a navigation item nor the site's name. None when there is none, or several
+    different ones."""
+    found: set[str] = set()
+    texts: list[str] = []
+    for el in headline_elements(tree, ()):
+        if in_banner(el, host):
+            continue
+        if next(el.iterancestors("a"), None) is not None or el.find(".//a") is not None:
+            continue
+        text = WS.sub(" ", el.text_content()).strip()
+        key = normalise_text(text)
+        if (
+            len(key.split()) >= 2
+            and len(text) <= MAX_HEADING_CHARS
+            and key not in nav
+            and not is_site_name(text, site_name, host)
+            and not is_own_name(text, names, host)
+            and key not in found
+        ):
+            found.add(key)
+            texts.append(text)
+    return texts[0] if len(texts) == 1 else None
