@@ -32,6 +32,7 @@ Which hosts to apply it to (not the official ones) and where the counts live are
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
 from collections import Counter
@@ -90,8 +91,10 @@ def _key(form: str) -> int:
     return int.from_bytes(digest, "big") >> 1
 
 
+@functools.lru_cache(maxsize=4096)
 def line_key(line: str) -> int:
-    """A line's fingerprint as a non-negative 63-bit integer (fits an SQLite INTEGER)."""
+    """A line's fingerprint as a non-negative 63-bit integer (fits an SQLite INTEGER). Cached:
+    one page's lines are keyed by its count, by `strip_keys`, by the strip and by its edges."""
     return _key(fingerprint(line))
 
 
