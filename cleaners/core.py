@@ -34,6 +34,7 @@ from cleaners.model import Document, RawPage, Rejected, Removal, content_hash, n
 from cleaners.prose import ends_sentence, is_hard_wrapped, join_wrapped
 from cleaners.rules import Attribution, apply_line_rules, byline_speaker, doc_type_from_title
 from cleaners.sitepages import check_statement
+from cleaners.walls import check_wall_or_gallery
 from cleaners.softblock import SHORT_PAGE, is_not_found, soft_block_in_tree, title_reason
 from cleaners.titles import (
     choose_title,
@@ -237,6 +238,7 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str, config:
     _check_length(body, removals)
     check_statement(body)  # a site's own page (plans, donations) holds no statement
     check_listing(tree, url, body)  # nor does an index of its other pages
+    check_wall_or_gallery(tree, body, removals)  # nor a sign-in wall or a photo gallery
 
     # the Document
     claimed = metadata.plausible_claim(att.claimed_original, url)
