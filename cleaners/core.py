@@ -34,7 +34,6 @@ from cleaners.model import Document, RawPage, Rejected, Removal, content_hash, n
 from cleaners.prose import ends_sentence, is_hard_wrapped, join_wrapped
 from cleaners.rules import Attribution, apply_line_rules, byline_speaker, doc_type_from_title
 from cleaners.sitepages import check_statement
-from cleaners.walls import check_wall_or_gallery
 from cleaners.softblock import SHORT_PAGE, is_not_found, soft_block_in_tree, title_reason
 from cleaners.titles import (
     choose_title,
@@ -46,6 +45,7 @@ from cleaners.titles import (
     title_position,
 )
 from cleaners.urls import host_of, is_official_host
+from cleaners.walls import check_wall_or_gallery
 from cleaners.wayback import unwrap_capture
 
 MAX_BYTES = 5 * 1024 * 1024  # a statement page is well under 1 MiB; Common Crawl keeps 5 MiB
@@ -238,7 +238,7 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str, config:
     _check_length(body, removals)
     check_statement(body)  # a site's own page (plans, donations) holds no statement
     check_listing(tree, url, body)  # nor does an index of its other pages
-    check_wall_or_gallery(tree, body, removals)  # nor a sign-in wall or a photo gallery
+    check_wall_or_gallery(tree, body)  # nor a sign-in wall or a photo gallery
 
     # the Document
     claimed = metadata.plausible_claim(att.claimed_original, url)

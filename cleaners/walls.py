@@ -5,13 +5,15 @@ Both kinds have real sentences, so the length check keeps them, and neither is w
 site's service text often enough for `cleaners.sitepages` to see it (a wall is three or four
 sentences; a gallery's captions speak of what a photo shows). What gives each away:
 
-- a wall: the page asked for an e-mail address or a password (a sign-in or sign-up box was cut,
-  or a form with such a field is still in the page), the body is short, and most of its
-  sentences are about the reader's account with the site (reading, saving, registering,
-  signing in), addressed to the reader or in the site's voice, with hardly any public affairs.
-  A statement on a site with a sign-in box in its header keeps its text: its sentences are
-  about governments and their business. Rejected as boilerplate_only: what remains is login
-  text.
+- a wall: a field asking for an e-mail address or a password stands in the same block as the
+  body's text (not in the header, navigation, footer or a sidebar), the body is short, and
+  most of its sentences are about the reader's account with the site (reading, saving,
+  registering, signing in), addressed to the reader or in the site's voice, with hardly any
+  public affairs. A statement on a site with a sign-in box in its header keeps its text
+  whatever it speaks of, and one with a sign-up box inside it keeps its text when its
+  sentences are about governments and their business. Rejected as boilerplate_only: what
+  remains is login text. A box the block rules cut (`login_box`) is no evidence here: where
+  it stood is not known any more.
 - a gallery: three or more slides (an element holding one image and a short text: a
   `<figure>` and its caption, a slide and its caption line), the body's lines are mostly the
   slides' captions or "N of M" counters, and outside them no statement's worth of prose
@@ -26,7 +28,7 @@ import re
 from lxml.html import HtmlElement
 
 from cleaners.listings import _prose, _statement_worth
-from cleaners.model import Rejected, Removal
+from cleaners.model import Rejected
 from cleaners.prose import SENTENCE_ENDS, word_count
 from cleaners.sitepages import _PARTY, _PUBLIC, is_service, sentences
 
@@ -38,7 +40,7 @@ _ACCOUNT = re.compile(
     r"passwords?|e-?mail|details|remember)\b",
     re.I,
 )
-_FORM_RULES = frozenset(("login_box", "newsletter"))
+_CHROME = frozenset(("header", "nav", "footer", "aside"))
 _FORM_FIELDS = "//input[@type='password' or @type='email']"
 # A wall's pitch is a few sentences; a statement is rarely this short and this much about accounts.
 WALL_MAX_WORDS = 250
@@ -60,7 +62,10 @@ def _norm(text: str) -> str:
 def _account_sentence(sentence: str) -> bool:
     if _PUBLIC.search(sentence):
         return False
-    return is_service(sentence) or bool(_ACCOUNT.search(sentence) and _PARTY.search(sentence))
+    # a line of four words or fewer is a label or a question next to the form ("Already
+    # registered?"), which names no party
+    addressed = _PARTY.search(sentence) or word_count(sentence) <= 4
+    return is_service(sentence) or bool(_ACCOUNT.search(sentence) and addressed)
 
 
 def wall_share(body: str) -> tuple[float, float, int]:
@@ -73,8 +78,26 @@ def wall_share(body: str) -> tuple[float, float, int]:
     return account / len(sents), public / len(sents), len(sents)
 
 
-def _asked_for_account(tree: HtmlElement, removals: list[Removal]) -> bool:
-    return any(r.rule in _FORM_RULES for r in removals) or bool(tree.xpath(_FORM_FIELDS))
+def _form_beside(tree: HtmlElement, body: str) -> bool:
+    """A field asking for an e-mail address or a password stands in the same block as the
+    body's text: the nearest element holding both the field and the body's longest line is
+    not the page itself, and the field is in no header, navigation, footer or sidebar (where
+    a site's sign-in box sits above its statements)."""
+    fields = [f for f in tree.xpath(_FORM_FIELDS) if not any(a.tag in _CHROME for a in f.iterancestors())]
+    if not fields:
+        return False
+    # the body's longest line, without the marker the line rules give a list item
+    key = _norm(max(body.split("\n"), key=len).lstrip("-•*· "))[:80]
+    holders = [el for el in tree.iter() if isinstance(el.tag, str) and key in _norm(el.text_content())]
+    if not holders:
+        return False
+    deepest = max(holders, key=lambda el: sum(1 for _ in el.iterancestors()))
+    around = set(deepest.iterancestors()) | {deepest}
+    for field in fields:
+        common = next((a for a in field.iterancestors() if a in around), None)
+        if common is not None and common.tag not in ("body", "html"):
+            return True
+    return False
 
 
 def slides(tree: HtmlElement) -> list[str]:
@@ -115,7 +138,7 @@ def gallery_measure(tree: HtmlElement, body: str) -> tuple[int, float, int, int]
     return len(captions), inside / total if total else 0.0, chars, words
 
 
-def check_wall_or_gallery(tree: HtmlElement, body: str, removals: list[Removal]) -> None:
+def check_wall_or_gallery(tree: HtmlElement, body: str) -> None:
     """Reject a body that is a sign-in wall's pitch or a gallery's captions.
 
     Raises:
@@ -127,7 +150,7 @@ def check_wall_or_gallery(tree: HtmlElement, body: str, removals: list[Removal])
             count >= WALL_MIN_SENTENCES
             and share >= WALL_SHARE
             and public <= WALL_PUBLIC
-            and _asked_for_account(tree, removals)
+            and _form_beside(tree, body)
         ):
             raise Rejected(
                 "boilerplate_only",
