@@ -46,7 +46,8 @@ _FORM_FIELDS = "//input[@type='password' or @type='email']"
 WALL_MAX_WORDS = 250
 WALL_MIN_SENTENCES = 2
 WALL_SHARE = 0.6
-WALL_PUBLIC = 0.2
+# a wall may name the story it hides, in a headline that can count as two sentences
+WALL_PUBLIC = 0.25
 
 MIN_SLIDES = 3
 SLIDE_MAX_CHARS = 500
@@ -103,7 +104,8 @@ def _form_beside(tree: HtmlElement, body: str) -> bool:
 def slides(tree: HtmlElement) -> list[str]:
     """The text of every slide: for each image, the nearest of its three closest ancestors
     with text, when that ancestor holds no other image and a short text."""
-    found: dict[int, str] = {}
+    # keyed by the element itself: an id() is reused once lxml drops the element's proxy
+    found: dict[HtmlElement, str] = {}
     for img in tree.iter("img"):
         for depth, holder in enumerate(img.iterancestors()):
             if depth >= 3 or holder.tag in ("body", "html"):
@@ -112,7 +114,7 @@ def slides(tree: HtmlElement) -> list[str]:
             if len(text) < 20:
                 continue
             if len(text) <= SLIDE_MAX_CHARS and sum(1 for _ in holder.iter("img")) == 1:
-                found[id(holder)] = _norm(text)
+                found[holder] = _norm(text)
             break
     return list(found.values())
 
