@@ -29,7 +29,7 @@ from lxml.html import HtmlElement
 
 from cleaners.listings import _prose, _statement_worth
 from cleaners.model import Rejected
-from cleaners.prose import SENTENCE_ENDS, word_count
+from cleaners.prose import SENTENCE_ENDS, ends_sentence, word_count
 from cleaners.sitepages import _PARTY, _PUBLIC, is_service, sentences
 
 # A sentence about the reader's account with the site names one of these.
@@ -46,7 +46,7 @@ _FORM_FIELDS = "//input[@type='password' or @type='email']"
 WALL_MAX_WORDS = 250
 WALL_MIN_SENTENCES = 2
 WALL_SHARE = 0.6
-# a wall may name the story it hides, in a headline that can count as two sentences
+# a wall may name the story it hides, in its headline
 WALL_PUBLIC = 0.25
 
 MIN_SLIDES = 3
@@ -71,7 +71,13 @@ def _account_sentence(sentence: str) -> bool:
 
 def wall_share(body: str) -> tuple[float, float, int]:
     """(share of sentences about the reader's account, share on public affairs, sentences)."""
-    sents = [s for s in sentences(body) if s[-1] in SENTENCE_ENDS or len(s.split()) >= 6]
+    # a line that ends no sentence (a heading) is one unit: the dots of its initials
+    # ("Antony J. Blinken") end no sentence of it
+    units: list[str] = []
+    for line in (ln.strip() for ln in body.split("\n")):
+        if line:
+            units.extend(sentences(line) if ends_sentence(line) else [line])
+    sents = [s for s in units if s[-1] in SENTENCE_ENDS or len(s.split()) >= 6]
     if not sents:
         return 0.0, 0.0, 0
     account = sum(1 for s in sents if _account_sentence(s))
