@@ -15,7 +15,8 @@ sentences; a gallery's captions speak of what a photo shows). What gives each aw
   remains is login text. A box the block rules cut (`login_box`) is no evidence here: where
   it stood is not known any more.
 - a gallery: three or more slides (an element holding one image and a short text: a
-  `<figure>` and its caption, a slide and its caption line), the body's lines are mostly the
+  `<figure>` and its caption, a slide and its caption line), each a `<figure>` with a caption
+  or counted in the body ("Photo 2 of 5"), the body's lines are mostly the
   slides' captions or "N of M" counters, and outside them no statement's worth of prose
   stands (the same measure as `cleaners.listings`). A statement with a captioned photo or a
   few of them has its own prose and is kept. Rejected as not_a_statement.
@@ -107,9 +108,10 @@ def _form_beside(tree: HtmlElement, body: str) -> bool:
     return False
 
 
-def slides(tree: HtmlElement) -> list[str]:
+def slides(tree: HtmlElement) -> tuple[list[str], bool]:
     """The text of every slide: for each image, the nearest of its three closest ancestors
-    with text, when that ancestor holds no other image and a short text."""
+    with text, when that ancestor holds no other image and a short text; and whether every
+    slide is a `<figure>` with its `<figcaption>`."""
     # keyed by the element itself: an id() is reused once lxml drops the element's proxy
     found: dict[HtmlElement, str] = {}
     for img in tree.iter("img"):
@@ -122,19 +124,22 @@ def slides(tree: HtmlElement) -> list[str]:
             if len(text) <= SLIDE_MAX_CHARS and sum(1 for _ in holder.iter("img")) == 1:
                 found[holder] = _norm(text)
             break
-    return list(found.values())
+    figures = bool(found) and all(el.tag == "figure" and el.find(".//figcaption") is not None for el in found)
+    return list(found.values()), figures
 
 
 def gallery_measure(tree: HtmlElement, body: str) -> tuple[int, float, int, int]:
     """(slides, share of the body's characters in captions and counters, characters and
-    words of prose outside them)."""
-    captions = slides(tree)
-    if len(captions) < MIN_SLIDES:
-        return len(captions), 0.0, 0, 0
+    words of prose outside them). A gallery says what its slides are: each image is a
+    `<figure>` with a caption, or the body counts the photos ("Photo 2 of 5"); teasers of
+    other posts with a picture each (a blog's related posts) do neither, and count no slides."""
+    captions, figures = slides(tree)
+    lines = [ln.strip() for ln in body.split("\n") if ln.strip()]
+    counters = sum(1 for ln in lines if _COUNTER.search(ln) and word_count(ln) <= 5)
+    if len(captions) < MIN_SLIDES or not (figures or counters >= MIN_SLIDES - 1):
+        return 0, 0.0, 0, 0
     total = inside = chars = words = 0
-    for line in (ln.strip() for ln in body.split("\n")):
-        if not line:
-            continue
+    for line in lines:
         total += len(line)
         norm = _norm(line)
         if any(norm in c for c in captions) or (_COUNTER.search(line) and word_count(line) <= 5):

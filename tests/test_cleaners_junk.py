@@ -356,3 +356,15 @@ def test_statement_with_one_captioned_photo_and_a_sign_up_line_is_kept(inside):
     raw = _page_with("Passport Agency Closure", SIGN_UP_ONCE, url, before=figure, inside=inside)
     doc = clean(raw)
     assert SIGN_UP_ONCE[0] in doc.text and SIGN_UP_ONCE[1] in doc.text
+
+
+def test_short_post_with_pictured_teasers_of_other_posts_is_kept():
+    # each teaser is an image and a sentence, like a slide, but nothing counts them as photos
+    post = ["The Embassy congratulates the Norland rowing team on its win at the river games this week."]
+    teasers = "".join(
+        f"<div class='teaser'><img src='/t/{i}.jpg' alt=''><p>{c}</p></div>\n" for i, c in enumerate(CAPTIONS)
+    )
+    doc = clean(
+        _page_with("Congratulations to the Rowers", post, "https://norland.usembassy.gov/row/", after=teasers)
+    )
+    assert post[0] in doc.text
