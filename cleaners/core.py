@@ -45,6 +45,7 @@ from cleaners.titles import (
     title_position,
 )
 from cleaners.urls import host_of, is_official_host
+from cleaners.walls import check_wall_or_gallery
 from cleaners.wayback import unwrap_capture
 
 MAX_BYTES = 5 * 1024 * 1024  # a statement page is well under 1 MiB; Common Crawl keeps 5 MiB
@@ -237,6 +238,7 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str, config:
     _check_length(body, removals)
     check_statement(body)  # a site's own page (plans, donations) holds no statement
     check_listing(tree, url, body)  # nor does an index of its other pages
+    check_wall_or_gallery(tree, body)  # nor a sign-in wall or a photo gallery
 
     # the Document
     claimed = metadata.plausible_claim(att.claimed_original, url)

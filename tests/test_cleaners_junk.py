@@ -254,3 +254,117 @@ def test_a_statement_shaped_like_a_list_is_kept(case):
     inner, kept = NOT_LISTINGS[case]
     doc = clean(_article("Special Envoy Lind's Travel to Norland", inner))
     assert kept in doc.text
+
+
+# Sign-in walls and photo galleries (cleaners.walls): rejected; statements that share their parts
+# (an account form on the page, a captioned photo, one line inviting sign-ups) are kept.
+WALLS = {
+    "junk-register-wall": ("boilerplate_only", "sign-in wall"),
+    "junk-login-gate": ("boilerplate_only", "sign-in wall"),
+    "junk-slideshow": ("not_a_statement", "photo gallery"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WALLS))
+def test_sign_in_wall_and_gallery_are_rejected(name):
+    page = wrapped_templates.render(name, STORY, CTX)
+    assert page.outcome == "rejected" and wrapped_templates.BY_NAME[name].split == "dev"
+    with pytest.raises(Rejected) as err:
+        clean(_raw(page.url, page.body, page.content_type))
+    assert (err.value.reason, err.value.detail.split(":")[0]) == WALLS[name]
+
+
+def test_statement_under_a_sign_in_box_with_a_captioned_photo_is_kept():
+    page = wrapped_templates.render("figure-news", STORY, CTX)
+    doc = clean(_raw(page.url, page.body, page.content_type))
+    assert STORY.paragraphs[0] in doc.text and STORY.paragraphs[1] in doc.text
+
+
+_SIGN_IN_BOX = (
+    "<form class='account' action='/login' method='post'><input type='email' name='email'>"
+    "<input type='password' name='pw'><button>Sign in</button></form>"
+)
+
+
+def _page_with(
+    title: str, paragraphs: list[str], url: str, before: str = "", after: str = "", inside: bool = False
+) -> RawPage:
+    """A statement page with a sign-in box in the header, or inside the article under the text."""
+    body = "".join(f"<p>{p}</p>\n" for p in paragraphs)
+    top, bottom = ("", _SIGN_IN_BOX) if inside else (_SIGN_IN_BOX, "")
+    html = (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title></head><body>"
+        f"<header><a href='/'>Home</a>{top}</header><main><article><h1>{title}</h1>\n"
+        f"{before}{body}{after}{bottom}</article></main></body></html>"
+    )
+    return _raw(url, html.encode())
+
+
+ACCOUNTS = [
+    "The U.S. Embassy in Port Amsel joins the Government of Norland in marking Cyber Security Month.",
+    "Use a long password for each of your accounts and turn on two-step sign-in wherever it is offered.",
+    "Never reuse the password of your email account, and do not read messages that ask for it.",
+    "Save your recovery codes somewhere safe, away from your phone and your other devices.",
+    "If you believe someone has taken over your account, report it to the Norland authorities and to "
+    "the service that holds it.",
+]
+EXHIBITION = [
+    "The U.S. Embassy in Port Amsel is proud to open Rivers of Two Continents, an exhibition of "
+    "photographs by Norland and American artists, at the National Gallery on May 3.",
+    "The exhibition marks forty years of cultural exchange between our countries and is free to the "
+    "public until the end of June. Ambassador Lee will open it with the Minister of Culture.",
+]
+CAPTIONS = [
+    "A fishing village on the Amsel delta at dawn.",
+    "Barges on the Mississippi near St. Louis in winter.",
+    "Students of the Port Amsel art school at work on a river mural.",
+]
+SIGN_UP_ONCE = [
+    "The Department of State announces that the passport agency in Port Amsel will close on Friday "
+    "for the national holiday and reopen on Monday morning.",
+    "U.S. citizens with emergency travel may call the Embassy's duty officer at any hour.",
+    "Sign up for email updates from the Embassy to hear of closures like this one first.",
+]
+
+
+@pytest.mark.parametrize("inside", [False, True])
+def test_statement_about_online_accounts_on_a_page_with_a_sign_in_box_is_kept(inside):
+    url = "https://norland.usembassy.gov/cyber/"
+    doc = clean(_page_with("Protect Your Online Accounts", ACCOUNTS, url, inside=inside))
+    assert ACCOUNTS[2] in doc.text and ACCOUNTS[4] in doc.text
+
+
+def test_statement_announcing_a_photo_exhibition_with_its_photos_is_kept():
+    figures = "".join(
+        f"<figure><img src='/img/{i}.jpg' alt=''><figcaption>{c}</figcaption></figure>\n"
+        for i, c in enumerate(CAPTIONS)
+    )
+    raw = _page_with(
+        "Embassy Opens Photo Exhibition",
+        EXHIBITION,
+        "https://norland.usembassy.gov/exhibition/",
+        after=figures,
+    )
+    doc = clean(raw)
+    assert EXHIBITION[0] in doc.text and EXHIBITION[1] in doc.text
+
+
+@pytest.mark.parametrize("inside", [False, True])
+def test_statement_with_one_captioned_photo_and_a_sign_up_line_is_kept(inside):
+    figure = f"<figure><img src='/img/closed.jpg' alt=''><figcaption>{CAPTIONS[0]}</figcaption></figure>"
+    url = "https://norland.usembassy.gov/closure/"
+    raw = _page_with("Passport Agency Closure", SIGN_UP_ONCE, url, before=figure, inside=inside)
+    doc = clean(raw)
+    assert SIGN_UP_ONCE[0] in doc.text and SIGN_UP_ONCE[1] in doc.text
+
+
+def test_short_post_with_pictured_teasers_of_other_posts_is_kept():
+    # each teaser is an image and a sentence, like a slide, but nothing counts them as photos
+    post = ["The Embassy congratulates the Norland rowing team on its win at the river games this week."]
+    teasers = "".join(
+        f"<div class='teaser'><img src='/t/{i}.jpg' alt=''><p>{c}</p></div>\n" for i, c in enumerate(CAPTIONS)
+    )
+    doc = clean(
+        _page_with("Congratulations to the Rowers", post, "https://norland.usembassy.gov/row/", after=teasers)
+    )
+    assert post[0] in doc.text
