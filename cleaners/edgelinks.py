@@ -339,7 +339,7 @@ def _at_edge(i: int, para: list[list[Piece]], paras: list[list[list[Piece]]], pr
 def mark_text_source_lines(found: list[tuple[list[list[Piece]], str, str]]) -> None:
     """Wrap the pieces of the plain-text source lines in marked spans (in place), so that
     `drop_source_links` cuts them with the other source lines; pieces already inside a marked
-    source line are left to it."""
+    source line are left to it, and pieces of a `<pre>` are cut at once."""
     pieces = [piece for lines, _, _ in found for line in lines for piece in line]
     # from the end of each text node, so the offsets of the pieces before stay valid
     for el, attr, at, text in sorted(pieces, key=lambda p: (id(p[0]), p[1], -p[2])):
@@ -347,6 +347,15 @@ def mark_text_source_lines(found: list[tuple[list[list[Piece]], str, str]]) -> N
             continue
         node = (el.text if attr == "text" else el.tail) or ""
         if node[at : at + len(text)] != text:
+            continue
+        holder = el if attr == "text" else el.getparent()
+        if holder is not None and any(a.tag == "pre" for a in [holder, *holder.iterancestors()]):
+            # a <pre> is split into paragraphs from its text alone: the line goes now (the
+            # claim's text is recorded as cut with the claim)
+            if attr == "text":
+                el.text = node[:at] + node[at + len(text) :]
+            else:
+                el.tail = node[:at] + node[at + len(text) :]
             continue
         span = el.makeelement("span", {MARK: "1"})
         span.text, span.tail = text, node[at + len(text) :]

@@ -174,8 +174,9 @@ def scan_attribution(tree: HtmlElement, html: str, url: str | None) -> tuple[str
     links to ("Official news published at <a href=...>", "This article was originally
     published on <a href=...>"), else of a source line or card linking an official original
     ("Fuente: <a href=...>", `cleaners.edgelinks`), else of a plain-text source line at an
-    edge ("Link: <url>", "来源：<url>", a label line over a URL line), or None. On a page that is not official,
-    the source lines are marked in the tree as provenance, for the block rules to cut."""
+    edge ("Link: <url>", "来源：<url>", a label line over a URL line), or None. On a page that
+    is not official, the source lines are marked in the tree as provenance, for the block rules
+    to cut."""
     found = _attribution_sentence(tree, html, url)
     if is_official_host(host_of(url)):
         return found
