@@ -163,3 +163,208 @@ def drop_source_links(tree: HtmlElement) -> list[Removal]:
             removals.append(Removal("source_link", _text(block)))
             drop_keeping_tail(block)
     return removals
+
+
+# --- source lines in plain text ---------------------------------------------------------------
+#
+# Mail archives, forum posts, PDF conversions and portals often name the original as text, not
+# as a link: "Link: <url>", "Original at: <url>", "来源：<url>", or the label on one line and the
+# URL on the next (as mail clients and PDF converters break lines). What these share is again
+# their shape: a paragraph of its own at an edge of the text (before the first paragraph of
+# prose, after the last, or the first or last line of the box holding the text) whose only
+# content besides a label of a few words is one URL on an official host. A URL inside a
+# sentence, or a paragraph listing several URLs, is a reference, not a claim.
+
+_BREAKS = frozenset("br".split())
+_PARA_TAGS = _BLOCKS | frozenset("pre h1 h2 h3 h4 h5 h6 ul ol table tr article main body hr".split())
+_BOXES = frozenset("pre div td blockquote article section main body".split())
+_SKIP = frozenset("script style noscript template head title".split())
+_URL_LINE = re.compile(r"^(?P<label>[^<>]{0,60}?)\s*<?(?P<url>https?://[^\s<>\"']+?)>?\s*$")
+_LABEL_LINE = re.compile(r"^[^\s:：﹕][^:：﹕]{0,40}[:：﹕]$")
+
+Piece = tuple[HtmlElement, str, int, str]  # element, "text" or "tail", offset in it, the text
+
+
+def _stream(el: HtmlElement, out: list[Piece | str]) -> None:
+    """The body's text in document order: text pieces, "\\n" for a line break, "\\n\\n" for a
+    block boundary."""
+    if not isinstance(el.tag, str) or el.tag in _SKIP:
+        return
+    tag = el.tag.lower()
+    if tag in _PARA_TAGS:
+        out.append("\n\n")
+    if tag in _BREAKS:
+        out.append("\n")
+    if el.text:
+        out.append((el, "text", 0, el.text))
+    for child in el:
+        _stream(child, out)
+        if child.tail:
+            out.append((child, "tail", 0, child.tail))
+    if tag in _PARA_TAGS:
+        out.append("\n\n")
+
+
+def _paragraphs(body: HtmlElement) -> list[list[list[Piece]]]:
+    """Paragraphs of lines, each line the text pieces it is made of."""
+    stream: list[Piece | str] = []
+    _stream(body, stream)
+    paras: list[list[list[Piece]]] = [[[]]]
+    for item in stream:
+        parts: list[Piece | str]
+        if isinstance(item, str):
+            parts = [item]
+        else:
+            el, attr, _, text = item
+            parts, at = [], 0
+            for chunk in re.split(r"(\n)", text):
+                if chunk == "\n":
+                    parts.append("\n")
+                elif chunk:
+                    parts.append((el, attr, at, chunk))
+                at += len(chunk)
+        for part in parts:
+            lines = paras[-1]
+            if isinstance(part, str):
+                if part == "\n\n" or not _line_text(lines[-1]):
+                    if any(_line_text(x) for x in lines):
+                        paras.append([[]])
+                    else:
+                        lines[-1] = []
+                else:
+                    lines.append([])
+            else:
+                lines[-1].append(part)
+    out = []
+    for para in paras:
+        kept = [line for line in para if _line_text(line)]
+        if kept:
+            out.append(kept)
+    return out
+
+
+def _line_text(line: list[Piece]) -> str:
+    return WS.sub(" ", "".join(p[3] for p in line)).strip()
+
+
+def _plain_claim(text: str, own: str | None, official: tuple[str, ...]) -> str | None:
+    """The official URL of a line that holds nothing else but a short label, or None."""
+    m = _URL_LINE.match(text)
+    if m is None:
+        return None
+    url = m.group("url").rstrip(".,;")
+    host = host_of(url)
+    if not is_official_host(host, official) or (own and site_key(host) == own):
+        return None
+    if urlsplit(url).path in ("", "/"):
+        return None
+    bare = m.group("label").strip(" \t-–—|·•»›>()[]")
+    if not bare:
+        return url
+    if "http" in bare or word_count(bare) > _MAX_LABEL_WORDS or _POINTER.search(bare):
+        return None
+    return url if bare.endswith(tuple(_LABEL_END)) or not ends_sentence(bare) else None
+
+
+def _is_label_line(text: str) -> bool:
+    return (
+        bool(_LABEL_LINE.match(text)) and word_count(text) <= _MAX_LABEL_WORDS and not _POINTER.search(text)
+    )
+
+
+def _box(line: list[Piece]) -> HtmlElement | None:
+    el, attr, _, _ = line[0]
+    start = el if attr == "text" else el.getparent()
+    for node in [start, *start.iterancestors()] if start is not None else []:
+        if isinstance(node.tag, str) and node.tag.lower() in _BOXES:
+            return node
+    return None
+
+
+def text_source_lines(
+    tree: HtmlElement, own_host: str | None = None, official: tuple[str, ...] = DEFAULT_OFFICIAL_DOMAINS
+) -> list[tuple[list[list[Piece]], str, str]]:
+    """(lines, url, text) of every plain-text source line at an edge of the page's text that
+    names one official original; none when such lines name several."""
+    body = tree.body if tree.tag == "html" else tree
+    if body is None:
+        return []
+    own = site_key(own_host) if own_host else None
+    paras = _paragraphs(body)
+    joined = [" ".join(_line_text(x) for x in p) for p in paras]
+    prose = [is_prose(t) or word_count(t) >= 20 for t in joined]
+    found: list[tuple[list[list[Piece]], str, str]] = []
+    for i, para in enumerate(paras):
+        texts = [_line_text(x) for x in para]
+        lines: list[list[Piece]] = []
+        url = None
+        if len(para) == 1:
+            url = _plain_claim(texts[0], own, official)
+            lines = para
+        elif len(para) == 2 and _is_label_line(texts[0]):
+            m = _URL_LINE.match(texts[1])
+            if m and not m.group("label").strip():
+                url = _plain_claim(texts[1], own, official)
+                lines = para
+        if url is None and len(para) == 1 and i + 1 < len(paras) and len(paras[i + 1]) == 1:
+            if _is_label_line(texts[0]):
+                nxt = _line_text(paras[i + 1][0])
+                m = _URL_LINE.match(nxt)
+                if m and not m.group("label").strip():
+                    url = _plain_claim(nxt, own, official)
+                    lines = [para[0], paras[i + 1][0]]
+        if url is None:
+            continue
+        if not _at_edge(i, para, paras, prose):
+            continue
+        found.append((lines, url, " ".join(_line_text(x) for x in lines)))
+    return found if len({u for _, u, _ in found}) == 1 else []
+
+
+def _at_edge(i: int, para: list[list[Piece]], paras: list[list[list[Piece]]], prose: list[bool]) -> bool:
+    """Paragraph `i` comes before all prose or after all of it, or opens or closes the box
+    (`<pre>`, `<div>`, cell) it stands in next to a paragraph of prose."""
+    if not any(prose[:i]) or not any(prose[i + 1 :]):
+        return True
+    box = _box(para[0])
+    if box is None:
+        return False
+    before = i > 0 and prose[i - 1] and _box(paras[i - 1][0]) is box
+    after = i + 1 < len(paras) and prose[i + 1] and _box(paras[i + 1][0]) is box
+    if before and not any(_box(p[0]) is box for p in paras[i + 1 :] if p is not para):
+        return True
+    return after and not any(_box(p[0]) is box for p in paras[:i])
+
+
+def mark_text_source_lines(found: list[tuple[list[list[Piece]], str, str]]) -> None:
+    """Wrap the pieces of the plain-text source lines in marked spans (in place), so that
+    `drop_source_links` cuts them with the other source lines; pieces already inside a marked
+    source line are left to it, and pieces of a `<pre>` are cut at once."""
+    pieces = [piece for lines, _, _ in found for line in lines for piece in line]
+    # from the end of each text node, so the offsets of the pieces before stay valid
+    for el, attr, at, text in sorted(pieces, key=lambda p: (id(p[0]), p[1], -p[2])):
+        if any(a.get(MARK) for a in [el, *el.iterancestors()] if isinstance(a.tag, str)):
+            continue
+        node = (el.text if attr == "text" else el.tail) or ""
+        if node[at : at + len(text)] != text:
+            continue
+        holder = el if attr == "text" else el.getparent()
+        if holder is not None and any(a.tag == "pre" for a in [holder, *holder.iterancestors()]):
+            # a <pre> is split into paragraphs from its text alone: the line goes now (the
+            # claim's text is recorded as cut with the claim)
+            if attr == "text":
+                el.text = node[:at] + node[at + len(text) :]
+            else:
+                el.tail = node[:at] + node[at + len(text) :]
+            continue
+        span = el.makeelement("span", {MARK: "1"})
+        span.text, span.tail = text, node[at + len(text) :]
+        if attr == "text":
+            el.text = node[:at]
+            el.insert(0, span)
+        else:
+            parent = el.getparent()
+            if parent is None:
+                continue
+            el.tail = node[:at]
+            parent.insert(parent.index(el) + 1, span)

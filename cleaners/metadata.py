@@ -18,7 +18,13 @@ from urllib.parse import urljoin, urlsplit
 from lxml.html import HtmlElement
 
 from cleaners.dates import parse_date, parse_iso
-from cleaners.edgelinks import claimed_source, mark_source_links, source_links
+from cleaners.edgelinks import (
+    claimed_source,
+    mark_source_links,
+    mark_text_source_lines,
+    source_links,
+    text_source_lines,
+)
 from cleaners.html import WS
 from cleaners.model import RawPage, normalise_text
 from cleaners.rules import DOC_TYPE_LINE, URL, Attribution
@@ -167,17 +173,25 @@ def scan_attribution(tree: HtmlElement, html: str, url: str | None) -> tuple[str
     """(url, sentence, rule) of an attribution sentence in the page and the URL it names or
     links to ("Official news published at <a href=...>", "This article was originally
     published on <a href=...>"), else of a source line or card linking an official original
-    ("Fuente: <a href=...>", `cleaners.edgelinks`), or None. On a page that is not official,
-    the source lines are marked in the tree as provenance, for the block rules to cut."""
+    ("Fuente: <a href=...>", `cleaners.edgelinks`), else of a plain-text source line at an
+    edge ("Link: <url>", "来源：<url>", a label line over a URL line), or None. On a page that
+    is not official, the source lines are marked in the tree as provenance, for the block rules
+    to cut."""
     found = _attribution_sentence(tree, html, url)
     if is_official_host(host_of(url)):
         return found
     links = source_links(tree, host_of(url))
+    lines = text_source_lines(tree, host_of(url))
+    if links and lines and {u for _, u, _ in links} != {u for _, u, _ in lines}:
+        return found  # the edges name different originals: a list of references, no claim
     mark_source_links(links)
+    mark_text_source_lines(lines)
     if found is None and links:
         source = claimed_source(links)
         if source:
             return source[0], source[1], "source_link"
+    if found is None and lines:
+        return lines[0][1], lines[0][2], "source_line"
     return found
 
 
