@@ -22,7 +22,17 @@ from lxml.html import HtmlElement
 
 from cleaners.dates import is_date_only
 from cleaners.fields import MAX_HEADING_CHARS as _MAX_HEADING_CHARS
-from cleaners.fields import field_title, headline_elements, named_headline, reads_as_title
+from cleaners.fields import (
+    class_sizes,
+    field_title,
+    headline_elements,
+    large_first_line,
+    named_headline,
+    names_headline,
+    reads_as_file_name,
+    reads_as_title,
+    set_large,
+)
 from cleaners.html import WS, title_tag
 from cleaners.model import normalise_text
 from cleaners.prose import is_prose as is_prose_line
@@ -203,7 +213,7 @@ def agreeing_heading(
     `nav`: a `<title>` naming the site and its section agrees with the section's label) never is."""
     wanted: list[tuple[str, str, list[tuple[int, int]]]] = []
     for title in titles:
-        if title:
+        if title and not reads_as_file_name(title):
             cleaned = strip_list_tag(WS.sub(" ", title).strip())
             if cleaned:
                 wanted.append((normalise_text(cleaned), cleaned, _segments(cleaned)))
@@ -294,6 +304,10 @@ def choose_title(
         return memo[0]
 
     tag = title_tag(tree)
+    if tag and reads_as_file_name(tag):
+        large = large_first_line(tree, host, nav)
+        if large:
+            return large
     agreed = agreeing_heading(tree, (meta.get("og:title"), tag), site_name, host, nav, names)
     if agreed:
         return agreed
@@ -303,7 +317,9 @@ def choose_title(
         meta.get("twitter:title"),
         headline if isinstance(headline, str) else None,
         lambda: _unless_cut_from(
-            guess(), tag and strip_title_suffix(tag, site_name, host, names(), nav), tree
+            _not_from_file_name(guess(), tag),
+            tag and strip_title_suffix(tag, site_name, host, names(), nav),
+            tree,
         ),
         tag,
     ]
@@ -315,16 +331,27 @@ def choose_title(
         if not cand:
             continue
         cand = strip_list_tag(WS.sub(" ", cand).strip()) or WS.sub(" ", cand).strip()
+        if reads_as_file_name(cand):
+            continue  # a converted document's file name; its title is the large first line
         parted = TITLE_SPLIT.search(cand) is not None or ": " in cand
         stripped = strip_title_suffix(cand, site_name, host, names() if parted else frozenset(), nav)
         if (
             stripped
+            and not reads_as_file_name(stripped)
             and not is_site_name(stripped, site_name, host)
             and not (len(stripped.split()) <= _NAME_WORDS and is_own_name(stripped, names(), host))
             and normalise_text(stripped) not in nav
         ):
             return stripped
     return named_headline(tree, site_name, host, nav, names()) or field_title(tree, site_name, host, nav)
+
+
+def _not_from_file_name(guess: str | None, tag: str | None) -> str | None:
+    """Trafilatura's title guess, unless it is a part of a `<title>` that is a file's name
+    ("Microsoft Word" of "Microsoft Word - brief_0412.docx")."""
+    if guess and tag and reads_as_file_name(tag) and normalise_text(guess) in normalise_text(tag):
+        return None
+    return guess
 
 
 def _unless_cut_from(guess: str | None, cut: str | None, tree: HtmlElement) -> str | None:
@@ -413,9 +440,13 @@ def headline_above(
         return None
     wanted = {key for _, key in head}
     standing: set[str] = set()
-    for el in headline_elements(tree, (*_HEADLINE_TAGS, "font")):
+    sizes = class_sizes(tree)
+    styled = tree.xpath("//*[@style or @class][self::p or self::div or self::span or self::td]")
+    for el in (*headline_elements(tree, (*_HEADLINE_TAGS, "font")), *styled):
         if el.tag == "font" and not _larger_font(el):
             continue
+        if el.tag in ("p", "div", "span", "td") and not names_headline(el) and not set_large(el, sizes):
+            continue  # a block is a headline by its class's name or its large type
         if next(el.iterancestors("a"), None) is not None or el.find(".//a") is not None:
             continue
         key = normalise_text(WS.sub(" ", el.text_content()))
