@@ -213,7 +213,10 @@ def large_first_line(tree: HtmlElement, host: str | None, nav: frozenset[str]) -
     style or class sets it large), outside links and the banner, of two words or more and not
     running text: a converted document's title, which its file-named `<title>` does not give."""
     sizes = class_sizes(tree)
-    query = "//body//*[self::h1 or self::h2 or self::h3 or ((@style or @class) and (self::p or self::div or self::span or self::td))]"
+    query = (
+        "//body//*[self::h1 or self::h2 or self::h3"
+        " or ((@style or @class) and (self::p or self::div or self::span or self::td))]"
+    )
     for el in tree.xpath(query):
         if el.tag not in ("h1", "h2", "h3") and not set_large(el, sizes):
             continue
