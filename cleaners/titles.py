@@ -168,6 +168,19 @@ _LIST_TAG = re.compile(r"^\s*(?:(?:\[[^\[\]]{1,40}\]|(?:re|fwd?|aw|tr)\s*(?:\[\d
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6", "b", "strong", "font")
 
 
+_REPLY_START = re.compile(r"(?:re|fwd?|aw|tr)\s*(?:\[\d+\])?\s*:\s", re.I)
+
+
+def subject_from(title: str) -> str:
+    """A forum's or an archive's `<title>` from where its subject starts: the part after a
+    separator that opens with a reply marker ("Forum • View topic - Re: [Tag] Title" ->
+    "Re: [Tag] Title"). What stands before a reply's subject is the board's chrome."""
+    for m in TITLE_SPLIT.finditer(title):
+        if _REPLY_START.match(title, m.end()):
+            return title[m.end() :].strip()
+    return title
+
+
 def strip_list_tag(subject: str) -> str:
     """'[FA-Digest] Re: Title' -> 'Title': a list's tag and reply prefixes are not the subject."""
     return _LIST_TAG.sub("", subject).strip()
@@ -214,7 +227,7 @@ def agreeing_heading(
     wanted: list[tuple[str, str, list[tuple[int, int]]]] = []
     for title in titles:
         if title and not reads_as_file_name(title):
-            cleaned = strip_list_tag(WS.sub(" ", title).strip())
+            cleaned = strip_list_tag(subject_from(WS.sub(" ", title).strip()))
             if cleaned:
                 wanted.append((normalise_text(cleaned), cleaned, _segments(cleaned)))
     if not wanted:
@@ -330,7 +343,7 @@ def choose_title(
             cand = cand()
         if not cand:
             continue
-        cand = strip_list_tag(WS.sub(" ", cand).strip()) or WS.sub(" ", cand).strip()
+        cand = strip_list_tag(subject_from(WS.sub(" ", cand).strip())) or WS.sub(" ", cand).strip()
         if reads_as_file_name(cand):
             continue  # a converted document's file name; its title is the large first line
         parted = TITLE_SPLIT.search(cand) is not None or ": " in cand
@@ -348,8 +361,15 @@ def choose_title(
 
 def _not_from_file_name(guess: str | None, tag: str | None) -> str | None:
     """Trafilatura's title guess, unless it is a part of a `<title>` that is a file's name
-    ("Microsoft Word" of "Microsoft Word - brief_0412.docx")."""
-    if guess and tag and reads_as_file_name(tag) and normalise_text(guess) in normalise_text(tag):
+    ("Microsoft Word" of "Microsoft Word - brief_0412.docx") or of the chrome before a reply's
+    subject ("View topic" of "Forum • View topic - Re: Title", `subject_from`)."""
+    if not guess or not tag:
+        return guess
+    key, whole = normalise_text(WS.sub(" ", guess)), normalise_text(WS.sub(" ", tag))
+    if reads_as_file_name(tag) and key in whole:
+        return None
+    subject = subject_from(tag)
+    if subject != tag and key in normalise_text(tag[: len(tag) - len(subject)]):
         return None
     return guess
 
