@@ -235,3 +235,43 @@ def large_first_line(tree: HtmlElement, host: str | None, nav: frozenset[str]) -
         ):
             return text
     return None
+
+
+def title_position(head_lines: list[tuple[int, str]], marks: list[tuple[int, str]]) -> int | None:
+    """Which unclaimed line above the body of a text capture is the title: the last one
+    before the source header ("U.S. Embassy - Mexico"), else the first after the date line,
+    else the longest."""
+    if not head_lines:
+        return None
+    sources = [i for i, rule in marks if rule == "source_header"]
+    if sources:
+        before = [i for i, _ in head_lines if i < sources[0]]
+        if before:
+            return before[-1]
+    dates = [i for i, rule in marks if rule == "dateline"]
+    if dates:
+        after = [i for i, _ in head_lines if i > dates[0]]
+        if after:
+            return after[0]
+    return max(reversed(head_lines), key=lambda item: len(item[1].split()))[0]
+
+
+# rules whose claim on the line under a dateline does not stop it being the title
+_TITLE_LIKE_MARKS = frozenset(("doc_type_byline",))
+
+
+def title_after_dateline(
+    paragraphs: list[str], marks: list[tuple[int, str]], head_lines: list[tuple[int, str]]
+) -> int | None:
+    """In a text capture, the line right under the first dateline when it reads as a title and
+    no rule but a title-like one (a document-type line) claimed it; None otherwise."""
+    dates = [i for i, rule in marks if rule == "dateline"]
+    if not dates or dates[0] + 1 >= len(paragraphs):
+        return None
+    at = dates[0] + 1
+    claimed = {rule for i, rule in marks if i == at}
+    if claimed - _TITLE_LIKE_MARKS:
+        return None
+    if not claimed and any(i == at for i, _ in head_lines):
+        return at
+    return at if reads_as_title(paragraphs[at]) else None

@@ -8,7 +8,9 @@ own headline, found whole in the title once a mailing list's tag and a reply pre
 and not the site's name (a banner's heading, a link home). A title whose own words hold a
 separator ("Department Press Briefing – May 6, 2022") is kept whole that way. Without such a
 heading, it takes the first candidate that is still a title once `strip_title_suffix` has cut
-the site's name off.
+the site's name off. A forum's `<title>` is read from where its reply's subject starts
+(`subject_from`); a `<title>` that is a file's name is no title, and the converted document's
+large first line is (`cleaners.fields.large_first_line`).
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ from cleaners.fields import (
     named_headline,
     names_headline,
     reads_as_file_name,
-    reads_as_title,
     set_large,
 )
+from cleaners.fields import reads_as_title as reads_as_title
+from cleaners.fields import title_after_dateline as title_after_dateline
+from cleaners.fields import title_position as title_position
 from cleaners.html import WS, title_tag
 from cleaners.model import normalise_text
 from cleaners.prose import is_prose as is_prose_line
@@ -329,11 +333,7 @@ def choose_title(
         meta.get("og:title"),
         meta.get("twitter:title"),
         headline if isinstance(headline, str) else None,
-        lambda: _unless_cut_from(
-            _not_from_file_name(guess(), tag),
-            tag and strip_title_suffix(tag, site_name, host, names(), nav),
-            tree,
-        ),
+        lambda: _guessed(guess(), tag, lambda t: strip_title_suffix(t, site_name, host, names(), nav), tree),
         tag,
     ]
     for h1 in tree.xpath("//h1"):
@@ -357,6 +357,22 @@ def choose_title(
         ):
             return stripped
     return named_headline(tree, site_name, host, nav, names()) or field_title(tree, site_name, host, nav)
+
+
+def _guessed(guess: str | None, tag: str | None, cut: Callable[[str], str], tree: HtmlElement) -> str | None:
+    """Trafilatura's title guess, unless it is no part of the statement's title: a part of a
+    file name or of a forum's chrome (`_not_from_file_name`), a run of the `<title>`'s parts
+    that holds some of what `cut` (the site's names gone) takes off ("October 7, 2025 - Board"
+    of "Briefing – October 7, 2025 - Board - Forum"), or a part `_unless_cut_from` sets aside."""
+    guess = _not_from_file_name(guess, tag)
+    if not guess or not tag:
+        return guess
+    full = strip_list_tag(subject_from(WS.sub(" ", tag).strip()))
+    kept = cut(full)
+    key = normalise_text(strip_list_tag(subject_from(WS.sub(" ", guess).strip())))
+    if kept != full and key in normalise_text(full) and key not in normalise_text(kept):
+        return None
+    return _unless_cut_from(guess, kept, tree)
 
 
 def _not_from_file_name(guess: str | None, tag: str | None) -> str | None:
@@ -485,43 +501,3 @@ def _larger_font(el: HtmlElement) -> bool:
     if size.startswith("+"):
         return size[1:].isdigit() and int(size[1:]) >= 1
     return size.isdigit() and int(size) >= 4
-
-
-def title_position(head_lines: list[tuple[int, str]], marks: list[tuple[int, str]]) -> int | None:
-    """Which unclaimed line above the body of a text capture is the title: the last one
-    before the source header ("U.S. Embassy - Mexico"), else the first after the date line,
-    else the longest."""
-    if not head_lines:
-        return None
-    sources = [i for i, rule in marks if rule == "source_header"]
-    if sources:
-        before = [i for i, _ in head_lines if i < sources[0]]
-        if before:
-            return before[-1]
-    dates = [i for i, rule in marks if rule == "dateline"]
-    if dates:
-        after = [i for i, _ in head_lines if i > dates[0]]
-        if after:
-            return after[0]
-    return max(reversed(head_lines), key=lambda item: len(item[1].split()))[0]
-
-
-# rules whose claim on the line under a dateline does not stop it being the title
-_TITLE_LIKE_MARKS = frozenset(("doc_type_byline",))
-
-
-def title_after_dateline(
-    paragraphs: list[str], marks: list[tuple[int, str]], head_lines: list[tuple[int, str]]
-) -> int | None:
-    """In a text capture, the line right under the first dateline when it reads as a title and
-    no rule but a title-like one (a document-type line) claimed it; None otherwise."""
-    dates = [i for i, rule in marks if rule == "dateline"]
-    if not dates or dates[0] + 1 >= len(paragraphs):
-        return None
-    at = dates[0] + 1
-    claimed = {rule for i, rule in marks if i == at}
-    if claimed - _TITLE_LIKE_MARKS:
-        return None
-    if not claimed and any(i == at for i, _ in head_lines):
-        return at
-    return at if reads_as_title(paragraphs[at]) else None
