@@ -143,3 +143,135 @@ def named_headline(
             found.add(key)
             texts.append(text)
     return texts[0] if len(texts) == 1 else None
+
+
+# a document's file name standing as its title: "Microsoft Word - brief_0412_final.docx",
+# "brief_0412_final.pdf", "Untitled document", "Document1"
+_OFFICE_PREFIX = re.compile(r"^\s*microsoft\s+(?:office\s+)?(?:word|excel|powerpoint)\s*-\s*", re.I)
+_FILE_EXT = re.compile(r"\.(?:docx?|pdf|odt|rtf|wpd|pages|txt|pptx?|xlsx?|html?)$", re.I)
+_NO_TITLE = re.compile(
+    r"^(?:untitled|no\s+title|document\s*\d*|new\s+document)(?:[\s_-]*(?:document|\d+))?$", re.I
+)
+
+
+def reads_as_file_name(title: str) -> bool:
+    """The title is a file's name, not a statement's title: a word processor's "Microsoft Word - "
+    before the file's name, a single token that ends in a document's extension or joins its
+    words with underscores ("brief_0412_final"), or a placeholder ("Untitled document").
+    A title that names a file among other words ("Report.pdf Now Online") is a title."""
+    text = WS.sub(" ", title).strip()
+    if _OFFICE_PREFIX.match(text):
+        return True
+    text = text.strip("\"'\u201c\u201d")
+    if _NO_TITLE.match(text):
+        return True
+    if " " in text:
+        return False
+    return bool(_FILE_EXT.search(text)) or ("_" in text and len(text) > 3)
+
+
+# a font size set by a style: "font-size: 18pt", "font-size:24px", "font-size: 1.6em", "x-large"
+_STYLE_SIZE = re.compile(r"font-size\s*:\s*(?:([\d.]+)\s*(px|pt|em|rem|%)|(x+-large|large|larger))", re.I)
+_CLASS_RULE = re.compile(r"\.([\w-]+)\s*\{([^{}]*)\}")
+_LARGE_PX = 18.0  # text set at 18px (13.5pt) and above stands out of a page's 12-16px text
+
+
+def _size_px(style: str) -> float | None:
+    m = _STYLE_SIZE.search(style)
+    if not m:
+        return None
+    if m.group(3):
+        return 2 * _LARGE_PX
+    value, unit = float(m.group(1)), m.group(2).lower()
+    return value * {"px": 1.0, "pt": 4 / 3, "em": 16.0, "rem": 16.0, "%": 0.16}[unit]
+
+
+def class_sizes(tree: HtmlElement) -> dict[str, float]:
+    """The font sizes (in px) the page's own style sheets give its classes (`.ft0 { font-size:
+    24px }`, as converters of PDF and word-processor files write them)."""
+    sizes: dict[str, float] = {}
+    for style in tree.iter("style"):
+        for name, body in _CLASS_RULE.findall(style.text or ""):
+            px = _size_px(body)
+            if px is not None:
+                sizes[name] = px
+    return sizes
+
+
+def set_large(el: HtmlElement, sizes: dict[str, float]) -> bool:
+    """The element's own style, or a class of the page's style sheet (`sizes`, from
+    `class_sizes`), sets its text in large type: as a converted document sets its title."""
+    px = _size_px(el.get("style") or "")
+    if px is None:
+        found = [sizes[c] for c in (el.get("class") or "").split() if c in sizes]
+        px = max(found) if found else None
+    return px is not None and px >= _LARGE_PX
+
+
+def large_first_line(tree: HtmlElement, host: str | None, nav: frozenset[str]) -> str | None:
+    """The first line of the body set in large type (a heading element, or a block whose own
+    style or class sets it large), outside links and the banner, of two words or more and not
+    running text: a converted document's title, which its file-named `<title>` does not give."""
+    sizes = class_sizes(tree)
+    query = (
+        "//body//*[self::h1 or self::h2 or self::h3"
+        " or ((@style or @class) and (self::p or self::div or self::span or self::td))]"
+    )
+    for el in tree.xpath(query):
+        if el.tag not in ("h1", "h2", "h3") and not set_large(el, sizes):
+            continue
+        if (
+            next(el.iterancestors("a"), None) is not None
+            or el.find(".//a") is not None
+            or in_banner(el, host)
+        ):
+            continue
+        text = WS.sub(" ", el.text_content()).strip()
+        if (
+            len(text.split()) >= 2
+            and len(text) <= MAX_HEADING_CHARS
+            and normalise_text(text) not in nav
+            and not is_prose_line(text)
+        ):
+            return text
+    return None
+
+
+def title_position(head_lines: list[tuple[int, str]], marks: list[tuple[int, str]]) -> int | None:
+    """Which unclaimed line above the body of a text capture is the title: the last one
+    before the source header ("U.S. Embassy - Mexico"), else the first after the date line,
+    else the longest."""
+    if not head_lines:
+        return None
+    sources = [i for i, rule in marks if rule == "source_header"]
+    if sources:
+        before = [i for i, _ in head_lines if i < sources[0]]
+        if before:
+            return before[-1]
+    dates = [i for i, rule in marks if rule == "dateline"]
+    if dates:
+        after = [i for i, _ in head_lines if i > dates[0]]
+        if after:
+            return after[0]
+    return max(reversed(head_lines), key=lambda item: len(item[1].split()))[0]
+
+
+# rules whose claim on the line under a dateline does not stop it being the title
+_TITLE_LIKE_MARKS = frozenset(("doc_type_byline",))
+
+
+def title_after_dateline(
+    paragraphs: list[str], marks: list[tuple[int, str]], head_lines: list[tuple[int, str]]
+) -> int | None:
+    """In a text capture, the line right under the first dateline when it reads as a title and
+    no rule but a title-like one (a document-type line) claimed it; None otherwise."""
+    dates = [i for i, rule in marks if rule == "dateline"]
+    if not dates or dates[0] + 1 >= len(paragraphs):
+        return None
+    at = dates[0] + 1
+    claimed = {rule for i, rule in marks if i == at}
+    if claimed - _TITLE_LIKE_MARKS:
+        return None
+    if not claimed and any(i == at for i, _ in head_lines):
+        return at
+    return at if reads_as_title(paragraphs[at]) else None

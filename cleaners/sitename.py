@@ -64,8 +64,9 @@ def name_key(text: str) -> str:
 
 def own_names(tree: HtmlElement, meta: Mapping[str, str], host: str | None) -> frozenset[str]:
     """The names the page gives its own site (folded by `name_key`): `og:site_name`,
-    `application-name`, the text and image `alt` of its links home, and the name its copyright
-    line holds. Texts longer than a name are left out."""
+    `application-name`, the text and image `alt` of its links home, the first and last crumbs of
+    its breadcrumb trail (a forum and its board), and the name its copyright line holds. Texts
+    longer than a name are left out."""
     found: list[str] = [meta.get("og:site_name") or "", meta.get("application-name") or ""]
     for a in tree.xpath(_HOME_HREFS):
         href = (a.get("href") or "").strip()
@@ -73,6 +74,7 @@ def own_names(tree: HtmlElement, meta: Mapping[str, str], host: str | None) -> f
             continue
         found.append(a.text_content())
         found.extend(img.get("alt") or "" for img in a.iter("img"))
+    found.extend(_end_crumbs(tree))
     body = tree.find("body")
     text = body.text_content() if body is not None else ""
     for mark in _COPYRIGHT_MARK.finditer(text):
@@ -84,6 +86,36 @@ def own_names(tree: HtmlElement, meta: Mapping[str, str], host: str | None) -> f
         if key and len(key.split()) <= NAME_WORDS and key not in ("home", "all rights reserved"):
             out.add(key)
     return frozenset(out)
+
+
+# a breadcrumb trail: named so by its class, id or label ("breadcrumbs", "navigate_section")
+_LOWER = "translate({}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+_TRAIL = (
+    "//*["
+    + " or ".join(
+        f"contains({_LOWER.format(a)}, '{w}')"
+        for a in ("@class", "@id", "@aria-label")
+        for w in ("breadcrumb", "navigate")
+    )
+    + "]"
+)
+_CRUMB_SPLIT = re.compile(r"[»›>|]")
+_CRUMB_WORDS = 4  # a forum's or a board's name; a longer crumb is a page's title
+
+
+def _end_crumbs(tree: HtmlElement) -> list[str]:
+    """The first and the last crumb of the page's breadcrumb trail, when they are short enough
+    to be names: a forum names itself first and the board last ("Forum » Board"). The crumb
+    that is the page's own subject is longer than a name and is left out."""
+    trail = next(iter(tree.xpath(_TRAIL)), None)
+    if trail is None:
+        return []
+    crumbs = [WS.sub(" ", li.text_content()).strip(" »›>/|") for li in trail.iter("li")]
+    if not crumbs:  # crumbs set in a line, between arrows
+        crumbs = _CRUMB_SPLIT.split(WS.sub(" ", trail.text_content()))
+    crumbs = [c.strip() for c in crumbs if c.strip()]
+    ends = crumbs[:1] + crumbs[-1:] if len(crumbs) > 1 else crumbs
+    return [c for c in ends if len(c.split()) <= _CRUMB_WORDS]
 
 
 def host_label(host: str | None) -> str:

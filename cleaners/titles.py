@@ -8,7 +8,9 @@ own headline, found whole in the title once a mailing list's tag and a reply pre
 and not the site's name (a banner's heading, a link home). A title whose own words hold a
 separator ("Department Press Briefing – May 6, 2022") is kept whole that way. Without such a
 heading, it takes the first candidate that is still a title once `strip_title_suffix` has cut
-the site's name off.
+the site's name off. A forum's `<title>` is read from where its reply's subject starts
+(`subject_from`); a `<title>` that is a file's name is no title, and the converted document's
+large first line is (`cleaners.fields.large_first_line`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,19 @@ from lxml.html import HtmlElement
 
 from cleaners.dates import is_date_only
 from cleaners.fields import MAX_HEADING_CHARS as _MAX_HEADING_CHARS
-from cleaners.fields import field_title, headline_elements, named_headline, reads_as_title
+from cleaners.fields import (
+    class_sizes,
+    field_title,
+    headline_elements,
+    large_first_line,
+    named_headline,
+    names_headline,
+    reads_as_file_name,
+    set_large,
+)
+from cleaners.fields import reads_as_title as reads_as_title
+from cleaners.fields import title_after_dateline as title_after_dateline
+from cleaners.fields import title_position as title_position
 from cleaners.html import WS, title_tag
 from cleaners.model import normalise_text
 from cleaners.prose import is_prose as is_prose_line
@@ -158,6 +172,19 @@ _LIST_TAG = re.compile(r"^\s*(?:(?:\[[^\[\]]{1,40}\]|(?:re|fwd?|aw|tr)\s*(?:\[\d
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6", "b", "strong", "font")
 
 
+_REPLY_START = re.compile(r"(?:re|fwd?|aw|tr)\s*(?:\[\d+\])?\s*:\s", re.I)
+
+
+def subject_from(title: str) -> str:
+    """A forum's or an archive's `<title>` from where its subject starts: the part after a
+    separator that opens with a reply marker ("Forum • View topic - Re: [Tag] Title" ->
+    "Re: [Tag] Title"). What stands before a reply's subject is the board's chrome."""
+    for m in TITLE_SPLIT.finditer(title):
+        if _REPLY_START.match(title, m.end()):
+            return title[m.end() :].strip()
+    return title
+
+
 def strip_list_tag(subject: str) -> str:
     """'[FA-Digest] Re: Title' -> 'Title': a list's tag and reply prefixes are not the subject."""
     return _LIST_TAG.sub("", subject).strip()
@@ -203,8 +230,8 @@ def agreeing_heading(
     `nav`: a `<title>` naming the site and its section agrees with the section's label) never is."""
     wanted: list[tuple[str, str, list[tuple[int, int]]]] = []
     for title in titles:
-        if title:
-            cleaned = strip_list_tag(WS.sub(" ", title).strip())
+        if title and not reads_as_file_name(title):
+            cleaned = strip_list_tag(subject_from(WS.sub(" ", title).strip()))
             if cleaned:
                 wanted.append((normalise_text(cleaned), cleaned, _segments(cleaned)))
     if not wanted:
@@ -294,6 +321,10 @@ def choose_title(
         return memo[0]
 
     tag = title_tag(tree)
+    if tag and reads_as_file_name(tag):
+        large = large_first_line(tree, host, nav)
+        if large:
+            return large
     agreed = agreeing_heading(tree, (meta.get("og:title"), tag), site_name, host, nav, names)
     if agreed:
         return agreed
@@ -302,9 +333,7 @@ def choose_title(
         meta.get("og:title"),
         meta.get("twitter:title"),
         headline if isinstance(headline, str) else None,
-        lambda: _unless_cut_from(
-            guess(), tag and strip_title_suffix(tag, site_name, host, names(), nav), tree
-        ),
+        lambda: _guessed(guess(), tag, lambda t: strip_title_suffix(t, site_name, host, names(), nav), tree),
         tag,
     ]
     for h1 in tree.xpath("//h1"):
@@ -314,17 +343,51 @@ def choose_title(
             cand = cand()
         if not cand:
             continue
-        cand = strip_list_tag(WS.sub(" ", cand).strip()) or WS.sub(" ", cand).strip()
+        cand = strip_list_tag(subject_from(WS.sub(" ", cand).strip())) or WS.sub(" ", cand).strip()
+        if reads_as_file_name(cand):
+            continue  # a converted document's file name; its title is the large first line
         parted = TITLE_SPLIT.search(cand) is not None or ": " in cand
         stripped = strip_title_suffix(cand, site_name, host, names() if parted else frozenset(), nav)
         if (
             stripped
+            and not reads_as_file_name(stripped)
             and not is_site_name(stripped, site_name, host)
             and not (len(stripped.split()) <= _NAME_WORDS and is_own_name(stripped, names(), host))
             and normalise_text(stripped) not in nav
         ):
             return stripped
     return named_headline(tree, site_name, host, nav, names()) or field_title(tree, site_name, host, nav)
+
+
+def _guessed(guess: str | None, tag: str | None, cut: Callable[[str], str], tree: HtmlElement) -> str | None:
+    """Trafilatura's title guess, unless it is no part of the statement's title: a part of a
+    file name or of a forum's chrome (`_not_from_file_name`), a run of the `<title>`'s parts
+    that holds some of what `cut` (the site's names gone) takes off ("October 7, 2025 - Board"
+    of "Briefing – October 7, 2025 - Board - Forum"), or a part `_unless_cut_from` sets aside."""
+    guess = _not_from_file_name(guess, tag)
+    if not guess or not tag:
+        return guess
+    full = strip_list_tag(subject_from(WS.sub(" ", tag).strip()))
+    kept = cut(full)
+    key = normalise_text(strip_list_tag(subject_from(WS.sub(" ", guess).strip())))
+    if kept != full and key in normalise_text(full) and key not in normalise_text(kept):
+        return None
+    return _unless_cut_from(guess, kept, tree)
+
+
+def _not_from_file_name(guess: str | None, tag: str | None) -> str | None:
+    """Trafilatura's title guess, unless it is a part of a `<title>` that is a file's name
+    ("Microsoft Word" of "Microsoft Word - brief_0412.docx") or of the chrome before a reply's
+    subject ("View topic" of "Forum • View topic - Re: Title", `subject_from`)."""
+    if not guess or not tag:
+        return guess
+    key, whole = normalise_text(WS.sub(" ", guess)), normalise_text(WS.sub(" ", tag))
+    if reads_as_file_name(tag) and key in whole:
+        return None
+    subject = subject_from(tag)
+    if subject != tag and key in normalise_text(tag[: len(tag) - len(subject)]):
+        return None
+    return guess
 
 
 def _unless_cut_from(guess: str | None, cut: str | None, tree: HtmlElement) -> str | None:
@@ -413,9 +476,13 @@ def headline_above(
         return None
     wanted = {key for _, key in head}
     standing: set[str] = set()
-    for el in headline_elements(tree, (*_HEADLINE_TAGS, "font")):
+    sizes = class_sizes(tree)
+    styled = tree.xpath("//*[@style or @class][self::p or self::div or self::span or self::td]")
+    for el in (*headline_elements(tree, (*_HEADLINE_TAGS, "font")), *styled):
         if el.tag == "font" and not _larger_font(el):
             continue
+        if el.tag in ("p", "div", "span", "td") and not names_headline(el) and not set_large(el, sizes):
+            continue  # a block is a headline by its class's name or its large type
         if next(el.iterancestors("a"), None) is not None or el.find(".//a") is not None:
             continue
         key = normalise_text(WS.sub(" ", el.text_content()))
@@ -434,43 +501,3 @@ def _larger_font(el: HtmlElement) -> bool:
     if size.startswith("+"):
         return size[1:].isdigit() and int(size[1:]) >= 1
     return size.isdigit() and int(size) >= 4
-
-
-def title_position(head_lines: list[tuple[int, str]], marks: list[tuple[int, str]]) -> int | None:
-    """Which unclaimed line above the body of a text capture is the title: the last one
-    before the source header ("U.S. Embassy - Mexico"), else the first after the date line,
-    else the longest."""
-    if not head_lines:
-        return None
-    sources = [i for i, rule in marks if rule == "source_header"]
-    if sources:
-        before = [i for i, _ in head_lines if i < sources[0]]
-        if before:
-            return before[-1]
-    dates = [i for i, rule in marks if rule == "dateline"]
-    if dates:
-        after = [i for i, _ in head_lines if i > dates[0]]
-        if after:
-            return after[0]
-    return max(reversed(head_lines), key=lambda item: len(item[1].split()))[0]
-
-
-# rules whose claim on the line under a dateline does not stop it being the title
-_TITLE_LIKE_MARKS = frozenset(("doc_type_byline",))
-
-
-def title_after_dateline(
-    paragraphs: list[str], marks: list[tuple[int, str]], head_lines: list[tuple[int, str]]
-) -> int | None:
-    """In a text capture, the line right under the first dateline when it reads as a title and
-    no rule but a title-like one (a document-type line) claimed it; None otherwise."""
-    dates = [i for i, rule in marks if rule == "dateline"]
-    if not dates or dates[0] + 1 >= len(paragraphs):
-        return None
-    at = dates[0] + 1
-    claimed = {rule for i, rule in marks if i == at}
-    if claimed - _TITLE_LIKE_MARKS:
-        return None
-    if not claimed and any(i == at for i, _ in head_lines):
-        return at
-    return at if reads_as_title(paragraphs[at]) else None
