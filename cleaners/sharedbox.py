@@ -1,0 +1,165 @@
+"""A shared post's box, told by its structure rather than by a platform's class names.
+
+Reblogs, a professional network's shared cards, a social network's "shared a link" posts and
+microblog boosts all show the statement the same way: a box nested in the reposter's post that
+holds the statement's text together with a head of its own (the original's title linking it,
+the publisher's name and host, the original account's handle on another server), and the
+reposter's own words, often one or two short sentences, in the post just above it. Those words
+change from page to page, so no site-chrome count learns them, and they are too short to count
+as prose.
+
+A box is such a shared box when it holds a statement-sized text (at least `min_chars`, and
+`min_prose` paragraphs of prose), a link to another host than the page's own outside its
+prose paragraphs (a head line, a title link, a "continue on" line), a heading or such a link
+before its first prose paragraph, and a sentence of someone else's directly above it in the
+post. The innermost such box is the one: its ancestors hold the same statement plus the
+reposter's words.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from lxml.html import HtmlElement
+
+from cleaners.html import drop_keeping_tail
+from cleaners.prose import is_prose, word_count
+
+_WS = re.compile(r"\s+")
+BOXES = ("div", "section", "aside", "figure", "article")
+_HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+_PROSE_BLOCKS = ("p", "li")
+_LONG_PARAGRAPH = 40  # words: a paragraph this long is text even when its end was cut off
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)]?$")
+_MIN_INTRO_WORDS = 3
+_HEAD_LINE_WORDS = 15  # a head or foot line of the box: the original's name, host, handle
+_ANCESTOR_LEVELS = 2  # how far up from the box the reposter's words may stand
+
+
+def _text(el: HtmlElement) -> str:
+    return _WS.sub(" ", el.text_content()).strip()
+
+
+def _host(href: str) -> str | None:
+    if not href.startswith(("http://", "https://", "//")):
+        return None
+    host = (urlsplit(href).hostname or "").lower()
+    return host.removeprefix("www.") or None
+
+
+def page_hosts(tree: HtmlElement) -> set[str]:
+    """The page's own hosts: its canonical address, og:url and `<base>`, else the hosts its
+    navigation, header and footer link to."""
+    root = tree.getroottree().getroot()
+    hosts: set[str] = set()
+    for el in root.iter("link", "meta", "base"):
+        rel = (el.get("rel") or "").lower().split()
+        if (el.tag == "link" and "canonical" in rel) or el.tag == "base":
+            hosts.add(_host(el.get("href") or "") or "")
+        elif el.tag == "meta" and (el.get("property") or el.get("name") or "").lower() == "og:url":
+            hosts.add(_host(el.get("content") or "") or "")
+    hosts.discard("")
+    if not hosts:
+        for chrome in root.iter("nav", "header", "footer"):
+            for a in chrome.iter("a"):
+                hosts.add(_host(a.get("href") or "") or "")
+        hosts.discard("")
+    return hosts
+
+
+def _is_prose_block(el: HtmlElement) -> bool:
+    text = _text(el)
+    return is_prose(text) or word_count(text) >= _LONG_PARAGRAPH
+
+
+def _in_prose(a: HtmlElement, box: HtmlElement) -> bool:
+    for anc in a.iterancestors():
+        if anc is box:
+            return False
+        if anc.tag in _PROSE_BLOCKS and _is_prose_block(anc):
+            return True
+    return False
+
+
+def foreign_links(box: HtmlElement, own: set[str]) -> list[HtmlElement]:
+    """The links of `box` to another host than the page's, outside its prose paragraphs."""
+    out = []
+    for a in box.iter("a"):
+        host = _host(a.get("href") or "")
+        if host and host not in own and not _in_prose(a, box):
+            out.append(a)
+    return out
+
+
+def _headed(box: HtmlElement, links: list[HtmlElement]) -> bool:
+    """A heading or a link to another host comes before the box's first prose paragraph."""
+    linked = {id(a) for a in links}
+    for el in box.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if el.tag in _HEADINGS or id(el) in linked:
+            return True
+        if el.tag in _PROSE_BLOCKS and _is_prose_block(el):
+            return False
+    return False
+
+
+def _intro_above(box: HtmlElement) -> bool:
+    """A sentence that is no heading stands just above the box (or above the box's parent):
+    the reposter's words."""
+    node = box
+    for _ in range(_ANCESTOR_LEVELS):
+        for sib in node.itersiblings(preceding=True):
+            if not isinstance(sib.tag, str) or sib.tag in _HEADINGS:
+                continue
+            text = _text(sib)
+            for line in re.split(r"(?<=[.!?])\s+", text):
+                if word_count(line) >= _MIN_INTRO_WORDS and _SENTENCE_END.search(line):
+                    return True
+        parent = node.getparent()
+        if parent is None or parent.tag == "body":
+            break
+        node = parent
+    return False
+
+
+def shared_boxes(body: HtmlElement, own: set[str], min_chars: int, min_prose: int) -> list[HtmlElement]:
+    """The innermost shared boxes of the page (see the module's docstring)."""
+    found: list[HtmlElement] = []
+    for el in body.iter(*BOXES):
+        prose = sum(_is_prose_block(p) for p in el.iter(*_PROSE_BLOCKS))
+        if prose < min_prose or len(_text(el)) < min_chars:
+            continue
+        links = foreign_links(el, own)
+        if links and _headed(el, links):
+            found.append(el)
+    ids = {id(el) for el in found}
+    inner = [el for el in found if not any(id(d) in ids for d in el.iterdescendants())]
+    return [el for el in inner if _intro_above(el)]
+
+
+def cut_head_lines(box: HtmlElement, own: set[str]) -> list[str]:
+    """Cut the box's short lines that carry a link to another host (the original's name,
+    host or handle, a "continue on" line), headings excepted: they name the statement.
+    Returns the texts cut."""
+    cut: list[str] = []
+    for a in foreign_links(box, own):
+        line = a
+        for anc in a.iterancestors():
+            if anc is box:
+                break
+            if anc.tag in _HEADINGS:
+                line = None
+                break
+            if anc.tag in BOXES or anc.tag in _PROSE_BLOCKS or anc.tag in ("header", "footer"):
+                line = anc
+                break
+        if line is None or line is box or line.getparent() is None:
+            continue
+        text = _text(line)
+        if word_count(text) > _HEAD_LINE_WORDS or is_prose(text) or next(line.iter(*_HEADINGS), None) is not None:
+            continue
+        cut.append(text)
+        drop_keeping_tail(line)
+    return cut
