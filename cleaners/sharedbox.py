@@ -9,11 +9,11 @@ change from page to page, so no site-chrome count learns them, and they are too 
 as prose.
 
 A box is such a shared box when it holds a statement-sized text (at least `min_chars`, and
-`min_prose` paragraphs of prose), a link to another host than the page's own outside its
-prose paragraphs (a head line, a title link, a "continue on" line), a heading or such a link
-before its first prose paragraph, and a sentence of someone else's directly above it in the
-post. The innermost such box is the one: its ancestors hold the same statement plus the
-reposter's words.
+`min_prose` paragraphs of prose), a link to another host than the page's own before its first
+prose paragraph (a head line, a title link; not a picture's credit), and a sentence of someone
+else's directly above it in the post. The innermost such box is the one: its ancestors hold
+the same statement plus the reposter's words. Nothing here reads a class name: the structure
+is the same on every platform.
 """
 
 from __future__ import annotations
@@ -73,34 +73,48 @@ def _is_prose_block(el: HtmlElement) -> bool:
     return is_prose(text) or word_count(text) >= _LONG_PARAGRAPH
 
 
-def _in_prose(a: HtmlElement, box: HtmlElement) -> bool:
-    for anc in a.iterancestors():
-        if anc is box:
-            return False
-        if anc.tag in _PROSE_BLOCKS and _is_prose_block(anc):
-            return True
-    return False
+class _Prose:
+    """The paragraphs of prose under a root, read once (the elements are held so that their
+    identities stay valid)."""
+
+    def __init__(self, root: HtmlElement) -> None:
+        self.blocks = [p for p in root.iter(*_PROSE_BLOCKS) if _is_prose_block(p)]
+        self.ids = {id(p) for p in self.blocks}
+
+    def count(self, box: HtmlElement) -> int:
+        return sum(id(p) in self.ids for p in box.iter(*_PROSE_BLOCKS))
+
+    def holds(self, a: HtmlElement, box: HtmlElement) -> bool:
+        """`a` stands inside a prose paragraph of `box`."""
+        for anc in a.iterancestors():
+            if anc is box:
+                return False
+            if id(anc) in self.ids:
+                return True
+        return False
 
 
-def foreign_links(box: HtmlElement, own: set[str]) -> list[HtmlElement]:
+def foreign_links(box: HtmlElement, own: set[str], prose: _Prose | None = None) -> list[HtmlElement]:
     """The links of `box` to another host than the page's, outside its prose paragraphs."""
+    prose = prose or _Prose(box)
     out = []
     for a in box.iter("a"):
         host = _host(a.get("href") or "")
-        if host and host not in own and not _in_prose(a, box):
+        if host and host not in own and not prose.holds(a, box):
             out.append(a)
     return out
 
 
-def _headed(box: HtmlElement, links: list[HtmlElement]) -> bool:
-    """A heading or a link to another host comes before the box's first prose paragraph."""
+def _headed(box: HtmlElement, links: list[HtmlElement], prose: _Prose) -> bool:
+    """A link to another host comes before the box's first prose paragraph, and not as a
+    picture's credit: the box opens with the original's name, title or host."""
     linked = {id(a) for a in links}
     for el in box.iter():
         if not isinstance(el.tag, str):
             continue
-        if el.tag in _HEADINGS or id(el) in linked:
+        if id(el) in linked and _text(el) and next(el.iterancestors("figure", "figcaption"), None) is None:
             return True
-        if el.tag in _PROSE_BLOCKS and _is_prose_block(el):
+        if id(el) in prose.ids:
             return False
     return False
 
@@ -127,12 +141,12 @@ def _intro_above(box: HtmlElement) -> bool:
 def shared_boxes(body: HtmlElement, own: set[str], min_chars: int, min_prose: int) -> list[HtmlElement]:
     """The innermost shared boxes of the page (see the module's docstring)."""
     found: list[HtmlElement] = []
+    prose = _Prose(body)
     for el in body.iter(*BOXES):
-        prose = sum(_is_prose_block(p) for p in el.iter(*_PROSE_BLOCKS))
-        if prose < min_prose or len(_text(el)) < min_chars:
+        if prose.count(el) < min_prose or len(_text(el)) < min_chars:
             continue
-        links = foreign_links(el, own)
-        if links and _headed(el, links):
+        links = foreign_links(el, own, prose)
+        if links and _headed(el, links, prose):
             found.append(el)
     ids = {id(el) for el in found}
     inner = [el for el in found if not any(id(d) in ids for d in el.iterdescendants())]
@@ -158,7 +172,11 @@ def cut_head_lines(box: HtmlElement, own: set[str]) -> list[str]:
         if line is None or line is box or line.getparent() is None:
             continue
         text = _text(line)
-        if word_count(text) > _HEAD_LINE_WORDS or is_prose(text) or next(line.iter(*_HEADINGS), None) is not None:
+        if (
+            word_count(text) > _HEAD_LINE_WORDS
+            or is_prose(text)
+            or next(line.iter(*_HEADINGS), None) is not None
+        ):
             continue
         cut.append(text)
         drop_keeping_tail(line)
