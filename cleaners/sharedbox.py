@@ -33,6 +33,8 @@ _PROSE_BLOCKS = ("p", "li")
 _LONG_PARAGRAPH = 40  # words: a paragraph this long is text even when its end was cut off
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]?$")
 _MIN_INTRO_WORDS = 3
+_MAX_INTRO_WORDS = 60  # the reposter's note above the box: a line or two, not a page's chrome
+_MAX_HEAD_WORDS = 40  # the box's head before its text: a title, a name, a host, a date
 _HEAD_LINE_WORDS = 15  # a head or foot line of the box: the original's name, host, handle
 _ANCESTOR_LEVELS = 2  # how far up from the box the reposter's words may stand
 
@@ -46,6 +48,19 @@ def _host(href: str) -> str | None:
         return None
     host = (urlsplit(href).hostname or "").lower()
     return host.removeprefix("www.") or None
+
+
+def _foreign(href: str, own: set[str]) -> bool:
+    """`href` leads to another site than the page's: neither one of the page's hosts nor a
+    subdomain of one (a forum beside its news site), nor a button that carries the page's own
+    address to another site (a share or bookmark link)."""
+    host = _host(href)
+    if not host:
+        return False
+    if any(host == o or host.endswith("." + o) or o.endswith("." + host) for o in own):
+        return False
+    query = urlsplit(href).query.lower()
+    return not any(o in query for o in own)
 
 
 def page_hosts(tree: HtmlElement) -> set[str]:
@@ -97,40 +112,49 @@ class _Prose:
 def foreign_links(box: HtmlElement, own: set[str], prose: _Prose | None = None) -> list[HtmlElement]:
     """The links of `box` to another host than the page's, outside its prose paragraphs."""
     prose = prose or _Prose(box)
-    out = []
-    for a in box.iter("a"):
-        host = _host(a.get("href") or "")
-        if host and host not in own and not prose.holds(a, box):
-            out.append(a)
-    return out
+    return [a for a in box.iter("a") if _foreign(a.get("href") or "", own) and not prose.holds(a, box)]
 
 
 def _headed(box: HtmlElement, links: list[HtmlElement], prose: _Prose) -> bool:
-    """A link to another host comes before the box's first prose paragraph, and not as a
-    picture's credit: the box opens with the original's name, title or host."""
+    """A link to another host comes before the box's first prose paragraph, not as a picture's
+    credit, and what comes before that paragraph is short: the box opens with the original's
+    name, title or host, not with a site's navigation."""
     linked = {id(a) for a in links}
+    found = False
+    words = 0
     for el in box.iter():
         if not isinstance(el.tag, str):
             continue
-        if id(el) in linked and _text(el) and next(el.iterancestors("figure", "figcaption"), None) is None:
-            return True
         if id(el) in prose.ids:
-            return False
-    return False
+            break
+        if id(el) in linked and _text(el) and next(el.iterancestors("figure", "figcaption"), None) is None:
+            found = True
+        if el.tag not in _NO_TEXT:
+            words += word_count(el.text or "")
+        words += word_count(el.tail or "") if el is not box else 0
+    return found and words <= _MAX_HEAD_WORDS
+
+
+_NO_TEXT = frozenset(("script", "style", "noscript", "template", "head"))
 
 
 def _intro_above(box: HtmlElement) -> bool:
-    """A sentence that is no heading stands just above the box (or above the box's parent):
-    the reposter's words."""
+    """The reposter's words: the nearest block above the box that holds any text (above the
+    box's parent when the box opens it) is short, no heading, and holds a sentence."""
     node = box
     for _ in range(_ANCESTOR_LEVELS):
         for sib in node.itersiblings(preceding=True):
-            if not isinstance(sib.tag, str) or sib.tag in _HEADINGS:
+            if not isinstance(sib.tag, str) or sib.tag in _NO_TEXT:
                 continue
             text = _text(sib)
-            for line in re.split(r"(?<=[.!?])\s+", text):
-                if word_count(line) >= _MIN_INTRO_WORDS and _SENTENCE_END.search(line):
-                    return True
+            if not text:
+                continue
+            if sib.tag in _HEADINGS or word_count(text) > _MAX_INTRO_WORDS:
+                return False
+            return any(
+                word_count(line) >= _MIN_INTRO_WORDS and _SENTENCE_END.search(line)
+                for line in re.split(r"(?<=[.!?])\s+", text)
+            )
         parent = node.getparent()
         if parent is None or parent.tag == "body":
             break
