@@ -9,9 +9,11 @@ change from page to page, so no site-chrome count learns them, and they are too 
 as prose.
 
 A box is such a shared box when it holds a statement-sized text (at least `min_chars`, and
-`min_prose` paragraphs of prose), a link to another host than the page's own before its first
-prose paragraph (a head line, a title link; not a picture's credit), and a sentence of someone
-else's directly above it in the post. The innermost such box is the one: its ancestors hold
+`min_prose` paragraphs of prose), no `<h1>` (the page's own heading makes a box the page's
+article), a short head before its first prose paragraph with a link to another site than the
+page's (a head line, a title link; not a picture's credit, a share button or a sister
+subdomain), and a short block holding a sentence, someone else's words, directly above it in
+the post. The innermost such box is the one: its ancestors hold
 the same statement plus the reposter's words. Nothing here reads a class name: the structure
 is the same on every platform.
 """
@@ -53,14 +55,15 @@ def _host(href: str) -> str | None:
 def _foreign(href: str, own: set[str]) -> bool:
     """`href` leads to another site than the page's: neither one of the page's hosts nor a
     subdomain of one (a forum beside its news site), nor a button that carries the page's own
-    address to another site (a share or bookmark link)."""
+    address to another site in its path or query (a share, bookmark or sign-up link)."""
     host = _host(href)
     if not host:
         return False
     if any(host == o or host.endswith("." + o) or o.endswith("." + host) for o in own):
         return False
-    query = urlsplit(href).query.lower()
-    return not any(o in query for o in own)
+    parts = urlsplit(href)
+    rest = (parts.path + "?" + parts.query).lower()
+    return not any(o in rest for o in own)
 
 
 def page_hosts(tree: HtmlElement) -> set[str]:
@@ -167,6 +170,8 @@ def shared_boxes(body: HtmlElement, own: set[str], min_chars: int, min_prose: in
     found: list[HtmlElement] = []
     prose = _Prose(body)
     for el in body.iter(*BOXES):
+        if next(el.iter("h1"), None) is not None:
+            continue  # the page's own heading: the box is the page's article, not one it shares
         if prose.count(el) < min_prose or len(_text(el)) < min_chars:
             continue
         links = foreign_links(el, own, prose)

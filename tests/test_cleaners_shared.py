@@ -115,3 +115,23 @@ def test_own_prose_longer_than_the_shared_statement_stays():
     doc = _clean(page, "https://orchard-notes.example/post/")
     text = normalise_text(doc.text)
     assert all(normalise_text(o) in text for o in own)
+
+
+def test_a_share_button_at_an_articles_head_makes_no_shared_box():
+    notice = "Our site works best with scripts turned on."
+    share = "https://social.example/share?u=https://orchard-notes.example/post/"
+    body = f'<div><div><a href="{share}">Share this</a></div><div>{_paras()}</div></div>'
+    doc = _clean(_post(f"<p>{notice}</p>{body}"), "https://orchard-notes.example/post/")
+    assert not any(r.rule in ("repost_thread", "quote_attribution") for r in doc.removed)
+    assert all(normalise_text(p) in normalise_text(doc.text) for p in STORY.paragraphs)
+
+
+def test_a_box_holding_the_pages_own_heading_is_the_article_not_a_shared_box():
+    notice = "Our site works best with scripts turned on."
+    body = (
+        f'<div><h1>{STORY.title}</h1><div><a href="https://wire.example/">Wire desk</a></div>'
+        f"<div>{_paras()}</div></div>"
+    )
+    page = _post(f"<p>{notice}</p>{body}").replace(f"<h1>{STORY.title}</h1>\n", "", 1)
+    doc = _clean(page, "https://orchard-notes.example/post/")
+    assert not any(r.rule in ("repost_thread", "quote_attribution") for r in doc.removed)
