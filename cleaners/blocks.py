@@ -319,7 +319,6 @@ def prune_structural(tree: HtmlElement, page_chars: int) -> list[Removal]:
     """Cut overlays, consent notices, tables of contents, sign-up and sign-in boxes and
     pickers, each the smallest block that holds it, within its budget and a fifth of the page."""
     removals: list[Removal] = []
-    mark_shared_boxes(tree)
     limit = max(400, page_chars // 5)
     body = tree.body if tree.tag == "html" else tree
     if body is None:

@@ -21,7 +21,7 @@ is the same on every platform.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from lxml.html import HtmlElement
 
@@ -45,11 +45,19 @@ def _text(el: HtmlElement) -> str:
     return _WS.sub(" ", el.text_content()).strip()
 
 
-def _host(href: str) -> str | None:
-    if not href.startswith(("http://", "https://", "//")):
+def _split(href: str) -> SplitResult | None:
+    """`href` split, or None when it is no address (a bracketed host that is no IP address)."""
+    try:
+        return urlsplit(href)
+    except ValueError:
         return None
-    host = (urlsplit(href).hostname or "").lower()
-    return host.removeprefix("www.") or None
+
+
+def _host(href: str) -> str | None:
+    parts = _split(href) if href.startswith(("http://", "https://", "//")) else None
+    if parts is None:
+        return None
+    return (parts.hostname or "").lower().removeprefix("www.") or None
 
 
 def _foreign(href: str, own: set[str]) -> bool:
@@ -61,7 +69,9 @@ def _foreign(href: str, own: set[str]) -> bool:
         return False
     if any(host == o or host.endswith("." + o) or o.endswith("." + host) for o in own):
         return False
-    parts = urlsplit(href)
+    parts = _split(href)
+    if parts is None:
+        return False
     rest = (parts.path + "?" + parts.query).lower()
     return not any(o in rest for o in own)
 
@@ -175,11 +185,10 @@ def shared_boxes(body: HtmlElement, own: set[str], min_chars: int, min_prose: in
         if prose.count(el) < min_prose or len(_text(el)) < min_chars:
             continue
         links = foreign_links(el, own, prose)
-        if links and _headed(el, links, prose):
+        if links and _headed(el, links, prose) and _intro_above(el):
             found.append(el)
     ids = {id(el) for el in found}
-    inner = [el for el in found if not any(id(d) in ids for d in el.iterdescendants())]
-    return [el for el in inner if _intro_above(el)]
+    return [el for el in found if not any(id(d) in ids for d in el.iterdescendants())]
 
 
 def cut_head_lines(box: HtmlElement, own: set[str]) -> list[str]:

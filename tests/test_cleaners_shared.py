@@ -135,3 +135,10 @@ def test_a_box_holding_the_pages_own_heading_is_the_article_not_a_shared_box():
     page = _post(f"<p>{notice}</p>{body}").replace(f"<h1>{STORY.title}</h1>\n", "", 1)
     doc = _clean(page, "https://orchard-notes.example/post/")
     assert not any(r.rule in ("repost_thread", "quote_attribution") for r in doc.removed)
+
+
+def test_a_malformed_link_address_is_no_link():
+    bad = "https://[ccpa-preferences]/x"
+    box = f'<div><div><a href="{bad}">Preferences</a></div><div>{_paras()}</div></div>'
+    doc = _clean(_post(f"<p>Worth reading in full.</p>{box}"), "https://orchard-notes.example/post/")
+    assert all(normalise_text(p) in normalise_text(doc.text) for p in STORY.paragraphs)
