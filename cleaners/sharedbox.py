@@ -11,11 +11,11 @@ as prose.
 A box is such a shared box when it holds a statement-sized text (at least `min_chars`, and
 `min_prose` paragraphs of prose), no `<h1>` (the page's own heading makes a box the page's
 article), a short head before its first prose paragraph with a link to another site than the
-page's (a head line, a title link; not a picture's credit, a share button or a sister
-subdomain), and a short block holding a sentence, someone else's words, directly above it in
-the post. The innermost such box is the one: its ancestors hold
-the same statement plus the reposter's words. Nothing here reads a class name: the structure
-is the same on every platform.
+page's that names the original (a title link, or a site linked twice in the box; not a
+byline's profile link, a picture's credit, a share button or a sister subdomain), and a short
+block holding a sentence, someone else's words, directly above it in the post. The innermost
+such box is the one: its ancestors hold the same statement plus the reposter's words. Nothing
+here reads a class name: the structure is the same on every platform.
 """
 
 from __future__ import annotations
@@ -128,6 +128,16 @@ def foreign_links(box: HtmlElement, own: set[str], prose: _Prose | None = None) 
     return [a for a in box.iter("a") if _foreign(a.get("href") or "", own) and not prose.holds(a, box)]
 
 
+def _names_original(a: HtmlElement, box: HtmlElement, links: list[HtmlElement]) -> bool:
+    """The head link names the original, not a person: it is the box's title (a link in a
+    heading), or its site is linked again in the box (the original's name and its permalink,
+    a title and a "continue on" line). A byline's link to its author's profile is neither."""
+    if next((h for h in a.iterancestors(*_HEADINGS) if box in h.iterancestors()), None) is not None:
+        return True
+    host = _host(a.get("href") or "")
+    return sum(_host(b.get("href") or "") == host for b in links) >= 2
+
+
 def _headed(box: HtmlElement, links: list[HtmlElement], prose: _Prose) -> bool:
     """A link to another host comes before the box's first prose paragraph, not as a picture's
     credit, and what comes before that paragraph is short: the box opens with the original's
@@ -141,7 +151,7 @@ def _headed(box: HtmlElement, links: list[HtmlElement], prose: _Prose) -> bool:
         if id(el) in prose.ids:
             break
         if id(el) in linked and _text(el) and next(el.iterancestors("figure", "figcaption"), None) is None:
-            found = True
+            found = found or _names_original(el, box, links)
         if el.tag not in _NO_TEXT:
             words += word_count(el.text or "")
         words += word_count(el.tail or "") if el is not box else 0

@@ -79,7 +79,10 @@ def _post(inner: str) -> str:
 
 def test_a_one_line_intro_above_an_unmarked_box_headed_by_the_originals_host_goes():
     intro = "Worth reading in full."
-    box = f'<div><div><a href="{LINK}">www.state.gov</a></div><div>{_paras()}</div></div>'
+    box = (
+        f'<div><div><a href="{LINK}">www.state.gov</a></div><div>{_paras()}</div>'
+        f'<div><a href="{LINK}">Read it on www.state.gov</a></div></div>'
+    )
     doc = _clean(_post(f"<p>{intro}</p>{box}"), "https://orchard-notes.example/post/")
     assert intro not in doc.text
     assert all(normalise_text(p) in normalise_text(doc.text) for p in STORY.paragraphs)
@@ -142,3 +145,13 @@ def test_a_malformed_link_address_is_no_link():
     box = f'<div><div><a href="{bad}">Preferences</a></div><div>{_paras()}</div></div>'
     doc = _clean(_post(f"<p>Worth reading in full.</p>{box}"), "https://orchard-notes.example/post/")
     assert all(normalise_text(p) in normalise_text(doc.text) for p in STORY.paragraphs)
+
+
+def test_a_news_articles_standfirst_above_a_byline_linking_the_authors_profile_stays():
+    standfirst = "Five governments agreed on a plan for seasonal workers, and the county will feel it."
+    byline = '<div>By <a href="https://social.example/jo-doe">Jo Doe</a>, May 3</div>'
+    doc = _clean(
+        _post(f"<p>{standfirst}</p><div>{byline}{_paras()}</div>"), "https://orchard-notes.example/post/"
+    )
+    assert standfirst in doc.text
+    assert not any(r.rule in ("repost_thread", "quote_attribution") for r in doc.removed)
