@@ -4,8 +4,11 @@ Forums and comment threads repost a statement by quoting it whole: the poster's 
 stand around the quote ("Here is the full text:"), the quote opens with its attribution ("X
 wrote:"), and replies, signatures and profiles follow. Blogs do the same with commentary of
 their own: a few paragraphs of the blogger's above or below the statement, which stands in a
-`<blockquote>`, in a box marked as a quotation or a reblog (its class or style says so), or as
-plain paragraphs between two rules (`<hr>`, a "---" paragraph).
+`<blockquote>`, in a box marked as a quotation or a reblog (its class or style says so), as
+plain paragraphs between two rules (`<hr>`, a "---" paragraph), or in a shared post's box told
+by its structure (`cleaners.sharedbox`: the original's own head, the reposter's line above it),
+which is marked before the block rules run and whose head lines are cut as attribution. A
+shared box needs no prose of the reposter's around it: one short sentence is the usual note.
 
 When such a quoted block holds a long text (`MIN_QUOTE` characters; a box or a ruled run also
 two paragraphs of prose) and the page's own prose outside it is short beside it, that block
