@@ -152,9 +152,12 @@ def _headed(box: HtmlElement, links: list[HtmlElement], prose: _Prose) -> bool:
             break
         if id(el) in linked and _text(el) and next(el.iterancestors("figure", "figcaption"), None) is None:
             found = found or _names_original(el, box, links)
-        if el.tag not in _NO_TEXT:
+        # a heading (the original's title, however long) is no part of the head's length
+        in_heading = el.tag in _HEADINGS or next(el.iterancestors(*_HEADINGS), None) is not None
+        if el.tag not in _NO_TEXT and not in_heading:
             words += word_count(el.text or "")
-        words += word_count(el.tail or "") if el is not box else 0
+        tail_in_heading = next(el.iterancestors(*_HEADINGS), None) is not None
+        words += word_count(el.tail or "") if el is not box and not tail_in_heading else 0
     return found and words <= _MAX_HEAD_WORDS
 
 
