@@ -210,6 +210,7 @@ def _paragraphs(body: HtmlElement) -> list[list[list[Piece]]]:
     stream: list[Piece | str] = []
     _stream(body, stream)
     paras: list[list[list[Piece]]] = [[[]]]
+    line_has = para_has = False  # the current line / paragraph holds text (not only spaces)
     for item in stream:
         parts: list[Piece | str]
         if isinstance(item, str):
@@ -226,15 +227,19 @@ def _paragraphs(body: HtmlElement) -> list[list[list[Piece]]]:
         for part in parts:
             lines = paras[-1]
             if isinstance(part, str):
-                if part == "\n\n" or not _line_text(lines[-1]):
-                    if any(_line_text(x) for x in lines):
+                if part == "\n\n" or not line_has:
+                    if para_has:
                         paras.append([[]])
                     else:
                         lines[-1] = []
+                    para_has = False
                 else:
                     lines.append([])
+                line_has = False
             else:
                 lines[-1].append(part)
+                if part[3].strip():
+                    line_has = para_has = True
     out = []
     for para in paras:
         kept = [line for line in para if _line_text(line)]
@@ -290,6 +295,9 @@ def text_source_lines(
     if body is None:
         return []
     own = site_key(own_host) if own_host else None
+    text = body.text_content().lower()
+    if "http" not in text or not any(domain.lower().lstrip("*.") in text for domain in official):
+        return []  # no plain official URL anywhere in the page's text: no line to find
     paras = _paragraphs(body)
     joined = [" ".join(_line_text(x) for x in p) for p in paras]
     prose = [is_prose(t) or word_count(t) >= 20 for t in joined]

@@ -100,3 +100,19 @@ def test_a_url_line_of_another_site_is_no_claim():
     inner = f"{_paras()}\n<p>Link: https://www.example-news.example/world/partnership</p>"
     doc = _clean(_post(inner), "https://orchard-notes.example/2024/05/partnership/")
     assert doc.claimed_original is None
+
+
+def test_a_plain_embassy_url_line_is_found_under_the_wildcard_domain():
+    """The official domains are patterns ("*.usembassy.gov"): the quick look for an official URL
+    in the page's text must find an embassy's host too."""
+    from lxml.html import fromstring
+
+    from cleaners.edgelinks import text_source_lines
+
+    tree = fromstring(
+        "<html><body><p>The embassy's notice on the fair is reproduced here in full for readers of "
+        "the valley list, with nothing added.</p>"
+        "<p>Link: https://mx.usembassy.gov/notice-on-the-county-fair/</p></body></html>"
+    )
+    found = [url for _, url, _ in text_source_lines(tree, "valley-list.example")]
+    assert found == ["https://mx.usembassy.gov/notice-on-the-county-fair/"]
