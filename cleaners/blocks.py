@@ -18,7 +18,7 @@ from lxml.html import HtmlElement
 from cleaners.html import drop_keeping_tail
 from cleaners.model import Removal
 from cleaners.prose import is_prose, word_count
-from cleaners.reposts import keep_quoted_statement, mark_shared_boxes
+from cleaners.reposts import keep_quoted_statement
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,6 @@ def prune_blocks(tree: HtmlElement, page_chars: int) -> list[Removal]:
     One pass over the elements in document order; a block inside one already cut is
     not counted again."""
     removals: list[Removal] = []
-    mark_shared_boxes(tree)
     limit = max(400, page_chars // 5)
     found: list[tuple[HtmlElement, BlockRule]] = []
     for el in _WITH_NAMES(tree):

@@ -4,11 +4,8 @@ Forums and comment threads repost a statement by quoting it whole: the poster's 
 stand around the quote ("Here is the full text:"), the quote opens with its attribution ("X
 wrote:"), and replies, signatures and profiles follow. Blogs do the same with commentary of
 their own: a few paragraphs of the blogger's above or below the statement, which stands in a
-`<blockquote>`, in a box marked as a quotation or a reblog (its class or style says so), as
-plain paragraphs between two rules (`<hr>`, a "---" paragraph), or in a shared post's box told
-by its structure (`cleaners.sharedbox`: the original's own head, the reposter's line above it),
-which is marked before the block rules run and whose head lines are cut as attribution. A
-shared box needs no prose of the reposter's around it: one short sentence is the usual note.
+`<blockquote>`, in a box marked as a quotation or a reblog (its class or style says so), or as
+plain paragraphs between two rules (`<hr>`, a "---" paragraph).
 
 When such a quoted block holds a long text (`MIN_QUOTE` characters; a box or a ruled run also
 two paragraphs of prose) and the page's own prose outside it is short beside it, that block
@@ -36,7 +33,6 @@ from cleaners.edgelinks import drop_source_links
 from cleaners.html import drop_keeping_tail
 from cleaners.model import Removal
 from cleaners.prose import is_prose, word_count
-from cleaners.sharedbox import cut_head_lines, page_hosts, shared_boxes
 
 _WS = re.compile(r"\s+")
 MIN_QUOTE = 300  # characters: a shorter quote is a passage cited, not a statement reposted
@@ -115,7 +111,6 @@ class _Quote:
     blocks: list[HtmlElement]
     blockquote: bool
     marked_as_quote: bool = True  # a blockquote or a box marked so; a ruled run is not
-    shared: bool = False  # a shared box told by its structure (`cleaners.sharedbox`)
 
     def text(self) -> str:
         return " ".join(_text(b) for b in self.blocks)
@@ -150,7 +145,7 @@ def _ruled_runs(body: HtmlElement, sourced: bool) -> list[_Quote]:
     return runs
 
 
-def _candidates(body: HtmlElement, sourced: bool, shared: list[HtmlElement]) -> list[_Quote]:
+def _candidates(body: HtmlElement, sourced: bool) -> list[_Quote]:
     quotes = [q for q in body.iter("blockquote") if next(q.iterancestors("blockquote"), None) is None]
     boxes = []
     for el in body.iter(*_BOXES):
@@ -159,15 +154,13 @@ def _candidates(body: HtmlElement, sourced: bool, shared: list[HtmlElement]) -> 
             boxes.append(el)
     # the outermost of nested candidates
     found = quotes + boxes
-    found += [b for b in shared if b not in found and b.getparent() is not None]
     outer = [q for q in found if not any(a in found for a in q.iterancestors())]
-    marked = set(quotes + boxes)
-    out = [_Quote([q], blockquote=q.tag == "blockquote", shared=q not in marked) for q in outer]
+    out = [_Quote([q], blockquote=q.tag == "blockquote") for q in outer]
     return out or _ruled_runs(body, sourced)
 
 
-def _statement_quote(body: HtmlElement, sourced: bool, shared: list[HtmlElement]) -> _Quote | None:
-    quotes = _candidates(body, sourced, shared)
+def _statement_quote(body: HtmlElement, sourced: bool) -> HtmlElement | None:
+    quotes = _candidates(body, sourced)
     if not quotes:
         return None
     quote = max(quotes, key=lambda q: len(q.text()))
@@ -180,11 +173,10 @@ def _statement_quote(body: HtmlElement, sourced: bool, shared: list[HtmlElement]
     elif quote.prose_paragraphs() >= 2 and quote.marked_as_quote:
         share = _OWN_PROSE_SHARE_STATEMENT
     own_prose = sum(len(run) for run in _own_texts(body, quote.blocks) if is_prose(run))
-    if own_prose > share * chars or (not quote.blockquote and not quote.shared and not own_prose):
+    if own_prose > share * chars or (not quote.blockquote and not own_prose):
         # no commentary around a box or a ruled run: the line rules read such a page as it is
-        # (a shared box has the reposter's words above it, however short)
         return None
-    return quote
+    return quote.element()
 
 
 def _cut_attribution(quote: HtmlElement) -> list[Removal]:
@@ -198,35 +190,17 @@ def _cut_attribution(quote: HtmlElement) -> list[Removal]:
     return removals
 
 
-SHARED_MARK = "data-dispatches-shared"  # set on a shared post's box before the block rules run
-
-
-def mark_shared_boxes(tree: HtmlElement) -> None:
-    """Mark the page's shared boxes (`cleaners.sharedbox`) while their heads are whole: the
-    block rules may cut a head line (a publisher's name and host look like a share bar)."""
-    body = tree.body if tree.tag == "html" else tree
-    if body is None:
-        return
-    for box in shared_boxes(body, page_hosts(tree), MIN_QUOTE, 1):
-        box.set(SHARED_MARK, "1")
-
-
 def keep_quoted_statement(tree: HtmlElement) -> list[Removal]:
     """When the page reposts a statement as a quotation, reduce the page to it (in place):
     the headings above the quote and the quote's text. Returns what was cut."""
     body = tree.body if tree.tag == "html" else tree
     if body is None:
         return []
-    own = page_hosts(tree)
-    shared = [el for el in body.iter(*_BOXES) if el.get(SHARED_MARK)]
     sources = drop_source_links(body)
-    found = _statement_quote(body, sourced=bool(sources), shared=shared)
-    if found is None:
+    quote = _statement_quote(body, sourced=bool(sources))
+    if quote is None:
         return sources
-    quote = found.element()
     removals = sources + _cut_attribution(quote)
-    if found.shared:
-        removals += [Removal("quote_attribution", line) for line in cut_head_lines(quote, own)]
     cut: list[str] = []
     before = True
     node = quote
