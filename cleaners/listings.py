@@ -71,7 +71,7 @@ class Listing:
         return (
             self.entries >= MIN_ENTRIES
             and self.share >= ENTRY_SHARE
-            and not _statement_worth(self.prose, self.words)
+            and not statement_worth(self.prose, self.words)
         )
 
 
@@ -165,11 +165,13 @@ def entries(tree: HtmlElement, url: str | None) -> list[str]:
     return found
 
 
-def _statement_worth(chars: int, words: int) -> bool:
+def statement_worth(chars: int, words: int) -> bool:
+    """Whether this much complete prose is as long as the shortest statement (also used by
+    `cleaners.walls`)."""
     return chars >= STATEMENT_CHARS or words >= STATEMENT_WORDS
 
 
-def _prose(line: str) -> str:
+def sentence_part(line: str) -> str:
     """The part of the line in complete sentences (the words after its last sentence end, a
     link label or a cut, are not), or "" for a fragment of fewer than three words."""
     if ends_sentence(line):
@@ -196,9 +198,9 @@ def measure(tree: HtmlElement, url: str | None, body: str) -> Listing:
     lines = [ln.strip() for ln in body.split("\n") if ln.strip()]
     # complete, uncut sentences are prose wherever they stand: a body with a statement's worth
     # of them is no index, whatever its structure (and most pages stop here, at no cost)
-    firm = [_prose(line) for line in lines if not _is_cut(line)]
+    firm = [sentence_part(line) for line in lines if not _is_cut(line)]
     chars, words = sum(map(len, firm)), sum(map(word_count, firm))
-    if _statement_worth(chars, words):
+    if statement_worth(chars, words):
         return Listing(0, 0.0, chars, words)
     items = [Counter(_TOKEN.findall(t.casefold())) for t in entries(tree, url)]
     if len(items) < MIN_ENTRIES:
@@ -213,7 +215,7 @@ def measure(tree: HtmlElement, url: str | None, body: str) -> Listing:
             inside += len(line)
             if _is_cut(line):
                 continue  # an excerpt cut short: the start of another page
-        prose = _prose(line)
+        prose = sentence_part(line)
         chars += len(prose)
         words += word_count(prose)
     return Listing(len(items), inside / total if total else 0.0, chars, words)

@@ -42,14 +42,14 @@ _SERVICE = re.compile(
 # A price by the period is a plan, whoever states it.
 _PRICE = re.compile(r"[$€£]\s?\d+(?:[.,]\d\d)?\s*(?:a|per|/|each)\s*(?:month|year|week)\b", re.I)
 # ...and is said by the site or to the reader.
-_PARTY = re.compile(
+PARTY = re.compile(
     r"\b(?:you|your|yours|yourself|we|our|ours|us|please)\b|\b(?:I|my|me)\b[^.!]*\?$|"
     r"^(?:write|use|contact|e-?mail|call|send|join|give|donate|subscribe|sign|choose|pick|open|click|enter|"
     r"visit|cancel|become|support)\b",
     re.I,
 )
 # A sentence of public affairs: who governs, represents or is governed, and their business.
-_PUBLIC = re.compile(
+PUBLIC = re.compile(
     r"\b(?:governments?|embass(?:y|ies)|consulates?|consular|ministr(?:y|ies)|ministers?|secretary|"
     r"president|presidential|ambassadors?|department\s+of|state\s+department|united\s+states|"
     r"U\.S\.|nations?|national|citizens?|congress|parliament|military|security|sanctions?|humanitarian|"
@@ -80,9 +80,9 @@ def sentences(body: str) -> list[str]:
 def is_service(sentence: str) -> bool:
     """The sentence is about the site's service to the reader: a service named by the site or
     to the reader, or a price by the period; and nothing of public affairs."""
-    if _PUBLIC.search(sentence):
+    if PUBLIC.search(sentence):
         return False
-    return bool(_PRICE.search(sentence) or (_SERVICE.search(sentence) and _PARTY.search(sentence)))
+    return bool(_PRICE.search(sentence) or (_SERVICE.search(sentence) and PARTY.search(sentence)))
 
 
 def service_share(body: str) -> tuple[float, float, int]:
@@ -93,7 +93,7 @@ def service_share(body: str) -> tuple[float, float, int]:
     if not sents:
         return 0.0, 0.0, 0
     service = sum(1 for s in sents if is_service(s))
-    public = sum(1 for s in sents if _PUBLIC.search(s))
+    public = sum(1 for s in sents if PUBLIC.search(s))
     return service / len(sents), public / len(sents), len(sents)
 
 

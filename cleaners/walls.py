@@ -28,10 +28,10 @@ import re
 
 from lxml.html import HtmlElement
 
-from cleaners.listings import _prose, _statement_worth
+from cleaners.listings import sentence_part, statement_worth
 from cleaners.model import Rejected
 from cleaners.prose import SENTENCE_ENDS, ends_sentence, word_count
-from cleaners.sitepages import _PARTY, _PUBLIC, is_service, sentences
+from cleaners.sitepages import PARTY, PUBLIC, is_service, sentences
 
 # A sentence about the reader's account with the site names one of these.
 _ACCOUNT = re.compile(
@@ -62,11 +62,11 @@ def _norm(text: str) -> str:
 
 
 def _account_sentence(sentence: str) -> bool:
-    if _PUBLIC.search(sentence):
+    if PUBLIC.search(sentence):
         return False
     # a line of four words or fewer is a label or a question next to the form ("Already
     # registered?"), which names no party
-    addressed = _PARTY.search(sentence) or word_count(sentence) <= 4
+    addressed = PARTY.search(sentence) or word_count(sentence) <= 4
     return is_service(sentence) or bool(_ACCOUNT.search(sentence) and addressed)
 
 
@@ -82,7 +82,7 @@ def wall_share(body: str) -> tuple[float, float, int]:
     if not sents:
         return 0.0, 0.0, 0
     account = sum(1 for s in sents if _account_sentence(s))
-    public = sum(1 for s in sents if _PUBLIC.search(s))
+    public = sum(1 for s in sents if PUBLIC.search(s))
     return account / len(sents), public / len(sents), len(sents)
 
 
@@ -145,7 +145,7 @@ def gallery_measure(tree: HtmlElement, body: str) -> tuple[int, float, int, int]
         if any(norm in c for c in captions) or (_COUNTER.search(line) and word_count(line) <= 5):
             inside += len(line)
             continue
-        prose = _prose(line)
+        prose = sentence_part(line)
         chars += len(prose)
         words += word_count(prose)
     return len(captions), inside / total if total else 0.0, chars, words
@@ -171,7 +171,7 @@ def check_wall_or_gallery(tree: HtmlElement, body: str) -> None:
                 f"{public:.0%} on public affairs",
             )
     count, share, chars, words = gallery_measure(tree, body)
-    if count >= MIN_SLIDES and share >= CAPTION_SHARE and not _statement_worth(chars, words):
+    if count >= MIN_SLIDES and share >= CAPTION_SHARE and not statement_worth(chars, words):
         raise Rejected(
             "not_a_statement",
             f"photo gallery: {count} slides, captions hold {share:.0%} of the text; "
