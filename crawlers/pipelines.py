@@ -447,14 +447,10 @@ class StorePipeline:
         for key, n in done.items():
             self.stats.set_value(f"dispatches/site_chrome/{key}", n)
 
-    def close_spider(self, spider=None):
-        # Closing happens in _spider_closed (it knows the finish reason and Scrapy sends it
-        # right after this): the end-of-run pass cleans with the pool, which closes there.
-        pass
-
     def _close_pool(self) -> None:
-        """Stop the cleaner workers; what the pool counted (worker starts, crashes, time-outs)
-        goes into the run's stats as `cleaner`."""
+        """Stop the cleaner workers (in `_spider_closed`, after the end-of-run pass that uses
+        them; the pipeline has no `close_spider`); what the pool counted (worker starts,
+        crashes, time-outs) goes into the run's stats as `cleaner`."""
         if self.pool is not None:
             self.pool.close()
             for key, value in self.pool.stats.items():
