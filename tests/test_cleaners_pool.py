@@ -305,3 +305,35 @@ def test_parent_killed_with_sigkill_leaves_no_worker_behind(method):
     for pid in left:  # do not leave them to the rest of the suite
         os.kill(pid, signal.SIGKILL)
     assert left == []
+
+
+def test_workers_start_without_numpy_and_still_tell_spanish_from_english():
+    """A worker's start imports the cleaners and cleans a page; trafilatura's language filter
+    (py3langid, and numpy with it) is not part of that, yet a Spanish page still gets its
+    language."""
+    code = (
+        "import sys\n"
+        "from cleaners._zygote import warm_up\n"
+        "warm_up()\n"
+        "print('numpy' in sys.modules, 'py3langid' in sys.modules)\n"
+        "from test_cleaners_pool import SPANISH, raw\n"
+        "from cleaners import clean\n"
+        "print(clean(raw('https://mx.usembassy.gov/es/declaracion/', SPANISH)).language)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.getcwd()])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["False", "False", "es"]
+
+
+SPANISH = (
+    "<html><head><title>Declaración de la Embajada</title></head><body><article>"
+    "<h1>Declaración de la Embajada</h1>"
+    "<p>La Embajada de los Estados Unidos anuncia hoy un programa de cooperación con el gobierno "
+    "para combatir la trata de personas en la región fronteriza.</p>"
+    "<p>El embajador se reunió con las autoridades locales y con organizaciones de la sociedad "
+    "civil que atienden a las víctimas en los albergues de la ciudad.</p>"
+    "<p>Ambos gobiernos acordaron compartir información y capacitar a los fiscales que llevan "
+    "estos casos ante los tribunales durante el próximo año.</p>"
+    "</article></body></html>"
+).encode()
