@@ -54,6 +54,9 @@ class SettingsProbe(scrapy.Spider):
             "reason": reason,
             "stats": self.crawler.stats.get_stats(),
             "settings": {name: self.settings.get(name) for name in SHOWN_SETTINGS},
+            # what the run loaded: its extensions, and which optional heavy modules it imported
+            "extensions": sorted(type(e).__name__ for e in self.crawler.extensions.middlewares),
+            "imported": sorted(m for m in ("aiohttp", "redis", "trafilatura") if m in sys.modules),
         }
         with open(self.out, "w", encoding="utf-8") as fh:
             json.dump(record, fh, default=str)

@@ -375,6 +375,18 @@ def test_middleware_settings_take_effect_from_s_and_from_the_environment(servers
     assert record["settings"]["MEMUSAGE_WARNING_MB"] == 1500
 
 
+def test_a_crawl_opens_no_remote_control_and_imports_no_shared_crawl_machinery(servers, tmp_path):
+    """Scrapy's remote-control server (it runs code sent to it) is neither on nor loaded, and a
+    crawl that is not part of a shared job never imports redis: every cron run starts without
+    them (aiohttp and redis are about half a second of a crawl's start)."""
+    server = servers("127.0.0.1")
+    record, _ = probe(tmp_path, [f"{server.base}/page/x"], env={}, cmdline={})
+    assert "RemoteControl" not in record["extensions"]
+    assert "TelnetConsole" not in record["extensions"]
+    assert {"CoreStats", "CrawlState", "BoundedStop"} <= set(record["extensions"])
+    assert record["imported"] == []
+
+
 def test_without_an_allowed_host_loopback_is_not_fetched(servers, tmp_path):
     server = servers()
     record, _ = probe(tmp_path, [f"{server.base}/page/x"], env={}, cmdline={})

@@ -72,7 +72,7 @@ def is_shared(request: Request) -> bool:
 class SharedScheduler(BaseScheduler):
     """Scrapy's scheduler for a worker's own requests, Redis for the job's article requests.
 
-    Enabled by the `crawlers.scaleout.worker.ScaleoutAddon` when `DISPATCHES_REDIS_URL` is set.
+    Enabled by the `crawlers.scaleout.addon.ScaleoutAddon` when `DISPATCHES_REDIS_URL` is set.
     """
 
     def __init__(self, crawler: Crawler):

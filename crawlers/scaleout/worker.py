@@ -1,8 +1,7 @@
 """The Scrapy side of a worker of a shared job (`-s DISPATCHES_REDIS_URL=redis://...`).
 
-* `ScaleoutAddon` switches a crawl to worker mode when `DISPATCHES_REDIS_URL` is set: the
-  `SharedScheduler`, the `DiscoveryOnce` spider middleware, the `ScaleoutWorker` extension and the
-  `QueuePipeline` instead of the `StorePipeline`. Without the setting it changes nothing.
+* `crawlers.scaleout.addon.ScaleoutAddon` switches a crawl to this worker mode when
+  `DISPATCHES_REDIS_URL` is set (it lives apart so a crawl without it never imports redis).
 * `ScaleoutWorker` keeps the worker's heartbeat, acknowledges finished shared requests, hands a
   dead worker's requests back to the queue, decides when the job is done, and stops the crawl
   (status `interrupted`) when Redis is lost.
@@ -28,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 import redis
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider, DropItem, NotConfigured
-from scrapy.settings import BaseSettings
 from twisted.internet import task
 
 from cleaners.model import RawPage, Rejected
@@ -48,7 +46,6 @@ __all__ = [
     "DiscoveryOnce",
     "QueuePipeline",
     "RedisState",
-    "ScaleoutAddon",
     "ScaleoutWorker",
     "encode",
     "with_refused",
@@ -71,26 +68,6 @@ def with_refused(stats: dict, s: dict) -> dict:
         stats["queue_refused"] = refused
         stats["errors"] = int(stats.get("errors", 0)) + refused
     return stats
-
-
-class ScaleoutAddon:
-    """Scrapy add-on: worker mode when `DISPATCHES_REDIS_URL` is set, nothing otherwise."""
-
-    def update_settings(self, settings: BaseSettings) -> None:
-        if not settings.get("DISPATCHES_REDIS_URL"):
-            return
-        # "spider" priority: above settings.py, below -s on the command line
-        settings.set("SCHEDULER", "crawlers.scaleout.scheduler.SharedScheduler", priority="spider")
-        pipelines = dict(settings.getdict("ITEM_PIPELINES"))
-        pipelines["crawlers.pipelines.StorePipeline"] = None
-        pipelines["crawlers.scaleout.worker.QueuePipeline"] = 300
-        settings.set("ITEM_PIPELINES", pipelines, priority="spider")
-        extensions = dict(settings.getdict("EXTENSIONS"))
-        extensions["crawlers.scaleout.worker.ScaleoutWorker"] = 400
-        settings.set("EXTENSIONS", extensions, priority="spider")
-        middlewares = dict(settings.getdict("SPIDER_MIDDLEWARES"))
-        middlewares["crawlers.scaleout.worker.DiscoveryOnce"] = 10
-        settings.set("SPIDER_MIDDLEWARES", middlewares, priority="spider")
 
 
 class RedisState:
