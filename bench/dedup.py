@@ -27,7 +27,8 @@ a part when one of its versions is in it.
    true copies attached to their statement, edits shown as the newest version, moves
    followed (targets: all); and the same members known only through aggregator copies
    (no official page), where text alone must keep them apart. What went wrong is logged
-   for the dev part only.
+   for the dev part only. The third set (`tests/fixtures/lookalikes3*.py`) is all test part
+   by declaration: rows "look-alikes 3", "true copies 3" and its pairwise precision / recall.
 4. Scale: a synthetic corpus with planted near-duplicates and formulaic look-alikes.
    Mean time per `Store.save` at 2,000 and at 200,000 articles, timed interleaved (one
    save into each database in turn, so a busy machine slows both alike). The databases
@@ -62,6 +63,7 @@ sys.path.insert(0, str(ROOT))
 from cleaners.model import Document, RawPage, content_hash  # noqa: E402
 from store import Store  # noqa: E402
 from store.bulk import bulk_load  # noqa: E402
+from tests.fixtures import lookalikes3, lookalikes3_measure  # noqa: E402
 from tests.fixtures.lookalikes_scenario import evaluate as evaluate_lookalikes  # noqa: E402
 from tests.fixtures.lookalikes_scenario import evaluate_unofficial  # noqa: E402
 from tests.fixtures.lookalikes_scenario import rows as lookalike_rows  # noqa: E402
@@ -366,7 +368,13 @@ def bench_lookalikes(tmp: Path) -> list[tuple[str, str, str]]:
     db.close()
     for note in scores["dev"].notes + unofficial["dev"].notes:
         log(f"  look-alikes dev: {note}")
-    return lookalike_rows(scores, unofficial)
+    db = Store(tmp / "lookalikes3.db")
+    third = lookalikes3_measure.evaluate(db)
+    db.close()
+    db = Store(tmp / "lookalikes3-aggregators.db")
+    third_unofficial = evaluate_unofficial(db, lookalikes3.FAMILIES)["test"]
+    db.close()
+    return lookalike_rows(scores, unofficial) + lookalikes3_measure.rows(third, third_unofficial)
 
 
 # ---------------------------------------------------------------- synthetic scale
