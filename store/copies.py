@@ -137,6 +137,15 @@ class Copies:
             reused = self._reused(old, doc, raw, p)
             if reused is not None:
                 return reused
+        # Other bytes fetched before the stored ones: an older capture read late, not an edit.
+        # (The same bytes are a page cleaned again, whatever their date.)
+        if (
+            old["page_sha256"] != new["page_sha256"]
+            and old["fetched_at"]
+            and new["fetched_at"]
+            and new["fetched_at"] < old["fetched_at"]
+        ):
+            return self._older_capture(old, raw, p)
         if old["gone"]:
             self.articles.refresh(aid)  # a moved URL that answers again may represent again
         # The page changed: take everything from the new fetch, keep identity and provenance.
@@ -145,8 +154,6 @@ class Copies:
             for k, v in new.items()
             if k not in ("url_key", "crawl_id", "match_method", "match_score") and v != old.get(k)
         }
-        if old["fetched_at"] and new["fetched_at"] and new["fetched_at"] < old["fetched_at"]:
-            fields.pop("fetched_at", None)
         fields.update(gone=0, moved_to=None)
         self.cx.update("copies", old["id"], fields)
         self.pages.add(new["page_sha256"], raw)
@@ -161,6 +168,21 @@ class Copies:
         self.articles.set_similarity(old["id"], p.textobj, aid)
         res = _unchanged(old)
         return dataclasses.replace(res, outcome="version") if text_changed else res
+
+    def _older_capture(self, old: dict[str, Any], raw: RawPage, p: Prepared) -> SaveResult:
+        """A capture of the URL older than the one stored (a saved file or an archive capture
+        read after the live page was crawled): its text joins the history, dated when it was
+        fetched, and the copy keeps the newer fetch's text and title."""
+        new, aid = p.copy, old["article_id"]
+        self.pages.add(new["page_sha256"], raw)
+        if old["text_sha256"] == new["text_sha256"]:
+            return _unchanged(old)
+        self.index.add(new["text_sha256"], p.text, p, aid)
+        if p.rank <= 2:
+            self.articles.add_version(
+                aid, new["text_sha256"], p.text, new["title"], new["fetched_at"], new["url"], p.role
+            )
+        return dataclasses.replace(_unchanged(old), outcome="version")
 
     def _reused(self, old: dict[str, Any], doc: Document, raw: RawPage, p: Prepared) -> SaveResult | None:
         """A different statement at a known URL: retire the older of the two pages under
