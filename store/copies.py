@@ -33,7 +33,7 @@ from .identity import Identity
 from .index import NearIndex
 from .pages import Pages
 from .prepare import Prepared
-from .urls import normalise_url
+from .urls import key_host, normalise_url
 from .urlstate import UrlState
 
 REUSED_URL_BELOW = 0.6  # a URL whose new text scores below this against the old is a new statement
@@ -131,6 +131,8 @@ class Copies:
             if old["gone"]:
                 fields.update(gone=0, moved_to=None)  # the URL answers again: not moved
             self.cx.update("copies", old["id"], fields)
+            if old["gone"]:
+                self._left_behind(old, p)
             return _unchanged(old)
         # Same bytes, new text: the cleaners changed (scrapy reprocess), not the page at this URL.
         if old["text_sha256"] != new["text_sha256"] and old["page_sha256"] != new["page_sha256"]:
@@ -156,6 +158,8 @@ class Copies:
         }
         fields.update(gone=0, moved_to=None)
         self.cx.update("copies", old["id"], fields)
+        if old["gone"]:
+            self._left_behind(old, p)
         self.pages.add(new["page_sha256"], raw)
         text_changed = old["text_sha256"] != new["text_sha256"]
         if text_changed:
@@ -168,6 +172,19 @@ class Copies:
         self.articles.set_similarity(old["id"], p.textobj, aid)
         res = _unchanged(old)
         return dataclasses.replace(res, outcome="version") if text_changed else res
+
+    def _left_behind(self, old: dict[str, Any], p: Prepared) -> None:
+        """A post has one permalink at a time: when an earlier URL of a post (same guid, same
+        host) answers again, the URL it had moved to since is the one that moved now."""
+        guid, site = p.copy.get("guid"), p.copy.get("site")
+        if not guid or not site:
+            return
+        for row in self.cx.all(
+            "SELECT id, site FROM copies WHERE guid = ? AND id != ? AND gone = 0", (guid, old["id"])
+        ):
+            if row["site"] and key_host(row["site"]) == key_host(site):
+                self.cx.update("copies", row["id"], {"gone": 1, "moved_to": p.copy["url"]})
+        self.articles.refresh(old["article_id"])
 
     def _older_capture(self, old: dict[str, Any], raw: RawPage, p: Prepared) -> SaveResult:
         """A capture of the URL older than the one stored (a saved file or an archive capture

@@ -275,12 +275,6 @@ def test_a_rest_post_whose_permalink_changes_twice_follows_each_change(db):
     assert articles(db) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a post whose permalink returns to a URL it had before (same guid) makes that URL the "
-    "article's again, but the permalink it left is not marked gone or moved: two live official "
-    "copies of one post remain",
-)
 def test_a_rest_post_whose_permalink_returns_to_its_first_url_leaves_the_last_one(db):
     article_id, third = _three_permalinks(db)
     db.save(*page(FIRST, third, TITLE, DAY, fetched_at=at(9), meta={"guid": GUID}))
@@ -311,3 +305,14 @@ def test_an_older_capture_of_words_never_seen_joins_the_history_behind_the_newes
     query = "SELECT text FROM versions WHERE article_id = ? ORDER BY seen_at"
     seen = [r["text"] for r in all_rows(db, query, (a.article_id,))]
     assert seen == [ACCORD, between, newest]
+
+
+def test_a_rest_post_back_at_its_first_url_unedited_leaves_the_second_moved(db):
+    crawl = db.start_crawl("state_gov")
+    a = db.save(*page(FIRST, ACCORD, TITLE, DAY, fetched_at=at(3), meta={"guid": GUID}), crawl_id=crawl)
+    db.save(*page(SECOND, ACCORD, TITLE, DAY, fetched_at=at(5), meta={"guid": GUID}), crawl_id=crawl)
+    assert_left(db, a.article_id, FIRST, SECOND)
+    db.save(*page(FIRST, ACCORD, TITLE, DAY, fetched_at=at(7), meta={"guid": GUID}), crawl_id=crawl)
+    assert_lives_at(db, a.article_id, FIRST, TITLE, ACCORD)
+    assert_left(db, a.article_id, SECOND, FIRST)
+    assert articles(db) == 1
