@@ -21,7 +21,10 @@ from tests.fixtures.lookalikes_scenario import Score, evaluate_unofficial
 SPELLING_FIX_SPLIT = (
     "a copy whose text differs from the stored official text only by a corrected misspelling is "
     "kept apart when it is on a second official host (and later copies of the corrected text "
-    "follow it there), unless an aggregator copy of the corrected text was attached first"
+    "follow it there), unless an aggregator copy of the corrected text was attached first. "
+    "This follows the identity rule for official copies (two official hosts merge on identical "
+    "text, an attribution or a republished-from signal, never on near-similarity alone, so that "
+    "formulaic posts of two embassies stay apart); kept as a known cost of that rule"
 )
 SPLIT_BY_OFFICIAL_FIX = {"h3-true-ceasefire", "h3-true-fellowship-call", "h3-true-passport-scam"}
 
