@@ -37,9 +37,9 @@ from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
-from cleaners.listings import sentence_part, statement_worth
+from cleaners.listings import statement_worth
 from cleaners.model import Rejected
-from cleaners.prose import SENTENCE_ENDS, ends_sentence, word_count
+from cleaners.prose import SENTENCE_ENDS, ends_sentence, sentence_count, word_count
 from cleaners.sitepages import PARTY, PUBLIC, is_service, sentences
 
 # A sentence about the reader's account with the site names one of these.
@@ -158,26 +158,33 @@ class Wall:
     words: int
 
 
+def units(body: str) -> list[str]:
+    """The body's sentences, and its lines that end no sentence (headings, labels) whole: the
+    dots of a heading's initials ("Antony J. Blinken") end no sentence of it. A line holding
+    a sentence is split whatever its end (extraction may run a short page into one line)."""
+    out: list[str] = []
+    for line in (ln.strip() for ln in body.split("\n")):
+        if line:
+            out.extend(sentences(line) if ends_sentence(line) or sentence_count(line) else [line])
+    return out
+
+
+def _cut(unit: str) -> bool:
+    """The start of a story cut short: the lede a paywall shows of the story it hides."""
+    return unit.endswith(("…", "..."))
+
+
 def wall_measure(body: str, form_texts: list[str]) -> Wall:
     """The wall test's measures for a cleaned body, given the text of the page's reader forms."""
-    units: list[tuple[str, bool]] = []
-    for line in (ln.strip() for ln in body.split("\n")):
-        if not line or line.endswith(("…", "...")):
-            continue  # empty, or the start of the story the wall hides
-        key = _key(line)
-        in_form = bool(key) and any(key in t for t in form_texts)
-        # a line that ends no sentence (a heading) is one unit: the dots of its initials
-        # ("Antony J. Blinken") end no sentence of it
-        for s in sentences(line) if ends_sentence(line) else [line]:
-            units.append((s, in_form))
-    sents = [(s, f) for s, f in units if s[-1] in SENTENCE_ENDS or len(s.split()) >= 6]
+    sents = [s for s in units(body) if not _cut(s) and (s[-1] in SENTENCE_ENDS or len(s.split()) >= 6)]
     if not sents:
         return Wall(0.0, 0.0, 0, 0, 0)
     reader = public = chars = words = 0
-    for s, in_form in sents:
+    for s in sents:
         if PUBLIC.search(s) or _PUBLIC_INTL.search(s):
             public += 1
-        if in_form or account_sentence(s):
+        key = _key(s)
+        if account_sentence(s) or any(key in t for t in form_texts):
             reader += 1
         elif s[-1] in SENTENCE_ENDS:
             chars += len(s)
@@ -279,19 +286,19 @@ def gallery_measure(tree: HtmlElement, body: str, url: str | None = None) -> tup
     captions, marked = slides(tree)
     if len(captions) < MIN_SLIDES:
         return 0, 0.0, 0, 0
-    lines = [ln.strip() for ln in body.split("\n") if ln.strip()]
-    counters = sum(1 for ln in lines if _COUNTER.search(ln) and word_count(ln) <= 5)
+    parts = units(body)
+    counters = sum(1 for u in parts if _COUNTER.search(u) and word_count(u) <= 5)
     if not (marked or counters >= MIN_SLIDES - 1 or _page_says_gallery(tree, url)):
         return 0, 0.0, 0, 0
     outside = chars = words = 0
-    for line in lines:
-        norm = _norm(line.lstrip(_MARKER))
-        if norm and any(norm in c for c in captions) or (_COUNTER.search(line) and word_count(line) <= 5):
+    for unit in parts:
+        norm = _norm(unit.lstrip(_MARKER))
+        if norm and any(norm in c for c in captions) or (_COUNTER.search(unit) and word_count(unit) <= 5):
             continue
         outside += len(norm)
-        prose = sentence_part(line)
-        chars += len(prose)
-        words += word_count(prose)
+        if unit[-1] in SENTENCE_ENDS and word_count(unit) >= 3:
+            chars += len(unit)
+            words += word_count(unit)
     inside = sum(map(len, captions))
     return len(captions), inside / (inside + outside), chars, words
 
