@@ -37,7 +37,7 @@ _SERVICE = re.compile(
     r"sign\s?(?:in|up)|cookies?|privacy(?:\s+policy)?|personal\s+data|inbox|e-?mail|contact\s+us|reach\s+us|"
     r"write\s+to|enquir(?:y|ies)|inquir(?:y|ies)|comments?|receipts?|cancel|renew(?:al|s)?|"
     r"(?:a|per|each|every)\s+(?:month|year)|monthly|annual\s+plan|plans?|prorated|benefits|"
-    r"guest\s+posts?|sponsored|advertis(?:ers?|ing|e)|charged|pay|paid|pricing|prices?)\b",
+    r"members?|perks?|discounts?|guest\s+posts?|sponsored|advertis(?:ers?|ing|e)|charged|pay|paid|pricing|prices?)\b",
     re.I,
 )
 # A price by the period is a plan, whoever states it.

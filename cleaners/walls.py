@@ -80,7 +80,8 @@ _CONTROLS = ".//input[not(@type='hidden')] | .//select | .//textarea"
 _PAGE_PARTS = ("header", "nav", "footer", "main", "article", "h1")
 # A link or button that offers an account or a subscription.
 _ACCOUNT_LINK = re.compile(
-    r"subscri|abonn|suscri|assin|log-?in|sign-?(?:in|up)|regist|konto|account|anmeld|inscri|cadastr|paywall",
+    r"subscri|abonn|suscri|assin|log-?in|sign-?(?:in|up)|regist|konto|account|anmeld|inscri|cadastr|paywall|"
+    r"join|member|donat|mitglied|adh[ée]r|socio",
     re.I,
 )
 # A wall's pitch is a few sentences; a statement is rarely this short and this much about accounts.
@@ -92,6 +93,9 @@ WALL_PUBLIC = 0.25
 
 MIN_SLIDES = 3
 SLIDE_MAX_CHARS = 500
+# a caption standing after its image, not inside one element with it: shorter than most of a
+# statement's paragraphs
+CAPTION_MAX_CHARS = 300
 # how far above its image a slide's element may stand (a wrapper, a lightbox link, a <picture>)
 SLIDE_DEPTH = 5
 CAPTION_SHARE = 0.5
@@ -104,6 +108,7 @@ _GALLERY = re.compile(
 _IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|webp|gif|avif)(?:[?#]|$)", re.I)
 _WS = re.compile(r"\s+")
 _MARKER = "-•*· "
+_HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 
 
 def _norm(text: str) -> str:
@@ -204,25 +209,6 @@ def _controls(tree: HtmlElement, forms: list[HtmlElement]) -> list[HtmlElement]:
     return found
 
 
-def _control_beside(tree: HtmlElement, body: str, controls: list[HtmlElement]) -> bool:
-    """A control stands in the same block as the body's text: the nearest element holding both
-    the control and the body's longest line is not the page itself."""
-    lines = [ln for ln in body.split("\n") if ln.strip() and not ln.strip().endswith(("…", "..."))]
-    if not controls or not lines:
-        return False
-    key = _key(max(lines, key=len))
-    holders = [el for el in tree.iter() if isinstance(el.tag, str) and key in _norm(el.text_content())]
-    if not holders:
-        return False
-    deepest = max(holders, key=lambda el: sum(1 for _ in el.iterancestors()))
-    around = set(deepest.iterancestors()) | {deepest}
-    for control in controls:
-        common = next((a for a in control.iterancestors() if a in around), None)
-        if common is not None and common.tag not in ("body", "html"):
-            return True
-    return False
-
-
 def _is_link_text(holder: HtmlElement, text: str) -> bool:
     """Most of the slide's text is a link to another page (a teaser), not a caption."""
     linked = sum(
@@ -244,28 +230,71 @@ def _marked(holder: HtmlElement, img: HtmlElement) -> bool:
     return any(a.tag == "a" and _IMAGE_FILE.search(a.get("href") or "") for a in img.iterancestors())
 
 
+def _images(el: HtmlElement) -> int:
+    """Images in the element; a lazy-loading page's `<noscript>` copy of one is not another."""
+    return sum(1 for i in el.iter("img") if i.getparent() is None or i.getparent().tag != "noscript")
+
+
+def _images_and_captions(block: HtmlElement) -> bool:
+    """Every text of the block (but a heading's) stands right after an image: a gallery's
+    block, not an article's body with pictures between its paragraphs."""
+    after_image = False
+    for child in block:
+        if not isinstance(child.tag, str):
+            continue
+        images = _images(child)
+        textful = len(_norm(child.text_content())) >= 20
+        if textful and not images and not after_image and child.tag not in _HEADINGS:
+            return False
+        after_image = bool(images) and not textful
+    return len(_norm(block.text or "")) < 20
+
+
+def _caption_after(top: HtmlElement, blocks: dict[HtmlElement, bool]) -> HtmlElement | None:
+    """The element right after an image's own element, when it holds no image and the block
+    is images and their captions only."""
+    block = top.getparent()
+    if block is None:
+        return None
+    if block not in blocks:
+        blocks[block] = _images_and_captions(block)
+    if not blocks[block]:
+        return None
+    nxt = top.getnext()
+    while nxt is not None and not isinstance(nxt.tag, str):
+        nxt = nxt.getnext()
+    return nxt if nxt is not None and _images(nxt) == 0 else None
+
+
 def slides(tree: HtmlElement) -> tuple[list[str], bool]:
     """The text of every slide: for each image, the nearest of its closest ancestors with text,
-    when that ancestor holds no other image and a short text that is not a link to another
-    page; and whether the slides are shown to be photos (each a `<figure>` with its
-    `<figcaption>`, or marked as a gallery's)."""
+    when that ancestor holds no other image, or else the element right after the image's own
+    one; with a short text that is not a link to another page. And whether the slides are
+    shown to be photos (each a `<figure>` with its `<figcaption>`, or marked as a gallery's)."""
     # keyed by the element itself: an id() is reused once lxml drops the element's proxy
     found: dict[HtmlElement, str] = {}
+    blocks: dict[HtmlElement, bool] = {}
     marks = 0
     for img in tree.iter("img"):
+        parent = img.getparent()
+        if parent is not None and parent.tag == "noscript":
+            continue
+        top = img
         for depth, holder in enumerate(img.iterancestors()):
             if depth >= SLIDE_DEPTH or holder.tag in ("body", "html"):
                 break
             text = _WS.sub(" ", holder.text_content()).strip()
             if len(text) < 20:
+                top = holder
                 continue
-            if (
-                len(text) <= SLIDE_MAX_CHARS
-                and sum(1 for _ in holder.iter("img")) == 1
-                and not _is_link_text(holder, text)
-            ):
-                found[holder] = _norm(text)
-                marks += _marked(holder, img)
+            slide: HtmlElement | None = holder if _images(holder) == 1 else _caption_after(top, blocks)
+            limit = SLIDE_MAX_CHARS
+            if slide is not None and slide is not holder:
+                text = _WS.sub(" ", slide.text_content()).strip()
+                limit = CAPTION_MAX_CHARS
+            if slide is not None and 20 <= len(text) <= limit and not _is_link_text(slide, text):
+                found[slide] = _norm(text)
+                marks += _marked(slide, img)
             break
     figures = bool(found) and all(el.tag == "figure" and el.find(".//figcaption") is not None for el in found)
     return list(found.values()), figures or marks >= MIN_SLIDES
@@ -318,7 +347,7 @@ def check_wall_or_gallery(tree: HtmlElement, body: str, url: str | None = None) 
             and wall.share >= WALL_SHARE
             and wall.public <= WALL_PUBLIC
             and not statement_worth(wall.prose, wall.words)
-            and _control_beside(tree, body, _controls(tree, forms))
+            and _controls(tree, forms)
         ):
             raise Rejected(
                 "boilerplate_only",

@@ -32,8 +32,10 @@ JUNK = {
     "junk-j4-donors": ("not_a_statement",),
     "junk-j4-konto": ("boilerplate_only",),
     "junk-j4-newsletter-prefs": ("boilerplate_only",),
+    "junk-j4-modal-wall": ("boilerplate_only",),
+    "junk-j4-flat-gallery": ("not_a_statement",),
 }
-KEPT = ("j4-subscribe-box", "j4-photo-figures", "j4-comment-form")
+KEPT = ("j4-subscribe-box", "j4-photo-figures", "j4-comment-form", "j4-inline-pictures")
 
 
 def _raw(url: str, body: bytes | str, content_type: str = "text/html; charset=utf-8") -> RawPage:
