@@ -194,6 +194,8 @@ def wall_measure(body: str, form_texts: list[str]) -> Wall:
         elif s[-1] in SENTENCE_ENDS:
             chars += len(s)
             words += word_count(s)
+            if statement_worth(chars, words):
+                break  # the body has a statement's worth of its own prose: no wall, whatever the rest
     n = len(sents)
     return Wall(reader / n, public / n, n, chars, words)
 
@@ -212,9 +214,9 @@ def _controls(tree: HtmlElement, forms: list[HtmlElement]) -> list[HtmlElement]:
 def _is_link_text(holder: HtmlElement, text: str) -> bool:
     """Most of the slide's text is a link to another page (a teaser), not a caption."""
     linked = sum(
-        len(_norm(a.text_content())) for a in holder.iter("a") if not _IMAGE_FILE.search(a.get("href") or "")
+        len(a.text_content().strip()) for a in holder.iter("a") if not _IMAGE_FILE.search(a.get("href") or "")
     )
-    return linked * 2 > len(_norm(text))
+    return linked * 2 > len(text)
 
 
 def _marked(holder: HtmlElement, img: HtmlElement) -> bool:
@@ -266,31 +268,44 @@ def _caption_after(top: HtmlElement, blocks: dict[HtmlElement, bool]) -> HtmlEle
     return nxt if nxt is not None and _images(nxt) == 0 else None
 
 
+def _short_text(el: HtmlElement, limit: int, cache: dict[HtmlElement, str]) -> str:
+    """The element's text with its white space collapsed; of a text far longer than `limit`,
+    only its start (enough to tell it is too long). Cached: images share their ancestors."""
+    text = cache.get(el)
+    if text is None:
+        text = cache[el] = _WS.sub(" ", el.text_content()[: 4 * limit]).strip()
+    return text
+
+
 def slides(tree: HtmlElement) -> tuple[list[str], bool]:
     """The text of every slide: for each image, the nearest of its closest ancestors with text,
     when that ancestor holds no other image, or else the element right after the image's own
     one; with a short text that is not a link to another page. And whether the slides are
     shown to be photos (each a `<figure>` with its `<figcaption>`, or marked as a gallery's)."""
+    images = tree.xpath("//img[not(parent::noscript)]")
+    if len(images) < MIN_SLIDES:
+        return [], False
     # keyed by the element itself: an id() is reused once lxml drops the element's proxy
     found: dict[HtmlElement, str] = {}
     blocks: dict[HtmlElement, bool] = {}
+    counts: dict[HtmlElement, int] = {}
+    texts: dict[HtmlElement, str] = {}
     marks = 0
-    for img in tree.iter("img"):
-        parent = img.getparent()
-        if parent is not None and parent.tag == "noscript":
-            continue
+    for img in images:
         top = img
         for depth, holder in enumerate(img.iterancestors()):
             if depth >= SLIDE_DEPTH or holder.tag in ("body", "html"):
                 break
-            text = _WS.sub(" ", holder.text_content()).strip()
+            text = _short_text(holder, SLIDE_MAX_CHARS, texts)
             if len(text) < 20:
                 top = holder
                 continue
-            slide: HtmlElement | None = holder if _images(holder) == 1 else _caption_after(top, blocks)
+            if holder not in counts:
+                counts[holder] = _images(holder)
+            slide = holder if counts[holder] == 1 else _caption_after(top, blocks)
             limit = SLIDE_MAX_CHARS
             if slide is not None and slide is not holder:
-                text = _WS.sub(" ", slide.text_content()).strip()
+                text = _short_text(slide, CAPTION_MAX_CHARS, texts)
                 limit = CAPTION_MAX_CHARS
             if slide is not None and 20 <= len(text) <= limit and not _is_link_text(slide, text):
                 found[slide] = _norm(text)
