@@ -163,25 +163,23 @@ class Wall:
     words: int
 
 
-def units(body: str) -> list[str]:
+def units(body: str, *, cut: bool = True) -> list[str]:
     """The body's sentences, and its lines that end no sentence (headings, labels) whole: the
-    dots of a heading's initials ("Antony J. Blinken") end no sentence of it. A line holding
-    a sentence is split whatever its end (extraction may run a short page into one line)."""
+    dots of a heading's initials ("Antony J. Blinken", "Dr. S. Jaishankar") end no sentence of
+    it. A line holding two sentences or more is split whatever its end (extraction may run a
+    short page into one line). `cut=False`: without the lines cut short ("…"), the lede a
+    paywall shows of the story it hides, which is neither the wall's text nor a statement."""
     out: list[str] = []
     for line in (ln.strip() for ln in body.split("\n")):
-        if line:
-            out.extend(sentences(line) if ends_sentence(line) or sentence_count(line) else [line])
+        if not line or (not cut and line.endswith(("…", "..."))):
+            continue
+        out.extend(sentences(line) if ends_sentence(line) or sentence_count(line) >= 2 else [line])
     return out
-
-
-def _cut(unit: str) -> bool:
-    """The start of a story cut short: the lede a paywall shows of the story it hides."""
-    return unit.endswith(("…", "..."))
 
 
 def wall_measure(body: str, form_texts: list[str]) -> Wall:
     """The wall test's measures for a cleaned body, given the text of the page's reader forms."""
-    sents = [s for s in units(body) if not _cut(s) and (s[-1] in SENTENCE_ENDS or len(s.split()) >= 6)]
+    sents = [s for s in units(body, cut=False) if s[-1] in SENTENCE_ENDS or len(s.split()) >= 6]
     if not sents:
         return Wall(0.0, 0.0, 0, 0, 0)
     reader = public = chars = words = 0
