@@ -9,13 +9,15 @@ a statement:
 
 - service text: most sentences are the site talking about its own service to the reader (an
   account, a plan, billing, payment, a donation, a subscription, how to contact it, its privacy
-  terms), in the voice of the site ("we", "our") or addressed to the reader ("you"), while
-  hardly any sentence speaks of public affairs (governments, embassies, officials, citizens,
-  visas). Statements say "you" too ("you should enroll in STEP") and speak of fees, but they
-  speak of them in the terms of public affairs, which service pages never use.
+  terms), in the voice of the site ("we", "our") or addressed to the reader ("you"), or say
+  what a class of its members or givers gets ("Patrons receive ..."), while hardly any
+  sentence speaks of public affairs (governments, embassies, officials, citizens, visas).
+  Statements say "you" too ("you should enroll in STEP") and speak of fees, but they speak of
+  them in the terms of public affairs, which service pages never use.
 
-It is measured over the sentences of the cleaned body, in English; a body in another language
-is never rejected here (the vocabulary would not match, so nothing fires). Index pages (tag
+It is measured over the sentences of the cleaned body, in English; in another language only
+what members get is read (in German, French and Spanish), so such a body is rejected here only
+when most of its sentences are that. Index pages (tag
 pages, archives, search results) are judged apart, on the page's structure rather than on its
 text (`cleaners.listings`): a test on the text alone ("most of it is excerpts cut short or
 closed by the same link text") cannot tell them from articles with lists in them.

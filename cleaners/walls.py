@@ -9,18 +9,20 @@ sentences; a gallery's captions speak of what a photo shows). What gives each aw
 - a wall: most of the body's sentences speak to the reader about their dealings with the site
   (an account, a subscription, reading, saving, signing in or up; in English, German, French,
   Spanish, Italian or Portuguese), or are the text of a form that asks the reader for
-  something (its labels, the choices it offers); a control asking for an account stands in the
-  same block as that text (an e-mail or password field, a form, a link or button to subscribe,
-  sign in or register; not in the header, navigation, footer or a sidebar); the body is short;
-  hardly any sentence is on public affairs; and the rest of the body holds no statement's
-  worth of prose (the measure of `cleaners.listings`). A line cut short ("…") is the start of
-  the story a paywall hides and counts for neither side. A statement with a subscription box,
-  a newsletter form or a comment form under it keeps its text: its own prose is a statement's
-  worth. Rejected as boilerplate_only: what remains is login or subscription text. A box the
-  block rules cut (`login_box`) is no evidence here: where it stood is not known any more.
+  something (its labels, the choices it offers; not a form wrapping the whole page); a
+  control asks for an account outside the page's header, navigation, footer and sidebar (an
+  e-mail or password field, such a form, a link or button to subscribe, sign in, register or
+  join); the body is short; hardly any sentence is on public affairs; and the rest of the body
+  holds no statement's worth of prose (the measure of `cleaners.listings`). That last test is
+  what keeps statements: one with a subscription box, a newsletter form or a comment form
+  under it has its own prose. A line cut short ("…") is the start of the story a paywall hides
+  and counts for neither side. Rejected as boilerplate_only: what remains is login or
+  subscription text. A box the block rules cut (`login_box`) is no evidence here: where it
+  stood is not known any more.
 - a gallery: three or more slides (an element holding one image and a short text that is not
   a link to another page: a `<figure>` and its caption, a list item with its image and caption
-  line), shown to be photos: each a `<figure>` with a caption, or counted in the body ("Photo 2
+  line; or, in a block of images each followed by its text and nothing else, the element
+  after the image), shown to be photos: each a `<figure>` with a caption, or counted in the body ("Photo 2
   of 5"), or the slides, their container or the page's address or headline say so (gallery,
   slideshow, photos, in several languages), or the images link to their larger files (a
   lightbox); the captions hold at least half of the text (counted on the page, as extraction
