@@ -17,10 +17,10 @@ a statement:
 
 It is measured over the sentences of the cleaned body, in English; in another language only
 what members get is read (in German, French and Spanish), so such a body is rejected here only
-when most of its sentences are that. Index pages (tag
-pages, archives, search results) are judged apart, on the page's structure rather than on its
-text (`cleaners.listings`): a test on the text alone ("most of it is excerpts cut short or
-closed by the same link text") cannot tell them from articles with lists in them.
+when most of its sentences are that. Index pages (tag pages, archives, search results) are
+judged apart, on the page's structure rather than on its text (`cleaners.listings`): a test
+on the text alone ("most of it is excerpts cut short or closed by the same link text") cannot
+tell them from articles with lists in them.
 """
 
 from __future__ import annotations
