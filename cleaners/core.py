@@ -238,7 +238,7 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str, config:
     _check_length(body, removals)
     check_statement(body)  # a site's own page (plans, donations) holds no statement
     check_listing(tree, url, body)  # nor does an index of its other pages
-    check_wall_or_gallery(tree, body)  # nor a sign-in wall or a photo gallery
+    check_wall_or_gallery(tree, body, url)  # nor a sign-in wall or a photo gallery
 
     # the Document
     claimed = metadata.plausible_claim(att.claimed_original, url)

@@ -9,16 +9,18 @@ a statement:
 
 - service text: most sentences are the site talking about its own service to the reader (an
   account, a plan, billing, payment, a donation, a subscription, how to contact it, its privacy
-  terms), in the voice of the site ("we", "our") or addressed to the reader ("you"), while
-  hardly any sentence speaks of public affairs (governments, embassies, officials, citizens,
-  visas). Statements say "you" too ("you should enroll in STEP") and speak of fees, but they
-  speak of them in the terms of public affairs, which service pages never use.
+  terms), in the voice of the site ("we", "our") or addressed to the reader ("you"), or say
+  what a class of its members or givers gets ("Patrons receive ..."), while hardly any
+  sentence speaks of public affairs (governments, embassies, officials, citizens, visas).
+  Statements say "you" too ("you should enroll in STEP") and speak of fees, but they speak of
+  them in the terms of public affairs, which service pages never use.
 
-It is measured over the sentences of the cleaned body, in English; a body in another language
-is never rejected here (the vocabulary would not match, so nothing fires). Index pages (tag
-pages, archives, search results) are judged apart, on the page's structure rather than on its
-text (`cleaners.listings`): a test on the text alone ("most of it is excerpts cut short or
-closed by the same link text") cannot tell them from articles with lists in them.
+It is measured over the sentences of the cleaned body, in English; in another language only
+what members get is read (in German, French and Spanish), so such a body is rejected here only
+when most of its sentences are that. Index pages (tag pages, archives, search results) are
+judged apart, on the page's structure rather than on its text (`cleaners.listings`): a test
+on the text alone ("most of it is excerpts cut short or closed by the same link text") cannot
+tell them from articles with lists in them.
 """
 
 from __future__ import annotations
@@ -31,16 +33,31 @@ from cleaners.prose import SENTENCE_ENDS
 # A sentence about the site's service to its reader names one of these.
 _SERVICE = re.compile(
     r"\b(?:account|billing|billed|invoices?|refunds?|subscri(?:be|bers?|ption|ptions)|unsubscribe|newsletters?|"
-    r"membership|memberships|become\s+a\s+member|join\s+us|donat(?:e|es|ed|ing|ion|ions|ors?)|give|gift|"
+    r"membership|memberships|become\s+a\s+member|join\s+us|donat(?:e|es|ed|ing|ion|ions|ors?)|donors?|"
+    r"supporters?|give|gifts?|"
     r"tax-deductible|checkout|credit\s+cards?|your\s+card|card\s+number|payments?|password|log\s?in|"
     r"sign\s?(?:in|up)|cookies?|privacy(?:\s+policy)?|personal\s+data|inbox|e-?mail|contact\s+us|reach\s+us|"
     r"write\s+to|enquir(?:y|ies)|inquir(?:y|ies)|comments?|receipts?|cancel|renew(?:al|s)?|"
     r"(?:a|per|each|every)\s+(?:month|year)|monthly|annual\s+plan|plans?|prorated|benefits|"
-    r"guest\s+posts?|sponsored|advertis(?:ers?|ing|e)|charged|pay|paid|pricing|prices?)\b",
+    r"members?|perks?|discounts?|guest\s+posts?|sponsored|advertis(?:ers?|ing|e)|charged|pay|paid|pricing|prices?)\b",
     re.I,
 )
 # A price by the period is a plan, whoever states it.
 _PRICE = re.compile(r"[$€£]\s?\d+(?:[.,]\d\d)?\s*(?:a|per|/|each)\s*(?:month|year|week)\b", re.I)
+# What a class of the site's readers, members or givers gets, said of them in the third person
+# ("Members receive ...", "Registrierte Leser erhalten ...", "Les abonnés bénéficient ..."): the
+# benefits of a plan or a tier, which need no "you" to be the site's own pitch.
+BENEFIT = re.compile(
+    r"^(?:all\s+|our\s+|registered\s+|new\s+|paying\s+)?[\w-]+s\s+(?:also\s+|will\s+|can\s+)?"
+    r"(?:receive|get|enjoy|gain|are\s+(?:invited|thanked|entitled|offered|welcome)|have\s+(?:access|free|unlimited))\b"
+    r"|^(?:\w+\s+)?(?:Leser(?:innen)?|Abonnent(?:en|innen)|Mitglieder|Nutzer(?:innen)?|Spender(?:innen)?)\s+"
+    r"(?:\w+\s+)?(?:erhalten|bekommen|genießen|lesen|können)\b"
+    r"|^(?:les\s+|nos\s+)?(?:abonnés|membres|adhérents|donateurs|lecteurs|lectrices)\s+(?:\w+\s+)?"
+    r"(?:reçoivent|bénéficient|profitent|ont\s+accès|peuvent|sont\s+invités)\b"
+    r"|^(?:los\s+|las\s+|nuestros\s+)?(?:suscriptores|socios|socias|miembros|lectores|donantes|abonados)\s+"
+    r"(?:\w+\s+)?(?:reciben|disfrutan|obtienen|tienen\s+acceso|pueden|acceden)\b",
+    re.I,
+)
 # ...and is said by the site or to the reader.
 PARTY = re.compile(
     r"\b(?:you|your|yours|yourself|we|our|ours|us|please)\b|\b(?:I|my|me)\b[^.!]*\?$|"
@@ -79,10 +96,15 @@ def sentences(body: str) -> list[str]:
 
 def is_service(sentence: str) -> bool:
     """The sentence is about the site's service to the reader: a service named by the site or
-    to the reader, or a price by the period; and nothing of public affairs."""
+    to the reader, a price by the period or what a class of its members gets; and nothing of
+    public affairs."""
     if PUBLIC.search(sentence):
         return False
-    return bool(_PRICE.search(sentence) or (_SERVICE.search(sentence) and PARTY.search(sentence)))
+    return bool(
+        _PRICE.search(sentence)
+        or BENEFIT.search(sentence)
+        or (_SERVICE.search(sentence) and PARTY.search(sentence))
+    )
 
 
 def service_share(body: str) -> tuple[float, float, int]:
