@@ -248,24 +248,32 @@ def type_size(el: HtmlElement, sizes: dict[str, float]) -> float | None:
 def large_first_line(tree: HtmlElement, host: str | None, nav: frozenset[str]) -> str | None:
     """The line the document sets in the largest type among the first lines of its body set
     large (a heading element, a larger `<font>`, a block whose own style or class sets it
-    large; the first of equals), outside links and the banner, of two words or more and not
-    running text: a converted document's title, which its file-named `<title>` does not give,
-    and not a letterhead in smaller type above it. Where no line is set large, the first such
-    line set bold as a whole (`<p><b>Title</b></p>`, as a word processor sets a title in the
-    text's own size) among the document's first lines."""
+    large; the first of equals; two lines of one size side by side are one title broken in
+    two), outside links and the banner, of two words or more and not running text: a converted
+    document's title, which its file-named `<title>` does not give, and not a letterhead in
+    smaller type above it. Where no line is set large, the first such line set bold as a whole
+    (`<p><b>Title</b></p>`, as a word processor sets a title in the text's own size) among the
+    document's first lines."""
     sizes = class_sizes(tree)
     query = (
         "//body//*[self::h1 or self::h2 or self::h3 or self::font[@size]"
         " or ((@style or @class) and (self::p or self::div or self::span or self::td))]"
     )
     large: list[tuple[float, str]] = []
+    last: HtmlElement | None = None
     for el in tree.xpath(query):
         px = type_size(el, sizes)
         text = _line_text(el, host, nav) if px else None
-        if px and text:
+        if not (px and text):
+            continue
+        if large and last is not None and el.getprevious() is last and large[-1][0] == px:
+            # a long title the converter broke over two lines of the same size
+            large[-1] = (px, f"{large[-1][1]} {text}")
+        elif len(large) == _LARGE_LINES:
+            break
+        else:
             large.append((px, text))
-            if len(large) == _LARGE_LINES:
-                break
+        last = el
     if large:
         return max(large, key=lambda c: c[0])[1]
     for el in tree.xpath(_FIRST_BLOCKS):

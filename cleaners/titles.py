@@ -29,6 +29,7 @@ from cleaners.fields import (
     headline_elements,
     large_first_line,
     named_headline,
+    names_headline,
     reads_as_file_name,
 )
 from cleaners.fields import reads_as_title as reads_as_title
@@ -209,7 +210,7 @@ def _agreeing(
         raw = el.text_content()
         if raw.strip() and len(raw) <= _MAX_HEADING_CHARS:
             for text in {strip_list_tag(WS.sub(" ", raw).strip()), without_badge(el)}:
-                if text and normalise_text(text) not in nav:
+                if text and (normalise_text(text) not in nav or _topic_link(el, text)):
                     headings.append((el, text, normalise_text(text)))
     found: list[tuple[int, str, str, str]] = []  # position, key, the rest of the title, text
     for pos, (el, text, key) in enumerate(headings):
@@ -248,6 +249,15 @@ def _agreeing(
     sites = {rest for pos, _, rest, _ in found if any(k == rest and p < pos for p, k, _, _ in found)}
     kept = [(len(key.split()), text) for _, key, _, text in found if key not in sites]
     return max(kept, key=lambda c: c[0])[1] if kept else None
+
+
+def _topic_link(el: HtmlElement, text: str) -> bool:
+    """A page's main heading (an `<h1>`, `<h2>` or a class-named headline) of a few words or
+    more that links elsewhere: a forum's subject links its topic's first page under another
+    address (`viewtopic.php?t=77` from `viewtopic.php?f=3&t=77&start=15`), which makes it a
+    navigation item by `nav_texts`; it may still agree with the `<title>`. A section's label
+    is a word or two."""
+    return (el.tag in ("h1", "h2") or names_headline(el)) and len(text.split()) >= _EDGE_WORDS
 
 
 _EDGE_WORDS = 3  # a heading of a few words may be a section's label, not the headline

@@ -214,3 +214,27 @@ def test_cjk_separators_split_only_beside_cjk_script():
 )
 def test_the_address_slug_picks_the_titles_run_of_parts(raw, url, want):
     assert slug_part(raw, url) == want
+
+
+def test_a_long_title_broken_over_two_large_lines_is_one_title():
+    body = (
+        "<p class='ft0'>Cold-Storage Depots Open in Three Coastal</p>"
+        "<p class='ft0'>Provinces Ahead of the Dry Season</p>"
+        "<p class='ft1'>Ref. CP/0412</p>"
+    )
+    head = "<style>.ft0 { font-size: 24px; } .ft1 { font-size: 11px; }</style>"
+    doc = _clean(_page(head, body, "depots_note_0412.pdf"), "https://docs.example/d/4.html")
+    assert doc.title == "Cold-Storage Depots Open in Three Coastal Provinces Ahead of the Dry Season"
+    assert _text_kept(doc)
+
+
+def test_a_forum_subject_linking_its_topics_first_page_is_still_the_title():
+    body = (
+        "<div class='navbar'><a href='/index.php'>Harbour Talk</a> &raquo; "
+        "<a href='/viewforum.php?f=3'>World Lounge</a></div>"
+        "<h2 class='topic-title'><a href='/viewtopic.php?t=77'>Coastal Depots Open Along the Shore</a></h2>"
+    )
+    raw = "Harbour Talk • View topic - [News] Coastal Depots Open Along the Shore"
+    doc = _clean(_page("", body, raw), "https://talk.example/viewtopic.php?f=3&t=77&start=15")
+    assert doc.title == "Coastal Depots Open Along the Shore"
+    assert _text_kept(doc)
