@@ -97,16 +97,19 @@ def _after_tag(title: str, i: int, j: int) -> int:
 BADGE_WORDS = 3
 
 
-def without_badge(el: HtmlElement) -> str:
+def without_badge(el: HtmlElement, raw: str | None = None) -> str:
     """A heading's text after the label a forum or a portal sets in an element of its own
     before the subject (`<h1><span class="label">News</span> Title</h1>`, a thread's prefix or
     state): the first child, of a few words, that opens the heading and is followed by more
-    text. "" when the heading opens with no such label."""
-    if (el.text or "").strip() or not len(el):
+    text. "" when the heading opens with no such label. `raw`: the heading's text, when the
+    caller has it."""
+    if not len(el) or (el.text or "").strip() or not isinstance(el[0].tag, str):
         return ""
     badge = WS.sub(" ", el[0].text_content()).strip()
-    whole = WS.sub(" ", el.text_content()).strip()
-    if not badge or len(badge.split()) > BADGE_WORDS or not whole.startswith(badge):
+    if not badge or len(badge.split()) > BADGE_WORDS:
+        return ""
+    whole = WS.sub(" ", el.text_content() if raw is None else raw).strip()
+    if not whole.startswith(badge):
         return ""
     rest = strip_list_tag(whole[len(badge) :].strip())
     return rest if len(rest.split()) >= len(badge.split()) else ""

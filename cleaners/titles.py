@@ -209,7 +209,8 @@ def _agreeing(
     for el in elements:
         raw = el.text_content()
         if raw.strip() and len(raw) <= _MAX_HEADING_CHARS:
-            for text in {strip_list_tag(WS.sub(" ", raw).strip()), without_badge(el)}:
+            plain, unlabelled = strip_list_tag(WS.sub(" ", raw).strip()), without_badge(el, raw)
+            for text in (plain, unlabelled) if unlabelled != plain else (plain,):
                 if text and (normalise_text(text) not in nav or _topic_link(el, text)):
                     headings.append((el, text, normalise_text(text)))
     found: list[tuple[int, str, str, str]] = []  # position, key, the rest of the title, text
