@@ -4,13 +4,17 @@ A page states its title in several places (the state.gov hero, og:title, twitter
 JSON-LD headline, `<title>`, `<h1>`), most of them with the site's name attached
 ("Title - United States Department of State", "Site | Title", "[List] Title").
 `choose_title` first looks for the heading that agrees with og:title or `<title>`: the page's
-own headline, found whole in the title once a mailing list's tag and a reply prefix are gone,
-and not the site's name (a banner's heading, a link home). A title whose own words hold a
-separator ("Department Press Briefing – May 6, 2022") is kept whole that way. Without such a
-heading, it takes the first candidate that is still a title once `strip_title_suffix` has cut
-the site's name off. A forum's `<title>` is read from where its reply's subject starts
-(`subject_from`); a `<title>` that is a file's name is no title, and the converted document's
-large first line is (`cleaners.fields.large_first_line`).
+own headline (without a label the heading sets before it), found whole in the title once a
+list's or a thread's tags and markers are gone (`cleaners.titleparts`), and not the site's name
+(a banner's heading, a link home). What the title holds beside the heading is the site's when
+the page names it so, when it is written in another script, or when the heading stands at the
+title's start or end (a forum's board and name behind a subject). A title whose own words hold
+a separator ("Department Press Briefing – May 6, 2022") is kept whole that way. Without such a
+heading, the run of the title's parts that the address's slug spells (`slug_part`), else the
+first candidate that is still a title once `strip_title_suffix` has cut the site's name off.
+A forum's `<title>` is read from where its reply's subject starts (`subject_from`); a `<title>`
+that is a file's name is no title, and the converted document's largest or bold first line is
+(`cleaners.fields.large_first_line`).
 """
 
 from __future__ import annotations
