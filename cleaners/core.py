@@ -37,8 +37,8 @@ from cleaners.sitepages import check_statement
 from cleaners.softblock import SHORT_PAGE, is_not_found, soft_block_in_tree, title_reason
 from cleaners.titles import (
     choose_title,
+    first_line_title,
     headline_above,
-    longer_title,
     nav_texts,
     strip_list_tag,
     title_after_dateline,
@@ -208,7 +208,7 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str, config:
     # line rules and the title
     guesses = Guesses(tree, url)
     nav = nav_texts(tree, url, canonical)
-    title = choose_title(tree, meta, ld, hero, guesses.title, site_name, host, nav)
+    title = choose_title(tree, meta, ld, hero, guesses.title, site_name, host, nav, url)
     title = scrub(title) if title else None
     kept, line_removals, _ = apply_line_rules(
         split_paragraphs(extracted),
@@ -217,9 +217,11 @@ def _clean_html(html: str, raw: RawPage, url: str | None, encoding: str, config:
         official=official,
         official_domains=config.official_domains,
     )
-    if kept and title and longer_title(kept[0], title):
+    better = first_line_title(kept[0], title, tree, host) if kept and title else None
+    if better:
         removals.append(Removal("repeated_title", kept[0]))
-        title = kept.pop(0)
+        title = better
+        kept.pop(0)
     elif title is None:
         # no candidate of the markup names the statement (the page is titled after the site or
         # its section): the headline above the text is the title, the lines above it the header

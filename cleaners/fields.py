@@ -92,8 +92,11 @@ def field_title(
 MAX_HEADING_CHARS = 300  # a headline is a line, not a block of text
 # a theme's headline set without a heading element: `<span class="entry-title">`,
 # `<div class="story-headline">`
+# a forum names the thread's subject so: `<div class="thread-subject">`, `<h2 class="topic-title">`
 _HEADLINE_CLASS = re.compile(
-    r"(?:^|[\s_-])(?:(?:entry|post|story|article|page|item)-?(?:title|headline)|headline)(?:$|[\s_-])", re.I
+    r"(?:^|[\s_-])(?:(?:entry|post|story|article|page|item|topic|thread)[-_]?(?:title|headline|subject)"
+    r"|headline)(?:$|[\s_-])",
+    re.I,
 )
 
 
@@ -107,7 +110,7 @@ def names_headline(el: HtmlElement) -> bool:
 
 # one XPath pass finds heading tags and class-named headlines in document order (walking every
 # element in Python costs more than the rest of choosing the title); `_names_headline` decides
-_NAMED = " or ".join(f"contains(@{a}, '{w}')" for a in ("class", "id") for w in ("itle", "eadline"))
+_NAMED = " or ".join(f"contains(@{a}, '{w}')" for a in ("class", "id") for w in ("itle", "eadline", "ubject"))
 
 
 def headline_elements(tree: HtmlElement, tags: tuple[str, ...]) -> list[HtmlElement]:
@@ -149,6 +152,10 @@ def named_headline(
 # "brief_0412_final.pdf", "Untitled document", "Document1"
 _OFFICE_PREFIX = re.compile(r"^\s*microsoft\s+(?:office\s+)?(?:word|excel|powerpoint)\s*-\s*", re.I)
 _FILE_EXT = re.compile(r"\.(?:docx?|pdf|odt|rtf|wpd|pages|txt|pptx?|xlsx?|html?)$", re.I)
+# a file's name without its extension: words joined by "_" or "-" with a date, a number or a
+# version word among them ("fenwick-brief-0412-rev3", "brief-2024-03-final")
+_JOINED = re.compile(r"^[\w.]+(?:[_-][\w.]+){2,}$")
+_VERSION = re.compile(r"(?:^|[_-])(?:v\d+|rev\d*|final|draft|\d+)(?=$|[_-])", re.I)
 _NO_TITLE = re.compile(
     r"^(?:untitled|no\s+title|document\s*\d*|new\s+document)(?:[\s_-]*(?:document|\d+))?$", re.I
 )
@@ -165,9 +172,11 @@ def reads_as_file_name(title: str) -> bool:
     text = text.strip("\"'\u201c\u201d")
     if _NO_TITLE.match(text):
         return True
+    if _FILE_EXT.search(text) and not text.lower().startswith(("www.", "http")):
+        return True  # "Brief 2024-03 FINAL v2.pdf": a name that ends in a document's extension
     if " " in text:
         return False
-    return bool(_FILE_EXT.search(text)) or ("_" in text and len(text) > 3)
+    return ("_" in text and len(text) > 3) or bool(_JOINED.match(text) and _VERSION.search(text))
 
 
 # a font size set by a style: "font-size: 18pt", "font-size:24px", "font-size: 1.6em", "x-large"
@@ -208,32 +217,111 @@ def set_large(el: HtmlElement, sizes: dict[str, float]) -> bool:
     return px is not None and px >= _LARGE_PX
 
 
+_HEADING_PX = {"h1": 32.0, "h2": 24.0, "h3": 18.72}  # a browser's default sizes
+_FONT_PX = {4: 18.0, 5: 24.0, 6: 32.0, 7: 48.0}  # `<font size=4..7>`
+_LARGE_LINES = 3  # a document's title is among its first few lines in large type
+
+
+def type_size(el: HtmlElement, sizes: dict[str, float]) -> float | None:
+    """The size (px) the element sets its text in, when it sets it large: a heading's default
+    size, a `<font>` of size 4 to 7 (or "+1" and up), or the size its style or a class of the
+    page's style sheet gives it (`set_large`). None for text of the page's usual size."""
+    if el.tag in _HEADING_PX:
+        return _HEADING_PX[el.tag]
+    if el.tag == "font":
+        size = (el.get("size") or "").strip()
+        step = (
+            int(size[1:]) + 3
+            if size[:1] == "+" and size[1:].isdigit()
+            else int(size)
+            if size.isdigit()
+            else 0
+        )
+        return _FONT_PX.get(min(step, 7)) if step >= 4 else None
+    px = _size_px(el.get("style") or "")
+    if px is None:
+        found = [sizes[c] for c in (el.get("class") or "").split() if c in sizes]
+        px = max(found) if found else None
+    return px if px is not None and px >= _LARGE_PX else None
+
+
 def large_first_line(tree: HtmlElement, host: str | None, nav: frozenset[str]) -> str | None:
-    """The first line of the body set in large type (a heading element, or a block whose own
-    style or class sets it large), outside links and the banner, of two words or more and not
-    running text: a converted document's title, which its file-named `<title>` does not give."""
+    """The line the document sets in the largest type among the first lines of its body set
+    large (a heading element, a larger `<font>`, a block whose own style or class sets it
+    large; the first of equals; two lines of one size side by side are one title broken in
+    two), outside links and the banner, of two words or more and not running text: a converted
+    document's title, which its file-named `<title>` does not give, and not a letterhead in
+    smaller type above it. Where no line is set large, the first such line set bold as a whole
+    (`<p><b>Title</b></p>`, as a word processor sets a title in the text's own size) among the
+    document's first lines."""
     sizes = class_sizes(tree)
     query = (
-        "//body//*[self::h1 or self::h2 or self::h3"
+        "//body//*[self::h1 or self::h2 or self::h3 or self::font[@size]"
         " or ((@style or @class) and (self::p or self::div or self::span or self::td))]"
     )
+    large: list[tuple[float, str]] = []
+    last: HtmlElement | None = None
     for el in tree.xpath(query):
-        if el.tag not in ("h1", "h2", "h3") and not set_large(el, sizes):
+        px = type_size(el, sizes)
+        text = _line_text(el, host, nav) if px else None
+        if not (px and text):
             continue
-        if (
-            next(el.iterancestors("a"), None) is not None
-            or el.find(".//a") is not None
-            or in_banner(el, host)
-        ):
+        if large and last is not None and el.getprevious() is last and large[-1][0] == px:
+            # a long title the converter broke over two lines of the same size
+            large[-1] = (px, f"{large[-1][1]} {text}")
+        elif len(large) == _LARGE_LINES:
+            break
+        else:
+            large.append((px, text))
+        last = el
+    if large:
+        return max(large, key=lambda c: c[0])[1]
+    for el in tree.xpath(_FIRST_BLOCKS):
+        if not bold_whole(el):
             continue
-        text = WS.sub(" ", el.text_content()).strip()
-        if (
-            len(text.split()) >= 2
-            and len(text) <= MAX_HEADING_CHARS
-            and normalise_text(text) not in nav
-            and not is_prose_line(text)
-        ):
+        text = _line_text(el, host, nav)
+        if text:
             return text
+        if is_prose_line(WS.sub(" ", el.text_content())):
+            break  # the text has begun: a bold line further down is a label within it
+    return None
+
+
+# the first blocks of a document's body, where its title stands
+_FIRST_BLOCKS = (
+    "(//body//*[self::p or self::div or self::td or self::center][normalize-space()])[position() <= 12]"
+)
+_BOLD = ("b", "strong")
+_BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)", re.I)
+
+
+def bold_whole(el: HtmlElement) -> bool:
+    """The block's whole text is set bold: by its own style, or by `<b>` / `<strong>` (perhaps
+    inside a `<span>` or `<font>`, perhaps around an `<i>`) that hold all of it."""
+    if _BOLD_STYLE.search(el.get("style") or ""):
+        return True
+    whole = WS.sub(" ", el.text_content()).strip()
+    if not whole or (el.text or "").strip():
+        return False
+    for b in el.iter(*_BOLD):
+        if WS.sub(" ", b.text_content()).strip() == whole:
+            return True
+    return False
+
+
+def _line_text(el: HtmlElement, host: str | None, nav: frozenset[str]) -> str | None:
+    """The element's text when it may be a document's title line: outside links and the banner,
+    of two words or more, not a navigation item nor running text."""
+    if next(el.iterancestors("a"), None) is not None or el.find(".//a") is not None or in_banner(el, host):
+        return None
+    text = WS.sub(" ", el.text_content()).strip()
+    if (
+        len(text.split()) >= 2
+        and len(text) <= MAX_HEADING_CHARS
+        and normalise_text(text) not in nav
+        and not is_prose_line(text)
+    ):
+        return text
     return None
 
 

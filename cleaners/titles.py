@@ -4,13 +4,17 @@ A page states its title in several places (the state.gov hero, og:title, twitter
 JSON-LD headline, `<title>`, `<h1>`), most of them with the site's name attached
 ("Title - United States Department of State", "Site | Title", "[List] Title").
 `choose_title` first looks for the heading that agrees with og:title or `<title>`: the page's
-own headline, found whole in the title once a mailing list's tag and a reply prefix are gone,
-and not the site's name (a banner's heading, a link home). A title whose own words hold a
-separator ("Department Press Briefing – May 6, 2022") is kept whole that way. Without such a
-heading, it takes the first candidate that is still a title once `strip_title_suffix` has cut
-the site's name off. A forum's `<title>` is read from where its reply's subject starts
-(`subject_from`); a `<title>` that is a file's name is no title, and the converted document's
-large first line is (`cleaners.fields.large_first_line`).
+own headline (without a label the heading sets before it), found whole in the title once a
+list's or a thread's tags and markers are gone (`cleaners.titleparts`), and not the site's name
+(a banner's heading, a link home). What the title holds beside the heading is the site's when
+the page names it so, when it is written in another script, or when the heading stands at the
+title's start or end (a forum's board and name behind a subject). A title whose own words hold
+a separator ("Department Press Briefing – May 6, 2022") is kept whole that way. Without such a
+heading, the run of the title's parts that the address's slug spells (`slug_part`), else the
+first candidate that is still a title once `strip_title_suffix` has cut the site's name off.
+A forum's `<title>` is read from where its reply's subject starts (`subject_from`); a `<title>`
+that is a file's name is no title, and the converted document's largest or bold first line is
+(`cleaners.fields.large_first_line`).
 """
 
 from __future__ import annotations
@@ -25,29 +29,38 @@ from lxml.html import HtmlElement
 from cleaners.dates import is_date_only
 from cleaners.fields import MAX_HEADING_CHARS as _MAX_HEADING_CHARS
 from cleaners.fields import (
-    class_sizes,
     field_title,
     headline_elements,
     large_first_line,
     named_headline,
     names_headline,
     reads_as_file_name,
-    set_large,
 )
 from cleaners.fields import reads_as_title as reads_as_title
 from cleaners.fields import title_after_dateline as title_after_dateline
 from cleaners.fields import title_position as title_position
+from cleaners.headlines import first_line_title as first_line_title
+from cleaners.headlines import headline_above as headline_above
+from cleaners.headlines import longer_title as longer_title
 from cleaners.html import WS, title_tag
 from cleaners.model import normalise_text
-from cleaners.prose import is_prose as is_prose_line
 from cleaners.sitename import NAME_WORDS as _NAME_WORDS
 from cleaners.sitename import in_banner, is_own_name, is_site_name, name_key, own_names
+from cleaners.titleparts import (
+    SEG_TAG,
+    other_script,
+    segments,
+    spans,
+    without_badge,
+)
+from cleaners.titleparts import SLUG_WORD as SLUG_WORD
+from cleaners.titleparts import STOP_WORDS as STOP_WORDS
+from cleaners.titleparts import TITLE_SPLIT as TITLE_SPLIT
+from cleaners.titleparts import strip_list_tag as strip_list_tag
+from cleaners.titleparts import subject_from as subject_from
 
 _in_banner = in_banner  # the banner check, under the name tests/test_cleaners_structure.py imports
 
-# the separators sites put between a title and their name: " | ", " - ", " – ", " -- ", " :: ",
-# " » ", " · ", " • ", " / "
-TITLE_SPLIT = re.compile(r"\s+(?:[|–—·•/-]|--|::|»)\s+")
 # the ones a site's name is cut at by its wording alone (`_SITE_LIKE`), when the page does not
 # say what it is called: a " / " or " · " inside a title is left to what the page says of itself
 _WORDING_SPLIT = re.compile(r"\s+[|–—-]\s+|\s+::\s+|\s+»\s+")
@@ -56,9 +69,6 @@ _SITE_LIKE = re.compile(
     r"\bnews\b|\bnewswire\b|\bwire\b|\bpress\b|\bonline\b|\.com\b|\.org\b|\.net\b",
     re.I,
 )
-SLUG_WORD = re.compile(r"[a-z0-9]+")
-# Words that say nothing about what a title or a URL slug is about.
-STOP_WORDS = frozenset("the a an of on in and to for with at by s html htm php www".split())
 
 
 def strip_title_suffix(
@@ -77,7 +87,13 @@ def strip_title_suffix(
     at the separators such names are usually set behind. A date is never all that is left:
     "Department Press Briefing – May 6, 2022" stays whole."""
     title = title.strip()
-    parts = [p for p in TITLE_SPLIT.split(title) if p]
+    parts = [p for p in TITLE_SPLIT.split(title) if p.strip()]
+    if len(parts) > 1:
+        main = max(parts, key=len)
+        kept = _strip_edges(parts, lambda seg: other_script(seg, main))
+        if len(kept) < len(parts):
+            title = SEG_TAG.sub("", _rejoin(title, kept), count=1).strip() or title
+            parts = [p for p in TITLE_SPLIT.split(title) if p.strip()]
     names = names | ({name_key(site_name)} if site_name else set())
 
     def own(seg: str) -> bool:
@@ -151,67 +167,7 @@ def title_suffix(title: str | None) -> str | None:
     return parts[-1] if len(parts) > 1 else None
 
 
-def longer_title(line: str, title: str) -> bool:
-    """The first paragraph is the statement's own title and the page's title a shorter
-    form of it ("Embassy funds shelters" / "U.S. Embassy Funds Shelter Network for ...")."""
-    words = line.split()
-    if not 3 <= len(words) <= 20 or line.rstrip().endswith((".", "!", "?", ":", '"', "\u201d")):
-        return False
-    if "|" in line:
-        return False  # a table row (an infobox's "| Name | Value |"), never a title
-    capitalised = [w for w in words if len(w) > 3]
-    if not capitalised or sum(w[0].isupper() for w in capitalised) / len(capitalised) < 0.6:
-        return False
-    tw = {w for w in SLUG_WORD.findall(normalise_text(title)) if w not in STOP_WORDS}
-    lw = {w for w in SLUG_WORD.findall(normalise_text(line)) if w not in STOP_WORDS}
-    return bool(tw) and len(tw & lw) / len(tw) >= 0.6 and len(lw) >= len(tw)
-
-
-# "[FA-List] ...", "Re: ...", "Fwd: ...": a mailing list's tag and reply prefixes before a subject
-_LIST_TAG = re.compile(r"^\s*(?:(?:\[[^\[\]]{1,40}\]|(?:re|fwd?|aw|tr)\s*(?:\[\d+\])?\s*:)\s*)+", re.I)
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6", "b", "strong", "font")
-
-
-_REPLY_START = re.compile(r"(?:re|fwd?|aw|tr)\s*(?:\[\d+\])?\s*:\s", re.I)
-
-
-def subject_from(title: str) -> str:
-    """A forum's or an archive's `<title>` from where its subject starts: the part after a
-    separator that opens with a reply marker ("Forum • View topic - Re: [Tag] Title" ->
-    "Re: [Tag] Title"). What stands before a reply's subject is the board's chrome."""
-    for m in TITLE_SPLIT.finditer(title):
-        if _REPLY_START.match(title, m.end()):
-            return title[m.end() :].strip()
-    return title
-
-
-def strip_list_tag(subject: str) -> str:
-    """'[FA-Digest] Re: Title' -> 'Title': a list's tag and reply prefixes are not the subject."""
-    return _LIST_TAG.sub("", subject).strip()
-
-
-def _spans(segments: list[tuple[int, int]]) -> Iterable[tuple[int, int]]:
-    for i in range(len(segments)):
-        for j in range(i + 1, len(segments) + 1):
-            yield i, j
-
-
-def _segments(title: str) -> list[tuple[int, int]]:
-    """Where the parts of a title split at its separators are: (start, end) offsets; a short
-    head before ': ' is a part of its own ("Blog Name: Title")."""
-    bounds: list[tuple[int, int]] = []
-    start = 0
-    for m in TITLE_SPLIT.finditer(title):
-        bounds.append((start, m.start()))
-        start = m.end()
-    bounds.append((start, len(title)))
-    bounds = [(i, j) for i, j in bounds if title[i:j].strip()]
-    if bounds:
-        i, j = bounds[0]
-        colon = title.find(": ", i, j)
-        if colon > 0 and title[colon + 2 : j].strip() and len(title[i:colon].split()) <= 4:
-            bounds[:1] = [(i, colon), (colon + 2, j)]
-    return bounds
 
 
 def agreeing_heading(
@@ -233,7 +189,7 @@ def agreeing_heading(
         if title and not reads_as_file_name(title):
             cleaned = strip_list_tag(subject_from(WS.sub(" ", title).strip()))
             if cleaned:
-                wanted.append((normalise_text(cleaned), cleaned, _segments(cleaned)))
+                wanted.append((normalise_text(cleaned), cleaned, segments(cleaned)))
     if not wanted:
         return None
     # heading elements first; headlines named so by their class only when none of those agrees
@@ -257,9 +213,10 @@ def _agreeing(
     for el in elements:
         raw = el.text_content()
         if raw.strip() and len(raw) <= _MAX_HEADING_CHARS:
-            text = strip_list_tag(WS.sub(" ", raw).strip())
-            if text and normalise_text(text) not in nav:
-                headings.append((el, text, normalise_text(text)))
+            plain, unlabelled = strip_list_tag(WS.sub(" ", raw).strip()), without_badge(el, raw)
+            for text in (plain, unlabelled) if unlabelled != plain else (plain,):
+                if text and (normalise_text(text) not in nav or _topic_link(el, text)):
+                    headings.append((el, text, normalise_text(text)))
     found: list[tuple[int, str, str, str]] = []  # position, key, the rest of the title, text
     for pos, (el, text, key) in enumerate(headings):
         for whole, cleaned, segs in wanted:
@@ -269,7 +226,7 @@ def _agreeing(
                 continue
             if key not in whole:
                 continue
-            for i, j in _spans(segs):
+            for i, j in spans(segs):
                 if (i, j) == (0, len(segs)) or normalise_text(cleaned[segs[i][0] : segs[j - 1][1]]) != key:
                     continue
                 if is_site_name(text, site_name, host) or in_banner(el, host):
@@ -278,6 +235,7 @@ def _agreeing(
                 rest = " - ".join(normalise_text(o) for o in others)
                 site_like = (
                     is_site_name(rest, site_name, host)
+                    or all(other_script(o, text) for o in others)
                     or (
                         any(is_own_name(o, names(), host) for o in others)
                         and all(is_own_name(o, names(), host) or normalise_text(o) in nav for o in others)
@@ -286,12 +244,39 @@ def _agreeing(
                         k == rest and (p < pos or in_banner(h, host)) for p, (h, _, k) in enumerate(headings)
                     )
                 )
-                if site_like or len(key.split()) >= len(rest.split()):
+                if (
+                    site_like
+                    or len(key.split()) >= len(rest.split())
+                    or _at_edge(i, j, len(segs), key, others, el)
+                ):
                     found.append((pos, key, rest, text))
     # of two headings that make up the title between them, the first is the site's
     sites = {rest for pos, _, rest, _ in found if any(k == rest and p < pos for p, k, _, _ in found)}
     kept = [(len(key.split()), text) for _, key, _, text in found if key not in sites]
     return max(kept, key=lambda c: c[0])[1] if kept else None
+
+
+def _topic_link(el: HtmlElement, text: str) -> bool:
+    """A page's main heading (an `<h1>`, `<h2>` or a class-named headline) of a few words or
+    more that links elsewhere: a forum's subject links its topic's first page under another
+    address (`viewtopic.php?t=77` from `viewtopic.php?f=3&t=77&start=15`), which makes it a
+    navigation item by `nav_texts`; it may still agree with the `<title>`. A section's label
+    is a word or two."""
+    return (el.tag in ("h1", "h2") or names_headline(el)) and len(text.split()) >= _EDGE_WORDS
+
+
+_EDGE_WORDS = 3  # a heading of a few words may be a section's label, not the headline
+
+
+def _at_edge(i: int, j: int, count: int, key: str, others: list[str], el: HtmlElement) -> bool:
+    """The heading is the run of the title's parts at its start or its end (`i`..`j` of `count`
+    parts), the page's `<h1>` or more than a few words long, and what is left holds no date:
+    the rest is the site's (a forum's board and name behind a thread's subject), however long."""
+    return (
+        (i == 0 or j == count)
+        and (len(key.split()) > _EDGE_WORDS or (el.tag == "h1" and len(key.split()) >= 2))
+        and not any(is_date_only(o) for o in others)
+    )
 
 
 def choose_title(
@@ -303,6 +288,7 @@ def choose_title(
     site_name: str | None,
     host: str | None,
     nav: frozenset[str] = frozenset(),
+    url: str | None = None,
 ) -> str | None:
     """The statement's title: the state.gov hero's, else the heading that agrees with og:title or
     `<title>` (`agreeing_heading`), else the first of og:title, twitter:title,
@@ -328,6 +314,10 @@ def choose_title(
     agreed = agreeing_heading(tree, (meta.get("og:title"), tag), site_name, host, nav, names)
     if agreed:
         return agreed
+    for raw in (meta.get("og:title"), tag):
+        slugged = slug_part(raw, url)
+        if slugged:
+            return slugged
     headline = ld.get("headline")
     candidates: list[str | None | Callable[[], str | None]] = [
         meta.get("og:title"),
@@ -357,6 +347,54 @@ def choose_title(
         ):
             return stripped
     return named_headline(tree, site_name, host, nav, names()) or field_title(tree, site_name, host, nav)
+
+
+_SLUG_WORDS = 3  # a slug of fewer words than this says too little of the title
+_SLUG_MISSING = 0.2  # the share of a run's words its slug may leave out (a CMS drops a few)
+
+
+def _slug_words(url: str | None) -> list[str]:
+    """The words of the address's slug (the last part of its path that holds words:
+    "/threads/joint-statement-on-cuba.81234/" -> joint, statement, cuba), stop words and
+    numbers left out."""
+    if not url:
+        return []
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return []
+    for part in reversed([p for p in path.split("/") if p]):
+        words = [w for w in SLUG_WORD.findall(part.lower()) if w not in STOP_WORDS and not w.isdigit()]
+        if len(words) >= _SLUG_WORDS:
+            return words
+    return []
+
+
+def slug_part(title: str | None, url: str | None) -> str | None:
+    """The run of a title's parts that its page's address spells (`<title>` "[News] Joint
+    Statement on Cuba | Board | Forum" at /threads/joint-statement-on-cuba.81234/): the fewest
+    parts that hold every word of the slug, starting with its first, and not many more. The parts left out are
+    the site's (its board and name, a thread's tag). None when no slug of a few words agrees
+    with a run shorter than the whole title, or when a date would be left out."""
+    words = _slug_words(url)
+    if not title or not words:
+        return None
+    title = WS.sub(" ", title).strip()
+    segs = segments(title)
+    best: tuple[int, int] | None = None
+    for i, j in spans(segs):
+        run = title[segs[i][0] : segs[j - 1][1]]
+        have = [w for w in SLUG_WORD.findall(normalise_text(run)) if w not in STOP_WORDS and not w.isdigit()]
+        spelled = have[:1] == words[:1] and set(words) <= set(have)
+        if spelled and len(set(have) - set(words)) <= len(set(have)) * _SLUG_MISSING:
+            if best is None or j - i < best[1] - best[0]:
+                best = (i, j)
+    if best is None or best == (0, len(segs)):
+        return None
+    i, j = best
+    if any(is_date_only(title[a:b]) for a, b in segs[:i] + segs[j:]):
+        return None
+    return title[segs[i][0] : segs[j - 1][1]].strip()
 
 
 def _guessed(guess: str | None, tag: str | None, cut: Callable[[str], str], tree: HtmlElement) -> str | None:
@@ -400,10 +438,10 @@ def _unless_cut_from(guess: str | None, cut: str | None, tree: HtmlElement) -> s
     if not guess or not cut:
         return guess
     key = normalise_text(WS.sub(" ", guess))
-    segs = _segments(cut)
+    segs = segments(cut)
     if len(segs) < 2 or key == normalise_text(cut):
         return guess
-    for i, j in _spans(segs):
+    for i, j in spans(segs):
         if (i, j) == (0, len(segs)) or normalise_text(cut[segs[i][0] : segs[j - 1][1]]) != key:
             continue
         rest = [cut[a:b] for a, b in segs[:i] + segs[j:]]
@@ -445,59 +483,3 @@ def nav_texts(tree: HtmlElement, *urls: str | None) -> frozenset[str]:
 def _page_key(url: str) -> tuple[str, str, str]:
     parts = urlsplit(url)
     return parts.netloc.lower().removeprefix("www."), parts.path.rstrip("/"), parts.query
-
-
-_HEADLINE_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6", "b", "strong")
-_HEADLINE_LINES = 8  # a headline stands among the first lines of the extracted text
-
-
-def headline_above(
-    tree: HtmlElement,
-    paragraphs: list[str],
-    site_name: str | None,
-    host: str | None,
-    nav: frozenset[str] = frozenset(),
-) -> int | None:
-    """Which of the first extracted lines, above the first prose paragraph, is the headline when
-    no title candidate of the markup survived: a line that stands alone in a heading element
-    (`<h1>`-`<h6>`, `<b>`, `<strong>`, a `<font>` that sets it larger than the text, or an
-    element whose class names it the headline: a `<font>` of a face or colour alone marks a
-    byline as well as a headline) outside any link, that
-    is neither a navigation item nor the site's name, nor a single word; of several (a column's
-    heading, a section label above the headline), the closest to the text, as a headline stands
-    right above its story.
-    The index into `paragraphs`, or None."""
-    head: list[tuple[int, str]] = []
-    for i, line in enumerate(paragraphs[:_HEADLINE_LINES]):
-        if is_prose_line(line):
-            break
-        head.append((i, normalise_text(line)))
-    if not head:
-        return None
-    wanted = {key for _, key in head}
-    standing: set[str] = set()
-    sizes = class_sizes(tree)
-    styled = tree.xpath("//*[@style or @class][self::p or self::div or self::span or self::td]")
-    for el in (*headline_elements(tree, (*_HEADLINE_TAGS, "font")), *styled):
-        if el.tag == "font" and not _larger_font(el):
-            continue
-        if el.tag in ("p", "div", "span", "td") and not names_headline(el) and not set_large(el, sizes):
-            continue  # a block is a headline by its class's name or its large type
-        if next(el.iterancestors("a"), None) is not None or el.find(".//a") is not None:
-            continue
-        key = normalise_text(WS.sub(" ", el.text_content()))
-        if key in wanted and key not in nav and not in_banner(el, host):
-            standing.add(key)
-    for i, key in reversed(head):
-        if key in standing and len(key.split()) >= 2 and not is_site_name(paragraphs[i], site_name, host):
-            return i
-    return None
-
-
-def _larger_font(el: HtmlElement) -> bool:
-    """A `<font>` that sets its text larger than the page's default (size 3): "+1" and up, or
-    4 to 7. Size marks a headline; a face or a colour alone does not."""
-    size = (el.get("size") or "").strip()
-    if size.startswith("+"):
-        return size[1:].isdigit() and int(size[1:]) >= 1
-    return size.isdigit() and int(size) >= 4
