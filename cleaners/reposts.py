@@ -31,6 +31,7 @@ from lxml.html import HtmlElement
 
 from cleaners.edgelinks import drop_source_links
 from cleaners.html import drop_keeping_tail
+from cleaners.intro import cut_lead_note, source_boxes
 from cleaners.model import Removal
 from cleaners.prose import is_prose, word_count
 
@@ -196,10 +197,12 @@ def keep_quoted_statement(tree: HtmlElement) -> list[Removal]:
     body = tree.body if tree.tag == "html" else tree
     if body is None:
         return []
+    boxes = source_boxes(body)  # before the source lines that mark them go
     sources = drop_source_links(body)
     quote = _statement_quote(body, sourced=bool(sources))
     if quote is None:
-        return sources
+        # no quotation with commentary around it: a short note above the copy may still stand
+        return sources + cut_lead_note(body, boxes)
     removals = sources + _cut_attribution(quote)
     cut: list[str] = []
     before = True

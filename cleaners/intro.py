@@ -1,0 +1,254 @@
+"""The republisher's own few words above a copied statement: a reblogger's comment, a network
+post's intro, a forwarding line ("FYI, below").
+
+Such a note changes from page to page, so learning a site's chrome never removes it, and it is
+too short to count as the commentary `cleaners.reposts` weighs against a quote. What gives it
+away is where it stands: just above the point where the copy starts, a point the page marks by
+its structure:
+
+- the box that holds the copy under the link to its official original (a reblog's trail, a
+  shared post's card): the source line says the box is a copy;
+- the statement's own title repeated as a heading under the page's title (a pasted text);
+- a mail client's separator ("-------- Forwarded Message --------", "-----Original Message-----",
+  "Begin forwarded message:"), as a block of its own or a line of a `<pre>`;
+- a lone rule (`<hr>`) under a short line: the weakest mark, so there the line must also speak
+  as a person (first person singular, the reader addressed, "FYI", "Sharing this ...").
+
+The note is the text blocks in front of that point, within the same box, that end a sentence
+(or a colon) or speak as a person ("FYI"): at most a few blocks of a few dozen words together, and the copy after it must be
+a statement's length and several times longer. Headings, bylines and dates are left to the line
+rules. Everything cut is returned as removals, so nothing is lost.
+
+Only elements the page already marks are looked at (source lines found by `cleaners.edgelinks`,
+rules, headings, separator text found by one XPath query), so the pass costs little on pages
+that have none.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml.etree import XPath
+from lxml.html import HtmlElement
+
+from cleaners.edgelinks import MARK
+from cleaners.model import Removal
+from cleaners.prose import ends_sentence, is_prose, word_count
+
+_WS = re.compile(r"\s+")
+_NOTE_MAX_WORDS = 60  # a note of several short sentences; a longer text is commentary or statement
+_NOTE_MAX_BLOCKS = 3
+_MIN_COPY = 300  # characters after the mark: a statement's length (as `reposts.MIN_QUOTE`)
+_COPY_TO_NOTE = 3  # the copy is at least this many times the note's length
+_LEVELS = 4  # how far up from the mark the note's box may be
+_HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+_BOXES = frozenset(("div", "section", "article", "main", "td", "li", "blockquote", "figure", "aside"))
+
+# A person's voice: first person singular, the reader addressed, the forwarding shorthands, a
+# note that opens by saying what the poster does with the text.
+_SINGULAR = re.compile(r"(?<![\w'’])I(?:'m|'ve|'d|'ll|’m|’ve|’d|’ll)?(?![\w'’])")
+_ADDRESSED = re.compile(
+    r"(?<![\w'’])(?:me|my|myself|mine|you|your|yours|yourself|you're|you’re|y'all|folks|fyi|fwiw|h/t)"
+    r"(?![\w'’])",
+    re.I,
+)
+_PASSING = re.compile(
+    r"^(?:sharing|posting|reposting|re-?sharing|reblogging|boosting|passing|forwarding|saving|sending|"
+    r"cross-?posting|fwd?)\b",
+    re.I,
+)
+_POLITE = re.compile(r"\bthank(?:s| you)\b[^.!?]*", re.I)  # a speaker's thanks address no reader
+
+# The separators mail clients put above a forwarded or quoted message.
+_SEPARATOR = re.compile(
+    r"^[ \t>]*(?:-{2,}\s*(?:forwarded|original)\s+message\s*-{2,}|begin forwarded message:)[ \t]*$",
+    re.I | re.M,
+)
+_SEPARATOR_TEXT = XPath(
+    "//text()[contains(translate(., 'FORWADIGNLMES', 'forwadignlmes'), 'forwarded message')"
+    " or contains(translate(., 'ORIGNALMES', 'orignalmes'), 'original message')]"
+)
+_REPEATABLE = XPath("//h1 | //h2 | //h3 | //h4")
+
+
+def _text(el: HtmlElement) -> str:
+    return _WS.sub(" ", el.text_content()).strip()
+
+
+def speaks_as_person(text: str) -> bool:
+    """The text speaks as a person to readers: first person singular, the reader addressed, a
+    forwarding shorthand, or it opens with what the poster does ("Sharing this ...")."""
+    text = _POLITE.sub(" ", text)
+    return bool(_SINGULAR.search(text) or _ADDRESSED.search(text) or _PASSING.match(text.strip()))
+
+
+def _is_note_text(text: str) -> bool:
+    return bool(text) and (ends_sentence(text) or text.endswith(":")) and not text.isupper()
+
+
+class _Note:
+    """The pieces of text in front of a mark: elements, or bare text (a parent's own text, a
+    sibling's tail) given as (element, "text" | "tail")."""
+
+    def __init__(self) -> None:
+        self.blocks: list[HtmlElement] = []
+        self.bare: list[tuple[HtmlElement, str]] = []
+        self.texts: list[str] = []
+
+    def words(self) -> int:
+        return sum(word_count(t) for t in self.texts)
+
+    def cut(self) -> Removal:
+        for el in self.blocks:
+            parent = el.getparent()
+            if parent is not None:
+                parent.remove(el)  # its tail is blank (`_pick_note` takes no block with text after it)
+        for el, attr in self.bare:
+            setattr(el, attr, None)
+        return Removal("repost_note", " ".join(self.texts)[:1000])
+
+
+def _note_before(mark: HtmlElement, stop: HtmlElement, need_voice: bool) -> _Note | None:
+    """The note in front of `mark`: the text blocks before it in the nearest box (at most
+    `_LEVELS` up, not above `stop`) that has any text before it; None when that text is no note
+    (a heading only, a long text, prose of a statement's length)."""
+    node = mark
+    for _ in range(_LEVELS):
+        parent = node.getparent()
+        if parent is None:
+            return None
+        before: list[HtmlElement] = []
+        for sib in node.itersiblings(preceding=True):
+            if isinstance(sib.tag, str):
+                before.append(sib)
+        has_text = bool((parent.text or "").strip()) or any(
+            _text(s) or (s.tail or "").strip() for s in before
+        )
+        if has_text:
+            return _pick_note(parent, before, need_voice)
+        if parent is stop:
+            return None
+        node = parent
+    return None
+
+
+def _pick_note(parent: HtmlElement, before: list[HtmlElement], need_voice: bool) -> _Note | None:
+    note = _Note()
+    own = (parent.text or "").strip()
+    if own and (_is_note_text(own) or speaks_as_person(own)):
+        if need_voice and not speaks_as_person(own):
+            return None
+        note.bare.append((parent, "text"))
+        note.texts.append(own)
+    for sib in reversed(before):  # document order
+        text = _text(sib)
+        if (sib.tail or "").strip():
+            return None  # bare text between the blocks: no block structure to go by
+        if sib.tag in _HEADINGS or not text:
+            continue
+        if is_prose(text) and word_count(text) > _NOTE_MAX_WORDS:
+            return None  # a page's own prose above the mark: commentary, or the statement itself
+        voice = speaks_as_person(text)
+        if not voice and not _is_note_text(text):
+            continue  # a byline, a date, a label: the line rules read those
+        if need_voice and not voice:
+            return None
+        note.blocks.append(sib)
+        note.texts.append(text)
+    if not note.texts or len(note.texts) > _NOTE_MAX_BLOCKS or note.words() > _NOTE_MAX_WORDS:
+        return None
+    return note
+
+
+def _copy_after(mark: HtmlElement, inside: bool) -> str:
+    """The text of the copy: the mark's own (a box), or what follows it in its parent."""
+    if inside:
+        return _text(mark)
+    return " ".join(_text(s) for s in mark.itersiblings() if isinstance(s.tag, str))
+
+
+def _long_enough(copy: str, note: _Note) -> bool:
+    chars = sum(len(t) for t in note.texts)
+    return len(copy) >= _MIN_COPY and len(copy) >= _COPY_TO_NOTE * chars
+
+
+def source_boxes(body: HtmlElement) -> list[HtmlElement]:
+    """The boxes that hold a marked source line at their head and a statement's length of text."""
+    boxes = []
+    for line in body.iterfind(f".//*[@{MARK}]"):
+        for box in line.iterancestors():
+            if box is body:
+                break
+            if box.tag in _BOXES and len(_text(box)) >= _MIN_COPY:
+                boxes.append(box)
+                break
+    return boxes
+
+
+def _repeated_headings(body: HtmlElement) -> list[HtmlElement]:
+    """Headings that repeat an earlier heading's text: a title pasted with its statement."""
+    seen: set[str] = set()
+    out = []
+    for h in _REPEATABLE(body):
+        key = _text(h).casefold()
+        if word_count(key) < 3:
+            continue
+        if key in seen:
+            out.append(h)
+        seen.add(key)
+    return out
+
+
+def _separator_blocks(body: HtmlElement) -> list[HtmlElement]:
+    """Blocks that hold nothing but a mail client's forwarded-message separator."""
+    out = []
+    for node in _SEPARATOR_TEXT(body):
+        el = node.getparent()
+        if el is None or not node.is_text:
+            continue
+        text = _text(el)
+        if _SEPARATOR.fullmatch(text) and el.tag != "pre":
+            out.append(el)
+    return out
+
+
+def _cut_in_pre(body: HtmlElement) -> list[Removal]:
+    """A `<pre>` that opens with a few words above a forwarded-message separator: the words go."""
+    removals = []
+    for node in _SEPARATOR_TEXT(body):
+        el = node.getparent()
+        if el is None or el.tag != "pre" or not node.is_text:
+            continue
+        text = el.text or ""
+        m = _SEPARATOR.search(text)
+        if m is None:
+            continue
+        head = text[: m.start()].strip()
+        if not head or word_count(head) > _NOTE_MAX_WORDS or any(is_prose(p) for p in head.split("\n\n")):
+            continue
+        if len(_text(el)) - len(head) < _MIN_COPY:
+            continue
+        el.text = text[m.start() :]
+        removals.append(Removal("repost_note", _WS.sub(" ", head)))
+    return removals
+
+
+def cut_lead_note(body: HtmlElement, source_boxes: list[HtmlElement]) -> list[Removal]:
+    """Cut the republisher's note above the copy, when the page marks where the copy starts
+    (in place). `source_boxes`: the boxes holding a source line, found before source lines were
+    cut. Returns what was cut."""
+    removals = _cut_in_pre(body)
+    marks: list[tuple[HtmlElement, bool, bool]] = []  # mark, the copy is inside it, a voice is needed
+    marks += [(box, True, False) for box in source_boxes]
+    marks += [(h, False, False) for h in _repeated_headings(body)]
+    marks += [(el, False, False) for el in _separator_blocks(body)]
+    marks += [(hr, False, True) for hr in body.iter("hr")]
+    for mark, inside, need_voice in marks:
+        if mark.getparent() is None:
+            continue
+        note = _note_before(mark, body, need_voice)
+        if note is None or not _long_enough(_copy_after(mark, inside), note):
+            continue
+        removals.append(note.cut())
+        break  # one copy per page: its start is marked once
+    return removals
