@@ -10,14 +10,15 @@ its structure:
   shared post's card): the source line says the box is a copy;
 - the statement's own title repeated as a heading under the page's title (a pasted text);
 - a mail client's separator ("-------- Forwarded Message --------", "-----Original Message-----",
-  "Begin forwarded message:"), as a block of its own or a line of a `<pre>`;
+  "Begin forwarded message:"), a block of its own (`cleaners.layout` has already made a mail
+  body in a `<pre>` into blocks);
 - a lone rule (`<hr>`) under a short line: the weakest mark, so there the line must also speak
   as a person (first person singular, the reader addressed, "FYI", "Sharing this ...").
 
 The note is the text blocks in front of that point, within the same box, that end a sentence
-(or a colon) or speak as a person ("FYI"): at most a few blocks of a few dozen words together, and the copy after it must be
-a statement's length and several times longer. Headings, bylines and dates are left to the line
-rules. Everything cut is returned as removals, so nothing is lost.
+(or a colon) or speak as a person ("FYI"): at most a few blocks of a few dozen words together,
+and the copy after it must be a statement's length and several times longer. Headings, bylines
+and dates are left to the line rules. Everything cut is returned as removals, so nothing is lost.
 
 Only elements the page already marks are looked at (source lines found by `cleaners.edgelinks`,
 rules, headings, separator text found by one XPath query), so the pass costs little on pages
@@ -27,6 +28,7 @@ that have none.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from lxml.etree import XPath
 from lxml.html import HtmlElement
@@ -64,11 +66,11 @@ _SEPARATOR = re.compile(
     r"^[ \t>]*(?:-{2,}\s*(?:forwarded|original)\s+message\s*-{2,}|begin forwarded message:)[ \t]*$",
     re.I | re.M,
 )
-_SEPARATOR_TEXT = XPath(
-    "//text()[contains(translate(., 'FORWADIGNLMES', 'forwadignlmes'), 'forwarded message')"
-    " or contains(translate(., 'ORIGNALMES', 'orignalmes'), 'original message')]"
-)
-_REPEATABLE = XPath("//h1 | //h2 | //h3 | //h4")
+# The text nodes that may hold a separator; asked only of a page whose text holds one of the
+# words (plain `contains` tests: a `translate` on every text node costs far more).
+_SEPARATOR_WORDS = ("orwarded", "ORWARDED", "riginal M", "riginal m", "RIGINAL M")
+_SEPARATOR_TEXT = XPath("//text()[" + " or ".join(f"contains(., '{w}')" for w in _SEPARATOR_WORDS) + "]")
+_MARKED = XPath(f"descendant::*[@{MARK}]")
 
 
 def _text(el: HtmlElement) -> str:
@@ -175,7 +177,7 @@ def _long_enough(copy: str, note: _Note) -> bool:
 def source_boxes(body: HtmlElement) -> list[HtmlElement]:
     """The boxes that hold a marked source line at their head and a statement's length of text."""
     boxes = []
-    for line in body.iterfind(f".//*[@{MARK}]"):
+    for line in _MARKED(body):
         for box in line.iterancestors():
             if box is body:
                 break
@@ -189,9 +191,9 @@ def _repeated_headings(body: HtmlElement) -> list[HtmlElement]:
     """Headings that repeat an earlier heading's text: a title pasted with its statement."""
     seen: set[str] = set()
     out = []
-    for h in _REPEATABLE(body):
+    for h in body.iter("h1", "h2", "h3", "h4"):
         key = _text(h).casefold()
-        if word_count(key) < 3:
+        if word_count(key) < 2:
             continue
         if key in seen:
             out.append(h)
@@ -199,49 +201,30 @@ def _repeated_headings(body: HtmlElement) -> list[HtmlElement]:
     return out
 
 
-def _separator_blocks(body: HtmlElement) -> list[HtmlElement]:
+def _separator_blocks(nodes: list[Any]) -> list[HtmlElement]:
     """Blocks that hold nothing but a mail client's forwarded-message separator."""
     out = []
-    for node in _SEPARATOR_TEXT(body):
+    for node in nodes:
         el = node.getparent()
         if el is None or not node.is_text:
             continue
         text = _text(el)
-        if _SEPARATOR.fullmatch(text) and el.tag != "pre":
+        if _SEPARATOR.fullmatch(text):
             out.append(el)
     return out
-
-
-def _cut_in_pre(body: HtmlElement) -> list[Removal]:
-    """A `<pre>` that opens with a few words above a forwarded-message separator: the words go."""
-    removals = []
-    for node in _SEPARATOR_TEXT(body):
-        el = node.getparent()
-        if el is None or el.tag != "pre" or not node.is_text:
-            continue
-        text = el.text or ""
-        m = _SEPARATOR.search(text)
-        if m is None:
-            continue
-        head = text[: m.start()].strip()
-        if not head or word_count(head) > _NOTE_MAX_WORDS or any(is_prose(p) for p in head.split("\n\n")):
-            continue
-        if len(_text(el)) - len(head) < _MIN_COPY:
-            continue
-        el.text = text[m.start() :]
-        removals.append(Removal("repost_note", _WS.sub(" ", head)))
-    return removals
 
 
 def cut_lead_note(body: HtmlElement, source_boxes: list[HtmlElement]) -> list[Removal]:
     """Cut the republisher's note above the copy, when the page marks where the copy starts
     (in place). `source_boxes`: the boxes holding a source line, found before source lines were
     cut. Returns what was cut."""
-    removals = _cut_in_pre(body)
+    text = body.text_content()
+    separators = _SEPARATOR_TEXT(body) if any(w in text for w in _SEPARATOR_WORDS) else []
+    removals: list[Removal] = []
     marks: list[tuple[HtmlElement, bool, bool]] = []  # mark, the copy is inside it, a voice is needed
     marks += [(box, True, False) for box in source_boxes]
     marks += [(h, False, False) for h in _repeated_headings(body)]
-    marks += [(el, False, False) for el in _separator_blocks(body)]
+    marks += [(el, False, False) for el in _separator_blocks(separators)]
     marks += [(hr, False, True) for hr in body.iter("hr")]
     for mark, inside, need_voice in marks:
         if mark.getparent() is None:

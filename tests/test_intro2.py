@@ -1,0 +1,132 @@
+"""The republisher's own few words above a copied statement go to the removals; a statement's
+own short first line stays.
+
+The pages are the intro2 dev templates around a statement written for these tests, and small
+pages written here, each modelled on its kind of site."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from cleaners import Document, clean
+from cleaners.intro import speaks_as_person
+from cleaners.model import RawPage, normalise_text
+from tests.fixtures.web import wrapped_templates
+from tests.fixtures.web.wrapkit import Context, Page, Story
+
+PARAGRAPHS = (
+    "The Department welcomes the reopening of the river ferry between the two border towns, closed "
+    "since the storms of last autumn damaged both landing stages.",
+    "Engineers from both countries rebuilt the landings together, and the crossing will again carry "
+    "schoolchildren, traders and medical staff from Monday morning.",
+    "We thank the local authorities on both banks for their cooperation and look forward to the "
+    "bridge study that the two governments will begin next year.",
+)
+TITLE = "Reopening of the River Ferry Crossing"
+ORIGINAL = "https://www.state.gov/reopening-of-the-river-ferry-crossing/"
+STORY = Story(TITLE, PARAGRAPHS, dt.datetime(2024, 3, 8, 11, 0), ORIGINAL)
+
+
+def _clean_page(page: Page) -> Document:
+    return clean(
+        RawPage(page.url, page.url, 200, {"content-type": page.content_type}, page.body, "2024-03-09")
+    )
+
+
+def _render(name: str, n: int) -> tuple[Page, Document]:
+    page = wrapped_templates.render(name, STORY, Context(n, "An earlier notice", "A later notice"))
+    return page, _clean_page(page)
+
+
+def _html(body: str) -> Document:
+    html = f"<html><head><title>{TITLE} - Riverbank Board</title></head><body>{body}</body></html>"
+    url = "https://riverbank-board.example/posts/7"
+    return clean(RawPage(url, url, 200, {"content-type": "text/html"}, html.encode(), "2024-03-09"))
+
+
+def _has_all_paragraphs(doc: Document, paragraphs: tuple[str, ...] = PARAGRAPHS) -> bool:
+    text = normalise_text(doc.text)
+    return all(normalise_text(p) in text for p in paragraphs)
+
+
+def _notes(doc: Document) -> str:
+    return " ".join(r.text for r in doc.removed if r.rule == "repost_note")
+
+
+def test_a_reblog_comment_above_the_box_under_the_source_link_goes_to_the_removals() -> None:
+    for n in (1, 2):  # one sentence, two sentences
+        page, doc = _render("intro2-reblog-note", n)
+        assert _has_all_paragraphs(doc)
+        for note in page.cruft[:-2]:
+            assert normalise_text(note) not in normalise_text(doc.text)
+            assert note in _notes(doc)
+
+
+def test_a_network_post_intro_above_the_pasted_title_goes_and_the_title_stays() -> None:
+    page, doc = _render("intro2-network-post", 3)  # a two-sentence intro
+    assert doc.title == TITLE
+    assert _has_all_paragraphs(doc)
+    assert doc.text.startswith(PARAGRAPHS[0])
+    for intro in page.cruft[:-2]:
+        assert intro not in doc.text
+        assert intro in _notes(doc)
+
+
+def test_a_forwarding_line_above_the_mail_separator_goes_in_a_pre_and_in_blocks() -> None:
+    for n in range(1, 6):  # "FYI, below.", "FYI", "Passing this along.", ...
+        page, doc = _render("intro2-mail-forward", n)
+        assert _has_all_paragraphs(doc)
+        assert doc.text.startswith(PARAGRAPHS[0]), doc.text[:80]
+        assert page.cruft[0] in _notes(doc)
+
+
+def test_a_note_in_a_person_s_voice_above_a_lone_rule_goes() -> None:
+    doc = _html(
+        f"<h1>{TITLE}</h1><p>Posting this for my neighbours who asked about the ferry.</p><hr>"
+        + "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    )
+    assert doc.text.startswith(PARAGRAPHS[0])
+    assert "my neighbours" in _notes(doc)
+
+
+def test_the_statement_s_own_short_line_above_a_rule_stays() -> None:
+    for n in range(1, 5):  # "The United States condemns ...", "We are deeply concerned ...", ...
+        page, doc = _render("intro2-keep-lead-rule", n)
+        assert doc.text.startswith(page.expected_text.split("\n\n")[0])
+        assert not _notes(doc)
+
+
+def test_a_bare_forward_keeps_the_statement_s_short_first_line() -> None:
+    for n in range(1, 5):
+        page, doc = _render("intro2-keep-lead-forward", n)
+        assert doc.text.startswith(page.expected_text.split("\n\n")[0])
+        assert "Forwarded Message" not in doc.text
+        assert not _notes(doc)
+
+
+def test_a_first_person_statement_with_no_mark_of_a_copy_is_not_cut() -> None:
+    lead = "I congratulate the people of both towns on this day."
+    doc = _html(f"<h1>{TITLE}</h1><p>{lead}</p>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS))
+    assert doc.text.startswith(lead)
+    assert not _notes(doc)
+
+
+def test_commentary_of_its_own_length_above_a_rule_is_not_a_note() -> None:
+    own = (
+        "I have lived by this river all my life and I remember the ferry before it had an engine, "
+        "when the crossing took the better part of an hour and the fare was paid in eggs. My father "
+        "worked the landing on our side for twenty years, and he would have been glad to read this."
+    )
+    doc = _html(f"<h1>{TITLE}</h1><p>{own}</p><hr>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS))
+    assert own in doc.text
+    assert not _notes(doc)
+
+
+def test_a_person_s_voice() -> None:
+    assert speaks_as_person("FYI, below.")
+    assert speaks_as_person("Sharing this for my team.")
+    assert speaks_as_person("You will want to read the last part.")
+    assert speaks_as_person("I'm posting the full text.")
+    assert not speaks_as_person("The United States condemns this attack in the strongest terms.")
+    assert not speaks_as_person("We are deeply concerned by these reports.")
+    assert not speaks_as_person("Thank you all for joining us today.")
