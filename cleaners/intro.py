@@ -13,7 +13,8 @@ its structure:
   "Begin forwarded message:"), a block of its own (`cleaners.layout` has already made a mail
   body in a `<pre>` into blocks);
 - a lone rule (`<hr>`) under a short line: the weakest mark, so there the line must also speak
-  as a person (first person singular, the reader addressed, "FYI", "Sharing this ...").
+  as a person (first person singular, the reader addressed, "FYI", "Sharing this ...") and name
+  nothing of the title's subject (a speaker's own first line names it).
 
 The note is the text blocks in front of that point, within the same box, that end a sentence
 (or a colon) or speak as a person ("FYI"): at most a few blocks of a few dozen words together,
@@ -35,7 +36,7 @@ from lxml.html import HtmlElement
 
 from cleaners.edgelinks import MARK
 from cleaners.model import Removal
-from cleaners.prose import ends_sentence, is_prose, word_count
+from cleaners.prose import content_tokens, ends_sentence, is_prose, word_count
 
 _WS = re.compile(r"\s+")
 _NOTE_MAX_WORDS = 60  # a note of several short sentences; a longer text is commentary or statement
@@ -110,7 +111,7 @@ class _Note:
         return Removal("repost_note", " ".join(self.texts)[:1000])
 
 
-def _note_before(mark: HtmlElement, stop: HtmlElement, need_voice: bool) -> _Note | None:
+def _note_before(mark: HtmlElement, stop: HtmlElement, weak: set[str] | None) -> _Note | None:
     """The note in front of `mark`: the text blocks before it in the nearest box (at most
     `_LEVELS` up, not above `stop`) that has any text before it; None when that text is no note
     (a heading only, a long text, prose of a statement's length)."""
@@ -127,18 +128,27 @@ def _note_before(mark: HtmlElement, stop: HtmlElement, need_voice: bool) -> _Not
             _text(s) or (s.tail or "").strip() for s in before
         )
         if has_text:
-            return _pick_note(parent, before, need_voice)
+            return _pick_note(parent, before, weak)
         if parent is stop:
             return None
         node = parent
     return None
 
 
-def _pick_note(parent: HtmlElement, before: list[HtmlElement], need_voice: bool) -> _Note | None:
+def _personal(text: str, subject: set[str]) -> bool:
+    """A person's aside, not a statement's first line: it speaks as a person and names nothing
+    of the statement's subject (a speaker's own first line, "I am honored to mark Anzac Day",
+    names it)."""
+    return speaks_as_person(text) and not content_tokens(text) & subject
+
+
+def _pick_note(parent: HtmlElement, before: list[HtmlElement], weak: set[str] | None) -> _Note | None:
+    """The note among the text in front of a mark. `weak`: the page's title words when the
+    mark is a bare rule (then each piece of the note must be a person's aside)."""
     note = _Note()
     own = (parent.text or "").strip()
     if own and (_is_note_text(own) or speaks_as_person(own)):
-        if need_voice and not speaks_as_person(own):
+        if weak is not None and not _personal(own, weak):
             return None
         note.bare.append((parent, "text"))
         note.texts.append(own)
@@ -153,7 +163,7 @@ def _pick_note(parent: HtmlElement, before: list[HtmlElement], need_voice: bool)
         voice = speaks_as_person(text)
         if not voice and not _is_note_text(text):
             continue  # a byline, a date, a label: the line rules read those
-        if need_voice and not voice:
+        if weak is not None and not _personal(text, weak):
             return None
         note.blocks.append(sib)
         note.texts.append(text)
@@ -172,6 +182,14 @@ def _copy_after(mark: HtmlElement, inside: bool) -> str:
 def _long_enough(copy: str, note: _Note) -> bool:
     chars = sum(len(t) for t in note.texts)
     return len(copy) >= _MIN_COPY and len(copy) >= _COPY_TO_NOTE * chars
+
+
+def _subject(body: HtmlElement) -> set[str]:
+    """The words of the page's title and first-level headings: what the statement is about."""
+    head = body.getprevious()
+    titles = [_text(t) for t in head.iter("title")] if head is not None else []
+    titles += [_text(h) for h in body.iter("h1")]
+    return content_tokens(" ".join(titles))
 
 
 def source_boxes(body: HtmlElement) -> list[HtmlElement]:
@@ -221,15 +239,15 @@ def cut_lead_note(body: HtmlElement, source_boxes: list[HtmlElement]) -> list[Re
     text = body.text_content()
     separators = _SEPARATOR_TEXT(body) if any(w in text for w in _SEPARATOR_WORDS) else []
     removals: list[Removal] = []
-    marks: list[tuple[HtmlElement, bool, bool]] = []  # mark, the copy is inside it, a voice is needed
+    marks: list[tuple[HtmlElement, bool, bool]] = []  # mark, the copy is inside it, a weak mark
     marks += [(box, True, False) for box in source_boxes]
     marks += [(h, False, False) for h in _repeated_headings(body)]
     marks += [(el, False, False) for el in _separator_blocks(separators)]
     marks += [(hr, False, True) for hr in body.iter("hr")]
-    for mark, inside, need_voice in marks:
+    for mark, inside, is_weak in marks:
         if mark.getparent() is None:
             continue
-        note = _note_before(mark, body, need_voice)
+        note = _note_before(mark, body, _subject(body) if is_weak else None)
         if note is None or not _long_enough(_copy_after(mark, inside), note):
             continue
         removals.append(note.cut())
