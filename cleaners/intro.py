@@ -43,6 +43,7 @@ _NOTE_MAX_WORDS = 60  # a note of several short sentences; a longer text is comm
 _NOTE_MAX_BLOCKS = 3
 _MIN_COPY = 300  # characters after the mark: a statement's length (as `reposts.MIN_QUOTE`)
 _COPY_TO_NOTE = 3  # the copy is at least this many times the note's length
+_MAX_RULES = 5  # rules looked at, in document order
 _LEVELS = 4  # how far up from the mark the note's box may be
 _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 _BOXES = frozenset(("div", "section", "article", "main", "td", "li", "blockquote", "figure", "aside"))
@@ -60,6 +61,8 @@ _PASSING = re.compile(
     r"cross-?posting|fwd?)\b",
     re.I,
 )
+_QUOTES = tuple("\"'“”‘’«»„")
+_NAME = re.compile(r"(?<=[\w,;] )[A-Z][\w'’-]{3,}")  # a capitalised word inside a sentence
 _POLITE = re.compile(r"\bthank(?:s| you)\b[^.!?]*", re.I)  # a speaker's thanks address no reader
 
 # The separators mail clients put above a forwarded or quoted message.
@@ -136,9 +139,11 @@ def _note_before(mark: HtmlElement, stop: HtmlElement, weak: set[str] | None) ->
 
 
 def _personal(text: str, subject: set[str]) -> bool:
-    """A person's aside, not a statement's first line: it speaks as a person and names nothing
-    of the statement's subject (a speaker's own first line, "I am honored to mark Anzac Day",
-    names it)."""
+    """A person's aside, not a statement's first line: it speaks as a person, is no quotation
+    (a quoted "I" is the quoted speaker's) and names nothing of the statement's subject (a
+    speaker's own first line, "I am honored to mark Anzac Day", names it)."""
+    if text.startswith(_QUOTES):
+        return False
     return speaks_as_person(text) and not content_tokens(text) & subject
 
 
@@ -184,12 +189,13 @@ def _long_enough(copy: str, note: _Note) -> bool:
     return len(copy) >= _MIN_COPY and len(copy) >= _COPY_TO_NOTE * chars
 
 
-def _subject(body: HtmlElement) -> set[str]:
-    """The words of the page's title and first-level headings: what the statement is about."""
+def _subject(body: HtmlElement, copy: str) -> set[str]:
+    """What the statement is about: the words of the page's title and first-level headings, and
+    the names the copy mentions (capitalised words inside its sentences)."""
     head = body.getprevious()
     titles = [_text(t) for t in head.iter("title")] if head is not None else []
     titles += [_text(h) for h in body.iter("h1")]
-    return content_tokens(" ".join(titles))
+    return content_tokens(" ".join(titles)) | {n.lower() for n in _NAME.findall(copy)}
 
 
 def source_boxes(body: HtmlElement) -> list[HtmlElement]:
@@ -243,12 +249,16 @@ def cut_lead_note(body: HtmlElement, source_boxes: list[HtmlElement]) -> list[Re
     marks += [(box, True, False) for box in source_boxes]
     marks += [(h, False, False) for h in _repeated_headings(body)]
     marks += [(el, False, False) for el in _separator_blocks(separators)]
-    marks += [(hr, False, True) for hr in body.iter("hr")]
+    # the rules near the top: a note stands above the first ones, and each costs a text read
+    marks += [(hr, False, True) for _, hr in zip(range(_MAX_RULES), body.iter("hr"), strict=False)]
     for mark, inside, is_weak in marks:
         if mark.getparent() is None:
             continue
-        note = _note_before(mark, body, _subject(body) if is_weak else None)
-        if note is None or not _long_enough(_copy_after(mark, inside), note):
+        copy = _copy_after(mark, inside)
+        if len(copy) < _MIN_COPY:
+            continue
+        note = _note_before(mark, body, _subject(body, copy) if is_weak else None)
+        if note is None or not _long_enough(copy, note):
             continue
         removals.append(note.cut())
         break  # one copy per page: its start is marked once

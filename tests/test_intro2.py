@@ -35,6 +35,12 @@ SHORT_LEADS = (
         STORY.published,
         ORIGINAL,
     ),
+    Story(
+        TITLE,
+        ("“The mayor and I have waited a long time for this day.”", *PARAGRAPHS),
+        STORY.published,
+        ORIGINAL,
+    ),
 )
 
 
