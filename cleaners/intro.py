@@ -7,10 +7,13 @@ away is where it stands: just above the point where the copy starts, a point the
 its structure:
 
 - the box that holds the copy under the link to its official original (a reblog's trail, a
-  shared post's card): the source line says the box is a copy;
+  shared post's card): the source line says the box is a copy; or a box marked as a quotation
+  or reblog (`cleaners.reposts` finds those) with no commentary long enough to weigh; either
+  holds most of the page's text;
 - the statement's own title repeated as a heading under the page's title (a pasted text);
 - a mail client's separator ("-------- Forwarded Message --------", "-----Original Message-----",
-  "Begin forwarded message:"), a block of its own (`cleaners.layout` has already made a mail
+  "Begin forwarded message:") or the forwarded header block ("From: ..." over another field
+  line), a block of its own (`cleaners.layout` has already made a mail
   body in a `<pre>` into blocks);
 - a lone rule (`<hr>`) under a short line: the weakest mark, so there the line must also speak
   as a person (first person singular, the reader addressed, "FYI", "Sharing this ...") and name
@@ -44,6 +47,7 @@ _NOTE_MAX_BLOCKS = 3
 _MIN_COPY = 300  # characters after the mark: a statement's length (as `reposts.MIN_QUOTE`)
 _COPY_TO_NOTE = 3  # the copy is at least this many times the note's length
 _MAX_RULES = 5  # rules looked at, in document order
+_OUTSIDE_BOX = 1.0  # a box is the page's copy only with at most this share of its text outside it
 _LEVELS = 4  # how far up from the mark the note's box may be
 _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 _BOXES = frozenset(("div", "section", "article", "main", "td", "li", "blockquote", "figure", "aside"))
@@ -75,6 +79,10 @@ _SEPARATOR = re.compile(
 _SEPARATOR_WORDS = ("orwarded", "ORWARDED", "riginal M", "riginal m", "RIGINAL M")
 _SEPARATOR_TEXT = XPath("//text()[" + " or ".join(f"contains(., '{w}')" for w in _SEPARATOR_WORDS) + "]")
 _MARKED = XPath(f"descendant::*[@{MARK}]")
+# A forwarded message's header block: a field line ("From: ...") followed by another one
+_FIELD = re.compile(r"^(?:from|sent|date|to|subject|cc)\s*:\s*\S", re.I)
+_FROM_TEXT = XPath("//text()[starts-with(normalize-space(.), 'From:')]")
+_INLINE = frozenset("a b strong em i span font".split())
 
 
 def _text(el: HtmlElement) -> str:
@@ -238,17 +246,34 @@ def _separator_blocks(nodes: list[Any]) -> list[HtmlElement]:
     return out
 
 
+def _header_blocks(nodes: list[Any]) -> list[HtmlElement]:
+    """The first line of each forwarded header block ("From: ...", then another field line)."""
+    out = []
+    for node in nodes:
+        el = node.getparent()
+        if el is not None and el.tag in _INLINE:
+            el = el.getparent()
+        if el is None or not _FIELD.match(_text(el)):
+            continue
+        nxt = el.getnext()
+        if nxt is not None and isinstance(nxt.tag, str) and _FIELD.match(_text(nxt)):
+            out.append(el)
+    return out
+
+
 def cut_lead_note(body: HtmlElement, source_boxes: list[HtmlElement]) -> list[Removal]:
     """Cut the republisher's note above the copy, when the page marks where the copy starts
     (in place). `source_boxes`: the boxes holding a source line, found before source lines were
     cut. Returns what was cut."""
     text = body.text_content()
     separators = _SEPARATOR_TEXT(body) if any(w in text for w in _SEPARATOR_WORDS) else []
+    headers = _FROM_TEXT(body) if "From:" in text else []
     removals: list[Removal] = []
     marks: list[tuple[HtmlElement, bool, bool]] = []  # mark, the copy is inside it, a weak mark
     marks += [(box, True, False) for box in source_boxes]
     marks += [(h, False, False) for h in _repeated_headings(body)]
     marks += [(el, False, False) for el in _separator_blocks(separators)]
+    marks += [(el, False, False) for el in _header_blocks(headers)]
     # the rules near the top: a note stands above the first ones, and each costs a text read
     marks += [(hr, False, True) for _, hr in zip(range(_MAX_RULES), body.iter("hr"), strict=False)]
     for mark, inside, is_weak in marks:
@@ -257,6 +282,8 @@ def cut_lead_note(body: HtmlElement, source_boxes: list[HtmlElement]) -> list[Re
         copy = _copy_after(mark, inside)
         if len(copy) < _MIN_COPY:
             continue
+        if inside and len(_WS.sub(" ", text)) > (1 + _OUTSIDE_BOX) * len(copy):
+            continue  # more text outside the box than in it: a page of its own that quotes a copy
         note = _note_before(mark, body, _subject(body, copy) if is_weak else None)
         if note is None or not _long_enough(copy, note):
             continue

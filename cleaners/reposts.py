@@ -160,8 +160,7 @@ def _candidates(body: HtmlElement, sourced: bool) -> list[_Quote]:
     return out or _ruled_runs(body, sourced)
 
 
-def _statement_quote(body: HtmlElement, sourced: bool) -> HtmlElement | None:
-    quotes = _candidates(body, sourced)
+def _statement_quote(body: HtmlElement, sourced: bool, quotes: list[_Quote]) -> HtmlElement | None:
     if not quotes:
         return None
     quote = max(quotes, key=lambda q: len(q.text()))
@@ -199,9 +198,11 @@ def keep_quoted_statement(tree: HtmlElement) -> list[Removal]:
         return []
     boxes = source_boxes(body)  # before the source lines that mark them go
     sources = drop_source_links(body)
-    quote = _statement_quote(body, sourced=bool(sources))
+    quotes = _candidates(body, sourced=bool(sources))
+    quote = _statement_quote(body, bool(sources), quotes)
     if quote is None:
         # no quotation with commentary around it: a short note above the copy may still stand
+        boxes += [q.blocks[0] for q in quotes if len(q.blocks) == 1 and not q.blockquote]
         return sources + cut_lead_note(body, boxes)
     removals = sources + _cut_attribution(quote)
     cut: list[str] = []

@@ -148,3 +148,41 @@ def test_a_person_s_voice() -> None:
     assert not speaks_as_person("The United States condemns this attack in the strongest terms.")
     assert not speaks_as_person("We are deeply concerned by these reports.")
     assert not speaks_as_person("Thank you all for joining us today.")
+
+
+def _paras(paragraphs: tuple[str, ...] = PARAGRAPHS) -> str:
+    return "".join(f"<p>{p}</p>" for p in paragraphs)
+
+
+def test_a_one_line_comment_above_a_box_marked_as_a_reblog_goes() -> None:
+    comment = "Too good not to pass on."
+    doc = _html(
+        f'<div class="entry"><p>{comment}</p><div class="reblogged-post"><h3>{TITLE}</h3>'
+        f"{_paras()}</div></div>"
+    )
+    assert _has_all_paragraphs(doc)
+    assert comment not in doc.text and comment in _notes(doc)
+
+
+def test_a_forwarding_line_above_a_header_block_with_no_separator_goes() -> None:
+    fields = (
+        "From: Ferry Desk &lt;desk@ferry-office.example&gt;",
+        "Sent: Friday, March 8, 2024 11:02 AM",
+        f"Subject: {TITLE}",
+    )
+    doc = _html("<div class='msg'><p>fyi</p>" + "".join(f"<p>{f}</p>" for f in fields) + _paras() + "</div>")
+    assert doc.text.startswith(PARAGRAPHS[0])
+    assert "fyi" in _notes(doc)
+
+
+def test_a_short_line_above_a_source_box_stays_when_the_page_has_more_text_of_its_own() -> None:
+    own = (
+        "My grandmother crossed on that ferry every market day for forty years, carrying eggs in a "
+        "basket and gossip in both directions, and the landing on our side was where the whole "
+        "village waited for news."
+    )
+    line = "Worth a look."
+    box = f'<div class="card"><p><a href="{ORIGINAL}">www.state.gov</a></p>{_paras()}</div>'
+    doc = _html(f"<div><p>{line}</p>{box}</div>" + "".join(f"<p>{own} {k}.</p>" for k in range(4)))
+    assert line in doc.text
+    assert not _notes(doc)
