@@ -13,8 +13,8 @@ its structure:
 - the statement's own title repeated as a heading under the page's title (a pasted text);
 - a mail client's separator ("-------- Forwarded Message --------", "-----Original Message-----",
   "Begin forwarded message:") or the forwarded header block ("From: ..." over another field
-  line), a block of its own (`cleaners.layout` has already made a mail
-  body in a `<pre>` into blocks);
+  line), a block of its own (`cleaners.layout` has already made a mail body in a `<pre>` into
+  blocks);
 - a lone rule (`<hr>`) under a short line: the weakest mark, so there the line must also speak
   as a person (first person singular, the reader addressed, "FYI", "Sharing this ...") and name
   nothing of the title's subject (a speaker's own first line names it).
@@ -25,8 +25,9 @@ and the copy after it must be a statement's length and several times longer. Hea
 and dates are left to the line rules. Everything cut is returned as removals, so nothing is lost.
 
 Only elements the page already marks are looked at (source lines found by `cleaners.edgelinks`,
-rules, headings, separator text found by one XPath query), so the pass costs little on pages
-that have none.
+the boxes `cleaners.reposts` found, rules, headings, and separator or "From:" text, queried by
+XPath only when the page's text holds the words), so the pass costs little on pages that have
+none (about 1.5 % of `clean()` on the dev corpus pages).
 """
 
 from __future__ import annotations
@@ -101,8 +102,8 @@ def _is_note_text(text: str) -> bool:
 
 
 class _Note:
-    """The pieces of text in front of a mark: elements, or bare text (a parent's own text, a
-    sibling's tail) given as (element, "text" | "tail")."""
+    """The pieces of text in front of a mark: blocks, and bare text (a parent's own text before
+    its first child) given as (element, "text")."""
 
     def __init__(self) -> None:
         self.blocks: list[HtmlElement] = []
