@@ -48,7 +48,7 @@ _NOTE_MAX_BLOCKS = 3
 _MIN_COPY = 300  # characters after the mark: a statement's length (as `reposts.MIN_QUOTE`)
 _COPY_TO_NOTE = 3  # the copy is at least this many times the note's length
 _MAX_RULES = 5  # rules looked at, in document order
-_OUTSIDE_BOX = 1.0  # a box is the page's copy only with at most this share of its text outside it
+_OUTSIDE_BOX = 1.0  # a box is the page's copy only with at most this share of its prose outside it
 _LEVELS = 4  # how far up from the mark the note's box may be
 _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 _BOXES = frozenset(("div", "section", "article", "main", "td", "li", "blockquote", "figure", "aside"))
@@ -235,16 +235,65 @@ def _repeated_headings(body: HtmlElement) -> list[HtmlElement]:
 
 
 def _separator_blocks(nodes: list[Any]) -> list[HtmlElement]:
-    """Blocks that hold nothing but a mail client's forwarded-message separator."""
+    """Blocks that open with a mail client's forwarded-message separator (alone, or over the
+    forwarded header's lines)."""
     out = []
     for node in nodes:
         el = node.getparent()
-        if el is None or not node.is_text:
+        if el is not None and el.tag in _INLINE:
+            el = el.getparent()
+        if el is None or not node.is_text or not _SEPARATOR.fullmatch(str(node).strip()):
             continue
-        text = _text(el)
-        if _SEPARATOR.fullmatch(text):
+        if _text(el).startswith(_WS.sub(" ", str(node)).strip()):
             out.append(el)
     return out
+
+
+def _cut_inline_note(nodes: list[Any]) -> list[Removal]:
+    """A block whose lines (a `<pre>`, lines broken by `<br>`) open with a few words above a
+    forwarded-message separator: the words go (in place)."""
+    for node in nodes:
+        holder = node.getparent()
+        if holder is None:
+            continue
+        el = holder if node.is_text else holder.getparent()  # the block whose line it is
+        if el is None:
+            continue
+        m = _SEPARATOR.search(str(node))
+        if m is None:
+            continue
+        head_nodes = _inline_text_before(el, node)
+        if head_nodes is None:
+            continue
+        head = " ".join([*(t for _, _, t in head_nodes), str(node)[: m.start()]]).strip()
+        if not head or word_count(head) > _NOTE_MAX_WORDS or is_prose(head):
+            continue
+        if len(_text(el)) - len(head) + len(_copy_after(el, False)) < _MIN_COPY:
+            continue
+        for owner, attr, _ in head_nodes:
+            setattr(owner, attr, None)
+        rest = str(node)[m.start() :]
+        setattr(holder, "text" if node.is_text else "tail", rest)
+        return [Removal("repost_note", _WS.sub(" ", head))]
+    return []
+
+
+def _inline_text_before(el: HtmlElement, node: Any) -> list[tuple[HtmlElement, str, str]] | None:
+    """The text pieces of `el` before the text node `node` ((owner, "text" | "tail", text)), when
+    only line breaks stand between them; None when an element with text of its own does."""
+    pieces: list[tuple[HtmlElement, str, str]] = []
+    if node.is_text and node.getparent() is el:
+        return pieces
+    if el.text:
+        pieces.append((el, "text", el.text))
+    for child in el:
+        if child is node.getparent() and node.is_tail:
+            return pieces
+        if not isinstance(child.tag, str) or child.tag != "br":
+            return None
+        if child.tail:
+            pieces.append((child, "tail", child.tail))
+    return None
 
 
 def _header_blocks(nodes: list[Any]) -> list[HtmlElement]:
@@ -262,16 +311,31 @@ def _header_blocks(nodes: list[Any]) -> list[HtmlElement]:
     return out
 
 
-def cut_lead_note(body: HtmlElement, source_boxes: list[HtmlElement]) -> list[Removal]:
+def _prose_outside(body: HtmlElement, box: HtmlElement) -> int:
+    """Characters of the page's prose paragraphs outside `box`."""
+
+    def prose(root: HtmlElement) -> int:
+        return sum(len(t) for t in (_text(p) for p in root.iter("p", "li")) if is_prose(t))
+
+    return prose(body) - prose(box)
+
+
+def cut_lead_note(
+    body: HtmlElement, source_boxes: list[HtmlElement], quoted: list[HtmlElement]
+) -> list[Removal]:
     """Cut the republisher's note above the copy, when the page marks where the copy starts
     (in place). `source_boxes`: the boxes holding a source line, found before source lines were
-    cut. Returns what was cut."""
+    cut; `quoted`: a box marked as a quotation with no commentary around it. Returns what was
+    cut."""
     text = body.text_content()
     separators = _SEPARATOR_TEXT(body) if any(w in text for w in _SEPARATOR_WORDS) else []
     headers = _FROM_TEXT(body) if "From:" in text else []
-    removals: list[Removal] = []
+    removals: list[Removal] = _cut_inline_note(separators)
+    if removals:
+        return removals
     marks: list[tuple[HtmlElement, bool, bool]] = []  # mark, the copy is inside it, a weak mark
-    marks += [(box, True, False) for box in source_boxes]
+    marks += [(box, True, False) for box in quoted]
+    marks += [(box, True, False) for box in source_boxes if box not in quoted]
     marks += [(h, False, False) for h in _repeated_headings(body)]
     marks += [(el, False, False) for el in _separator_blocks(separators)]
     marks += [(el, False, False) for el in _header_blocks(headers)]
@@ -283,8 +347,8 @@ def cut_lead_note(body: HtmlElement, source_boxes: list[HtmlElement]) -> list[Re
         copy = _copy_after(mark, inside)
         if len(copy) < _MIN_COPY:
             continue
-        if inside and len(_WS.sub(" ", text)) > (1 + _OUTSIDE_BOX) * len(copy):
-            continue  # more text outside the box than in it: a page of its own that quotes a copy
+        if inside and mark not in quoted and _prose_outside(body, mark) > _OUTSIDE_BOX * len(copy):
+            continue  # more prose outside the box than in it: a page of its own that quotes a copy
         note = _note_before(mark, body, _subject(body, copy) if is_weak else None)
         if note is None or not _long_enough(copy, note):
             continue

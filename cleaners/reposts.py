@@ -160,7 +160,11 @@ def _candidates(body: HtmlElement, sourced: bool) -> list[_Quote]:
     return out or _ruled_runs(body, sourced)
 
 
-def _statement_quote(body: HtmlElement, sourced: bool, quotes: list[_Quote]) -> HtmlElement | None:
+def _statement_quote(
+    body: HtmlElement, sourced: bool, quotes: list[_Quote], bare: list[HtmlElement]
+) -> HtmlElement | None:
+    """The quote that is the page's statement, or None; a box with no commentary around it at
+    all goes into `bare` (a short note above it may still stand: `cleaners.intro`)."""
     if not quotes:
         return None
     quote = max(quotes, key=lambda q: len(q.text()))
@@ -175,6 +179,8 @@ def _statement_quote(body: HtmlElement, sourced: bool, quotes: list[_Quote]) -> 
     own_prose = sum(len(run) for run in _own_texts(body, quote.blocks) if is_prose(run))
     if own_prose > share * chars or (not quote.blockquote and not own_prose):
         # no commentary around a box or a ruled run: the line rules read such a page as it is
+        if not own_prose and len(quote.blocks) == 1:
+            bare.append(quote.blocks[0])
         return None
     return quote.element()
 
@@ -198,12 +204,11 @@ def keep_quoted_statement(tree: HtmlElement) -> list[Removal]:
         return []
     boxes = source_boxes(body)  # before the source lines that mark them go
     sources = drop_source_links(body)
-    quotes = _candidates(body, sourced=bool(sources))
-    quote = _statement_quote(body, bool(sources), quotes)
+    bare: list[HtmlElement] = []
+    quote = _statement_quote(body, bool(sources), _candidates(body, bool(sources)), bare)
     if quote is None:
         # no quotation with commentary around it: a short note above the copy may still stand
-        boxes += [q.blocks[0] for q in quotes if len(q.blocks) == 1 and not q.blockquote]
-        return sources + cut_lead_note(body, boxes)
+        return sources + cut_lead_note(body, boxes, bare)
     removals = sources + _cut_attribution(quote)
     cut: list[str] = []
     before = True

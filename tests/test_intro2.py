@@ -186,3 +186,23 @@ def test_a_short_line_above_a_source_box_stays_when_the_page_has_more_text_of_it
     doc = _html(f"<div><p>{line}</p>{box}</div>" + "".join(f"<p>{own} {k}.</p>" for k in range(4)))
     assert line in doc.text
     assert not _notes(doc)
+
+
+def test_a_forwarding_line_in_the_same_lines_as_the_separator_goes() -> None:
+    sep = "---------- Forwarded message ---------"
+    fields = [
+        "From: Ferry Desk &lt;desk@ferry-office.example&gt;",
+        "Date: Fri, Mar 8, 2024",
+        f"Subject: {TITLE}",
+    ]
+    mail_div = "<br>".join(fields) + "<br><br>" + "<br><br>".join(PARAGRAPHS)
+    pre = "\n".join(fields) + "\n\n" + "\n\n".join(PARAGRAPHS)
+    pages = (
+        ("FYI, below", f"<div class='msg'>FYI, below<br><br>{sep}<br>{mail_div}</div>"),
+        ("Passing this along.", f"<div class='msg'>Passing this along.<br>{sep}<br>{mail_div}</div>"),
+        ("fyi", f'<pre>fyi\n{sep}\n{pre}\n<img src="/sig.png"></pre>'),  # an image keeps it a <pre>
+    )
+    for note, body in pages:
+        doc = _html(body)
+        assert doc.text.startswith(PARAGRAPHS[0]), (note, doc.text[:60])
+        assert note in _notes(doc)
