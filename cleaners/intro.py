@@ -21,7 +21,9 @@ its structure:
 
 The note is the text blocks in front of that point, within the same box, that end a sentence
 (or a colon) or speak as a person ("FYI"): at most a few blocks of a few dozen words together,
-and the copy after it must be a statement's length and several times longer. Headings, bylines
+and the copy after it must be a statement's length and several times longer. Under a box that
+holds the copy, the blocks after it up to a heading are read the same way (a reblogger's line
+below the post). Headings, bylines
 and dates are left to the line rules. Everything cut is returned as removals, so nothing is lost.
 
 Only elements the page already marks are looked at (source lines found by `cleaners.edgelinks`,
@@ -141,6 +143,35 @@ def _note_before(mark: HtmlElement, stop: HtmlElement, weak: set[str] | None) ->
         )
         if has_text:
             return _pick_note(parent, before, weak)
+        if parent is stop:
+            return None
+        node = parent
+    return None
+
+
+def _note_after(box: HtmlElement, stop: HtmlElement) -> _Note | None:
+    """The note under a box that holds the copy (a reblogger's line below the reblogged post):
+    the text blocks after it in the nearest box that has any, up to a heading (comments)."""
+    node = box
+    for _ in range(_LEVELS):
+        parent = node.getparent()
+        if parent is None or (node.tail or "").strip():
+            return None
+        after = [s for s in node.itersiblings() if isinstance(s.tag, str)]
+        if any(_text(s) for s in after):
+            note = _Note()
+            for sib in after:
+                text = _text(sib)
+                if (sib.tail or "").strip() or (is_prose(text) and word_count(text) > _NOTE_MAX_WORDS):
+                    return None
+                if sib.tag in _HEADINGS:
+                    break
+                if text and (speaks_as_person(text) or _is_note_text(text)):
+                    note.blocks.append(sib)
+                    note.texts.append(text)
+            if not note.texts or len(note.texts) > _NOTE_MAX_BLOCKS or note.words() > _NOTE_MAX_WORDS:
+                return None
+            return note
         if parent is stop:
             return None
         node = parent
@@ -350,8 +381,10 @@ def cut_lead_note(
         if inside and mark not in quoted and _prose_outside(body, mark) > _OUTSIDE_BOX * len(copy):
             continue  # more prose outside the box than in it: a page of its own that quotes a copy
         note = _note_before(mark, body, _subject(body, copy) if is_weak else None)
-        if note is None or not _long_enough(copy, note):
+        below = _note_after(mark, body) if inside else None
+        notes = [n for n in (note, below) if n is not None and _long_enough(copy, n)]
+        if not notes:
             continue
-        removals.append(note.cut())
+        removals.extend(n.cut() for n in notes)
         break  # one copy per page: its start is marked once
     return removals

@@ -206,3 +206,14 @@ def test_a_forwarding_line_in_the_same_lines_as_the_separator_goes() -> None:
         doc = _html(body)
         assert doc.text.startswith(PARAGRAPHS[0]), (note, doc.text[:60])
         assert note in _notes(doc)
+
+
+def test_a_reblogger_s_line_below_the_box_goes_and_the_comment_heading_stays_out_of_it() -> None:
+    above, below = "Too good not to pass on.", "What do you all make of the last part?"
+    doc = _html(
+        f'<div class="entry"><p>{above}</p><div class="reblogged-post">{_paras()}</div><p>{below}</p>'
+        "<h3>Responses</h3><p>A reply that is no part of the note.</p></div>"
+    )
+    assert _has_all_paragraphs(doc)
+    assert above in _notes(doc) and below in _notes(doc)
+    assert "A reply that is no part" not in _notes(doc)
