@@ -90,7 +90,7 @@ def test_a_network_post_intro_above_the_pasted_title_goes_and_the_title_stays() 
 
 
 def test_a_forwarding_line_above_the_mail_separator_goes_in_a_pre_and_in_blocks() -> None:
-    for n in range(1, 6):  # "FYI, below.", "FYI", "Passing this along.", ...
+    for n in range(1, 6):  # "FYI, below.", "FYI:", "Passing this along.", ...
         page, doc = _render("intro2-mail-forward", n)
         assert _has_all_paragraphs(doc)
         assert doc.text.startswith(PARAGRAPHS[0]), doc.text[:80]
