@@ -23,8 +23,10 @@ The note is the text blocks in front of that point, within the same box, that en
 (or a colon) or speak as a person ("FYI"): at most a few blocks of a few dozen words together,
 and the copy after it must be a statement's length and several times longer. Under a box that
 holds the copy, the blocks after it up to a heading are read the same way (a reblogger's line
-below the post). Headings, bylines
-and dates are left to the line rules. Everything cut is returned as removals, so nothing is lost.
+below the post), and so are the blocks inside it above an inner box that holds most of its text
+(a reblog snapshot that carries the reblogger's note over the post; a weak mark, as a rule is).
+Headings, bylines and dates are left to the line rules. Everything cut is returned as removals,
+so nothing is lost.
 
 Only elements the page already marks are looked at (source lines found by `cleaners.edgelinks`,
 the boxes `cleaners.reposts` found, rules, headings, and separator or "From:" text, queried by
@@ -51,6 +53,7 @@ _MIN_COPY = 300  # characters after the mark: a statement's length (as `reposts.
 _COPY_TO_NOTE = 3  # the copy is at least this many times the note's length
 _MAX_RULES = 5  # rules looked at, in document order
 _OUTSIDE_BOX = 1.0  # a box is the page's copy only with at most this share of its prose outside it
+_INNER_SHARE = 0.7  # an inner box holding this share of a box's text holds the copy
 _LEVELS = 4  # how far up from the mark the note's box may be
 _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 _BOXES = frozenset(("div", "section", "article", "main", "td", "li", "blockquote", "figure", "aside"))
@@ -176,6 +179,32 @@ def _note_after(box: HtmlElement, stop: HtmlElement) -> _Note | None:
             return None
         node = parent
     return None
+
+
+def inner_note(body: HtmlElement, box: HtmlElement) -> list[Removal]:
+    """Cut the note a reposting platform puts inside the box of the copy, above an inner box
+    that holds the copied text (a reblog snapshot's "note" block over its "post" block), in
+    place. Followed down while one child box holds most of the text. Inside the box a statement's
+    own lead-in ("The below is attributable to ...:") may stand the same way, so the note must
+    be a person's aside, as under a bare rule."""
+    node = box
+    for _ in range(_LEVELS):
+        kids = [c for c in node if isinstance(c.tag, str)]
+        sizes = [len(_text(c)) for c in kids]
+        if not kids or max(sizes) < _INNER_SHARE * sum(sizes):
+            return []  # the text is spread over the children: it is the copy itself
+        big = kids[sizes.index(max(sizes))]
+        before = kids[: kids.index(big)]
+        if (node.text or "").strip() or any(sizes[: len(before)]):
+            if big.tag not in _BOXES or max(sizes) < _MIN_COPY:
+                return []
+            copy = _text(big)
+            note = _pick_note(node, before[::-1], _subject(body, copy))
+            if note is None or not _long_enough(copy, note):
+                return []
+            return [note.cut()]
+        node = big
+    return []
 
 
 def _personal(text: str, subject: set[str]) -> bool:
@@ -383,8 +412,9 @@ def cut_lead_note(
         note = _note_before(mark, body, _subject(body, copy) if is_weak else None)
         below = _note_after(mark, body) if inside else None
         notes = [n for n in (note, below) if n is not None and _long_enough(copy, n)]
-        if not notes:
+        within = inner_note(body, mark) if inside else []
+        if not notes and not within:
             continue
-        removals.extend(n.cut() for n in notes)
+        removals.extend([*(n.cut() for n in notes), *within])
         break  # one copy per page: its start is marked once
     return removals

@@ -31,7 +31,7 @@ from lxml.html import HtmlElement
 
 from cleaners.edgelinks import drop_source_links
 from cleaners.html import drop_keeping_tail
-from cleaners.intro import cut_lead_note, source_boxes
+from cleaners.intro import cut_lead_note, inner_note, source_boxes
 from cleaners.model import Removal
 from cleaners.prose import is_prose, word_count
 
@@ -209,7 +209,7 @@ def keep_quoted_statement(tree: HtmlElement) -> list[Removal]:
     if quote is None:
         # no quotation with commentary around it: a short note above the copy may still stand
         return sources + cut_lead_note(body, boxes, bare)
-    removals = sources + _cut_attribution(quote)
+    removals = sources + _cut_attribution(quote) + inner_note(body, quote)
     cut: list[str] = []
     before = True
     node = quote

@@ -217,3 +217,17 @@ def test_a_reblogger_s_line_below_the_box_goes_and_the_comment_heading_stays_out
     assert _has_all_paragraphs(doc)
     assert above in _notes(doc) and below in _notes(doc)
     assert "A reply that is no part" not in _notes(doc)
+
+
+def test_a_note_inside_the_reblog_box_above_the_post_box_goes() -> None:
+    lead_in = "The following is attributable to the ferry office:"
+    doc = _html(f'<blockquote><p>{lead_in}</p><div class="post">{_paras()}</div></blockquote>')
+    assert not _notes(doc)  # a statement's own lead-in is no person's aside
+    note = "Adding this to my reading pile."
+    for commentary in ("", "<p>Reblogged this on Riverbank Board and commented:</p>"):
+        doc = _html(
+            f'{commentary}<div class="reblog-snapshot"><div class="reblogger-note"><p>{note}</p></div>'
+            f'<div class="reblog-post"><h3>{TITLE}</h3>{_paras()}</div></div>'
+        )
+        assert _has_all_paragraphs(doc)
+        assert note not in doc.text and note in _notes(doc)
