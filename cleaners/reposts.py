@@ -31,6 +31,7 @@ from lxml.html import HtmlElement
 
 from cleaners.edgelinks import drop_source_links
 from cleaners.html import drop_keeping_tail
+from cleaners.intro import cut_lead_note, inner_note, source_boxes
 from cleaners.model import Removal
 from cleaners.prose import is_prose, word_count
 
@@ -159,8 +160,11 @@ def _candidates(body: HtmlElement, sourced: bool) -> list[_Quote]:
     return out or _ruled_runs(body, sourced)
 
 
-def _statement_quote(body: HtmlElement, sourced: bool) -> HtmlElement | None:
-    quotes = _candidates(body, sourced)
+def _statement_quote(
+    body: HtmlElement, sourced: bool, quotes: list[_Quote], bare: list[HtmlElement]
+) -> HtmlElement | None:
+    """The quote that is the page's statement, or None; a box with no commentary around it at
+    all goes into `bare` (a short note above it may still stand: `cleaners.intro`)."""
     if not quotes:
         return None
     quote = max(quotes, key=lambda q: len(q.text()))
@@ -175,6 +179,8 @@ def _statement_quote(body: HtmlElement, sourced: bool) -> HtmlElement | None:
     own_prose = sum(len(run) for run in _own_texts(body, quote.blocks) if is_prose(run))
     if own_prose > share * chars or (not quote.blockquote and not own_prose):
         # no commentary around a box or a ruled run: the line rules read such a page as it is
+        if not own_prose and len(quote.blocks) == 1:
+            bare.append(quote.blocks[0])
         return None
     return quote.element()
 
@@ -196,11 +202,14 @@ def keep_quoted_statement(tree: HtmlElement) -> list[Removal]:
     body = tree.body if tree.tag == "html" else tree
     if body is None:
         return []
+    boxes = source_boxes(body)  # before the source lines that mark them go
     sources = drop_source_links(body)
-    quote = _statement_quote(body, sourced=bool(sources))
+    bare: list[HtmlElement] = []
+    quote = _statement_quote(body, bool(sources), _candidates(body, bool(sources)), bare)
     if quote is None:
-        return sources
-    removals = sources + _cut_attribution(quote)
+        # no quotation with commentary around it: a short note above the copy may still stand
+        return sources + cut_lead_note(body, boxes, bare)
+    removals = sources + _cut_attribution(quote) + inner_note(body, quote)
     cut: list[str] = []
     before = True
     node = quote
