@@ -35,6 +35,7 @@ from cleaners.edgelinks import (
     STRIP,
     is_label,
     label_words,
+    official_links,
     statement_path,
     text_of,
 )
@@ -202,19 +203,6 @@ def _url_line(line: list[Piece], own: str | None, official: tuple[str, ...], anc
     return _link_claim(line, anchors, "", bare_only=True)
 
 
-def _official_anchors(body: HtmlElement, own: str | None, official: tuple[str, ...]) -> Anchors:
-    """Links to a page (not a home page) on an official host other than the page's own, by id
-    (the element is kept with its address: lxml reuses the id of a dropped proxy)."""
-    out: Anchors = {}
-    for a in body.iter("a"):
-        href = (a.get("href") or "").strip()
-        if href.startswith(("http://", "https://")) and urlsplit(href).path not in ("", "/"):
-            host = host_of(href)
-            if is_official_host(host, official) and not (own and site_key(host) == own):
-                out[id(a)] = (a, href)
-    return out
-
-
 def _own_line(line: list[Piece], anchors: Anchors) -> str:
     """How a line of a longer paragraph may be a source line of its own: "label" (a label
     ending in a colon, then a URL or an official link), "bare" (only a URL or a link), or ""."""
@@ -287,7 +275,8 @@ def text_source_lines(
     if body is None:
         return []
     own = site_key(own_host) if own_host else None
-    anchors = _official_anchors(body, own, official)
+    # the element is kept with its address: lxml reuses the id of a dropped proxy
+    anchors: Anchors = {id(a): (a, href) for a, href in official_links(body, own, official)}
     text = body.text_content().lower()
     plain = "http" in text and any(domain.lower().lstrip("*.") in text for domain in official)
     if not plain and not anchors:

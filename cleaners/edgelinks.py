@@ -165,6 +165,30 @@ def _card(block: HtmlElement, href: str) -> HtmlElement:
     return parent
 
 
+def official_links(
+    body: HtmlElement, own: str | None, official: tuple[str, ...]
+) -> list[tuple[HtmlElement, str]]:
+    """(link, address) of the links to a page (not a home page) on an official host other than
+    the page's own site (`own`, a site key). An address that does not hold an official domain's
+    name is passed over before it is parsed: most links of a page are to the site itself."""
+    keys = [p.strip().lower().lstrip("*.") for p in official]
+    if any("*" in k or "?" in k for k in keys):
+        keys = []  # a glob inside a pattern: every link is parsed
+    out = []
+    for a in body.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href.startswith(("http://", "https://")):
+            continue
+        if keys and not any(k in href.lower() for k in keys):
+            continue
+        host = host_of(href)
+        if not is_official_host(host, official) or (own and site_key(host) == own):
+            continue
+        if urlsplit(href).path not in ("", "/"):
+            out.append((a, href))
+    return out
+
+
 def source_links(
     tree: HtmlElement, own_host: str | None = None, official: tuple[str, ...] = DEFAULT_OFFICIAL_DOMAINS
 ) -> list[tuple[HtmlElement, str, str]]:
@@ -178,15 +202,7 @@ def source_links(
         return found
     title = " ".join(text_of(t) for t in tree.iterfind(".//title"))
     title += " " + " ".join(text_of(h) for h in body.iter("h1", "h2"))
-    for a in body.iter("a"):
-        href = (a.get("href") or "").strip()
-        if not href.startswith(("http://", "https://")):
-            continue
-        host = host_of(href)
-        if not is_official_host(host, official) or (own and site_key(host) == own):
-            continue
-        if urlsplit(href).path in ("", "/"):
-            continue
+    for a, href in official_links(body, own, official):
         block = _block_of(a)
         if block is None or id(block) in seen:
             continue
