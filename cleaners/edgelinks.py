@@ -239,5 +239,15 @@ def drop_source_links(tree: HtmlElement) -> list[Removal]:
     for block in list(tree.iter()):
         if isinstance(block.tag, str) and block.get(MARK):
             removals.append(Removal("source_link", text_of(block)))
+            parent = block.getparent()
             drop_keeping_tail(block)
+            # a link whose whole text was the line's goes with it (an empty link left behind
+            # would end the text's last paragraph for the extractor)
+            if (
+                parent is not None
+                and parent.tag in INLINE
+                and not len(parent)
+                and not (parent.text or "").strip()
+            ):
+                drop_keeping_tail(parent)
     return removals
