@@ -31,8 +31,10 @@ from cleaners.edgelinks import (
     MARK,
     MAX_BLOCK_WORDS,
     MAX_LABEL_WORDS,
+    MAX_LONG_LABEL,
     POINTER,
     STRIP,
+    edge_label,
     is_label,
     label_words,
     official_links,
@@ -49,7 +51,6 @@ _BOXES = frozenset("pre div td blockquote article section main body".split())
 _SKIP = frozenset("script style noscript template head title".split())
 _URL_LINE = re.compile(r"^(?P<label>[^<>]{0,60}?)\s*<?(?P<url>https?://[^\s<>\"']+?)>?\s*$")
 _LABEL_LINE = re.compile(r"^[^\s:：﹕][^:：﹕]{0,40}[:：﹕]$")
-_MAX_LONG_LABEL = 12
 # between the fields of an info line: "2024-01-05 | Source: <link> | Views: 12", "来源：X　作者：Y"
 _FIELD_SEP = re.compile(r"\s*[|·•│¦]\s*|\u3000+")
 _HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
@@ -130,7 +131,7 @@ def _plain_claim(text: str, own: str | None, official: tuple[str, ...]) -> str |
     m = _URL_LINE.match(text)
     if m is None:
         return None
-    url = m.group("url").rstrip(".,;")
+    url = m.group("url").rstrip(".,;)]）】」』")
     host = host_of(url)
     if not is_official_host(host, official) or (own and site_key(host) == own):
         return None
@@ -139,8 +140,10 @@ def _plain_claim(text: str, own: str | None, official: tuple[str, ...]) -> str |
     bare = m.group("label").strip(STRIP)
     if not bare:
         return url
-    if "http" in bare or label_words(bare) > MAX_LABEL_WORDS or POINTER.search(bare):
+    if "http" in bare or POINTER.search(bare):
         return None
+    if label_words(bare) > MAX_LABEL_WORDS:
+        return url if edge_label(bare, url) else None
     return url if bare.endswith(tuple(LABEL_END)) or not ends_sentence(bare) else None
 
 
@@ -179,7 +182,9 @@ def _link_claim(line: list[Piece], anchors: Anchors, title: str, bare_only: bool
     if bare:
         if bare_only or "http" in bare:
             return None
-        return href if is_label(bare, anchor, title) and label_words(anchor) <= 12 else None
+        if label_words(anchor) > MAX_LONG_LABEL and not is_label("", anchor, title):
+            return None
+        return href if is_label(bare, anchor, title) or edge_label(bare, href) else None
     if is_label("", anchor, title):
         return href
     short = label_words(anchor) <= MAX_LABEL_WORDS and not ends_sentence(anchor)
@@ -190,7 +195,7 @@ def _is_label_line(text: str, long: bool = False) -> bool:
     """A line that is a label only ("Source:", "原文链接："); `long`: a label of a few more words
     over a URL line ("Document downloaded from the Department's website:")."""
     if long:
-        fits = text.endswith(tuple(LABEL_END)) and label_words(text) <= _MAX_LONG_LABEL and len(text) <= 90
+        fits = text.endswith(tuple(LABEL_END)) and label_words(text) <= MAX_LONG_LABEL and len(text) <= 90
         return fits and not ends_sentence(text[:-1]) and not POINTER.search(text)
     return bool(_LABEL_LINE.match(text)) and label_words(text) <= MAX_LABEL_WORDS and not POINTER.search(text)
 

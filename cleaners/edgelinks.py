@@ -50,7 +50,8 @@ _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u
 # words of a note that cites or quotes another text rather than naming where this one came from
 _CITING = re.compile(r"\b(?:compare[ds]?|quot(?:e|ed|es|ing)|cited?|according|wrote|said|put\s+it)\b", re.I)
 _QUOTED = re.compile(r"[\"“”«»„「」『』]|(?:^|\s)'\w[^']*\w'(?=\W|$)")
-_MAX_NOTE_WORDS = 30
+_MAX_NOTE_WORDS = 35
+MAX_LONG_LABEL = 12
 
 
 def label_words(text: str) -> int:
@@ -110,13 +111,25 @@ def is_label(label: str, anchor: str, title: str) -> bool:
     return not ends_sentence(bare) or bare.rstrip().endswith(tuple(LABEL_END))
 
 
+def edge_label(bare: str, url: str) -> bool:
+    """A label of a few more words a line standing apart at an edge of the text may carry before
+    the original's URL or link ("The statement as posted on the Department's site:", "Texto
+    tomado de"): at most a dozen words, no pointer, no citing or quoting, and the URL goes to a
+    statement's page."""
+    if "http" in bare or label_words(bare) > MAX_LONG_LABEL or not statement_path(url):
+        return False
+    if ends_sentence(bare) and not bare.endswith(tuple(LABEL_END)):
+        return False
+    return not (POINTER.search(bare) or _CITING.search(bare) or _QUOTED.search(bare))
+
+
 def _is_note(block: HtmlElement, label: str, href: str) -> bool:
     """A notes box's sentence naming where the text was taken from ("Transcribed from <the
     official site> on <date>."): one short sentence, in a box of its own apart from the text
     (no running text around it in the box), neither quoting nor citing, linking a statement's
     page."""
     text = text_of(block)
-    if word_count(text) > _MAX_NOTE_WORDS or sentence_count(text) > 1 or not statement_path(href):
+    if word_count(text) > _MAX_NOTE_WORDS or sentence_count(text) > 2 or not statement_path(href):
         return False
     if POINTER.search(label) or _CITING.search(label) or _QUOTED.search(text) or CITATION.search(text):
         return False
@@ -138,6 +151,11 @@ def _apart(block: HtmlElement) -> bool:
         if parent.tag in _OWN_BOXES:
             return True
         box = parent
+    if box is block and block.tag != "p":
+        # a box among the text's paragraphs: none of its siblings like it holds running text
+        parent = block.getparent()
+        like = [el for el in parent if el.tag == block.tag and el is not block] if parent is not None else []
+        return not any(is_prose(text_of(el)) for el in like)
     return box is not block and len(box) > 0 and box.tag != "p"
 
 
@@ -208,9 +226,10 @@ def source_links(
             continue
         text = text_of(block)
         label = _label(block, href)
-        if not text or word_count(label) > MAX_BLOCK_WORDS or is_prose(label) or is_prose(text):
+        if not text or word_count(label) > MAX_BLOCK_WORDS:
             continue
-        if not is_label(label, text_of(a), title) and not _is_note(block, label, href):
+        labelled = not is_prose(label) and not is_prose(text) and is_label(label, text_of(a), title)
+        if not labelled and not _is_note(block, label, href):
             continue
         block = _card(block, href)
         seen.add(id(block))

@@ -170,3 +170,35 @@ def test_labels_in_scripts_without_spaces_count_about_three_characters_to_a_word
 )
 def test_a_statement_path_is_not_a_home_page_or_a_section(url, statement):
     assert statement_path(url) is statement
+
+
+@pytest.mark.parametrize(
+    "edge",
+    [
+        # a notes box of two sentences, a box among the text's paragraphs
+        f'<div class="notice">This text was transcribed from <a href="{LINK}">the Department\'s website</a>. '
+        "Spacing was adjusted.</div>",
+        # a label of a few more words before a plain URL
+        f"<p>The statement as posted on the Department's site: {LINK}</p>",
+        # a full-width bracket around the label and the URL
+        f"<p>【来源：{LINK}】</p>",
+    ],
+)
+def test_a_longer_label_or_note_at_an_edge_is_the_claim(edge):
+    doc = _clean(_post(f"{edge}\n{_paras()}"), URL)
+    assert doc.claimed_original == LINK
+    assert _kept_whole(doc.text)
+
+
+@pytest.mark.parametrize(
+    "edge",
+    [
+        f'<p>As the Department wrote in "River Basin Monitoring" ({OTHER}):</p>',
+        f"<p>For the earlier statement on monitoring, see {OTHER}</p>",
+        f"<p>The monitoring statement we compared this with last month: {OTHER}</p>",
+    ],
+)
+def test_a_quoting_or_pointing_line_at_an_edge_is_no_claim(edge):
+    doc = _clean(_post(f"{edge}\n{_paras()}"), URL)
+    assert doc.claimed_original is None
+    assert _kept_whole(doc.text)
