@@ -8,6 +8,12 @@ page) on an official host, the rest of the block a label of at most a few words 
 sentence, or nothing but the card's own host name. Such a block names where the text came
 from (the page claims that original) and is provenance, not text.
 
+A notes box says the same in a sentence ("Transcribed from <the official site> on 4 May.",
+"Texto tomado del <sitio oficial>."), its link's text often no host at all: one or two short
+sentences linking a statement's page (not a home page or a section), in a box of its own
+apart from the text or a paragraph above the text's first paragraph or below its last, and
+neither pointing, quoting nor citing ("compare", "as ... wrote", a quotation, "(2014)").
+
 A link inside running text is a citation, not a claim: a block that reads as prose, whose
 label ends a sentence ("For more information, visit <link>."), or whose label points the
 reader on ("see", "visit", "learn more") is no source line.
@@ -48,10 +54,13 @@ LABEL_END = ":：﹕"
 # scripts written without spaces: a label's characters are counted about three to a word
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f\u1000-\u109f]")
 # words of a note that cites or quotes another text rather than naming where this one came from
-_CITING = re.compile(r"\b(?:compare[ds]?|quot(?:e|ed|es|ing)|cited?|according|wrote|said|put\s+it)\b", re.I)
+_CITING = re.compile(
+    r"\b(?:here|compare[ds]?|quot(?:e|ed|es|ing)|cited?|according|wrote|said|put\s+it)\b", re.I
+)
 _QUOTED = re.compile(r"[\"“”«»„「」『』]|(?:^|\s)'\w[^']*\w'(?=\W|$)")
 _MAX_NOTE_WORDS = 35
 MAX_LONG_LABEL = 12
+_MAX_AFTER_LINK = 4
 
 
 def label_words(text: str) -> int:
@@ -123,17 +132,34 @@ def edge_label(bare: str, url: str) -> bool:
     return not (POINTER.search(bare) or _CITING.search(bare) or _QUOTED.search(bare))
 
 
-def _is_note(block: HtmlElement, label: str, href: str) -> bool:
-    """A notes box's sentence naming where the text was taken from ("Transcribed from <the
-    official site> on <date>."): one short sentence, in a box of its own apart from the text
-    (no running text around it in the box), neither quoting nor citing, linking a statement's
-    page."""
+def _is_note(block: HtmlElement, label: str, anchor: str, href: str) -> bool:
+    """A note naming where the text was taken from ("Transcribed from <the official site> on
+    <date>."): one or two short sentences, not running text, neither pointing, quoting nor
+    citing, linking a statement's page, in a box of its own apart from the text or a paragraph
+    above the text's first paragraph or below its last."""
     text = text_of(block)
     if word_count(text) > _MAX_NOTE_WORDS or sentence_count(text) > 2 or not statement_path(href):
         return False
-    if POINTER.search(label) or _CITING.search(label) or _QUOTED.search(text) or CITATION.search(text):
+    if is_prose(text) and sentence_count(text) < 2:
+        return False  # one long sentence: the text's own
+    if POINTER.search(label) or _CITING.search(text) or _QUOTED.search(text) or CITATION.search(text):
         return False
-    return _apart(block)
+    if _apart(block):
+        return True
+    # a paragraph of the text's own kind: the link must close what the note says ("Taken from
+    # <link> on 5 May."), not open a clause of its own ("Taken together with <link>, it ...")
+    after = re.split(r"[.;!?。；]", text.split(anchor, 1)[1], maxsplit=1)[0] if anchor in text else text
+    return len(after.split()) <= _MAX_AFTER_LINK and _outside_text(block)
+
+
+def _outside_text(block: HtmlElement) -> bool:
+    """The block stands above every paragraph of running text beside it, or below all of them."""
+    parent = block.getparent()
+    if parent is None:
+        return False
+    prose = [el is block or is_prose(text_of(el)) for el in parent if isinstance(el.tag, str)]
+    at = next(i for i, el in enumerate(el for el in parent if isinstance(el.tag, str)) if el is block)
+    return not any(prose[:at]) or not any(prose[at + 1 :])
 
 
 _OWN_BOXES = frozenset("td th aside header footer dd figcaption".split())
@@ -229,7 +255,7 @@ def source_links(
         if not text or word_count(label) > MAX_BLOCK_WORDS:
             continue
         labelled = not is_prose(label) and not is_prose(text) and is_label(label, text_of(a), title)
-        if not labelled and not _is_note(block, label, href):
+        if not labelled and not _is_note(block, label, text_of(a), href):
             continue
         block = _card(block, href)
         seen.add(id(block))

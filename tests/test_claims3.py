@@ -202,3 +202,23 @@ def test_a_quoting_or_pointing_line_at_an_edge_is_no_claim(edge):
     doc = _clean(_post(f"{edge}\n{_paras()}"), URL)
     assert doc.claimed_original is None
     assert _kept_whole(doc.text)
+
+
+def test_a_note_paragraph_below_the_text_is_the_claim():
+    note = f'<p><small>Text taken from <a href="{LINK}">the Department\'s website</a> on 4 May.</small></p>'
+    doc = _clean(_post(f"{_paras()}\n{note}"), URL)
+    assert doc.claimed_original == LINK
+    assert _kept_whole(doc.text)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f'<p>The Department\'s statement on monitoring is <a href="{OTHER}">here</a>.</p>',
+        f'<p>Taken together with <a href="{OTHER}">the monitoring statement</a>, it sets out a plan.</p>',
+    ],
+)
+def test_a_short_paragraph_below_the_text_linking_another_page_is_no_claim(line):
+    doc = _clean(_post(f"{_paras()}\n{line}"), URL)
+    assert doc.claimed_original is None
+    assert _kept_whole(doc.text)
