@@ -240,8 +240,9 @@ def _split_edges(paras: list[list[list[Piece]]], anchors: Anchors) -> list[list[
         if kind == "label" or (
             kind == "bare" and (ends_sentence(before) or _is_label_line(before, long=True))
         ):
-            k = 2 if len(para) > 2 and _is_label_line(before, long=True) else 1
-            para, tail = para[:-k], para[-k:]
+            k = 2 if _is_label_line(before, long=True) else 1
+            if k < len(para):  # else the whole paragraph is the source line
+                para, tail = para[:-k], para[-k:]
         if len(para) >= 2 and _own_line(para[0], anchors) == "label":
             para, head = para[1:], para[:1]
         out.extend(x for x in (head, para, tail) if x)
@@ -298,6 +299,7 @@ def text_source_lines(
         texts = [_line_text(x) for x in para]
         lines: list[list[Piece]] = []
         url = None
+        last = None
         if len(para) == 1:
             url = _plain_claim(texts[0], own, official) or _link_claim(para[0], anchors, title)
             lines = para
@@ -311,25 +313,34 @@ def text_source_lines(
             if nxt is not None and len(nxt) == 1:
                 url = _url_line(nxt[0], own, official, anchors)
                 lines = [para[0], nxt[0]]
+                last = i + 1
         if url is None:
             continue
-        if not _at_edge(i, para, paras, prose):
+        if not _at_edge(i, para, paras, prose, last):
             continue
         found.append((lines, url, " ".join(_line_text(x) for x in lines)))
     return found if len({u for _, u, _ in found}) == 1 else []
 
 
-def _at_edge(i: int, para: list[list[Piece]], paras: list[list[list[Piece]]], prose: list[bool]) -> bool:
-    """Paragraph `i` comes before all prose or after all of it, or opens or closes the box
-    (`<pre>`, `<div>`, cell) it stands in next to a paragraph of prose."""
-    if not any(prose[:i]) or not any(prose[i + 1 :]):
+def _at_edge(
+    i: int,
+    para: list[list[Piece]],
+    paras: list[list[list[Piece]]],
+    prose: list[bool],
+    last: int | None = None,
+) -> bool:
+    """Paragraphs `i` to `last` (a label's paragraph and its URL's) come before all prose or
+    after all of it, or open or close the box (`<pre>`, `<div>`, cell) they stand in next to a
+    paragraph of prose."""
+    j = i if last is None else last
+    if not any(prose[:i]) or not any(prose[j + 1 :]):
         return True
     box = _box(para[0])
     if box is None:
         return False
     before = i > 0 and prose[i - 1] and _box(paras[i - 1][0]) is box
-    after = i + 1 < len(paras) and prose[i + 1] and _box(paras[i + 1][0]) is box
-    if before and not any(_box(p[0]) is box for p in paras[i + 1 :] if p is not para):
+    after = j + 1 < len(paras) and prose[j + 1] and _box(paras[j + 1][0]) is box
+    if before and not any(_box(p[0]) is box for p in paras[j + 1 :]):
         return True
     return after and not any(_box(p[0]) is box for p in paras[:i])
 

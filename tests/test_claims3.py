@@ -222,3 +222,20 @@ def test_a_short_paragraph_below_the_text_linking_another_page_is_no_claim(line)
     doc = _clean(_post(f"{_paras()}\n{line}"), URL)
     assert doc.claimed_original is None
     assert _kept_whole(doc.text)
+
+
+def test_a_label_line_over_the_url_above_a_mail_is_the_claim_under_a_long_subject():
+    """A subject line long enough to read as running text stands above the message; the
+    source line opening the message's box is still at the text's edge."""
+    import dataclasses
+
+    story = dataclasses.replace(
+        STORY,
+        title="Joint Statement by the Partner Governments on the Launch of a Regional Partnership to Protect "
+        "Migrant Workers from Forced Labor and Recruitment Abuse",
+    )
+    page = wrapped_templates.render("mail-thread-view", story, Context(5, "An earlier post", "A later post"))
+    assert b"Source:\n" + LINK.encode() in page.body
+    doc = _clean(page.body, page.url, page.content_type)
+    assert doc.claimed_original == LINK
+    assert _kept_whole(doc.text)
