@@ -8,6 +8,12 @@ page) on an official host, the rest of the block a label of at most a few words 
 sentence, or nothing but the card's own host name. Such a block names where the text came
 from (the page claims that original) and is provenance, not text.
 
+A notes box says the same in a sentence ("Transcribed from <the official site> on 4 May.",
+"Texto tomado del <sitio oficial>."), its link's text often no host at all: one or two short
+sentences linking a statement's page (not a home page or a section), in a box of its own
+apart from the text or a paragraph above the text's first paragraph or below its last, and
+neither pointing, quoting nor citing ("compare", "as ... wrote", a quotation, "(2014)").
+
 A link inside running text is a citation, not a claim: a block that reads as prose, whose
 label ends a sentence ("For more information, visit <link>."), or whose label points the
 reader on ("see", "visit", "learn more") is no source line.
@@ -20,35 +26,70 @@ from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
+from cleaners.credits import CITATION
 from cleaners.html import WS, drop_keeping_tail
 from cleaners.model import Removal
-from cleaners.prose import content_tokens, ends_sentence, is_prose, word_count
+from cleaners.prose import content_tokens, ends_sentence, is_prose, sentence_count, word_count
 from cleaners.urls import DEFAULT_OFFICIAL_DOMAINS, host_of, is_official_host, site_key
 
-_BLOCKS = frozenset(
+BLOCKS = frozenset(
     "p div li dd dt figure figcaption aside footer header section td blockquote cite small address".split()
 )
-_MAX_LABEL_WORDS = 5
-_MAX_BLOCK_WORDS = 40
+MAX_LABEL_WORDS = 5
+MAX_BLOCK_WORDS = 40
 _MAX_CARD_WORDS = 30
 # words that send the reader on from inside the text ("visit", "see", "learn more at"): a
 # statement's own pointer to a page, not a line naming where the copy came from
-_POINTER = re.compile(
+POINTER = re.compile(
     r"\b(?:visit|see|click|learn|available|download|watch|read\s+(?:the|more|about)|follow|"
-    r"information|details|register|apply|contact)\b",
+    r"information|details|register|apply|contact|related|also|previous|next|earlier|prior)\b|"
+    r"相关|相關|関連|参见|参見|延伸阅读|также|похож|ذات صلة",
     re.I,
 )
+STRIP = " \t-–—|·•»›>()[]（）【】"
+# elements inside a line of text, not blocks of their own
+INLINE = frozenset("a span b i em strong font u small code abbr bdi bdo sup sub".split())
 _HOSTLIKE = re.compile(r"^(?:https?://)?(?:[\w-]+\.)+[a-z]{2,}(?:/\S*)?$", re.I)
-_LABEL_END = ":：﹕"
+LABEL_END = ":：﹕"
+# scripts written without spaces: a label's characters are counted about three to a word
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f\u1000-\u109f]")
+# words of a note that cites or quotes another text rather than naming where this one came from
+_CITING = re.compile(
+    r"\b(?:here|compare[ds]?|quot(?:e|ed|es|ing)|cited?|according|wrote|said|put\s+it)\b", re.I
+)
+_QUOTED = re.compile(r"[\"“”«»„「」『』]|(?:^|\s)'\w[^']*\w'(?=\W|$)")
+_MAX_NOTE_WORDS = 35
+MAX_LONG_LABEL = 12
+_MAX_AFTER_LINK = 4
 
 
-def _text(el: HtmlElement) -> str:
+def label_words(text: str) -> int:
+    """Words of a label; in scripts written without spaces three characters count as one (a
+    label "原文はこちら：" is two or three words, not six)."""
+    unspaced = len(_UNSPACED.findall(text))
+    if not unspaced:
+        return len(text.split())
+    return -(-unspaced // 3) + len(_UNSPACED.sub(" ", text).split())
+
+
+def statement_path(url: str) -> bool:
+    """The URL's path looks like one statement's page, not a home page or a section: a last
+    segment of three words or more, or with a number in it, or a file, or a deep path."""
+    parts = [p for p in urlsplit(url).path.split("/") if p]
+    if not parts:
+        return False
+    last = parts[-1]
+    words = [w for w in re.split(r"[-_+.]+", last) if w]
+    return len(words) >= 3 or any(c.isdigit() for c in last) or "." in last or len(parts) >= 3
+
+
+def text_of(el: HtmlElement) -> str:
     return WS.sub(" ", el.text_content()).strip()
 
 
 def _block_of(a: HtmlElement) -> HtmlElement | None:
     for el in a.iterancestors():
-        if el.tag in _BLOCKS:
+        if el.tag in BLOCKS:
             return el
         if el.tag in ("body", "html"):
             return None
@@ -57,26 +98,91 @@ def _block_of(a: HtmlElement) -> HtmlElement | None:
 
 def _label(block: HtmlElement, href: str) -> str:
     """The block's text without the texts of its links to `href`."""
-    text = _text(block)
+    text = text_of(block)
     for a in block.iter("a"):
         if (a.get("href") or "").strip() == href:
-            anchor = _text(a)
+            anchor = text_of(a)
             if anchor:
                 text = text.replace(anchor, " ", 1)
     return WS.sub(" ", text).strip()
 
 
-def _is_label(label: str, anchor: str, title: str) -> bool:
+def is_label(label: str, anchor: str, title: str) -> bool:
     """A label a source line stands behind: a few words, no sentence, no pointer; or nothing,
     when the link's own text is a host or the page's title (a card naming the original)."""
-    bare = label.strip(" \t-–—|·•»›>()[]")
+    bare = label.strip(STRIP)
     if not bare:
         return bool(_HOSTLIKE.match(anchor)) or _names_title(anchor, title)
     if _HOSTLIKE.match(bare):
         return True  # a card's host line under the original's title
-    if word_count(bare) > _MAX_LABEL_WORDS or _POINTER.search(bare):
+    if label_words(bare) > MAX_LABEL_WORDS or POINTER.search(bare):
         return False
-    return not ends_sentence(bare) or bare.rstrip().endswith(tuple(_LABEL_END))
+    return not ends_sentence(bare) or bare.rstrip().endswith(tuple(LABEL_END))
+
+
+def edge_label(bare: str, url: str) -> bool:
+    """A label of a few more words a line standing apart at an edge of the text may carry before
+    the original's URL or link ("The statement as posted on the Department's site:", "Texto
+    tomado de"): at most a dozen words, no pointer, no citing or quoting, and the URL goes to a
+    statement's page."""
+    if "http" in bare or label_words(bare) > MAX_LONG_LABEL or not statement_path(url):
+        return False
+    if ends_sentence(bare) and not bare.endswith(tuple(LABEL_END)):
+        return False
+    return not (POINTER.search(bare) or _CITING.search(bare) or _QUOTED.search(bare))
+
+
+def _is_note(block: HtmlElement, label: str, anchor: str, href: str) -> bool:
+    """A note naming where the text was taken from ("Transcribed from <the official site> on
+    <date>."): one or two short sentences, not running text, neither pointing, quoting nor
+    citing, linking a statement's page, in a box of its own apart from the text or a paragraph
+    above the text's first paragraph or below its last."""
+    text = text_of(block)
+    if word_count(text) > _MAX_NOTE_WORDS or sentence_count(text) > 2 or not statement_path(href):
+        return False
+    if is_prose(text) and sentence_count(text) < 2:
+        return False  # one long sentence: the text's own
+    if POINTER.search(label) or _CITING.search(text) or _QUOTED.search(text) or CITATION.search(text):
+        return False
+    if _apart(block):
+        return True
+    # a paragraph of the text's own kind: the link must close what the note says ("Taken from
+    # <link> on 5 May."), not open a clause of its own ("Taken together with <link>, it ...")
+    after = re.split(r"[.;!?。；]", text.split(anchor, 1)[1], maxsplit=1)[0] if anchor in text else text
+    return len(after.split()) <= _MAX_AFTER_LINK and _outside_text(block)
+
+
+def _outside_text(block: HtmlElement) -> bool:
+    """The block stands above every paragraph of running text beside it, or below all of them."""
+    parent = block.getparent()
+    if parent is None:
+        return False
+    prose = [el is block or is_prose(text_of(el)) for el in parent if isinstance(el.tag, str)]
+    at = next(i for i, el in enumerate(el for el in parent if isinstance(el.tag, str)) if el is block)
+    return not any(prose[:at]) or not any(prose[at + 1 :])
+
+
+_OWN_BOXES = frozenset("td th aside header footer dd figcaption".split())
+
+
+def _apart(block: HtmlElement) -> bool:
+    """The block stands in a box of its own: it is a cell, an aside, a header or footer, or
+    the outermost element holding it and no running text is more than the block itself."""
+    if block.tag in _OWN_BOXES:
+        return True
+    box = block
+    for parent in block.iterancestors():
+        if parent.tag in ("body", "html", "article", "main") or is_prose(text_of(parent)):
+            break
+        if parent.tag in _OWN_BOXES:
+            return True
+        box = parent
+    if box is block and block.tag != "p":
+        # a box among the text's paragraphs: none of its siblings like it holds running text
+        parent = block.getparent()
+        like = [el for el in parent if el.tag == block.tag and el is not block] if parent is not None else []
+        return not any(is_prose(text_of(el)) for el in like)
+    return box is not block and len(box) > 0 and box.tag != "p"
 
 
 def _names_title(anchor: str, title: str) -> bool:
@@ -94,13 +200,37 @@ def _card(block: HtmlElement, href: str) -> HtmlElement:
     parent = block.getparent()
     if parent is None or parent.tag in ("body", "html", "article", "main"):
         return block
-    text = _text(parent)
+    text = text_of(parent)
     hrefs = {(a.get("href") or "").strip() for a in parent.iter("a")}
     if hrefs != {href} or word_count(text) > _MAX_CARD_WORDS or is_prose(text):
         return block
-    if any(el.tag in ("p", "li") and is_prose(_text(el)) for el in parent.iter()):
+    if any(el.tag in ("p", "li") and is_prose(text_of(el)) for el in parent.iter()):
         return block
     return parent
+
+
+def official_links(
+    body: HtmlElement, own: str | None, official: tuple[str, ...]
+) -> list[tuple[HtmlElement, str]]:
+    """(link, address) of the links to a page (not a home page) on an official host other than
+    the page's own site (`own`, a site key). An address that does not hold an official domain's
+    name is passed over before it is parsed: most links of a page are to the site itself."""
+    keys = [p.strip().lower().lstrip("*.") for p in official]
+    if any("*" in k or "?" in k for k in keys):
+        keys = []  # a glob inside a pattern: every link is parsed
+    out = []
+    for a in body.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href.startswith(("http://", "https://")):
+            continue
+        if keys and not any(k in href.lower() for k in keys):
+            continue
+        host = host_of(href)
+        if not is_official_host(host, official) or (own and site_key(host) == own):
+            continue
+        if urlsplit(href).path not in ("", "/"):
+            out.append((a, href))
+    return out
 
 
 def source_links(
@@ -114,29 +244,22 @@ def source_links(
     body = tree.body if tree.tag == "html" else tree
     if body is None:
         return found
-    title = " ".join(_text(t) for t in tree.iterfind(".//title"))
-    title += " " + " ".join(_text(h) for h in body.iter("h1", "h2"))
-    for a in body.iter("a"):
-        href = (a.get("href") or "").strip()
-        if not href.startswith(("http://", "https://")):
-            continue
-        host = host_of(href)
-        if not is_official_host(host, official) or (own and site_key(host) == own):
-            continue
-        if urlsplit(href).path in ("", "/"):
-            continue
+    title = " ".join(text_of(t) for t in tree.iterfind(".//title"))
+    title += " " + " ".join(text_of(h) for h in body.iter("h1", "h2"))
+    for a, href in official_links(body, own, official):
         block = _block_of(a)
         if block is None or id(block) in seen:
             continue
-        text = _text(block)
+        text = text_of(block)
         label = _label(block, href)
-        if not text or word_count(label) > _MAX_BLOCK_WORDS or is_prose(label) or is_prose(text):
+        if not text or word_count(label) > MAX_BLOCK_WORDS:
             continue
-        if not _is_label(label, _text(a), title):
+        labelled = not is_prose(label) and not is_prose(text) and is_label(label, text_of(a), title)
+        if not labelled and not _is_note(block, label, text_of(a), href):
             continue
         block = _card(block, href)
         seen.add(id(block))
-        found.append((block, href, _text(block)))
+        found.append((block, href, text_of(block)))
     # a page names one original; links to several official pages are a list of references
     return found if len({url for _, url, _ in found}) == 1 else []
 
@@ -160,219 +283,16 @@ def drop_source_links(tree: HtmlElement) -> list[Removal]:
     removals: list[Removal] = []
     for block in list(tree.iter()):
         if isinstance(block.tag, str) and block.get(MARK):
-            removals.append(Removal("source_link", _text(block)))
+            removals.append(Removal("source_link", text_of(block)))
+            parent = block.getparent()
             drop_keeping_tail(block)
+            # a link whose whole text was the line's goes with it (an empty link left behind
+            # would end the text's last paragraph for the extractor)
+            if (
+                parent is not None
+                and parent.tag in INLINE
+                and not len(parent)
+                and not (parent.text or "").strip()
+            ):
+                drop_keeping_tail(parent)
     return removals
-
-
-# --- source lines in plain text ---------------------------------------------------------------
-#
-# Mail archives, forum posts, PDF conversions and portals often name the original as text, not
-# as a link: "Link: <url>", "Original at: <url>", "来源：<url>", or the label on one line and the
-# URL on the next (as mail clients and PDF converters break lines). What these share is again
-# their shape: a paragraph of its own at an edge of the text (before the first paragraph of
-# prose, after the last, or the first or last line of the box holding the text) whose only
-# content besides a label of a few words is one URL on an official host. A URL inside a
-# sentence, or a paragraph listing several URLs, is a reference, not a claim.
-
-_BREAKS = frozenset("br".split())
-_PARA_TAGS = _BLOCKS | frozenset("pre h1 h2 h3 h4 h5 h6 ul ol table tr article main body hr".split())
-_BOXES = frozenset("pre div td blockquote article section main body".split())
-_SKIP = frozenset("script style noscript template head title".split())
-_URL_LINE = re.compile(r"^(?P<label>[^<>]{0,60}?)\s*<?(?P<url>https?://[^\s<>\"']+?)>?\s*$")
-_LABEL_LINE = re.compile(r"^[^\s:：﹕][^:：﹕]{0,40}[:：﹕]$")
-
-Piece = tuple[HtmlElement, str, int, str]  # element, "text" or "tail", offset in it, the text
-
-
-def _stream(el: HtmlElement, out: list[Piece | str]) -> None:
-    """The body's text in document order: text pieces, "\\n" for a line break, "\\n\\n" for a
-    block boundary."""
-    if not isinstance(el.tag, str) or el.tag in _SKIP:
-        return
-    tag = el.tag.lower()
-    if tag in _PARA_TAGS:
-        out.append("\n\n")
-    if tag in _BREAKS:
-        out.append("\n")
-    if el.text:
-        out.append((el, "text", 0, el.text))
-    for child in el:
-        _stream(child, out)
-        if child.tail:
-            out.append((child, "tail", 0, child.tail))
-    if tag in _PARA_TAGS:
-        out.append("\n\n")
-
-
-def _paragraphs(body: HtmlElement) -> list[list[list[Piece]]]:
-    """Paragraphs of lines, each line the text pieces it is made of."""
-    stream: list[Piece | str] = []
-    _stream(body, stream)
-    paras: list[list[list[Piece]]] = [[[]]]
-    line_has = para_has = False  # the current line / paragraph holds text (not only spaces)
-    for item in stream:
-        parts: list[Piece | str]
-        if isinstance(item, str):
-            parts = [item]
-        else:
-            el, attr, _, text = item
-            parts, at = [], 0
-            for chunk in re.split(r"(\n)", text):
-                if chunk == "\n":
-                    parts.append("\n")
-                elif chunk:
-                    parts.append((el, attr, at, chunk))
-                at += len(chunk)
-        for part in parts:
-            lines = paras[-1]
-            if isinstance(part, str):
-                if part == "\n\n" or not line_has:
-                    if para_has:
-                        paras.append([[]])
-                    else:
-                        lines[-1] = []
-                    para_has = False
-                else:
-                    lines.append([])
-                line_has = False
-            else:
-                lines[-1].append(part)
-                if part[3].strip():
-                    line_has = para_has = True
-    out = []
-    for para in paras:
-        kept = [line for line in para if _line_text(line)]
-        if kept:
-            out.append(kept)
-    return out
-
-
-def _line_text(line: list[Piece]) -> str:
-    return WS.sub(" ", "".join(p[3] for p in line)).strip()
-
-
-def _plain_claim(text: str, own: str | None, official: tuple[str, ...]) -> str | None:
-    """The official URL of a line that holds nothing else but a short label, or None."""
-    m = _URL_LINE.match(text)
-    if m is None:
-        return None
-    url = m.group("url").rstrip(".,;")
-    host = host_of(url)
-    if not is_official_host(host, official) or (own and site_key(host) == own):
-        return None
-    if urlsplit(url).path in ("", "/"):
-        return None
-    bare = m.group("label").strip(" \t-–—|·•»›>()[]")
-    if not bare:
-        return url
-    if "http" in bare or word_count(bare) > _MAX_LABEL_WORDS or _POINTER.search(bare):
-        return None
-    return url if bare.endswith(tuple(_LABEL_END)) or not ends_sentence(bare) else None
-
-
-def _is_label_line(text: str) -> bool:
-    return (
-        bool(_LABEL_LINE.match(text)) and word_count(text) <= _MAX_LABEL_WORDS and not _POINTER.search(text)
-    )
-
-
-def _box(line: list[Piece]) -> HtmlElement | None:
-    el, attr, _, _ = line[0]
-    start = el if attr == "text" else el.getparent()
-    for node in [start, *start.iterancestors()] if start is not None else []:
-        if isinstance(node.tag, str) and node.tag.lower() in _BOXES:
-            return node
-    return None
-
-
-def text_source_lines(
-    tree: HtmlElement, own_host: str | None = None, official: tuple[str, ...] = DEFAULT_OFFICIAL_DOMAINS
-) -> list[tuple[list[list[Piece]], str, str]]:
-    """(lines, url, text) of every plain-text source line at an edge of the page's text that
-    names one official original; none when such lines name several."""
-    body = tree.body if tree.tag == "html" else tree
-    if body is None:
-        return []
-    own = site_key(own_host) if own_host else None
-    text = body.text_content().lower()
-    if "http" not in text or not any(domain.lower().lstrip("*.") in text for domain in official):
-        return []  # no plain official URL anywhere in the page's text: no line to find
-    paras = _paragraphs(body)
-    joined = [" ".join(_line_text(x) for x in p) for p in paras]
-    prose = [is_prose(t) or word_count(t) >= 20 for t in joined]
-    found: list[tuple[list[list[Piece]], str, str]] = []
-    for i, para in enumerate(paras):
-        texts = [_line_text(x) for x in para]
-        lines: list[list[Piece]] = []
-        url = None
-        if len(para) == 1:
-            url = _plain_claim(texts[0], own, official)
-            lines = para
-        elif len(para) == 2 and _is_label_line(texts[0]):
-            m = _URL_LINE.match(texts[1])
-            if m and not m.group("label").strip():
-                url = _plain_claim(texts[1], own, official)
-                lines = para
-        if url is None and len(para) == 1 and i + 1 < len(paras) and len(paras[i + 1]) == 1:
-            if _is_label_line(texts[0]):
-                nxt = _line_text(paras[i + 1][0])
-                m = _URL_LINE.match(nxt)
-                if m and not m.group("label").strip():
-                    url = _plain_claim(nxt, own, official)
-                    lines = [para[0], paras[i + 1][0]]
-        if url is None:
-            continue
-        if not _at_edge(i, para, paras, prose):
-            continue
-        found.append((lines, url, " ".join(_line_text(x) for x in lines)))
-    return found if len({u for _, u, _ in found}) == 1 else []
-
-
-def _at_edge(i: int, para: list[list[Piece]], paras: list[list[list[Piece]]], prose: list[bool]) -> bool:
-    """Paragraph `i` comes before all prose or after all of it, or opens or closes the box
-    (`<pre>`, `<div>`, cell) it stands in next to a paragraph of prose."""
-    if not any(prose[:i]) or not any(prose[i + 1 :]):
-        return True
-    box = _box(para[0])
-    if box is None:
-        return False
-    before = i > 0 and prose[i - 1] and _box(paras[i - 1][0]) is box
-    after = i + 1 < len(paras) and prose[i + 1] and _box(paras[i + 1][0]) is box
-    if before and not any(_box(p[0]) is box for p in paras[i + 1 :] if p is not para):
-        return True
-    return after and not any(_box(p[0]) is box for p in paras[:i])
-
-
-def mark_text_source_lines(found: list[tuple[list[list[Piece]], str, str]]) -> None:
-    """Wrap the pieces of the plain-text source lines in marked spans (in place), so that
-    `drop_source_links` cuts them with the other source lines; pieces already inside a marked
-    source line are left to it, and pieces of a `<pre>` are cut at once."""
-    pieces = [piece for lines, _, _ in found for line in lines for piece in line]
-    # from the end of each text node, so the offsets of the pieces before stay valid
-    for el, attr, at, text in sorted(pieces, key=lambda p: (id(p[0]), p[1], -p[2])):
-        if any(a.get(MARK) for a in [el, *el.iterancestors()] if isinstance(a.tag, str)):
-            continue
-        node = (el.text if attr == "text" else el.tail) or ""
-        if node[at : at + len(text)] != text:
-            continue
-        holder = el if attr == "text" else el.getparent()
-        if holder is not None and any(a.tag == "pre" for a in [holder, *holder.iterancestors()]):
-            # a <pre> is split into paragraphs from its text alone: the line goes now (the
-            # claim's text is recorded as cut with the claim)
-            if attr == "text":
-                el.text = node[:at] + node[at + len(text) :]
-            else:
-                el.tail = node[:at] + node[at + len(text) :]
-            continue
-        span = el.makeelement("span", {MARK: "1"})
-        span.text, span.tail = text, node[at + len(text) :]
-        if attr == "text":
-            el.text = node[:at]
-            el.insert(0, span)
-        else:
-            parent = el.getparent()
-            if parent is None:
-                continue
-            el.tail = node[:at]
-            parent.insert(parent.index(el) + 1, span)

@@ -18,13 +18,8 @@ from urllib.parse import urljoin, urlsplit
 from lxml.html import HtmlElement
 
 from cleaners.dates import parse_date, parse_iso
-from cleaners.edgelinks import (
-    claimed_source,
-    mark_source_links,
-    mark_text_source_lines,
-    source_links,
-    text_source_lines,
-)
+from cleaners.edgelines import mark_text_source_lines, text_source_lines
+from cleaners.edgelinks import claimed_source, mark_source_links, source_links
 from cleaners.html import WS
 from cleaners.model import RawPage, normalise_text
 from cleaners.rules import DOC_TYPE_LINE, URL, Attribution

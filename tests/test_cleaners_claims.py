@@ -107,7 +107,7 @@ def test_a_plain_embassy_url_line_is_found_under_the_wildcard_domain():
     in the page's text must find an embassy's host too."""
     from lxml.html import fromstring
 
-    from cleaners.edgelinks import text_source_lines
+    from cleaners.edgelines import text_source_lines
 
     tree = fromstring(
         "<html><body><p>The embassy's notice on the fair is reproduced here in full for readers of "
