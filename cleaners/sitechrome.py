@@ -68,8 +68,10 @@ _NOTE_REF = re.compile(r"(?<=[.!?:)\"'\u201d\u2019])\s*(?:\[\d{1,3}\]|\d{1,3}|[*
 _HEAD = re.compile(r"^(.{2,80}?:)\s*(\S.*)$")
 #: a label (`split_head`) has at most this many words
 HEAD_WORDS = 8
-#: the line rules' names: what they cut still counts toward its site's lines (`page_keys`)
-_LINE_RULE_NAMES = frozenset(r.name for r in LINE_RULES)
+#: what cuts whole lines at a text's edges: the line rules, a copy's source line and a
+#: republisher's note; what they cut still counts toward its site's lines (`page_keys`), so a
+#: line one of them cuts on most pages is still the site's where it stays
+_LINE_RULE_NAMES = frozenset(r.name for r in LINE_RULES) | {"source_link", "repost_note"}
 #: an edge key is a line key with these bits flipped: a set of keys holds both kinds
 _EDGE_MASK = 0x5A5A_5A5A_5A5A_5A5A
 
