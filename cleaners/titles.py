@@ -464,15 +464,22 @@ def nav_texts(tree: HtmlElement, *urls: str | None) -> frozenset[str]:
         if u:
             with contextlib.suppress(ValueError):
                 own.add(_page_key(u))
+    # A link to this very page names its last path segment (or is relative to it: "", "?..",
+    # ".", "./"): only such hrefs are resolved, the others cannot be the page (resolving every
+    # link of a page was most of this function's cost).
+    tails = {path.rsplit("/", 1)[-1] for _, path, _ in own}
     out: set[str] = set()
     for a in tree.iter("a"):
         href = (a.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:", "mailto:")) or a.get("aria-current"):
             continue
-        try:
-            if _page_key(urljoin(base, href)) in own:
+        if "" in tails or href.startswith(("?", ".")) or any(t in href for t in tails):
+            try:
+                if _page_key(urljoin(base, href)) in own:
+                    continue
+            except ValueError:  # an href no URL parser accepts ("http://[ccpa-preferences]")
                 continue
-        except ValueError:  # an href no URL parser accepts ("http://[ccpa-preferences]")
+        elif "[" in href:  # no URL parser accepts it ("http://[ccpa-preferences]"): not a page
             continue
         text = normalise_text(a.text_content())
         if text:
