@@ -98,8 +98,11 @@ def is_service(sentence: str) -> bool:
     """The sentence is about the site's service to the reader: a service named by the site or
     to the reader, a price by the period or what a class of its members gets; and nothing of
     public affairs."""
-    if PUBLIC.search(sentence):
-        return False
+    return not PUBLIC.search(sentence) and _serves(sentence)
+
+
+def _serves(sentence: str) -> bool:
+    """`is_service` for a sentence already known to hold nothing of public affairs."""
     return bool(
         _PRICE.search(sentence)
         or BENEFIT.search(sentence)
@@ -127,8 +130,9 @@ def check_statement(body: str) -> None:
     """Reject a body that is the site's own service text.
 
     Public affairs are counted first: a body with more than `PUBLIC_SHARE` of them is never
-    service text, and that is what almost every page is, so its sentences are not read again
-    for services (the decision is `service_share`'s, read in the order that ends soonest).
+    service text, which is what almost every statement is; then the other sentences are read
+    for services until they can no longer reach `SERVICE_SHARE` (the decision is
+    `service_share`'s, read in the order that ends soonest).
 
     Raises:
         Rejected: not_a_statement, with which evidence and its measure.
@@ -138,13 +142,22 @@ def check_statement(body: str) -> None:
     if count < MIN_SENTENCES:
         return
     public_limit = PUBLIC_SHARE * count
+    private: list[str] = []  # the sentences with nothing of public affairs
     public_n = 0
     for sent in sents:
-        if PUBLIC.search(sent):
-            public_n += 1
-            if public_n > public_limit:
-                return
-    service = sum(1 for s in sents if is_service(s)) / count
+        if not PUBLIC.search(sent):
+            private.append(sent)
+            continue
+        public_n += 1
+        if public_n > public_limit:
+            return
+    needed = SERVICE_SHARE * count
+    service_n = 0
+    for i, sent in enumerate(private):
+        if service_n + len(private) - i < needed:
+            return  # the sentences left cannot make it service text
+        service_n += _serves(sent)
+    service = service_n / count
     public = public_n / count
     if service >= SERVICE_SHARE and public <= PUBLIC_SHARE:
         raise Rejected(
