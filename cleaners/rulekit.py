@@ -76,9 +76,27 @@ class Attribution:
     subject: str | None = None  # a header block's Subject or Title field (a text capture's title)
     refused: list[Removal] = field(default_factory=list)  # cuts refused: the line read as prose
 
+    conflicting: bool = False  # two different originals were named: none of them is the claim
+
     def claim(self, url: str | None) -> None:
-        if url and not self.claimed_original:
-            self.claimed_original = url.rstrip(".,;")
+        """Record an original the text names. The first one named is the claim, unless another
+        names a different page: a copy has one original, and two are references, not a claim."""
+        if not url:
+            return
+        url = url.rstrip(".,;")
+        if not self.claimed_original:
+            if not self.conflicting:
+                self.claimed_original = url
+        elif _same_page(url) != _same_page(self.claimed_original):
+            self.claimed_original, self.conflicting = None, True
+
+
+def _same_page(url: str) -> str:
+    """A URL folded so that the ways one page is written (scheme, "www.", a final slash, case
+    of the host) compare equal."""
+    rest = url.split("://", 1)[-1]
+    host, _, path = rest.partition("/")
+    return f"{host.lower().removeprefix('www.')}/{path.rstrip('/')}"
 
 
 #: the header fields of a message (RFC 5322 and the Usenet/list archives' own): a block of

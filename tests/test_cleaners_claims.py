@@ -84,11 +84,6 @@ def test_a_list_of_several_official_urls_is_no_claim():
     assert doc.claimed_original is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='the text line rule ("<label>: <URL>" in the header or footer, cleaners/linechecks.py) '
-    "claims the first of two different originals; the edge scan of cleaners/edgelinks.py claims none",
-)
 def test_two_source_lines_naming_different_originals_are_no_claim():
     inner = f"<p>Link: {LINK}</p>\n{_paras()}\n<p>Link: {OTHER}</p>"
     doc = _clean(_post(inner), "https://orchard-notes.example/2024/05/partnership/")
