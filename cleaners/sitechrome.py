@@ -71,7 +71,7 @@ HEAD_WORDS = 8
 #: what cuts whole lines at a text's edges: the line rules, a copy's source line and a
 #: republisher's note; what they cut still counts toward its site's lines (`page_keys`), so a
 #: line one of them cuts on most pages is still the site's where it stays
-_LINE_RULE_NAMES = frozenset(r.name for r in LINE_RULES) | {"source_link", "repost_note"}
+_LINE_CUTS = frozenset(r.name for r in LINE_RULES) | {"source_link", "repost_note"}
 #: an edge key is a line key with these bits flipped: a set of keys holds both kinds
 _EDGE_MASK = 0x5A5A_5A5A_5A5A_5A5A
 
@@ -142,7 +142,7 @@ def page_keys(doc: Document) -> dict[int, str]:
     be recognised where they missed it (a source line reworded on a few pages)."""
     lines = text_lines(doc.text)
     kept = len(lines)
-    lines += [ln for r in doc.removed if r.rule in _LINE_RULE_NAMES for ln in text_lines(r.text)]
+    lines += [ln for r in doc.removed if r.rule in _LINE_CUTS for ln in text_lines(r.text)]
     keys = {line_key(line): line for line in lines}
     for i, (line, head) in enumerate(zip(lines, _single_heads(lines), strict=True)):
         label = split_head(line) if head is not None else None
