@@ -18,6 +18,7 @@ from cleaners.edgelinks import label_words, statement_path
 from cleaners.model import normalise_text
 from tests.fixtures.web import wrapped_templates
 from tests.fixtures.web.wrapkit import Context
+from tests.test_cleaners_claims import _paras, _post
 from tests.test_cleaners_edges import LINK, STORY, _clean
 
 NAMING = (
@@ -61,18 +62,6 @@ def test_citations_references_and_quoting_notes_claim_nothing(name, n):
     doc = _clean(page.body, page.url, page.content_type)
     assert doc.claimed_original is None
     assert _kept_whole(doc.text)
-
-
-def _post(inner: str, lang: str = "en") -> str:
-    return f"""<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">
-<title>{STORY.title} | Orchard Notes</title></head><body><header><a href="/">Orchard Notes</a></header>
-<main><article><h1>{STORY.title}</h1>
-{inner}
-</article></main><footer><p>Orchard Notes is written on weekends.</p></footer></body></html>"""
-
-
-def _paras() -> str:
-    return "\n".join(f"<p>{p}</p>" for p in STORY.paragraphs)
 
 
 @pytest.mark.parametrize(

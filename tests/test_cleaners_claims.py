@@ -36,8 +36,8 @@ def test_a_plain_source_line_names_the_original_and_the_statement_is_kept(name, 
         assert normalise_text(paragraph) in text
 
 
-def _post(inner: str) -> str:
-    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+def _post(inner: str, lang: str = "en") -> str:
+    return f"""<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">
 <title>{STORY.title} | Orchard Notes</title></head><body><header><a href="/">Orchard Notes</a></header>
 <main><article><h1>{STORY.title}</h1>
 {inner}
